@@ -1,0 +1,5 @@
+"""``python -m evidencenlp`` runs the command line."""
+
+from evidencenlp.cli import main
+
+main()

@@ -1,0 +1,34 @@
+"""The typer application that every ``cli/*.py`` module registers its command on."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="evidencenlp",
+    help="Explainable suggestions that place health and care evidence against CQC's frameworks. "
+         "Suggestions are for an inspector to confirm or correct; nothing is rated automatically.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+frameworks_app = typer.Typer(help="List, show, validate and build the framework files.", no_args_is_help=True)
+app.add_typer(frameworks_app, name="frameworks")
+
+#: results go to stdout; progress, summaries and errors to stderr
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``error: message`` on stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def read_text_arg(text: str) -> str:
+    """The note given on the command line, or standard input when it is ``-``."""
+    return sys.stdin.read() if text == "-" else text

@@ -1,0 +1,60 @@
+"""``evidencenlp classify TEXT`` — suggestions for one note."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from evidencenlp.cli._app import app, console, fail, read_text_arg
+from evidencenlp.suggest import Suggester, Suggestion
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+def render_table(s: Suggestion) -> Table:
+    """A people-friendly table of one suggestion."""
+    table = Table(title="Suggestion (confirm or correct — nothing is rated automatically)", show_lines=True)
+    table.add_column("what", style="bold")
+    table.add_column("suggested")
+    table.add_column("confidence", justify="right")
+    table.add_row("key question", s.key_question.label, f"{s.key_question.score:.0%}")
+    table.add_row("quality statement", s.statement.label, f"{s.statement.score:.0%}")
+    table.add_row("alternatives", "\n".join(x.label for x in s.statement_top3[1:]),
+                  "\n".join(f"{x.score:.0%}" for x in s.statement_top3[1:]))
+    table.add_row("evidence category", s.evidence_category.label, f"{s.evidence_category.score:.0%}")
+    table.add_row("band", s.band.label.replace("_", " "), f"{s.band.score:.0%}")
+    table.add_row("principles", ", ".join(p.label for p in s.principles) or "—", "")
+    if s.evidence:
+        e = s.evidence[0]
+        table.add_row("because it resembles", f"{e.text.text}\n[dim]{e.text.framework} · {e.text.item}"
+                      f"{' · ' + e.text.band if e.text.band else ''}[/]", f"{e.similarity:.2f}")
+    table.add_row("needs review", "[yellow]yes[/]" if s.needs_review else "no", "")
+    for i, sent in enumerate(s.sentences, 1):
+        table.add_row(f"sentence {i}", f"{sent.text}\n→ {sent.statement.label}, {sent.band.label}",
+                      f"{sent.statement.score:.0%}")
+    return table
+
+
+@app.command()
+def classify(
+    text: str = typer.Argument(..., help="The note to classify, or - to read it from standard input."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="json (the documented contract) or table."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Keep identifiers in the output text (opt out)."),
+    models: Path = typer.Option(None, help="Folder with trained heads (default: the project's models/)."),
+) -> None:
+    """Suggest key question, quality statement, evidence category, band and principles for one note."""
+    note = read_text_arg(text)
+    if not note.strip():
+        raise fail("the note is empty: give the text as an argument or pipe it with -")
+    suggestion = Suggester.load(models=models, redact=not no_redact).suggest(note)
+    if fmt is OutputFormat.json:
+        print(json.dumps(suggestion.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        console.print(render_table(suggestion))

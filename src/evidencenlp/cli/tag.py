@@ -1,0 +1,59 @@
+"""``evidencenlp tag INPUT -o OUTPUT --text-column COL`` — batch-tag a table of notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from evidencenlp.cli._app import app, err_console
+from evidencenlp.suggest import Suggester
+from evidencenlp.tabular import DEFAULT_CHUNK_ROWS, count_rows, table_format
+from evidencenlp.tagging import tag_file
+
+
+@app.command()
+def tag(
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="Table of notes: .csv, .tsv, .xlsx, .jsonl or .parquet."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output table; its extension sets the format."),
+    text_column: str = typer.Option("text", "--text-column", help="Column holding the note text."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run: no row repeated or lost."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output / discard an interrupted run."),
+    chunk_size: int = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-size", min=1, help="Rows per chunk (memory stays flat)."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Keep identifiers in the output's text column."),
+    prefix: str = typer.Option("", "--prefix", help="Prefix for the added columns, e.g. suggested_."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of CSV/TSV/JSONL input."),
+    models: Path = typer.Option(None, help="Folder with trained heads (default: the project's models/)."),
+) -> None:
+    """Add suggestion columns to every row, keeping every input column and the row order.
+
+    Added columns: key_question, key_question_score, statement, statement_score, statement_top3,
+    evidence_category, evidence_category_score, band, band_score, principles, evidence_text,
+    needs_review. Rows with empty text are kept with empty suggestion columns.
+    """
+    table_format(input_path)
+    table_format(output)
+    suggester = Suggester.load(models=models, redact=not no_redact)
+    total = count_rows(input_path, encoding)
+    columns = [TextColumn("[bold]tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+               TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        task = progress.add_task("tag", total=total, rate="–")
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            speed = progress.tasks[0].speed
+            progress.update(task, rate=f"{speed:,.0f}" if speed else "–")
+
+        summary = tag_file(suggester, input_path, output, text_column, chunk_rows=chunk_size, resume=resume,
+                           force=force, redact=not no_redact, prefix=prefix, encoding=encoding, on_rows=advance)
+        if summary.resumed_from_row:
+            progress.update(task, completed=summary.rows)
+    redacted = sum(summary.redactions.values())
+    err_console.print(
+        f"wrote {summary.output}: {summary.rows:,} rows"
+        + (f" (resumed after row {summary.resumed_from_row:,})" if summary.resumed_from_row else "")
+        + f"; this run tagged {summary.tagged:,}, {summary.blank:,} blank, {summary.needs_review:,} need review, "
+        f"{redacted:,} identifiers redacted; {summary.rows_per_second:,.0f} rows/s"
+    )

@@ -1,0 +1,313 @@
+"""Load and validate framework files; expose their matchable texts and the crosswalk.
+
+A framework file is YAML (or JSON) validated against ``schemas/framework.schema.json``.
+Validation errors name the file, the path of the bad field and what was expected, so a user
+adding a sector framework can fix it without reading Python.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from evidencenlp.errors import FrameworkError
+from evidencenlp.paths import frameworks_dir
+
+KEY_QUESTIONS: tuple[str, ...] = ("safe", "effective", "caring", "responsive", "well-led")
+BANDS: tuple[str, ...] = ("outstanding", "good", "requires_improvement", "inadequate")
+EVIDENCE_CATEGORIES: tuple[str, ...] = (
+    "people_experience",
+    "staff_leaders_feedback",
+    "partner_feedback",
+    "observation",
+    "processes",
+    "outcomes",
+)
+SAF_ID = "cqc-saf-2023"
+V6_ID = "cqc-pcc-v6-draft"
+KLOE_ID = "cqc-kloe-healthcare-2018"
+PRINCIPLES_ID = "kingsfund-outstanding-2026"
+CROSSWALK_FILE = "crosswalk.yaml"
+MAX_ERRORS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class FrameworkText:
+    """One matchable sentence of a framework, with what it is evidence of.
+
+    ``item`` is the id of the thing the text belongs to (a SAF statement, a v6 topic, a KLOE or
+    prompt, a principle); ``band`` is set for band descriptors and ratings characteristics.
+    """
+
+    framework: str
+    item: str
+    kind: str
+    text: str
+    key_question: str | None = None
+    band: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A validated framework: its identity plus the raw document in the file's own structure."""
+
+    id: str
+    title: str
+    version: str
+    publisher: str
+    source: str
+    path: Path
+    data: dict[str, Any] = field(repr=False, hash=False, compare=False)
+
+    def section(self, name: str) -> list[dict[str, Any]]:
+        """The list under ``name`` (e.g. ``"topics"``), or an empty list when absent."""
+        return list(self.data.get(name) or [])
+
+    def counts(self) -> dict[str, int]:
+        """Number of items per section, and of band descriptors/ratings in all."""
+        counts = {
+            name: len(self.section(name))
+            for name in ("key_questions", "quality_statements", "evidence_categories", "bands",
+                         "topics", "kloes", "principles")
+            if self.section(name)
+        }
+        descriptors = sum(1 for t in self.texts() if t.band is not None)
+        if descriptors:
+            counts["band_descriptors"] = descriptors
+        return counts
+
+    def texts(self) -> list[FrameworkText]:
+        """Every matchable sentence of this framework, in file order."""
+        return list(_iter_texts(self))
+
+
+def _iter_texts(fw: Framework):  # noqa: ANN202 - generator of FrameworkText
+    src = fw.source
+    for kq in fw.section("key_questions"):
+        ksrc = kq.get("source", src)
+        for i, stmt in enumerate(kq.get("i_statements") or []):
+            yield FrameworkText(fw.id, f"{kq['id']}#i{i + 1}", "i_statement", stmt["text"], kq["id"], None, ksrc)
+        for band, items in (kq.get("ratings") or {}).items():
+            for text in items:
+                yield FrameworkText(fw.id, kq["id"], "key_question_rating", text, kq["id"], band, ksrc)
+    for qs in fw.section("quality_statements"):
+        text = f"{qs['title']}. {qs['we_statement']}"
+        yield FrameworkText(fw.id, qs["id"], "quality_statement", text, qs["key_question"], None,
+                            qs.get("source") or src)
+    for topic in fw.section("topics"):
+        yield FrameworkText(fw.id, topic["id"], "topic_question", topic["question"], topic["key_question"],
+                            None, topic["source"])
+        for band in BANDS:
+            for text in topic["descriptors"].get(band, []):
+                yield FrameworkText(fw.id, topic["id"], "descriptor", text, topic["key_question"], band,
+                                    topic["source"])
+    for kloe in fw.section("kloes"):
+        for prompt in kloe["prompts"]:
+            yield FrameworkText(fw.id, prompt["id"], "prompt", prompt["text"], kloe["key_question"], None,
+                                kloe["source"])
+        for band in BANDS:
+            for text in (kloe.get("ratings") or {}).get(band, []):
+                yield FrameworkText(fw.id, kloe["id"], "rating", text, kloe["key_question"], band, kloe["source"])
+    for principle in fw.section("principles"):
+        yield FrameworkText(fw.id, principle["id"], "principle", f"{principle['title']}. {principle['definition']}",
+                            None, None, principle["source"])
+        for text in principle["illustrations"]:
+            yield FrameworkText(fw.id, principle["id"], "illustration", text, None, None, principle["source"])
+
+
+@lru_cache(maxsize=4)
+def _schema(name: str) -> Draft202012Validator:
+    text = resources.files("evidencenlp.schemas").joinpath(name).read_text(encoding="utf-8")
+    return Draft202012Validator(json.loads(text))
+
+
+def _field_path(error: ValidationError) -> str:
+    path = ""
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _explain(error: ValidationError) -> str:
+    """A short 'expected …' phrase for a schema error."""
+    validator, expected = error.validator, error.validator_value
+    if validator == "required":
+        return error.message.replace("is a required property", "is required but missing")
+    if validator == "enum":
+        return f"expected one of {', '.join(map(str, expected))}; got {error.instance!r}"
+    if validator == "type":
+        return f"expected {expected}; got {type(error.instance).__name__} {error.instance!r:.60}"
+    if validator == "pattern":
+        return f"expected text matching {expected}; got {error.instance!r:.60}"
+    if validator == "not":
+        return f"expected plain text without HTML tags; got {error.instance!r:.60}"
+    if validator == "minLength":
+        return "expected non-empty text"
+    if validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown field(s)")
+    return error.message
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Parse a YAML or JSON framework file into a dict; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FrameworkError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise FrameworkError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise FrameworkError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        doc = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise FrameworkError(f"{path}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FrameworkError(f"{path}: {where}invalid YAML ({problem})") from None
+    if not isinstance(doc, dict):
+        raise FrameworkError(f"{path}: expected a mapping of fields (id, title, version, …) at the top level; "
+                             f"got {type(doc).__name__}")
+    return doc
+
+
+def validate_document(doc: dict[str, Any], path: Path, schema: str = "framework.schema.json") -> None:
+    """Raise :class:`FrameworkError` listing every schema and consistency problem of ``doc``."""
+    errors = sorted(_schema(schema).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [f"at {_field_path(e)}: {_explain(e)}" for e in errors]
+    if not problems and schema == "framework.schema.json":
+        problems = _consistency_problems(doc)
+    if problems:
+        shown = problems[:MAX_ERRORS_SHOWN]
+        more = len(problems) - len(shown)
+        tail = f"\n  … and {more} more" if more else ""
+        raise FrameworkError(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(shown) + tail)
+
+
+def _consistency_problems(doc: dict[str, Any]) -> list[str]:
+    """Checks the schema cannot express: unique ids, key questions that exist."""
+    problems: list[str] = []
+    for section in ("key_questions", "quality_statements", "evidence_categories", "bands", "topics",
+                    "kloes", "principles"):
+        ids = Counter(item.get("id") for item in doc.get(section) or [])
+        problems += [f"at {section}: id {i!r} appears {n} times; ids must be unique" for i, n in ids.items() if n > 1]
+    prompt_ids = Counter(p["id"] for k in doc.get("kloes") or [] for p in k.get("prompts", []))
+    problems += [f"at kloes: prompt id {i!r} appears {n} times" for i, n in prompt_ids.items() if n > 1]
+    declared = {kq["id"] for kq in doc.get("key_questions") or []}
+    if declared:
+        for section in ("quality_statements", "topics", "kloes"):
+            for i, item in enumerate(doc.get(section) or []):
+                if item["key_question"] not in declared:
+                    problems.append(f"at {section}[{i}].key_question: expected one of the file's key "
+                                    f"questions ({', '.join(sorted(declared))}); got {item['key_question']!r}")
+    return problems
+
+
+def load_framework_file(path: Path | str) -> Framework:
+    """Read and validate one framework file. Raises :class:`FrameworkError` with a precise message."""
+    path = Path(path)
+    doc = read_document(path)
+    validate_document(doc, path)
+    return Framework(id=doc["id"], title=doc["title"], version=str(doc["version"]), publisher=doc["publisher"],
+                     source=doc["source"], path=path, data=doc)
+
+
+def framework_files(directory: Path | None = None) -> list[Path]:
+    """The framework files in ``directory`` (default :func:`paths.frameworks_dir`), crosswalk excluded."""
+    directory = directory or frameworks_dir()
+    if not directory.is_dir():
+        raise FrameworkError(f"{directory}: frameworks folder not found (set EVIDENCENLP_FRAMEWORKS)")
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix.lower() in {".yaml", ".yml", ".json"} and p.name != CROSSWALK_FILE)
+
+
+def load_frameworks(directory: Path | None = None) -> dict[str, Framework]:
+    """Load every framework in ``directory``, keyed by id; duplicate ids are an error."""
+    found: dict[str, Framework] = {}
+    for path in framework_files(directory):
+        fw = load_framework_file(path)
+        if fw.id in found:
+            raise FrameworkError(f"{path}: framework id {fw.id!r} is already used by {found[fw.id].path}")
+        found[fw.id] = fw
+    return found
+
+
+@dataclass(frozen=True)
+class CrosswalkRow:
+    """One SAF quality statement and the v6 topics and KLOEs that correspond to it."""
+
+    saf: str
+    v6: tuple[str, ...]
+    kloe: tuple[str, ...]
+    judgement: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    """Many-to-many links between SAF statements, v6 topics and KLOEs."""
+
+    version: str
+    rows: tuple[CrosswalkRow, ...]
+
+    def saf_for_v6(self, topic_id: str) -> list[str]:
+        """SAF statement ids linked to a v6 topic id."""
+        return [r.saf for r in self.rows if topic_id in r.v6]
+
+    def saf_for_kloe(self, kloe_id: str) -> list[str]:
+        """SAF statement ids linked to a KLOE id (``S1``) or prompt id (``S1.2``)."""
+        kloe_id = kloe_id.split(".")[0]
+        return [r.saf for r in self.rows if kloe_id in r.kloe]
+
+    def row(self, saf_id: str) -> CrosswalkRow | None:
+        """The crosswalk row of a SAF statement id, if any."""
+        return next((r for r in self.rows if r.saf == saf_id), None)
+
+    def saf_for(self, framework_id: str, item: str) -> list[str]:
+        """SAF statement ids for an item of any known framework (a SAF id maps to itself)."""
+        if framework_id == SAF_ID:
+            return [item]
+        if framework_id == V6_ID:
+            return self.saf_for_v6(item)
+        if framework_id == KLOE_ID:
+            return self.saf_for_kloe(item)
+        return []
+
+
+def load_crosswalk(path: Path | None = None, frameworks: dict[str, Framework] | None = None) -> Crosswalk:
+    """Load ``crosswalk.yaml``; when ``frameworks`` is given, check every id it names exists."""
+    path = path or frameworks_dir() / CROSSWALK_FILE
+    doc = read_document(path)
+    validate_document(doc, path, schema="crosswalk.schema.json")
+    rows = tuple(CrosswalkRow(r["saf"], tuple(r["v6"]), tuple(r["kloe"]), r["judgement"], r.get("note", ""))
+                 for r in doc["mappings"])
+    if frameworks:
+        _check_crosswalk_ids(rows, frameworks, path)
+    return Crosswalk(version=str(doc["version"]), rows=rows)
+
+
+def _check_crosswalk_ids(rows: tuple[CrosswalkRow, ...], frameworks: dict[str, Framework], path: Path) -> None:
+    known = {
+        "saf": {q["id"] for q in frameworks[SAF_ID].section("quality_statements")} if SAF_ID in frameworks else None,
+        "v6": {t["id"] for t in frameworks[V6_ID].section("topics")} if V6_ID in frameworks else None,
+        "kloe": {k["id"] for k in frameworks[KLOE_ID].section("kloes")} if KLOE_ID in frameworks else None,
+    }
+    problems = []
+    for i, row in enumerate(rows):
+        for role, ids in (("saf", (row.saf,)), ("v6", row.v6), ("kloe", row.kloe)):
+            valid = known[role]
+            problems += [f"at mappings[{i}].{role}: unknown id {x!r}" for x in ids if valid is not None and x not in valid]
+    if problems:
+        raise FrameworkError(f"{path}: " + "; ".join(problems[:MAX_ERRORS_SHOWN]))

@@ -1,0 +1,213 @@
+"""scikit-learn heads on note features, saved as plain arrays + JSON (nothing executes on load).
+
+A :class:`LinearHead` is a multinomial logistic regression on standardised features with a
+temperature fitted on out-of-fold logits, so its probabilities are calibrated. A
+:class:`MultiLabelHead` is one binary logistic regression per label (for the King's Fund
+principles). Both follow scikit-learn's ``fit`` / ``predict`` / ``predict_proba`` conventions and
+export their parameters as numpy arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+DEFAULT_C = 1.0
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _check_X(X: np.ndarray, n_features: int | None = None) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise ValueError(f"expected a 2-D feature array (n_samples, n_features); got shape {X.shape}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"expected {n_features} features per sample; got {X.shape[1]}")
+    if not np.isfinite(X).all():
+        raise ValueError("features contain NaN or infinite values")
+    return X
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """Temperature ``T`` minimising the negative log-likelihood of ``softmax(logits / T)``.
+
+    ``logits`` is ``(n_samples, n_classes)``; ``y`` holds class indices. Returns T in [0.05, 20].
+    """
+
+    def nll(t: float) -> float:
+        p = _softmax(logits / t)
+        return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean())
+
+    return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
+
+
+@dataclass
+class LinearHead:
+    """Calibrated multinomial logistic regression.
+
+    After :meth:`fit`: ``classes_`` (n_classes,), ``coef_`` (n_classes, n_features), ``intercept_``
+    (n_classes,), ``mean_``/``scale_`` (n_features,) for standardisation, ``temperature_`` (scalar).
+    """
+
+    C: float = DEFAULT_C
+    calibrate: bool = True
+    random_state: int = 0
+    classes_: list[str] = field(default_factory=list)
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
+    mean_: np.ndarray | None = None
+    scale_: np.ndarray | None = None
+    temperature_: float = 1.0
+
+    def _model(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+
+    def fit(self, X: np.ndarray, y: Sequence[str]) -> LinearHead:
+        """Fit on features ``X`` ``(n_samples, n_features)`` and string labels ``y`` ``(n_samples,)``."""
+        X = _check_X(X)
+        y = np.asarray(y, dtype=object)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
+        classes = sorted(set(y))
+        if len(classes) < 2:
+            raise ValueError(f"need at least two classes to fit a head; got {classes}")
+        self.mean_ = X.mean(axis=0)
+        self.scale_ = X.std(axis=0) + 1e-6
+        Z = (X - self.mean_) / self.scale_
+        model = self._model().fit(Z, y)
+        self.classes_ = [str(c) for c in model.classes_]
+        self.coef_ = model.coef_.astype(np.float32)
+        self.intercept_ = model.intercept_.astype(np.float32)
+        if len(self.classes_) == 2:  # sklearn stores one row for binary problems
+            self.coef_ = np.vstack([-self.coef_, self.coef_]) / 2
+            self.intercept_ = np.array([-self.intercept_[0], self.intercept_[0]], dtype=np.float32) / 2
+        self.temperature_ = self._fit_temperature(Z, y) if self.calibrate else 1.0
+        return self
+
+    def _fit_temperature(self, Z: np.ndarray, y: np.ndarray) -> float:
+        counts = np.unique(y, return_counts=True)[1]
+        n_splits = int(min(5, counts.min()))
+        if n_splits < 2:
+            return 1.0
+        logits = np.zeros((len(y), len(self.classes_)), dtype=np.float64)
+        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        for train, test in folds.split(Z, y):
+            m = self._model().fit(Z[train], y[train])
+            decision = m.decision_function(Z[test])
+            if decision.ndim == 1:
+                decision = np.stack([-decision, decision], axis=1) / 2
+            cols = [self.classes_.index(str(c)) for c in m.classes_]
+            block = np.full((len(test), len(self.classes_)), -1e4)
+            block[:, cols] = decision
+            logits[test] = block
+        index = {c: i for i, c in enumerate(self.classes_)}
+        return fit_temperature(logits, np.array([index[str(v)] for v in y]))
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Uncalibrated logits ``(n_samples, n_classes)``."""
+        if self.coef_ is None:
+            raise ValueError("this head is not fitted yet")
+        X = _check_X(X, self.coef_.shape[1])
+        return ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities ``(n_samples, n_classes)`` in ``classes_`` order."""
+        return _softmax(self.decision_function(X) / self.temperature_)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable label per sample, ``(n_samples,)`` of str."""
+        return np.array(self.classes_, dtype=object)[self.predict_proba(X).argmax(axis=1)]
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The fitted parameters as named arrays (for ``np.savez``)."""
+        return {f"{prefix}.coef": self.coef_, f"{prefix}.intercept": self.intercept_,
+                f"{prefix}.mean": self.mean_, f"{prefix}.scale": self.scale_}
+
+    def meta(self) -> dict[str, object]:
+        """JSON-serialisable description: classes, temperature, regularisation."""
+        return {"type": "linear", "classes": self.classes_, "temperature": self.temperature_, "C": self.C}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> LinearHead:
+        """Rebuild a fitted head from :meth:`to_arrays` output and :meth:`meta`."""
+        head = cls(C=float(meta.get("C", DEFAULT_C)))
+        head.classes_ = list(meta["classes"])  # type: ignore[arg-type]
+        head.temperature_ = float(meta["temperature"])  # type: ignore[arg-type]
+        head.coef_ = arrays[f"{prefix}.coef"]
+        head.intercept_ = arrays[f"{prefix}.intercept"]
+        head.mean_ = arrays[f"{prefix}.mean"]
+        head.scale_ = arrays[f"{prefix}.scale"]
+        if head.coef_.shape[0] != len(head.classes_):
+            raise ValueError(f"head {prefix}: {head.coef_.shape[0]} weight rows for {len(head.classes_)} classes")
+        return head
+
+
+@dataclass
+class MultiLabelHead:
+    """One binary logistic regression per label; ``predict_proba`` gives independent probabilities.
+
+    Labels with fewer than ``min_positive`` positive examples are not learned (always 0).
+    """
+
+    C: float = DEFAULT_C
+    min_positive: int = 5
+    classes_: list[str] = field(default_factory=list)
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
+    mean_: np.ndarray | None = None
+    scale_: np.ndarray | None = None
+
+    def fit(self, X: np.ndarray, Y: Sequence[Sequence[str]], classes: Sequence[str]) -> MultiLabelHead:
+        """Fit on ``X`` ``(n_samples, n_features)`` and, per sample, the list of its labels."""
+        X = _check_X(X)
+        self.classes_ = list(classes)
+        self.mean_ = X.mean(axis=0)
+        self.scale_ = X.std(axis=0) + 1e-6
+        Z = (X - self.mean_) / self.scale_
+        self.coef_ = np.zeros((len(self.classes_), X.shape[1]), dtype=np.float32)
+        self.intercept_ = np.full(len(self.classes_), -20.0, dtype=np.float32)
+        for j, label in enumerate(self.classes_):
+            y = np.array([label in labels for labels in Y])
+            if y.sum() < self.min_positive or (~y).sum() < self.min_positive:
+                continue
+            m = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced").fit(Z, y)
+            self.coef_[j] = m.coef_[0]
+            self.intercept_[j] = m.intercept_[0]
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Independent probabilities ``(n_samples, n_labels)``."""
+        if self.coef_ is None:
+            raise ValueError("this head is not fitted yet")
+        X = _check_X(X, self.coef_.shape[1])
+        z = ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The fitted parameters as named arrays."""
+        return {f"{prefix}.coef": self.coef_, f"{prefix}.intercept": self.intercept_,
+                f"{prefix}.mean": self.mean_, f"{prefix}.scale": self.scale_}
+
+    def meta(self) -> dict[str, object]:
+        """JSON-serialisable description."""
+        return {"type": "multilabel", "classes": self.classes_, "C": self.C}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> MultiLabelHead:
+        """Rebuild from :meth:`to_arrays` and :meth:`meta`."""
+        head = cls(C=float(meta.get("C", DEFAULT_C)))
+        head.classes_ = list(meta["classes"])  # type: ignore[arg-type]
+        head.coef_ = arrays[f"{prefix}.coef"]
+        head.intercept_ = arrays[f"{prefix}.intercept"]
+        head.mean_ = arrays[f"{prefix}.mean"]
+        head.scale_ = arrays[f"{prefix}.scale"]
+        return head

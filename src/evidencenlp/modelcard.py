@@ -1,0 +1,77 @@
+"""Write ``models/MODEL_CARD.md`` from a bundle's provenance and measured metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evidencenlp.bundle import HeadBundle
+
+CV_FILE = "cv_metrics.json"
+
+
+def _metrics_lines(metrics: dict) -> list[str]:
+    lines = ["| task | accuracy | macro-F1 | n |", "|---|---|---|---|"]
+    for task, m in metrics.items():
+        if isinstance(m, dict) and "accuracy" in m:
+            lines.append(f"| {task} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['n']} |")
+    return lines
+
+
+def write_model_card(bundle: HeadBundle, directory: Path) -> Path:
+    """Render the model card next to the heads. Cross-validated figures come from ``cv_metrics.json``
+    (written by ``evidencenlp evaluate --save-cv``) when present."""
+    holdout = bundle.metrics.get("holdout", {})
+    origins = bundle.training_data.get("origins", {})
+    lines = [
+        "# Model card: evidencenlp heads",
+        "",
+        f"- **Model version:** `{bundle.model_version}`",
+        f"- **Encoder:** {bundle.encoder} (frozen; embeddings L2-normalised, 384 dimensions)",
+        "- **Heads:** multinomial logistic regression per task (key question, SAF quality statement, evidence "
+        "category, band) on the embedding plus cosine-similarity features to the framework sentences; "
+        "probabilities calibrated by a temperature fitted on out-of-fold logits. King's Fund principles: one "
+        "binary logistic regression per principle. Key question and statement are combined so they never disagree.",
+        f"- **Frameworks:** {', '.join(f'{k} {v}' for k, v in bundle.frameworks.items())}",
+        f"- **Training data:** {bundle.training_data.get('rows', '?')} rows, sha256 "
+        f"`{bundle.training_data.get('sha256', '?')}`; by origin: "
+        + ", ".join(f"{k}: {v}" for k, v in origins.items()),
+        "- **Format:** `heads.npz` (plain arrays, loaded with `allow_pickle=False`) + `heads.json`; nothing "
+        "executes on load.",
+        f"- **needs_review thresholds:** {json.dumps(bundle.thresholds)}",
+        "",
+        "## Intended use",
+        "Suggest, for an inspector to confirm or correct, where a piece of evidence sits in CQC's framework "
+        "and which band it points to, with the framework sentence that explains the suggestion. It never rates "
+        "a service: a band suggestion is about one note, and ratings come from people applying the rules.",
+        "",
+        "## Held-out figures",
+        holdout.get("split", "(not measured)"),
+        "",
+        *_metrics_lines(holdout),
+        "",
+    ]
+    cv_path = directory / CV_FILE
+    if cv_path.is_file():
+        cv = json.loads(cv_path.read_text(encoding="utf-8"))
+        lines += ["## Cross-validated figures and baselines", cv.get("description", ""), ""]
+        lines += cv.get("markdown", [])
+        lines.append("")
+    lines += [
+        "## Limits",
+        "- The hand-written corpus was written for this project by its authors (see training/DATASHEET.md): "
+        "real inspection notes will differ in vocabulary and length, so figures on it are optimistic.",
+        "- Framework-derived training sentences are in the frameworks' formal register, not notes'.",
+        "- Band is judged from one note's wording; it cannot see the rest of the evidence. Negation, hedging "
+        "and numbers that decide a band remain hard.",
+        "- Evidence category is learned only from the corpus; public feedback (people_experience) dominates real "
+        "data.",
+        "- English only; identifiers are redacted by rules (NHS numbers, phones, postcodes, emails, dates of birth, "
+        "titled names) and can be missed.",
+        "",
+    ]
+    path = directory / "MODEL_CARD.md"
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(path)
+    return path

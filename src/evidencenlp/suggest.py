@@ -1,0 +1,340 @@
+"""The Suggester: text → segment → redact → encode → match → classify → :class:`Suggestion`.
+
+Nothing here rates anything: a suggestion is for an inspector to confirm or correct, and when the
+calibrated probabilities are low it says ``needs_review`` rather than guessing confidently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evidencenlp import encoder
+from evidencenlp.bundle import HeadBundle
+from evidencenlp.errors import InputFileError, ModelError
+from evidencenlp.frameworks import (
+    BANDS,
+    KEY_QUESTIONS,
+    KLOE_ID,
+    SAF_ID,
+    V6_ID,
+    load_crosswalk,
+    load_frameworks,
+)
+from evidencenlp.matching import FrameworkIndex, Match
+from evidencenlp.paths import models_dir
+from evidencenlp.text import ProcessedText, process_many, redact_only
+
+#: columns that ``tag`` adds to every row, in order
+FLAT_COLUMNS: tuple[str, ...] = (
+    "key_question", "key_question_score", "statement", "statement_score", "statement_top3",
+    "evidence_category", "evidence_category_score", "band", "band_score", "principles",
+    "evidence_text", "needs_review",
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A suggested label and its calibrated probability in [0, 1]."""
+
+    label: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"label": …, "score": …}``."""
+        return {"label": self.label, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class BandLabel(Label):
+    """The suggested band with the probability of each of the four bands."""
+
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"label", "score", "probabilities": {band: p}}``."""
+        return {**super().to_dict(), "probabilities": {b: round(p, 4) for b, p in self.probabilities.items()}}
+
+
+@dataclass(frozen=True)
+class SentenceSuggestion:
+    """The suggestion for one sentence of a multi-sentence note."""
+
+    text: str
+    key_question: Label
+    statement: Label
+    band: BandLabel
+    evidence: Match | None
+    needs_review: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the ``sentences`` items of the output contract)."""
+        return {"text": self.text, "key_question": self.key_question.to_dict(),
+                "statement": self.statement.to_dict(), "band": self.band.to_dict(),
+                "evidence": self.evidence.to_dict() if self.evidence else None,
+                "needs_review": self.needs_review}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Everything suggested for one note. ``text`` is the redacted note unless redaction was off."""
+
+    text: str
+    key_question: Label
+    statement: Label
+    statement_top3: tuple[Label, ...]
+    evidence_category: Label
+    band: BandLabel
+    principles: tuple[Label, ...]
+    evidence: tuple[Match, ...]
+    sentences: tuple[SentenceSuggestion, ...]
+    needs_review: bool
+    model_version: str
+    redactions: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON output contract (see README, "Output contract")."""
+        return {
+            "text": self.text,
+            "key_question": self.key_question.to_dict(),
+            "statement": self.statement.to_dict(),
+            "statement_top3": [s.to_dict() for s in self.statement_top3],
+            "evidence_category": self.evidence_category.to_dict(),
+            "band": self.band.to_dict(),
+            "principles": [p.to_dict() for p in self.principles],
+            "evidence": [m.to_dict() for m in self.evidence],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "needs_review": self.needs_review,
+            "model_version": self.model_version,
+            "redactions": dict(self.redactions),
+        }
+
+    def to_row(self) -> dict[str, Any]:
+        """The flat columns ``tag`` adds (:data:`FLAT_COLUMNS`)."""
+        return {
+            "key_question": self.key_question.label,
+            "key_question_score": round(self.key_question.score, 4),
+            "statement": self.statement.label,
+            "statement_score": round(self.statement.score, 4),
+            "statement_top3": ";".join(s.label for s in self.statement_top3),
+            "evidence_category": self.evidence_category.label,
+            "evidence_category_score": round(self.evidence_category.score, 4),
+            "band": self.band.label,
+            "band_score": round(self.band.score, 4),
+            "principles": ";".join(p.label for p in self.principles),
+            "evidence_text": self.evidence[0].text.text if self.evidence else "",
+            "needs_review": self.needs_review,
+        }
+
+
+def empty_row() -> dict[str, Any]:
+    """Flat columns for a row with no text: every suggestion column empty."""
+    return {c: None for c in FLAT_COLUMNS}
+
+
+@dataclass(frozen=True)
+class _Predictions:
+    """Per-note arrays from one batch through the heads."""
+
+    kq: np.ndarray          # (n, 5) in KEY_QUESTIONS order
+    statement: np.ndarray   # (n, n_statements) in index.statements order
+    category: np.ndarray    # (n, n_categories)
+    band: np.ndarray        # (n, 4) in BANDS order
+    principles: np.ndarray  # (n, n_principles) in index.principles order
+    sims: np.ndarray        # (n, n_texts)
+
+
+class Suggester:
+    """Compose the pipeline stages; load once, then call :meth:`suggest` or :meth:`suggest_many`.
+
+    >>> s = Suggester.load()                               # doctest: +SKIP
+    >>> s.suggest("Call bell rang 9 minutes").to_dict()    # doctest: +SKIP
+    """
+
+    def __init__(self, index: FrameworkIndex, bundle: HeadBundle, redact: bool = True) -> None:
+        self.index = index
+        self.bundle = bundle
+        self.redact = redact
+        for task in ("key_question", "statement", "evidence_category", "band"):
+            if task not in bundle.heads:
+                raise ModelError(f"the trained heads lack the {task!r} head; retrain with `evidencenlp train`")
+        stale = {k: v for k, v in bundle.frameworks.items() if index.version.get(k) not in (None, v)}
+        if stale:
+            now = {k: index.version.get(k) for k in stale}
+            raise ModelError(f"the heads were trained on framework versions {stale}, but the frameworks "
+                             f"loaded are {now}; retrain with `evidencenlp train`")
+        self._stmt_cols = [bundle.heads["statement"].classes_.index(s) if s in bundle.heads["statement"].classes_
+                           else -1 for s in index.statements]
+        self._kq_of_statement = np.array([KEY_QUESTIONS.index(k) for k in index.statement_kq])
+        self._principle_cols = ([bundle.principles.classes_.index(p) if p in bundle.principles.classes_ else -1
+                                 for p in index.principles] if bundle.principles else [])
+
+    @classmethod
+    def load(cls, models: Path | None = None, frameworks: Path | None = None, redact: bool = True) -> Suggester:
+        """Load frameworks, crosswalk, the framework index (cached on disk) and the trained heads."""
+        fws = load_frameworks(frameworks)
+        crosswalk = load_crosswalk(frameworks / "crosswalk.yaml" if frameworks else None, fws)
+        bundle = HeadBundle.load(models or models_dir())
+        return cls(FrameworkIndex(fws, crosswalk), bundle, redact=redact)
+
+    @property
+    def model_version(self) -> str:
+        """The heads' version id (changes with weights, frameworks and training data)."""
+        return self.bundle.model_version
+
+    # -- features and heads ------------------------------------------------------------------
+
+    def features(self, vectors: np.ndarray) -> np.ndarray:
+        """Head input for embeddings ``(n, 384)``: embeddings plus similarity features if trained so."""
+        if not self.bundle.use_similarity_features:
+            return vectors
+        return np.hstack([vectors, self.index.features(vectors)])
+
+    def _predict(self, vectors: np.ndarray) -> _Predictions:
+        X = self.features(vectors)
+        heads = self.bundle.heads
+        kq_head = heads["key_question"].predict_proba(X)
+        kq = np.zeros((len(X), len(KEY_QUESTIONS)))
+        for j, c in enumerate(heads["key_question"].classes_):
+            kq[:, KEY_QUESTIONS.index(c)] = kq_head[:, j]
+        st_head = heads["statement"].predict_proba(X)
+        st = np.where(np.array(self._stmt_cols) >= 0, st_head[:, self._stmt_cols], 0.0)
+        # joint: a statement is only as likely as its key question is (keeps the two consistent)
+        joint = st * kq[:, self._kq_of_statement]
+        joint /= joint.sum(axis=1, keepdims=True) + 1e-12
+        kq_joint = np.zeros_like(kq)
+        for k in range(len(KEY_QUESTIONS)):
+            kq_joint[:, k] = joint[:, self._kq_of_statement == k].sum(axis=1)
+        band_head = heads["band"].predict_proba(X)
+        band = np.zeros((len(X), len(BANDS)))
+        for j, c in enumerate(heads["band"].classes_):
+            band[:, BANDS.index(c)] = band_head[:, j]
+        principles = np.zeros((len(X), len(self.index.principles)))
+        if self.bundle.principles is not None:
+            p = self.bundle.principles.predict_proba(X)
+            for j, col in enumerate(self._principle_cols):
+                if col >= 0:
+                    principles[:, j] = p[:, col]
+        return _Predictions(kq_joint, joint, heads["evidence_category"].predict_proba(X), band, principles,
+                            self.index.similarities(vectors))
+
+    def _needs_review(self, kq: float, statement: float, band: float) -> bool:
+        t = self.bundle.thresholds
+        return kq < t["key_question"] or statement < t["statement"] or band < t["band"]
+
+    def _explaining_match(self, sims_row: np.ndarray, statement: str, band: str) -> Match | None:
+        """The framework sentence that best explains statement + band (a band descriptor if any)."""
+        return (self.index.best(sims_row, statement=statement, band=band)
+                or self.index.best(sims_row, statement=statement)
+                or self.index.best(sims_row))
+
+    def _evidence(self, sims_row: np.ndarray, statement: str, band: str, principles: list[str]) -> tuple[Match, ...]:
+        found: list[Match] = []
+        primary = self._explaining_match(sims_row, statement, band)
+        if primary is not None:
+            found.append(primary)
+        for fw, kinds in ((SAF_ID, {"quality_statement"}), (KLOE_ID, {"prompt"}), (V6_ID, {"topic_question"})):
+            m = self.index.best(sims_row, statement=statement, kinds=kinds, framework=fw)
+            if m is not None and m not in found:
+                found.append(m)
+        for p in principles:
+            m = self._best_principle_text(sims_row, p)
+            if m is not None and m not in found:
+                found.append(m)
+        return tuple(found)
+
+    def _best_principle_text(self, sims_row: np.ndarray, principle: str) -> Match | None:
+        cols = np.flatnonzero(self.index.principle_of == self.index.principles.index(principle))
+        if len(cols) == 0:
+            return None
+        i = cols[int(np.argmax(sims_row[cols]))]
+        return Match(self.index.texts[i], float(sims_row[i]))
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def suggest(self, text: str) -> Suggestion:
+        """Suggest for one note. Raises :class:`InputFileError` for empty or blank text."""
+        if not isinstance(text, str) or not text.strip():
+            raise InputFileError("the note is empty: there is nothing to suggest for")
+        result = self.suggest_many([text])[0]
+        assert result is not None
+        return result
+
+    def suggest_many(self, texts: Sequence[str | None], sentences: bool = True, evidence: bool = True,
+                     batch_size: int = encoder.DEFAULT_BATCH_SIZE,
+                     progress: Callable[[int], None] | None = None) -> list[Suggestion | None]:
+        """Suggest for many notes; ``None`` (in place) for a missing, empty or blank note.
+
+        ``sentences=False`` skips per-sentence suggestions (faster for batch tagging);
+        ``evidence=False`` keeps only the single explaining sentence per note.
+        ``progress`` is called with the number of notes finished after each encoder batch.
+        """
+        keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+        raw = [str(texts[i]) for i in keep]
+        if sentences:
+            processed = list(process_many(raw, redact=self.redact))
+        else:
+            processed = [redact_only(t) if self.redact else ProcessedText(t, (), {}) for t in raw]
+        vectors = encoder.encode([p.text for p in processed], batch_size=batch_size, progress=progress)
+        preds = self._predict(vectors) if len(vectors) else None
+        sentence_results = self._sentence_suggestions(processed) if sentences else [()] * len(processed)
+        out: list[Suggestion | None] = [None] * len(texts)
+        for row, i in enumerate(keep):
+            out[i] = self._build(processed[row], preds, row, sentence_results[row], evidence)
+        return out
+
+    def _sentence_suggestions(self, processed: list[ProcessedText]) -> list[tuple[SentenceSuggestion, ...]]:
+        owners, sents = [], []
+        for row, p in enumerate(processed):
+            if len(p.sentences) > 1:
+                owners += [row] * len(p.sentences)
+                sents += list(p.sentences)
+        result: list[list[SentenceSuggestion]] = [[] for _ in processed]
+        if not sents:
+            return [()] * len(processed)
+        preds = self._predict(encoder.encode(sents))
+        for j, (row, text) in enumerate(zip(owners, sents)):
+            kq, st, band = self._top(preds, j)
+            match = self._explaining_match(preds.sims[j], st.label, band.label)
+            result[row].append(SentenceSuggestion(text, kq, st, band, match,
+                                                  self._needs_review(kq.score, st.score, band.score)))
+        return [tuple(r) for r in result]
+
+    def _top(self, preds: _Predictions, row: int) -> tuple[Label, Label, BandLabel]:
+        k = int(preds.kq[row].argmax())
+        s = int(preds.statement[row].argmax())
+        b = int(preds.band[row].argmax())
+        band = BandLabel(BANDS[b], float(preds.band[row, b]),
+                         {name: float(preds.band[row, i]) for i, name in enumerate(BANDS)})
+        return (Label(KEY_QUESTIONS[k], float(preds.kq[row, k])),
+                Label(self.index.statements[s], float(preds.statement[row, s])), band)
+
+    def _build(self, p: ProcessedText, preds: _Predictions | None, row: int,
+               sentence_results: tuple[SentenceSuggestion, ...], evidence: bool) -> Suggestion:
+        assert preds is not None
+        kq, st, band = self._top(preds, row)
+        order = np.argsort(-preds.statement[row])[:3]
+        top3 = tuple(Label(self.index.statements[i], float(preds.statement[row, i])) for i in order)
+        cat_classes = self.bundle.heads["evidence_category"].classes_
+        c = int(preds.category[row].argmax())
+        threshold = self.bundle.thresholds["principles"]
+        principles = tuple(sorted((Label(pid, float(preds.principles[row, j]))
+                                   for j, pid in enumerate(self.index.principles)
+                                   if preds.principles[row, j] >= threshold), key=lambda x: -x.score))
+        sims = preds.sims[row]
+        if evidence:
+            matches = self._evidence(sims, st.label, band.label, [x.label for x in principles])
+        else:
+            primary = self._explaining_match(sims, st.label, band.label)
+            matches = (primary,) if primary else ()
+        return Suggestion(
+            text=p.text, key_question=kq, statement=st, statement_top3=top3,
+            evidence_category=Label(cat_classes[c], float(preds.category[row, c])), band=band,
+            principles=principles, evidence=matches, sentences=sentence_results,
+            needs_review=self._needs_review(kq.score, st.score, band.score),
+            model_version=self.model_version, redactions=dict(p.redactions),
+        )
