@@ -29,6 +29,9 @@ def _force_offline() -> None:
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.setdefault(var, "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
 
 def model_path() -> Path:
@@ -50,7 +53,9 @@ def get_model():  # noqa: ANN201 - SentenceTransformer (imported lazily: importi
         if _model is None:
             _force_offline()
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()
             _model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
         return _model
 

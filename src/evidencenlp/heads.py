@@ -17,7 +17,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-DEFAULT_C = 1.0
+DEFAULT_C = 0.01
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

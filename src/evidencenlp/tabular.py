@@ -33,7 +33,8 @@ def table_format(path: Path) -> str:
     return fmt
 
 
-def _check_readable(path: Path) -> None:
+def check_readable(path: Path) -> None:
+    """Raise :class:`InputFileError` unless ``path`` is an existing, readable file."""
     if not path.exists():
         raise InputFileError(f"{path}: file not found")
     if path.is_dir():
@@ -72,7 +73,7 @@ def iter_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, encoding: str 
 
     The index of each chunk is the 0-based data row number in the file.
     """
-    _check_readable(path)
+    check_readable(path)
     fmt = table_format(path)
     reader = {"csv": _iter_csv, "tsv": _iter_csv, "jsonl": _iter_jsonl, "parquet": _iter_parquet,
               "xlsx": _iter_xlsx}[fmt]
@@ -227,10 +228,20 @@ def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         frame.to_excel(path, index=False, engine="openpyxl")
 
 
+def _is_missing(v: Any) -> bool:
+    """True for None, NaN, pd.NA and NaT (but never for lists or other containers)."""
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v)) if not isinstance(v, (list, dict, tuple, set)) else False
+    except (TypeError, ValueError):
+        return False
+
+
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in record.items():
-        if v is None or (isinstance(v, float) and v != v):
+        if _is_missing(v):
             out[k] = None
         elif hasattr(v, "isoformat"):
             out[k] = v.isoformat()
@@ -322,7 +333,7 @@ class ChunkedWriter:
 
 
 def _excel_value(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and v != v):
+    if _is_missing(v):
         return None
     if hasattr(v, "item"):
         return v.item()

@@ -23,7 +23,14 @@ import pyarrow.parquet as pq
 
 from evidencenlp.errors import InputFileError
 from evidencenlp.suggest import FLAT_COLUMNS, Suggester, empty_row
-from evidencenlp.tabular import DEFAULT_CHUNK_ROWS, ChunkedWriter, iter_chunks, require_column, table_format
+from evidencenlp.tabular import (
+    DEFAULT_CHUNK_ROWS,
+    ChunkedWriter,
+    check_readable,
+    iter_chunks,
+    require_column,
+    table_format,
+)
 
 MANIFEST = "manifest.json"
 
@@ -204,6 +211,9 @@ def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: 
     """
     table_format(input_path)
     table_format(output)
+    check_readable(input_path)
+    if not output.parent.is_dir():
+        raise InputFileError(f"{output}: the folder {output.parent} does not exist")
     if input_path.resolve() == output.resolve():
         raise InputFileError(f"{output}: the output must not be the input file")
     manifest = _manifest(input_path, text_column, chunk_rows, redact, prefix, suggester.model_version)

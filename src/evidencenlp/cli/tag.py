@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evidencenlp.cli._app import app, err_console
 from evidencenlp.suggest import Suggester
-from evidencenlp.tabular import DEFAULT_CHUNK_ROWS, count_rows, table_format
+from evidencenlp.tabular import DEFAULT_CHUNK_ROWS, check_readable, count_rows, table_format
 from evidencenlp.tagging import tag_file
 
 
@@ -34,6 +34,7 @@ def tag(
     """
     table_format(input_path)
     table_format(output)
+    check_readable(input_path)
     suggester = Suggester.load(models=models, redact=not no_redact)
     total = count_rows(input_path, encoding)
     columns = [TextColumn("[bold]tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),

@@ -1,0 +1,77 @@
+"""The command line as a user runs it: real processes, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evidencenlp", *args], input=stdin, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_classify_json_from_stdin() -> None:
+    note = "Staff told us they had raised concerns about night staffing twice and nothing changed."
+    proc = run("classify", "-", "--format", "json", stdin=note)
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["text"] == note and d["evidence"] and "needs_review" in d
+    assert "Traceback" not in proc.stderr
+
+
+def test_classify_table_and_empty_note() -> None:
+    proc = run("classify", "Hand gel dispensers were empty on the ward.")
+    assert proc.returncode == 0 and "band" in proc.stdout and "confirm or correct" in proc.stdout
+    empty = run("classify", "-", stdin="   ")
+    assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_tag_example_file(tmp_path: Path) -> None:
+    out = tmp_path / "tagged.xlsx"
+    proc = run("tag", str(REPO / "examples" / "notes.csv"), "-o", str(out), "--text-column", "text")
+    assert proc.returncode == 0, proc.stderr
+    assert "25 rows" in proc.stderr and "1 blank" in proc.stderr and "rows/s" in proc.stderr
+    frame = pd.read_excel(out)
+    assert len(frame) == 25 and frame["id"].tolist()[:3] == ["N001", "N002", "N003"]
+    assert "943 476 5919" not in " ".join(frame["text"].fillna(""))
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["tag", "missing.csv", "-o", "out.csv"], "missing.csv: file not found"),
+    (["tag", "{example}", "-o", "out.csv", "--text-column", "note"], "no column 'note'; columns found: 'id'"),
+    (["tag", "{example}", "-o", "out.docx"], "unsupported file type '.docx'"),
+    (["frameworks", "validate", "nope.yaml"], "nope.yaml: file not found"),
+])
+def test_user_mistakes_get_one_clear_line(tmp_path: Path, args: list[str], expected: str) -> None:
+    args = [a.replace("{example}", str(REPO / "examples" / "notes.csv")) for a in args]
+    args = [str(tmp_path / a) if a.startswith(("out.", "missing.", "nope.")) else a for a in args]
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert expected in proc.stderr.replace("\n", " ") or expected in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_works_with_the_network_unreachable(tmp_path: Path) -> None:
+    """Load encoder + heads and classify with every socket connection refused and no hub variables set."""
+    guard = tmp_path / "sitecustomize.py"
+    guard.write_text(
+        "import socket\n"
+        "def _refuse(*a, **k):\n    raise OSError('network disabled for this test')\n"
+        "socket.socket.connect = _refuse\nsocket.socket.connect_ex = _refuse\nsocket.create_connection = _refuse\n",
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.update(PYTHONPATH=f"{tmp_path}{os.pathsep}{env.get('PYTHONPATH', '')}", HTTPS_PROXY="http://127.0.0.1:9",
+               HTTP_PROXY="http://127.0.0.1:9")
+    proc = subprocess.run([sys.executable, "-m", "evidencenlp", "classify", "Medicines were stored safely.",
+                           "--format", "json"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["statement"]["label"]
