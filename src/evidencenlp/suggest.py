@@ -279,30 +279,24 @@ class Suggester:
             processed = list(process_many(raw, redact=self.redact))
         else:
             processed = [redact_only(t) if self.redact else ProcessedText(t, (), {}) for t in raw]
-        vectors = encoder.encode([p.text for p in processed], batch_size=batch_size, progress=progress)
+        owners = [row for row, p in enumerate(processed) if len(p.sentences) > 1 for _ in p.sentences]
+        sents = [s for p in processed if len(p.sentences) > 1 for s in p.sentences]
+        # notes and their sentences go through the encoder and the heads together: one pass
+        vectors = encoder.encode([p.text for p in processed] + sents, batch_size=batch_size,
+                                 progress=None if sents else progress)
+        if sents and progress is not None:
+            progress(len(processed))
         preds = self._predict(vectors) if len(vectors) else None
-        sentence_results = self._sentence_suggestions(processed) if sentences else [()] * len(processed)
-        out: list[Suggestion | None] = [None] * len(texts)
-        for row, i in enumerate(keep):
-            out[i] = self._build(processed[row], preds, row, sentence_results[row], evidence)
-        return out
-
-    def _sentence_suggestions(self, processed: list[ProcessedText]) -> list[tuple[SentenceSuggestion, ...]]:
-        owners, sents = [], []
-        for row, p in enumerate(processed):
-            if len(p.sentences) > 1:
-                owners += [row] * len(p.sentences)
-                sents += list(p.sentences)
-        result: list[list[SentenceSuggestion]] = [[] for _ in processed]
-        if not sents:
-            return [()] * len(processed)
-        preds = self._predict(encoder.encode(sents))
-        for j, (row, text) in enumerate(zip(owners, sents)):
+        per_note: list[list[SentenceSuggestion]] = [[] for _ in processed]
+        for j, (row, text) in enumerate(zip(owners, sents), start=len(processed)):
             kq, st, band = self._top(preds, j)
             match = self._explaining_match(preds.sims[j], st.label, band.label)
-            result[row].append(SentenceSuggestion(text, kq, st, band, match,
-                                                  self._needs_review(kq.score, st.score, band.score)))
-        return [tuple(r) for r in result]
+            per_note[row].append(SentenceSuggestion(text, kq, st, band, match,
+                                                    self._needs_review(kq.score, st.score, band.score)))
+        out: list[Suggestion | None] = [None] * len(texts)
+        for row, i in enumerate(keep):
+            out[i] = self._build(processed[row], preds, row, tuple(per_note[row]), evidence)
+        return out
 
     def _top(self, preds: _Predictions, row: int) -> tuple[Label, Label, BandLabel]:
         k = int(preds.kq[row].argmax())

@@ -1,0 +1,282 @@
+"""``evidencenlp evaluate`` — cross-validation, fixed splits or scoring a labelled file, with baselines."""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from evidencenlp.cli._app import app, console, err_console, fail
+from evidencenlp.errors import DataError
+from evidencenlp.evaluation.baselines import MODEL_NAMES, MODEL_TITLES
+from evidencenlp.evaluation.cv import DEFAULT_FOLDS, Evaluation
+from evidencenlp.heads import DEFAULT_C
+
+CV_FILE = "cv_metrics.json"
+
+
+class EvalFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Confidence(str, Enum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+def _log(message: str) -> None:
+    err_console.print(f"[dim]{message}[/]", highlight=False)
+
+
+def _embed(texts: list[str], what: str, name: str = "training") -> np.ndarray:
+    """Embed with a progress bar on stderr (instant when the cache has them)."""
+    from evidencenlp.evaluation.cv import embed
+
+    columns = [TextColumn(f"[bold]embedding {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("embed", total=len(texts))
+        return embed(texts, name=name, progress=lambda done, total: progress.update(task, completed=done))
+
+
+def _parse_only(only: str | None) -> list[str]:
+    if not only:
+        return list(MODEL_NAMES)
+    names = [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODEL_NAMES]
+    if unknown or not names:
+        raise fail(f"--only: unknown model(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}")
+    return [n for n in MODEL_NAMES if n in names]
+
+
+def _fmt(v: float | None) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+
+
+def _summary_table(ev: Evaluation) -> Table:
+    table = Table(title="Evaluation: model vs baselines (best per row in bold)")
+    table.add_column("task")
+    table.add_column("metric")
+    for m in ev.models:
+        table.add_column(MODEL_TITLES.get(m, m), justify="right")
+    last = None
+    for task, metric, values in ev.summary_rows():
+        present = {m: v for m, v in values.items() if v is not None}
+        best = (min if metric == "ECE" else max)(present, key=present.__getitem__) if present else None
+        n = next((ev.results[m][task].n for m in ev.models if task in ev.results[m]), 0)
+        table.add_row(f"{task} (n={n})" if task != last else "", metric,
+                      *[f"[bold]{_fmt(values[m])}[/]" if m == best else _fmt(values[m]) for m in ev.models],
+                      end_section=False)
+        last = task
+    return table
+
+
+def _selective_table(ev: Evaluation) -> Table:
+    table = Table(title="Selective accuracy of the first model (most confident fraction answered)")
+    table.add_column("task")
+    model = ev.models[0]
+    coverages = [0.1, 0.3, 0.5, 0.8, 1.0]
+    for c in coverages:
+        table.add_column(f"{int(c * 100)}%", justify="right")
+    for task in ev.tasks:
+        r = ev.results[model].get(task)
+        if r is None:
+            continue
+        by = {round(p.coverage, 2): p.accuracy for p in r.selective}
+        table.add_row(task, *[_fmt(by.get(c)) for c in coverages])
+    return table
+
+
+def _breakdown_tables(ev: Evaluation) -> list[Table]:
+    """One table per breakdown column: accuracy of the first model per task (best baseline after '/')."""
+    tables = []
+    main = ev.models[0]
+    for column, tasks in ev.breakdowns.items():
+        title = f"Accuracy by {column.replace('_', ' ')}: {MODEL_TITLES.get(main, main)}"
+        if len(ev.models) > 1:
+            title += " / best baseline"
+        table = Table(title=title)
+        table.add_column(column)
+        table.add_column("n", justify="right")
+        shown = [t for t in ev.tasks if t in tasks]
+        for t in shown:
+            table.add_column(t, justify="right")
+        for value in sorted({row["value"] for t in shown for row in tasks[t]}):
+            cells, n = [], 0
+            for t in shown:
+                row = next((r for r in tasks[t] if r["value"] == value), None)
+                if row is None:
+                    cells.append("–")
+                    continue
+                n = max(n, row["n"])
+                others = [row[m] for m in ev.models[1:] if row.get(m) is not None and not math.isnan(row[m])]
+                cells.append(_fmt(row.get(main)) + (f" / {_fmt(max(others))}" if others else ""))
+            table.add_row(value, str(n), *cells)
+        tables.append(table)
+    return tables
+
+
+def _load_index():
+    from evidencenlp.frameworks import load_crosswalk, load_frameworks
+    from evidencenlp.matching import FrameworkIndex
+
+    fws = load_frameworks()
+    crosswalk = load_crosswalk(frameworks=fws)
+    return fws, crosswalk, FrameworkIndex(fws, crosswalk)
+
+
+def _training_frame(fws, crosswalk, index, use_framework: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(framework examples, corpus) — the corpus may be empty when there is none."""
+    from evidencenlp.training_data import corpus_files, framework_examples, load_corpus
+
+    fw = framework_examples(fws, crosswalk) if use_framework else None
+    corpus = load_corpus(statements=index.statements) if corpus_files() else None
+    return fw, corpus
+
+
+@app.command()
+def evaluate(
+    folds: int = typer.Option(DEFAULT_FOLDS, "--folds", min=2, help="Number of cross-validation folds."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the fold assignment."),
+    data: Path = typer.Option(None, "--data", help="Score the shipped heads on this labelled file "
+                              "(a pxtextmining file is detected and converted through the phase-1 mapping)."),
+    phase1: Path = typer.Option(None, "--phase1", help="Score the shipped heads on a pxtextmining phase-1 file "
+                                "(e.g. ../shared/data/pxtextmining-phase1/text_data.csv)."),
+    phase1_confidence: Confidence = typer.Option(Confidence.medium, "--phase1-min-confidence",
+                                                 help="Use phase-1 subcategories mapped with at least this confidence."),
+    mapping: Path = typer.Option(None, "--mapping", help="Phase-1 mapping file (default training/phase1_mapping.yaml)."),
+    train_on: Path = typer.Option(None, "--train-on", help="Fixed split: train on this labelled file …"),
+    test_on: Path = typer.Option(None, "--test-on", help="… and test on this one."),
+    fmt: EvalFormat = typer.Option(EvalFormat.table, "--format", help="table (terminal) or json (stdout)."),
+    report: Path = typer.Option(None, "--report", help="Also write one self-contained HTML report here."),
+    save_cv: bool = typer.Option(False, "--save-cv", help="Write models/cv_metrics.json for the model card "
+                                 "(cross-validation only)."),
+    only: str = typer.Option(None, "--only", help=f"Comma-separated models to run (default all: {','.join(MODEL_NAMES)})."),
+    no_framework: bool = typer.Option(False, "--no-framework-examples",
+                                      help="Do not add framework-derived sentences to the training folds."),
+    jobs: int = typer.Option(0, "--jobs", min=0, help="Folds fitted in parallel (0 = one per CPU core)."),
+    models: Path = typer.Option(None, "--models", help="Folder with trained heads (default: the project's models/)."),
+    C: float = typer.Option(DEFAULT_C, "--C", min=1e-4, help="Inverse regularisation of the heads fitted in each "
+                            "fold (as `train --C`)."),
+) -> None:
+    """Measure the heads against baselines: CV on the corpus (default), a fixed split, or a labelled file.
+
+    Figures are computed on hand-written (or your) notes only; framework-derived sentences are
+    training data and are never tested. No note text is printed.
+    """
+    from evidencenlp.bundle import HeadBundle
+    from evidencenlp.evaluation.cv import cross_validate, fixed_split, score_labelled
+    from evidencenlp.evaluation.report import write_report
+    from evidencenlp.paths import models_dir
+    from evidencenlp.training_data import load_labelled
+
+    names = _parse_only(only)
+    if (train_on is None) != (test_on is None):
+        raise fail("--train-on and --test-on go together")
+    modes = sum(x is not None for x in (data, phase1, train_on))
+    if modes > 1:
+        raise fail("choose one of --data, --phase1 or --train-on/--test-on")
+    if save_cv and modes:
+        raise fail("--save-cv saves cross-validated figures: use it without --data/--phase1/--train-on")
+    fws, crosswalk, index = _load_index()
+    target = models or models_dir()
+    phase1_summary = None
+
+    if data is not None or phase1 is not None:
+        from evidencenlp.evaluation.phase1 import convert, load_mapping, looks_like_phase1
+        from evidencenlp.tabular import read_table
+
+        path = phase1 or data
+        raw = read_table(path)
+        if phase1 is not None or looks_like_phase1(list(raw.columns)):
+            converted = convert(raw, load_mapping(mapping, statements=index.statements),
+                                min_confidence=phase1_confidence.value, source="phase1")
+            test = converted.frame
+            phase1_summary = converted.summary()
+            _log(f"phase-1 file: {phase1_summary['rows_used']:,} of {phase1_summary['total_rows']:,} rows used "
+                 f"({phase1_summary['excluded_no_mapping_total']:,} with no defensible mapping, "
+                 f"{phase1_summary['excluded_low_confidence_total']:,} below {phase1_confidence.value} confidence)")
+            if test.empty:
+                raise DataError(f"{path}: no row of the phase-1 file has a mapped subcategory")
+        else:
+            raw.index = range(len(raw))
+            from evidencenlp.training_data import validate_labelled
+
+            test = validate_labelled(raw, path, index.statements)
+        bundle = HeadBundle.load(target) if "heads" in names else None
+        fw, corpus = _training_frame(fws, crosswalk, index, not no_framework)
+        parts = [p for p in (fw, corpus) if p is not None and len(p)]
+        base = pd.concat(parts, ignore_index=True) if parts else None
+        base_vecs = _embed(base["text"].tolist(), "training data") if base is not None else None
+        test_vecs = _embed(test["text"].tolist(), f"{len(test):,} test notes", name="evaluate")
+        ev = score_labelled(test, test_vecs, index, bundle, base, base_vecs, models=names,
+                            test_name=path.name, log=_log)
+        if phase1_summary is not None:
+            ev.data["phase1"] = phase1_summary
+            ev.mode = "phase1"
+            ev.notes.append("pxtextmining phase-1 feedback (The-Strategy-Unit/pxtextmining, datasets/phase_1) mapped "
+                            "to SAF through training/phase1_mapping.yaml; evidence category is people_experience for "
+                            "every row; no band is derived from criticality, whose direction is scored as 'polarity' "
+                            "(criticality ≥ +3 positive, ≤ −3 negative) against P(good) + P(outstanding).")
+    elif train_on is not None:
+        train = load_labelled(train_on, index.statements)
+        test = load_labelled(test_on, index.statements)
+        fw, _ = _training_frame(fws, crosswalk, index, not no_framework)
+        fw_vecs = _embed(fw["text"].tolist(), "framework examples", name="framework-examples") if fw is not None else None
+        ev = fixed_split(train, _embed(train["text"].tolist(), train_on.name, name="evaluate"), test,
+                         _embed(test["text"].tolist(), test_on.name, name="evaluate"), index, fw, fw_vecs,
+                         models=names, train_name=train_on.name, test_name=test_on.name, C=C, log=_log)
+    else:
+        fw, corpus = _training_frame(fws, crosswalk, index, not no_framework)
+        if corpus is None or corpus.empty:
+            raise DataError("no corpus to cross-validate on (training/corpus/*.csv); give --data or --train-on")
+        # embed framework examples + corpus together, exactly as `train` does, to share its cache
+        both = pd.concat([p for p in (fw, corpus) if p is not None], ignore_index=True)
+        vecs = _embed(both["text"].tolist(), f"{len(both):,} training texts")
+        n_fw = 0 if fw is None else len(fw)
+        ev = cross_validate(corpus, vecs[n_fw:], index, fw, vecs[:n_fw] if n_fw else None, folds=folds, seed=seed,
+                            models=names, n_jobs=jobs or None, C=C, log=_log)
+
+    if fmt is EvalFormat.json:
+        print(json.dumps(ev.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        console.print(ev.description, highlight=False)
+        for note in ev.notes:
+            console.print(f"[yellow]note:[/] {note}", highlight=False)
+        console.print(_summary_table(ev))
+        console.print(_selective_table(ev))
+        for table in _breakdown_tables(ev):
+            console.print(table)
+        if phase1_summary is not None:
+            console.print(f"phase-1 rows used {phase1_summary['rows_used']:,} of {phase1_summary['total_rows']:,}; "
+                          f"excluded: {phase1_summary['excluded_no_mapping_total']:,} no defensible mapping, "
+                          f"{phase1_summary['excluded_low_confidence_total']:,} low-confidence mapping; "
+                          f"criticality missing/dirty on {phase1_summary['criticality_missing']} used rows",
+                          highlight=False)
+    if report is not None:
+        write_report(ev, report)
+        err_console.print(f"wrote report {report}")
+    if save_cv:
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / CV_FILE
+        payload = {"description": ev.description, "sha256": ev.data.get("sha256"), "markdown": ev.markdown(),
+                   "summary": [{"task": t, "metric": m, "values": v} for t, m, v in ev.summary_rows()]}
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        err_console.print(f"wrote {path}")
+        try:
+            from evidencenlp.modelcard import write_model_card
+
+            write_model_card(HeadBundle.load(target), target)
+            err_console.print(f"updated {target / 'MODEL_CARD.md'}")
+        except Exception as exc:  # noqa: BLE001 - no heads yet: the card is written by the next `train`
+            _log(f"model card not updated ({exc})")

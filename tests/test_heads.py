@@ -1,0 +1,76 @@
+"""Heads and the saved bundle: scikit-learn conventions, calibration, safe round-trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evidencenlp.bundle import HeadBundle
+from evidencenlp.errors import ModelError
+from evidencenlp.heads import LinearHead, MultiLabelHead, fit_temperature
+
+
+def _toy(n: int = 300, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = rng.normal(size=(n, 5)) + np.eye(3, 5)[y] * 2.0
+    return X.astype(np.float32), np.array(["a", "b", "c"])[y]
+
+
+def test_fit_predict_shapes_and_accuracy() -> None:
+    X, y = _toy()
+    head = LinearHead(C=1.0).fit(X[:200], y[:200])
+    proba = head.predict_proba(X[200:])
+    assert proba.shape == (100, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert head.classes_ == ["a", "b", "c"]
+    assert (head.predict(X[200:]) == y[200:]).mean() > 0.8
+    with pytest.raises(ValueError, match="expected 5 features"):
+        head.predict_proba(X[:, :4])
+    with pytest.raises(ValueError, match="at least two classes"):
+        LinearHead().fit(X[:10], ["a"] * 10)
+
+
+def test_temperature_recovers_overconfidence() -> None:
+    rng = np.random.default_rng(1)
+    true_logits = rng.normal(size=(2000, 4))
+    p = np.exp(true_logits) / np.exp(true_logits).sum(1, keepdims=True)
+    y = np.array([rng.choice(4, p=row) for row in p])
+    assert abs(fit_temperature(true_logits * 3.0, y) - 3.0) < 0.4  # logits 3x too sharp -> T≈3
+
+
+def test_bundle_round_trip_without_pickle(tmp_path: Path) -> None:
+    X, y = _toy()
+    heads = {t: LinearHead(C=1.0).fit(X, y) for t in ("key_question", "statement", "evidence_category", "band")}
+    ml = MultiLabelHead(C=1.0, min_positive=2).fit(X, [[v] if v != "c" else [] for v in y], ["a", "b"])
+    bundle = HeadBundle(heads=heads, principles=ml, frameworks={"f": "1"}, training_data={"sha256": "abc"})
+    bundle.save(tmp_path)
+    with np.load(tmp_path / "heads.npz", allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+    loaded = HeadBundle.load(tmp_path)
+    assert loaded.model_version == bundle.model_version
+    assert np.allclose(loaded.heads["band"].predict_proba(X), heads["band"].predict_proba(X))
+    assert np.allclose(loaded.principles.predict_proba(X), ml.predict_proba(X))
+    meta = json.loads((tmp_path / "heads.json").read_text())
+    assert {"encoder", "frameworks", "training_data", "metrics"} <= set(meta)
+
+
+def test_bundle_refuses_other_encoder_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="run `evidencenlp train`"):
+        HeadBundle.load(tmp_path)
+    X, y = _toy()
+    heads = {t: LinearHead().fit(X, y) for t in ("key_question", "statement", "evidence_category", "band")}
+    HeadBundle(heads=heads, principles=None, frameworks={}, encoder="some/other-model").save(tmp_path)
+    with pytest.raises(ModelError, match="trained on encoder 'some/other-model'"):
+        HeadBundle.load(tmp_path)
+
+
+def test_shipped_model_provenance(repo: Path) -> None:
+    meta = json.loads((repo / "models" / "heads.json").read_text())
+    assert meta["encoder"].startswith("sentence-transformers/all-MiniLM-L6-v2")
+    assert len(meta["training_data"]["sha256"]) == 64
+    assert set(meta["frameworks"]) >= {"cqc-saf-2023", "cqc-pcc-v6-draft", "cqc-kloe-healthcare-2018", "crosswalk"}
+    assert "holdout" in meta["metrics"]
+    assert (repo / "models" / "MODEL_CARD.md").read_text().count("## ") >= 3
