@@ -51,21 +51,52 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 @dataclass
-class LinearHead:
+class _StandardisedLinear:
+    """Parameters shared by the heads: standardisation and a linear map to one logit per class."""
+
+    C: float = DEFAULT_C
+    classes_: list[str] = field(default_factory=list)
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
+    mean_: np.ndarray | None = None
+    scale_: np.ndarray | None = None
+
+    def _standardise_fit(self, X: np.ndarray) -> np.ndarray:
+        self.mean_ = X.mean(axis=0)
+        self.scale_ = X.std(axis=0) + 1e-6
+        return (X - self.mean_) / self.scale_
+
+    def _logits(self, X: np.ndarray) -> np.ndarray:
+        if self.coef_ is None:
+            raise ValueError("this head is not fitted yet")
+        X = _check_X(X, self.coef_.shape[1])
+        return ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The fitted parameters as named arrays (for ``np.savez``)."""
+        return {f"{prefix}.coef": self.coef_, f"{prefix}.intercept": self.intercept_,
+                f"{prefix}.mean": self.mean_, f"{prefix}.scale": self.scale_}
+
+    def _set_arrays(self, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> None:
+        self.classes_ = list(meta["classes"])  # type: ignore[arg-type]
+        self.coef_ = arrays[f"{prefix}.coef"]
+        self.intercept_ = arrays[f"{prefix}.intercept"]
+        self.mean_ = arrays[f"{prefix}.mean"]
+        self.scale_ = arrays[f"{prefix}.scale"]
+        if self.coef_.shape[0] != len(self.classes_):
+            raise ValueError(f"head {prefix}: {self.coef_.shape[0]} weight rows for {len(self.classes_)} classes")
+
+
+@dataclass
+class LinearHead(_StandardisedLinear):
     """Calibrated multinomial logistic regression.
 
     After :meth:`fit`: ``classes_`` (n_classes,), ``coef_`` (n_classes, n_features), ``intercept_``
     (n_classes,), ``mean_``/``scale_`` (n_features,) for standardisation, ``temperature_`` (scalar).
     """
 
-    C: float = DEFAULT_C
     calibrate: bool = True
     random_state: int = 0
-    classes_: list[str] = field(default_factory=list)
-    coef_: np.ndarray | None = None
-    intercept_: np.ndarray | None = None
-    mean_: np.ndarray | None = None
-    scale_: np.ndarray | None = None
     temperature_: float = 1.0
 
     def _model(self) -> LogisticRegression:
@@ -80,9 +111,7 @@ class LinearHead:
         classes = sorted(set(y))
         if len(classes) < 2:
             raise ValueError(f"need at least two classes to fit a head; got {classes}")
-        self.mean_ = X.mean(axis=0)
-        self.scale_ = X.std(axis=0) + 1e-6
-        Z = (X - self.mean_) / self.scale_
+        Z = self._standardise_fit(X)
         model = self._model().fit(Z, y)
         self.classes_ = [str(c) for c in model.classes_]
         self.coef_ = model.coef_.astype(np.float32)
@@ -114,10 +143,7 @@ class LinearHead:
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """Uncalibrated logits ``(n_samples, n_classes)``."""
-        if self.coef_ is None:
-            raise ValueError("this head is not fitted yet")
-        X = _check_X(X, self.coef_.shape[1])
-        return ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+        return self._logits(X)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities ``(n_samples, n_classes)`` in ``classes_`` order."""
@@ -127,11 +153,6 @@ class LinearHead:
         """Most probable label per sample, ``(n_samples,)`` of str."""
         return np.array(self.classes_, dtype=object)[self.predict_proba(X).argmax(axis=1)]
 
-    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        """The fitted parameters as named arrays (for ``np.savez``)."""
-        return {f"{prefix}.coef": self.coef_, f"{prefix}.intercept": self.intercept_,
-                f"{prefix}.mean": self.mean_, f"{prefix}.scale": self.scale_}
-
     def meta(self) -> dict[str, object]:
         """JSON-serialisable description: classes, temperature, regularisation."""
         return {"type": "linear", "classes": self.classes_, "temperature": self.temperature_, "C": self.C}
@@ -140,39 +161,25 @@ class LinearHead:
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> LinearHead:
         """Rebuild a fitted head from :meth:`to_arrays` output and :meth:`meta`."""
         head = cls(C=float(meta.get("C", DEFAULT_C)))
-        head.classes_ = list(meta["classes"])  # type: ignore[arg-type]
+        head._set_arrays(arrays, prefix, meta)
         head.temperature_ = float(meta["temperature"])  # type: ignore[arg-type]
-        head.coef_ = arrays[f"{prefix}.coef"]
-        head.intercept_ = arrays[f"{prefix}.intercept"]
-        head.mean_ = arrays[f"{prefix}.mean"]
-        head.scale_ = arrays[f"{prefix}.scale"]
-        if head.coef_.shape[0] != len(head.classes_):
-            raise ValueError(f"head {prefix}: {head.coef_.shape[0]} weight rows for {len(head.classes_)} classes")
         return head
 
 
 @dataclass
-class MultiLabelHead:
+class MultiLabelHead(_StandardisedLinear):
     """One binary logistic regression per label; ``predict_proba`` gives independent probabilities.
 
     Labels with fewer than ``min_positive`` positive examples are not learned (always 0).
     """
 
-    C: float = DEFAULT_C
     min_positive: int = 5
-    classes_: list[str] = field(default_factory=list)
-    coef_: np.ndarray | None = None
-    intercept_: np.ndarray | None = None
-    mean_: np.ndarray | None = None
-    scale_: np.ndarray | None = None
 
     def fit(self, X: np.ndarray, Y: Sequence[Sequence[str]], classes: Sequence[str]) -> MultiLabelHead:
         """Fit on ``X`` ``(n_samples, n_features)`` and, per sample, the list of its labels."""
         X = _check_X(X)
         self.classes_ = list(classes)
-        self.mean_ = X.mean(axis=0)
-        self.scale_ = X.std(axis=0) + 1e-6
-        Z = (X - self.mean_) / self.scale_
+        Z = self._standardise_fit(X)
         self.coef_ = np.zeros((len(self.classes_), X.shape[1]), dtype=np.float32)
         self.intercept_ = np.full(len(self.classes_), -20.0, dtype=np.float32)
         for j, label in enumerate(self.classes_):
@@ -186,16 +193,8 @@ class MultiLabelHead:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Independent probabilities ``(n_samples, n_labels)``."""
-        if self.coef_ is None:
-            raise ValueError("this head is not fitted yet")
-        X = _check_X(X, self.coef_.shape[1])
-        z = ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+        z = self._logits(X)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-
-    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        """The fitted parameters as named arrays."""
-        return {f"{prefix}.coef": self.coef_, f"{prefix}.intercept": self.intercept_,
-                f"{prefix}.mean": self.mean_, f"{prefix}.scale": self.scale_}
 
     def meta(self) -> dict[str, object]:
         """JSON-serialisable description."""
@@ -205,9 +204,5 @@ class MultiLabelHead:
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> MultiLabelHead:
         """Rebuild from :meth:`to_arrays` and :meth:`meta`."""
         head = cls(C=float(meta.get("C", DEFAULT_C)))
-        head.classes_ = list(meta["classes"])  # type: ignore[arg-type]
-        head.coef_ = arrays[f"{prefix}.coef"]
-        head.intercept_ = arrays[f"{prefix}.intercept"]
-        head.mean_ = arrays[f"{prefix}.mean"]
-        head.scale_ = arrays[f"{prefix}.scale"]
+        head._set_arrays(arrays, prefix, meta)
         return head
