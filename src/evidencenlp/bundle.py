@@ -38,6 +38,7 @@ class HeadBundle:
     principles: MultiLabelHead | None
     frameworks: dict[str, str]
     use_similarity_features: bool = True
+    joint_temperature: float = 1.0
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     training_data: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -49,7 +50,12 @@ class HeadBundle:
         digest = hashlib.sha256()
         for task in sorted(self.heads):
             digest.update(self.heads[task].coef_.tobytes())
-        digest.update(json.dumps([self.frameworks, self.training_data.get("sha256")], sort_keys=True).encode())
+            digest.update(self.heads[task].intercept_.tobytes())
+        if self.principles is not None:
+            digest.update(self.principles.coef_.tobytes())
+        settings = [self.frameworks, self.training_data.get("sha256"), self.joint_temperature,
+                    self.use_similarity_features, {t: round(h.temperature_, 8) for t, h in self.heads.items()}]
+        digest.update(json.dumps(settings, sort_keys=True).encode())
         return f"heads-{digest.hexdigest()[:12]}"
 
     def save(self, directory: Path) -> None:
@@ -66,6 +72,7 @@ class HeadBundle:
             "encoder": self.encoder,
             "embedding_dim": EMBEDDING_DIM,
             "use_similarity_features": self.use_similarity_features,
+            "joint_temperature": self.joint_temperature,
             "frameworks": self.frameworks,
             "training_data": self.training_data,
             "thresholds": self.thresholds,
@@ -108,5 +115,6 @@ class HeadBundle:
         thresholds.update(meta.get("thresholds") or {})
         return cls(heads=heads, principles=principles, frameworks=meta["frameworks"],
                    use_similarity_features=bool(meta.get("use_similarity_features", True)),
+                   joint_temperature=float(meta.get("joint_temperature", 1.0)),
                    thresholds=thresholds, training_data=meta.get("training_data", {}),
                    metrics=meta.get("metrics", {}), encoder=meta["encoder"])

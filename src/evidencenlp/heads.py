@@ -98,12 +98,18 @@ class LinearHead(_StandardisedLinear):
     calibrate: bool = True
     random_state: int = 0
     temperature_: float = 1.0
+    oof_logits_: np.ndarray | None = field(default=None, repr=False)
 
     def _model(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
 
-    def fit(self, X: np.ndarray, y: Sequence[str]) -> LinearHead:
-        """Fit on features ``X`` ``(n_samples, n_features)`` and string labels ``y`` ``(n_samples,)``."""
+    def fit(self, X: np.ndarray, y: Sequence[str], calibration_mask: np.ndarray | None = None) -> LinearHead:
+        """Fit on features ``X`` ``(n_samples, n_features)`` and string labels ``y`` ``(n_samples,)``.
+
+        The temperature is fitted on out-of-fold logits of the rows where ``calibration_mask`` is
+        True (default: all rows) — e.g. real notes rather than framework sentences. The out-of-fold
+        logits stay available as ``oof_logits_`` ``(n_samples, n_classes)`` (not saved).
+        """
         X = _check_X(X)
         y = np.asarray(y, dtype=object)
         if len(y) != len(X):
@@ -119,10 +125,10 @@ class LinearHead(_StandardisedLinear):
         if len(self.classes_) == 2:  # sklearn stores one row for binary problems
             self.coef_ = np.vstack([-self.coef_, self.coef_]) / 2
             self.intercept_ = np.array([-self.intercept_[0], self.intercept_[0]], dtype=np.float32) / 2
-        self.temperature_ = self._fit_temperature(Z, y) if self.calibrate else 1.0
+        self.temperature_ = self._fit_temperature(Z, y, calibration_mask) if self.calibrate else 1.0
         return self
 
-    def _fit_temperature(self, Z: np.ndarray, y: np.ndarray) -> float:
+    def _fit_temperature(self, Z: np.ndarray, y: np.ndarray, mask: np.ndarray | None) -> float:
         counts = np.unique(y, return_counts=True)[1]
         n_splits = int(min(5, counts.min()))
         if n_splits < 2:
@@ -138,8 +144,10 @@ class LinearHead(_StandardisedLinear):
             block = np.full((len(test), len(self.classes_)), -1e4)
             block[:, cols] = decision
             logits[test] = block
+        self.oof_logits_ = logits
         index = {c: i for i, c in enumerate(self.classes_)}
-        return fit_temperature(logits, np.array([index[str(v)] for v in y]))
+        rows = np.ones(len(y), dtype=bool) if mask is None or mask.sum() < 50 else np.asarray(mask, dtype=bool)
+        return fit_temperature(logits[rows], np.array([index[str(v)] for v in y[rows]]))
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """Uncalibrated logits ``(n_samples, n_classes)``."""

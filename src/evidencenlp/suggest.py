@@ -15,6 +15,7 @@ import numpy as np
 
 from evidencenlp import encoder
 from evidencenlp.bundle import HeadBundle
+from evidencenlp.combine import align, joint
 from evidencenlp.errors import InputFileError, ModelError
 from evidencenlp.frameworks import (
     BANDS,
@@ -167,11 +168,6 @@ class Suggester:
             now = {k: index.version.get(k) for k in stale}
             raise ModelError(f"the heads were trained on framework versions {stale}, but the frameworks "
                              f"loaded are {now}; retrain with `evidencenlp train`")
-        self._stmt_cols = [bundle.heads["statement"].classes_.index(s) if s in bundle.heads["statement"].classes_
-                           else -1 for s in index.statements]
-        self._kq_of_statement = np.array([KEY_QUESTIONS.index(k) for k in index.statement_kq])
-        self._principle_cols = ([bundle.principles.classes_.index(p) if p in bundle.principles.classes_ else -1
-                                 for p in index.principles] if bundle.principles else [])
 
     @classmethod
     def load(cls, models: Path | None = None, frameworks: Path | None = None, redact: bool = True) -> Suggester:
@@ -197,29 +193,14 @@ class Suggester:
     def _predict(self, vectors: np.ndarray) -> _Predictions:
         X = self.features(vectors)
         heads = self.bundle.heads
-        kq_head = heads["key_question"].predict_proba(X)
-        kq = np.zeros((len(X), len(KEY_QUESTIONS)))
-        for j, c in enumerate(heads["key_question"].classes_):
-            kq[:, KEY_QUESTIONS.index(c)] = kq_head[:, j]
-        st_head = heads["statement"].predict_proba(X)
-        st = np.where(np.array(self._stmt_cols) >= 0, st_head[:, self._stmt_cols], 0.0)
-        # joint: a statement is only as likely as its key question is (keeps the two consistent)
-        joint = st * kq[:, self._kq_of_statement]
-        joint /= joint.sum(axis=1, keepdims=True) + 1e-12
-        kq_joint = np.zeros_like(kq)
-        for k in range(len(KEY_QUESTIONS)):
-            kq_joint[:, k] = joint[:, self._kq_of_statement == k].sum(axis=1)
-        band_head = heads["band"].predict_proba(X)
-        band = np.zeros((len(X), len(BANDS)))
-        for j, c in enumerate(heads["band"].classes_):
-            band[:, BANDS.index(c)] = band_head[:, j]
-        principles = np.zeros((len(X), len(self.index.principles)))
-        if self.bundle.principles is not None:
-            p = self.bundle.principles.predict_proba(X)
-            for j, col in enumerate(self._principle_cols):
-                if col >= 0:
-                    principles[:, j] = p[:, col]
-        return _Predictions(kq_joint, joint, heads["evidence_category"].predict_proba(X), band, principles,
+        kq = align(heads["key_question"].predict_proba(X), heads["key_question"].classes_, KEY_QUESTIONS)
+        st = align(heads["statement"].predict_proba(X), heads["statement"].classes_, self.index.statements)
+        statement, kq_marginal = joint(st, kq, self.index.statement_kq, self.bundle.joint_temperature)
+        band = align(heads["band"].predict_proba(X), heads["band"].classes_, BANDS)
+        principles = (align(self.bundle.principles.predict_proba(X), self.bundle.principles.classes_,
+                            self.index.principles)
+                      if self.bundle.principles is not None else np.zeros((len(X), len(self.index.principles))))
+        return _Predictions(kq_marginal, statement, heads["evidence_category"].predict_proba(X), band, principles,
                             self.index.similarities(vectors))
 
     def _needs_review(self, kq: float, statement: float, band: float) -> bool:

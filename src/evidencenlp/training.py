@@ -17,6 +17,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from evidencenlp import encoder
 from evidencenlp.bundle import TASKS, HeadBundle
+from evidencenlp.combine import align, fit_joint_temperature
+from evidencenlp.frameworks import KEY_QUESTIONS
 from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
@@ -59,18 +61,47 @@ def fit_bundle(frame: pd.DataFrame, vectors: np.ndarray, index: FrameworkIndex, 
     ``frame`` has the corpus columns; ``vectors`` its embeddings ``(len(frame), 384)``.
     """
     X = np.hstack([vectors, index.features(vectors)]) if use_similarity_features else vectors
-    heads = {}
+    notes = ~frame["origin"].astype(str).str.startswith("framework").to_numpy()  # calibrate on notes
+    heads, masks = {}, {}
     for task in TASKS:
         mask = (frame[task] != "").to_numpy()
         if mask.sum() == 0 or frame.loc[mask, task].nunique() < 2:
             raise ValueError(f"the training data has fewer than two {task} labels; cannot train that head")
-        heads[task] = LinearHead(C=C).fit(X[mask], frame.loc[mask, task].tolist())
+        heads[task] = LinearHead(C=C).fit(X[mask], frame.loc[mask, task].tolist(), calibration_mask=notes[mask])
+        masks[task] = mask
     labels = [[p for p in str(v).split(";") if p] for v in frame["principles"]]
     principles = MultiLabelHead(C=C).fit(X, labels, index.principles) if index.principles else None
     return HeadBundle(heads=heads, principles=principles, frameworks=index.version,
                       use_similarity_features=use_similarity_features,
+                      joint_temperature=_joint_temperature(frame, heads, masks, notes, index),
                       training_data={"sha256": data_hash(frame), "rows": int(len(frame)),
                                      "origins": {str(k): int(v) for k, v in frame["origin"].value_counts().items()}})
+
+
+def _oof_proba(head: LinearHead) -> np.ndarray:
+    z = head.oof_logits_ / head.temperature_
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _joint_temperature(frame: pd.DataFrame, heads: dict[str, LinearHead], masks: dict[str, np.ndarray],
+                       notes: np.ndarray, index: FrameworkIndex) -> float:
+    """Fit the joint key-question × statement temperature on out-of-fold predictions of notes."""
+    kq_head, st_head = heads["key_question"], heads["statement"]
+    if kq_head.oof_logits_ is None or st_head.oof_logits_ is None:
+        return 1.0
+    kq_rows, st_rows = np.flatnonzero(masks["key_question"]), np.flatnonzero(masks["statement"])
+    position = {row: i for i, row in enumerate(kq_rows)}
+    use = np.array([row in position and notes[row] for row in st_rows])
+    if use.sum() < 50:
+        use = np.array([row in position for row in st_rows])
+    if use.sum() < 10:
+        return 1.0
+    st = align(_oof_proba(st_head), st_head.classes_, index.statements)[use]
+    kq = align(_oof_proba(kq_head), kq_head.classes_, KEY_QUESTIONS)[[position[r] for r in st_rows[use]]]
+    y = np.array([index.statements.index(s) for s in frame["statement"].to_numpy()[st_rows[use]]])
+    return fit_joint_temperature(st, kq, index.statement_kq, y)
 
 
 @dataclass(frozen=True)
