@@ -73,3 +73,13 @@ def test_redactor_is_a_spacy_component() -> None:
     assert nlp.pipe_names == ["sentencizer", "evidencenlp_redactor"]
     doc = nlp("email a@b.com now")
     assert [s.label_ for s in doc.spans["redactions"]] == ["EMAIL"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Mrs Patel's daughter (07700 900123) visits", "Mrs [NAME]'s daughter ([PHONE]) visits"),
+    ("Mr O'Brien and Dr Smith-Jones agreed", "Mr [NAME] and Dr [NAME] agreed"),
+    ("tel (0161) 496 0000.", "tel [PHONE]."),
+    ("Mrs K Jones said", "Mrs [NAME] said"),
+])
+def test_redaction_keeps_surrounding_punctuation(text: str, expected: str) -> None:
+    assert redact(text) == expected

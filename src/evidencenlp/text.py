@@ -31,7 +31,7 @@ _DATE = rf"(?:\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\
 _DOB = re.compile(rf"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)\s*[:\-]?\s*(?P<date>{_DATE})", re.IGNORECASE)
 _NAME = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Nurse|Sister|Prof|Professor)\.?\s+"
-    r"(?P<name>[A-Z](?:[a-z'’-]+)?(?:\s+[A-Z][a-z'’-]+)?)\b"
+    r"(?P<name>[A-Z][a-z]*(?:[-'’][A-Z][a-z]+)*(?:\s+[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)*)?)(?![\w-])"
 )
 
 PLACEHOLDERS: dict[str, str] = {
@@ -89,7 +89,10 @@ def find_identifiers(text: str) -> list[Redaction]:
             found.append(Redaction("NHS_NUMBER", m.start(), m.end()))
     for m in _PHONE.finditer(text):
         if _phone_is_plausible(m.group()):
-            found.append(Redaction("PHONE", m.start(), m.end()))
+            start = m.start()
+            if text[start] == "(" and ")" not in m.group():  # "(07700 900123)": keep the brackets
+                start += 1
+            found.append(Redaction("PHONE", start, m.end()))
     for m in _POSTCODE.finditer(text):
         # a postcode's outward part needs a letter and a digit; "350 beds" never matches
         found.append(Redaction("POSTCODE", m.start(), m.end()))

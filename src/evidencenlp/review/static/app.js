@@ -1,0 +1,489 @@
+/* evidencenlp review page. Plain JavaScript, no dependencies, no network beyond this server.
+ * Note text is only ever put into the page with textContent (never innerHTML). */
+"use strict";
+
+const S = {
+  meta: null, vocab: null, assessmentId: null, filter: "all", order: "file",
+  items: [], index: -1, note: null, draft: null, busy: false,
+};
+const $ = (id) => document.getElementById(id);
+const STOP = new Set(("that this with from have were when what they them their there been into than then also " +
+  "will would could should about after before over under more most some such only very each every other " +
+  "which while where here your ours ourselves people staff service services care").split(" "));
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v;  // CSSOM: allowed by the page's CSP
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+async function api(path, body, raw) {
+  const opts = { headers: {}, credentials: "same-origin" };
+  if (raw !== undefined) {
+    opts.method = "POST"; opts.body = raw; opts.headers["Content-Type"] = "application/octet-stream";
+  } else if (body !== undefined) {
+    opts.method = "POST"; opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json";
+  }
+  const res = await fetch(path, opts);
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok) {
+    let detail = data && data.detail;
+    if (Array.isArray(detail)) detail = detail.map((d) => d.msg).join("; ");
+    const err = new Error(detail || `request failed (${res.status})`);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+const pct = (x) => (x === null || x === undefined) ? "" : `${Math.round(x * 100)}%`;
+const title = (kind, id) => {
+  const found = (S.vocab[kind] || []).find((o) => o.id === id);
+  return found ? found.title : (id || "");
+};
+const kqOf = (statement) => (statement || "").split(".")[0];
+
+function say(text, isError) {
+  const m = $("message");
+  m.textContent = text || "";
+  m.classList.toggle("error", !!isError);
+}
+
+/* ---------- state in the address bar (so a reload comes back to the same note) ---------- */
+function readHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  return { a: p.get("a") ? Number(p.get("a")) : null, n: p.get("n") ? Number(p.get("n")) : null,
+           f: p.get("f"), o: p.get("o") };
+}
+function writeHash() {
+  const p = new URLSearchParams();
+  if (S.assessmentId !== null) p.set("a", S.assessmentId);
+  if (S.note) p.set("n", S.note.id);
+  if (S.filter !== "all") p.set("f", S.filter);
+  if (S.order !== "file") p.set("o", S.order);
+  history.replaceState(null, "", "#" + p.toString());
+}
+
+/* ---------- loading ---------- */
+async function loadMeta() {
+  S.meta = await api("/api/meta");
+  S.vocab = S.meta.vocabulary;
+  const sel = $("assessment");
+  sel.replaceChildren(...S.meta.assessments.map((a) =>
+    el("option", { value: a.id, text: `${a.name}${a.location ? " · " + a.location : ""} (${a.progress.total})` })));
+  sel.closest("label").hidden = S.meta.assessments.length === 0;
+  $("import-path-label").hidden = !S.meta.path_import;
+  const stored = localStorage.getItem("evidencenlp.inspector");
+  if (!$("inspector").value) $("inspector").value = stored || S.meta.inspector || "";
+  fillStatementSelect();
+}
+
+function fillStatementSelect() {
+  const sel = $("statement-select");
+  const groups = S.vocab.key_questions.map((kq) => el("optgroup", { label: kq.title },
+    S.vocab.statements.filter((s) => s.key_question === kq.id).map((s) => el("option", { value: s.id, text: s.title }))));
+  sel.replaceChildren(el("option", { value: "", text: "— choose —" }), ...groups);
+}
+
+async function loadQueue() {
+  const q = new URLSearchParams({ filter: S.filter, order: S.order });
+  if (S.assessmentId !== null) q.set("assessment_id", S.assessmentId);
+  const data = await api("/api/queue?" + q.toString());
+  S.items = data.items;
+  renderProgress(data.progress);
+  renderQueue();
+}
+
+async function loadSummary() {
+  const q = S.assessmentId !== null ? "?assessment_id=" + S.assessmentId : "";
+  const data = await api("/api/summary" + q);
+  renderSummary(data.key_questions);
+  renderProgress(data.progress);
+}
+
+async function loadNote(id) {
+  const note = await api(`/api/notes/${id}`);
+  S.note = note;
+  S.draft = draftFrom(note);
+  $("rationale").value = "";
+  renderNote();
+  writeHash();
+}
+
+function suggestedLabels(note) {
+  const s = note.suggestion;
+  if (!s) return null;
+  return { key_question: s.key_question.label, statement: s.statement.label, evidence_category: s.evidence_category.label,
+           band: s.band.label, principles: (s.principles || []).map((p) => p.label) };
+}
+function draftFrom(note) {
+  const c = note.current;
+  if ((note.status === "accepted" || note.status === "corrected") && c) {
+    return { key_question: c.key_question, statement: c.statement, evidence_category: c.evidence_category,
+             band: c.band, principles: c.principles.slice() };
+  }
+  return suggestedLabels(note);
+}
+
+/* ---------- rendering ---------- */
+function renderProgress(p) {
+  if (!p) return;
+  const done = p.total ? p.confirmed / p.total : 0;
+  $("progress-bar").style.width = `${Math.round(done * 100)}%`;
+  $("progress-text").textContent = p.total
+    ? `${p.confirmed} of ${p.total} confirmed · ${p.skipped} skipped · ${p.pending} to do · ${p.needs_review} need review`
+    : "no notes yet";
+}
+
+function badge(status) { return el("span", { class: `badge ${status}`, text: status }); }
+
+function renderQueue() {
+  const list = $("queue");
+  const currentId = S.note ? S.note.id : null;
+  list.replaceChildren(...S.items.map((item, i) => {
+    const band = item.decided_band || item.suggested_band;
+    const li = el("li", { "data-note": item.note_id, "data-status": item.status, class: item.note_id === currentId ? "current" : "",
+                          title: `${item.source_file}, row ${item.source_row}`, onclick: () => selectIndex(i) },
+      el("span", { class: "row", text: `#${item.source_row}` }),
+      el("span", { class: "snippet", text: item.snippet }),
+      el("span", { class: "meta" }, badge(item.status),
+        band ? el("span", { class: `badge band-${band}`, text: title("bands", band) }) : null,
+        item.needs_review ? el("span", { class: "flag", text: "needs review" }) : null));
+    return li;
+  }));
+  const hasNotes = S.meta && S.meta.assessments.length > 0;
+  $("empty").hidden = hasNotes && S.items.length > 0;
+  $("note").hidden = !(hasNotes && S.items.length > 0 && S.note);
+  if (hasNotes && S.items.length === 0) {
+    $("empty").querySelector("h2").textContent = "No notes match this filter";
+    $("empty").querySelector("p").textContent = "Choose “All” to see every note of this assessment.";
+  }
+}
+
+function markShared(text, other) {
+  const words = new Set((other.toLowerCase().match(/[a-z][a-z'-]{3,}/g) || [])
+    .filter((w) => !STOP.has(w)).map((w) => w.replace(/s$/, "")));
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(/[A-Za-z][A-Za-z'-]{3,}/g)) {
+    const w = m[0].toLowerCase().replace(/s$/, "");
+    if (!words.has(w) || STOP.has(m[0].toLowerCase())) continue;
+    out.push(document.createTextNode(text.slice(last, m.index)));
+    out.push(el("mark", { class: "shared", text: m[0] }));
+    last = m.index + m[0].length;
+  }
+  out.push(document.createTextNode(text.slice(last)));
+  return out;
+}
+
+function renderNote() {
+  const n = S.note;
+  if (!n) { $("note").hidden = true; return; }
+  $("note").hidden = false;
+  $("empty").hidden = true;
+  const s = n.suggestion || {};
+  const pos = S.items.findIndex((i) => i.note_id === n.id);
+  $("note-pos").textContent = pos >= 0 ? `Note ${pos + 1} of ${S.items.length}` : `Note ${n.id}`;
+  $("note-source").textContent = `${n.source_file} · row ${n.source_row}${n.source_id ? " · " + n.source_id : ""}`;
+  const st = $("note-status");
+  st.className = `badge ${n.status}`;
+  st.textContent = n.status;
+  $("note-flag").hidden = !n.needs_review;
+  const why = (s.evidence || [])[0];
+  $("note-text").replaceChildren(...(why ? markShared(n.text, why.text) : [document.createTextNode(n.text)]));
+  if (why) {
+    $("why-text").replaceChildren(...markShared(why.text, n.text));
+    $("why-src").textContent = `${why.framework} · ${why.item}${why.band ? " · " + title("bands", why.band) : ""} · similarity ${why.similarity.toFixed(2)}`;
+  } else {
+    $("why-text").textContent = "No framework sentence matched.";
+    $("why-src").textContent = "";
+  }
+  renderChoices();
+  const hist = n.history.slice().reverse();
+  $("history-count").textContent = n.history.length;
+  $("history").replaceChildren(...hist.map((d) => el("li", {},
+    el("strong", { text: d.action }), ` by ${d.inspector}, ${d.decided_at.replace("T", " ").replace("Z", " UTC")}`,
+    d.statement ? ` — ${title("statements", d.statement)}, ${title("bands", d.band)}, ${title("evidence_categories", d.evidence_category)}` : "",
+    d.rationale ? el("div", { class: "muted", text: `“${d.rationale}”` }) : null)));
+  $("undo").disabled = !n.current || (n.status === "pending");
+  document.querySelectorAll("#queue li").forEach((li) => li.classList.toggle("current", Number(li.dataset.note) === n.id));
+  const cur = document.querySelector("#queue li.current");
+  if (cur) cur.scrollIntoView({ block: "nearest" });
+}
+
+function renderChoices() {
+  const n = S.note, d = S.draft, s = n.suggestion || {};
+  const sugg = suggestedLabels(n) || {};
+  if (!d) {
+    $("statement-current").textContent = "No suggestion stored; choose the labels.";
+    return;
+  }
+  const changed = d.statement !== sugg.statement;
+  $("statement-current").replaceChildren(
+    el("strong", { text: title("key_questions", d.key_question) }), " · ",
+    el("span", { class: changed ? "changed" : "", text: title("statements", d.statement) }),
+    el("span", { class: "muted small", text: ` (${d.statement})` }),
+    changed ? el("span", { class: "muted small", text: ` — suggested: ${title("statements", sugg.statement)}` }) :
+      el("span", { class: "muted small", text: ` — confidence ${pct(s.statement && s.statement.score)}` }));
+  $("alternatives").replaceChildren(...(s.statement_top3 || []).map((alt) =>
+    el("button", { type: "button", class: `choice${alt.label === d.statement ? " selected" : ""}${alt.label === sugg.statement ? " suggested" : ""}`,
+                   "data-statement": alt.label, title: alt.label,
+                   onclick: () => setDraft({ statement: alt.label, key_question: kqOf(alt.label) }) },
+      title("statements", alt.label), el("span", { class: "score", text: pct(alt.score) }))));
+  $("statement-select").value = "";
+  const probs = (s.band && s.band.probabilities) || {};
+  $("bands").replaceChildren(...S.vocab.bands.map((b, i) =>
+    el("button", { type: "button", "data-band": b.id,
+                   class: `choice band-${b.id}${b.id === d.band ? " selected" : ""}${b.id === sugg.band ? " suggested" : ""}`,
+                   onclick: () => setDraft({ band: b.id }) },
+      el("kbd", { text: String(i + 1) }), b.title, el("span", { class: "score", text: pct(probs[b.id]) }))));
+  $("categories").replaceChildren(...S.vocab.evidence_categories.map((c) =>
+    el("button", { type: "button", "data-category": c.id,
+                   class: `choice${c.id === d.evidence_category ? " selected" : ""}${c.id === sugg.evidence_category ? " suggested" : ""}`,
+                   onclick: () => setDraft({ evidence_category: c.id }) }, c.title)));
+  const pscores = Object.fromEntries((s.principles || []).map((p) => [p.label, p.score]));
+  $("principles-field").hidden = S.vocab.principles.length === 0;
+  $("principles").replaceChildren(...S.vocab.principles.map((p) =>
+    el("button", { type: "button", "data-principle": p.id, "aria-pressed": d.principles.includes(p.id) ? "true" : "false",
+                   class: `choice${d.principles.includes(p.id) ? " selected" : ""}${p.id in pscores ? " suggested" : ""}`,
+                   onclick: () => togglePrinciple(p.id) },
+      p.title, p.id in pscores ? el("span", { class: "score", text: pct(pscores[p.id]) }) : null)));
+}
+
+function setDraft(changes) {
+  if (!S.draft) return;
+  Object.assign(S.draft, changes);
+  renderChoices();
+}
+function togglePrinciple(id) {
+  if (!S.draft) return;
+  const p = S.draft.principles;
+  S.draft.principles = p.includes(id) ? p.filter((x) => x !== id) : p.concat([id]);
+  renderChoices();
+}
+
+function renderSummary(kqs) {
+  $("summary").replaceChildren(...kqs.map((k) => {
+    const total = k.confirmed || 0;
+    return el("div", { class: "kq", "data-kq": k.key_question },
+      el("div", { class: "kq-head" }, el("span", { text: k.title }), el("span", { text: String(total) })),
+      el("div", { class: "stack", title: S.vocab.bands.map((b) => `${b.title}: ${k.bands[b.id]}`).join(", ") },
+        ...S.vocab.bands.filter((b) => k.bands[b.id]).map((b) =>
+          el("span", { class: b.id, style: `width:${(100 * k.bands[b.id]) / total}%` }))),
+      k.statements.length ? el("ul", {}, ...k.statements.map((s) => el("li", { text: `${s.title} (${s.n})` }))) : null);
+  }));
+}
+
+/* ---------- navigation ---------- */
+function releaseFocus() {
+  // after a click, give the keys back to the page (Enter = confirm, not "press that button again")
+  const a = document.activeElement;
+  if (a && a !== document.body && (a.tagName === "BUTTON" || a.tagName === "A")) a.blur();
+}
+
+async function selectIndex(i) {
+  if (i < 0 || i >= S.items.length) return;
+  S.index = i;
+  await loadNote(S.items[i].note_id);
+}
+
+async function refresh(preferId) {
+  await loadQueue();
+  await loadSummary();
+  let i = preferId !== undefined ? S.items.findIndex((x) => x.note_id === preferId) : -1;
+  if (i < 0 && S.items.length) i = Math.min(Math.max(S.index, 0), S.items.length - 1);
+  if (i >= 0) await selectIndex(i);
+  else { S.note = null; renderNote(); renderQueue(); writeHash(); }
+}
+
+function nextAfter(id) {
+  const i = S.items.findIndex((x) => x.note_id === id);
+  const later = S.items.slice(i + 1);
+  const todo = later.find((x) => x.status === "pending") || later[0];
+  return todo ? todo.note_id : undefined;
+}
+
+/* ---------- decisions ---------- */
+function inspectorName() {
+  const name = $("inspector").value.trim();
+  if (!name) {
+    say("Enter your name (Inspector, top right) first: it is recorded with every decision.", true);
+    $("inspector").focus();
+    return null;
+  }
+  localStorage.setItem("evidencenlp.inspector", name);
+  return name;
+}
+
+async function decide(kind) {
+  if (S.busy || !S.note) return;
+  const inspector = inspectorName();
+  if (!inspector) return;
+  const n = S.note;
+  const body = { inspector, based_on: n.current ? n.current.id : null };
+  const rationale = $("rationale").value.trim();
+  if (rationale && kind !== "undo") body.rationale = rationale;
+  if (kind === "confirm") {
+    if (!S.draft) { say("Nothing to confirm: choose the labels first.", true); return; }
+    body.labels = S.draft;
+  }
+  S.busy = true;
+  releaseFocus();
+  try {
+    const after = await api(`/api/notes/${n.id}/${kind}`, body);
+    const next = kind === "undo" ? n.id : nextAfter(n.id);
+    await refresh(next !== undefined ? next : n.id);
+    const what = kind === "undo" ? `undone; now ${after.status}` : after.status;
+    say(`Note ${n.source_file} row ${n.source_row}: ${what}.`);
+  } catch (err) {
+    say(err.message, true);
+    if (err.status === 409) await loadNote(n.id);
+  } finally {
+    S.busy = false;
+  }
+}
+
+/* ---------- import ---------- */
+function openImport() {
+  $("import-status").textContent = "";
+  $("import-status").classList.remove("error");
+  $("import-dialog").showModal();
+}
+
+async function runImport() {
+  const status = $("import-status");
+  status.classList.remove("error");
+  const file = $("import-file").files[0];
+  const path = $("import-path").value.trim();
+  const opts = { text_column: $("import-column").value.trim() || "text", assessment: $("import-assessment").value.trim(),
+                 location: $("import-location").value.trim(), service_type: $("import-service").value,
+                 start_date: $("import-start").value, end_date: $("import-end").value };
+  for (const k of Object.keys(opts)) if (!opts[k]) delete opts[k];
+  let job;
+  $("import-go").disabled = true;
+  try {
+    if (file) {
+      status.textContent = `Uploading ${file.name} …`;
+      job = await api("/api/upload?" + new URLSearchParams({ filename: file.name, ...opts }).toString(), undefined, file);
+    } else if (path) {
+      status.textContent = `Importing ${path} …`;
+      job = await api("/api/import", { path, ...opts });
+    } else {
+      throw new Error("Choose a file (or type a path).");
+    }
+    while (job.state === "running") {
+      status.textContent = `Suggesting … ${job.rows_done}${job.rows_total ? " of " + job.rows_total : ""} rows`;
+      await new Promise((r) => setTimeout(r, 400));
+      job = await api(`/api/jobs/${job.id}`);
+    }
+    if (job.state === "failed") throw new Error(job.error);
+    const sm = job.summary;
+    status.textContent = `${sm.source_file}: ${sm.imported} new notes, ${sm.already} already imported, ${sm.blank} blank` +
+      (sm.changed_rows.length ? `, ${sm.changed_rows.length} changed rows kept as first imported` : "") + ".";
+    await loadMeta();
+    S.assessmentId = sm.assessment_id;
+    $("assessment").value = String(sm.assessment_id);
+    updateExport();
+    S.index = 0;
+    S.note = null;
+    await refresh();
+    setTimeout(() => { if ($("import-dialog").open) $("import-dialog").close(); releaseFocus(); }, 600);
+  } catch (err) {
+    status.textContent = err.message;
+    status.classList.add("error");
+  } finally {
+    $("import-go").disabled = false;
+  }
+}
+
+function updateExport() {
+  const q = new URLSearchParams({ format: "csv" });
+  if (S.assessmentId !== null) q.set("assessment_id", S.assessmentId);
+  $("export-csv").href = "/api/export?" + q.toString();
+}
+
+/* ---------- keyboard ---------- */
+function onKey(e) {
+  if ($("import-dialog").open) return;
+  const t = e.target;
+  const typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+  if (typing) {
+    if (e.key === "Escape" || (e.key === "Enter" && t.id === "inspector")) { t.blur(); e.preventDefault(); }
+    return;
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if ((e.key === "Enter" || e.key === " ") && t && (t.tagName === "BUTTON" || t.tagName === "A")) return;
+  const k = e.key;
+  if (["1", "2", "3", "4"].includes(k) && S.draft) { setDraft({ band: S.vocab.bands[Number(k) - 1].id }); }
+  else if (k === "Enter") { decide("confirm"); }
+  else if (k === "ArrowRight" || k === "ArrowDown" || k === "j") { selectIndex(S.index + 1); }
+  else if (k === "ArrowLeft" || k === "ArrowUp" || k === "k") { selectIndex(S.index - 1); }
+  else if (k === "s") { decide("skip"); }
+  else if (k === "u") { decide("undo"); }
+  else if (k === "n") { setFilter(S.filter === "needs_review" ? "all" : "needs_review"); }
+  else return;
+  e.preventDefault();
+}
+
+async function setFilter(f) {
+  S.filter = f;
+  document.querySelectorAll(".filters button").forEach((b) => b.classList.toggle("active", b.dataset.filter === f));
+  await refresh(S.note ? S.note.id : undefined);
+}
+
+/* ---------- start ---------- */
+async function start() {
+  const h = readHash();
+  if (h.f) S.filter = h.f;
+  if (h.o) { S.order = h.o; $("order").value = h.o; }
+  document.querySelectorAll(".filters button").forEach((b) => b.classList.toggle("active", b.dataset.filter === S.filter));
+  await loadMeta();
+  const ids = S.meta.assessments.map((a) => a.id);
+  S.assessmentId = ids.includes(h.a) ? h.a : (ids.length ? ids[ids.length - 1] : null);
+  if (S.assessmentId !== null) $("assessment").value = String(S.assessmentId);
+  updateExport();
+  await refresh(h.n !== null ? h.n : undefined);
+
+  $("assessment").addEventListener("change", async (e) => {
+    S.assessmentId = Number(e.target.value); S.index = 0; S.note = null; updateExport(); await refresh();
+  });
+  $("order").addEventListener("change", async (e) => { S.order = e.target.value; await refresh(S.note ? S.note.id : undefined); });
+  document.querySelectorAll(".filters button").forEach((b) => b.addEventListener("click", () => setFilter(b.dataset.filter)));
+  $("inspector").addEventListener("change", () => {
+    localStorage.setItem("evidencenlp.inspector", $("inspector").value.trim());
+    say("");
+  });
+  $("statement-select").addEventListener("change", (e) => {
+    if (e.target.value) setDraft({ statement: e.target.value, key_question: kqOf(e.target.value) });
+  });
+  $("confirm").addEventListener("click", () => decide("confirm"));
+  $("skip").addEventListener("click", () => decide("skip"));
+  $("undo").addEventListener("click", () => decide("undo"));
+  $("prev").addEventListener("click", () => { releaseFocus(); selectIndex(S.index - 1); });
+  $("next").addEventListener("click", () => { releaseFocus(); selectIndex(S.index + 1); });
+  $("open-import").addEventListener("click", openImport);
+  $("empty-import").addEventListener("click", openImport);
+  $("import-go").addEventListener("click", runImport);
+  $("import-cancel").addEventListener("click", () => { $("import-dialog").close(); releaseFocus(); });
+  document.addEventListener("keydown", onKey);
+  document.body.dataset.ready = "true";
+}
+
+start().catch((err) => {
+  document.body.dataset.ready = "error";
+  const m = $("message");
+  if (m) { m.textContent = err.message; m.classList.add("error"); }
+  $("empty").querySelector("p").textContent = `The page could not load: ${err.message}`;
+});

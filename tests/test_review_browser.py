@@ -1,0 +1,162 @@
+"""End to end in a real headless Chromium: load a file, confirm one note, correct another, reload.
+
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (``.ci/install-browser.sh``); the
+test is skipped, with the reason, only when those binaries do not exist. Set
+``EVIDENCENLP_SCREENSHOT=/path/file.png`` to keep a screenshot of the final page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest_review import FakeSuggester, write_notes
+
+from evidencenlp.review.app import create_app
+from evidencenlp.review.store import ReviewStore
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = next((p for p in (os.environ.get("CHROMIUM_BIN"), "/usr/bin/chromium", shutil.which("chromium"),
+                             shutil.which("chromium-browser"), shutil.which("google-chrome")) if p and os.path.exists(p)),
+                None)
+CHROMEDRIVER = next((p for p in (os.environ.get("CHROMEDRIVER_BIN"), "/usr/bin/chromedriver",
+                                 shutil.which("chromedriver")) if p and os.path.exists(p)), None)
+CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1440,900")
+
+#: the second note's suggested band is "good", so pressing 3 (requires improvement) is a correction
+BROWSER_NOTES = (
+    "Ward manager showed incident log; themes fed back monthly and actions closed.",
+    "Staff said leaders are visible and approachable on night shifts.",
+    "Medicine fridge temperatures not recorded for 9 days in March.",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    import uvicorn
+
+    db = tmp_path / "review.sqlite"
+    port = _free_port()
+    web = create_app(db, suggester=FakeSuggester())
+    srv = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}/", db
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture()
+def browser(tmp_path: Path):
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("no chromium/chromedriver binary found (install the Debian packages chromium and "
+                    "chromium-driver, e.g. with .ci/install-browser.sh)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chrome-profile'}")
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_load_confirm_correct_reload(server: tuple[str, Path], browser, tmp_path: Path) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, db = server
+    wait = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
+    notes = write_notes(tmp_path / "visit-notes.csv", BROWSER_NOTES)
+
+    def status_of(row: int) -> str | None:  # read in one script: the queue may be re-rendered meanwhile
+        return browser.execute_script(
+            "const li = document.querySelector(`#queue li:nth-child(${arguments[0]})`);"
+            "return li ? li.dataset.status : null;", row)
+
+    def press(key: str) -> None:
+        browser.find_element(By.TAG_NAME, "body").send_keys(key)
+
+    browser.get(url)
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    assert browser.find_element(By.ID, "empty").is_displayed()
+
+    # who is deciding
+    name = browser.find_element(By.ID, "inspector")
+    name.clear()
+    name.send_keys("Browser Inspector", Keys.TAB)
+
+    # load a file from the page
+    browser.find_element(By.ID, "open-import").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "import-file")))
+    browser.find_element(By.ID, "import-file").send_keys(str(notes))
+    browser.find_element(By.ID, "import-assessment").send_keys("Oak House visit")
+    browser.find_element(By.ID, "import-go").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#queue li")) == len(BROWSER_NOTES))
+    wait.until(ec.invisibility_of_element_located((By.ID, "import-dialog")))
+    wait.until(ec.visibility_of_element_located((By.ID, "note-text")))
+    assert "incident log" in browser.find_element(By.ID, "note-text").text
+    assert "We statement for safe.learning-culture" in browser.find_element(By.ID, "why-text").text
+
+    # confirm the first suggestion with Enter
+    press(Keys.ENTER)
+    wait.until(lambda d: status_of(1) == "accepted")
+    wait.until(lambda d: "leaders are visible" in d.find_element(By.ID, "note-text").text)
+
+    # correct the second: 3 = requires improvement, then Enter
+    press("3")
+    selected = browser.find_element(By.CSS_SELECTOR, "#bands .choice.selected")
+    assert selected.get_attribute("data-band") == "requires_improvement"
+    press(Keys.ENTER)
+    wait.until(lambda d: status_of(2) == "corrected")
+
+    # reload: both decisions are kept
+    browser.refresh()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#queue li")) == len(BROWSER_NOTES))
+    assert [status_of(i) for i in (1, 2, 3)] == ["accepted", "corrected", "pending"]
+    browser.find_element(By.CSS_SELECTOR, "#queue li:nth-child(2)").click()
+    wait.until(lambda d: d.find_element(By.ID, "note-status").text == "corrected")
+    assert browser.find_element(By.CSS_SELECTOR, "#bands .choice.selected").get_attribute(
+        "data-band") == "requires_improvement"
+    assert "1 of 3 confirmed" not in browser.find_element(By.ID, "progress-text").text
+    assert "2 of 3 confirmed" in browser.find_element(By.ID, "progress-text").text
+    summary = browser.find_element(By.ID, "summary").text
+    assert "Safe" in summary and "Learning culture (1)" in summary
+
+    shot = os.environ.get("EVIDENCENLP_SCREENSHOT")
+    if shot:
+        browser.save_screenshot(shot)
+
+    with ReviewStore.open(db) as store:
+        decisions = store.conn.execute("SELECT action, band, inspector, client FROM decisions ORDER BY id").fetchall()
+    assert [tuple(d) for d in decisions] == [("accepted", "good", "Browser Inspector", "web"),
+                                             ("corrected", "requires_improvement", "Browser Inspector", "web")]

@@ -1,0 +1,376 @@
+"""The review store: schema, import, append-only decisions, undo, export, concurrency and crash safety."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import review_workers
+from conftest_review import NOTES, FakeSuggester, write_notes
+
+from evidencenlp.errors import EvidenceNLPError, InputFileError
+from evidencenlp.paths import models_dir
+from evidencenlp.review.db import APPLICATION_ID, SCHEMA_VERSION
+from evidencenlp.review.models import ConflictError, Labels, ReviewError
+from evidencenlp.review.store import ReviewStore, confirmed_labels, export_confirmed, import_notes
+from evidencenlp.training_data import CORPUS_COLUMNS, load_labelled
+
+
+@pytest.fixture()
+def notes_csv(tmp_path: Path) -> Path:
+    return write_notes(tmp_path / "notes.csv")
+
+
+@pytest.fixture()
+def store(tmp_path: Path, notes_csv: Path):
+    with ReviewStore.open(tmp_path / "review.sqlite") as s:
+        s.import_notes(notes_csv, "text", FakeSuggester(), assessment="Oak House", service_type="care_home",
+                       location="Leeds", start_date="2025-03-01", end_date="2025-03-03")
+        yield s
+
+
+def _ids(store: ReviewStore) -> list[int]:
+    return [q.note_id for q in store.queue()]
+
+
+# -- schema ---------------------------------------------------------------------------------------
+
+def test_database_settings_and_schema_version(store: ReviewStore) -> None:
+    c = store.conn
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert c.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert c.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"assessments", "notes", "suggestions", "decisions", "meta"} <= tables
+
+
+def test_reopening_keeps_data_and_foreign_files_are_refused(tmp_path: Path, store: ReviewStore) -> None:
+    with ReviewStore.open(store.path) as again:
+        assert len(again.queue()) == len(NOTES)
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE x (y)")
+    with pytest.raises(InputFileError, match="not an evidencenlp review database"):
+        ReviewStore.open(other)
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(InputFileError, match="garbage.sqlite"):
+        ReviewStore.open(garbage)
+    with pytest.raises(InputFileError, match="not found"):
+        ReviewStore.open(tmp_path / "missing.sqlite", create=False)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    ReviewStore.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(InputFileError, match="newer evidencenlp"):
+        ReviewStore.open(path)
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+def test_import_stores_notes_suggestions_and_assessment(store: ReviewStore) -> None:
+    a = store.assessment("Oak House")
+    assert (a.location, a.service_type, a.start_date, a.end_date) == ("Leeds", "care_home", "2025-03-01", "2025-03-03")
+    note = store.note(_ids(store)[0])
+    assert note.status == "pending" and note.source_file == "notes.csv" and note.source_row == 1
+    assert note.source_id == "N001"
+    assert note.suggestion["statement"]["label"] == "safe.learning-culture"
+    assert "text" not in note.suggestion  # the note text is stored once, redacted
+    row = store.conn.execute("SELECT * FROM suggestions WHERE note_id = ?", (note.id,)).fetchone()
+    assert row["model_version"] == "fake-0001"
+    assert json.loads(row["framework_versions"])["cqc-saf-2023"] == "2023.1"
+    assert row["evidence_text"].startswith("We statement for safe.learning-culture")
+    assert row["statement_top3"].count(";") == 2
+
+
+def test_import_is_idempotent_and_calls_the_suggester_only_for_new_rows(tmp_path: Path, notes_csv: Path) -> None:
+    fake = FakeSuggester()
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        first = s.import_notes(notes_csv, "text", fake)
+        assert (first.imported, first.already, first.rows) == (len(NOTES), 0, len(NOTES))
+        seen = fake.notes_seen
+        again = s.import_notes(notes_csv, "text", fake)
+        assert (again.imported, again.already) == (0, len(NOTES))
+        assert fake.notes_seen == seen
+        assert s.conn.execute("SELECT count(*) FROM notes").fetchone()[0] == len(NOTES)
+        # one more row and one changed row
+        write_notes(notes_csv, [NOTES[0], "Changed text about medicines.", *NOTES[2:], "A new note about leaders."])
+        third = s.import_notes(notes_csv, "text", fake)
+        assert third.imported == 1 and third.changed_rows == [2] and third.already == len(NOTES) - 1
+        assert s.assessments()[0].name == "notes"  # default: the file name without extension
+
+
+def test_factory_suggester_is_not_loaded_when_nothing_is_new(tmp_path: Path, notes_csv: Path) -> None:
+    calls = []
+
+    def factory() -> FakeSuggester:
+        calls.append(1)
+        return FakeSuggester()
+
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        s.import_notes(notes_csv, "text", factory)
+        s.import_notes(notes_csv, "text", factory)
+    assert len(calls) == 1
+
+
+def test_only_redacted_text_is_stored(tmp_path: Path, notes_csv: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    with ReviewStore.open(db) as s:
+        s.import_notes(notes_csv, "text", FakeSuggester())
+        dump = "\n".join(s.conn.iterdump())
+        note = next(s.note(q.note_id) for q in s.queue() if "knock" in q.snippet)
+    assert "Mrs [NAME]" in note.text and "[PHONE]" in note.text
+    assert "Jones" not in dump and "01632 960123" not in dump
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("r.sqlite*"))
+    assert b"Jones" not in raw and b"960123" not in raw
+
+
+def test_blank_rows_are_counted_not_stored(tmp_path: Path) -> None:
+    path = write_notes(tmp_path / "n.csv", ["A kind nurse.", "   ", "Incident log reviewed."])
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        summary = s.import_notes(path, "text", FakeSuggester())
+        assert (summary.imported, summary.blank) == (2, 1)
+        assert [q.source_row for q in s.queue()] == [1, 3]
+
+
+def test_import_errors_name_the_file_and_columns(tmp_path: Path, notes_csv: Path) -> None:
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        with pytest.raises(InputFileError, match=r"notes\.csv: no column 'note'; columns found: 'note_id', 'text'"):
+            s.import_notes(notes_csv, "note", FakeSuggester())
+        with pytest.raises(InputFileError, match="file not found"):
+            s.import_notes(tmp_path / "nope.csv", "text", FakeSuggester())
+        with pytest.raises(ReviewError, match="unknown service type"):
+            s.import_notes(notes_csv, "text", FakeSuggester(), service_type="zoo")
+        with pytest.raises(ReviewError, match="not a date"):
+            s.import_notes(notes_csv, "text", FakeSuggester(), start_date="3rd March")
+        empty = tmp_path / "empty.csv"
+        empty.write_text("note_id,text\n")
+        with pytest.raises(InputFileError, match="no rows"):
+            s.import_notes(empty, "text", FakeSuggester())
+        assert s.assessments() == []  # a failed import leaves nothing behind
+
+
+def test_import_reads_other_formats(tmp_path: Path) -> None:
+    path = tmp_path / "notes.jsonl"
+    path.write_text("\n".join(json.dumps({"id": f"J{i}", "body": t}) for i, t in enumerate(NOTES[:3])) + "\n")
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        summary = import_notes(s, path, "body", FakeSuggester(), assessment="J")
+        assert summary.imported == 3
+        assert s.note(s.queue()[0].note_id).source_id == "J0"
+
+
+# -- decisions ------------------------------------------------------------------------------------
+
+def test_decisions_are_append_only_with_visible_history(store: ReviewStore) -> None:
+    nid = _ids(store)[0]
+    suggested = store.note(nid).suggested_labels()
+    first = store.confirm(nid, "A Inspector")
+    assert first.action == "accepted" and first.band == suggested.band
+    second = store.confirm(nid, "B Inspector", labels=suggested.replace(band="inadequate"), rationale="fridge log")
+    assert second.action == "corrected" and second.band == "inadequate"
+    note = store.note(nid)
+    assert note.status == "corrected" and note.current.id == second.id
+    assert [d.action for d in note.history] == ["accepted", "corrected"]
+    assert note.decided_labels().band == "inadequate"
+    assert second.decided_at.endswith("Z") and second.inspector == "B Inspector"
+
+    raw = sqlite3.connect(store.path, isolation_level=None)  # no foreign_keys pragma: triggers still guard
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw.execute("UPDATE decisions SET band = 'good' WHERE id = ?", (first.id,))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw.execute("DELETE FROM decisions")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        raw.execute("UPDATE suggestions SET band = 'good'")
+    with pytest.raises(sqlite3.IntegrityError, match="cannot be changed"):
+        raw.execute("UPDATE notes SET text = 'x'")
+    with pytest.raises(sqlite3.IntegrityError, match="audit trail"):
+        raw.execute("DELETE FROM notes WHERE id = ?", (nid,))
+    raw.close()
+    assert len(store.history(nid)) == 2
+
+
+def test_undo_appends_and_walks_back(store: ReviewStore) -> None:
+    nid = _ids(store)[1]
+    assert store.undo(nid, "A") is None  # nothing to undo yet
+    accepted = store.confirm(nid, "A")
+    corrected = store.confirm(nid, "A", labels=store.note(nid).suggested_labels().replace(band="good"))
+    u1 = store.undo(nid, "A")
+    assert (u1.action, u1.reverts, u1.restores) == ("undone", corrected.id, accepted.id)
+    assert store.note(nid).status == "accepted" and store.note(nid).decided_labels() == accepted.labels()
+    u2 = store.undo(nid, "A")
+    assert (u2.reverts, u2.restores) == (accepted.id, None)
+    assert store.note(nid).status == "pending"
+    assert store.undo(nid, "A") is None
+    assert [d.action for d in store.history(nid)] == ["accepted", "corrected", "undone", "undone"]
+
+
+def test_skip_and_last_decided_note(store: ReviewStore) -> None:
+    a, b = _ids(store)[:2]
+    store.confirm(a, "A")
+    store.skip(b, "A")
+    assert store.note(b).status == "skipped"
+    assert store.last_decided_note("A") == b
+    store.undo(b, "A")
+    assert store.last_decided_note("A") == a
+    assert store.last_decided_note("Nobody") is None
+    queue = store.queue(undecided_first=True)
+    assert queue[-1].note_id == a  # decided notes last
+
+
+def test_labels_are_validated(store: ReviewStore) -> None:
+    nid = _ids(store)[0]
+    good = store.note(nid).suggested_labels()
+    with pytest.raises(ReviewError, match="unknown quality statement"):
+        store.confirm(nid, "A", labels=good.replace(statement="safe.nope"))
+    with pytest.raises(ReviewError, match="belongs to key question"):
+        store.confirm(nid, "A", labels=Labels("caring", "safe.learning-culture", "processes", "good"))
+    with pytest.raises(ReviewError, match="unknown band"):
+        store.confirm(nid, "A", labels=good.replace(band="excellent"))
+    with pytest.raises(ReviewError, match="unknown principle"):
+        store.confirm(nid, "A", labels=good.replace(principles=("kindness",)))
+    with pytest.raises(ReviewError, match="inspector name"):
+        store.confirm(nid, "  ")
+    with pytest.raises(EvidenceNLPError, match="no note 999"):
+        store.confirm(999, "A")
+    assert store.history(nid) == []
+
+
+def test_stale_decision_is_a_conflict(store: ReviewStore) -> None:
+    nid = _ids(store)[0]
+    store.confirm(nid, "A", based_on=None)
+    with pytest.raises(ConflictError):
+        store.confirm(nid, "B", based_on=None)  # B saw the note before A decided
+    assert len(store.history(nid)) == 1
+
+
+def test_queue_orders_and_filters(store: ReviewStore) -> None:
+    uncertain = store.queue(order="uncertain")
+    confidences = [q.confidence for q in uncertain]
+    assert confidences == sorted(confidences)
+    flagged = store.queue(needs_review_only=True)
+    assert flagged and all(q.needs_review for q in flagged)
+    store.confirm(uncertain[0].note_id, "A")
+    assert [q.note_id for q in store.queue(statuses=["accepted"])] == [uncertain[0].note_id]
+    assert store.progress()["confirmed"] == 1
+
+
+def test_summary_per_key_question(store: ReviewStore) -> None:
+    for nid in _ids(store)[:3]:
+        store.confirm(nid, "A")
+    summary = {s["key_question"]: s for s in store.summary()}
+    assert list(summary) == ["safe", "effective", "caring", "responsive", "well-led"]
+    assert summary["safe"]["confirmed"] == 3
+    assert sum(summary["safe"]["bands"].values()) == 3
+    assert {s["id"] for s in summary["safe"]["statements"]} == {
+        "safe.learning-culture", "safe.safeguarding", "safe.medicines-optimisation"}
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_export_has_the_corpus_columns_and_only_confirmed_notes(store: ReviewStore, tmp_path: Path,
+                                                                suffix: str) -> None:
+    ids = _ids(store)
+    store.confirm(ids[0], "A")
+    store.confirm(ids[1], "A", labels=store.note(ids[1]).suggested_labels().replace(band="inadequate"))
+    store.skip(ids[2], "A")
+    store.confirm(ids[3], "A")
+    store.undo(ids[3], "A")
+    out = tmp_path / f"confirmed.{suffix}"
+    assert store.export(out) == 2
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False) if suffix == "csv" else pd.read_json(out, lines=True)
+    assert list(frame.columns) == list(CORPUS_COLUMNS)
+    assert list(frame["note_id"]) == ["N001", "N002"]
+    assert list(frame["band"]) == ["good", "inadequate"]
+    assert set(frame["service"]) == {"care_home"}
+    # the export is valid training data
+    labelled = load_labelled(out, statements=[s.id for s in store.vocabulary.statements])
+    assert len(labelled) == 2
+
+
+def test_confirmed_labels_for_train(store: ReviewStore, tmp_path: Path) -> None:
+    for nid in _ids(store)[:2]:
+        store.confirm(nid, "A")
+    frame = confirmed_labels(store.path)
+    assert list(frame.columns) == list(CORPUS_COLUMNS) and len(frame) == 2
+    assert export_confirmed(store.path, tmp_path / "x.csv", assessment="Oak House") == 2
+    with pytest.raises(InputFileError, match="not found"):
+        confirmed_labels(tmp_path / "missing.sqlite")
+    with pytest.raises(InputFileError, match=r"\.csv or \.jsonl"):
+        store.export(tmp_path / "x.parquet")
+
+
+# -- concurrency and crash safety ----------------------------------------------------------------
+
+def test_two_writer_processes_lose_nothing(store: ReviewStore) -> None:
+    n = 60
+    ids = _ids(store)
+    ctx = mp.get_context("spawn")
+    start = ctx.Event()
+    procs = [ctx.Process(target=review_workers.writer, args=(str(store.path), name, ids, n, start))
+             for name in ("A", "B")]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    counts = dict(store.conn.execute("SELECT inspector, count(*) FROM decisions GROUP BY inspector").fetchall())
+    assert counts == {"A": n, "B": n}
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_sigkill_loses_no_committed_decision(store: ReviewStore) -> None:
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=review_workers.committer, args=(str(store.path), _ids(store), child))
+    proc.start()
+    committed: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(committed) < 25 and time.monotonic() < deadline:
+        if parent.poll(1):
+            committed.append(parent.recv())
+    os.kill(proc.pid, signal.SIGKILL)  # possibly in the middle of the next transaction
+    proc.join(10)
+    while parent.poll(0.2):
+        committed.append(parent.recv())
+    assert len(committed) >= 25
+    with ReviewStore.open(store.path) as after:
+        stored = {r[0] for r in after.conn.execute("SELECT id FROM decisions WHERE inspector = 'K'")}
+        assert set(committed) <= stored
+        assert after.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        after.confirm(_ids(after)[0], "after")  # the database is still writable
+
+
+# -- the real suggester ---------------------------------------------------------------------------
+
+@pytest.mark.skipif(not (models_dir() / "heads.json").is_file(),
+                    reason="no trained heads yet (models/heads.json appears after `evidencenlp train`)")
+def test_import_with_the_real_suggester(tmp_path: Path, notes_csv: Path, suggester) -> None:
+    """``suggester`` is tests/conftest.py's shared real ``Suggester.load()``."""
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        summary = s.import_notes(notes_csv, "text", suggester, assessment="real")
+        assert summary.imported == len(NOTES)
+        note = s.note(s.queue()[0].note_id)
+        sg = note.suggestion
+        for key in ("key_question", "statement", "statement_top3", "evidence_category", "band", "principles",
+                    "evidence", "sentences", "needs_review", "model_version"):
+            assert key in sg
+        assert sg["model_version"].startswith("heads-")
+        row = s.conn.execute("SELECT framework_versions FROM suggestions LIMIT 1").fetchone()[0]
+        assert "cqc-saf-2023" in json.loads(row)
+        decision = s.confirm(note.id, "real inspector")
+        assert decision.action == "accepted"
+        assert len(s.confirmed_frame()) == 1

@@ -1,0 +1,227 @@
+"""The review web app's API (FastAPI TestClient), its access token and host checks, and `serve`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest_review import NOTES, FakeSuggester, write_notes
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from evidencenlp.cli import app as cli_app
+from evidencenlp.review.app import TOKEN_COOKIE, create_app, is_loopback
+from evidencenlp.training_data import CORPUS_COLUMNS
+
+JSON = {"content-type": "application/json"}
+
+
+def wait(client: TestClient, job: dict) -> dict:
+    deadline = time.monotonic() + 30
+    while job["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
+        job = client.get(f"/api/jobs/{job['id']}").json()
+    return job
+
+
+def upload(client: TestClient, path: Path, **params: str) -> dict:
+    res = client.post("/api/upload", params={"filename": path.name, **params}, content=path.read_bytes(),
+                      headers={"content-type": "application/octet-stream"})
+    assert res.status_code == 200, res.text
+    return wait(client, res.json())
+
+
+@pytest.fixture()
+def client(tmp_path: Path):
+    web = create_app(tmp_path / "review.sqlite", suggester=FakeSuggester(), inspector="Default Person",
+                     allowed_hosts=None)
+    with TestClient(web) as c:
+        yield c
+
+
+@pytest.fixture()
+def loaded(client: TestClient, tmp_path: Path) -> TestClient:
+    job = upload(client, write_notes(tmp_path / "notes.csv"), assessment="Oak", service_type="care_home",
+                 location="Leeds")
+    assert job["state"] == "done", job
+    return client
+
+
+def queue(client: TestClient, **params: str) -> list[dict]:
+    return client.get("/api/queue", params=params).json()["items"]
+
+
+def test_page_and_static_files_are_served(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "Evidence review" in page.text
+    assert 'src="/static/app.js"' in page.text and "http" not in page.text.split("<body>")[1].split("<dialog")[0]
+    for name, kind in (("app.js", "javascript"), ("app.css", "css")):
+        res = client.get(f"/static/{name}")
+        assert res.status_code == 200 and kind in res.headers["content-type"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    meta = client.get("/api/meta").json()
+    assert meta["inspector"] == "Default Person" and meta["assessments"] == []
+    assert len(meta["vocabulary"]["statements"]) == 34 and len(meta["vocabulary"]["evidence_categories"]) == 6
+
+
+def test_upload_import_queue_and_note(loaded: TestClient, tmp_path: Path) -> None:
+    meta = loaded.get("/api/meta").json()
+    (a,) = meta["assessments"]
+    assert (a["name"], a["location"], a["service_type"]) == ("Oak", "Leeds", "care_home")
+    assert a["progress"]["total"] == len(NOTES) and a["progress"]["pending"] == len(NOTES)
+    items = queue(loaded, assessment_id=str(a["id"]))
+    assert [i["source_row"] for i in items] == list(range(1, len(NOTES) + 1))
+    note = loaded.get(f"/api/notes/{items[3]['note_id']}").json()
+    assert "[NAME]" in note["text"] and "Jones" not in note["text"]
+    assert note["suggestion"]["evidence"][0]["text"].startswith("We statement for")
+    assert note["status"] == "pending" and note["history"] == []
+    # a second upload of the same file adds nothing
+    job = upload(loaded, tmp_path / "notes.csv", assessment="Oak")
+    assert job["summary"]["already"] == len(NOTES) and job["summary"]["imported"] == 0
+    # filters and order
+    flagged = queue(loaded, filter="needs_review")
+    assert flagged and all(i["needs_review"] for i in flagged)
+    uncertain = queue(loaded, order="uncertain")
+    assert [i["confidence"] for i in uncertain] == sorted(i["confidence"] for i in uncertain)
+
+
+def test_confirm_correct_skip_undo_and_history(loaded: TestClient) -> None:
+    a, b, c = (i["note_id"] for i in queue(loaded)[:3])
+    res = loaded.post(f"/api/notes/{a}/confirm", json={"inspector": "Ann", "based_on": None})
+    assert res.status_code == 200 and res.json()["status"] == "accepted"
+    labels = {**{k: loaded.get(f"/api/notes/{b}").json()["suggestion"][k]["label"]
+                 for k in ("statement", "evidence_category")}, "band": "inadequate", "principles": []}
+    res = loaded.post(f"/api/notes/{b}/confirm", json={"inspector": "Ann", "labels": labels, "rationale": "log gaps"})
+    body = res.json()
+    assert body["status"] == "corrected" and body["current"]["band"] == "inadequate"
+    assert body["current"]["key_question"] == labels["statement"].split(".")[0]
+    assert body["current"]["rationale"] == "log gaps" and body["current"]["client"] == "web"
+    assert loaded.post(f"/api/notes/{c}/skip", json={"inspector": "Ann"}).json()["status"] == "skipped"
+    undone = loaded.post(f"/api/notes/{b}/undo", json={"inspector": "Ann"}).json()
+    assert undone["status"] == "pending" and [d["action"] for d in undone["history"]] == ["corrected", "undone"]
+    res = loaded.post(f"/api/notes/{b}/undo", json={"inspector": "Ann"})
+    assert res.status_code == 400 and "nothing to undo" in res.json()["detail"]
+    progress = loaded.get("/api/queue").json()["progress"]
+    assert (progress["accepted"], progress["skipped"], progress["pending"]) == (1, 1, len(NOTES) - 2)
+
+
+def test_errors_are_clear(loaded: TestClient) -> None:
+    a = queue(loaded)[0]["note_id"]
+    assert loaded.post(f"/api/notes/{a}/confirm", json={"inspector": "Ann", "based_on": None}).status_code == 200
+    stale = loaded.post(f"/api/notes/{a}/confirm", json={"inspector": "Bob", "based_on": None})
+    assert stale.status_code == 409 and "reload" in stale.json()["detail"]
+    bad = loaded.post(f"/api/notes/{a}/confirm", json={"inspector": "Ann", "labels": {
+        "statement": "safe.nope", "evidence_category": "processes", "band": "good"}})
+    assert bad.status_code == 400 and "unknown quality statement" in bad.json()["detail"]
+    assert loaded.get("/api/notes/9999").status_code == 404
+    assert loaded.post(f"/api/notes/{a}/skip", json={"inspector": ""}).status_code == 422
+    form = loaded.post(f"/api/notes/{a}/skip", content="inspector=x",
+                       headers={"content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 415  # a cross-site form cannot post decisions
+    res = loaded.post("/api/upload", params={"filename": "notes.pdf"}, content=b"x",
+                      headers={"content-type": "application/octet-stream"})
+    assert res.status_code == 400 and "unsupported file type" in res.json()["detail"]
+    assert loaded.get("/api/queue", params={"filter": "nope"}).status_code == 400
+
+
+def test_import_job_reports_a_missing_column(client: TestClient, tmp_path: Path) -> None:
+    job = upload(client, write_notes(tmp_path / "notes.csv"), text_column="body")
+    assert job["state"] == "failed" and "no column 'body'" in job["error"] and "'text'" in job["error"]
+
+
+def test_path_import_only_on_loopback(tmp_path: Path) -> None:
+    notes = write_notes(tmp_path / "notes.csv")
+    local = create_app(tmp_path / "a.sqlite", suggester=FakeSuggester(), allowed_hosts=None)
+    with TestClient(local) as c:
+        res = c.post("/api/import", json={"path": str(notes), "assessment": "P"})
+        assert res.status_code == 200
+        assert wait(c, res.json())["summary"]["imported"] == len(NOTES)
+        missing = c.post("/api/import", json={"path": str(tmp_path / "nope.csv")})
+        assert missing.status_code == 400 and "file not found" in missing.json()["detail"]
+    shared = create_app(tmp_path / "b.sqlite", suggester=FakeSuggester(), allowed_hosts=None,
+                        allow_path_import=False)
+    with TestClient(shared) as c:
+        res = c.post("/api/import", json={"path": str(notes)})
+        assert res.status_code == 400 and "only possible" in res.json()["detail"]
+
+
+def test_summary_and_export(loaded: TestClient) -> None:
+    ids = [i["note_id"] for i in queue(loaded)]
+    for nid in ids[:3]:
+        loaded.post(f"/api/notes/{nid}/confirm", json={"inspector": "Ann"})
+    kqs = {k["key_question"]: k for k in loaded.get("/api/summary").json()["key_questions"]}
+    assert kqs["safe"]["confirmed"] == 3 and kqs["caring"]["confirmed"] == 0
+    assert {s["id"] for s in kqs["safe"]["statements"]} == {
+        "safe.learning-culture", "safe.safeguarding", "safe.medicines-optimisation"}
+    res = loaded.get("/api/export", params={"format": "csv", "assessment_id": "1"})
+    assert res.status_code == 200 and "confirmed-Oak.csv" in res.headers["content-disposition"]
+    lines = res.text.strip().splitlines()
+    assert lines[0] == ",".join(CORPUS_COLUMNS) and len(lines) == 4
+    assert lines[1].endswith(",care_home")
+    jsonl = loaded.get("/api/export", params={"format": "jsonl"})
+    assert len(jsonl.text.strip().splitlines()) == 3
+    assert loaded.get("/api/export", params={"format": "xlsx"}).status_code == 422
+
+
+# -- access control -------------------------------------------------------------------------------
+
+def test_token_is_required_when_not_loopback(tmp_path: Path) -> None:
+    web = create_app(tmp_path / "r.sqlite", suggester=FakeSuggester(), token="s3cret-token", allowed_hosts=None)
+    with TestClient(web) as c:
+        assert c.get("/api/meta").status_code == 401
+        page = c.get("/")
+        assert page.status_code == 401 and "access token" in page.text.lower()
+        assert c.get("/static/app.js").status_code == 401
+        assert c.get("/api/meta", headers={"x-access-token": "wrong"}).status_code == 401
+        assert c.get("/api/meta", headers={"x-access-token": "s3cret-token"}).status_code == 200
+        assert c.get("/api/meta", headers={"authorization": "Bearer s3cret-token"}).status_code == 200
+        first = c.get("/?token=s3cret-token", follow_redirects=False)
+        assert first.status_code == 303 and first.headers["location"] == "/"
+        assert "httponly" in first.headers["set-cookie"].lower() and "samesite=strict" in first.headers[
+            "set-cookie"].lower()
+        assert c.cookies.get(TOKEN_COOKIE) == "s3cret-token"
+        assert c.get("/").status_code == 200 and c.get("/api/meta").status_code == 200  # the cookie now
+        c.cookies.clear()
+        assert c.post("/api/notes/1/skip", json={"inspector": "x"}).status_code == 401
+
+
+def test_loopback_app_rejects_other_host_headers(tmp_path: Path) -> None:
+    web = create_app(tmp_path / "r.sqlite", suggester=FakeSuggester())  # default: loopback hosts only
+    with TestClient(web, base_url="http://127.0.0.1:8765") as c:
+        assert c.get("/api/meta").status_code == 200
+    with TestClient(web, base_url="http://localhost:8765") as c:
+        assert c.get("/api/meta").status_code == 200
+    with TestClient(web, base_url="http://evil.example:8765") as c:
+        assert c.get("/api/meta").status_code == 400
+
+
+@pytest.mark.parametrize(("host", "loop"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                            ("127.0.0.2", True), ("0.0.0.0", False), ("192.168.1.5", False),
+                                            ("myhost.example", False)])
+def test_is_loopback(host: str, loop: bool) -> None:
+    assert is_loopback(host) is loop
+
+
+def test_serve_generates_and_requires_a_token_off_loopback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
+    monkeypatch.setattr("evidencenlp.cli.serve._check_port", lambda host, port: None)
+    runner = CliRunner()
+    res = runner.invoke(cli_app, ["serve", "--db", str(tmp_path / "r.sqlite"), "--host", "0.0.0.0", "--port", "8999"])
+    assert res.exit_code == 0, res.output
+    assert "?token=" in res.output and started["host"] == "0.0.0.0" and started["access_log"] is False
+    token = res.output.split("?token=")[1].split()[0]
+    assert len(token) >= 24
+    with TestClient(started["app"]) as c:
+        assert c.get("/api/meta").status_code == 401
+        assert c.get("/api/meta", headers={"x-access-token": token}).status_code == 200
+
+    started.clear()
+    res = runner.invoke(cli_app, ["serve", "--db", str(tmp_path / "r.sqlite")])
+    assert res.exit_code == 0 and "token" not in res.output and started["host"] == "127.0.0.1"
+    assert started["port"] == 8765
+    with TestClient(started["app"], base_url="http://127.0.0.1:8765") as c:
+        assert c.get("/api/meta").status_code == 200
