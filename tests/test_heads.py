@@ -74,3 +74,22 @@ def test_shipped_model_provenance(repo: Path) -> None:
     assert set(meta["frameworks"]) >= {"cqc-saf-2023", "cqc-pcc-v6-draft", "cqc-kloe-healthcare-2018", "crosswalk"}
     assert "holdout" in meta["metrics"]
     assert (repo / "models" / "MODEL_CARD.md").read_text().count("## ") >= 3
+
+
+def test_text_head_matches_sklearn_tfidf_and_round_trips(tmp_path: Path) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from evidencenlp.heads import TextHead
+
+    texts = ["no staff came for 20 minutes", "staff always came quickly", "records were not signed",
+             "records signed and audited monthly", "call bell not answered", "call bell answered at once"] * 5
+    y = ["bad", "good", "bad", "good", "bad", "good"] * 5
+    head = TextHead().fit(texts, y)
+    expected = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode").fit(texts)
+    new = ["staff came quickly but records not signed", "café"]
+    assert np.allclose(head.transform(new).toarray(), expected.transform(new).toarray())
+    proba = head.predict_proba(["nobody came, bell not answered"])
+    assert head.classes_[int(proba.argmax())] == "bad" and np.isclose(proba.sum(), 1)
+    again = TextHead.from_arrays(head.to_arrays("t"), "t", head.meta())
+    assert np.allclose(again.predict_proba(new), head.predict_proba(new))
+    assert head.to_arrays("t")["t.vocabulary"].dtype.kind == "U"  # plain strings, savable without pickle

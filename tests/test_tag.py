@@ -151,3 +151,17 @@ def test_existing_output_needs_force(suggester, tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="--force"):
         tag_file(suggester, src, out, "text")
     assert out.read_text(encoding="utf-8") == "keep me"
+
+
+def test_known_source_sets_the_evidence_category(suggester, tmp_path: Path) -> None:
+    from evidencenlp.suggest import Suggester
+
+    given = Suggester(suggester.index, suggester.bundle, evidence_category="people_experience")
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_table(pd.DataFrame({"text": ["Audit of 20 care plans: 6 out of date.", "lovely staff"]}), src)
+    tag_file(given, src, out, "text")
+    result = read_table(out)
+    assert (result["evidence_category"] == "people_experience").all()
+    assert (result["evidence_category_score"].astype(float) == 1.0).all()
+    with pytest.raises(InputFileError, match="unknown evidence category 'public'"):
+        Suggester(suggester.index, suggester.bundle, evidence_category="public")

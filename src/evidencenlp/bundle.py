@@ -17,13 +17,15 @@ import numpy as np
 
 from evidencenlp.encoder import EMBEDDING_DIM, ENCODER_NAME
 from evidencenlp.errors import ModelError
-from evidencenlp.heads import LinearHead, MultiLabelHead
+from evidencenlp.heads import LinearHead, MultiLabelHead, TextHead
 
 FORMAT = "evidencenlp-heads/1"
 ARRAYS_FILE = "heads.npz"
 META_FILE = "heads.json"
 TASKS: tuple[str, ...] = ("key_question", "statement", "evidence_category", "band")
 PRINCIPLES_TASK = "principles"
+#: tasks that also have a TF-IDF text head, averaged with the embedding head
+TEXT_TASKS: tuple[str, ...] = ("evidence_category", "band")
 
 #: below these calibrated probabilities a suggestion says needs_review instead of a confident guess
 DEFAULT_THRESHOLDS: dict[str, float] = {"key_question": 0.5, "statement": 0.3, "band": 0.45,
@@ -39,6 +41,7 @@ class HeadBundle:
     frameworks: dict[str, str]
     use_similarity_features: bool = True
     joint_temperature: float = 1.0
+    text_heads: dict[str, TextHead] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     training_data: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -53,6 +56,8 @@ class HeadBundle:
             digest.update(self.heads[task].intercept_.tobytes())
         if self.principles is not None:
             digest.update(self.principles.coef_.tobytes())
+        for task in sorted(self.text_heads):
+            digest.update(self.text_heads[task].coef_.tobytes())
         settings = [self.frameworks, self.training_data.get("sha256"), self.joint_temperature,
                     self.use_similarity_features, {t: round(h.temperature_, 8) for t, h in self.heads.items()}]
         digest.update(json.dumps(settings, sort_keys=True).encode())
@@ -66,6 +71,8 @@ class HeadBundle:
             arrays.update(head.to_arrays(task))
         if self.principles is not None:
             arrays.update(self.principles.to_arrays(PRINCIPLES_TASK))
+        for task, head in self.text_heads.items():
+            arrays.update(head.to_arrays(f"text.{task}"))
         meta = {
             "format": FORMAT,
             "model_version": self.model_version,
@@ -78,10 +85,11 @@ class HeadBundle:
             "thresholds": self.thresholds,
             "heads": {task: head.meta() for task, head in self.heads.items()},
             "principles": self.principles.meta() if self.principles is not None else None,
+            "text_heads": {task: head.meta() for task, head in self.text_heads.items()},
             "metrics": self.metrics,
         }
         tmp_npz = directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp.npz"
-        np.savez(tmp_npz, **arrays)
+        np.savez_compressed(tmp_npz, **arrays)
         tmp_json = directory / f".{META_FILE}.{os.getpid()}.tmp"
         tmp_json.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         tmp_npz.replace(directory / ARRAYS_FILE)
@@ -109,12 +117,14 @@ class HeadBundle:
             heads = {task: LinearHead.from_arrays(arrays, task, m) for task, m in meta["heads"].items()}
             principles = (MultiLabelHead.from_arrays(arrays, PRINCIPLES_TASK, meta["principles"])
                           if meta.get("principles") else None)
+            text_heads = {task: TextHead.from_arrays(arrays, f"text.{task}", m)
+                          for task, m in (meta.get("text_heads") or {}).items()}
         except (KeyError, ValueError) as exc:
             raise ModelError(f"{directory}: heads are incomplete or inconsistent ({exc})") from None
         thresholds = dict(DEFAULT_THRESHOLDS)
         thresholds.update(meta.get("thresholds") or {})
         return cls(heads=heads, principles=principles, frameworks=meta["frameworks"],
                    use_similarity_features=bool(meta.get("use_similarity_features", True)),
-                   joint_temperature=float(meta.get("joint_temperature", 1.0)),
+                   joint_temperature=float(meta.get("joint_temperature", 1.0)), text_heads=text_heads,
                    thresholds=thresholds, training_data=meta.get("training_data", {}),
                    metrics=meta.get("metrics", {}), encoder=meta["encoder"])

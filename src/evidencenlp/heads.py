@@ -214,3 +214,122 @@ class MultiLabelHead(_StandardisedLinear):
         head = cls(C=float(meta.get("C", DEFAULT_C)))
         head._set_arrays(arrays, prefix, meta)
         return head
+
+
+@dataclass
+class TextHead:
+    """TF-IDF (word 1–2-grams, sublinear tf, accents stripped, l2-normalised) + linear SVM.
+
+    Probabilities are a softmax of the decision values over a temperature fitted on out-of-fold
+    decision values. Everything is kept as arrays — the vocabulary (``n_terms``,), ``idf_``
+    (``n_terms``,), ``coef_`` (``n_classes, n_terms``), ``intercept_`` — so it saves without pickle.
+    Used for band and evidence category, where wording cues ("not", "always", numbers) matter.
+    """
+
+    C: float = 0.5
+    random_state: int = 0
+    classes_: list[str] = field(default_factory=list)
+    vocabulary_: np.ndarray | None = None
+    idf_: np.ndarray | None = None
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
+    temperature_: float = 1.0
+    _counter: object = field(default=None, repr=False, compare=False)
+
+    def _count(self, texts: Sequence[str]):  # noqa: ANN202 - scipy.sparse matrix
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        if self._counter is None:
+            vocab = {str(t): i for i, t in enumerate(self.vocabulary_)}
+            self._counter = CountVectorizer(vocabulary=vocab, ngram_range=(1, 2), strip_accents="unicode",
+                                            lowercase=True, dtype=np.float64)
+        return self._counter.transform(list(texts))
+
+    def transform(self, texts: Sequence[str]):  # noqa: ANN201 - scipy.sparse csr (n_texts, n_terms)
+        """The TF-IDF matrix of ``texts`` exactly as sklearn's TfidfVectorizer(sublinear_tf=True) gives it."""
+        from sklearn.preprocessing import normalize
+
+        X = self._count(texts).tocsr()
+        X.data = 1.0 + np.log(X.data)
+        X = X.multiply(self.idf_).tocsr()
+        return normalize(X, norm="l2", copy=False)
+
+    def _svc(self):  # noqa: ANN202
+        from sklearn.svm import LinearSVC
+
+        return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
+
+    @staticmethod
+    def _decision(model, X) -> np.ndarray:  # noqa: ANN001
+        d = model.decision_function(X)
+        return np.stack([-d, d], axis=1) / 2 if d.ndim == 1 else d
+
+    def fit(self, texts: Sequence[str], y: Sequence[str], calibration_mask: np.ndarray | None = None) -> TextHead:
+        """Fit on ``texts`` and string labels ``y``; temperature from 3-fold OOF decisions of masked rows."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        y = np.asarray(y, dtype=object)
+        if len(set(y)) < 2:
+            raise ValueError("need at least two classes to fit a head")
+        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode", lowercase=True)
+        vec.fit(list(texts))
+        terms = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+        self.vocabulary_ = np.array(terms, dtype=str)
+        self.idf_ = vec.idf_.astype(np.float64)
+        self._counter = None
+        X = self.transform(texts)
+        model = self._svc().fit(X, y)
+        self.classes_ = [str(c) for c in model.classes_]
+        d = self._decision(model, X[:1])
+        if d.shape[1] == 2 and model.coef_.shape[0] == 1:
+            self.coef_ = (np.vstack([-model.coef_, model.coef_]) / 2).astype(np.float32)
+            self.intercept_ = (np.array([-model.intercept_[0], model.intercept_[0]]) / 2).astype(np.float32)
+        else:
+            self.coef_, self.intercept_ = model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
+        self.temperature_ = self._fit_temperature(X, y, calibration_mask)
+        return self
+
+    def _fit_temperature(self, X, y: np.ndarray, mask: np.ndarray | None) -> float:  # noqa: ANN001
+        folds = int(min(3, np.unique(y, return_counts=True)[1].min()))
+        if folds < 2:
+            return 1.0
+        logits = np.full((len(y), len(self.classes_)), -1e4)
+        for tr, te in StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(np.zeros(len(y)), y):
+            m = self._svc().fit(X[tr], y[tr])
+            cols = [self.classes_.index(str(c)) for c in m.classes_]
+            logits[np.ix_(te, cols)] = self._decision(m, X[te])
+        rows = np.ones(len(y), dtype=bool) if mask is None or mask.sum() < 50 else np.asarray(mask, dtype=bool)
+        index = {c: i for i, c in enumerate(self.classes_)}
+        return fit_temperature(logits[rows], np.array([index[str(v)] for v in y[rows]]))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities ``(n_texts, n_classes)`` in ``classes_`` order."""
+        if self.coef_ is None:
+            raise ValueError("this head is not fitted yet")
+        X = self.transform(texts)
+        return _softmax(np.asarray(X @ self.coef_.T + self.intercept_) / self.temperature_)
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The fitted parameters (vocabulary included) as named arrays."""
+        return {f"{prefix}.vocabulary": self.vocabulary_, f"{prefix}.idf": self.idf_,
+                f"{prefix}.coef": self.coef_, f"{prefix}.intercept": self.intercept_}
+
+    def meta(self) -> dict[str, object]:
+        """JSON-serialisable description."""
+        return {"type": "tfidf-linear-svm", "classes": self.classes_, "temperature": self.temperature_,
+                "C": self.C, "ngram_range": [1, 2], "sublinear_tf": True, "n_terms": int(len(self.vocabulary_))}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> TextHead:
+        """Rebuild from :meth:`to_arrays` and :meth:`meta`."""
+        head = cls(C=float(meta.get("C", 0.5)))
+        head.classes_ = list(meta["classes"])  # type: ignore[arg-type]
+        head.temperature_ = float(meta["temperature"])  # type: ignore[arg-type]
+        head.vocabulary_ = arrays[f"{prefix}.vocabulary"]
+        head.idf_ = arrays[f"{prefix}.idf"]
+        head.coef_ = arrays[f"{prefix}.coef"]
+        head.intercept_ = arrays[f"{prefix}.intercept"]
+        if head.coef_.shape != (len(head.classes_), len(head.vocabulary_)):
+            raise ValueError(f"head {prefix}: weights {head.coef_.shape} do not fit {len(head.classes_)} classes "
+                             f"and {len(head.vocabulary_)} terms")
+        return head

@@ -30,14 +30,19 @@ def write_model_card(bundle: HeadBundle, directory: Path) -> Path:
         f"- **Encoder:** {bundle.encoder} (frozen; embeddings L2-normalised, 384 dimensions)",
         "- **Heads:** multinomial logistic regression per task (key question, SAF quality statement, evidence "
         "category, band) on the embedding plus cosine-similarity features to the framework sentences; "
-        "probabilities calibrated by a temperature fitted on out-of-fold logits. King's Fund principles: one "
-        "binary logistic regression per principle. Key question and statement are combined so they never disagree.",
+        "probabilities calibrated by a temperature fitted on out-of-fold logits of notes. Band and evidence "
+        "category also have a TF-IDF (word 1-2-gram) linear-SVM head whose calibrated probabilities are averaged "
+        "with the embedding head's (it helped both on the corpus and on real patient feedback; for key question "
+        "and statement it transferred badly to real feedback, so it is not used there). Key question and "
+        "statement are combined into one joint distribution with its own fitted temperature, so they never "
+        "disagree. King's Fund principles: one binary logistic regression per principle.",
         f"- **Frameworks:** {', '.join(f'{k} {v}' for k, v in bundle.frameworks.items())}",
         f"- **Training data:** {bundle.training_data.get('rows', '?')} rows, sha256 "
         f"`{bundle.training_data.get('sha256', '?')}`; by origin: "
         + ", ".join(f"{k}: {v}" for k, v in origins.items()),
-        "- **Format:** `heads.npz` (plain arrays, loaded with `allow_pickle=False`) + `heads.json`; nothing "
-        "executes on load.",
+        "- **Format:** `heads.npz` (plain numeric and string arrays, loaded with `allow_pickle=False`) + "
+        "`heads.json`; nothing executes on load.",
+        f"- **Joint key question x statement temperature:** {bundle.joint_temperature:.3f}",
         f"- **needs_review thresholds:** {json.dumps(bundle.thresholds)}",
         "",
         "## Intended use",
@@ -64,8 +69,11 @@ def write_model_card(bundle: HeadBundle, directory: Path) -> Path:
         "- Framework-derived training sentences are in the frameworks' formal register, not notes'.",
         "- Band is judged from one note's wording; it cannot see the rest of the evidence. Negation, hedging "
         "and numbers that decide a band remain hard.",
-        "- Evidence category is learned only from the corpus; public feedback (people_experience) dominates real "
-        "data.",
+        "- Evidence category is learned only from the corpus. On real patient feedback about 40% of comments get a "
+        "category other than people_experience: when a file's source is known, use `tag --evidence-category`.",
+        "- The TF-IDF heads can pick up the corpus writers' wording habits (e.g. 'co-designed' for outstanding).",
+        "- Real patient feedback (pxtextmining phase 1) has no well-led comments, so well-led is unmeasured on "
+        "real data.",
         "- English only; identifiers are redacted by rules (NHS numbers, phones, postcodes, emails, dates of birth, "
         "titled names) and can be missed.",
         "",

@@ -19,6 +19,7 @@ from evidencenlp.combine import align, joint
 from evidencenlp.errors import InputFileError, ModelError
 from evidencenlp.frameworks import (
     BANDS,
+    EVIDENCE_CATEGORIES,
     KEY_QUESTIONS,
     KLOE_ID,
     SAF_ID,
@@ -138,12 +139,12 @@ def empty_row() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class _Predictions:
-    """Per-note arrays from one batch through the heads."""
+class Probabilities:
+    """Per-note arrays from one batch through the heads (rows are notes)."""
 
     kq: np.ndarray          # (n, 5) in KEY_QUESTIONS order
     statement: np.ndarray   # (n, n_statements) in index.statements order
-    category: np.ndarray    # (n, n_categories)
+    category: np.ndarray    # (n, 6) in EVIDENCE_CATEGORIES order
     band: np.ndarray        # (n, 4) in BANDS order
     principles: np.ndarray  # (n, n_principles) in index.principles order
     sims: np.ndarray        # (n, n_texts)
@@ -156,10 +157,16 @@ class Suggester:
     >>> s.suggest("Call bell rang 9 minutes").to_dict()    # doctest: +SKIP
     """
 
-    def __init__(self, index: FrameworkIndex, bundle: HeadBundle, redact: bool = True) -> None:
+    def __init__(self, index: FrameworkIndex, bundle: HeadBundle, redact: bool = True,
+                 evidence_category: str | None = None) -> None:
+        if evidence_category is not None and evidence_category not in EVIDENCE_CATEGORIES:
+            raise InputFileError(f"unknown evidence category {evidence_category!r}; expected one of "
+                                 f"{', '.join(EVIDENCE_CATEGORIES)}")
         self.index = index
         self.bundle = bundle
         self.redact = redact
+        #: when the source of every note is known (e.g. a public feedback file), the category is given
+        self.evidence_category = evidence_category
         for task in ("key_question", "statement", "evidence_category", "band"):
             if task not in bundle.heads:
                 raise ModelError(f"the trained heads lack the {task!r} head; retrain with `evidencenlp train`")
@@ -170,12 +177,16 @@ class Suggester:
                              f"loaded are {now}; retrain with `evidencenlp train`")
 
     @classmethod
-    def load(cls, models: Path | None = None, frameworks: Path | None = None, redact: bool = True) -> Suggester:
-        """Load frameworks, crosswalk, the framework index (cached on disk) and the trained heads."""
+    def load(cls, models: Path | None = None, frameworks: Path | None = None, redact: bool = True,
+             evidence_category: str | None = None) -> Suggester:
+        """Load frameworks, crosswalk, the framework index (cached on disk) and the trained heads.
+
+        ``evidence_category`` fixes the category of every note (score 1.0) when the source is known.
+        """
         fws = load_frameworks(frameworks)
         crosswalk = load_crosswalk(frameworks / "crosswalk.yaml" if frameworks else None, fws)
         bundle = HeadBundle.load(models or models_dir())
-        return cls(FrameworkIndex(fws, crosswalk), bundle, redact=redact)
+        return cls(FrameworkIndex(fws, crosswalk), bundle, redact=redact, evidence_category=evidence_category)
 
     @property
     def model_version(self) -> str:
@@ -190,18 +201,32 @@ class Suggester:
             return vectors
         return np.hstack([vectors, self.index.features(vectors)])
 
-    def _predict(self, vectors: np.ndarray) -> _Predictions:
+    def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> Probabilities:
+        """Per-note probability arrays for (redacted) ``texts`` and their embeddings ``(n, 384)``.
+
+        Band and evidence category average the embedding head with the TF-IDF text head, if trained.
+        """
         X = self.features(vectors)
         heads = self.bundle.heads
         kq = align(heads["key_question"].predict_proba(X), heads["key_question"].classes_, KEY_QUESTIONS)
         st = align(heads["statement"].predict_proba(X), heads["statement"].classes_, self.index.statements)
         statement, kq_marginal = joint(st, kq, self.index.statement_kq, self.bundle.joint_temperature)
-        band = align(heads["band"].predict_proba(X), heads["band"].classes_, BANDS)
+        band = self._blend("band", align(heads["band"].predict_proba(X), heads["band"].classes_, BANDS), texts)
+        categories = list(EVIDENCE_CATEGORIES)
+        category = self._blend("evidence_category", align(heads["evidence_category"].predict_proba(X),
+                                                          heads["evidence_category"].classes_, categories), texts)
         principles = (align(self.bundle.principles.predict_proba(X), self.bundle.principles.classes_,
                             self.index.principles)
                       if self.bundle.principles is not None else np.zeros((len(X), len(self.index.principles))))
-        return _Predictions(kq_marginal, statement, heads["evidence_category"].predict_proba(X), band, principles,
-                            self.index.similarities(vectors))
+        return Probabilities(kq_marginal, statement, category, band, principles, self.index.similarities(vectors))
+
+    def _blend(self, task: str, proba: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Average an embedding head's probabilities with the task's TF-IDF head (if the bundle has one)."""
+        head = self.bundle.text_heads.get(task)
+        if head is None:
+            return proba
+        order = BANDS if task == "band" else EVIDENCE_CATEGORIES
+        return (proba + align(head.predict_proba(texts), head.classes_, order)) / 2
 
     def _needs_review(self, kq: float, statement: float, band: float) -> bool:
         t = self.bundle.thresholds
@@ -267,7 +292,7 @@ class Suggester:
                                  progress=None if sents else progress)
         if sents and progress is not None:
             progress(len(processed))
-        preds = self._predict(vectors) if len(vectors) else None
+        preds = self.probabilities([p.text for p in processed] + sents, vectors) if len(vectors) else None
         per_note: list[list[SentenceSuggestion]] = [[] for _ in processed]
         for j, (row, text) in enumerate(zip(owners, sents), start=len(processed)):
             kq, st, band = self._top(preds, j)
@@ -279,7 +304,7 @@ class Suggester:
             out[i] = self._build(processed[row], preds, row, tuple(per_note[row]), evidence)
         return out
 
-    def _top(self, preds: _Predictions, row: int) -> tuple[Label, Label, BandLabel]:
+    def _top(self, preds: Probabilities, row: int) -> tuple[Label, Label, BandLabel]:
         k = int(preds.kq[row].argmax())
         s = int(preds.statement[row].argmax())
         b = int(preds.band[row].argmax())
@@ -288,14 +313,15 @@ class Suggester:
         return (Label(KEY_QUESTIONS[k], float(preds.kq[row, k])),
                 Label(self.index.statements[s], float(preds.statement[row, s])), band)
 
-    def _build(self, p: ProcessedText, preds: _Predictions | None, row: int,
+    def _build(self, p: ProcessedText, preds: Probabilities | None, row: int,
                sentence_results: tuple[SentenceSuggestion, ...], evidence: bool) -> Suggestion:
         assert preds is not None
         kq, st, band = self._top(preds, row)
         order = np.argsort(-preds.statement[row])[:3]
         top3 = tuple(Label(self.index.statements[i], float(preds.statement[row, i])) for i in order)
-        cat_classes = self.bundle.heads["evidence_category"].classes_
         c = int(preds.category[row].argmax())
+        category = (Label(self.evidence_category, 1.0) if self.evidence_category
+                    else Label(EVIDENCE_CATEGORIES[c], float(preds.category[row, c])))
         threshold = self.bundle.thresholds["principles"]
         principles = tuple(sorted((Label(pid, float(preds.principles[row, j]))
                                    for j, pid in enumerate(self.index.principles)
@@ -308,7 +334,7 @@ class Suggester:
             matches = (primary,) if primary else ()
         return Suggestion(
             text=p.text, key_question=kq, statement=st, statement_top3=top3,
-            evidence_category=Label(cat_classes[c], float(preds.category[row, c])), band=band,
+            evidence_category=category, band=band,
             principles=principles, evidence=matches, sentences=sentence_results,
             needs_review=self._needs_review(kq.score, st.score, band.score),
             model_version=self.model_version, redactions=dict(p.redactions),

@@ -16,10 +16,10 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from evidencenlp import encoder
-from evidencenlp.bundle import TASKS, HeadBundle
+from evidencenlp.bundle import TASKS, TEXT_TASKS, HeadBundle
 from evidencenlp.combine import align, fit_joint_temperature
-from evidencenlp.frameworks import KEY_QUESTIONS
-from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead
+from evidencenlp.frameworks import EVIDENCE_CATEGORIES, KEY_QUESTIONS
+from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead, TextHead
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
 from evidencenlp.training_data import data_hash
@@ -69,11 +69,16 @@ def fit_bundle(frame: pd.DataFrame, vectors: np.ndarray, index: FrameworkIndex, 
             raise ValueError(f"the training data has fewer than two {task} labels; cannot train that head")
         heads[task] = LinearHead(C=C).fit(X[mask], frame.loc[mask, task].tolist(), calibration_mask=notes[mask])
         masks[task] = mask
+    texts = frame["text"].astype(str).to_numpy()
+    text_heads = {task: TextHead().fit(texts[masks[task]], frame.loc[masks[task], task].tolist(),
+                                       calibration_mask=notes[masks[task]])
+                  for task in TEXT_TASKS}
     labels = [[p for p in str(v).split(";") if p] for v in frame["principles"]]
     principles = MultiLabelHead(C=C).fit(X, labels, index.principles) if index.principles else None
     return HeadBundle(heads=heads, principles=principles, frameworks=index.version,
                       use_similarity_features=use_similarity_features,
                       joint_temperature=_joint_temperature(frame, heads, masks, notes, index),
+                      text_heads=text_heads,
                       training_data={"sha256": data_hash(frame), "rows": int(len(frame)),
                                      "origins": {str(k): int(v) for k, v in frame["origin"].value_counts().items()}})
 
@@ -118,11 +123,11 @@ def score_bundle(bundle: HeadBundle, frame: pd.DataFrame, vectors: np.ndarray, i
     """Accuracy and macro-F1 of each head on labelled rows (joint key question/statement as in suggest)."""
     from evidencenlp.suggest import Suggester
 
-    preds = Suggester(index, bundle)._predict(vectors)
+    preds = Suggester(index, bundle).probabilities(frame["text"].astype(str).tolist(), vectors)
     predicted = {
         "key_question": np.array(["safe", "effective", "caring", "responsive", "well-led"])[preds.kq.argmax(1)],
         "statement": np.array(index.statements)[preds.statement.argmax(1)],
-        "evidence_category": np.array(bundle.heads["evidence_category"].classes_)[preds.category.argmax(1)],
+        "evidence_category": np.array(EVIDENCE_CATEGORIES)[preds.category.argmax(1)],
         "band": np.array(["outstanding", "good", "requires_improvement", "inadequate"])[preds.band.argmax(1)],
     }
     scores = []

@@ -24,6 +24,9 @@ def tag(
     no_redact: bool = typer.Option(False, "--no-redact", help="Keep identifiers in the output's text column."),
     prefix: str = typer.Option("", "--prefix", help="Prefix for the added columns, e.g. suggested_."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of CSV/TSV/JSONL input."),
+    evidence_category: str = typer.Option(None, "--evidence-category",
+                                          help="Every note comes from this source (e.g. people_experience for "
+                                               "public feedback): set it instead of predicting it."),
     models: Path = typer.Option(None, help="Folder with trained heads (default: the project's models/)."),
 ) -> None:
     """Add suggestion columns to every row, keeping every input column and the row order.
@@ -35,7 +38,7 @@ def tag(
     table_format(input_path)
     table_format(output)
     check_readable(input_path)
-    suggester = Suggester.load(models=models, redact=not no_redact)
+    suggester = Suggester.load(models=models, redact=not no_redact, evidence_category=evidence_category)
     total = count_rows(input_path, encoding)
     columns = [TextColumn("[bold]tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn()]

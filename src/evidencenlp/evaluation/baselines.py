@@ -129,9 +129,9 @@ class HeadsModel:
 
         if self.bundle is None:
             raise ValueError("the heads are not fitted")
-        p = Suggester(self.index, self.bundle)._predict(vectors)
+        p = Suggester(self.index, self.bundle).probabilities(list(texts), vectors)
         classes = task_classes(self.index)
-        category = _reorder(p.category, self.bundle.heads["evidence_category"].classes_, classes["evidence_category"])
+        category = _reorder(p.category, list(EVIDENCE_CATEGORIES), classes["evidence_category"])
         return Predictions(self.name, classes, {"key_question": p.kq, "statement": p.statement,
                                                 "evidence_category": category, "band": p.band})
 
