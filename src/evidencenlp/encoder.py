@@ -90,11 +90,13 @@ def fingerprint(texts: Sequence[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def encode_cached(texts: Sequence[str], cache_dir: Path, name: str) -> np.ndarray:
+def encode_cached(texts: Sequence[str], cache_dir: Path, name: str,
+                  progress: Callable[[int], None] | None = None) -> np.ndarray:
     """Embed ``texts``, reusing ``cache_dir/name-<hash>.npy`` when the same texts were embedded before.
 
     The cache key covers the encoder and every text, so a changed framework version or text gives a
     new file. The file is plain ``.npy`` (loaded with ``allow_pickle=False``) and written atomically.
+    ``progress`` is passed to :func:`encode` when the texts have to be embedded.
     """
     path = cache_dir / f"{name}-{fingerprint(texts)}.npy"
     if path.is_file():
@@ -104,7 +106,7 @@ def encode_cached(texts: Sequence[str], cache_dir: Path, name: str) -> np.ndarra
                 return cached
         except (OSError, ValueError):
             pass  # a corrupt cache file is rebuilt below
-    vectors = encode(texts)
+    vectors = encode(texts, progress=progress)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")

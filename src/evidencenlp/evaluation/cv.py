@@ -70,15 +70,6 @@ def embed(texts: Sequence[str], name: str = "training", progress: Callable[[int,
     """Embeddings ``(len(texts), 384)`` cached exactly like :func:`encoder.encode_cached` (same file
     names, so a cache written by ``train`` is reused), reporting ``progress(done, total)`` while encoding."""
     texts = list(texts)
-    folder = cache or cache_dir()
-    path = folder / f"{name}-{encoder.fingerprint(texts)}.npy"
-    if path.is_file():
-        try:
-            cached = np.load(path, allow_pickle=False)
-            if cached.shape == (len(texts), encoder.EMBEDDING_DIM):
-                return cached
-        except (OSError, ValueError):
-            pass
     done = [0]
 
     def step(n: int) -> None:
@@ -86,15 +77,7 @@ def embed(texts: Sequence[str], name: str = "training", progress: Callable[[int,
         if progress is not None:
             progress(done[0], len(texts))
 
-    vectors = encoder.encode(texts, progress=step)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, vectors, allow_pickle=False)
-        tmp.replace(path)
-    except OSError:
-        pass
-    return vectors
+    return encoder.encode_cached(texts, cache or cache_dir(), name, progress=step)
 
 
 # -- results ------------------------------------------------------------------------------------
