@@ -50,4 +50,22 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'evidencenlp' has no attribute {name!r}")
 
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "BandLabel",
+    "EvidenceNLPError",
+    "Framework",
+    "FrameworkIndex",
+    "FrameworkText",
+    "HeadBundle",
+    "Label",
+    "SentenceSuggestion",
+    "Suggester",
+    "Suggestion",
+    "TagSummary",
+    "load_crosswalk",
+    "load_framework_file",
+    "load_frameworks",
+    "process",
+    "redact",
+    "tag_file",
+]
