@@ -40,6 +40,7 @@ class HeadBundle:
     principles: MultiLabelHead | None
     frameworks: dict[str, str]
     use_similarity_features: bool = True
+    use_cues: bool = False
     joint_temperature: float = 1.0
     text_heads: dict[str, TextHead] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
@@ -59,7 +60,7 @@ class HeadBundle:
         for task in sorted(self.text_heads):
             digest.update(self.text_heads[task].coef_.tobytes())
         settings = [self.frameworks, self.training_data.get("sha256"), self.joint_temperature,
-                    self.use_similarity_features, {t: round(h.temperature_, 8) for t, h in self.heads.items()}]
+                    self.use_similarity_features, self.use_cues, {t: round(h.temperature_, 8) for t, h in self.heads.items()}]
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return f"heads-{digest.hexdigest()[:12]}"
 
@@ -79,6 +80,7 @@ class HeadBundle:
             "encoder": self.encoder,
             "embedding_dim": EMBEDDING_DIM,
             "use_similarity_features": self.use_similarity_features,
+            "use_cues": self.use_cues,
             "joint_temperature": self.joint_temperature,
             "frameworks": self.frameworks,
             "training_data": self.training_data,
@@ -125,6 +127,7 @@ class HeadBundle:
         thresholds.update(meta.get("thresholds") or {})
         return cls(heads=heads, principles=principles, frameworks=meta["frameworks"],
                    use_similarity_features=bool(meta.get("use_similarity_features", True)),
+                   use_cues=bool(meta.get("use_cues", False)),
                    joint_temperature=float(meta.get("joint_temperature", 1.0)), text_heads=text_heads,
                    thresholds=thresholds, training_data=meta.get("training_data", {}),
                    metrics=meta.get("metrics", {}), encoder=meta["encoder"])

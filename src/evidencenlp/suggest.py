@@ -16,6 +16,8 @@ import numpy as np
 from evidencenlp import encoder
 from evidencenlp.bundle import HeadBundle
 from evidencenlp.combine import align, joint
+from evidencenlp.cues import with_markers
+from evidencenlp.features import head_features
 from evidencenlp.errors import InputFileError, ModelError
 from evidencenlp.frameworks import (
     BANDS,
@@ -216,18 +218,17 @@ class Suggester:
 
     # -- features and heads ------------------------------------------------------------------
 
-    def features(self, vectors: np.ndarray) -> np.ndarray:
-        """Head input for embeddings ``(n, 384)``: embeddings plus similarity features if trained so."""
-        if not self.bundle.use_similarity_features:
-            return vectors
-        return np.hstack([vectors, self.index.features(vectors)])
+    def features(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Head input for ``texts`` and their embeddings ``(n, 384)``, as the heads were trained."""
+        return head_features(self.index, vectors, texts, similarity=self.bundle.use_similarity_features,
+                             cues=self.bundle.use_cues)
 
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> Probabilities:
         """Per-note probability arrays for (redacted) ``texts`` and their embeddings ``(n, 384)``.
 
         Band and evidence category average the embedding head with the TF-IDF text head, if trained.
         """
-        X = self.features(vectors)
+        X = self.features(vectors, texts)
         heads = self.bundle.heads
         kq = align(heads["key_question"].predict_proba(X), heads["key_question"].classes_, KEY_QUESTIONS)
         st = align(heads["statement"].predict_proba(X), heads["statement"].classes_, self.index.statements)
@@ -247,7 +248,8 @@ class Suggester:
         if head is None:
             return proba
         order = BANDS if task == "band" else EVIDENCE_CATEGORIES
-        return (proba + align(head.predict_proba(texts), head.classes_, order)) / 2
+        inputs = with_markers(texts) if self.bundle.use_cues else list(texts)
+        return (proba + align(head.predict_proba(inputs), head.classes_, order)) / 2
 
     def _needs_review(self, kq: float, statement: float, band: float) -> bool:
         t = self.bundle.thresholds

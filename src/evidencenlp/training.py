@@ -19,12 +19,16 @@ from evidencenlp import encoder
 from evidencenlp.bundle import TASKS, TEXT_TASKS, HeadBundle
 from evidencenlp.combine import align, fit_joint_temperature
 from evidencenlp.frameworks import EVIDENCE_CATEGORIES, KEY_QUESTIONS
+from evidencenlp.cues import with_markers
+from evidencenlp.features import head_features
 from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead, TextHead
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
 from evidencenlp.training_data import data_hash
 
 NEAR_DUPLICATE = 0.92
+#: add the negated-adverse-event cue (evidencenlp.cues) to the heads' input
+USE_CUES = True
 
 
 def embed_texts(texts: list[str], cache: Path | None = None) -> np.ndarray:
@@ -55,12 +59,13 @@ def near_duplicate_groups(vectors: np.ndarray, threshold: float = NEAR_DUPLICATE
 
 
 def fit_bundle(frame: pd.DataFrame, vectors: np.ndarray, index: FrameworkIndex, C: float = DEFAULT_C,
-               use_similarity_features: bool = True) -> HeadBundle:
+               use_similarity_features: bool = True, use_cues: bool = USE_CUES) -> HeadBundle:
     """Fit one head per task on the rows that carry its label, plus the principles head.
 
     ``frame`` has the corpus columns; ``vectors`` its embeddings ``(len(frame), 384)``.
     """
-    X = np.hstack([vectors, index.features(vectors)]) if use_similarity_features else vectors
+    texts = frame["text"].astype(str).tolist()
+    X = head_features(index, vectors, texts, similarity=use_similarity_features, cues=use_cues)
     notes = ~frame["origin"].astype(str).str.startswith("framework").to_numpy()  # calibrate on notes
     heads, masks = {}, {}
     for task in TASKS:
@@ -69,14 +74,14 @@ def fit_bundle(frame: pd.DataFrame, vectors: np.ndarray, index: FrameworkIndex, 
             raise ValueError(f"the training data has fewer than two {task} labels; cannot train that head")
         heads[task] = LinearHead(C=C).fit(X[mask], frame.loc[mask, task].tolist(), calibration_mask=notes[mask])
         masks[task] = mask
-    texts = frame["text"].astype(str).to_numpy()
-    text_heads = {task: TextHead().fit(texts[masks[task]], frame.loc[masks[task], task].tolist(),
+    head_texts = np.array(with_markers(texts) if use_cues else texts, dtype=object)
+    text_heads = {task: TextHead().fit(head_texts[masks[task]], frame.loc[masks[task], task].tolist(),
                                        calibration_mask=notes[masks[task]])
                   for task in TEXT_TASKS}
     labels = [[p for p in str(v).split(";") if p] for v in frame["principles"]]
     principles = MultiLabelHead(C=C).fit(X, labels, index.principles) if index.principles else None
     return HeadBundle(heads=heads, principles=principles, frameworks=index.version,
-                      use_similarity_features=use_similarity_features,
+                      use_similarity_features=use_similarity_features, use_cues=use_cues,
                       joint_temperature=_joint_temperature(frame, heads, masks, notes, index),
                       text_heads=text_heads,
                       training_data={"sha256": data_hash(frame), "rows": int(len(frame)),
