@@ -121,12 +121,13 @@ class FrameworkIndex:
         kq = np.array(self.statement_kq)
         return np.stack([statement_scores[:, kq == k].max(axis=1) for k in KEY_QUESTIONS], axis=1)
 
-    def features(self, vectors: np.ndarray) -> np.ndarray:
+    def features(self, vectors: np.ndarray, sims: np.ndarray | None = None) -> np.ndarray:
         """Cheap similarity features for the heads: statements, key questions, bands, principles.
 
+        ``sims`` (from :meth:`similarities`) may be passed to avoid computing it twice.
         Returns float32 ``(n_notes, n_statements + 5 + 4 + n_principles)``.
         """
-        sims = self.similarities(vectors)
+        sims = self.similarities(vectors) if sims is None else sims
         st = self.statement_scores(sims)
         return np.hstack([st, self.key_question_scores(st), self.band_scores(sims),
                           self.principle_scores(sims)]).astype(np.float32)

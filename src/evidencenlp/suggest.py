@@ -218,17 +218,18 @@ class Suggester:
 
     # -- features and heads ------------------------------------------------------------------
 
-    def features(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    def features(self, vectors: np.ndarray, texts: Sequence[str], sims: np.ndarray | None = None) -> np.ndarray:
         """Head input for ``texts`` and their embeddings ``(n, 384)``, as the heads were trained."""
         return head_features(self.index, vectors, texts, similarity=self.bundle.use_similarity_features,
-                             cues=self.bundle.use_cues)
+                             cues=self.bundle.use_cues, sims=sims)
 
     def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> Probabilities:
         """Per-note probability arrays for (redacted) ``texts`` and their embeddings ``(n, 384)``.
 
         Band and evidence category average the embedding head with the TF-IDF text head, if trained.
         """
-        X = self.features(vectors, texts)
+        sims = self.index.similarities(vectors)
+        X = self.features(vectors, texts, sims)
         heads = self.bundle.heads
         kq = align(heads["key_question"].predict_proba(X), heads["key_question"].classes_, KEY_QUESTIONS)
         st = align(heads["statement"].predict_proba(X), heads["statement"].classes_, self.index.statements)
@@ -240,7 +241,7 @@ class Suggester:
         principles = (align(self.bundle.principles.predict_proba(X), self.bundle.principles.classes_,
                             self.index.principles)
                       if self.bundle.principles is not None else np.zeros((len(X), len(self.index.principles))))
-        return Probabilities(kq_marginal, statement, category, band, principles, self.index.similarities(vectors))
+        return Probabilities(kq_marginal, statement, category, band, principles, sims)
 
     def _blend(self, task: str, proba: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Average an embedding head's probabilities with the task's TF-IDF head (if the bundle has one)."""

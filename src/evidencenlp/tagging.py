@@ -129,11 +129,11 @@ def _normalise_for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redact: bool, prefix: str,
-              summary: TagSummary) -> pd.DataFrame:
+              summary: TagSummary, on_progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Add the suggestion columns to one chunk; blank notes keep empty columns. Updates ``summary``."""
     texts = [v if isinstance(v, str) else (None if v is None or (isinstance(v, float) and v != v) else str(v))
              for v in frame[text_column].tolist()]
-    results = suggester.suggest_many(texts, sentences=False, evidence=False)
+    results = suggester.suggest_many(texts, sentences=False, evidence=False, progress=on_progress)
     rows = []
     redacted_texts = []
     for text, result in zip(texts, results):
@@ -202,12 +202,14 @@ def assemble(output: Path) -> None:
 def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: str,
              chunk_rows: int = DEFAULT_CHUNK_ROWS, resume: bool = False, force: bool = False,
              redact: bool = True, prefix: str = "", encoding: str = "utf-8",
-             on_rows: Callable[[int], None] | None = None) -> TagSummary:
+             on_rows: Callable[[int], None] | None = None,
+             on_progress: Callable[[int], None] | None = None) -> TagSummary:
     """Tag every row of ``input_path`` into ``output`` (same or another supported format).
 
     Keeps every input column and the row order, adds :data:`~evidencenlp.suggest.FLAT_COLUMNS`
     (with ``prefix``), and replaces the text column by its redacted form unless ``redact`` is False.
-    ``on_rows`` is called with the number of rows finished after each chunk.
+    ``on_rows`` is called with the number of rows finished after each chunk (each saved part);
+    ``on_progress`` with the number of notes encoded after each encoder batch (for a live bar).
     """
     table_format(input_path)
     table_format(output)
@@ -226,7 +228,8 @@ def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: 
         if not checked:
             _check_columns(input_path, chunk, text_column, prefix)
             checked = True
-        tagged = _normalise_for_parquet(tag_chunk(suggester, chunk, text_column, redact, prefix, summary))
+        tagged = _normalise_for_parquet(tag_chunk(suggester, chunk, text_column, redact, prefix, summary,
+                                                    on_progress))
         tmp = folder / f".part-{part_no:06d}.tmp"
         tagged.to_parquet(tmp, index=False)
         tmp.replace(folder / f"part-{part_no:06d}.parquet")

@@ -45,15 +45,21 @@ def tag(
     with Progress(*columns, console=err_console, transient=False) as progress:
         task = progress.add_task("tag", total=total, rate="–")
 
-        def advance(n: int) -> None:
+        done = [0]
+
+        def live(n: int) -> None:  # after each encoder batch (blank rows are not encoded)
             progress.advance(task, n)
             speed = progress.tasks[0].speed
             progress.update(task, rate=f"{speed:,.0f}" if speed else "–")
 
+        def advance(n: int) -> None:  # after each saved chunk: the exact count of rows done
+            done[0] += n
+            progress.update(task, completed=done[0])
+
         summary = tag_file(suggester, input_path, output, text_column, chunk_rows=chunk_size, resume=resume,
-                           force=force, redact=not no_redact, prefix=prefix, encoding=encoding, on_rows=advance)
-        if summary.resumed_from_row:
-            progress.update(task, completed=summary.rows)
+                           force=force, redact=not no_redact, prefix=prefix, encoding=encoding, on_rows=advance,
+                           on_progress=live)
+        progress.update(task, completed=summary.rows)
     redacted = sum(summary.redactions.values())
     err_console.print(
         f"wrote {summary.output}: {summary.rows:,} rows"
