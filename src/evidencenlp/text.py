@@ -10,6 +10,7 @@ No model is downloaded: everything here is rules.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -160,12 +161,15 @@ class ProcessedText:
     redactions: dict[str, int]
 
 
+def _count_kinds(found: list[Redaction]) -> dict[str, int]:
+    """Identifiers found, counted by kind."""
+    return dict(Counter(r.kind for r in found))
+
+
 def _from_doc(doc: Doc, redact: bool) -> ProcessedText:
     spans: list[Span] = list(doc.spans.get(SPAN_KEY, [])) if redact else []
     found = [Redaction(s.label_, s.start_char, s.end_char) for s in spans]
-    counts: dict[str, int] = {}
-    for r in found:
-        counts[r.kind] = counts.get(r.kind, 0) + 1
+    counts = _count_kinds(found)
     text = apply_redactions(doc.text, found)
     sentences = []
     for sent in doc.sents:
@@ -195,7 +199,4 @@ def redact(text: str) -> str:
 def redact_only(text: str) -> ProcessedText:
     """Redact without sentence segmentation (the fast path for batch tagging): no ``sentences``."""
     found = find_identifiers(text)
-    counts: dict[str, int] = {}
-    for r in found:
-        counts[r.kind] = counts.get(r.kind, 0) + 1
-    return ProcessedText(text=apply_redactions(text, found), sentences=(), redactions=counts)
+    return ProcessedText(text=apply_redactions(text, found), sentences=(), redactions=_count_kinds(found))

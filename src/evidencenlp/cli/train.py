@@ -14,7 +14,7 @@ from evidencenlp.heads import DEFAULT_C
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.modelcard import write_model_card
 from evidencenlp.paths import models_dir
-from evidencenlp.training import embed_texts, fit_bundle, holdout_split, score_bundle
+from evidencenlp.training import TaskScore, embed_texts, fit_bundle, holdout_split, score_bundle
 from evidencenlp.training_data import framework_examples, load_corpus, load_labelled
 
 
@@ -28,6 +28,11 @@ def _scores_table(title: str, columns: dict[str, list]) -> Table:
         table.add_row(s.task, *[f"acc {c[i].accuracy:.3f} · macro-F1 {c[i].macro_f1:.3f} (n={c[i].n})"
                                 for c in columns.values()])
     return table
+
+
+def _as_metrics(scores: list[TaskScore]) -> dict[str, dict[str, float | int]]:
+    """Task → {accuracy, macro_f1, n}, as stored in heads.json and read by the model card."""
+    return {s.task: {"accuracy": round(s.accuracy, 4), "macro_f1": round(s.macro_f1, 4), "n": s.n} for s in scores}
 
 
 @app.command()
@@ -88,13 +93,9 @@ def train(
 
     err_console.print("refitting on all data …")
     bundle = fit_bundle(frame, vectors, index, C=C)
-    bundle.metrics = {"holdout": {"split": split, **{s.task: {"accuracy": round(s.accuracy, 4),
-                                                              "macro_f1": round(s.macro_f1, 4), "n": s.n}
-                                                     for s in after}}}
+    bundle.metrics = {"holdout": {"split": split, **_as_metrics(after)}}
     if decisions is not None:
-        bundle.metrics["holdout_before_decisions"] = {s.task: {"accuracy": round(s.accuracy, 4),
-                                                               "macro_f1": round(s.macro_f1, 4), "n": s.n}
-                                                      for s in columns["before (without decisions)"]}
+        bundle.metrics["holdout_before_decisions"] = _as_metrics(columns["before (without decisions)"])
     target = out or models_dir()
     bundle.save(target)
     write_model_card(bundle, target)
