@@ -1,4 +1,8 @@
-"""Shared fixtures. The real encoder and the shipped heads are loaded once per test session."""
+"""Shared fixtures. The real encoder and the shipped classifier are loaded once per test session.
+
+Tests never write to the user's real cache: every embedding cache goes to ``<repo>/.cache/tests``
+(git-ignored; ``EVIDENCENLP_TEST_CACHE`` overrides), set before anything from the package is imported.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-REPO = Path(__file__).resolve().parents[1]
+os.environ["EVIDENCENLP_CACHE"] = os.environ.get("EVIDENCENLP_TEST_CACHE", str(REPO / ".cache" / "tests"))
 
 
 @pytest.fixture(scope="session")
@@ -20,9 +25,8 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope="session")
-def suggester(tmp_path_factory: pytest.TempPathFactory):
-    """The real Suggester (offline encoder from site-packages, shipped heads), built once."""
-    os.environ.setdefault("EVIDENCENLP_CACHE", str(tmp_path_factory.mktemp("cache")))
+def suggester():
+    """The real Suggester (offline encoder from site-packages, shipped classifier), built once."""
     from evidencenlp.suggest import Suggester
 
     return Suggester.load()

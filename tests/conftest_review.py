@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from evidencenlp.frameworks import BANDS, SAF_ID, FrameworkText
+from evidencenlp.frameworks import SAF_ID, FrameworkText
 from evidencenlp.matching import Match
 from evidencenlp.suggest import BandLabel, Label, Suggestion
+from evidencenlp.taxonomy import default_taxonomy
 
 #: keyword → (statement, evidence category, band); the first keyword found in a note wins
 RULES: tuple[tuple[str, str, str, str], ...] = (
@@ -70,13 +71,14 @@ class FakeSuggester:
         """The suggestion for one note."""
         low = text.lower()
         _, statement, category, band = next((r for r in RULES if r[0] in low), DEFAULT_RULE)
-        kq = statement.split(".")[0]
+        taxonomy = default_taxonomy()
+        kq = taxonomy.key_question_of(statement)
         s = _score(text, "statement")
         alternatives = [a for a in ALTERNATIVES if a != statement][:2]
         top3 = (Label(statement, s), Label(alternatives[0], (1 - s) * 0.6), Label(alternatives[1], (1 - s) * 0.3))
         b = _score(text, "band")
         rest = (1 - b) / 3
-        probabilities = {name: (b if name == band else rest) for name in BANDS}
+        probabilities = {name: (b if name == band else rest) for name in taxonomy.bands}
         evidence = Match(FrameworkText(SAF_ID, statement, "quality_statement",
                                        f"We statement for {statement}: what good looks like.", kq, None, "test"),
                          0.61)

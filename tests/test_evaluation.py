@@ -335,11 +335,11 @@ def test_phase1_missing_column_and_bad_mapping(fake_env: Path, tmp_path: Path) -
 
 def test_cli_phase1_scores_heads_and_zero_shot(fake_env: Path, tmp_path: Path, index) -> None:
     from evidencenlp.cli import app
-    from evidencenlp.training import fit_bundle
+    from evidencenlp.classifier import EvidenceClassifier
 
     corpus = _with_origin(_write_corpus(fake_env, 60))
     models = tmp_path / "models"
-    fit_bundle(corpus, _vectors(corpus), index).save(models)
+    EvidenceClassifier().bind_index(index).fit(corpus["text"].tolist(), corpus, embeddings=_vectors(corpus)).save(models)
     path = _write_phase1(tmp_path / "feedback.csv")
     result = CliRunner().invoke(app, ["evaluate", "--data", str(path), "--models", str(models), "--format", "json",
                                       "--no-framework-examples"])

@@ -1,4 +1,4 @@
-"""Heads and the saved bundle: scikit-learn conventions, calibration, safe round-trip."""
+"""The low-level heads (evidencenlp.heads): scikit-learn conventions, calibration, array round trips."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evidencenlp.bundle import HeadBundle
-from evidencenlp.errors import ModelError
-from evidencenlp.heads import LinearHead, MultiLabelHead, fit_temperature
+from evidencenlp.heads import LinearHead, MultiLabelHead, TextHead, fit_temperature
 
 
 def _toy(n: int = 300, seed: int = 0):
@@ -41,30 +39,15 @@ def test_temperature_recovers_overconfidence() -> None:
     assert abs(fit_temperature(true_logits * 3.0, y) - 3.0) < 0.4  # logits 3x too sharp -> T≈3
 
 
-def test_bundle_round_trip_without_pickle(tmp_path: Path) -> None:
+def test_heads_round_trip_as_plain_arrays() -> None:
     X, y = _toy()
-    heads = {t: LinearHead(C=1.0).fit(X, y) for t in ("key_question", "statement", "evidence_category", "band")}
+    head = LinearHead(C=1.0).fit(X, y)
+    again = LinearHead.from_arrays(head.to_arrays("h"), "h", json.loads(json.dumps(head.meta())))
+    assert np.allclose(again.predict_proba(X), head.predict_proba(X))
     ml = MultiLabelHead(C=1.0, min_positive=2).fit(X, [[v] if v != "c" else [] for v in y], ["a", "b"])
-    bundle = HeadBundle(heads=heads, principles=ml, frameworks={"f": "1"}, training_data={"sha256": "abc"})
-    bundle.save(tmp_path)
-    with np.load(tmp_path / "heads.npz", allow_pickle=False) as npz:
-        assert all(npz[k].dtype != object for k in npz.files)
-    loaded = HeadBundle.load(tmp_path)
-    assert loaded.model_version == bundle.model_version
-    assert np.allclose(loaded.heads["band"].predict_proba(X), heads["band"].predict_proba(X))
-    assert np.allclose(loaded.principles.predict_proba(X), ml.predict_proba(X))
-    meta = json.loads((tmp_path / "heads.json").read_text())
-    assert {"encoder", "frameworks", "training_data", "metrics"} <= set(meta)
-
-
-def test_bundle_refuses_other_encoder_and_missing_files(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="run `evidencenlp train`"):
-        HeadBundle.load(tmp_path)
-    X, y = _toy()
-    heads = {t: LinearHead().fit(X, y) for t in ("key_question", "statement", "evidence_category", "band")}
-    HeadBundle(heads=heads, principles=None, frameworks={}, encoder="some/other-model").save(tmp_path)
-    with pytest.raises(ModelError, match="trained on encoder 'some/other-model'"):
-        HeadBundle.load(tmp_path)
+    ml_again = MultiLabelHead.from_arrays(ml.to_arrays("p"), "p", ml.meta())
+    assert np.allclose(ml_again.predict_proba(X), ml.predict_proba(X))
+    assert all(a.dtype != object for a in [*head.to_arrays("h").values(), *ml.to_arrays("p").values()])
 
 
 def test_shipped_model_provenance(repo: Path) -> None:
@@ -76,10 +59,8 @@ def test_shipped_model_provenance(repo: Path) -> None:
     assert (repo / "models" / "MODEL_CARD.md").read_text().count("## ") >= 3
 
 
-def test_text_head_matches_sklearn_tfidf_and_round_trips(tmp_path: Path) -> None:
+def test_text_head_matches_sklearn_tfidf_and_round_trips() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from evidencenlp.heads import TextHead
 
     texts = ["no staff came for 20 minutes", "staff always came quickly", "records were not signed",
              "records signed and audited monthly", "call bell not answered", "call bell answered at once"] * 5

@@ -83,11 +83,14 @@ def test_quadratic_weighted_kappa_3x3_by_hand() -> None:
 def test_qwk_matches_sklearn_on_bands() -> None:
     from sklearn.metrics import cohen_kappa_score
 
+    from evidencenlp.taxonomy import default_taxonomy
+
+    bands = list(default_taxonomy().bands)
     rng = np.random.default_rng(0)
-    a = rng.choice(M.BAND_ORDER, 50)
-    b = np.where(rng.random(50) < 0.6, a, rng.choice(M.BAND_ORDER, 50))
-    expected = cohen_kappa_score(a, b, labels=list(M.BAND_ORDER), weights="quadratic")
-    assert M.quadratic_weighted_kappa(a, b) == pytest.approx(expected)
+    a = rng.choice(bands, 50)
+    b = np.where(rng.random(50) < 0.6, a, rng.choice(bands, 50))
+    expected = cohen_kappa_score(a, b, labels=bands, weights="quadratic")
+    assert M.quadratic_weighted_kappa(a, b, bands) == pytest.approx(expected)
 
 
 def test_within_one_accuracy_band_order() -> None:
@@ -95,7 +98,8 @@ def test_within_one_accuracy_band_order() -> None:
     y_true = ["inadequate", "good", "outstanding", "requires_improvement", "good"]
     y_pred = ["good", "good", "requires_improvement", "outstanding", "outstanding"]
     # |0-2|=2 no, |2-2|=0 yes, |3-1|=2 no, |1-3|=2 no, |2-3|=1 yes -> 2/5
-    assert M.within_one_accuracy(y_true, y_pred) == pytest.approx(0.4)
+    order = ["inadequate", "requires_improvement", "good", "outstanding"]
+    assert M.within_one_accuracy(y_true, y_pred, order) == pytest.approx(0.4)
 
 
 def test_cohen_kappa_by_hand() -> None:

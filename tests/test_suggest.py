@@ -7,8 +7,11 @@ import json
 import pytest
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.frameworks import BANDS, EVIDENCE_CATEGORIES, KEY_QUESTIONS
-from evidencenlp.suggest import FLAT_COLUMNS
+from evidencenlp.tagging import FLAT_COLUMNS, flat_row
+from evidencenlp.taxonomy import default_taxonomy
+
+TAXONOMY = default_taxonomy()
+KEY_QUESTIONS, BANDS, EVIDENCE_CATEGORIES = TAXONOMY.key_questions, TAXONOMY.bands, TAXONOMY.categories
 
 NOTE = ("Obs 10:40 call bell in room 14 rang for 11 minutes before anyone came. "
         "Mrs Khan (07700 900123) said she is often left waiting for the toilet.")
@@ -80,7 +83,7 @@ def test_blank_notes(suggester) -> None:
 
 
 def test_flat_row(result) -> None:
-    row = result.to_row()
+    row = flat_row(result)
     assert tuple(row) == FLAT_COLUMNS
     assert row["statement_top3"].count(";") == 2
 
@@ -88,7 +91,7 @@ def test_flat_row(result) -> None:
 def test_opt_out_of_redaction(suggester) -> None:
     from evidencenlp.suggest import Suggester
 
-    plain = Suggester(suggester.index, suggester.bundle, redact=False)
+    plain = Suggester(suggester.index, suggester.classifier, redact=False)
     assert "07700 900123" in plain.suggest("Ring 07700 900123 about the falls.").text
 
 

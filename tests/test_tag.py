@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.suggest import FLAT_COLUMNS
+from evidencenlp.tagging import FLAT_COLUMNS
 from evidencenlp.tabular import read_table, write_table
 from evidencenlp.tagging import parts_dir, tag_file
 
@@ -156,7 +156,7 @@ def test_existing_output_needs_force(suggester, tmp_path: Path) -> None:
 def test_known_source_sets_the_evidence_category(suggester, tmp_path: Path) -> None:
     from evidencenlp.suggest import Suggester
 
-    given = Suggester(suggester.index, suggester.bundle, evidence_category="people_experience")
+    given = Suggester(suggester.index, suggester.classifier, evidence_category="people_experience")
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     write_table(pd.DataFrame({"text": ["Audit of 20 care plans: 6 out of date.", "lovely staff"]}), src)
     tag_file(given, src, out, "text")
@@ -164,4 +164,4 @@ def test_known_source_sets_the_evidence_category(suggester, tmp_path: Path) -> N
     assert (result["evidence_category"] == "people_experience").all()
     assert (result["evidence_category_score"].astype(float) == 1.0).all()
     with pytest.raises(InputFileError, match="unknown evidence category 'public'"):
-        Suggester(suggester.index, suggester.bundle, evidence_category="public")
+        Suggester(suggester.index, suggester.classifier, evidence_category="public")

@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 
 from evidencenlp.errors import DataError
-from evidencenlp.frameworks import BANDS, EVIDENCE_CATEGORIES, load_crosswalk, load_frameworks
+from evidencenlp.frameworks import load_crosswalk, load_frameworks
+from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import SERVICES, framework_examples, load_corpus, validate_labelled
 
 REPO = Path(__file__).resolve().parents[1]
+BANDS, EVIDENCE_CATEGORIES = default_taxonomy().bands, default_taxonomy().categories
 
 
 @pytest.fixture(scope="module")

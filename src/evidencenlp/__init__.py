@@ -23,7 +23,13 @@ _LAZY = {
     "load_framework_file": "evidencenlp.frameworks",
     "load_crosswalk": "evidencenlp.frameworks",
     "FrameworkIndex": "evidencenlp.matching",
-    "HeadBundle": "evidencenlp.bundle",
+    "EvidenceClassifier": "evidencenlp.classifier",
+    "Taxonomy": "evidencenlp.taxonomy",
+    "default_taxonomy": "evidencenlp.taxonomy",
+    "train": "evidencenlp.training",
+    "TrainingOptions": "evidencenlp.training",
+    "evaluate": "evidencenlp.evaluation.run",
+    "EvaluationOptions": "evidencenlp.evaluation.run",
     "tag_file": "evidencenlp.tagging",
     "TagSummary": "evidencenlp.tagging",
     "process": "evidencenlp.text",
@@ -32,7 +38,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from evidencenlp.bundle import HeadBundle
+    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.evaluation.run import EvaluationOptions, evaluate
+    from evidencenlp.taxonomy import Taxonomy, default_taxonomy
+    from evidencenlp.training import TrainingOptions, train
     from evidencenlp.errors import EvidenceNLPError
     from evidencenlp.frameworks import Framework, FrameworkText, load_crosswalk, load_framework_file, load_frameworks
     from evidencenlp.matching import FrameworkIndex
@@ -56,7 +65,13 @@ __all__ = [
     "Framework",
     "FrameworkIndex",
     "FrameworkText",
-    "HeadBundle",
+    "EvaluationOptions",
+    "EvidenceClassifier",
+    "Taxonomy",
+    "TrainingOptions",
+    "default_taxonomy",
+    "evaluate",
+    "train",
     "Label",
     "SentenceSuggestion",
     "Suggester",

@@ -22,17 +22,8 @@ from jsonschema.exceptions import ValidationError
 from evidencenlp.errors import FrameworkError
 from evidencenlp.paths import frameworks_dir
 
-KEY_QUESTIONS: tuple[str, ...] = ("safe", "effective", "caring", "responsive", "well-led")
-BANDS: tuple[str, ...] = ("outstanding", "good", "requires_improvement", "inadequate")
-EVIDENCE_CATEGORIES: tuple[str, ...] = (
-    "people_experience",
-    "staff_leaders_feedback",
-    "partner_feedback",
-    "observation",
-    "processes",
-    "outcomes",
-)
-SAF_ID = "cqc-saf-2023"
+from evidencenlp.taxonomy import SAF_ID  # noqa: E402  (re-exported: the default primary framework)
+
 V6_ID = "cqc-pcc-v6-draft"
 KLOE_ID = "cqc-kloe-healthcare-2018"
 PRINCIPLES_ID = "kingsfund-outstanding-2026"
@@ -107,16 +98,16 @@ def _iter_texts(fw: Framework):  # noqa: ANN202 - generator of FrameworkText
     for topic in fw.section("topics"):
         yield FrameworkText(fw.id, topic["id"], "topic_question", topic["question"], topic["key_question"],
                             None, topic["source"])
-        for band in BANDS:
-            for text in topic["descriptors"].get(band, []):
+        for band, texts in (topic.get("descriptors") or {}).items():
+            for text in texts:
                 yield FrameworkText(fw.id, topic["id"], "descriptor", text, topic["key_question"], band,
                                     topic["source"])
     for kloe in fw.section("kloes"):
         for prompt in kloe["prompts"]:
             yield FrameworkText(fw.id, prompt["id"], "prompt", prompt["text"], kloe["key_question"], None,
                                 kloe["source"])
-        for band in BANDS:
-            for text in (kloe.get("ratings") or {}).get(band, []):
+        for band, texts in (kloe.get("ratings") or {}).items():
+            for text in texts:
                 yield FrameworkText(fw.id, kloe["id"], "rating", text, kloe["key_question"], band, kloe["source"])
     for principle in fw.section("principles"):
         yield FrameworkText(fw.id, principle["id"], "principle", f"{principle['title']}. {principle['definition']}",

@@ -14,16 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from evidencenlp import encoder
-from evidencenlp.frameworks import (
-    BANDS,
-    KEY_QUESTIONS,
-    PRINCIPLES_ID,
-    SAF_ID,
-    Crosswalk,
-    Framework,
-    FrameworkText,
-)
+from evidencenlp.frameworks import PRINCIPLES_ID, Crosswalk, Framework, FrameworkText
 from evidencenlp.paths import cache_dir
+from evidencenlp.taxonomy import Taxonomy
 
 
 @dataclass(frozen=True)
@@ -56,11 +49,12 @@ class FrameworkIndex:
         self.frameworks = frameworks
         self.crosswalk = crosswalk
         self.texts: list[FrameworkText] = [t for fw in frameworks.values() for t in fw.texts()]
-        saf = frameworks[SAF_ID]
-        self.statements: list[str] = [q["id"] for q in saf.section("quality_statements")]
-        self.statement_kq: list[str] = [q["key_question"] for q in saf.section("quality_statements")]
+        self.taxonomy = Taxonomy.from_frameworks(frameworks)
+        primary = frameworks[self.taxonomy.framework]
+        self.statements: list[str] = list(self.taxonomy.statements)
+        self.statement_kq: list[str] = list(self.taxonomy.statement_kq)
         self.statement_text: dict[str, str] = {q["id"]: f"{q['title']}. {q['we_statement']}"
-                                               for q in saf.section("quality_statements")}
+                                               for q in primary.section("quality_statements")}
         principles_fw = frameworks.get(PRINCIPLES_ID)
         self.principles: list[str] = [p["id"] for p in principles_fw.section("principles")] if principles_fw else []
         col = {s: i for i, s in enumerate(self.statements)}
@@ -69,7 +63,8 @@ class FrameworkIndex:
             for s in crosswalk.saf_for(t.framework, t.item):
                 if s in col:
                     self.link[row, col[s]] = True
-        self.band_of = np.array([BANDS.index(t.band) if t.band in BANDS else -1 for t in self.texts])
+        bands = self.taxonomy.bands
+        self.band_of = np.array([bands.index(t.band) if t.band in bands else -1 for t in self.texts])
         self.principle_of = np.array([self.principles.index(t.item) if t.framework == PRINCIPLES_ID else -1
                                       for t in self.texts])
         self.kind_of = np.array([t.kind for t in self.texts])
@@ -100,8 +95,8 @@ class FrameworkIndex:
 
     def band_scores(self, sims: np.ndarray) -> np.ndarray:
         """Best similarity per band over band descriptors and ratings: ``(n_notes, 4)``."""
-        out = np.full((sims.shape[0], len(BANDS)), -1.0, dtype=np.float32)
-        for b in range(len(BANDS)):
+        out = np.full((sims.shape[0], len(self.taxonomy.bands)), -1.0, dtype=np.float32)
+        for b in range(len(self.taxonomy.bands)):
             cols = self.band_of == b
             if cols.any():
                 out[:, b] = sims[:, cols].max(axis=1)
@@ -117,15 +112,15 @@ class FrameworkIndex:
         return out
 
     def key_question_scores(self, statement_scores: np.ndarray) -> np.ndarray:
-        """Best statement similarity per key question: ``(n_notes, 5)`` in :data:`KEY_QUESTIONS` order."""
+        """Best statement similarity per key question: ``(n_notes, n_kq)`` in the taxonomy's order."""
         kq = np.array(self.statement_kq)
-        return np.stack([statement_scores[:, kq == k].max(axis=1) for k in KEY_QUESTIONS], axis=1)
+        return np.stack([statement_scores[:, kq == k].max(axis=1) for k in self.taxonomy.key_questions], axis=1)
 
     def features(self, vectors: np.ndarray, sims: np.ndarray | None = None) -> np.ndarray:
         """Cheap similarity features for the heads: statements, key questions, bands, principles.
 
         ``sims`` (from :meth:`similarities`) may be passed to avoid computing it twice.
-        Returns float32 ``(n_notes, n_statements + 5 + 4 + n_principles)``.
+        Returns float32 ``(n_notes, n_statements + n_kq + n_bands + n_principles)``.
         """
         sims = self.similarities(vectors) if sims is None else sims
         st = self.statement_scores(sims)
@@ -139,7 +134,7 @@ class FrameworkIndex:
         if statement is not None:
             mask &= self.link[:, self.statements.index(statement)]
         if band is not None:
-            mask &= self.band_of == BANDS.index(band)
+            mask &= self.band_of == self.taxonomy.bands.index(band)
         if kinds is not None:
             mask &= np.isin(self.kind_of, list(kinds))
         if framework is not None:

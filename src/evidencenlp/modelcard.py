@@ -1,11 +1,11 @@
-"""Write ``models/MODEL_CARD.md`` from a bundle's provenance and measured metrics."""
+"""Write ``models/MODEL_CARD.md`` from a classifier's provenance and measured metrics."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from evidencenlp.bundle import HeadBundle
+from evidencenlp.classifier import EvidenceClassifier
 
 CV_FILE = "cv_metrics.json"
 
@@ -18,16 +18,16 @@ def _metrics_lines(metrics: dict) -> list[str]:
     return lines
 
 
-def write_model_card(bundle: HeadBundle, directory: Path) -> Path:
+def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
     """Render the model card next to the heads. Cross-validated figures come from ``cv_metrics.json``
     (written by ``evidencenlp evaluate --save-cv``) when present."""
-    holdout = bundle.metrics.get("holdout", {})
-    origins = bundle.training_data.get("origins", {})
+    holdout = classifier.metrics_.get("holdout", {})
+    origins = classifier.training_data_.get("origins", {})
     lines = [
         "# Model card: evidencenlp heads",
         "",
-        f"- **Model version:** `{bundle.model_version}`",
-        f"- **Encoder:** {bundle.encoder} (frozen; embeddings L2-normalised, 384 dimensions)",
+        f"- **Model version:** `{classifier.model_version}`",
+        f"- **Encoder:** {classifier.encoder_} (frozen; embeddings L2-normalised, 384 dimensions)",
         "- **Heads:** multinomial logistic regression per task (key question, SAF quality statement, evidence "
         "category, band) on the embedding plus cosine-similarity features to the framework sentences; "
         "probabilities calibrated by a temperature fitted on out-of-fold logits of notes. Band and evidence "
@@ -36,14 +36,15 @@ def write_model_card(bundle: HeadBundle, directory: Path) -> Path:
         "and statement it transferred badly to real feedback, so it is not used there). Key question and "
         "statement are combined into one joint distribution with its own fitted temperature, so they never "
         "disagree. King's Fund principles: one binary logistic regression per principle.",
-        f"- **Frameworks:** {', '.join(f'{k} {v}' for k, v in bundle.frameworks.items())}",
-        f"- **Training data:** {bundle.training_data.get('rows', '?')} rows, sha256 "
-        f"`{bundle.training_data.get('sha256', '?')}`; by origin: "
+        f"- **Frameworks:** {', '.join(f'{k} {v}' for k, v in classifier.frameworks_version_.items())}",
+        f"- **Training data:** {classifier.training_data_.get('rows', '?')} rows, sha256 "
+        f"`{classifier.training_data_.get('sha256', '?')}`; by origin: "
         + ", ".join(f"{k}: {v}" for k, v in origins.items()),
+        f"- **Hyper-parameters:** `{json.dumps(classifier.get_params(), default=list)}`",
         "- **Format:** `heads.npz` (plain numeric and string arrays, loaded with `allow_pickle=False`) + "
         "`heads.json`; nothing executes on load.",
-        f"- **Joint key question x statement temperature:** {bundle.joint_temperature:.3f}",
-        f"- **needs_review thresholds:** {json.dumps(bundle.thresholds)}",
+        f"- **Joint key question x statement temperature:** {classifier.joint_temperature_:.3f}",
+        f"- **needs_review thresholds:** {json.dumps(classifier.thresholds_)}",
         "",
         "## Intended use",
         "Suggest, for an inspector to confirm or correct, where a piece of evidence sits in CQC's framework "

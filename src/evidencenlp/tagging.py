@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.suggest import FLAT_COLUMNS, Suggester, empty_row
+from evidencenlp.suggest import Suggester, Suggestion
 from evidencenlp.tabular import (
     DEFAULT_CHUNK_ROWS,
     ChunkedWriter,
@@ -33,6 +34,37 @@ from evidencenlp.tabular import (
 )
 
 MANIFEST = "manifest.json"
+
+
+#: columns that ``tag`` adds to every row, in order
+FLAT_COLUMNS: tuple[str, ...] = (
+    "key_question", "key_question_score", "statement", "statement_score", "statement_top3",
+    "evidence_category", "evidence_category_score", "band", "band_score", "principles",
+    "evidence_text", "needs_review",
+)
+
+
+def flat_row(s: Suggestion) -> dict[str, Any]:
+    """The flat columns ``tag`` adds for one suggestion (:data:`FLAT_COLUMNS`)."""
+    return {
+        "key_question": s.key_question.label,
+        "key_question_score": round(s.key_question.score, 4),
+        "statement": s.statement.label,
+        "statement_score": round(s.statement.score, 4),
+        "statement_top3": ";".join(x.label for x in s.statement_top3),
+        "evidence_category": s.evidence_category.label,
+        "evidence_category_score": round(s.evidence_category.score, 4),
+        "band": s.band.label,
+        "band_score": round(s.band.score, 4),
+        "principles": ";".join(p.label for p in s.principles),
+        "evidence_text": s.evidence[0].text.text if s.evidence else "",
+        "needs_review": s.needs_review,
+    }
+
+
+def empty_row() -> dict[str, Any]:
+    """Flat columns for a row with no text: every suggestion column empty."""
+    return {c: None for c in FLAT_COLUMNS}
 
 
 @dataclass
@@ -146,7 +178,7 @@ def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redac
         summary.needs_review += int(result.needs_review)
         for kind, n in result.redactions.items():
             summary.redactions[kind] = summary.redactions.get(kind, 0) + n
-        rows.append(result.to_row())
+        rows.append(flat_row(result))
         redacted_texts.append(result.text)
     out = frame.copy()
     if redact:
@@ -206,7 +238,7 @@ def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: 
              on_progress: Callable[[int], None] | None = None) -> TagSummary:
     """Tag every row of ``input_path`` into ``output`` (same or another supported format).
 
-    Keeps every input column and the row order, adds :data:`~evidencenlp.suggest.FLAT_COLUMNS`
+    Keeps every input column and the row order, adds :data:`FLAT_COLUMNS`
     (with ``prefix``), and replaces the text column by its redacted form unless ``redact`` is False.
     ``on_rows`` is called with the number of rows finished after each chunk (each saved part);
     ``on_progress`` with the number of notes encoded after each encoder batch (for a live bar).

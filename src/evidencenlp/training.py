@@ -7,8 +7,10 @@ are measured on hand-written (or user) notes only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,19 +18,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from evidencenlp import encoder
-from evidencenlp.bundle import TASKS, TEXT_TASKS, HeadBundle
-from evidencenlp.combine import align, fit_joint_temperature
-from evidencenlp.frameworks import EVIDENCE_CATEGORIES, KEY_QUESTIONS
-from evidencenlp.cues import with_markers
-from evidencenlp.features import head_features
-from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead, TextHead
+from evidencenlp.classifier import EvidenceClassifier
+from evidencenlp.errors import DataError
+from evidencenlp.heads import DEFAULT_C
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
-from evidencenlp.training_data import data_hash
+from evidencenlp.taxonomy import TASKS
 
 NEAR_DUPLICATE = 0.92
-#: add the negated-adverse-event cue (evidencenlp.cues) to the heads' input
-USE_CUES = True
 
 
 def embed_texts(texts: list[str], cache: Path | None = None) -> np.ndarray:
@@ -58,62 +55,6 @@ def near_duplicate_groups(vectors: np.ndarray, threshold: float = NEAR_DUPLICATE
     return np.array([find(i) for i in range(n)])
 
 
-def fit_bundle(frame: pd.DataFrame, vectors: np.ndarray, index: FrameworkIndex, C: float = DEFAULT_C,
-               use_similarity_features: bool = True, use_cues: bool = USE_CUES) -> HeadBundle:
-    """Fit one head per task on the rows that carry its label, plus the principles head.
-
-    ``frame`` has the corpus columns; ``vectors`` its embeddings ``(len(frame), 384)``.
-    """
-    texts = frame["text"].astype(str).tolist()
-    X = head_features(index, vectors, texts, similarity=use_similarity_features, cues=use_cues)
-    notes = ~frame["origin"].astype(str).str.startswith("framework").to_numpy()  # calibrate on notes
-    heads, masks = {}, {}
-    for task in TASKS:
-        mask = (frame[task] != "").to_numpy()
-        if mask.sum() == 0 or frame.loc[mask, task].nunique() < 2:
-            raise ValueError(f"the training data has fewer than two {task} labels; cannot train that head")
-        heads[task] = LinearHead(C=C).fit(X[mask], frame.loc[mask, task].tolist(), calibration_mask=notes[mask])
-        masks[task] = mask
-    head_texts = np.array(with_markers(texts) if use_cues else texts, dtype=object)
-    text_heads = {task: TextHead().fit(head_texts[masks[task]], frame.loc[masks[task], task].tolist(),
-                                       calibration_mask=notes[masks[task]])
-                  for task in TEXT_TASKS}
-    labels = [[p for p in str(v).split(";") if p] for v in frame["principles"]]
-    principles = MultiLabelHead(C=C).fit(X, labels, index.principles) if index.principles else None
-    return HeadBundle(heads=heads, principles=principles, frameworks=index.version,
-                      use_similarity_features=use_similarity_features, use_cues=use_cues,
-                      joint_temperature=_joint_temperature(frame, heads, masks, notes, index),
-                      text_heads=text_heads,
-                      training_data={"sha256": data_hash(frame), "rows": int(len(frame)),
-                                     "origins": {str(k): int(v) for k, v in frame["origin"].value_counts().items()}})
-
-
-def _oof_proba(head: LinearHead) -> np.ndarray:
-    z = head.oof_logits_ / head.temperature_
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _joint_temperature(frame: pd.DataFrame, heads: dict[str, LinearHead], masks: dict[str, np.ndarray],
-                       notes: np.ndarray, index: FrameworkIndex) -> float:
-    """Fit the joint key-question × statement temperature on out-of-fold predictions of notes."""
-    kq_head, st_head = heads["key_question"], heads["statement"]
-    if kq_head.oof_logits_ is None or st_head.oof_logits_ is None:
-        return 1.0
-    kq_rows, st_rows = np.flatnonzero(masks["key_question"]), np.flatnonzero(masks["statement"])
-    position = {row: i for i, row in enumerate(kq_rows)}
-    use = np.array([row in position and notes[row] for row in st_rows])
-    if use.sum() < 50:
-        use = np.array([row in position for row in st_rows])
-    if use.sum() < 10:
-        return 1.0
-    st = align(_oof_proba(st_head), st_head.classes_, index.statements)[use]
-    kq = align(_oof_proba(kq_head), kq_head.classes_, KEY_QUESTIONS)[[position[r] for r in st_rows[use]]]
-    y = np.array([index.statements.index(s) for s in frame["statement"].to_numpy()[st_rows[use]]])
-    return fit_joint_temperature(st, kq, index.statement_kq, y)
-
-
 @dataclass(frozen=True)
 class TaskScore:
     """Held-out accuracy and macro-F1 for one task, over ``n`` labelled test rows."""
@@ -124,23 +65,15 @@ class TaskScore:
     n: int
 
 
-def score_bundle(bundle: HeadBundle, frame: pd.DataFrame, vectors: np.ndarray, index: FrameworkIndex) -> list[TaskScore]:
-    """Accuracy and macro-F1 of each head on labelled rows (joint key question/statement as in suggest)."""
-    from evidencenlp.suggest import Suggester
-
-    preds = Suggester(index, bundle).probabilities(frame["text"].astype(str).tolist(), vectors)
-    predicted = {
-        "key_question": np.array(["safe", "effective", "caring", "responsive", "well-led"])[preds.kq.argmax(1)],
-        "statement": np.array(index.statements)[preds.statement.argmax(1)],
-        "evidence_category": np.array(EVIDENCE_CATEGORIES)[preds.category.argmax(1)],
-        "band": np.array(["outstanding", "good", "requires_improvement", "inadequate"])[preds.band.argmax(1)],
-    }
+def score_classifier(classifier: EvidenceClassifier, frame: pd.DataFrame, vectors: np.ndarray) -> list[TaskScore]:
+    """Accuracy and macro-F1 of each task on the labelled rows of ``frame`` (embeddings ``(n, 384)``)."""
+    predicted = classifier.predict(frame["text"].astype(str).tolist(), embeddings=vectors)
     scores = []
     for task in TASKS:
-        mask = (frame[task] != "").to_numpy()
+        mask = (frame[task].fillna("").astype(str) != "").to_numpy()
         if mask.sum() == 0:
             continue
-        y, p = frame.loc[mask, task].to_numpy(), predicted[task][mask]
+        y, p = frame.loc[mask, task].to_numpy(), predicted[task].to_numpy()[mask]
         scores.append(TaskScore(task, float(accuracy_score(y, p)), float(f1_score(y, p, average="macro")),
                                 int(mask.sum())))
     return scores
@@ -162,3 +95,118 @@ def holdout_split(frame: pd.DataFrame, vectors: np.ndarray, test_fraction: float
     test_groups = set(groups[test])
     train = ~test & ~np.isin(groups, list(test_groups))
     return train, test
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """What to train on and how; validated on construction (like SetFit's training arguments).
+
+    Attributes:
+        data: extra labelled files with the corpus columns.
+        include_decisions: a review database whose confirmed labels join the training data.
+        corpus: use the hand-written corpus (``training/corpus/*.csv``).
+        framework_examples: use the framework-derived sentences.
+        params: keyword arguments for :class:`EvidenceClassifier` (e.g. ``{"C": 0.01}``).
+        seed: seed of the grouped held-out split.
+        test_fraction: share of evaluable notes held out for the figures printed before the refit.
+    """
+
+    data: tuple[Path, ...] = ()
+    include_decisions: Path | None = None
+    corpus: bool = True
+    framework_examples: bool = True
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    test_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        if not 0.05 <= self.test_fraction <= 0.5:
+            raise DataError(f"test_fraction must be between 0.05 and 0.5; got {self.test_fraction}")
+        unknown = set(self.params) - set(EvidenceClassifier().get_params())
+        if unknown:
+            raise DataError(f"unknown classifier parameter(s) {', '.join(sorted(unknown))}; expected some of "
+                            f"{', '.join(sorted(EvidenceClassifier().get_params()))}")
+        if not (self.corpus or self.framework_examples or self.data or self.include_decisions):
+            raise DataError("no training data: use the corpus or the framework examples, or give data files")
+
+
+@dataclass
+class TrainingResult:
+    """The refitted classifier and the held-out figures measured before the refit."""
+
+    classifier: EvidenceClassifier
+    heldout: list[TaskScore]
+    split: str
+    rows: int
+    heldout_before_decisions: list[TaskScore] | None = None
+
+
+def as_metrics(scores: list[TaskScore]) -> dict[str, dict[str, float | int]]:
+    """Task → {accuracy, macro_f1, n}, as stored beside the model and read by the model card."""
+    return {s.task: {"accuracy": round(s.accuracy, 4), "macro_f1": round(s.macro_f1, 4), "n": s.n} for s in scores}
+
+
+def training_frame(options: TrainingOptions, index: FrameworkIndex) -> pd.DataFrame:
+    """All training rows (corpus columns + ``origin``) from the sources ``options`` names."""
+    from evidencenlp.training_data import framework_examples, load_corpus, load_labelled
+
+    parts = []
+    if options.framework_examples:
+        parts.append(framework_examples(index.frameworks, index.crosswalk))
+    if options.corpus:
+        parts.append(load_corpus(statements=index.statements))
+    for path in options.data:
+        frame = load_labelled(path, statements=index.statements)
+        frame["origin"] = f"data:{path.name}"
+        parts.append(frame)
+    if options.include_decisions is not None:
+        from evidencenlp.review.store import confirmed_labels
+
+        decisions = confirmed_labels(options.include_decisions)
+        if decisions.empty:
+            raise DataError(f"{options.include_decisions}: no confirmed decisions to learn from")
+        parts.append(decisions.assign(origin="decisions"))
+    frame = pd.concat(parts, ignore_index=True)
+    for col in (*TASKS, "principles", "origin"):
+        frame[col] = frame[col].fillna("").astype(str)
+    return frame
+
+
+def train(options: TrainingOptions | None = None, index: FrameworkIndex | None = None,
+          log: Callable[[str], None] | None = None) -> TrainingResult:
+    """Train an :class:`EvidenceClassifier`: held-out figures on a grouped split, then a refit on everything.
+
+    Returns the refitted classifier (its ``metrics_`` hold the held-out figures) and the figures.
+    Nothing is saved: call ``result.classifier.save(folder)``.
+    """
+    options = options or TrainingOptions()
+    say = log or (lambda _msg: None)
+    if index is None:
+        from evidencenlp.frameworks import load_crosswalk, load_frameworks
+
+        fws = load_frameworks()
+        index = FrameworkIndex(fws, load_crosswalk(frameworks=fws))
+    frame = training_frame(options, index)
+    say(f"embedding {len(frame):,} training texts …")
+    vectors = embed_texts(frame["text"].tolist())
+
+    def fit(mask: np.ndarray) -> EvidenceClassifier:
+        clf = EvidenceClassifier(**options.params).bind_index(index)
+        return clf.fit(frame["text"][mask].tolist(), frame[mask], embeddings=vectors[mask])
+
+    train_mask, test_mask = holdout_split(frame, vectors, test_fraction=options.test_fraction, seed=options.seed)
+    split = (f"grouped held-out split (seed {options.seed}): {int(test_mask.sum())} non-framework notes for "
+             f"testing, {int(train_mask.sum())} rows for training; near-duplicates (cosine ≥ {NEAR_DUPLICATE}) "
+             "kept on one side")
+    say(f"fitting on the training split ({split}) …")
+    heldout = score_classifier(fit(train_mask), frame[test_mask], vectors[test_mask])
+    before = None
+    if options.include_decisions is not None:
+        no_decisions = train_mask & (frame["origin"] != "decisions").to_numpy()
+        before = score_classifier(fit(no_decisions), frame[test_mask], vectors[test_mask])
+    say("refitting on all data …")
+    classifier = fit(np.ones(len(frame), dtype=bool))
+    classifier.metrics_ = {"holdout": {"split": split, **as_metrics(heldout)}}
+    if before is not None:
+        classifier.metrics_["holdout_before_decisions"] = as_metrics(before)
+    return TrainingResult(classifier, heldout, split, len(frame), before)

@@ -13,9 +13,6 @@ import pandas as pd
 
 from evidencenlp.errors import DataError
 from evidencenlp.frameworks import (
-    BANDS,
-    EVIDENCE_CATEGORIES,
-    KEY_QUESTIONS,
     KLOE_ID,
     PRINCIPLES_ID,
     SAF_ID,
@@ -25,6 +22,7 @@ from evidencenlp.frameworks import (
 )
 from evidencenlp.paths import training_dir
 from evidencenlp.tabular import read_table
+from evidencenlp.taxonomy import Taxonomy, default_taxonomy
 
 CORPUS_COLUMNS: tuple[str, ...] = ("note_id", "text", "key_question", "statement", "evidence_category", "band",
                                    "principles", "service")
@@ -63,7 +61,7 @@ def framework_examples(frameworks: dict[str, Framework], crosswalk: Crosswalk) -
 
 
 def validate_labelled(frame: pd.DataFrame, path: Path | str, statements: list[str] | None = None,
-                      require: tuple[str, ...] = ("text",)) -> pd.DataFrame:
+                      require: tuple[str, ...] = ("text",), taxonomy: Taxonomy | None = None) -> pd.DataFrame:
     """Check columns and label values; return a clean copy (labels as str, '' for missing).
 
     Raises :class:`DataError` naming the file, the first bad rows (1-based data rows) and column.
@@ -79,8 +77,9 @@ def validate_labelled(frame: pd.DataFrame, path: Path | str, statements: list[st
         out[col] = out[col].fillna("").astype(str).str.strip()
     if not out["note_id"].astype(bool).all():
         out["note_id"] = [nid or f"{Path(str(path)).stem}:{i + 1}" for i, nid in enumerate(out["note_id"])]
-    allowed = {"key_question": set(KEY_QUESTIONS), "evidence_category": set(EVIDENCE_CATEGORIES), "band": set(BANDS),
-               "service": set(SERVICES)}
+    taxonomy = taxonomy or default_taxonomy()
+    allowed = {"key_question": set(taxonomy.key_questions), "evidence_category": set(taxonomy.categories),
+               "band": set(taxonomy.bands), "service": set(SERVICES)}
     if statements is not None:
         allowed["statement"] = set(statements)
     for col, values in allowed.items():
@@ -90,7 +89,7 @@ def validate_labelled(frame: pd.DataFrame, path: Path | str, statements: list[st
             raise DataError(f"{path}: column {col!r}, data row(s) {rows}: unexpected value "
                             f"{out.loc[bad[0], col]!r}; expected one of {', '.join(sorted(values))} or empty")
     if statements is not None:
-        kq_of = {s: s.split(".")[0] for s in statements}
+        kq_of = {s: taxonomy.key_question_of(s) if s in taxonomy.statements else s.split(".")[0] for s in statements}
         clash = out.index[(out["statement"] != "") & (out["key_question"] != "")
                           & (out["statement"].map(kq_of) != out["key_question"])]
         if len(clash):

@@ -8,18 +8,14 @@ from enum import Enum
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from evidencenlp.cli._app import app, console, err_console, fail
-from evidencenlp.errors import DataError
 from evidencenlp.evaluation.baselines import MODEL_NAMES, MODEL_TITLES
 from evidencenlp.evaluation.cv import DEFAULT_FOLDS, Evaluation
 from evidencenlp.heads import DEFAULT_C
-
-CV_FILE = "cv_metrics.json"
 
 
 class EvalFormat(str, Enum):
@@ -124,24 +120,6 @@ def _breakdown_tables(ev: Evaluation) -> list[Table]:
     return tables
 
 
-def _load_index():
-    from evidencenlp.frameworks import load_crosswalk, load_frameworks
-    from evidencenlp.matching import FrameworkIndex
-
-    fws = load_frameworks()
-    crosswalk = load_crosswalk(frameworks=fws)
-    return fws, crosswalk, FrameworkIndex(fws, crosswalk)
-
-
-def _training_frame(fws, crosswalk, index, use_framework: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(framework examples, corpus) — the corpus may be empty when there is none."""
-    from evidencenlp.training_data import corpus_files, framework_examples, load_corpus
-
-    fw = framework_examples(fws, crosswalk) if use_framework else None
-    corpus = load_corpus(statements=index.statements) if corpus_files() else None
-    return fw, corpus
-
-
 @app.command()
 def evaluate(
     folds: int = typer.Option(DEFAULT_FOLDS, "--folds", min=2, help="Number of cross-validation folds."),
@@ -172,78 +150,20 @@ def evaluate(
     Figures are computed on hand-written (or your) notes only; framework-derived sentences are
     training data and are never tested. No note text is printed.
     """
-    from evidencenlp.bundle import HeadBundle
-    from evidencenlp.evaluation.cv import cross_validate, fixed_split, score_labelled
     from evidencenlp.evaluation.report import write_report
+    from evidencenlp.evaluation.run import EvaluationOptions
+    from evidencenlp.evaluation.run import evaluate as run_evaluation
     from evidencenlp.paths import models_dir
-    from evidencenlp.training_data import load_labelled
 
-    names = _parse_only(only)
-    if (train_on is None) != (test_on is None):
-        raise fail("--train-on and --test-on go together")
-    modes = sum(x is not None for x in (data, phase1, train_on))
-    if modes > 1:
-        raise fail("choose one of --data, --phase1 or --train-on/--test-on")
-    if save_cv and modes:
+    options = EvaluationOptions(folds=folds, seed=seed, data=data, phase1=phase1,
+                                phase1_min_confidence=phase1_confidence.value, mapping=mapping, train_on=train_on,
+                                test_on=test_on, models=_parse_only(only), framework_examples=not no_framework,
+                                jobs=jobs or None, model_dir=models, C=C)
+    if save_cv and options.mode != "cv":
         raise fail("--save-cv saves cross-validated figures: use it without --data/--phase1/--train-on")
-    fws, crosswalk, index = _load_index()
+    ev = run_evaluation(options, embed=lambda texts, what, name: _embed(texts, what, name), log=_log)
+    phase1_summary = ev.data.get("phase1")
     target = models or models_dir()
-    phase1_summary = None
-
-    if data is not None or phase1 is not None:
-        from evidencenlp.evaluation.phase1 import convert, load_mapping, looks_like_phase1
-        from evidencenlp.tabular import read_table
-
-        path = phase1 or data
-        raw = read_table(path)
-        if phase1 is not None or looks_like_phase1(list(raw.columns)):
-            converted = convert(raw, load_mapping(mapping, statements=index.statements),
-                                min_confidence=phase1_confidence.value, source="phase1")
-            test = converted.frame
-            phase1_summary = converted.summary()
-            _log(f"phase-1 file: {phase1_summary['rows_used']:,} of {phase1_summary['total_rows']:,} rows used "
-                 f"({phase1_summary['excluded_no_mapping_total']:,} with no defensible mapping, "
-                 f"{phase1_summary['excluded_low_confidence_total']:,} below {phase1_confidence.value} confidence)")
-            if test.empty:
-                raise DataError(f"{path}: no row of the phase-1 file has a mapped subcategory")
-        else:
-            raw.index = range(len(raw))
-            from evidencenlp.training_data import validate_labelled
-
-            test = validate_labelled(raw, path, index.statements)
-        bundle = HeadBundle.load(target) if "heads" in names else None
-        fw, corpus = _training_frame(fws, crosswalk, index, not no_framework)
-        parts = [p for p in (fw, corpus) if p is not None and len(p)]
-        base = pd.concat(parts, ignore_index=True) if parts else None
-        base_vecs = _embed(base["text"].tolist(), "training data") if base is not None else None
-        test_vecs = _embed(test["text"].tolist(), f"{len(test):,} test notes", name="evaluate")
-        ev = score_labelled(test, test_vecs, index, bundle, base, base_vecs, models=names,
-                            test_name=path.name, log=_log)
-        if phase1_summary is not None:
-            ev.data["phase1"] = phase1_summary
-            ev.mode = "phase1"
-            ev.notes.append("pxtextmining phase-1 feedback (The-Strategy-Unit/pxtextmining, datasets/phase_1) mapped "
-                            "to SAF through training/phase1_mapping.yaml; evidence category is people_experience for "
-                            "every row; no band is derived from criticality, whose direction is scored as 'polarity' "
-                            "(criticality ≥ +3 positive, ≤ −3 negative) against P(good) + P(outstanding).")
-    elif train_on is not None:
-        train = load_labelled(train_on, index.statements)
-        test = load_labelled(test_on, index.statements)
-        fw, _ = _training_frame(fws, crosswalk, index, not no_framework)
-        fw_vecs = _embed(fw["text"].tolist(), "framework examples", name="framework-examples") if fw is not None else None
-        ev = fixed_split(train, _embed(train["text"].tolist(), train_on.name, name="evaluate"), test,
-                         _embed(test["text"].tolist(), test_on.name, name="evaluate"), index, fw, fw_vecs,
-                         models=names, train_name=train_on.name, test_name=test_on.name, C=C, log=_log)
-    else:
-        fw, corpus = _training_frame(fws, crosswalk, index, not no_framework)
-        if corpus is None or corpus.empty:
-            raise DataError("no corpus to cross-validate on (training/corpus/*.csv); give --data or --train-on")
-        # embed framework examples + corpus together, exactly as `train` does, to share its cache
-        both = pd.concat([p for p in (fw, corpus) if p is not None], ignore_index=True)
-        vecs = _embed(both["text"].tolist(), f"{len(both):,} training texts")
-        n_fw = 0 if fw is None else len(fw)
-        ev = cross_validate(corpus, vecs[n_fw:], index, fw, vecs[:n_fw] if n_fw else None, folds=folds, seed=seed,
-                            models=names, n_jobs=jobs or None, C=C, log=_log)
 
     if fmt is EvalFormat.json:
         print(json.dumps(ev.to_dict(), ensure_ascii=False, indent=1))
@@ -265,18 +185,6 @@ def evaluate(
         write_report(ev, report)
         err_console.print(f"wrote report {report}")
     if save_cv:
-        target.mkdir(parents=True, exist_ok=True)
-        path = target / CV_FILE
-        payload = {"description": ev.description, "sha256": ev.data.get("sha256"), "markdown": ev.markdown(),
-                   "summary": [{"task": t, "metric": m, "values": v} for t, m, v in ev.summary_rows()]}
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
-        err_console.print(f"wrote {path}")
-        try:
-            from evidencenlp.modelcard import write_model_card
+        from evidencenlp.evaluation.run import save_cv as write_cv
 
-            write_model_card(HeadBundle.load(target), target)
-            err_console.print(f"updated {target / 'MODEL_CARD.md'}")
-        except Exception as exc:  # noqa: BLE001 - no heads yet: the card is written by the next `train`
-            _log(f"model card not updated ({exc})")
+        err_console.print(f"wrote {write_cv(ev, target, log=_log)}")

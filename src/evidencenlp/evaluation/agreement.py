@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from evidencenlp.bundle import TASKS
+from evidencenlp.taxonomy import TASKS
 from evidencenlp.errors import DataError
 from evidencenlp.evaluation.metrics import cohen_kappa
 from evidencenlp.tabular import read_table

@@ -8,7 +8,7 @@ probability array ``(n, n_classes)`` whose columns follow the canonical class or
 
 Models:
 
-- ``heads``: :func:`training.fit_bundle` + :class:`Suggester` (key question and statement joint).
+- ``heads``: :class:`~evidencenlp.classifier.EvidenceClassifier` (key question and statement joint).
 - ``majority``: the most frequent training label; its probabilities are the training class
   frequencies (so top-3 = the three most frequent labels).
 - ``tfidf_svm``: TF-IDF (word 1–2-grams) + LinearSVC per task; confidence = softmax of the
@@ -37,11 +37,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from evidencenlp import encoder
-from evidencenlp.bundle import TASKS, HeadBundle
-from evidencenlp.frameworks import BANDS, EVIDENCE_CATEGORIES, KEY_QUESTIONS, SAF_ID
+from evidencenlp.classifier import EvidenceClassifier
 from evidencenlp.heads import DEFAULT_C, fit_temperature
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
+from evidencenlp.taxonomy import TASKS
 
 #: the names of the models, in the order they are shown (the model under test first)
 MODEL_NAMES: tuple[str, ...] = ("heads", "majority", "tfidf_svm", "zero_shot")
@@ -51,9 +51,8 @@ DEFAULT_ZERO_SHOT_TEMPERATURE = 0.05
 
 
 def task_classes(index: FrameworkIndex) -> dict[str, list[str]]:
-    """Canonical class order per task: key questions, SAF statements (framework order), categories, bands."""
-    return {"key_question": list(KEY_QUESTIONS), "statement": list(index.statements),
-            "evidence_category": list(EVIDENCE_CATEGORIES), "band": list(BANDS)}
+    """Canonical class order per task (the taxonomy's): key questions, statements, categories, bands."""
+    return {task: list(index.taxonomy.labels(task)) for task in TASKS}
 
 
 @dataclass
@@ -105,35 +104,30 @@ def _labelled(frame: pd.DataFrame, task: str) -> np.ndarray:
 
 
 class HeadsModel:
-    """The project's trained heads, fitted per fold with :func:`training.fit_bundle` (or given)."""
+    """The project's :class:`EvidenceClassifier`, fitted per fold (or given already fitted)."""
 
     name = "heads"
 
-    def __init__(self, index: FrameworkIndex, bundle: HeadBundle | None = None, C: float = DEFAULT_C) -> None:
+    def __init__(self, index: FrameworkIndex, classifier: EvidenceClassifier | None = None,
+                 C: float = DEFAULT_C) -> None:
         self.index = index
-        self.bundle = bundle
+        self.classifier = classifier
         self.C = C
 
     def fit(self, frame: pd.DataFrame, vectors: np.ndarray) -> HeadsModel:
         """Fit every head on ``frame`` (corpus columns) and its embeddings ``(n, 384)``."""
-        from evidencenlp.training import fit_bundle
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.bundle = fit_bundle(frame, vectors, self.index, C=self.C)
+            clf = EvidenceClassifier(C=self.C).bind_index(self.index)
+            self.classifier = clf.fit(frame["text"].astype(str).tolist(), frame, embeddings=vectors)
         return self
 
     def predict(self, texts: Sequence[str], vectors: np.ndarray) -> Predictions:
-        """Probabilities from the Suggester's joint key question/statement and the other heads."""
-        from evidencenlp.suggest import Suggester
-
-        if self.bundle is None:
+        """Probabilities of the joint key question/statement and the other heads."""
+        if self.classifier is None:
             raise ValueError("the heads are not fitted")
-        p = Suggester(self.index, self.bundle).probabilities(list(texts), vectors)
-        classes = task_classes(self.index)
-        category = _reorder(p.category, list(EVIDENCE_CATEGORIES), classes["evidence_category"])
-        return Predictions(self.name, classes, {"key_question": p.kq, "statement": p.statement,
-                                                "evidence_category": category, "band": p.band})
+        proba = self.classifier.bind_index(self.index).predict_proba(list(texts), embeddings=vectors)
+        return Predictions(self.name, task_classes(self.index), {task: proba[task] for task in TASKS})
 
 
 class MajorityModel:
@@ -235,10 +229,11 @@ class TfidfSvmModel:
 
 
 def category_texts(index: FrameworkIndex) -> list[str]:
-    """``"title. description"`` of each SAF evidence category, in :data:`EVIDENCE_CATEGORIES` order."""
-    saf = index.frameworks[SAF_ID]
-    by_id = {c["id"]: f"{c['title']}. {c.get('description', '')}".strip() for c in saf.section("evidence_categories")}
-    return [by_id.get(c, c.replace("_", " ")) for c in EVIDENCE_CATEGORIES]
+    """``"title. description"`` of each evidence category, in the taxonomy's order."""
+    primary = index.frameworks[index.taxonomy.framework]
+    by_id = {c["id"]: f"{c['title']}. {c.get('description', '')}".strip()
+             for c in primary.section("evidence_categories")}
+    return [by_id.get(c, c.replace("_", " ")) for c in index.taxonomy.categories]
 
 
 class ZeroShotModel:
@@ -281,12 +276,13 @@ class ZeroShotModel:
                            {t: _softmax(s.astype(np.float64) / self.temperature[t]) for t, s in self.scores(vectors).items()})
 
 
-def make_models(index: FrameworkIndex, names: Sequence[str] = MODEL_NAMES, bundle: HeadBundle | None = None,
+def make_models(index: FrameworkIndex, names: Sequence[str] = MODEL_NAMES,
+                classifier: EvidenceClassifier | None = None,
                 category_vectors: np.ndarray | None = None, C: float = DEFAULT_C) -> dict[str, object]:
-    """Fresh (unfitted, except a given ``bundle``) models by name, in ``names`` order."""
+    """Fresh (unfitted, except a given ``classifier``) models by name, in ``names`` order."""
     classes = task_classes(index)
     factories = {
-        "heads": lambda: HeadsModel(index, bundle, C=C),
+        "heads": lambda: HeadsModel(index, classifier, C=C),
         "majority": lambda: MajorityModel(classes),
         "tfidf_svm": lambda: TfidfSvmModel(classes),
         "zero_shot": lambda: ZeroShotModel(index, category_vectors),

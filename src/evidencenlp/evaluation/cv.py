@@ -32,7 +32,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
 from evidencenlp import encoder
-from evidencenlp.bundle import TASKS, HeadBundle
+from evidencenlp.classifier import EvidenceClassifier
 from evidencenlp.errors import DataError
 from evidencenlp.evaluation import metrics as M
 from evidencenlp.evaluation.baselines import (
@@ -43,10 +43,10 @@ from evidencenlp.evaluation.baselines import (
     make_models,
     task_classes,
 )
-from evidencenlp.frameworks import BANDS
 from evidencenlp.heads import DEFAULT_C
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
+from evidencenlp.taxonomy import TASKS
 from evidencenlp.training import NEAR_DUPLICATE, near_duplicate_groups
 from evidencenlp.training_data import data_hash
 
@@ -212,10 +212,13 @@ def _clean(obj: Any) -> Any:
 # -- scoring --------------------------------------------------------------------------------------
 
 def with_polarity(pred: Predictions) -> Predictions:
-    """Add a ``polarity`` task: P(positive) = P(good) + P(outstanding) from the band probabilities."""
+    """Add a ``polarity`` task: P(positive) = P(better half of the bands), e.g. P(good) + P(outstanding).
+
+    Band classes are in the taxonomy's order, best first, so the better half is the first half.
+    """
     band = pred.proba["band"]
     cols = pred.classes["band"]
-    pos = band[:, [cols.index("good"), cols.index("outstanding")]].sum(axis=1)
+    pos = band[:, : len(cols) // 2].sum(axis=1)
     total = band.sum(axis=1)
     neg = np.where(total > 0, total - pos, 0.5)
     pos = np.where(total > 0, pos, 0.5)
@@ -255,9 +258,9 @@ def score_task(task: str, y_true: np.ndarray, proba: np.ndarray, classes: list[s
     if task == "statement":
         result.top3 = M.top_k_accuracy(y_true, proba, classes, k=3)
     if task == "band":
-        ok = np.isin(y_true, M.BAND_ORDER) & np.isin(pred, M.BAND_ORDER)
-        result.qwk = M.quadratic_weighted_kappa(y_true[ok], pred[ok])
-        result.within_one = M.within_one_accuracy(y_true[ok], pred[ok])
+        ok = np.isin(y_true, classes) & np.isin(pred, classes)  # band classes are ordinal (best first)
+        result.qwk = M.quadratic_weighted_kappa(y_true[ok], pred[ok], order=classes)
+        result.within_one = M.within_one_accuracy(y_true[ok], pred[ok], order=classes)
     return result
 
 
@@ -487,7 +490,7 @@ def fixed_split(train: pd.DataFrame, train_vectors: np.ndarray, test: pd.DataFra
     return Evaluation("fixed", description, data, list(models), tasks_of(test), results, breakdowns)
 
 
-def score_labelled(test: pd.DataFrame, test_vectors: np.ndarray, index: FrameworkIndex, bundle: HeadBundle | None,
+def score_labelled(test: pd.DataFrame, test_vectors: np.ndarray, index: FrameworkIndex, bundle: EvidenceClassifier | None,
                    baseline_train: pd.DataFrame | None = None, baseline_vectors: np.ndarray | None = None,
                    models: Sequence[str] = MODEL_NAMES, category_vectors: np.ndarray | None = None,
                    test_name: str = "data", log: Log = _quiet) -> Evaluation:
@@ -497,7 +500,7 @@ def score_labelled(test: pd.DataFrame, test_vectors: np.ndarray, index: Framewor
     test = test.reset_index(drop=True)
     names = [m for m in models if (m == "heads" and bundle is not None) or m == "zero_shot"
              or (m not in ("heads", "zero_shot") and baseline_train is not None)]
-    fitted = make_models(index, names, bundle=bundle, category_vectors=category_vectors)
+    fitted = make_models(index, names, classifier=bundle, category_vectors=category_vectors)
     texts = test["text"].astype(str).tolist()
     preds: dict[str, Predictions] = {}
     notes: list[str] = []
@@ -516,8 +519,8 @@ def score_labelled(test: pd.DataFrame, test_vectors: np.ndarray, index: Framewor
                 model.fit(baseline_train, baseline_vectors)
             preds[name] = model.predict(texts, test_vectors)
     results, breakdowns = score_predictions(test, preds)
-    heads = (f"shipped heads {bundle.model_version} (trained on {bundle.training_data.get('rows', '?')} rows, "
-             f"sha256 {str(bundle.training_data.get('sha256', '?'))[:12]}…)" if bundle is not None else "no heads")
+    heads = (f"shipped heads {bundle.model_version} (trained on {bundle.training_data_.get('rows', '?')} rows, "
+             f"sha256 {str(bundle.training_data_.get('sha256', '?'))[:12]}…)" if bundle is not None else "no heads")
     description = (f"{heads} scored on {test_name} ({len(test)} labelled notes); baselines fitted on "
                    + (f"{len(baseline_train)} rows (framework examples + corpus)" if baseline_train is not None
                       else "nothing (zero-shot only)")
@@ -538,7 +541,6 @@ def _near_duplicates_of(vectors: np.ndarray, reference: np.ndarray, threshold: f
 
 
 __all__ = [
-    "BANDS",
     "DEFAULT_FOLDS",
     "POLARITY",
     "Evaluation",

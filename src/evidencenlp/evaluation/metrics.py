@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 #: the ordinal order of the rating bands, worst first (used by QWK and within-one accuracy)
-BAND_ORDER: tuple[str, ...] = ("inadequate", "requires_improvement", "good", "outstanding")
 #: coverages at which selective accuracy is reported: 10 %, 20 %, …, 100 %
 DEFAULT_COVERAGES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(1, 11))
 
@@ -131,8 +130,7 @@ def _ordinal(values: np.ndarray, order: Sequence[str]) -> np.ndarray:
     return np.array([pos[v] for v in values], dtype=np.int64)
 
 
-def quadratic_weighted_kappa(y_true: Sequence[str], y_pred: Sequence[str],
-                             order: Sequence[str] = BAND_ORDER) -> float:
+def quadratic_weighted_kappa(y_true: Sequence[str], y_pred: Sequence[str], order: Sequence[str]) -> float:
     """Cohen's kappa with quadratic weights ``w_ij = (i - j)² / (K - 1)²`` over the ordinal ``order``.
 
     ``1 - Σ w·O / Σ w·E`` with ``O`` the observed confusion matrix and ``E`` the outer product of its
@@ -156,7 +154,7 @@ def quadratic_weighted_kappa(y_true: Sequence[str], y_pred: Sequence[str],
     return 1.0 - num / denom
 
 
-def within_one_accuracy(y_true: Sequence[str], y_pred: Sequence[str], order: Sequence[str] = BAND_ORDER) -> float:
+def within_one_accuracy(y_true: Sequence[str], y_pred: Sequence[str], order: Sequence[str]) -> float:
     """Fraction of rows whose predicted rank is at most one step from the true rank in ``order``."""
     a, b = _check_pair(y_true, y_pred)
     if not len(a):

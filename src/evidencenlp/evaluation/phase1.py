@@ -21,9 +21,10 @@ from typing import Any
 import pandas as pd
 
 from evidencenlp.errors import DataError, FrameworkError
-from evidencenlp.frameworks import EVIDENCE_CATEGORIES, KEY_QUESTIONS, read_document
+from evidencenlp.frameworks import read_document
 from evidencenlp.paths import shared_dir, training_dir
 from evidencenlp.tabular import read_table
+from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import CORPUS_COLUMNS
 
 MAPPING_FILE = "phase1_mapping.yaml"
@@ -117,16 +118,17 @@ def load_mapping(path: Path | None = None, statements: list[str] | None = None) 
     rule = CriticalityRule(**{k: int(crit[k]) for k in ("valid_min", "valid_max", "positive_at_least",
                                                         "negative_at_most") if k in crit})
     category = str(doc.get("evidence_category") or "people_experience")
-    if category not in EVIDENCE_CATEGORIES:
-        raise DataError(f"{path}: evidence_category {category!r} is not one of {', '.join(EVIDENCE_CATEGORIES)}")
+    taxonomy = default_taxonomy()
+    if category not in taxonomy.categories:
+        raise DataError(f"{path}: evidence_category {category!r} is not one of {', '.join(taxonomy.categories)}")
     out: dict[str, SubcategoryMapping] = {}
     for i, e in enumerate(entries):
         where = f"{path}: mappings[{i}]"
         if not isinstance(e, dict) or not e.get("subcategory"):
             raise DataError(f"{where}: every entry needs a 'subcategory'")
         kq, st, conf = e.get("key_question"), e.get("statement"), e.get("confidence")
-        if kq is not None and kq not in KEY_QUESTIONS:
-            raise DataError(f"{where}: key_question {kq!r} is not one of {', '.join(KEY_QUESTIONS)} or null")
+        if kq is not None and kq not in taxonomy.key_questions:
+            raise DataError(f"{where}: key_question {kq!r} is not one of {', '.join(taxonomy.key_questions)} or null")
         if st is not None:
             if kq is None:
                 raise DataError(f"{where}: a statement needs a key_question")

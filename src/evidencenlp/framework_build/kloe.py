@@ -25,13 +25,14 @@ from typing import Any
 import yaml
 
 from evidencenlp.framework_build.common import clean_text, normalise_quotes, strip_html
+from evidencenlp.paths import data_dir
 
 FRAMEWORK_ID = "cqc-kloe-healthcare-2018"
 SEED_NAME = "002_ee63faa6ffc96010.txt"
 #: the reviewed ratings override file (repo-relative: <repo>/frameworks/overrides/...)
-DEFAULT_OVERRIDES = Path(__file__).resolve().parents[3] / "frameworks" / "overrides" / "kloe-ratings.yaml"
+DEFAULT_OVERRIDES = data_dir("frameworks") / "overrides" / "kloe-ratings.yaml"
 
-BANDS: tuple[str, ...] = ("outstanding", "good", "requires_improvement", "inadequate")
+from evidencenlp.taxonomy import PUBLISHED_BANDS as BANDS  # noqa: E402
 GOOD = BANDS.index("good")
 #: key question title in the seed -> key question id
 KEY_QUESTIONS: dict[str, str] = {

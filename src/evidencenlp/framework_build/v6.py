@@ -31,7 +31,7 @@ PUBLISHER = "Care Quality Commission"
 
 SCOPE_MARKER = "Scope of this key line of enquiry and topic areas include:"
 NOT_AUTHENTIC = "(Not authentic TLAP statement)"
-BANDS = ("outstanding", "good", "requires_improvement", "inadequate")
+from evidencenlp.taxonomy import PUBLISHED_BANDS as BANDS  # noqa: E402
 
 _CONTENTS_ENTRY = re.compile(r"^(?P<text>.+?)\s*\.{3,}\s*\t\s*(?:<b>)?\d+(?:</b>)?\s*$")
 _HEADING_MARKS = re.compile(r"^\s*#+\s*|\*\*|</?b>")

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.frameworks import BANDS, EVIDENCE_CATEGORIES, KEY_QUESTIONS
+from evidencenlp.taxonomy import default_taxonomy
 
 #: marks the file as an evidencenlp review database (``PRAGMA application_id``; "ENLR")
 APPLICATION_ID = 0x454E4C52
@@ -32,6 +32,7 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+_T = default_taxonomy()
 SCHEMA_V1 = f"""
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -96,10 +97,10 @@ CREATE TABLE decisions (
     inspector         TEXT NOT NULL CHECK (length(trim(inspector)) > 0),
     decided_at        TEXT NOT NULL,
     action            TEXT NOT NULL CHECK (action IN ('accepted', 'corrected', 'skipped', 'undone')),
-    key_question      TEXT CHECK (key_question IS NULL OR key_question IN {_in(KEY_QUESTIONS)}),
+    key_question      TEXT CHECK (key_question IS NULL OR key_question IN {_in(_T.key_questions)}),
     statement         TEXT,
-    evidence_category TEXT CHECK (evidence_category IS NULL OR evidence_category IN {_in(EVIDENCE_CATEGORIES)}),
-    band              TEXT CHECK (band IS NULL OR band IN {_in(BANDS)}),
+    evidence_category TEXT CHECK (evidence_category IS NULL OR evidence_category IN {_in(_T.categories)}),
+    band              TEXT CHECK (band IS NULL OR band IN {_in(_T.bands)}),
     principles        TEXT NOT NULL DEFAULT '',
     rationale         TEXT,
     reverts           INTEGER REFERENCES decisions(id),

@@ -13,9 +13,6 @@ from pathlib import Path
 
 from evidencenlp.errors import FrameworkError
 from evidencenlp.frameworks import (
-    BANDS,
-    EVIDENCE_CATEGORIES,
-    KEY_QUESTIONS,
     PRINCIPLES_ID,
     SAF_ID,
     Framework,
@@ -24,6 +21,7 @@ from evidencenlp.frameworks import (
 )
 from evidencenlp.paths import frameworks_dir
 from evidencenlp.review.models import Labels, ReviewError
+from evidencenlp.taxonomy import Taxonomy
 
 
 @dataclass(frozen=True)
@@ -114,6 +112,7 @@ def _load(directory: Path) -> Vocabulary:
     titles = {k["id"]: k["title"] for k in saf.section("key_questions")}
     categories = {c["id"]: c["title"] for c in saf.section("evidence_categories")}
     bands = {b["id"]: b["title"] for b in saf.section("bands")}
+    taxonomy = Taxonomy.from_frameworks({saf.id: saf})
     try:
         kf = _find(directory, PRINCIPLES_ID)
     except FrameworkError:
@@ -122,10 +121,10 @@ def _load(directory: Path) -> Vocabulary:
     if kf is not None:
         versions[kf.id] = kf.version
     return Vocabulary(
-        key_questions=tuple(Option(k, titles.get(k, k)) for k in KEY_QUESTIONS),
+        key_questions=tuple(Option(k, titles.get(k, k)) for k in taxonomy.key_questions),
         statements=tuple(Option(q["id"], q["title"], q["key_question"]) for q in saf.section("quality_statements")),
-        evidence_categories=tuple(Option(c, categories.get(c, c)) for c in EVIDENCE_CATEGORIES),
-        bands=tuple(Option(b, bands.get(b, b.replace("_", " ").capitalize())) for b in BANDS),
+        evidence_categories=tuple(Option(c, categories.get(c, c)) for c in taxonomy.categories),
+        bands=tuple(Option(b, bands.get(b, b.replace("_", " ").capitalize())) for b in taxonomy.bands),
         principles=tuple(Option(p["id"], p["title"]) for p in kf.section("principles")) if kf else (),
         versions=versions,
     )

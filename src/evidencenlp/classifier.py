@@ -1,0 +1,464 @@
+"""The classify stage: :class:`EvidenceClassifier`, one scikit-learn estimator that owns every head.
+
+It maps notes (texts, with their encoder embeddings) to calibrated probabilities for each task:
+key question, quality statement, evidence category, band, and the King's Fund principles. Inside:
+
+- per task a :class:`~evidencenlp.heads.LinearHead` (calibrated multinomial logistic regression) on
+  ``[embedding | similarity to the framework sentences | wording cues]``;
+- for the tasks in ``text_tasks`` a TF-IDF :class:`~evidencenlp.heads.TextHead`, averaged with the
+  embedding head;
+- one joint key question × statement distribution, ``P(s) ∝ (p_st(s) · p_kq(kq(s)))^(1/T)`` with the
+  key question as its marginal, so the statement always lies within the key question;
+- a :class:`~evidencenlp.heads.MultiLabelHead` for the principles.
+
+Saved as ``heads.npz`` (plain arrays, read with ``allow_pickle=False``) and ``heads.json`` (the
+hyper-parameters, the label space, encoder, framework versions, training-data hash, metrics and
+thresholds): nothing can run code on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize_scalar
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+from evidencenlp.cues import cue_features, with_markers
+from evidencenlp.encoder import EMBEDDING_DIM, ENCODER_NAME
+from evidencenlp.errors import DataError, ModelError
+from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead, TextHead
+from evidencenlp.matching import FrameworkIndex
+from evidencenlp.taxonomy import TASKS, Taxonomy
+from evidencenlp.training_data import data_hash
+
+FORMAT = "evidencenlp-heads/2"
+READABLE_FORMATS: tuple[str, ...] = ("evidencenlp-heads/1", FORMAT)
+ARRAYS_FILE = "heads.npz"
+META_FILE = "heads.json"
+PRINCIPLES_TASK = "principles"
+
+#: below these calibrated probabilities a suggestion says needs_review instead of a confident guess
+DEFAULT_THRESHOLDS: dict[str, float] = {"key_question": 0.5, "statement": 0.3, "band": 0.45,
+                                        "evidence_category": 0.0, "principles": 0.5}
+
+
+# -- the joint key question x statement distribution ------------------------------------------------
+
+
+def align(proba: np.ndarray, classes: Sequence[str], order: Sequence[str]) -> np.ndarray:
+    """Reorder probability columns from ``classes`` to ``order``; classes a head never saw get 0.
+
+    ``proba`` is ``(n, len(classes))``; the result is ``(n, len(order))``.
+    """
+    out = np.zeros((proba.shape[0], len(order)), dtype=np.float64)
+    where = {c: i for i, c in enumerate(classes)}
+    for j, name in enumerate(order):
+        if name in where:
+            out[:, j] = proba[:, where[name]]
+    return out
+
+
+def joint(statement: np.ndarray, key_question: np.ndarray, statement_kq: Sequence[str],
+          key_questions: Sequence[str], temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Joint statement probabilities and the key-question marginal.
+
+    ``statement`` is ``(n, S)`` in the order of ``statement_kq`` (the key question of each statement);
+    ``key_question`` is ``(n, K)`` in ``key_questions`` order. Returns ``(n, S)`` and ``(n, K)``.
+    """
+    kq_col = np.array([list(key_questions).index(k) for k in statement_kq])
+    logp = np.log(np.clip(statement, 1e-12, None)) + np.log(np.clip(key_question[:, kq_col], 1e-12, None))
+    logp /= temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    p = np.exp(logp)
+    p /= p.sum(axis=1, keepdims=True)
+    marginal = np.stack([p[:, kq_col == k].sum(axis=1) for k in range(len(key_questions))], axis=1)
+    return p, marginal
+
+
+def fit_joint_temperature(statement: np.ndarray, key_question: np.ndarray, statement_kq: Sequence[str],
+                          key_questions: Sequence[str], y: np.ndarray) -> float:
+    """Temperature in [0.2, 10] minimising the NLL of true statement indices ``y`` under :func:`joint`."""
+
+    def nll(t: float) -> float:
+        p, _ = joint(statement, key_question, statement_kq, key_questions, t)
+        return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean())
+
+    return float(minimize_scalar(nll, bounds=(0.2, 10.0), method="bounded").x)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class ClassifierOutput:
+    """Per-note probability arrays from one batch (rows are notes; columns follow ``classes``)."""
+
+    proba: dict[str, np.ndarray]
+    classes: dict[str, tuple[str, ...]]
+    sims: np.ndarray  # (n, n_framework_sentences): cosine to each framework sentence
+
+    def top(self, task: str, row: int) -> tuple[str, float]:
+        """The most probable label of ``task`` for one row and its probability."""
+        p = self.proba[task][row]
+        j = int(p.argmax())
+        return self.classes[task][j], float(p[j])
+
+
+class EvidenceClassifier(BaseEstimator):
+    """Calibrated heads for key question, statement, evidence category, band and principles.
+
+    Parameters (stored unchanged, as scikit-learn expects; see :meth:`get_params`):
+        C: inverse L2 strength of the logistic-regression heads on the embedding features.
+        text_C: inverse strength of the TF-IDF linear-SVM heads.
+        text_tasks: tasks whose embedding head is averaged with a TF-IDF head.
+        similarity_features: add the cosine-to-framework features (per statement, key question,
+            band and principle) to the embedding.
+        cues: add the negated-adverse-event wording cue (:mod:`evidencenlp.cues`).
+        calibrate: fit temperatures on out-of-fold logits (else T = 1).
+        random_state: seed of the calibration folds.
+        frameworks: folder of framework files whose label space and sentences the heads use
+            (``None``: the packaged frameworks).
+
+    Fitted attributes: ``taxonomy_`` (the label space), ``classes_`` (task → labels),
+    ``heads_``, ``text_heads_``, ``principles_head_``, ``joint_temperature_``, ``thresholds_``,
+    ``frameworks_version_``, ``training_data_``, ``metrics_``.
+
+    >>> clf = EvidenceClassifier(C=0.01)                               # doctest: +SKIP
+    >>> clf.fit(texts, labels).predict(["Call bell ignored 20 min"])   # doctest: +SKIP
+    """
+
+    def __init__(self, C: float = DEFAULT_C, text_C: float = 0.5,
+                 text_tasks: tuple[str, ...] = ("evidence_category", "band"),
+                 similarity_features: bool = True, cues: bool = True, calibrate: bool = True,
+                 random_state: int = 0, frameworks: str | None = None) -> None:
+        self.C = C
+        self.text_C = text_C
+        self.text_tasks = text_tasks
+        self.similarity_features = similarity_features
+        self.cues = cues
+        self.calibrate = calibrate
+        self.random_state = random_state
+        self.frameworks = frameworks
+
+    # -- the framework index (not a parameter: built from ``frameworks`` or bound by the Suggester) --
+
+    def bind_index(self, index: FrameworkIndex) -> EvidenceClassifier:
+        """Use an already-built framework index (the Suggester shares its own). Returns self."""
+        self._index = index
+        return self
+
+    @property
+    def index(self) -> FrameworkIndex:
+        """The framework index the similarity features and explanations come from (built on first use)."""
+        index = getattr(self, "_index", None)
+        if index is None:
+            from evidencenlp.frameworks import load_crosswalk, load_frameworks
+
+            folder = Path(self.frameworks) if self.frameworks else None
+            fws = load_frameworks(folder)
+            crosswalk = load_crosswalk(folder / "crosswalk.yaml" if folder else None, fws)
+            index = FrameworkIndex(fws, crosswalk)
+            self._index = index
+        return index
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "heads_"):
+            raise NotFittedError("this EvidenceClassifier is not fitted yet: call fit() or EvidenceClassifier.load()")
+
+    # -- features ------------------------------------------------------------------------------
+
+    def _embed(self, texts: Sequence[str], embeddings: np.ndarray | None) -> np.ndarray:
+        if embeddings is None:
+            from evidencenlp import encoder
+
+            return encoder.encode(list(texts))
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.shape != (len(texts), EMBEDDING_DIM):
+            raise ValueError(f"embeddings must be ({len(texts)}, {EMBEDDING_DIM}); got {embeddings.shape}")
+        return embeddings
+
+    def features(self, texts: Sequence[str], embeddings: np.ndarray, sims: np.ndarray | None = None) -> np.ndarray:
+        """Head input ``[embedding | similarity features | wording cues]``: float32 ``(n, 384 + …)``.
+
+        ``embeddings`` are the L2-normalised encoder vectors ``(n, 384)`` of ``texts``; ``sims`` their
+        cosines to the framework sentences (from :meth:`FrameworkIndex.similarities`), if computed.
+        """
+        parts = [embeddings]
+        if self.similarity_features:
+            parts.append(self.index.features(embeddings, sims))
+        if self.cues:
+            parts.append(cue_features(texts))
+        return np.hstack(parts).astype(np.float32)
+
+    def _text_inputs(self, texts: Sequence[str]) -> list[str]:
+        return with_markers(texts) if self.cues else list(texts)
+
+    # -- fit -----------------------------------------------------------------------------------
+
+    def fit(self, X: Sequence[str], y: pd.DataFrame, *, embeddings: np.ndarray | None = None) -> EvidenceClassifier:
+        """Fit every head on the rows that carry its label.
+
+        ``X``: ``n`` note texts (redacted). ``y``: a frame of ``n`` rows with the task columns
+        (``key_question``, ``statement``, ``evidence_category``, ``band``; ``""`` = unknown), and
+        optionally ``principles`` (``;``-separated) and ``origin`` (rows whose origin starts with
+        ``framework`` are training-only sentences: temperatures are fitted on the other rows).
+        ``embeddings``: their encoder vectors ``(n, 384)`` (computed when omitted).
+        """
+        texts = [str(t) for t in X]
+        if len(y) != len(texts):
+            raise DataError(f"X has {len(texts)} texts but y has {len(y)} rows")
+        labels = y.reset_index(drop=True)
+        for task in TASKS:
+            labels[task] = labels[task].fillna("").astype(str) if task in labels else ""
+        vectors = self._embed(texts, embeddings)
+        index = self.index
+        taxonomy = index.taxonomy
+        features = self.features(texts, vectors)
+        origin = labels["origin"].fillna("").astype(str) if "origin" in labels else pd.Series([""] * len(texts))
+        notes = ~origin.str.startswith("framework").to_numpy()
+        heads: dict[str, LinearHead] = {}
+        masks: dict[str, np.ndarray] = {}
+        for task in TASKS:
+            mask = (labels[task] != "").to_numpy()
+            unknown = set(labels.loc[mask, task]) - set(taxonomy.labels(task))
+            if unknown:
+                raise DataError(f"{task}: labels not in the framework's label space: {', '.join(sorted(unknown)[:5])}")
+            if mask.sum() == 0 or labels.loc[mask, task].nunique() < 2:
+                raise DataError(f"the training data has fewer than two {task} labels; cannot train that head")
+            heads[task] = LinearHead(C=self.C, calibrate=self.calibrate, random_state=self.random_state).fit(
+                features[mask], labels.loc[mask, task].tolist(), calibration_mask=notes[mask])
+            masks[task] = mask
+        head_texts = np.array(self._text_inputs(texts), dtype=object)
+        self.text_heads_ = {task: TextHead(C=self.text_C, random_state=self.random_state).fit(
+            head_texts[masks[task]], labels.loc[masks[task], task].tolist(), calibration_mask=notes[masks[task]])
+            for task in self.text_tasks}
+        principles = [[p for p in str(v).split(";") if p] for v in labels.get("principles", [""] * len(texts))]
+        self.principles_head_ = (MultiLabelHead(C=self.C).fit(features, principles, list(taxonomy.principles))
+                                 if taxonomy.principles else None)
+        self.heads_ = heads
+        self.taxonomy_ = taxonomy
+        self.classes_ = {task: taxonomy.labels(task) for task in (*TASKS, PRINCIPLES_TASK)}
+        self.joint_temperature_ = self._fit_joint_temperature(labels, masks, notes)
+        self.thresholds_ = dict(DEFAULT_THRESHOLDS)
+        self.frameworks_version_ = index.version
+        self.encoder_ = ENCODER_NAME
+        self.training_data_ = {"sha256": data_hash(labels.assign(text=texts)), "rows": len(texts),
+                               "origins": {str(k): int(v) for k, v in origin.value_counts().items()}}
+        self.metrics_: dict[str, Any] = {}
+        return self
+
+    def _fit_joint_temperature(self, labels: pd.DataFrame, masks: dict[str, np.ndarray], notes: np.ndarray) -> float:
+        """The joint temperature, fitted on out-of-fold predictions of notes (not framework sentences)."""
+        kq_head, st_head = self.heads_["key_question"], self.heads_["statement"]
+        if kq_head.oof_logits_ is None or st_head.oof_logits_ is None:
+            return 1.0
+        kq_rows, st_rows = np.flatnonzero(masks["key_question"]), np.flatnonzero(masks["statement"])
+        position = {row: i for i, row in enumerate(kq_rows)}
+        use = np.array([row in position and notes[row] for row in st_rows])
+        if use.sum() < 50:
+            use = np.array([row in position for row in st_rows])
+        if use.sum() < 10:
+            return 1.0
+        t = self.taxonomy_
+        st = align(_softmax(st_head.oof_logits_ / st_head.temperature_), st_head.classes_, t.statements)[use]
+        kq = align(_softmax(kq_head.oof_logits_ / kq_head.temperature_), kq_head.classes_,
+                   t.key_questions)[[position[r] for r in st_rows[use]]]
+        y = np.array([t.statements.index(s) for s in labels["statement"].to_numpy()[st_rows[use]]])
+        return fit_joint_temperature(st, kq, t.statement_kq, t.key_questions, y)
+
+    # -- predict -------------------------------------------------------------------------------
+
+    def predict_all(self, X: Sequence[str], embeddings: np.ndarray | None = None,
+                    sims: np.ndarray | None = None) -> ClassifierOutput:
+        """Probabilities of every task for ``n`` notes, plus their framework similarities.
+
+        ``proba[task]`` is ``(n, len(classes_[task]))`` in ``classes_`` (framework) order; key question
+        and statement come from the joint distribution; ``principles`` are independent probabilities.
+        """
+        self._check_fitted()
+        texts = [str(t) for t in X]
+        vectors = self._embed(texts, embeddings)
+        t = self.taxonomy_
+        sims = self.index.similarities(vectors) if sims is None else sims
+        features = self.features(texts, vectors, sims)
+        heads = self.heads_
+        kq = align(heads["key_question"].predict_proba(features), heads["key_question"].classes_, t.key_questions)
+        st = align(heads["statement"].predict_proba(features), heads["statement"].classes_, t.statements)
+        statement, kq_marginal = joint(st, kq, t.statement_kq, t.key_questions, self.joint_temperature_)
+        proba = {"key_question": kq_marginal, "statement": statement}
+        for task in ("evidence_category", "band"):
+            p = align(heads[task].predict_proba(features), heads[task].classes_, t.labels(task))
+            text_head = self.text_heads_.get(task)
+            if text_head is not None:
+                p = (p + align(text_head.predict_proba(self._text_inputs(texts)), text_head.classes_,
+                               t.labels(task))) / 2
+            proba[task] = p
+        proba[PRINCIPLES_TASK] = (
+            align(self.principles_head_.predict_proba(features), self.principles_head_.classes_, t.principles)
+            if self.principles_head_ is not None else np.zeros((len(texts), len(t.principles))))
+        return ClassifierOutput(proba=proba, classes=dict(self.classes_), sims=sims)
+
+    def predict_proba(self, X: Sequence[str], *, embeddings: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Task → calibrated probabilities ``(n, n_classes)`` in ``classes_[task]`` order."""
+        return self.predict_all(X, embeddings).proba
+
+    def predict(self, X: Sequence[str], *, embeddings: np.ndarray | None = None) -> pd.DataFrame:
+        """The most probable label per task: a frame of ``n`` rows with one column per task."""
+        out = self.predict_all(X, embeddings)
+        return pd.DataFrame({task: np.asarray(out.classes[task], dtype=object)[out.proba[task].argmax(axis=1)]
+                             for task in TASKS})
+
+    def needs_review(self, kq: float, statement: float, band: float) -> bool:
+        """True when any of the calibrated probabilities is below its threshold."""
+        t = self.thresholds_
+        return kq < t["key_question"] or statement < t["statement"] or band < t["band"]
+
+    # -- provenance ----------------------------------------------------------------------------
+
+    @property
+    def model_version(self) -> str:
+        """A short id that changes whenever the weights, frameworks or training data change."""
+        self._check_fitted()
+        digest = hashlib.sha256()
+        for task in sorted(self.heads_):
+            digest.update(np.ascontiguousarray(self.heads_[task].coef_).tobytes())
+            digest.update(np.ascontiguousarray(self.heads_[task].intercept_).tobytes())
+        if self.principles_head_ is not None:
+            digest.update(np.ascontiguousarray(self.principles_head_.coef_).tobytes())
+        for task in sorted(self.text_heads_):
+            digest.update(np.ascontiguousarray(self.text_heads_[task].coef_).tobytes())
+        settings = [self.frameworks_version_, self.training_data_.get("sha256"), self.joint_temperature_,
+                    self.similarity_features, self.cues,
+                    {t: round(h.temperature_, 8) for t, h in self.heads_.items()}]
+        digest.update(json.dumps(settings, sort_keys=True).encode())
+        return f"heads-{digest.hexdigest()[:12]}"
+
+    def check_frameworks(self, index: FrameworkIndex) -> None:
+        """Raise :class:`ModelError` when the loaded frameworks differ from those the heads were trained on."""
+        self._check_fitted()
+        stale = {k: v for k, v in self.frameworks_version_.items() if index.version.get(k) not in (None, v)}
+        if stale:
+            now = {k: index.version.get(k) for k in stale}
+            raise ModelError(f"the heads were trained on framework versions {stale}, but the frameworks "
+                             f"loaded are {now}; retrain with `evidencenlp train`")
+        if index.taxonomy.statements != self.taxonomy_.statements:
+            raise ModelError("the heads were trained on another set of quality statements than the frameworks "
+                             "loaded; retrain with `evidencenlp train`")
+
+    # -- save / load ---------------------------------------------------------------------------
+
+    def save(self, directory: Path | str) -> Path:
+        """Write ``heads.npz`` and ``heads.json`` into ``directory`` atomically; returns the folder."""
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        for task, head in self.heads_.items():
+            arrays.update(head.to_arrays(task))
+        if self.principles_head_ is not None:
+            arrays.update(self.principles_head_.to_arrays(PRINCIPLES_TASK))
+        for task, text_head in self.text_heads_.items():
+            arrays.update(text_head.to_arrays(f"text.{task}"))
+        params = self.get_params()
+        params["text_tasks"] = list(params["text_tasks"])
+        meta = {
+            "format": FORMAT,
+            "model_version": self.model_version,
+            "encoder": self.encoder_,
+            "embedding_dim": EMBEDDING_DIM,
+            "params": params,
+            "taxonomy": self.taxonomy_.to_dict(),
+            "joint_temperature": self.joint_temperature_,
+            "frameworks": self.frameworks_version_,
+            "training_data": self.training_data_,
+            "thresholds": self.thresholds_,
+            "heads": {task: head.meta() for task, head in self.heads_.items()},
+            "principles": self.principles_head_.meta() if self.principles_head_ is not None else None,
+            "text_heads": {task: text_head.meta() for task, text_head in self.text_heads_.items()},
+            "metrics": self.metrics_,
+        }
+        tmp_npz = directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp.npz"
+        np.savez_compressed(tmp_npz, **arrays)  # type: ignore[arg-type]
+        tmp_json = directory / f".{META_FILE}.{os.getpid()}.tmp"
+        tmp_json.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        tmp_npz.replace(directory / ARRAYS_FILE)
+        tmp_json.replace(directory / META_FILE)
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path | str | None = None, index: FrameworkIndex | None = None) -> EvidenceClassifier:
+        """Read a classifier written by :meth:`save` (default: the packaged model).
+
+        ``index`` shares an already-built framework index. Raises :class:`ModelError` when the files are
+        missing, corrupt, of another format or trained on another encoder.
+        """
+        from evidencenlp.paths import models_dir
+
+        directory = Path(directory) if directory is not None else models_dir()
+        meta_path, arrays_path = directory / META_FILE, directory / ARRAYS_FILE
+        if not meta_path.is_file() or not arrays_path.is_file():
+            raise ModelError(f"no trained classifier in {directory} (expected {META_FILE} and {ARRAYS_FILE}); "
+                             "run `evidencenlp train` first")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            with np.load(arrays_path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read the classifier in {directory}: {exc}") from None
+        if meta.get("format") not in READABLE_FORMATS:
+            raise ModelError(f"{meta_path}: unsupported format {meta.get('format')!r} (expected {FORMAT})")
+        if meta.get("encoder") != ENCODER_NAME:
+            raise ModelError(f"{meta_path}: heads were trained on encoder {meta.get('encoder')!r}, "
+                             f"but this installation uses {ENCODER_NAME!r}; retrain with `evidencenlp train`")
+        params = dict(meta.get("params") or {})
+        if "params" not in meta:  # format 1 kept its settings at the top level
+            params = {"similarity_features": bool(meta.get("use_similarity_features", True)),
+                      "cues": bool(meta.get("use_cues", False)),
+                      "text_tasks": tuple((meta.get("text_heads") or {}).keys())}
+        if "text_tasks" in params:
+            params["text_tasks"] = tuple(params["text_tasks"])
+        clf = cls(**params)
+        if index is not None:
+            clf.bind_index(index)
+        try:
+            clf.heads_ = {task: LinearHead.from_arrays(arrays, task, m) for task, m in meta["heads"].items()}
+            clf.principles_head_ = (MultiLabelHead.from_arrays(arrays, PRINCIPLES_TASK, meta["principles"])
+                                    if meta.get("principles") else None)
+            clf.text_heads_ = {task: TextHead.from_arrays(arrays, f"text.{task}", m)
+                               for task, m in (meta.get("text_heads") or {}).items()}
+        except (KeyError, ValueError) as exc:
+            raise ModelError(f"{directory}: heads are incomplete or inconsistent ({exc})") from None
+        missing = [task for task in TASKS if task not in clf.heads_]
+        if missing:
+            raise ModelError(f"{directory}: the classifier lacks the {', '.join(missing)} head(s); "
+                             "retrain with `evidencenlp train`")
+        clf.taxonomy_ = (Taxonomy.from_dict(meta["taxonomy"]) if meta.get("taxonomy") else clf.index.taxonomy)
+        clf.classes_ = {task: clf.taxonomy_.labels(task) for task in (*TASKS, PRINCIPLES_TASK)}
+        clf.joint_temperature_ = float(meta.get("joint_temperature", 1.0))
+        thresholds = dict(DEFAULT_THRESHOLDS)
+        thresholds.update(meta.get("thresholds") or {})
+        clf.thresholds_ = thresholds
+        clf.frameworks_version_ = dict(meta["frameworks"])
+        clf.training_data_ = dict(meta.get("training_data") or {})
+        clf.metrics_ = dict(meta.get("metrics") or {})
+        clf.encoder_ = str(meta["encoder"])
+        return clf
+
+    def describe(self) -> Mapping[str, Any]:
+        """Provenance for model cards and ``--version`` output: params, encoder, data, metrics."""
+        self._check_fitted()
+        return {"model_version": self.model_version, "encoder": self.encoder_, "params": self.get_params(),
+                "frameworks": self.frameworks_version_, "training_data": self.training_data_,
+                "metrics": self.metrics_, "thresholds": self.thresholds_}

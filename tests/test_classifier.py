@@ -1,0 +1,116 @@
+"""EvidenceClassifier: a scikit-learn estimator in the full sense, with a safe save format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from evidencenlp.classifier import EvidenceClassifier
+from evidencenlp.errors import DataError, ModelError
+from evidencenlp.taxonomy import TASKS
+
+
+@pytest.fixture(scope="module")
+def small_training(suggester):
+    """200 corpus notes (every key question and band) with their embeddings."""
+    from evidencenlp import encoder
+    from evidencenlp.training_data import load_corpus
+
+    corpus = load_corpus(statements=suggester.index.statements).sample(200, random_state=0).reset_index(drop=True)
+    vectors = encoder.encode(corpus["text"].tolist())
+    return corpus, vectors
+
+
+@pytest.fixture(scope="module")
+def fitted(suggester, small_training) -> EvidenceClassifier:
+    corpus, vectors = small_training
+    clf = EvidenceClassifier(C=0.05).bind_index(suggester.index)
+    return clf.fit(corpus["text"].tolist(), corpus, embeddings=vectors)
+
+
+def test_parameters_follow_scikit_learn_conventions() -> None:
+    clf = EvidenceClassifier(C=0.3, cues=False)
+    params = clf.get_params()
+    assert params["C"] == 0.3 and params["cues"] is False and params["frameworks"] is None
+    copy = clone(clf)
+    assert copy is not clf and copy.get_params() == params
+    copy.set_params(C=2.0, text_tasks=("band",))
+    assert copy.C == 2.0 and clf.C == 0.3 and copy.text_tasks == ("band",)
+    assert not hasattr(clone(clf), "heads_")  # clone copies parameters, never fitted state
+
+
+def test_unfitted_classifier_raises_not_fitted(tmp_path: Path) -> None:
+    clf = EvidenceClassifier()
+    with pytest.raises(NotFittedError):
+        clf.predict(["Call bell ignored for 20 minutes"], embeddings=np.zeros((1, 384), dtype=np.float32))
+    with pytest.raises(NotFittedError):
+        clf.save(tmp_path)
+
+
+def test_fit_predict_shapes_and_the_statement_lies_in_the_key_question(fitted, small_training) -> None:
+    corpus, vectors = small_training
+    proba = fitted.predict_proba(corpus["text"].tolist()[:30], embeddings=vectors[:30])
+    taxonomy = fitted.taxonomy_
+    for task in TASKS:
+        assert proba[task].shape == (30, len(taxonomy.labels(task)))
+        assert np.allclose(proba[task].sum(axis=1), 1.0)
+    labels = fitted.predict(corpus["text"].tolist()[:30], embeddings=vectors[:30])
+    assert list(labels.columns) == list(TASKS)
+    # the key question is the marginal of the joint statement distribution: they never disagree
+    assert all(taxonomy.key_question_of(s) == k for s, k in zip(labels["statement"], labels["key_question"]))
+    # it learned something: better than chance on its own training notes
+    assert (labels["key_question"].to_numpy() == corpus["key_question"].to_numpy()[:30]).mean() > 0.5
+
+
+def test_fit_refuses_labels_outside_the_framework(suggester, small_training) -> None:
+    corpus, vectors = small_training
+    bad = corpus.copy()
+    bad.loc[0, "band"] = "excellent"
+    with pytest.raises(DataError, match="band: labels not in the framework"):
+        EvidenceClassifier().bind_index(suggester.index).fit(bad["text"].tolist(), bad, embeddings=vectors)
+    with pytest.raises(DataError, match="texts but y has"):
+        EvidenceClassifier().fit(["a", "b"], corpus.head(3))
+
+
+def test_save_load_round_trip_without_pickle(fitted, small_training, tmp_path: Path, suggester) -> None:
+    corpus, vectors = small_training
+    fitted.metrics_ = {"holdout": {"key_question": {"accuracy": 0.5, "macro_f1": 0.4, "n": 10}}}
+    fitted.save(tmp_path)
+    with np.load(tmp_path / "heads.npz", allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+    meta = json.loads((tmp_path / "heads.json").read_text())
+    assert meta["params"]["C"] == 0.05 and meta["taxonomy"]["bands"][0] == fitted.taxonomy_.bands[0]
+    assert {"encoder", "frameworks", "training_data", "metrics", "thresholds"} <= set(meta)
+    assert len(meta["training_data"]["sha256"]) == 64
+    loaded = EvidenceClassifier.load(tmp_path, index=suggester.index)
+    assert loaded.model_version == fitted.model_version and loaded.get_params() == fitted.get_params()
+    texts = corpus["text"].tolist()[:20]
+    a, b = fitted.predict_proba(texts, embeddings=vectors[:20]), loaded.predict_proba(texts, embeddings=vectors[:20])
+    assert all(np.allclose(a[t], b[t]) for t in a)
+
+
+def test_load_refuses_other_encoder_and_missing_files(fitted, tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="run `evidencenlp train`"):
+        EvidenceClassifier.load(tmp_path / "nothing-here")
+    fitted.save(tmp_path)
+    meta = json.loads((tmp_path / "heads.json").read_text())
+    meta["encoder"] = "some/other-model"
+    (tmp_path / "heads.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="trained on encoder 'some/other-model'"):
+        EvidenceClassifier.load(tmp_path)
+
+
+def test_shipped_classifier_loads_and_has_full_provenance(suggester) -> None:
+    clf = suggester.classifier
+    assert isinstance(clf, EvidenceClassifier)
+    desc = clf.describe()
+    assert desc["model_version"].startswith("heads-") and "C" in desc["params"]
+    assert clone(clf).get_params() == clf.get_params()
+    out = clf.predict(pd.Series(["Staff did not answer the call bell for 20 minutes."]).tolist())
+    assert set(out.columns) == set(TASKS)
