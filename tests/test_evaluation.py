@@ -334,8 +334,8 @@ def test_phase1_missing_column_and_bad_mapping(fake_env: Path, tmp_path: Path) -
 
 
 def test_cli_phase1_scores_heads_and_zero_shot(fake_env: Path, tmp_path: Path, index) -> None:
-    from evidencenlp.cli import app
     from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.cli import app
 
     corpus = _with_origin(_write_corpus(fake_env, 60))
     models = tmp_path / "models"

@@ -10,8 +10,6 @@ import importlib.util
 import json
 from pathlib import Path
 
-import pytest
-
 DATA = Path(__file__).resolve().parent / "data"
 
 

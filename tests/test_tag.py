@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.tagging import FLAT_COLUMNS
 from evidencenlp.tabular import read_table, write_table
-from evidencenlp.tagging import parts_dir, tag_file
+from evidencenlp.tagging import FLAT_COLUMNS, parts_dir, tag_file
 
 NOTES = [
     "Call bell rang for 11 minutes before staff came.",

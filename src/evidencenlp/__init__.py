@@ -39,15 +39,15 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from evidencenlp.classifier import EvidenceClassifier
-    from evidencenlp.evaluation.run import EvaluationOptions, evaluate
-    from evidencenlp.taxonomy import Taxonomy, default_taxonomy
-    from evidencenlp.training import TrainingOptions, train
     from evidencenlp.errors import EvidenceNLPError
+    from evidencenlp.evaluation.run import EvaluationOptions, evaluate
     from evidencenlp.frameworks import Framework, FrameworkText, load_crosswalk, load_framework_file, load_frameworks
     from evidencenlp.matching import FrameworkIndex
     from evidencenlp.suggest import BandLabel, Label, SentenceSuggestion, Suggester, Suggestion
     from evidencenlp.tagging import TagSummary, tag_file
+    from evidencenlp.taxonomy import Taxonomy, default_taxonomy
     from evidencenlp.text import process, redact
+    from evidencenlp.training import TrainingOptions, train
 
 
 def __getattr__(name: str) -> Any:

@@ -63,7 +63,7 @@ def model_path() -> Path:
     return path
 
 
-def get_model():  # noqa: ANN201 - SentenceTransformer (imported lazily: importing torch is slow)
+def get_model():
     """The process-wide SentenceTransformer, loaded on first use from site-packages (CPU)."""
     global _model
     with _lock:

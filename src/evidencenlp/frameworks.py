@@ -21,8 +21,7 @@ from jsonschema.exceptions import ValidationError
 
 from evidencenlp.errors import FrameworkError
 from evidencenlp.paths import frameworks_dir
-
-from evidencenlp.taxonomy import SAF_ID  # noqa: E402  (re-exported: the default primary framework)
+from evidencenlp.taxonomy import SAF_ID
 
 V6_ID = "cqc-pcc-v6-draft"
 KLOE_ID = "cqc-kloe-healthcare-2018"
@@ -82,7 +81,7 @@ class Framework:
         return list(_iter_texts(self))
 
 
-def _iter_texts(fw: Framework):  # noqa: ANN202 - generator of FrameworkText
+def _iter_texts(fw: Framework):
     src = fw.source
     for kq in fw.section("key_questions"):
         ksrc = kq.get("source", src)

@@ -236,7 +236,7 @@ class TextHead:
     temperature_: float = 1.0
     _counter: object = field(default=None, repr=False, compare=False)
 
-    def _count(self, texts: Sequence[str]):  # noqa: ANN202 - scipy.sparse matrix
+    def _count(self, texts: Sequence[str]):
         from sklearn.feature_extraction.text import CountVectorizer
 
         if self._counter is None:
@@ -245,7 +245,7 @@ class TextHead:
                                             lowercase=True, dtype=np.float64)
         return self._counter.transform(list(texts))
 
-    def transform(self, texts: Sequence[str]):  # noqa: ANN201 - scipy.sparse csr (n_texts, n_terms)
+    def transform(self, texts: Sequence[str]):
         """The TF-IDF matrix of ``texts`` exactly as sklearn's TfidfVectorizer(sublinear_tf=True) gives it."""
         from sklearn.preprocessing import normalize
 
@@ -254,13 +254,13 @@ class TextHead:
         X = X.multiply(self.idf_).tocsr()
         return normalize(X, norm="l2", copy=False)
 
-    def _svc(self):  # noqa: ANN202
+    def _svc(self):
         from sklearn.svm import LinearSVC
 
         return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
 
     @staticmethod
-    def _decision(model, X) -> np.ndarray:  # noqa: ANN001
+    def _decision(model, X) -> np.ndarray:
         d = model.decision_function(X)
         return np.stack([-d, d], axis=1) / 2 if d.ndim == 1 else d
 
@@ -289,7 +289,7 @@ class TextHead:
         self.temperature_ = self._fit_temperature(X, y, calibration_mask)
         return self
 
-    def _fit_temperature(self, X, y: np.ndarray, mask: np.ndarray | None) -> float:  # noqa: ANN001
+    def _fit_temperature(self, X, y: np.ndarray, mask: np.ndarray | None) -> float:
         folds = int(min(3, np.unique(y, return_counts=True)[1].min()))
         if folds < 2:
             return 1.0

@@ -62,7 +62,7 @@ def count_rows(path: Path, encoding: str = "utf-8") -> int | None:
         if fmt in ("csv", "tsv"):
             with path.open(encoding=encoding, newline="", errors="replace") as fh:
                 return max(0, sum(1 for _ in csv.reader(fh, delimiter="\t" if fmt == "tsv" else ",")) - 1)
-    except Exception:  # noqa: BLE001 - a count is only for the progress bar
+    except Exception:
         return None
     return None
 
@@ -156,7 +156,7 @@ def _iter_xlsx(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: 
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
+    except Exception as exc:
         raise InputFileError(f"{path}: not a readable Excel .xlsx file ({type(exc).__name__}: {exc})") from None
     try:
         ws = wb.worksheets[0]
@@ -326,7 +326,7 @@ class ChunkedWriter:
             try:
                 if handle is not None:
                     handle.close()
-            except Exception:  # noqa: BLE001 - best effort while aborting
+            except Exception:
                 pass
         if self.tmp.exists():
             self.tmp.unlink()

@@ -20,7 +20,6 @@ from sklearn.model_selection import StratifiedGroupKFold
 from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
 from evidencenlp.errors import DataError
-from evidencenlp.heads import DEFAULT_C
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
 from evidencenlp.taxonomy import TASKS

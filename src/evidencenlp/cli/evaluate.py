@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evidencenlp.cli._app import app, console, err_console, fail
+from evidencenlp.errors import DataError
 from evidencenlp.evaluation.baselines import MODEL_NAMES, MODEL_TITLES
 from evidencenlp.evaluation.cv import DEFAULT_FOLDS, Evaluation
 from evidencenlp.heads import DEFAULT_C
@@ -155,10 +156,13 @@ def evaluate(
     from evidencenlp.evaluation.run import evaluate as run_evaluation
     from evidencenlp.paths import models_dir
 
-    options = EvaluationOptions(folds=folds, seed=seed, data=data, phase1=phase1,
-                                phase1_min_confidence=phase1_confidence.value, mapping=mapping, train_on=train_on,
-                                test_on=test_on, models=_parse_only(only), framework_examples=not no_framework,
-                                jobs=jobs or None, model_dir=models, C=C)
+    try:
+        options = EvaluationOptions(folds=folds, seed=seed, data=data, phase1=phase1,
+                                    phase1_min_confidence=phase1_confidence.value, mapping=mapping,
+                                    train_on=train_on, test_on=test_on, models=_parse_only(only),
+                                    framework_examples=not no_framework, jobs=jobs or None, model_dir=models, C=C)
+    except DataError as exc:  # a combination of options that does not go together
+        raise fail(str(exc)) from None
     if save_cv and options.mode != "cv":
         raise fail("--save-cv saves cross-validated figures: use it without --data/--phase1/--train-on")
     ev = run_evaluation(options, embed=lambda texts, what, name: _embed(texts, what, name), log=_log)

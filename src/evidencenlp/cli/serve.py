@@ -39,7 +39,7 @@ def serve(
     """
     import uvicorn
 
-    from evidencenlp.review.app import LOOPBACK_HOSTS, create_app, is_loopback, new_token
+    from evidencenlp.review.web import LOOPBACK_HOSTS, create_app, is_loopback, new_token
 
     loopback = is_loopback(host)
     token = None if loopback else new_token()

@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from evidencenlp.taxonomy import TASKS
 from evidencenlp.errors import DataError
 from evidencenlp.evaluation.metrics import cohen_kappa
 from evidencenlp.tabular import read_table
+from evidencenlp.taxonomy import TASKS
 
 DEFAULT_KEY = "note_id"
 

@@ -54,7 +54,7 @@ def slugify(title: str) -> str:
 class _Dumper(yaml.SafeDumper):
     """Safe dumper that never emits anchors/aliases (output must be plain and diff-able)."""
 
-    def ignore_aliases(self, data: Any) -> bool:  # noqa: D401 - yaml API
+    def ignore_aliases(self, data: Any) -> bool:
         return True
 
 

@@ -33,6 +33,7 @@ SEED_NAME = "002_ee63faa6ffc96010.txt"
 DEFAULT_OVERRIDES = data_dir("frameworks") / "overrides" / "kloe-ratings.yaml"
 
 from evidencenlp.taxonomy import PUBLISHED_BANDS as BANDS  # noqa: E402
+
 GOOD = BANDS.index("good")
 #: key question title in the seed -> key question id
 KEY_QUESTIONS: dict[str, str] = {
