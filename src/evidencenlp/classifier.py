@@ -19,6 +19,7 @@ thresholds): nothing can run code on load.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,27 @@ READABLE_FORMATS: tuple[str, ...] = ("evidencenlp-heads/1", FORMAT)
 ARRAYS_FILE = "heads.npz"
 META_FILE = "heads.json"
 PRINCIPLES_TASK = "principles"
+DIRECTION_TASK = "direction"
+
+
+def _text_key(task: str, analyzer: str) -> str:
+    """Name of a TF-IDF head: ``band`` (word, the historical name) or ``band@char_wb``."""
+    return task if analyzer == "word" else f"{task}@{analyzer}"
+
+
+def agree_with_direction(band: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Rescale band probabilities ``(n, n_bands)`` (best first) so their better half sums to ``positive`` ``(n,)``.
+
+    Within each half the band head's proportions are kept; the direction head decides how much mass
+    each half gets. Returns a new array whose rows sum to 1.
+    """
+    half = band.shape[1] // 2
+    out = band.astype(np.float64).copy()
+    pos = np.clip(out[:, :half].sum(axis=1), 1e-9, None)
+    neg = np.clip(out[:, half:].sum(axis=1), 1e-9, None)
+    out[:, :half] *= (positive / pos)[:, None]
+    out[:, half:] *= ((1.0 - positive) / neg)[:, None]
+    return out / out.sum(axis=1, keepdims=True)
 
 #: below these calibrated probabilities a suggestion says needs_review instead of a confident guess
 DEFAULT_THRESHOLDS: dict[str, float] = {"key_question": 0.5, "statement": 0.3, "band": 0.45,
@@ -122,7 +144,14 @@ class EvidenceClassifier(BaseEstimator):
     Parameters (stored unchanged, as scikit-learn expects; see :meth:`get_params`):
         C: inverse L2 strength of the logistic-regression heads on the embedding features.
         text_C: inverse strength of the TF-IDF linear-SVM heads.
-        text_tasks: tasks whose embedding head is averaged with a TF-IDF head.
+        text_tasks: tasks whose embedding head is combined with a word TF-IDF head.
+        char_tasks: tasks that also get a character 2-5-gram TF-IDF head (robust to typos).
+        direction: also learn the band's direction (positive / negative) from every row that has one
+            (real feedback's polarity as well as bands), and make the band distribution agree with it.
+        ensemble: ``"mean"`` averages a task's components; ``"oof"`` learns their weights (a grid on
+            the simplex, step 0.1) from out-of-fold probabilities of the non-framework rows, by macro-F1.
+        source_weights: ``((origin prefix, weight), …)``: sample weight of rows whose ``origin`` starts
+            with the prefix (first match wins; other rows weigh 1), e.g. ``(("framework", 0.1),)``.
         similarity_features: add the cosine-to-framework features (per statement, key question,
             band and principle) to the embedding.
         cues: add the negated-adverse-event wording cue (:mod:`evidencenlp.cues`).
@@ -141,11 +170,19 @@ class EvidenceClassifier(BaseEstimator):
 
     def __init__(self, C: float = DEFAULT_C, text_C: float = 0.5,
                  text_tasks: tuple[str, ...] = ("evidence_category", "band"),
+                 char_tasks: tuple[str, ...] = (),
+                 direction: bool = False,
+                 ensemble: str = "mean",
+                 source_weights: tuple[tuple[str, float], ...] = (),
                  similarity_features: bool = True, cues: bool = True, calibrate: bool = True,
                  random_state: int = 0, frameworks: str | None = None) -> None:
         self.C = C
         self.text_C = text_C
         self.text_tasks = text_tasks
+        self.char_tasks = char_tasks
+        self.direction = direction
+        self.ensemble = ensemble
+        self.source_weights = source_weights
         self.similarity_features = similarity_features
         self.cues = cues
         self.calibrate = calibrate
@@ -228,9 +265,14 @@ class EvidenceClassifier(BaseEstimator):
         features = self.features(texts, vectors)
         origin = labels["origin"].fillna("").astype(str) if "origin" in labels else pd.Series([""] * len(texts))
         notes = ~origin.str.startswith("framework").to_numpy()
+        weights = self._sample_weights(origin)
+        tasks = list(TASKS)
+        if self.direction:
+            labels["direction"] = self._direction_labels(labels, taxonomy)
+            tasks.append(DIRECTION_TASK)
         heads: dict[str, LinearHead] = {}
         masks: dict[str, np.ndarray] = {}
-        for task in TASKS:
+        for task in tasks:
             mask = (labels[task] != "").to_numpy()
             unknown = set(labels.loc[mask, task]) - set(taxonomy.labels(task))
             if unknown:
@@ -238,18 +280,28 @@ class EvidenceClassifier(BaseEstimator):
             if mask.sum() == 0 or labels.loc[mask, task].nunique() < 2:
                 raise DataError(f"the training data has fewer than two {task} labels; cannot train that head")
             heads[task] = LinearHead(C=self.C, calibrate=self.calibrate, random_state=self.random_state).fit(
-                features[mask], labels.loc[mask, task].tolist(), calibration_mask=notes[mask])
+                features[mask], labels.loc[mask, task].tolist(), calibration_mask=notes[mask],
+                sample_weight=weights[mask])
             masks[task] = mask
         head_texts = np.array(self._text_inputs(texts), dtype=object)
-        self.text_heads_ = {task: TextHead(C=self.text_C, random_state=self.random_state).fit(
-            head_texts[masks[task]], labels.loc[masks[task], task].tolist(), calibration_mask=notes[masks[task]])
-            for task in self.text_tasks}
+        text_heads: dict[str, TextHead] = {}
+        for task in tasks:
+            for analyzer, wanted in (("word", self.text_tasks), ("char_wb", self.char_tasks)):
+                if task in wanted:
+                    m = masks[task]
+                    text_heads[_text_key(task, analyzer)] = TextHead(
+                        C=self.text_C, random_state=self.random_state, analyzer=analyzer,
+                        min_df=1 if analyzer == "word" else 2).fit(
+                        head_texts[m], labels.loc[m, task].tolist(), calibration_mask=notes[m],
+                        sample_weight=weights[m])
+        self.text_heads_ = text_heads
         principles = [[p for p in str(v).split(";") if p] for v in labels.get("principles", [""] * len(texts))]
         self.principles_head_ = (MultiLabelHead(C=self.C).fit(features, principles, list(taxonomy.principles))
                                  if taxonomy.principles else None)
         self.heads_ = heads
         self.taxonomy_ = taxonomy
-        self.classes_ = {task: taxonomy.labels(task) for task in (*TASKS, PRINCIPLES_TASK)}
+        self.classes_ = {task: taxonomy.labels(task) for task in (*tasks, PRINCIPLES_TASK)}
+        self.weights_ = {task: self._ensemble_weights(task, labels, masks[task], notes) for task in tasks}
         self.joint_temperature_ = self._fit_joint_temperature(labels, masks, notes)
         self.thresholds_ = dict(DEFAULT_THRESHOLDS)
         self.frameworks_version_ = index.version
@@ -257,7 +309,79 @@ class EvidenceClassifier(BaseEstimator):
         self.training_data_ = {"sha256": data_hash(labels.assign(text=texts)), "rows": len(texts),
                                "origins": {str(k): int(v) for k, v in origin.value_counts().items()}}
         self.metrics_: dict[str, Any] = {}
+        for head in [*heads.values(), *text_heads.values()]:
+            head.oof_logits_ = None  # large and only needed while fitting
         return self
+
+    def _sample_weights(self, origin: pd.Series) -> np.ndarray:
+        out = np.ones(len(origin), dtype=np.float64)
+        for i, o in enumerate(origin):
+            for prefix, weight in self.source_weights:
+                if o.startswith(prefix):
+                    out[i] = float(weight)
+                    break
+        return out
+
+    @staticmethod
+    def _direction_labels(labels: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
+        """``direction`` where given (e.g. real feedback's polarity), else derived from the band."""
+        given = labels["direction"].fillna("").astype(str) if "direction" in labels else pd.Series([""] * len(labels))
+        derived = labels["band"].map(lambda b: taxonomy.direction_of(b) if b else "")
+        return given.where(given != "", derived)
+
+    def _components(self, task: str) -> list[str]:
+        """The components of a task's ensemble, in a fixed order: embedding, then word, then char."""
+        return ["embedding"] + [a for a in ("word", "char_wb") if _text_key(task, a) in self.text_heads_]
+
+    def _component_oof(self, task: str, component: str) -> np.ndarray:
+        order = self.taxonomy_.labels(task)
+        head: LinearHead | TextHead = (self.heads_[task] if component == "embedding"
+                                       else self.text_heads_[_text_key(task, component)])
+        assert head.oof_logits_ is not None
+        return align(_softmax(head.oof_logits_ / head.temperature_), head.classes_, order)
+
+    def _ensemble_weights(self, task: str, labels: pd.DataFrame, mask: np.ndarray, notes: np.ndarray) -> list[float]:
+        """Weights of the task's components (sum 1): equal, or learned out of fold (``ensemble="oof"``)."""
+        names = self._components(task)
+        if len(names) == 1:
+            return [1.0]
+        if self.ensemble != "oof" or any((self.heads_[task] if n == "embedding" else
+                                          self.text_heads_[_text_key(task, n)]).oof_logits_ is None for n in names):
+            return [1.0 / len(names)] * len(names)
+        from sklearn.metrics import f1_score
+
+        rows = notes[mask]
+        if rows.sum() < 50:
+            rows = np.ones(int(mask.sum()), dtype=bool)
+        oof = [self._component_oof(task, n)[rows] for n in names]
+        order = self.taxonomy_.labels(task)
+        y = labels.loc[mask, task].to_numpy()[rows]
+        best, best_score = [1.0 / len(names)] * len(names), -1.0
+        steps = np.round(np.arange(0, 1.0001, 0.1), 1)
+        for w in itertools.product(steps, repeat=len(names)):
+            if abs(sum(w) - 1.0) > 1e-6:
+                continue
+            p = sum(wi * pi for wi, pi in zip(w, oof))
+            score = f1_score(y, np.asarray(order, dtype=object)[p.argmax(axis=1)], average="macro")
+            if score > best_score + 1e-9:
+                best, best_score = [float(x) for x in w], float(score)
+        return best
+
+    def _task_proba(self, task: str, features: np.ndarray, text_inputs: list[str]) -> np.ndarray:
+        """The task's ensemble of calibrated probabilities ``(n, n_labels)`` in taxonomy order."""
+        order = self.taxonomy_.labels(task)
+        weights = self.weights_.get(task) or [1.0]
+        total = np.zeros((features.shape[0], len(order)))
+        for name, w in zip(self._components(task), weights):
+            if w == 0:
+                continue
+            if name == "embedding":
+                head = self.heads_[task]
+                total += w * align(head.predict_proba(features), head.classes_, order)
+            else:
+                text_head = self.text_heads_[_text_key(task, name)]
+                total += w * align(text_head.predict_proba(text_inputs), text_head.classes_, order)
+        return total
 
     def _fit_joint_temperature(self, labels: pd.DataFrame, masks: dict[str, np.ndarray], notes: np.ndarray) -> float:
         """The joint temperature, fitted on out-of-fold predictions of notes (not framework sentences)."""
@@ -273,8 +397,9 @@ class EvidenceClassifier(BaseEstimator):
             return 1.0
         t = self.taxonomy_
         st = align(_softmax(st_head.oof_logits_ / st_head.temperature_), st_head.classes_, t.statements)[use]
-        kq = align(_softmax(kq_head.oof_logits_ / kq_head.temperature_), kq_head.classes_,
-                   t.key_questions)[[position[r] for r in st_rows[use]]]
+        kq_oof = sum(w * self._component_oof("key_question", n) for n, w in
+                     zip(self._components("key_question"), self.weights_["key_question"]))
+        kq = np.asarray(kq_oof)[[position[r] for r in st_rows[use]]]
         y = np.array([t.statements.index(s) for s in labels["statement"].to_numpy()[st_rows[use]]])
         return fit_joint_temperature(st, kq, t.statement_kq, t.key_questions, y)
 
@@ -294,17 +419,18 @@ class EvidenceClassifier(BaseEstimator):
         sims = self.index.similarities(vectors) if sims is None else sims
         features = self.features(texts, vectors, sims)
         heads = self.heads_
-        kq = align(heads["key_question"].predict_proba(features), heads["key_question"].classes_, t.key_questions)
+        text_inputs = self._text_inputs(texts) if self.text_heads_ else texts
+        kq = self._task_proba("key_question", features, text_inputs)
         st = align(heads["statement"].predict_proba(features), heads["statement"].classes_, t.statements)
         statement, kq_marginal = joint(st, kq, t.statement_kq, t.key_questions, self.joint_temperature_)
-        proba = {"key_question": kq_marginal, "statement": statement}
-        for task in ("evidence_category", "band"):
-            p = align(heads[task].predict_proba(features), heads[task].classes_, t.labels(task))
-            text_head = self.text_heads_.get(task)
-            if text_head is not None:
-                p = (p + align(text_head.predict_proba(self._text_inputs(texts)), text_head.classes_,
-                               t.labels(task))) / 2
-            proba[task] = p
+        proba = {"key_question": kq_marginal, "statement": statement,
+                 "evidence_category": self._task_proba("evidence_category", features, text_inputs)}
+        band = self._task_proba("band", features, text_inputs)
+        if DIRECTION_TASK in heads:
+            direction = self._task_proba(DIRECTION_TASK, features, text_inputs)
+            proba[DIRECTION_TASK] = direction
+            band = agree_with_direction(band, direction[:, 0])
+        proba["band"] = band
         proba[PRINCIPLES_TASK] = (
             align(self.principles_head_.predict_proba(features), self.principles_head_.classes_, t.principles)
             if self.principles_head_ is not None else np.zeros((len(texts), len(t.principles))))
@@ -339,9 +465,11 @@ class EvidenceClassifier(BaseEstimator):
             digest.update(np.ascontiguousarray(self.principles_head_.coef_).tobytes())
         for task in sorted(self.text_heads_):
             digest.update(np.ascontiguousarray(self.text_heads_[task].coef_).tobytes())
-        settings = [self.frameworks_version_, self.training_data_.get("sha256"), self.joint_temperature_,
-                    self.similarity_features, self.cues,
-                    {t: round(h.temperature_, 8) for t, h in self.heads_.items()}]
+        settings: list[Any] = [self.frameworks_version_, self.training_data_.get("sha256"), self.joint_temperature_,
+                               self.similarity_features, self.cues,
+                               {t: round(h.temperature_, 8) for t, h in self.heads_.items()}]
+        if self.ensemble != "mean" or self.direction:
+            settings.append(self.weights_)
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return f"heads-{digest.hexdigest()[:12]}"
 
@@ -371,8 +499,7 @@ class EvidenceClassifier(BaseEstimator):
             arrays.update(self.principles_head_.to_arrays(PRINCIPLES_TASK))
         for task, text_head in self.text_heads_.items():
             arrays.update(text_head.to_arrays(f"text.{task}"))
-        params = self.get_params()
-        params["text_tasks"] = list(params["text_tasks"])
+        params = json.loads(json.dumps(self.get_params()))  # tuples become lists
         meta = {
             "format": FORMAT,
             "model_version": self.model_version,
@@ -381,6 +508,7 @@ class EvidenceClassifier(BaseEstimator):
             "params": params,
             "taxonomy": self.taxonomy_.to_dict(),
             "joint_temperature": self.joint_temperature_,
+            "ensemble_weights": self.weights_,
             "frameworks": self.frameworks_version_,
             "training_data": self.training_data_,
             "thresholds": self.thresholds_,
@@ -427,8 +555,11 @@ class EvidenceClassifier(BaseEstimator):
             params = {"similarity_features": bool(meta.get("use_similarity_features", True)),
                       "cues": bool(meta.get("use_cues", False)),
                       "text_tasks": tuple((meta.get("text_heads") or {}).keys())}
-        if "text_tasks" in params:
-            params["text_tasks"] = tuple(params["text_tasks"])
+        for name in ("text_tasks", "char_tasks"):
+            if name in params:
+                params[name] = tuple(params[name])
+        if "source_weights" in params:
+            params["source_weights"] = tuple((str(p), float(w)) for p, w in params["source_weights"])
         clf = cls(**params)
         if index is not None:
             clf.bind_index(index)
@@ -445,7 +576,11 @@ class EvidenceClassifier(BaseEstimator):
             raise ModelError(f"{directory}: the classifier lacks the {', '.join(missing)} head(s); "
                              "retrain with `evidencenlp train`")
         clf.taxonomy_ = (Taxonomy.from_dict(meta["taxonomy"]) if meta.get("taxonomy") else clf.index.taxonomy)
-        clf.classes_ = {task: clf.taxonomy_.labels(task) for task in (*TASKS, PRINCIPLES_TASK)}
+        tasks = [task for task in (*TASKS, DIRECTION_TASK) if task in clf.heads_]
+        clf.classes_ = {task: clf.taxonomy_.labels(task) for task in (*tasks, PRINCIPLES_TASK)}
+        saved_weights = meta.get("ensemble_weights") or {}
+        clf.weights_ = {task: [float(w) for w in saved_weights[task]] if task in saved_weights
+                        else [1.0 / len(clf._components(task))] * len(clf._components(task)) for task in tasks}
         clf.joint_temperature_ = float(meta.get("joint_temperature", 1.0))
         thresholds = dict(DEFAULT_THRESHOLDS)
         thresholds.update(meta.get("thresholds") or {})

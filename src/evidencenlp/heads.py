@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -103,7 +104,8 @@ class LinearHead(_StandardisedLinear):
     def _model(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
 
-    def fit(self, X: np.ndarray, y: Sequence[str], calibration_mask: np.ndarray | None = None) -> LinearHead:
+    def fit(self, X: np.ndarray, y: Sequence[str], calibration_mask: np.ndarray | None = None,
+            sample_weight: np.ndarray | None = None) -> LinearHead:
         """Fit on features ``X`` ``(n_samples, n_features)`` and string labels ``y`` ``(n_samples,)``.
 
         The temperature is fitted on out-of-fold logits of the rows where ``calibration_mask`` is
@@ -118,17 +120,18 @@ class LinearHead(_StandardisedLinear):
         if len(classes) < 2:
             raise ValueError(f"need at least two classes to fit a head; got {classes}")
         Z = self._standardise_fit(X)
-        model = self._model().fit(Z, y)
+        model = self._model().fit(Z, y, sample_weight=sample_weight)
         self.classes_ = [str(c) for c in model.classes_]
         self.coef_ = model.coef_.astype(np.float32)
         self.intercept_ = model.intercept_.astype(np.float32)
         if len(self.classes_) == 2:  # sklearn stores one row for binary problems
             self.coef_ = np.vstack([-self.coef_, self.coef_]) / 2
             self.intercept_ = np.array([-self.intercept_[0], self.intercept_[0]], dtype=np.float32) / 2
-        self.temperature_ = self._fit_temperature(Z, y, calibration_mask) if self.calibrate else 1.0
+        self.temperature_ = self._fit_temperature(Z, y, calibration_mask, sample_weight) if self.calibrate else 1.0
         return self
 
-    def _fit_temperature(self, Z: np.ndarray, y: np.ndarray, mask: np.ndarray | None) -> float:
+    def _fit_temperature(self, Z: np.ndarray, y: np.ndarray, mask: np.ndarray | None,
+                         sample_weight: np.ndarray | None = None) -> float:
         counts = np.unique(y, return_counts=True)[1]
         n_splits = int(min(5, counts.min()))
         if n_splits < 2:
@@ -136,7 +139,8 @@ class LinearHead(_StandardisedLinear):
         logits = np.zeros((len(y), len(self.classes_)), dtype=np.float64)
         folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
         for train, test in folds.split(Z, y):
-            m = self._model().fit(Z[train], y[train])
+            w = None if sample_weight is None else sample_weight[train]
+            m = self._model().fit(Z[train], y[train], sample_weight=w)
             decision = m.decision_function(Z[test])
             if decision.ndim == 1:
                 decision = np.stack([-decision, decision], axis=1) / 2
@@ -218,34 +222,44 @@ class MultiLabelHead(_StandardisedLinear):
 
 @dataclass
 class TextHead:
-    """TF-IDF (word 1–2-grams, sublinear tf, accents stripped, l2-normalised) + linear SVM.
+    """TF-IDF (word 1–2-grams or character 2–5-grams within words; sublinear tf, accents stripped,
+    l2-normalised) + linear SVM.
 
     Probabilities are a softmax of the decision values over a temperature fitted on out-of-fold
-    decision values. Everything is kept as arrays — the vocabulary (``n_terms``,), ``idf_``
-    (``n_terms``,), ``coef_`` (``n_classes, n_terms``), ``intercept_`` — so it saves without pickle.
-    Used for band and evidence category, where wording cues ("not", "always", numbers) matter.
+    decision values (kept as ``oof_logits_``, not saved). Everything is kept as arrays — the
+    vocabulary (``n_terms``,), ``idf_`` (``n_terms``,), ``coef_`` (``n_classes, n_terms``),
+    ``intercept_`` — so it saves without pickle.
     """
 
     C: float = 0.5
     random_state: int = 0
+    analyzer: str = "word"
+    min_df: int = 1
     classes_: list[str] = field(default_factory=list)
     vocabulary_: np.ndarray | None = None
     idf_: np.ndarray | None = None
     coef_: np.ndarray | None = None
     intercept_: np.ndarray | None = None
     temperature_: float = 1.0
-    _counter: object = field(default=None, repr=False, compare=False)
+    oof_logits_: np.ndarray | None = field(default=None, repr=False)
+    _counter: Any = field(default=None, repr=False, compare=False)
 
-    def _count(self, texts: Sequence[str]):
+    @property
+    def ngram_range(self) -> tuple[int, int]:
+        """(1, 2) for words, (2, 5) for characters."""
+        return (1, 2) if self.analyzer == "word" else (2, 5)
+
+    def _count(self, texts: Sequence[str]) -> Any:  # scipy.sparse matrix (n_texts, n_terms)
         from sklearn.feature_extraction.text import CountVectorizer
 
         if self._counter is None:
+            assert self.vocabulary_ is not None
             vocab = {str(t): i for i, t in enumerate(self.vocabulary_)}
-            self._counter = CountVectorizer(vocabulary=vocab, ngram_range=(1, 2), strip_accents="unicode",
-                                            lowercase=True, dtype=np.float64)
+            self._counter = CountVectorizer(vocabulary=vocab, ngram_range=self.ngram_range, analyzer=self.analyzer,
+                                            strip_accents="unicode", lowercase=True, dtype=np.float64)
         return self._counter.transform(list(texts))
 
-    def transform(self, texts: Sequence[str]):
+    def transform(self, texts: Sequence[str]) -> Any:  # scipy.sparse csr (n_texts, n_terms)
         """The TF-IDF matrix of ``texts`` exactly as sklearn's TfidfVectorizer(sublinear_tf=True) gives it."""
         from sklearn.preprocessing import normalize
 
@@ -254,77 +268,90 @@ class TextHead:
         X = X.multiply(self.idf_).tocsr()
         return normalize(X, norm="l2", copy=False)
 
-    def _svc(self):
+    def _svc(self) -> Any:
         from sklearn.svm import LinearSVC
 
         return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
 
     @staticmethod
-    def _decision(model, X) -> np.ndarray:
+    def _decision(model: Any, X: Any) -> np.ndarray:
         d = model.decision_function(X)
         return np.stack([-d, d], axis=1) / 2 if d.ndim == 1 else d
 
-    def fit(self, texts: Sequence[str], y: Sequence[str], calibration_mask: np.ndarray | None = None) -> TextHead:
+    def fit(self, texts: Sequence[str], y: Sequence[str], calibration_mask: np.ndarray | None = None,
+            sample_weight: np.ndarray | None = None) -> TextHead:
         """Fit on ``texts`` and string labels ``y``; temperature from 3-fold OOF decisions of masked rows."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        y = np.asarray(y, dtype=object)
-        if len(set(y)) < 2:
+        labels = np.asarray(y, dtype=object)
+        if len(set(labels)) < 2:
             raise ValueError("need at least two classes to fit a head")
-        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode", lowercase=True)
+        vec = TfidfVectorizer(ngram_range=self.ngram_range, analyzer=self.analyzer, sublinear_tf=True,
+                              strip_accents="unicode", lowercase=True, min_df=self.min_df)
         vec.fit(list(texts))
-        terms = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+        terms = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
         self.vocabulary_ = np.array(terms, dtype=str)
         self.idf_ = vec.idf_.astype(np.float64)
         self._counter = None
         X = self.transform(texts)
-        model = self._svc().fit(X, y)
+        model = self._svc().fit(X, labels, sample_weight=sample_weight)
         self.classes_ = [str(c) for c in model.classes_]
-        d = self._decision(model, X[:1])
-        if d.shape[1] == 2 and model.coef_.shape[0] == 1:
+        if len(self.classes_) == 2 and model.coef_.shape[0] == 1:
             self.coef_ = (np.vstack([-model.coef_, model.coef_]) / 2).astype(np.float32)
             self.intercept_ = (np.array([-model.intercept_[0], model.intercept_[0]]) / 2).astype(np.float32)
         else:
             self.coef_, self.intercept_ = model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
-        self.temperature_ = self._fit_temperature(X, y, calibration_mask)
+        self.temperature_ = self._fit_temperature(X, labels, calibration_mask, sample_weight)
         return self
 
-    def _fit_temperature(self, X, y: np.ndarray, mask: np.ndarray | None) -> float:
+    def _fit_temperature(self, X: Any, y: np.ndarray, mask: np.ndarray | None,
+                         sample_weight: np.ndarray | None = None) -> float:
         folds = int(min(3, np.unique(y, return_counts=True)[1].min()))
         if folds < 2:
             return 1.0
         logits = np.full((len(y), len(self.classes_)), -1e4)
         for tr, te in StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(np.zeros(len(y)), y):
-            m = self._svc().fit(X[tr], y[tr])
+            w = None if sample_weight is None else sample_weight[tr]
+            m = self._svc().fit(X[tr], y[tr], sample_weight=w)
             cols = [self.classes_.index(str(c)) for c in m.classes_]
             logits[np.ix_(te, cols)] = self._decision(m, X[te])
+        self.oof_logits_ = logits
         rows = np.ones(len(y), dtype=bool) if mask is None or mask.sum() < 50 else np.asarray(mask, dtype=bool)
         index = {c: i for i, c in enumerate(self.classes_)}
         return fit_temperature(logits[rows], np.array([index[str(v)] for v in y[rows]]))
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities ``(n_texts, n_classes)`` in ``classes_`` order."""
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """Uncalibrated decision values ``(n_texts, n_classes)``."""
         if self.coef_ is None:
             raise ValueError("this head is not fitted yet")
         X = self.transform(texts)
-        return _softmax(np.asarray(X @ self.coef_.T + self.intercept_) / self.temperature_)
+        return np.asarray(X @ self.coef_.T + self.intercept_)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities ``(n_texts, n_classes)`` in ``classes_`` order."""
+        return _softmax(self.decision_function(texts) / self.temperature_)
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The fitted parameters (vocabulary included) as named arrays."""
+        assert self.vocabulary_ is not None and self.idf_ is not None
+        assert self.coef_ is not None and self.intercept_ is not None
         return {f"{prefix}.vocabulary": self.vocabulary_, f"{prefix}.idf": self.idf_,
                 f"{prefix}.coef": self.coef_, f"{prefix}.intercept": self.intercept_}
 
     def meta(self) -> dict[str, object]:
         """JSON-serialisable description."""
+        n_terms = 0 if self.vocabulary_ is None else len(self.vocabulary_)
         return {"type": "tfidf-linear-svm", "classes": self.classes_, "temperature": self.temperature_,
-                "C": self.C, "ngram_range": [1, 2], "sublinear_tf": True, "n_terms": int(len(self.vocabulary_))}
+                "C": self.C, "analyzer": self.analyzer, "ngram_range": list(self.ngram_range), "min_df": self.min_df,
+                "sublinear_tf": True, "n_terms": int(n_terms)}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> TextHead:
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, Any]) -> TextHead:
         """Rebuild from :meth:`to_arrays` and :meth:`meta`."""
-        head = cls(C=float(meta.get("C", 0.5)))
-        head.classes_ = list(meta["classes"])  # type: ignore[arg-type]
-        head.temperature_ = float(meta["temperature"])  # type: ignore[arg-type]
+        head = cls(C=float(meta.get("C", 0.5)), analyzer=str(meta.get("analyzer", "word")),
+                   min_df=int(meta.get("min_df", 1)))
+        head.classes_ = [str(c) for c in meta["classes"]]
+        head.temperature_ = float(meta["temperature"])
         head.vocabulary_ = arrays[f"{prefix}.vocabulary"]
         head.idf_ = arrays[f"{prefix}.idf"]
         head.coef_ = arrays[f"{prefix}.coef"]
