@@ -7,6 +7,7 @@ Not a conftest (pytest does not load it by itself): test modules import what the
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,6 +90,32 @@ class FakeSuggester:
             band=BandLabel(band, b, probabilities), principles=principles, evidence=(evidence,), sentences=(),
             needs_review=s < 0.5 or b < 0.45, model_version=self.model_version, redactions={},
         )
+
+
+class StraySuggester(FakeSuggester):
+    """Suggestions as older data may hold them (``stray`` picks which).
+
+    - ``"key_question"``: each statement paired with another key question than its own;
+    - ``"statement"``: a statement the frameworks do not have (retired since);
+    - ``"abstain"``: no labels at all (the tool abstained, ``reason`` says why).
+    """
+
+    RETIRED = "safe.a-statement-retired-since"
+
+    def __init__(self, stray: str = "key_question") -> None:
+        super().__init__()
+        self.stray = stray
+
+    def suggest(self, text: str) -> Suggestion:
+        """The fake suggestion, made stray."""
+        s = super().suggest(text)
+        if self.stray == "abstain":
+            return dataclasses.replace(s, key_question=None, statement=None, statement_top3=(), evidence_category=None,
+                                       band=None, principles=(), evidence=(), needs_review=True, reason="no_content")
+        if self.stray == "statement":
+            return dataclasses.replace(s, statement=Label(self.RETIRED, s.statement.score))
+        other = next(k for k in default_taxonomy().key_questions if k != s.key_question.label)
+        return dataclasses.replace(s, key_question=Label(other, s.key_question.score))
 
 
 def write_notes(path: Path, notes: Sequence[str] = NOTES, extra: dict[str, Sequence[str]] | None = None) -> Path:

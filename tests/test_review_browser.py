@@ -11,13 +11,12 @@ import os
 import shutil
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest_review import FakeSuggester, write_notes
 
+from conftest_review import FakeSuggester, write_notes
 from evidencenlp.review.app import create_app
 from evidencenlp.review.store import ReviewStore
 
@@ -50,16 +49,26 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     import uvicorn
 
+    class Server(uvicorn.Server):
+        """Sets ``ready`` once startup has finished (or failed), so the test waits on an event."""
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            super().__init__(config)
+            self.ready = threading.Event()
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            try:
+                await super().startup(sockets=sockets)
+            finally:
+                self.ready.set()
+
     db = tmp_path / "review.sqlite"
     port = _free_port()
     web = create_app(db, suggester=FakeSuggester())
-    srv = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    srv = Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
+    assert srv.ready.wait(20) and srv.started, "uvicorn did not start"
     yield f"http://127.0.0.1:{port}/", db
     srv.should_exit = True
     thread.join(10)

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import review_workers
-from conftest_review import NOTES, FakeSuggester, write_notes
 
+import review_workers
+from conftest_review import NOTES, FakeSuggester, StraySuggester, write_notes
 from evidencenlp.errors import EvidenceNLPError, InputFileError
 from evidencenlp.paths import models_dir
 from evidencenlp.review.db import APPLICATION_ID, SCHEMA_VERSION
 from evidencenlp.review.models import ConflictError, Labels, ReviewError
 from evidencenlp.review.store import ReviewStore, confirmed_labels, export_confirmed, import_notes
+from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import CORPUS_COLUMNS, load_labelled
 
 
@@ -247,6 +248,60 @@ def test_labels_are_validated(store: ReviewStore) -> None:
     assert store.history(nid) == []
 
 
+def test_a_suggestion_outside_its_key_question_is_accepted_under_the_statements_own(tmp_path: Path,
+                                                                                     notes_csv: Path) -> None:
+    """Older data may pair a statement with another key question: what the tool suggested is never refused."""
+    taxonomy = default_taxonomy()
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        s.import_notes(notes_csv, "text", StraySuggester("key_question"), assessment="Old")
+        a, b, c, d = (q.note_id for q in s.queue()[:4])
+        suggested = s.note(a).suggested_labels()
+        own = taxonomy.key_question_of(suggested.statement)
+        assert suggested.key_question != own  # the stored suggestion is stray
+
+        accepted = s.confirm(a, "A")  # accept: no labels
+        assert (accepted.action, accepted.key_question, accepted.statement) == ("accepted", own, suggested.statement)
+        echoed = s.note(b).suggested_labels()  # the page sends the suggested labels back as they are
+        assert s.confirm(b, "A", labels=echoed).action == "accepted"
+        assert s.note(b).current.key_question == taxonomy.key_question_of(echoed.statement)
+        stray = s.note(c).suggested_labels()  # a correction that keeps the suggested pair
+        other_band = next(band for band in taxonomy.bands if band != stray.band)
+        corrected = s.confirm(c, "A", labels=stray.replace(band=other_band))
+        assert (corrected.action, corrected.band) == ("corrected", other_band)
+        assert corrected.key_question == taxonomy.key_question_of(stray.statement)
+        # a key question the inspector chose, and the suggestion did not, is still checked
+        mine = s.note(d).suggested_labels()
+        wrong = next(k for k in taxonomy.key_questions if k not in (mine.key_question,
+                                                                    taxonomy.key_question_of(mine.statement)))
+        with pytest.raises(ReviewError, match="belongs to key question"):
+            s.confirm(d, "A", labels=mine.replace(key_question=wrong))
+        assert s.progress()["confirmed"] == 3
+
+
+def test_a_retired_statement_is_refused_with_a_clear_message(tmp_path: Path, notes_csv: Path) -> None:
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        s.import_notes(notes_csv, "text", StraySuggester("statement"), assessment="Old")
+        nid = s.queue()[0].note_id
+        with pytest.raises(ReviewError, match="unknown quality statement"):
+            s.confirm(nid, "A")
+        assert s.skip(nid, "A").action == "skipped"  # the note can still be dealt with
+
+
+def test_an_abstention_is_stored_and_needs_the_inspectors_labels(tmp_path: Path, notes_csv: Path) -> None:
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        summary = s.import_notes(notes_csv, "text", StraySuggester("abstain"), assessment="Old")
+        assert summary.imported == summary.needs_review == len(NOTES)
+        item = s.queue(order="uncertain")[0]
+        assert (item.confidence, item.suggested_statement, item.needs_review) == (0.0, None, True)
+        note = s.note(item.note_id)
+        assert note.suggestion["reason"] == "no_content" and note.suggested_labels() is None
+        with pytest.raises(ReviewError, match="no suggestion to accept"):
+            s.confirm(note.id, "A")
+        labels = Labels("", "safe.learning-culture", "processes", "good")
+        decided = s.confirm(note.id, "A", labels=labels)
+        assert (decided.action, decided.key_question) == ("corrected", "safe")
+
+
 def test_stale_decision_is_a_conflict(store: ReviewStore) -> None:
     nid = _ids(store)[0]
     store.confirm(nid, "A", based_on=None)
@@ -314,6 +369,18 @@ def test_confirmed_labels_for_train(store: ReviewStore, tmp_path: Path) -> None:
 
 # -- concurrency and crash safety ----------------------------------------------------------------
 
+def _receive(conn, n: int, timeout: float) -> list[int]:
+    """Up to ``n`` ids from ``conn``, waiting at most ``timeout`` seconds in all (each wait blocks on the pipe)."""
+    got: list[int] = []
+    deadline = time.monotonic() + timeout
+    while len(got) < n:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not conn.poll(remaining):
+            break
+        got.append(conn.recv())
+    return got
+
+
 def test_two_writer_processes_lose_nothing(store: ReviewStore) -> None:
     n = 60
     ids = _ids(store)
@@ -326,6 +393,9 @@ def test_two_writer_processes_lose_nothing(store: ReviewStore) -> None:
     start.set()
     for p in procs:
         p.join(120)
+        if p.exitcode is None:  # still running after the bounded wait: stop it, then fail
+            p.kill()
+            p.join(10)
         assert p.exitcode == 0
     counts = dict(store.conn.execute("SELECT inspector, count(*) FROM decisions GROUP BY inspector").fetchall())
     assert counts == {"A": n, "B": n}
@@ -337,14 +407,12 @@ def test_sigkill_loses_no_committed_decision(store: ReviewStore) -> None:
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=review_workers.committer, args=(str(store.path), _ids(store), child))
     proc.start()
-    committed: list[int] = []
-    deadline = time.monotonic() + 60
-    while len(committed) < 25 and time.monotonic() < deadline:
-        if parent.poll(1):
-            committed.append(parent.recv())
-    os.kill(proc.pid, signal.SIGKILL)  # possibly in the middle of the next transaction
-    proc.join(10)
-    while parent.poll(0.2):
+    try:
+        committed = _receive(parent, 25, timeout=60)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # possibly in the middle of the next transaction
+        proc.join(10)
+    while parent.poll(0):  # ids sent before the kill, not read yet
         committed.append(parent.recv())
     assert len(committed) >= 25
     with ReviewStore.open(store.path) as after:

@@ -6,13 +6,14 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest_review import NOTES, FakeSuggester, write_notes
 from rich.console import Console
 from typer.testing import CliRunner
 
+from conftest_review import NOTES, FakeSuggester, StraySuggester, write_notes
 from evidencenlp.cli import app
 from evidencenlp.review.store import ReviewStore
 from evidencenlp.review.tui import ReviewSession, StreamKeys
+from evidencenlp.taxonomy import default_taxonomy
 
 ENTER = "\r"
 
@@ -104,6 +105,28 @@ def test_escape_and_unknown_keys_change_nothing(store: ReviewStore) -> None:
     result, screen = run(store, "b\x1b" + "x" + "9" + "?" + "q")
     assert result.decided == 0 and store.conn.execute("SELECT count(*) FROM decisions").fetchone()[0] == 0
     assert "No band chosen" in screen and "Unknown key 'x'" in screen and "There is no alternative 9" not in screen
+
+
+@pytest.mark.parametrize("stray", ["key_question", "statement", "abstain"])
+def test_stray_suggestions_do_not_stop_the_terminal_review(tmp_path: Path, stray: str) -> None:
+    """A statement outside its key question is accepted under its own; a retired one or none is not."""
+    with ReviewStore.open(tmp_path / "stray.sqlite") as s:
+        s.import_notes(write_notes(tmp_path / "notes.csv"), "text", StraySuggester(stray), assessment="Oak")
+        n = ids(s)
+        # note 1: accept · note 2: band 1, Enter · then skip whatever is left on screen · quit
+        result, screen = run(s, "a" + "b1" + ENTER + "s" + "q")
+        first, second = s.note(n[0]), s.note(n[1])
+        if stray == "key_question":
+            taxonomy = default_taxonomy()
+            assert (result.accepted, result.corrected, result.skipped) == (1, 1, 1)
+            assert first.status == "accepted" and first.current.statement == first.suggested_labels().statement
+            assert first.current.key_question == taxonomy.key_question_of(first.current.statement)
+            assert second.status == "corrected" and second.current.band == taxonomy.bands[0]
+            assert second.current.key_question == taxonomy.key_question_of(second.current.statement)
+        else:
+            expected = "Not saved: unknown quality statement" if stray == "statement" else "abstained (no_content)"
+            assert expected in screen
+            assert result.decided == 1 and first.status == "skipped" and second.status == "pending"
 
 
 def test_cli_review_and_export(store: ReviewStore, tmp_path: Path) -> None:

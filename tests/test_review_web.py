@@ -2,40 +2,45 @@
 
 from __future__ import annotations
 
-import time
+import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest_review import NOTES, FakeSuggester, write_notes
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from conftest_review import NOTES, FakeSuggester, StraySuggester, write_notes
 from evidencenlp.cli import app as cli_app
 from evidencenlp.review.app import TOKEN_COOKIE, create_app, is_loopback
+from evidencenlp.review.web import InlineJobRunner, ThreadJobRunner
+from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import CORPUS_COLUMNS
 
 JSON = {"content-type": "application/json"}
 
 
-def wait(client: TestClient, job: dict) -> dict:
-    deadline = time.monotonic() + 30
-    while job["state"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.02)
-        job = client.get(f"/api/jobs/{job['id']}").json()
-    return job
+def finished(client: TestClient, job: dict, timeout: float = 30) -> dict:
+    """The job as ``/api/jobs`` reports it once it has finished (a bounded wait on the runner's event)."""
+    runner = client.app.state.runner  # type: ignore[attr-defined]
+    status = runner.wait(job["id"], timeout)
+    assert status is not None and status.state != "running", f"job still running after {timeout} s"
+    return client.get(f"/api/jobs/{job['id']}").json()
 
 
 def upload(client: TestClient, path: Path, **params: str) -> dict:
     res = client.post("/api/upload", params={"filename": path.name, **params}, content=path.read_bytes(),
                       headers={"content-type": "application/octet-stream"})
     assert res.status_code == 200, res.text
-    return wait(client, res.json())
+    return finished(client, res.json())
 
 
 @pytest.fixture()
 def client(tmp_path: Path):
+    """The app with a synchronous job runner: an import is done when its request answers."""
     web = create_app(tmp_path / "review.sqlite", suggester=FakeSuggester(), inspector="Default Person",
-                     allowed_hosts=None)
+                     allowed_hosts=None, runner=InlineJobRunner())
     with TestClient(web) as c:
         yield c
 
@@ -125,6 +130,28 @@ def test_errors_are_clear(loaded: TestClient) -> None:
     assert loaded.get("/api/queue", params={"filter": "nope"}).status_code == 400
 
 
+def test_an_upload_answers_with_the_finished_job_when_the_runner_is_synchronous(client: TestClient,
+                                                                                 tmp_path: Path) -> None:
+    path = write_notes(tmp_path / "notes.csv")
+    res = client.post("/api/upload", params={"filename": path.name}, content=path.read_bytes(),
+                      headers={"content-type": "application/octet-stream"})
+    job = res.json()
+    assert (job["state"], job["source"], job["rows_done"], job["rows_total"]) == ("done", "notes.csv", len(NOTES),
+                                                                                len(NOTES))
+    assert job["summary"]["imported"] == len(NOTES) and job["error"] is None
+    assert client.get(f"/api/jobs/{job['id']}").json() == job
+    assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_the_default_runner_imports_in_a_background_thread(tmp_path: Path) -> None:
+    web = create_app(tmp_path / "review.sqlite", suggester=FakeSuggester(), allowed_hosts=None)
+    assert isinstance(web.state.runner, ThreadJobRunner)
+    with TestClient(web) as c:
+        job = upload(c, write_notes(tmp_path / "notes.csv"), assessment="Threaded")
+        assert job["state"] == "done" and job["summary"]["imported"] == len(NOTES)
+        assert job["rows_done"] == job["rows_total"] == len(NOTES)
+
+
 def test_import_job_reports_a_missing_column(client: TestClient, tmp_path: Path) -> None:
     job = upload(client, write_notes(tmp_path / "notes.csv"), text_column="body")
     assert job["state"] == "failed" and "no column 'body'" in job["error"] and "'text'" in job["error"]
@@ -136,7 +163,7 @@ def test_path_import_only_on_loopback(tmp_path: Path) -> None:
     with TestClient(local) as c:
         res = c.post("/api/import", json={"path": str(notes), "assessment": "P"})
         assert res.status_code == 200
-        assert wait(c, res.json())["summary"]["imported"] == len(NOTES)
+        assert finished(c, res.json())["summary"]["imported"] == len(NOTES)
         missing = c.post("/api/import", json={"path": str(tmp_path / "nope.csv")})
         assert missing.status_code == 400 and "file not found" in missing.json()["detail"]
     shared = create_app(tmp_path / "b.sqlite", suggester=FakeSuggester(), allowed_hosts=None,
@@ -162,6 +189,68 @@ def test_summary_and_export(loaded: TestClient) -> None:
     jsonl = loaded.get("/api/export", params={"format": "jsonl"})
     assert len(jsonl.text.strip().splitlines()) == 3
     assert loaded.get("/api/export", params={"format": "xlsx"}).status_code == 422
+
+
+# -- stored suggestions of any age ----------------------------------------------------------------
+
+def _stray_client(tmp_path: Path, stray: str) -> TestClient:
+    web = create_app(tmp_path / f"{stray}.sqlite", suggester=StraySuggester(stray), allowed_hosts=None,
+                     runner=InlineJobRunner())
+    client = TestClient(web)
+    assert upload(client, write_notes(tmp_path / "notes.csv"), assessment="Old")["state"] == "done"
+    return client
+
+
+def test_accepting_a_suggestion_outside_its_key_question_records_the_statements_own(tmp_path: Path) -> None:
+    taxonomy = default_taxonomy()
+    with _stray_client(tmp_path, "key_question") as c:
+        a, b = (i["note_id"] for i in queue(c)[:2])
+        s = c.get(f"/api/notes/{a}").json()["suggestion"]
+        own = taxonomy.key_question_of(s["statement"]["label"])
+        assert s["key_question"]["label"] != own
+        res = c.post(f"/api/notes/{a}/confirm", json={"inspector": "Ann", "based_on": None})
+        assert res.status_code == 200, res.text
+        assert res.json()["status"] == "accepted" and res.json()["current"]["key_question"] == own
+        # what the page sends: the suggested labels (stray key question included), here with another band
+        s = c.get(f"/api/notes/{b}").json()["suggestion"]
+        band = next(x for x in taxonomy.bands if x != s["band"]["label"])
+        labels = {"key_question": s["key_question"]["label"], "statement": s["statement"]["label"],
+                  "evidence_category": s["evidence_category"]["label"], "band": band, "principles": []}
+        res = c.post(f"/api/notes/{b}/confirm", json={"inspector": "Ann", "labels": labels})
+        assert res.status_code == 200, res.text
+        current = res.json()["current"]
+        assert res.json()["status"] == "corrected" and current["band"] == band
+        assert current["key_question"] == taxonomy.key_question_of(s["statement"]["label"])
+
+
+def test_any_stored_suggestion_is_shown_and_answered_without_a_server_error(tmp_path: Path) -> None:
+    with _stray_client(tmp_path, "statement") as c:
+        nid = queue(c)[0]["note_id"]
+        assert c.get(f"/api/notes/{nid}").status_code == 200
+        res = c.post(f"/api/notes/{nid}/confirm", json={"inspector": "Ann"})
+        assert res.status_code == 400 and "unknown quality statement" in res.json()["detail"]
+        # a payload of an older version, missing most of its parts
+        db = c.app.state.db_path  # type: ignore[attr-defined]
+        with closing(sqlite3.connect(db)) as raw, raw:
+            raw.execute("INSERT INTO suggestions (note_id, created_at, model_version, confidence, needs_review, "
+                        "payload) VALUES (?, '2024-01-01T00:00:00Z', 'old', 0.5, 0, ?)",
+                        (nid, json.dumps({"statement": {"label": "safe.learning-culture", "score": 0.5}})))
+        assert c.get(f"/api/notes/{nid}").json()["suggestion"]["statement"]["label"] == "safe.learning-culture"
+        res = c.post(f"/api/notes/{nid}/confirm", json={"inspector": "Ann"})
+        assert res.status_code == 400 and "unknown evidence category" in res.json()["detail"]
+        assert c.post(f"/api/notes/{nid}/skip", json={"inspector": "Ann"}).json()["status"] == "skipped"
+
+
+def test_an_abstention_is_shown_and_can_be_labelled_by_hand(tmp_path: Path) -> None:
+    with _stray_client(tmp_path, "abstain") as c:
+        nid = queue(c, order="uncertain")[0]["note_id"]
+        note = c.get(f"/api/notes/{nid}").json()
+        assert note["suggestion"]["reason"] == "no_content" and note["suggestion"]["statement"] is None
+        res = c.post(f"/api/notes/{nid}/confirm", json={"inspector": "Ann"})
+        assert res.status_code == 400 and "no suggestion to accept" in res.json()["detail"]
+        labels = {"statement": "safe.learning-culture", "evidence_category": "processes", "band": "good"}
+        res = c.post(f"/api/notes/{nid}/confirm", json={"inspector": "Ann", "labels": labels})
+        assert res.status_code == 200 and res.json()["status"] == "corrected"
 
 
 # -- access control -------------------------------------------------------------------------------

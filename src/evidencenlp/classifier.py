@@ -54,6 +54,63 @@ def _text_key(task: str, analyzer: str) -> str:
     return task if analyzer == "word" else f"{task}@{analyzer}"
 
 
+def direction_confidence(band: np.ndarray) -> np.ndarray:
+    """``(n,)`` probability of the more likely direction: max(P(better half), P(worse half)) of ``band`` (best first)."""
+    half = band.shape[1] // 2
+    pos = band[:, :half].sum(axis=1)
+    return np.maximum(pos, band.sum(axis=1) - pos)
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """Review thresholds chosen on held-out predictions, with what they give there."""
+
+    key_question: float
+    direction: float
+    coverage: float
+    kq_error: float
+    direction_error: float
+    n_kq: int
+    n_direction: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        """JSON-ready, rounded."""
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+def choose_thresholds(kq_conf: np.ndarray, kq_correct: np.ndarray, dir_conf: np.ndarray, dir_correct: np.ndarray,
+                      kq_target: float = 0.10, direction_target: float = 0.03) -> ThresholdChoice:
+    """The pair of thresholds with the largest coverage such that, among notes not flagged, the key
+    question is wrong in at most ``kq_target`` and the direction in at most ``direction_target``.
+
+    Inputs are ``(n,)`` held-out arrays: confidences, and whether the suggestion was right
+    (``nan`` where the note has no such label). A note is flagged when either confidence is below
+    its threshold. Candidate thresholds are the quantiles 0, 0.02, …, 0.98 of each confidence.
+    """
+    kq_conf, dir_conf = np.asarray(kq_conf, float), np.asarray(dir_conf, float)
+    kq_ok, dir_ok = np.asarray(kq_correct, float), np.asarray(dir_correct, float)
+    has_kq, has_dir = ~np.isnan(kq_ok), ~np.isnan(dir_ok)
+    grid = np.linspace(0, 0.98, 50)
+    kq_cands = np.unique(np.quantile(kq_conf, grid))
+    dir_cands = np.unique(np.quantile(dir_conf, grid))
+    best: ThresholdChoice | None = None
+    for tk in kq_cands:
+        keep_k = kq_conf >= tk
+        for td in dir_cands:
+            keep = keep_k & (dir_conf >= td)
+            nk, nd = int((keep & has_kq).sum()), int((keep & has_dir).sum())
+            k_err = 1 - float(kq_ok[keep & has_kq].mean()) if nk else 0.0
+            d_err = 1 - float(dir_ok[keep & has_dir].mean()) if nd else 0.0
+            if k_err > kq_target or d_err > direction_target:
+                continue
+            coverage = float(keep.mean())
+            if best is None or coverage > best.coverage:
+                best = ThresholdChoice(float(tk), float(td), coverage, k_err, d_err, nk, nd)
+    if best is None:  # nothing meets the target: flag everything
+        return ThresholdChoice(1.01, 1.01, 0.0, 0.0, 0.0, 0, 0)
+    return best
+
+
 def agree_with_direction(band: np.ndarray, positive: np.ndarray) -> np.ndarray:
     """Rescale band probabilities ``(n, n_bands)`` (best first) so their better half sums to ``positive`` ``(n,)``.
 
@@ -136,6 +193,17 @@ class ClassifierOutput:
         p = self.proba[task][row]
         j = int(p.argmax())
         return self.classes[task][j], float(p[j])
+
+    def statement_within(self, key_question: str, row: int, statement_kq: Sequence[str]) -> tuple[str, float]:
+        """The most probable statement *of* ``key_question`` for one row and its (joint) probability.
+
+        The key question is decided first (the marginal), then the statement among its own: so the
+        suggested statement always lies within the suggested key question.
+        """
+        p = self.proba["statement"][row]
+        cols = np.flatnonzero(np.asarray(statement_kq) == key_question)
+        j = int(cols[int(p[cols].argmax())])
+        return self.classes["statement"][j], float(p[j])
 
 
 class EvidenceClassifier(BaseEstimator):
@@ -443,13 +511,27 @@ class EvidenceClassifier(BaseEstimator):
     def predict(self, X: Sequence[str], *, embeddings: np.ndarray | None = None) -> pd.DataFrame:
         """The most probable label per task: a frame of ``n`` rows with one column per task."""
         out = self.predict_all(X, embeddings)
-        return pd.DataFrame({task: np.asarray(out.classes[task], dtype=object)[out.proba[task].argmax(axis=1)]
-                             for task in TASKS})
+        frame = pd.DataFrame({task: np.asarray(out.classes[task], dtype=object)[out.proba[task].argmax(axis=1)]
+                              for task in TASKS})
+        kq_of = self.taxonomy_.statement_kq
+        frame["statement"] = [out.statement_within(k, i, kq_of)[0] for i, k in enumerate(frame["key_question"])]
+        return frame
 
-    def needs_review(self, kq: float, statement: float, band: float) -> bool:
-        """True when any of the calibrated probabilities is below its threshold."""
+    def needs_review(self, kq: float, statement: float, band: float,
+                     proba: Mapping[str, np.ndarray] | None = None, row: int = 0) -> bool:
+        """True when the calibrated risk is too high.
+
+        Flagged when the key question's probability, or the probability of the band's direction
+        (better half vs worse half of the bands), is below its threshold; thresholds of the older
+        kind (statement, band) apply when set above 0. ``thresholds_`` are chosen on held-out data
+        for a stated target by :func:`choose_thresholds`.
+        """
         t = self.thresholds_
-        return kq < t["key_question"] or statement < t["statement"] or band < t["band"]
+        if kq < t["key_question"] or statement < t["statement"] or band < t["band"]:
+            return True
+        if proba is not None and t.get("direction", 0.0) > 0:
+            return bool(direction_confidence(proba["band"][row:row + 1])[0] < t["direction"])
+        return False
 
     # -- provenance ----------------------------------------------------------------------------
 

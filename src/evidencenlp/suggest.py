@@ -19,6 +19,7 @@ from evidencenlp.errors import InputFileError
 from evidencenlp.explain import evidence_for, explaining_match
 from evidencenlp.frameworks import load_crosswalk, load_frameworks
 from evidencenlp.matching import FrameworkIndex, Match
+from evidencenlp.abstain import abstention_reasons
 from evidencenlp.text import ProcessedText, process_many, redact_only
 
 
@@ -66,30 +67,44 @@ class SentenceSuggestion:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """Everything suggested for one note. ``text`` is the redacted note unless redaction was off."""
+    """Everything suggested for one note. ``text`` is the redacted note unless redaction was off.
+
+    When the tool abstains (``reason`` is ``"no_content"`` or ``"not_english"``), every label is
+    ``None``, the lists are empty and ``needs_review`` is true.
+    """
 
     text: str
-    key_question: Label
-    statement: Label
+    key_question: Label | None
+    statement: Label | None
     statement_top3: tuple[Label, ...]
-    evidence_category: Label
-    band: BandLabel
+    evidence_category: Label | None
+    band: BandLabel | None
     principles: tuple[Label, ...]
     evidence: tuple[Match, ...]
     sentences: tuple[SentenceSuggestion, ...]
     needs_review: bool
     model_version: str
     redactions: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+    key_questions: tuple[Label, ...] = ()
+    direction: Label | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON output contract (see README, "Output contract")."""
+
+        def opt(label: Label | None) -> dict[str, Any] | None:
+            return label.to_dict() if label is not None else None
+
         return {
             "text": self.text,
-            "key_question": self.key_question.to_dict(),
-            "statement": self.statement.to_dict(),
+            "reason": self.reason,
+            "key_question": opt(self.key_question),
+            "key_questions": [k.to_dict() for k in self.key_questions],
+            "statement": opt(self.statement),
             "statement_top3": [s.to_dict() for s in self.statement_top3],
-            "evidence_category": self.evidence_category.to_dict(),
-            "band": self.band.to_dict(),
+            "evidence_category": opt(self.evidence_category),
+            "band": opt(self.band),
+            "direction": opt(self.direction),
             "principles": [p.to_dict() for p in self.principles],
             "evidence": [m.to_dict() for m in self.evidence],
             "sentences": [s.to_dict() for s in self.sentences],
@@ -165,7 +180,13 @@ class Suggester:
         ``evidence=False`` keeps only the single explaining sentence per note.
         ``progress`` is called with the number of notes finished after each encoder batch.
         """
-        keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+        present = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
+        reasons = abstention_reasons([str(texts[i]) for i in present])
+        keep = [i for i, r in zip(present, reasons) if r is None]
+        out: list[Suggestion | None] = [None] * len(texts)
+        for i, r in zip(present, reasons):
+            if r is not None:
+                out[i] = self._abstain(str(texts[i]), r)
         raw = [str(texts[i]) for i in keep]
         if sentences:
             processed = list(process_many(raw, redact=self.redact))
@@ -184,15 +205,22 @@ class Suggester:
             kq, st, band = self._top(preds, j)
             match = explaining_match(self.index, preds.sims[j], st.label, band.label)
             per_note[row].append(SentenceSuggestion(text, kq, st, band, match,
-                                                    self.classifier.needs_review(kq.score, st.score, band.score)))
-        out: list[Suggestion | None] = [None] * len(texts)
+                                                    self.classifier.needs_review(kq.score, st.score, band.score,
+                                                                                 preds.proba, j)))
         for row, i in enumerate(keep):
             out[i] = self._build(processed[row], preds, row, tuple(per_note[row]), evidence)
         return out
 
+    def _abstain(self, text: str, reason: str) -> Suggestion:
+        """The empty suggestion for a note the tool will not label (redacted like any other)."""
+        p = redact_only(text) if self.redact else ProcessedText(text, (), {})
+        return Suggestion(text=p.text, key_question=None, statement=None, statement_top3=(), evidence_category=None,
+                          band=None, principles=(), evidence=(), sentences=(), needs_review=True,
+                          model_version=self.model_version, redactions=dict(p.redactions), reason=reason)
+
     def _top(self, preds: ClassifierOutput, row: int) -> tuple[Label, Label, BandLabel]:
         kq, kq_p = preds.top("key_question", row)
-        st, st_p = preds.top("statement", row)
+        st, st_p = preds.statement_within(kq, row, self.index.taxonomy.statement_kq)
         b, b_p = preds.top("band", row)
         band = BandLabel(b, b_p, {name: float(preds.proba["band"][row, i])
                                   for i, name in enumerate(preds.classes["band"])})
@@ -203,8 +231,8 @@ class Suggester:
         assert preds is not None
         kq, st, band = self._top(preds, row)
         statements = preds.classes["statement"]
-        order = np.argsort(-preds.proba["statement"][row])[:3]
-        top3 = tuple(Label(statements[i], float(preds.proba["statement"][row, i])) for i in order)
+        others = [i for i in np.argsort(-preds.proba["statement"][row]) if statements[i] != st.label][:2]
+        top3 = (st, *(Label(statements[i], float(preds.proba["statement"][row, i])) for i in others))
         c_label, c_p = preds.top("evidence_category", row)
         category = Label(self.evidence_category, 1.0) if self.evidence_category else Label(c_label, c_p)
         threshold = self.classifier.thresholds_["principles"]
@@ -213,10 +241,19 @@ class Suggester:
                                    if p_row[j] >= threshold), key=lambda x: -x.score))
         matches = evidence_for(self.index, preds.sims[row], st.label, band.label, [x.label for x in principles],
                                full=evidence)
+        kq_row = preds.proba["key_question"][row]
+        key_questions = tuple(Label(k, float(kq_row[j])) for j, k in sorted(
+            enumerate(preds.classes["key_question"]), key=lambda x: -kq_row[x[0]])
+            if kq_row[j] >= self.classifier.thresholds_.get("key_questions", 0.3))
+        direction = None
+        if "direction" in preds.proba:
+            d, d_p = preds.top("direction", row)
+            direction = Label(d, d_p)
         return Suggestion(
             text=p.text, key_question=kq, statement=st, statement_top3=top3,
             evidence_category=category, band=band,
             principles=principles, evidence=matches, sentences=sentence_results,
-            needs_review=self.classifier.needs_review(kq.score, st.score, band.score),
+            needs_review=self.classifier.needs_review(kq.score, st.score, band.score, preds.proba, row),
             model_version=self.model_version, redactions=dict(p.redactions),
+            key_questions=key_questions, direction=direction,
         )

@@ -40,25 +40,30 @@ MANIFEST = "manifest.json"
 FLAT_COLUMNS: tuple[str, ...] = (
     "key_question", "key_question_score", "statement", "statement_score", "statement_top3",
     "evidence_category", "evidence_category_score", "band", "band_score", "principles",
-    "evidence_text", "needs_review",
+    "evidence_text", "needs_review", "reason", "key_questions",
 )
 
 
 def flat_row(s: Suggestion) -> dict[str, Any]:
-    """The flat columns ``tag`` adds for one suggestion (:data:`FLAT_COLUMNS`)."""
+    """The flat columns ``tag`` adds for one suggestion (:data:`FLAT_COLUMNS`); empty when it abstained."""
+    if s.reason is not None or s.key_question is None or s.statement is None or s.band is None:
+        return {**empty_row(), "needs_review": True, "reason": s.reason}
+    category = s.evidence_category
     return {
         "key_question": s.key_question.label,
         "key_question_score": round(s.key_question.score, 4),
         "statement": s.statement.label,
         "statement_score": round(s.statement.score, 4),
         "statement_top3": ";".join(x.label for x in s.statement_top3),
-        "evidence_category": s.evidence_category.label,
-        "evidence_category_score": round(s.evidence_category.score, 4),
+        "evidence_category": category.label if category else None,
+        "evidence_category_score": round(category.score, 4) if category else None,
         "band": s.band.label,
         "band_score": round(s.band.score, 4),
         "principles": ";".join(p.label for p in s.principles),
         "evidence_text": s.evidence[0].text.text if s.evidence else "",
         "needs_review": s.needs_review,
+        "reason": None,
+        "key_questions": ";".join(k.label for k in s.key_questions),
     }
 
 
@@ -76,6 +81,7 @@ class TagSummary:
     tagged: int = 0
     blank: int = 0
     needs_review: int = 0
+    abstained: dict[str, int] = field(default_factory=dict)
     redactions: dict[str, int] = field(default_factory=dict)
     resumed_from_row: int = 0
     seconds: float = 0.0
@@ -176,6 +182,8 @@ def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redac
             continue
         summary.tagged += 1
         summary.needs_review += int(result.needs_review)
+        if result.reason is not None:
+            summary.abstained[result.reason] = summary.abstained.get(result.reason, 0) + 1
         for kind, n in result.redactions.items():
             summary.redactions[kind] = summary.redactions.get(kind, 0) + n
         rows.append(flat_row(result))

@@ -103,6 +103,11 @@ class TrainingOptions:
     Attributes:
         data: extra labelled files with the corpus columns.
         include_decisions: a review database whose confirmed labels join the training data.
+        phase1: a pxtextmining phase-1 file (real NHS feedback, read where it is, never copied):
+            its comments are mapped through ``training/phase1_mapping.yaml`` to key questions and
+            statements, and their criticality teaches the band's direction.
+        phase1_min_confidence: the lowest mapping confidence used (low, medium, high).
+        inspection: add the paragraphs of CQC inspection reports (``training/inspection/``).
         corpus: use the hand-written corpus (``training/corpus/*.csv``).
         framework_examples: use the framework-derived sentences.
         params: keyword arguments for :class:`EvidenceClassifier` (e.g. ``{"C": 0.01}``).
@@ -114,6 +119,9 @@ class TrainingOptions:
     include_decisions: Path | None = None
     corpus: bool = True
     framework_examples: bool = True
+    phase1: Path | None = None
+    phase1_min_confidence: str = "medium"
+    inspection: bool = False
     params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     test_fraction: float = 0.2
@@ -125,7 +133,12 @@ class TrainingOptions:
         if unknown:
             raise DataError(f"unknown classifier parameter(s) {', '.join(sorted(unknown))}; expected some of "
                             f"{', '.join(sorted(EvidenceClassifier().get_params()))}")
-        if not (self.corpus or self.framework_examples or self.data or self.include_decisions):
+        if self.phase1_min_confidence not in ("low", "medium", "high"):
+            raise DataError(f"phase1_min_confidence must be low, medium or high; got {self.phase1_min_confidence!r}")
+        if self.phase1 is not None and not Path(self.phase1).is_file():
+            raise DataError(f"{self.phase1}: file not found (the pxtextmining phase-1 file, e.g. "
+                            "../shared/data/pxtextmining-phase1/text_data.csv)")
+        if not (self.corpus or self.framework_examples or self.data or self.include_decisions or self.phase1):
             raise DataError("no training data: use the corpus or the framework examples, or give data files")
 
 
@@ -145,6 +158,21 @@ def as_metrics(scores: list[TaskScore]) -> dict[str, dict[str, float | int]]:
     return {s.task: {"accuracy": round(s.accuracy, 4), "macro_f1": round(s.macro_f1, 4), "n": s.n} for s in scores}
 
 
+def inspection_examples() -> pd.DataFrame:
+    """Paragraphs of published CQC inspection reports (OGL v3.0; ``training/inspection/cqc_reports.csv``)
+    as training rows: key question from the section, band from the section's rating where shown."""
+    from evidencenlp.paths import training_dir
+    from evidencenlp.tabular import read_table
+
+    path = training_dir() / "inspection" / "cqc_reports.csv"
+    raw = read_table(path).fillna("").astype(str)
+    return pd.DataFrame({"note_id": [f"cqc:{loc}:{i}" for i, loc in enumerate(raw["location_id"])],
+                         "text": raw["text"], "key_question": raw["key_question"], "statement": "",
+                         "evidence_category": "", "band": raw["band"], "principles": "", "service": "",
+                         "origin": "inspection:" + raw["location_id"], "direction": "",
+                         "group": raw["location_id"]})
+
+
 def training_frame(options: TrainingOptions, index: FrameworkIndex) -> pd.DataFrame:
     """All training rows (corpus columns + ``origin``) from the sources ``options`` names."""
     from evidencenlp.training_data import framework_examples, load_corpus, load_labelled
@@ -158,6 +186,14 @@ def training_frame(options: TrainingOptions, index: FrameworkIndex) -> pd.DataFr
         frame = load_labelled(path, statements=index.statements)
         frame["origin"] = f"data:{path.name}"
         parts.append(frame)
+    if options.phase1 is not None:
+        from evidencenlp.evaluation.phase1 import load_mapping, training_rows
+        from evidencenlp.tabular import read_table
+
+        parts.append(training_rows(read_table(options.phase1), load_mapping(statements=index.statements),
+                                   min_confidence=options.phase1_min_confidence))
+    if options.inspection:
+        parts.append(inspection_examples())
     if options.include_decisions is not None:
         from evidencenlp.review.store import confirmed_labels
 
@@ -166,7 +202,9 @@ def training_frame(options: TrainingOptions, index: FrameworkIndex) -> pd.DataFr
             raise DataError(f"{options.include_decisions}: no confirmed decisions to learn from")
         parts.append(decisions.assign(origin="decisions"))
     frame = pd.concat(parts, ignore_index=True)
-    for col in (*TASKS, "principles", "origin"):
+    for col in (*TASKS, "principles", "origin", "direction", "group"):
+        if col not in frame:
+            frame[col] = ""
         frame[col] = frame[col].fillna("").astype(str)
     return frame
 
@@ -198,14 +236,62 @@ def train(options: TrainingOptions | None = None, index: FrameworkIndex | None =
              f"testing, {int(train_mask.sum())} rows for training; near-duplicates (cosine ≥ {NEAR_DUPLICATE}) "
              "kept on one side")
     say(f"fitting on the training split ({split}) …")
-    heldout = score_classifier(fit(train_mask), frame[test_mask], vectors[test_mask])
+    heldout_clf = fit(train_mask)
+    heldout = score_classifier(heldout_clf, frame[test_mask], vectors[test_mask])
+    review = review_thresholds(heldout_clf, frame[test_mask], vectors[test_mask])
     before = None
     if options.include_decisions is not None:
         no_decisions = train_mask & (frame["origin"] != "decisions").to_numpy()
         before = score_classifier(fit(no_decisions), frame[test_mask], vectors[test_mask])
     say("refitting on all data …")
     classifier = fit(np.ones(len(frame), dtype=bool))
-    classifier.metrics_ = {"holdout": {"split": split, **as_metrics(heldout)}}
+    classifier.metrics_ = {"holdout": {"split": split, **as_metrics(heldout)}, "review": review}
+    classifier.thresholds_.update({"key_question": review["key_question"], "direction": review["direction"],
+                                   "statement": 0.0, "band": 0.0})
     if before is not None:
         classifier.metrics_["holdout_before_decisions"] = as_metrics(before)
     return TrainingResult(classifier, heldout, split, len(frame), before)
+
+
+def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vectors: np.ndarray,
+                      kq_target: float = 0.10, direction_target: float = 0.03) -> dict[str, Any]:
+    """Choose ``needs_review`` thresholds on held-out rows for the stated targets, and report coverage.
+
+    Among held-out notes *not* flagged, the key question may be wrong in at most ``kq_target`` and
+    the band's direction in at most ``direction_target``. Returns the thresholds, the targets and,
+    per source (hand-written corpus, real feedback, all), coverage and error rates at them.
+    """
+    from evidencenlp.classifier import choose_thresholds, direction_confidence
+
+    taxonomy = classifier.taxonomy_
+    proba = classifier.predict_proba(test["text"].astype(str).tolist(), embeddings=vectors)
+    kq_pred = np.asarray(taxonomy.key_questions, dtype=object)[proba["key_question"].argmax(axis=1)]
+    kq_true = test["key_question"].fillna("").astype(str).to_numpy()
+    kq_ok = np.where(kq_true != "", (kq_pred == kq_true).astype(float), np.nan)
+    half = len(taxonomy.bands) // 2
+    dir_pred = np.where(proba["band"][:, :half].sum(axis=1) >= 0.5, "positive", "negative")
+    given = test["direction"].fillna("").astype(str) if "direction" in test else pd.Series([""] * len(test))
+    derived = test["band"].fillna("").astype(str).map(lambda b: taxonomy.direction_of(b) if b else "")
+    dir_true = given.where(given != "", derived).to_numpy()
+    dir_ok = np.where(dir_true != "", (dir_pred == dir_true).astype(float), np.nan)
+    kq_conf, dir_conf = proba["key_question"].max(axis=1), direction_confidence(proba["band"])
+    choice = choose_thresholds(kq_conf, kq_ok, dir_conf, dir_ok, kq_target, direction_target)
+    origin = test["origin"].fillna("").astype(str).to_numpy() if "origin" in test else np.array([""] * len(test))
+    report: dict[str, Any] = {"key_question": choice.key_question, "direction": choice.direction,
+                              "targets": {"kq_error": kq_target, "direction_error": direction_target},
+                              "held_out_rows": int(len(test))}
+    keep = (kq_conf >= choice.key_question) & (dir_conf >= choice.direction)
+    for name, rows in (("all", np.ones(len(test), dtype=bool)),
+                       ("corpus", np.char.startswith(origin.astype(str), "corpus")),
+                       ("real_feedback", np.char.startswith(origin.astype(str), "phase1"))):
+        if not rows.any():
+            continue
+        k, d = rows & keep & ~np.isnan(kq_ok), rows & keep & ~np.isnan(dir_ok)
+        report[name] = {"rows": int(rows.sum()), "coverage": round(float(keep[rows].mean()), 4),
+                        "kq_error_unflagged": round(1 - float(kq_ok[k].mean()), 4) if k.any() else None,
+                        "direction_error_unflagged": round(1 - float(dir_ok[d].mean()), 4) if d.any() else None,
+                        "kq_error_all": round(1 - float(np.nanmean(kq_ok[rows])), 4)
+                        if (~np.isnan(kq_ok[rows])).any() else None,
+                        "direction_error_all": round(1 - float(np.nanmean(dir_ok[rows])), 4)
+                        if (~np.isnan(dir_ok[rows])).any() else None}
+    return report

@@ -24,11 +24,18 @@ def render_table(s: Suggestion) -> Table:
     table.add_column("what", style="bold")
     table.add_column("suggested")
     table.add_column("confidence", justify="right")
+    if s.reason is not None or s.key_question is None or s.statement is None or s.band is None:
+        why = {"no_content": "nothing to assess (too short, a placeholder or no content words)",
+               "not_english": "not in English"}.get(s.reason or "", s.reason or "")
+        table.add_row("no suggestion", why, "")
+        table.add_row("needs review", "[yellow]yes[/]", "")
+        return table
     table.add_row("key question", s.key_question.label, f"{s.key_question.score:.0%}")
     table.add_row("quality statement", s.statement.label, f"{s.statement.score:.0%}")
     table.add_row("alternatives", "\n".join(x.label for x in s.statement_top3[1:]),
                   "\n".join(f"{x.score:.0%}" for x in s.statement_top3[1:]))
-    table.add_row("evidence category", s.evidence_category.label, f"{s.evidence_category.score:.0%}")
+    if s.evidence_category is not None:
+        table.add_row("evidence category", s.evidence_category.label, f"{s.evidence_category.score:.0%}")
     table.add_row("band", s.band.label.replace("_", " "), f"{s.band.score:.0%}")
     table.add_row("principles", ", ".join(p.label for p in s.principles) or "—", "")
     if s.evidence:

@@ -6,6 +6,7 @@ import json
 import math
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
@@ -121,6 +122,26 @@ def _breakdown_tables(ev: Evaluation) -> list[Table]:
     return tables
 
 
+def _transfer_table(result: Any) -> Table:
+    """Per fold and mean: each model's key question macro-F1, accuracy and direction accuracy (95% CI)."""
+    from evidencenlp.evaluation.transfer import TITLES
+
+    table = Table(title=f"Transfer test ({result.kind}): {result.description}")
+    table.add_column("held out")
+    table.add_column("model")
+    for title in ("key question macro-F1", "key question accuracy", "direction accuracy"):
+        table.add_column(title, justify="right")
+    rows = [(f.name, f.metrics) for f in result.folds] + ([("mean", result.mean)] if len(result.folds) > 1 else [])
+    for name, metrics in rows:
+        for i, (model, ms) in enumerate(metrics.items()):
+            cells = []
+            for key in ("kq_macro_f1", "kq_accuracy", "direction_accuracy"):
+                m = ms.get(key)
+                cells.append("–" if m is None else f"{m.value:.3f} [{m.low:.3f}, {m.high:.3f}] n={m.n:,}")
+            table.add_row(name if i == 0 else "", TITLES.get(model, model), *cells, end_section=i == len(metrics) - 1)
+    return table
+
+
 @app.command()
 def evaluate(
     folds: int = typer.Option(DEFAULT_FOLDS, "--folds", min=2, help="Number of cross-validation folds."),
@@ -142,6 +163,8 @@ def evaluate(
     no_framework: bool = typer.Option(False, "--no-framework-examples",
                                       help="Do not add framework-derived sentences to the training folds."),
     jobs: int = typer.Option(0, "--jobs", min=0, help="Folds fitted in parallel (0 = one per CPU core)."),
+    transfer: str = typer.Option(None, "--transfer", help="Transfer test: 'trusts' (leave one phase-1 trust out; "
+                                 "needs --phase1) or 'inspection' (hold out the CQC inspection report paragraphs)."),
     models: Path = typer.Option(None, "--models", help="Folder with trained heads (default: the project's models/)."),
     C: float = typer.Option(DEFAULT_C, "--C", min=1e-4, help="Inverse regularisation of the heads fitted in each "
                             "fold (as `train --C`)."),
@@ -160,11 +183,21 @@ def evaluate(
         options = EvaluationOptions(folds=folds, seed=seed, data=data, phase1=phase1,
                                     phase1_min_confidence=phase1_confidence.value, mapping=mapping,
                                     train_on=train_on, test_on=test_on, models=_parse_only(only),
-                                    framework_examples=not no_framework, jobs=jobs or None, model_dir=models, C=C)
+                                    framework_examples=not no_framework, jobs=jobs or None, model_dir=models, C=C,
+                                    transfer=transfer)
     except DataError as exc:  # a combination of options that does not go together
         raise fail(str(exc)) from None
     if save_cv and options.mode != "cv":
         raise fail("--save-cv saves cross-validated figures: use it without --data/--phase1/--train-on")
+    if options.mode == "transfer":
+        from evidencenlp.evaluation.run import transfer as run_transfer
+
+        result = run_transfer(options, embed=lambda texts, what, name: _embed(texts, what, name), log=_log)
+        if fmt is EvalFormat.json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        else:
+            console.print(_transfer_table(result))
+        return
     ev = run_evaluation(options, embed=lambda texts, what, name: _embed(texts, what, name), log=_log)
     phase1_summary = ev.data.get("phase1")
     target = models or models_dir()

@@ -15,8 +15,13 @@ from evidencenlp.tabular import count_rows
 
 
 def import_with_progress(store: ReviewStore, input_path: Path, text_column: str, assessment: str | None,
-                         models: Path | None, encoding: str = "utf-8", **details: str | None) -> ImportSummary:
-    """Import ``input_path`` into ``store`` with a progress bar; the suggester loads only if rows are new."""
+                         models: Path | None, encoding: str = "utf-8", *, location: str | None = None,
+                         service_type: str | None = None, start_date: str | None = None,
+                         end_date: str | None = None) -> ImportSummary:
+    """Import ``input_path`` into ``store`` with a progress bar; the suggester loads only if rows are new.
+
+    ``location``, ``service_type``, ``start_date`` and ``end_date`` describe the assessment.
+    """
     from evidencenlp.suggest import Suggester
 
     def load() -> Suggester:
@@ -28,7 +33,8 @@ def import_with_progress(store: ReviewStore, input_path: Path, text_column: str,
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task("import", total=count_rows(input_path, encoding))
         summary = store.import_notes(input_path, text_column, load, assessment, encoding=encoding,
-                                     progress=lambda n: progress.advance(task, n), **details)
+                                     progress=lambda n: progress.advance(task, n), location=location,
+                                     service_type=service_type, start_date=start_date, end_date=end_date)
     describe_import(summary)
     return summary
 

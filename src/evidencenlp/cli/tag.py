@@ -64,6 +64,8 @@ def tag(
     err_console.print(
         f"wrote {summary.output}: {summary.rows:,} rows"
         + (f" (resumed after row {summary.resumed_from_row:,})" if summary.resumed_from_row else "")
-        + f"; this run tagged {summary.tagged:,}, {summary.blank:,} blank, {summary.needs_review:,} need review, "
+        + f"; this run tagged {summary.tagged:,}, {summary.blank:,} blank, {summary.needs_review:,} need review"
+        + "".join(f", {n:,} {reason.replace('_', ' ')}" for reason, n in sorted(summary.abstained.items()))
+        + ", "
         f"{redacted:,} identifiers redacted; {summary.rows_per_second:,.0f} rows/s"
     )

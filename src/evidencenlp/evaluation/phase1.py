@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evidencenlp.errors import DataError, FrameworkError
@@ -251,3 +252,34 @@ def load_phase1(path: Path | None = None, mapping: Phase1Mapping | None = None, 
     mapping = mapping or load_mapping(statements=statements)
     raw = read_table(path)
     return convert(raw, mapping, min_confidence=min_confidence, source="phase1")
+
+
+def training_rows(raw: pd.DataFrame, mapping: Phase1Mapping, min_confidence: str = "medium",
+                  direction_only_rows: bool = True, source: str = "phase1") -> pd.DataFrame:
+    """Phase-1 comments as training rows: corpus columns + ``origin`` (``phase1:<trust>``), ``direction``
+    (the polarity) and ``group`` (the trust).
+
+    Mapped rows carry their key question (and statement where the mapping gives one). With
+    ``direction_only_rows`` the comments whose subcategory has no defensible key question still
+    teach the band's direction when their criticality is clear. Evidence category is left empty: a
+    file's source is known to its user (``tag --evidence-category``), and the corpus teaches categories.
+    """
+    converted = convert(raw, mapping, min_confidence=min_confidence, source=source).frame
+    frame = converted.assign(direction=converted["polarity"], group=converted["organization"], evidence_category="")
+    if direction_only_rows:
+        cols = {str(c).strip().casefold(): c for c in raw.columns}
+        text = raw[cols["feedback"]].fillna("").astype(str).str.strip()
+        sub = raw[cols["subcategory"]].fillna("").astype(str).str.strip()
+        org = (raw[cols["organization"]].fillna("").astype(str) if "organization" in cols
+               else pd.Series([""] * len(raw), index=raw.index))
+        polarity = raw[cols["criticality"]].map(mapping.criticality.polarity)
+        unmapped = [(mapping.get(s) is None or mapping.get(s).key_question is None) for s in sub]  # type: ignore[union-attr]
+        keep = np.asarray(unmapped) & (text != "").to_numpy() & (polarity != "").to_numpy()
+        extra = pd.DataFrame({"note_id": [f"{source}:direction:{i}" for i in np.flatnonzero(keep)],
+                              "text": text[keep].to_numpy(), "key_question": "", "statement": "",
+                              "evidence_category": "", "band": "", "principles": "", "service": "",
+                              "origin": [f"{source}:{o}" if o else source for o in org[keep]],
+                              "direction": polarity[keep].to_numpy(), "group": org[keep].to_numpy()})
+        frame = pd.concat([frame, extra], ignore_index=True)
+    keep_cols = [*CORPUS_COLUMNS, "origin", "direction", "group"]
+    return frame[keep_cols].fillna("").astype(str).reset_index(drop=True)

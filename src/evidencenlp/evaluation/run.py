@@ -23,6 +23,7 @@ from evidencenlp.heads import DEFAULT_C
 from evidencenlp.matching import FrameworkIndex
 
 CV_FILE = "cv_metrics.json"
+TRANSFER_KINDS: tuple[str, ...] = ("trusts", "inspection")
 #: embed(texts, what, cache name) -> (n, 384); the CLI passes one with a progress bar
 Embedder = Callable[[list[str], str, str], np.ndarray]
 Log = Callable[[str], None]
@@ -49,23 +50,34 @@ class EvaluationOptions:
     jobs: int | None = None
     model_dir: Path | None = None
     C: float = DEFAULT_C
+    transfer: str | None = None
+    params: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if (self.train_on is None) != (self.test_on is None):
             raise DataError("--train-on and --test-on go together")
-        if sum(x is not None for x in (self.data, self.phase1, self.train_on)) > 1:
+        if self.transfer is None and sum(x is not None for x in (self.data, self.phase1, self.train_on)) > 1:
             raise DataError("choose one of --data, --phase1 or --train-on/--test-on")
         if self.folds < 2:
             raise DataError(f"folds must be at least 2; got {self.folds}")
         unknown = [m for m in self.models if m not in MODEL_NAMES]
         if unknown or not self.models:
             raise DataError(f"unknown model(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}")
+        if self.transfer is not None:
+            if self.transfer not in TRANSFER_KINDS:
+                raise DataError(f"--transfer must be one of {', '.join(TRANSFER_KINDS)}; got {self.transfer!r}")
+            if self.transfer == "trusts" and self.phase1 is None:
+                raise DataError("--transfer trusts needs --phase1 PATH (the pxtextmining phase-1 file)")
+            if self.data is not None or self.train_on is not None:
+                raise DataError("--transfer goes with --phase1 only (not --data or --train-on)")
         if self.phase1_min_confidence not in ("low", "medium", "high"):
             raise DataError(f"phase-1 minimum confidence must be low, medium or high; got {self.phase1_min_confidence!r}")
 
     @property
     def mode(self) -> str:
-        """``cv``, ``data`` or ``fixed``."""
+        """``cv``, ``data``, ``fixed`` or ``transfer``."""
+        if self.transfer is not None:
+            return "transfer"
         if self.data is not None or self.phase1 is not None:
             return "data"
         return "fixed" if self.train_on is not None else "cv"
@@ -189,3 +201,52 @@ def save_cv(ev: Evaluation, target: Path, log: Log | None = None) -> Path:
     except ModelError as exc:  # no classifier there yet: the card is written by the next `train`
         say(f"model card not updated ({exc})")
     return path
+
+
+def transfer(options: EvaluationOptions, index: FrameworkIndex | None = None, embed: Embedder | None = None,
+             log: Log | None = None) -> Any:
+    """Run a transfer test (``options.transfer``): leave one phase-1 trust out, or hold out the inspection reports.
+
+    The classifier is fitted with ``options.params`` (default: the shipped model's parameters) on
+    exactly the rows ``evidencenlp train`` would use, less the held-out source.
+    """
+    from evidencenlp.evaluation import transfer as T
+    from evidencenlp.training import TrainingOptions, inspection_examples, training_frame
+
+    index = index or load_index()
+    embed = embed or _default_embed
+    say = log or (lambda _m: None)
+    params = dict(options.params) if options.params is not None else shipped_params(options.model_dir)
+    train_options = TrainingOptions(corpus=True, framework_examples=options.framework_examples,
+                                    phase1=options.phase1, phase1_min_confidence=options.phase1_min_confidence)
+    frame = training_frame(train_options, index)
+    vectors = embed(frame["text"].tolist(), f"{len(frame):,} training texts", "training")
+    is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
+    if options.transfer == "trusts":
+        return T.leave_one_group_out(frame[is_feedback].reset_index(drop=True), vectors[is_feedback],
+                                     frame[~is_feedback].reset_index(drop=True), vectors[~is_feedback], index,
+                                     params, log=say, seed=options.seed)
+    test = inspection_examples()
+    test_vecs = embed(test["text"].tolist(), f"{len(test):,} inspection paragraphs", "inspection")
+    return T.held_out_source(test, test_vecs, frame, vectors, index, params,
+                             "CQC inspection reports (training/inspection)", log=say, seed=options.seed)
+
+
+def shipped_params(model_dir: Path | None = None) -> dict[str, Any]:
+    """The hyper-parameters of the shipped (or given) classifier, read from its JSON (no weights loaded)."""
+    from evidencenlp.classifier import META_FILE, EvidenceClassifier
+    from evidencenlp.paths import models_dir
+
+    path = (model_dir or models_dir()) / META_FILE
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return EvidenceClassifier().get_params()
+    params = dict(meta.get("params") or {})
+    for name in ("text_tasks", "char_tasks"):
+        if name in params:
+            params[name] = tuple(params[name])
+    if "source_weights" in params:
+        params["source_weights"] = tuple((str(p), float(w)) for p, w in params["source_weights"])
+    params.pop("frameworks", None)
+    return params

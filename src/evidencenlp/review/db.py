@@ -1,4 +1,4 @@
-"""The review database: one SQLite file in WAL mode, its schema, and schema versions.
+"""The review database: one SQLite file in WAL mode, its connection settings and schema versions.
 
 Settings on every connection: WAL journal (readers never block the writer), foreign keys on,
 ``busy_timeout`` so a second inspector waits for a lock instead of failing, and
@@ -7,8 +7,9 @@ Connections are in autocommit mode; writers open short ``BEGIN IMMEDIATE`` trans
 (:func:`transaction`).
 
 Decisions are append-only: triggers abort any UPDATE or DELETE on ``decisions``. Suggestions are
-immutable and a note's text can never be changed. The schema version is ``PRAGMA user_version``;
-:data:`MIGRATIONS` takes an older file forward, and a newer file is refused with a clear message.
+immutable and a note's text can never be changed. The SQL is in :mod:`evidencenlp.review.schema`;
+the schema version is ``PRAGMA user_version``; an older file is migrated forward when opened, and a
+newer file is refused with a clear message. Nothing here loads the framework files.
 """
 
 from __future__ import annotations
@@ -20,145 +21,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.taxonomy import default_taxonomy
+from evidencenlp.review.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, statements
+
+__all__ = ["APPLICATION_ID", "BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "connect", "transaction",
+           "utc_now"]
 
 #: marks the file as an evidencenlp review database (``PRAGMA application_id``; "ENLR")
 APPLICATION_ID = 0x454E4C52
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-_T = default_taxonomy()
-SCHEMA_V1 = f"""
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE assessments (
-    id           INTEGER PRIMARY KEY,
-    name         TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
-    location     TEXT,
-    service_type TEXT,
-    start_date   TEXT CHECK (start_date IS NULL OR date(start_date) IS start_date),
-    end_date     TEXT CHECK (end_date IS NULL OR date(end_date) IS end_date),
-    created_at   TEXT NOT NULL,
-    CHECK (start_date IS NULL OR end_date IS NULL OR start_date <= end_date)
-);
-
--- text is the REDACTED note; the unredacted text is never stored
-CREATE TABLE notes (
-    id            INTEGER PRIMARY KEY,
-    assessment_id INTEGER NOT NULL REFERENCES assessments(id),
-    source_file   TEXT NOT NULL,
-    source_row    INTEGER NOT NULL CHECK (source_row >= 1),
-    source_id     TEXT,
-    service       TEXT,
-    text          TEXT NOT NULL,
-    text_sha256   TEXT NOT NULL,
-    redactions    TEXT NOT NULL DEFAULT '{{}}',
-    imported_at   TEXT NOT NULL,
-    UNIQUE (assessment_id, source_file, source_row)
-);
-
-CREATE TABLE suggestions (
-    id                      INTEGER PRIMARY KEY,
-    note_id                 INTEGER NOT NULL REFERENCES notes(id),
-    created_at              TEXT NOT NULL,
-    model_version           TEXT NOT NULL,
-    framework_versions      TEXT NOT NULL DEFAULT '{{}}',
-    key_question            TEXT,
-    key_question_score      REAL,
-    statement               TEXT,
-    statement_score         REAL,
-    statement_top3          TEXT,
-    evidence_category       TEXT,
-    evidence_category_score REAL,
-    band                    TEXT,
-    band_score              REAL,
-    principles              TEXT NOT NULL DEFAULT '',
-    confidence              REAL NOT NULL,
-    needs_review            INTEGER NOT NULL CHECK (needs_review IN (0, 1)),
-    evidence_framework      TEXT,
-    evidence_item           TEXT,
-    evidence_text           TEXT,
-    payload                 TEXT NOT NULL
-);
-CREATE INDEX suggestions_note ON suggestions (note_id, id);
-
-CREATE TABLE decisions (
-    id                INTEGER PRIMARY KEY AUTOINCREMENT,
-    note_id           INTEGER NOT NULL REFERENCES notes(id),
-    suggestion_id     INTEGER REFERENCES suggestions(id),
-    inspector         TEXT NOT NULL CHECK (length(trim(inspector)) > 0),
-    decided_at        TEXT NOT NULL,
-    action            TEXT NOT NULL CHECK (action IN ('accepted', 'corrected', 'skipped', 'undone')),
-    key_question      TEXT CHECK (key_question IS NULL OR key_question IN {_in(_T.key_questions)}),
-    statement         TEXT,
-    evidence_category TEXT CHECK (evidence_category IS NULL OR evidence_category IN {_in(_T.categories)}),
-    band              TEXT CHECK (band IS NULL OR band IN {_in(_T.bands)}),
-    principles        TEXT NOT NULL DEFAULT '',
-    rationale         TEXT,
-    reverts           INTEGER REFERENCES decisions(id),
-    restores          INTEGER REFERENCES decisions(id),
-    client            TEXT,
-    CHECK ((action = 'undone') = (reverts IS NOT NULL)),
-    CHECK (action NOT IN ('accepted', 'corrected') OR (key_question IS NOT NULL AND statement IS NOT NULL
-           AND evidence_category IS NOT NULL AND band IS NOT NULL))
-);
-CREATE INDEX decisions_note ON decisions (note_id, id);
-CREATE INDEX decisions_inspector ON decisions (inspector, id);
-
-CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
-BEGIN
-    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision (a correction or an undo) instead');
-END;
-CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
-BEGIN
-    SELECT RAISE(ABORT, 'decisions are append-only: they cannot be deleted');
-END;
-CREATE TRIGGER suggestions_no_update BEFORE UPDATE ON suggestions
-BEGIN
-    SELECT RAISE(ABORT, 'suggestions are immutable: store a new suggestion instead');
-END;
-CREATE TRIGGER notes_keep_decided BEFORE DELETE ON notes
-WHEN EXISTS (SELECT 1 FROM decisions WHERE note_id = OLD.id)
-BEGIN
-    SELECT RAISE(ABORT, 'a note with decisions cannot be deleted: its audit trail must stay');
-END;
-CREATE TRIGGER notes_text_immutable BEFORE UPDATE OF text, text_sha256, source_file, source_row ON notes
-BEGIN
-    SELECT RAISE(ABORT, 'a note''s text and source cannot be changed');
-END;
-
--- the latest decision row of each note (highest id = appended last)
-CREATE VIEW latest_decisions AS
-SELECT d.* FROM decisions d
-JOIN (SELECT note_id, max(id) AS id FROM decisions GROUP BY note_id) m ON m.id = d.id;
-
--- the latest suggestion of each note
-CREATE VIEW current_suggestions AS
-SELECT s.* FROM suggestions s
-JOIN (SELECT note_id, max(id) AS id FROM suggestions GROUP BY note_id) m ON m.id = s.id;
-
--- every note with its status: pending, accepted, corrected or skipped
-CREATE VIEW note_status AS
-SELECT n.id AS note_id, n.assessment_id,
-       CASE WHEN d.id IS NULL THEN 'pending'
-            WHEN d.action = 'undone' THEN coalesce((SELECT r.action FROM decisions r WHERE r.id = d.restores),
-                                                   'pending')
-            ELSE d.action END AS status,
-       d.id AS decision_id, d.inspector, d.decided_at, d.key_question, d.statement, d.evidence_category,
-       d.band, d.principles, d.rationale
-FROM notes n LEFT JOIN latest_decisions d ON d.note_id = n.id;
-"""
-
-#: version → SQL that takes a database from version-1 to version
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1}
 
 
 def utc_now() -> str:
@@ -189,57 +59,64 @@ def connect(path: Path | str, create: bool = True) -> sqlite3.Connection:
         raise InputFileError(f"{path}: is a folder, expected a review database file")
     if create and not path.parent.exists():
         raise InputFileError(f"{path}: folder {path.parent} does not exist")
+    conn = None
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                check_same_thread=False)
         _configure(conn)
         conn.row_factory = sqlite3.Row
         _migrate(conn, path)
-    except sqlite3.DatabaseError as exc:
-        raise InputFileError(f"{path}: not a usable review database ({exc})") from None
+    except BaseException as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise InputFileError(f"{path}: not a usable review database ({exc})") from None
+        raise
     return conn
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    if version == SCHEMA_VERSION and app_id == APPLICATION_ID:
-        return
+def _versions(conn: sqlite3.Connection) -> tuple[int, int]:
+    return (conn.execute("PRAGMA user_version").fetchone()[0], conn.execute("PRAGMA application_id").fetchone()[0])
+
+
+def _refuse_newer(path: Path, version: int) -> None:
     if version > SCHEMA_VERSION:
         raise InputFileError(f"{path}: made by a newer evidencenlp (schema version {version}; this one reads "
                              f"up to {SCHEMA_VERSION}); upgrade evidencenlp")
-    with transaction(conn):
-        version = conn.execute("PRAGMA user_version").fetchone()[0]  # re-read under the write lock
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-        if version == 0 and tables:
-            raise InputFileError(f"{path}: an SQLite database that is not an evidencenlp review database")
-        if version and app_id != APPLICATION_ID:
-            raise InputFileError(f"{path}: an SQLite database of another application (id {app_id:#x})")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in _statements(MIGRATIONS[target]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {target}")
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (utc_now(),))
 
 
-def _statements(script: str) -> list[str]:
-    """Split a schema script into complete statements (``executescript`` would commit our transaction)."""
-    out: list[str] = []
-    buf = ""
-    for line in script.splitlines(keepends=True):
-        if line.strip().startswith("--"):
-            continue
-        buf += line
-        if sqlite3.complete_statement(buf):
-            if buf.strip():
-                out.append(buf.strip())
-            buf = ""
-    if buf.strip():
-        out.append(buf.strip())
-    return out
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version, app_id = _versions(conn)
+    if version == SCHEMA_VERSION and app_id == APPLICATION_ID:
+        return
+    _refuse_newer(path, version)
+    # a migration rebuilds tables that others refer to: no cascades or checks half-way through (the
+    # pragma is a no-op inside a transaction, so it is set before), and a full check before COMMIT
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with transaction(conn):
+            version, app_id = _versions(conn)  # re-read under the write lock
+            _refuse_newer(path, version)
+            tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            if version == 0 and tables:
+                raise InputFileError(f"{path}: an SQLite database that is not an evidencenlp review database")
+            if version and app_id != APPLICATION_ID:
+                raise InputFileError(f"{path}: an SQLite database of another application (id {app_id:#x})")
+            scripts = [SCHEMA] if version == 0 else [MIGRATIONS[v] for v in range(version + 1, SCHEMA_VERSION + 1)]
+            for script in scripts:
+                for statement in statements(script):
+                    conn.execute(statement)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise InputFileError(f"{path}: {len(broken)} broken reference(s) (first in table {broken[0][0]!r}); "
+                                     f"not migrated to schema version {SCHEMA_VERSION}, the file is unchanged")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                         (str(SCHEMA_VERSION),))
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (utc_now(),))
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 @contextmanager

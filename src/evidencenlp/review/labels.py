@@ -1,8 +1,11 @@
 """The label vocabularies an inspector chooses from, with human titles, read from the framework files.
 
-Only the SAF file (statements, key questions, evidence categories, bands) is required; the King's Fund
-principles are optional. Each file is loaded on its own so a framework still being written (KLOE,
-crosswalk) does not stop a review.
+The label space is a :class:`~evidencenlp.taxonomy.Taxonomy` (:meth:`Vocabulary.from_taxonomy`);
+the store validates every decision's labels against its :class:`Vocabulary` before writing (the
+database schema does not know the labels). Only the SAF file (statements, key questions, evidence
+categories, bands) is required; the King's Fund principles are optional. Each file is loaded on its
+own so a framework still being written (KLOE, crosswalk) does not stop a review. Nothing is loaded
+at import time: :func:`load_vocabulary` reads the files on first call.
 """
 
 from __future__ import annotations
@@ -12,13 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from evidencenlp.errors import FrameworkError
-from evidencenlp.frameworks import (
-    PRINCIPLES_ID,
-    SAF_ID,
-    Framework,
-    framework_files,
-    load_framework_file,
-)
+from evidencenlp.frameworks import PRINCIPLES_ID, SAF_ID, Framework, framework_files, load_framework_file
 from evidencenlp.paths import frameworks_dir
 from evidencenlp.review.models import Labels, ReviewError
 from evidencenlp.taxonomy import Taxonomy
@@ -48,6 +45,38 @@ class Vocabulary:
     principles: tuple[Option, ...]
     versions: dict[str, str]
 
+    @classmethod
+    def from_taxonomy(cls, taxonomy: Taxonomy, versions: dict[str, str] | None = None) -> Vocabulary:
+        """The options of a :class:`~evidencenlp.taxonomy.Taxonomy`, in its order, with its titles."""
+        def title(ident: str) -> str:
+            return taxonomy.title(ident)
+
+        def band_title(ident: str) -> str:  # a band without a title reads as its id, spaced
+            named = taxonomy.title(ident)
+            return named if named != ident else ident.replace("_", " ").capitalize()
+
+        return cls(
+            key_questions=tuple(Option(k, title(k)) for k in taxonomy.key_questions),
+            statements=tuple(Option(s, title(s), taxonomy.key_question_of(s)) for s in taxonomy.statements),
+            evidence_categories=tuple(Option(c, title(c)) for c in taxonomy.categories),
+            bands=tuple(Option(b, band_title(b)) for b in taxonomy.bands),
+            principles=tuple(Option(p, title(p)) for p in taxonomy.principles),
+            versions=dict(versions or {}),
+        )
+
+    def key_question_of(self, statement: str) -> str | None:
+        """The key question a statement belongs to, or None for a statement the frameworks do not have."""
+        return next((o.key_question for o in self.statements if o.id == statement), None)
+
+    def with_own_key_question(self, labels: Labels) -> Labels:
+        """``labels`` with the key question its statement belongs to (unchanged for an unknown statement).
+
+        A stored suggestion may pair a statement with another key question (older data); accepting
+        it records the statement under its own key question.
+        """
+        own = self.key_question_of(labels.statement)
+        return labels if own is None or own == labels.key_question else labels.replace(key_question=own)
+
     def title(self, kind: str, ident: str | None) -> str:
         """The title of ``ident`` among ``kind`` (e.g. ``"statements"``), or the id itself."""
         if ident is None:
@@ -59,14 +88,13 @@ class Vocabulary:
 
         Raises :class:`ReviewError` naming the bad field and the allowed values.
         """
-        statements = {o.id: o.key_question for o in self.statements}
-        if labels.statement not in statements:
+        own = self.key_question_of(labels.statement)
+        if own is None:
             raise ReviewError(f"unknown quality statement {labels.statement!r}; expected a SAF statement id "
                               f"such as {self.statements[0].id!r}")
-        kq = labels.key_question or statements[labels.statement]
-        if kq != statements[labels.statement]:
-            raise ReviewError(f"statement {labels.statement!r} belongs to key question "
-                              f"{statements[labels.statement]!r}, not {kq!r}")
+        kq = labels.key_question or own
+        if kq != own:
+            raise ReviewError(f"statement {labels.statement!r} belongs to key question {own!r}, not {kq!r}")
         _check("evidence category", labels.evidence_category, self.evidence_categories)
         _check("band", labels.band, self.bands)
         known = {o.id for o in self.principles}
@@ -109,25 +137,13 @@ def _load(directory: Path) -> Vocabulary:
     saf = _find(directory, SAF_ID)
     if saf is None:
         raise FrameworkError(f"{directory}: no {SAF_ID} framework file; the review needs the SAF statements")
-    titles = {k["id"]: k["title"] for k in saf.section("key_questions")}
-    categories = {c["id"]: c["title"] for c in saf.section("evidence_categories")}
-    bands = {b["id"]: b["title"] for b in saf.section("bands")}
-    taxonomy = Taxonomy.from_frameworks({saf.id: saf})
     try:
         kf = _find(directory, PRINCIPLES_ID)
     except FrameworkError:
         kf = None
-    versions = {saf.id: saf.version}
-    if kf is not None:
-        versions[kf.id] = kf.version
-    return Vocabulary(
-        key_questions=tuple(Option(k, titles.get(k, k)) for k in taxonomy.key_questions),
-        statements=tuple(Option(q["id"], q["title"], q["key_question"]) for q in saf.section("quality_statements")),
-        evidence_categories=tuple(Option(c, categories.get(c, c)) for c in taxonomy.categories),
-        bands=tuple(Option(b, bands.get(b, b.replace("_", " ").capitalize())) for b in taxonomy.bands),
-        principles=tuple(Option(p["id"], p["title"]) for p in kf.section("principles")) if kf else (),
-        versions=versions,
-    )
+    frameworks = {saf.id: saf} | ({kf.id: kf} if kf is not None else {})
+    taxonomy = Taxonomy.from_frameworks(frameworks, primary=saf.id)
+    return Vocabulary.from_taxonomy(taxonomy, {fw.id: fw.version for fw in frameworks.values()})
 
 
 def load_vocabulary(directory: Path | None = None) -> Vocabulary:

@@ -43,11 +43,16 @@ class Labels:
     principles: tuple[str, ...] = ()
 
     def replace(self, **changes: Any) -> Labels:
-        """A copy with some fields changed (``statement`` also sets ``key_question``)."""
+        """A copy with some fields changed.
+
+        Changing ``statement`` without ``key_question`` leaves the key question empty: it follows
+        the statement, and :meth:`Vocabulary.validate <evidencenlp.review.labels.Vocabulary.validate>`
+        fills it in from the frameworks.
+        """
         data = asdict(self)
         data.update(changes)
         if "statement" in changes and "key_question" not in changes:
-            data["key_question"] = str(changes["statement"]).split(".")[0]
+            data["key_question"] = ""
         data["principles"] = tuple(data["principles"])
         return Labels(**data)
 
@@ -131,12 +136,8 @@ class Note:
     history: tuple[Decision, ...] = field(default=())
 
     def suggested_labels(self) -> Labels | None:
-        """The suggestion's labels as :class:`Labels` (what "accept" confirms)."""
-        s = self.suggestion
-        if not s:
-            return None
-        return Labels(s["key_question"]["label"], s["statement"]["label"], s["evidence_category"]["label"],
-                      s["band"]["label"], tuple(p["label"] for p in s.get("principles") or []))
+        """The suggestion's labels as :class:`Labels` (what "accept" confirms), exactly as stored."""
+        return labels_of_suggestion(self.suggestion)
 
     def decided_labels(self) -> Labels | None:
         """The confirmed labels when the note is accepted or corrected, else None."""
@@ -194,6 +195,26 @@ class ImportSummary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
+
+
+def labels_of_suggestion(payload: dict[str, Any] | None) -> Labels | None:
+    """The labels of a stored suggestion payload, exactly as suggested; None when it names no statement.
+
+    Tolerates payloads of older versions: a missing key question, category or band is empty, so
+    the labels fail validation with a clear message instead of the request failing.
+    """
+    if not payload:
+        return None
+
+    def label(key: str) -> str:
+        value = payload.get(key)
+        return str(value.get("label") or "") if isinstance(value, dict) else ""
+
+    if not label("statement"):
+        return None
+    principles = tuple(str(p["label"]) for p in payload.get("principles") or []
+                       if isinstance(p, dict) and p.get("label"))
+    return Labels(label("key_question"), label("statement"), label("evidence_category"), label("band"), principles)
 
 
 def dumps(value: Any) -> str:

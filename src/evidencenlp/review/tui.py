@@ -5,72 +5,38 @@ Keys (shown on screen):
 ========  ==============================================================
 a, Enter  confirm what is shown (the suggestion, or your corrections)
 1 2 3     use alternative statement 1–3 (then Enter to confirm)
-b 1–4     set the band: 1 outstanding, 2 good, 3 requires improvement, 4 inadequate
-c 1–6     set the evidence category (in the order listed on screen)
+b 1 2 …   set the band (numbered best first, as listed on screen)
+c 1 2 …   set the evidence category (in the order listed on screen)
 s         skip the note (it comes back at the end, and in the next session)
 u         undo your last decision (appends an undo; the note is shown again)
 q         quit (every decision is already saved)
 ?         help
 ========  ==============================================================
 
-Keys come from a :data:`KeyReader` — :func:`terminal_keys` for a real terminal (``click.getchar``),
-:class:`StreamKeys` for a script or a test — so the whole flow runs without a terminal.
+Keys come from a :data:`~evidencenlp.review.keys.KeyReader` — :func:`terminal_keys` for a real
+terminal, :class:`StreamKeys` for a script or a test (both in :mod:`evidencenlp.review.keys`) — so
+the whole flow runs without a terminal. The bands,
+categories and statements offered are the store's vocabulary (the frameworks), never a fixed list.
+A decision the store refuses is shown as a message; the note stays on screen.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from evidencenlp.review.keys import KeyReader, StreamKeys, terminal_keys
 from evidencenlp.review.models import Labels, Note, ReviewError
 from evidencenlp.review.store import ReviewStore
 
-#: returns one key: a character, or "enter" / "escape"
-KeyReader = Callable[[], str]
+__all__ = ["HELP", "KeyReader", "ReviewSession", "SessionResult", "StreamKeys", "terminal_keys"]
 
 HELP = ("[a/Enter] confirm   [1-3] alternative statement   [b] band   [c] evidence category   "
         "[s] skip   [u] undo   [q] quit   [?] help")
-
-
-def _normalise(ch: str) -> str:
-    if ch in ("\r", "\n", "\r\n"):
-        return "enter"
-    if ch.startswith("\x1b"):
-        return "escape"
-    if ch in ("\x03", "\x04"):  # Ctrl-C, Ctrl-D
-        return "q"
-    return ch.lower() if len(ch) == 1 else ch
-
-
-class StreamKeys:
-    """Keys read one character at a time from a text stream (a string is wrapped); end of input is ``q``."""
-
-    def __init__(self, stream: TextIO | str) -> None:
-        self.stream = io.StringIO(stream) if isinstance(stream, str) else stream
-
-    def __call__(self) -> str:
-        ch = self.stream.read(1)
-        return _normalise(ch) if ch else "q"
-
-
-def terminal_keys() -> KeyReader:
-    """Single key presses from the terminal, without Enter (``click.getchar``)."""
-    import click
-
-    def read() -> str:
-        try:
-            return _normalise(click.getchar())
-        except (KeyboardInterrupt, EOFError):
-            return "q"
-
-    return read
 
 
 @dataclass
@@ -132,7 +98,7 @@ class ReviewSession:
 
     def _review_note(self, note: Note, pos: int, total: int, result: SessionResult) -> str | int:
         suggested = note.suggested_labels()
-        draft = note.decided_labels() or suggested
+        draft = note.decided_labels() or (self.vocab.with_own_key_question(suggested) if suggested else None)
         message = ""
         while True:
             self._render(note, draft, suggested, pos, total, message)
@@ -142,7 +108,11 @@ class ReviewSession:
                 if draft is None:
                     message = "This note has no suggestion to confirm; skip it (s)."
                     continue
-                decision = self.store.confirm(note.id, self.inspector, labels=draft, client="tui")
+                try:
+                    decision = self.store.confirm(note.id, self.inspector, labels=draft, client="tui")
+                except ReviewError as exc:
+                    message = f"Not saved: {exc}"
+                    continue
                 self._count(result, decision.action)
                 self._decided_here.append(note.id)
                 return "next"
@@ -152,21 +122,30 @@ class ReviewSession:
                 if draft is None or i >= len(top3):
                     message = f"There is no alternative {key}."
                     continue
-                draft = draft.replace(statement=top3[i]["label"])
+                statement = str(top3[i]["label"])
+                draft = draft.replace(statement=statement, key_question=self.vocab.key_question_of(statement) or "")
                 continue
             if key in ("b", "c"):
                 draft, message = self._choose(key, draft)
                 continue
             if key == "s":
-                self.store.skip(note.id, self.inspector, client="tui")
+                try:
+                    self.store.skip(note.id, self.inspector, client="tui")
+                except ReviewError as exc:
+                    message = f"Not saved: {exc}"
+                    continue
                 self._count(result, "skipped")
                 self._decided_here.append(note.id)
                 return "next"
             if key == "u":
                 target = self._decided_here.pop() if self._decided_here else \
                     self.store.last_decided_note(self.inspector, self.assessment_id)
-                undone = self.store.undo(target, self.inspector, client="tui") if target is not None else None
-                if undone is None:
+                try:
+                    undone = self.store.undo(target, self.inspector, client="tui") if target is not None else None
+                except ReviewError as exc:
+                    message = f"Not saved: {exc}"
+                    continue
+                if target is None or undone is None:
                     message = "Nothing of yours to undo."
                     continue
                 result.undone += 1
@@ -221,7 +200,8 @@ class ReviewSession:
         c.print(Panel(Text(note.text), title="note (redacted)", title_align="left"))
         s = note.suggestion
         if s is None or draft is None or suggested is None:
-            c.print("No suggestion stored for this note.")
+            reason = s.get("reason") if s else None
+            c.print(f"No suggestion: the tool abstained ({reason})." if reason else "No suggestion stored for this note.")
         else:
             c.print(self._table(s, draft, suggested))
             c.print(self._why(s))
@@ -248,12 +228,17 @@ class ReviewSession:
                           Text(v.title(kind, mine) + (" (changed)" if changed else ""),
                                style="bold yellow" if changed else "green"))
 
-        row("key question", "key_questions", draft.key_question, suggested.key_question, s["key_question"]["score"])
-        row("statement", "statements", draft.statement, suggested.statement, s["statement"]["score"])
+        def score(task: str) -> float | None:  # payloads of older versions may lack a task
+            part = s.get(task)
+            return part.get("score") if isinstance(part, dict) else None
+
+        row("key question", "key_questions", draft.key_question, suggested.key_question, score("key_question"))
+        row("statement", "statements", draft.statement, suggested.statement, score("statement"))
         row("evidence", "evidence_categories", draft.evidence_category, suggested.evidence_category,
-            s["evidence_category"]["score"])
-        row("band", "bands", draft.band, suggested.band, s["band"]["score"])
-        probs = s["band"].get("probabilities") or {}
+            score("evidence_category"))
+        row("band", "bands", draft.band, suggested.band, score("band"))
+        band = s.get("band")
+        probs = (band.get("probabilities") if isinstance(band, dict) else None) or {}
         if probs:
             spread = "  ".join(f"{b.title} {probs[b.id]:.0%}" for b in v.bands if b.id in probs)
             table.add_row("", Text(spread, style="dim"), "", "")

@@ -1,0 +1,229 @@
+"""The import pipeline: read a notes file in chunks, redact, suggest, store notes with their suggestions.
+
+Idempotent: a row already imported (same assessment, file name and row) is skipped without calling
+the suggester; a row whose text changed since is reported and kept as first imported. Each batch is
+one short transaction, so a crash loses at most the batch being written and a re-import finishes
+the job. Only redacted text is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+
+import pandas as pd
+
+from evidencenlp.errors import InputFileError
+from evidencenlp.review.assessments import AssessmentRegistry
+from evidencenlp.review.db import transaction, utc_now
+from evidencenlp.review.models import ImportSummary, ReviewError, dumps
+from evidencenlp.review.redaction import redact_text
+from evidencenlp.tabular import iter_chunks, require_column, table_format
+from evidencenlp.training_data import SERVICES
+
+if TYPE_CHECKING:  # importing the suggester pulls in spaCy and torch; the store does not need them
+    from evidencenlp.suggest import Suggestion
+
+DEFAULT_BATCH = 64
+
+
+@runtime_checkable
+class SuggesterLike(Protocol):
+    """What the store needs from a suggester: :meth:`Suggester.suggest_many` (tests pass a fake)."""
+
+    def suggest_many(self, texts: Sequence[str | None]) -> list[Suggestion | None]:
+        """One suggestion (or None for blank text) per text, in order."""
+        ...
+
+
+SuggesterSource = SuggesterLike | Callable[[], SuggesterLike]
+
+
+def resolve_suggester(suggester: SuggesterSource | None) -> SuggesterLike:
+    """``suggester`` itself, or what its zero-argument factory returns."""
+    if suggester is None:
+        raise ReviewError("new notes need suggestions but no suggester was given")
+    if isinstance(suggester, SuggesterLike):
+        return suggester
+    made = suggester()
+    if not isinstance(made, SuggesterLike):
+        raise ReviewError("the suggester factory did not return a suggester")
+    return made
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _framework_versions(suggester: object) -> dict[str, str]:
+    index = getattr(suggester, "index", None)
+    versions = getattr(index, "version", None) if index is not None else None
+    if versions is None:
+        versions = getattr(suggester, "framework_versions", None)
+    if callable(versions):
+        versions = versions()
+    return {str(k): str(v) for k, v in dict(versions or {}).items()}
+
+
+def _payload(s: Suggestion) -> dict[str, Any]:
+    """``Suggestion.to_dict()`` without the note text, with sentence texts redacted (belt and braces)."""
+    data = s.to_dict()
+    data.pop("text", None)
+    for sent in data.get("sentences") or []:
+        sent["text"] = redact_text(sent["text"])[0]
+    return data
+
+
+class Importer:
+    """Stores notes and suggestions in one review database (the connection is the store's)."""
+
+    def __init__(self, conn: sqlite3.Connection, assessments: AssessmentRegistry) -> None:
+        self.conn = conn
+        self.assessments = assessments
+
+    def import_notes(self, input_file: Path | str, text_column: str = "text",
+                     suggester: SuggesterSource | None = None, assessment: str | None = None, *,
+                     location: str | None = None, service_type: str | None = None, start_date: str | None = None,
+                     end_date: str | None = None, source_name: str | None = None, id_column: str | None = None,
+                     batch_size: int = DEFAULT_BATCH, encoding: str = "utf-8",
+                     progress: Callable[[int], None] | None = None) -> ImportSummary:
+        """Redact, suggest and store every note of ``input_file``, one short transaction per batch.
+
+        Idempotent: rows already imported (same assessment, file name and row) are skipped without
+        calling the suggester; rows whose text changed since are listed in ``changed_rows`` and
+        kept as first imported. ``suggester`` may be a zero-argument callable, called only when a
+        row needs a suggestion. ``assessment`` defaults to the file name without extension.
+        ``progress`` is called with the number of rows read after each batch.
+        """
+        input_file = Path(input_file)
+        table_format(input_file)
+        source = source_name or input_file.name
+        chunks = iter_chunks(input_file, chunk_rows=batch_size, encoding=encoding)
+        head = next((c for c in chunks if len(c)), None)  # check file and columns before creating anything
+        if head is None:
+            raise InputFileError(f"{input_file}: the file has a header but no rows")
+        columns = [str(c) for c in head.columns]
+        require_column(input_file, columns, text_column)
+        if id_column is not None:
+            require_column(input_file, columns, id_column)
+        else:
+            id_column = next((c for c in ("note_id", "id") if c in columns), None)
+        found = self.assessments.ensure(assessment or Path(source).stem, location, service_type, start_date,
+                                        end_date)
+        existing = dict(self.conn.execute("SELECT source_row, text_sha256 FROM notes "
+                                          "WHERE assessment_id = ? AND source_file = ?", (found.id, source)))
+        summary = ImportSummary(found.id, source)
+        resolved: list[SuggesterLike] = []
+        for chunk in itertools.chain([head], chunks):
+            pending = self._new_rows(chunk, text_column, id_column, existing, summary)
+            if pending:
+                if not resolved:
+                    resolved.append(resolve_suggester(suggester))
+                self._store_batch(found.id, source, pending, resolved[0], summary)
+            if progress is not None:
+                progress(len(chunk))
+        return summary
+
+    def resuggest(self, note_ids: Iterable[int], suggester: SuggesterLike) -> int:
+        """Store a fresh suggestion (e.g. from retrained heads) for each note; decisions are untouched."""
+        ids = list(note_ids)
+        notes = {r["id"]: r["text"] for r in self.conn.execute(
+            f"SELECT id, text FROM notes WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+        order = [i for i in ids if i in notes]
+        if not order:
+            return 0
+        suggestions = suggester.suggest_many([notes[i] for i in order])
+        versions, now, n = dumps(_framework_versions(suggester)), utc_now(), 0
+        with transaction(self.conn):
+            for note_id, s in zip(order, suggestions, strict=True):
+                if s is not None:
+                    self._insert_suggestion(note_id, s, versions, now)
+                    n += 1
+        return n
+
+    def _new_rows(self, chunk: pd.DataFrame, text_column: str, id_column: str | None, existing: dict[int, str],
+                  summary: ImportSummary) -> list[dict[str, Any]]:
+        has_service = "service" in chunk.columns
+        rows = []
+        for position, (index, value) in enumerate(chunk[text_column].items()):
+            summary.rows += 1
+            row = int(cast(int, index)) + 1
+            text = _cell_text(value).strip()
+            if not text:
+                summary.blank += 1
+                continue
+            redacted, counts = redact_text(text)
+            digest = _sha256(redacted)
+            if row in existing:
+                if existing[row] == digest:
+                    summary.already += 1
+                else:
+                    summary.changed_rows.append(row)
+                continue
+            service = _cell_text(chunk.iloc[position]["service"]).strip() if has_service else ""
+            source_id = _cell_text(chunk.iloc[position][id_column]).strip() if id_column else ""
+            rows.append({"row": row, "text": redacted, "sha": digest, "redactions": counts,
+                         "service": service if service in SERVICES else None, "source_id": source_id or None})
+        return rows
+
+    def _store_batch(self, assessment_id: int, source: str, rows: list[dict[str, Any]], suggester: SuggesterLike,
+                     summary: ImportSummary) -> None:
+        suggestions = suggester.suggest_many([r["text"] for r in rows])
+        if len(suggestions) != len(rows):
+            raise ReviewError(f"the suggester returned {len(suggestions)} suggestions for {len(rows)} notes")
+        versions = dumps(_framework_versions(suggester))
+        now = utc_now()
+        with transaction(self.conn):
+            for r, s in zip(rows, suggestions, strict=True):
+                if s is None:
+                    summary.blank += 1
+                    continue
+                cur = self.conn.execute(
+                    "INSERT INTO notes (assessment_id, source_file, source_row, source_id, service, text, "
+                    "text_sha256, redactions, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (assessment_id, source_file, source_row) DO NOTHING RETURNING id",
+                    (assessment_id, source, r["row"], r["source_id"], r["service"], r["text"], r["sha"],
+                     dumps(r["redactions"]), now))
+                got = cur.fetchone()
+                if got is None:  # another process imported the same row meanwhile
+                    summary.already += 1
+                    continue
+                self._insert_suggestion(got[0], s, versions, now)
+                summary.imported += 1
+                summary.needs_review += int(bool(s.needs_review))
+
+    def _insert_suggestion(self, note_id: int, s: Suggestion, versions: str, now: str) -> int:
+        """Store one suggestion. An abstention (no labels) is stored too, with confidence 0: least certain."""
+        top = s.evidence[0] if s.evidence else None
+        scores = [x.score for x in (s.key_question, s.statement, s.band) if x is not None]
+        confidence = min(scores) if scores else 0.0
+        labelled = [(x.label, x.score) if x is not None else (None, None)
+                    for x in (s.key_question, s.statement, s.evidence_category, s.band)]
+        (kq, kq_score), (statement, statement_score), (category, category_score), (band, band_score) = labelled
+        cur = self.conn.execute(
+            "INSERT INTO suggestions (note_id, created_at, model_version, framework_versions, key_question, "
+            "key_question_score, statement, statement_score, statement_top3, evidence_category, "
+            "evidence_category_score, band, band_score, principles, confidence, needs_review, evidence_framework, "
+            f"evidence_item, evidence_text, payload) VALUES ({', '.join('?' * 20)})",
+            (note_id, now, s.model_version, versions, kq, kq_score, statement, statement_score,
+             ";".join(x.label for x in s.statement_top3), category, category_score, band, band_score,
+             ";".join(p.label for p in s.principles), float(confidence), int(bool(s.needs_review)),
+             top.text.framework if top else None, top.text.item if top else None, top.text.text if top else None,
+             dumps(_payload(s))))
+        return int(cur.lastrowid or 0)

@@ -1,0 +1,146 @@
+"""Read-only queries: the review queue, one note, progress, the summary per key question, the export."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evidencenlp.errors import InputFileError
+from evidencenlp.review.decisions import read_history
+from evidencenlp.review.labels import Vocabulary
+from evidencenlp.review.models import CONFIRMED, STATUSES, Note, NotFoundError, QueueItem, ReviewError
+from evidencenlp.tabular import table_format, write_table
+from evidencenlp.training_data import CORPUS_COLUMNS
+
+ORDERS: tuple[str, ...] = ("file", "uncertain")
+SNIPPET_CHARS = 160
+
+
+def _scope(assessment_id: int | None, joiner: str) -> tuple[str, list[Any]]:
+    """SQL restricting notes ``n`` to one assessment (or nothing), and its arguments."""
+    if assessment_id is None:
+        return "", []
+    return f"{joiner} n.assessment_id = ?", [assessment_id]
+
+
+class Queries:
+    """Reads one review database (the connection is the store's); never writes."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, vocabulary: Callable[[], Vocabulary]) -> None:
+        self.conn = conn
+        self.path = path
+        self._vocabulary = vocabulary
+
+    def queue(self, assessment_id: int | None = None, order: str = "file", statuses: Iterable[str] | None = None,
+              needs_review_only: bool = False, undecided_first: bool = False) -> list[QueueItem]:
+        """Notes to review. ``order``: ``file`` (import order: file, then row) or ``uncertain`` (least confident first).
+
+        ``undecided_first`` puts pending notes first, then skipped ones, then decided ones.
+        """
+        if order not in ORDERS:
+            raise ReviewError(f"unknown order {order!r}; expected one of {', '.join(ORDERS)}")
+        where: list[str] = ["1 = 1"]
+        args: list[Any] = []
+        if assessment_id is not None:
+            where.append("n.assessment_id = ?")
+            args.append(assessment_id)
+        if statuses is not None:
+            wanted = list(statuses)
+            bad = [s for s in wanted if s not in STATUSES]
+            if bad:
+                raise ReviewError(f"unknown status {bad[0]!r}; expected some of {', '.join(STATUSES)}")
+            where.append(f"st.status IN ({','.join('?' * len(wanted))})" if wanted else "0")
+            args.extend(wanted)
+        if needs_review_only:
+            where.append("cs.needs_review = 1")
+        keys = []
+        if undecided_first:
+            keys.append("CASE st.status WHEN 'pending' THEN 0 WHEN 'skipped' THEN 1 ELSE 2 END")
+        if order == "uncertain":
+            keys.append("coalesce(cs.confidence, 0)")
+        keys += ["n.id"]  # import order: file by file, row by row
+        sql = (f"SELECT n.id, n.source_file, n.source_row, substr(n.text, 1, {SNIPPET_CHARS}) AS snippet, "
+               "st.status, cs.needs_review, cs.confidence, cs.statement, cs.band, st.statement AS d_statement, "
+               "st.band AS d_band FROM notes n JOIN note_status st ON st.note_id = n.id "
+               "LEFT JOIN current_suggestions cs ON cs.note_id = n.id "
+               f"WHERE {' AND '.join(where)} ORDER BY {', '.join(keys)}")
+        return [QueueItem(r["id"], r["source_file"], r["source_row"], r["snippet"], r["status"],
+                          bool(r["needs_review"]), r["confidence"], r["statement"], r["band"],
+                          r["d_statement"] if r["status"] in CONFIRMED else None,
+                          r["d_band"] if r["status"] in CONFIRMED else None)
+                for r in self.conn.execute(sql, args)]
+
+    def note(self, note_id: int) -> Note:
+        """A note with its current suggestion, status, current decision and full history."""
+        row = self.conn.execute(
+            "SELECT n.*, st.status, cs.id AS sid, cs.payload, cs.confidence, cs.needs_review FROM notes n "
+            "JOIN note_status st ON st.note_id = n.id LEFT JOIN current_suggestions cs ON cs.note_id = n.id "
+            "WHERE n.id = ?", (note_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no note {note_id} in {self.path}")
+        history = tuple(read_history(self.conn, note_id))
+        return Note(row["id"], row["assessment_id"], row["source_file"], row["source_row"], row["source_id"],
+                    row["service"], row["text"], row["imported_at"], row["status"], row["sid"],
+                    json.loads(row["payload"]) if row["payload"] else None, row["confidence"],
+                    bool(row["needs_review"]), history[-1] if history else None, history)
+
+    def progress(self, assessment_id: int | None = None) -> dict[str, int]:
+        """Counts of notes by status, plus ``total`` and ``needs_review`` (suggestions flagged)."""
+        where, args = _scope(assessment_id, "WHERE")
+        counts = dict.fromkeys(STATUSES, 0)
+        for r in self.conn.execute(f"SELECT st.status, count(*) FROM notes n JOIN note_status st ON "
+                                   f"st.note_id = n.id {where} GROUP BY st.status", args):
+            counts[r[0]] = r[1]
+        counts["total"] = sum(counts[s] for s in STATUSES)
+        counts["confirmed"] = counts["accepted"] + counts["corrected"]
+        counts["needs_review"] = self.conn.execute(
+            f"SELECT count(*) FROM notes n JOIN current_suggestions cs ON cs.note_id = n.id {where} "
+            f"{'AND' if where else 'WHERE'} cs.needs_review = 1", args).fetchone()[0]
+        return counts
+
+    def summary(self, assessment_id: int | None = None) -> list[dict[str, Any]]:
+        """Per key question: how many notes are confirmed, their bands, and their statements."""
+        vocab = self._vocabulary()
+        where, args = _scope(assessment_id, "AND")
+        rows = self.conn.execute(
+            "SELECT st.key_question, st.statement, st.band, count(*) AS n FROM note_status st "
+            f"JOIN notes n ON n.id = st.note_id WHERE st.status IN ('accepted', 'corrected') {where} "
+            "GROUP BY st.key_question, st.statement, st.band", args).fetchall()
+        out = []
+        for kq in vocab.key_questions:
+            mine = [r for r in rows if r["key_question"] == kq.id]
+            bands = {b.id: sum(r["n"] for r in mine if r["band"] == b.id) for b in vocab.bands}
+            statements = [{"id": s.id, "title": s.title, "n": sum(r["n"] for r in mine if r["statement"] == s.id)}
+                          for s in vocab.statements if s.key_question == kq.id]
+            out.append({"key_question": kq.id, "title": kq.title, "confirmed": sum(bands.values()), "bands": bands,
+                        "statements": [s for s in statements if s["n"]]})
+        return out
+
+    def confirmed_frame(self, assessment_id: int | None = None) -> pd.DataFrame:
+        """Confirmed labels (accepted or corrected) in the training corpus's columns, as text."""
+        where, args = _scope(assessment_id, "AND")
+        rows = self.conn.execute(
+            "SELECT n.id, n.source_file, n.source_row, n.source_id, n.text, a.name AS assessment, st.key_question, "
+            "st.statement, st.evidence_category, st.band, st.principles, coalesce(n.service, a.service_type, '') "
+            "AS service FROM note_status st JOIN notes n ON n.id = st.note_id "
+            "JOIN assessments a ON a.id = n.assessment_id "
+            f"WHERE st.status IN ('accepted', 'corrected') {where} ORDER BY n.id", args).fetchall()
+        records = [{"note_id": r["source_id"] or f"{r['assessment']}/{r['source_file']}#{r['source_row']}",
+                    "text": r["text"], "key_question": r["key_question"], "statement": r["statement"],
+                    "evidence_category": r["evidence_category"], "band": r["band"], "principles": r["principles"] or "",
+                    "service": r["service"] or ""} for r in rows]
+        return pd.DataFrame(records, columns=list(CORPUS_COLUMNS), dtype=str)
+
+    def export(self, output: Path | str, assessment_id: int | None = None) -> int:
+        """Write confirmed labels to ``output`` (.csv or .jsonl; written atomically); return the row count."""
+        output = Path(output)
+        if table_format(output) not in ("csv", "jsonl"):
+            raise InputFileError(f"{output}: export writes .csv or .jsonl")
+        frame = self.confirmed_frame(assessment_id)
+        write_table(frame, output)
+        return len(frame)

@@ -1,0 +1,201 @@
+"""The review database's SQL: tables, triggers, views, and the migrations between schema versions.
+
+Only *structural* rules live in the schema: an action is one of four, a confirmed decision names all
+four labels, an undo says what it reverts, dates are dates, decisions are append-only. Which labels
+exist is the frameworks' business: the store checks labels in Python against its
+:class:`~evidencenlp.review.labels.Vocabulary` before it writes, so building the schema never loads
+a framework file and a new sector framework needs no migration.
+
+Versions (``PRAGMA user_version``):
+
+1. the first release. Its ``decisions`` table also had CHECK constraints listing the key questions,
+   evidence categories and bands of the frameworks installed when the file was created.
+2. the same tables without those vocabulary CHECKs. :data:`MIGRATIONS` ``[2]`` rebuilds
+   ``decisions`` from a version 1 file, keeping every row, every id and the AUTOINCREMENT counter.
+
+A new file is created at the latest version directly (:data:`SCHEMA`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_VERSION = 2
+
+_TABLES = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE assessments (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+    location     TEXT,
+    service_type TEXT,
+    start_date   TEXT CHECK (start_date IS NULL OR date(start_date) IS start_date),
+    end_date     TEXT CHECK (end_date IS NULL OR date(end_date) IS end_date),
+    created_at   TEXT NOT NULL,
+    CHECK (start_date IS NULL OR end_date IS NULL OR start_date <= end_date)
+);
+
+-- text is the REDACTED note; the unredacted text is never stored
+CREATE TABLE notes (
+    id            INTEGER PRIMARY KEY,
+    assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+    source_file   TEXT NOT NULL,
+    source_row    INTEGER NOT NULL CHECK (source_row >= 1),
+    source_id     TEXT,
+    service       TEXT,
+    text          TEXT NOT NULL,
+    text_sha256   TEXT NOT NULL,
+    redactions    TEXT NOT NULL DEFAULT '{}',
+    imported_at   TEXT NOT NULL,
+    UNIQUE (assessment_id, source_file, source_row)
+);
+
+CREATE TABLE suggestions (
+    id                      INTEGER PRIMARY KEY,
+    note_id                 INTEGER NOT NULL REFERENCES notes(id),
+    created_at              TEXT NOT NULL,
+    model_version           TEXT NOT NULL,
+    framework_versions      TEXT NOT NULL DEFAULT '{}',
+    key_question            TEXT,
+    key_question_score      REAL,
+    statement               TEXT,
+    statement_score         REAL,
+    statement_top3          TEXT,
+    evidence_category       TEXT,
+    evidence_category_score REAL,
+    band                    TEXT,
+    band_score              REAL,
+    principles              TEXT NOT NULL DEFAULT '',
+    confidence              REAL NOT NULL,
+    needs_review            INTEGER NOT NULL CHECK (needs_review IN (0, 1)),
+    evidence_framework      TEXT,
+    evidence_item           TEXT,
+    evidence_text           TEXT,
+    payload                 TEXT NOT NULL
+);
+CREATE INDEX suggestions_note ON suggestions (note_id, id);
+
+CREATE TRIGGER suggestions_no_update BEFORE UPDATE ON suggestions
+BEGIN
+    SELECT RAISE(ABORT, 'suggestions are immutable: store a new suggestion instead');
+END;
+CREATE TRIGGER notes_text_immutable BEFORE UPDATE OF text, text_sha256, source_file, source_row ON notes
+BEGIN
+    SELECT RAISE(ABORT, 'a note''s text and source cannot be changed');
+END;
+"""
+
+#: the columns of ``decisions``, in table order
+DECISION_COLUMNS = ("id, note_id, suggestion_id, inspector, decided_at, action, key_question, statement, "
+                    "evidence_category, band, principles, rationale, reverts, restores, client")
+
+
+def _decisions_table(name: str) -> str:
+    return f"""
+CREATE TABLE {name} (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    note_id           INTEGER NOT NULL REFERENCES notes(id),
+    suggestion_id     INTEGER REFERENCES suggestions(id),
+    inspector         TEXT NOT NULL CHECK (length(trim(inspector)) > 0),
+    decided_at        TEXT NOT NULL,
+    action            TEXT NOT NULL CHECK (action IN ('accepted', 'corrected', 'skipped', 'undone')),
+    key_question      TEXT,
+    statement         TEXT,
+    evidence_category TEXT,
+    band              TEXT,
+    principles        TEXT NOT NULL DEFAULT '',
+    rationale         TEXT,
+    reverts           INTEGER REFERENCES decisions(id),
+    restores          INTEGER REFERENCES decisions(id),
+    client            TEXT,
+    CHECK ((action = 'undone') = (reverts IS NOT NULL)),
+    CHECK (action NOT IN ('accepted', 'corrected') OR (key_question IS NOT NULL AND statement IS NOT NULL
+           AND evidence_category IS NOT NULL AND band IS NOT NULL))
+);
+"""
+
+
+# everything that refers to the decisions table (rebuilt with it by a migration)
+_DECISIONS_DEPENDENTS = """
+CREATE INDEX decisions_note ON decisions (note_id, id);
+CREATE INDEX decisions_inspector ON decisions (inspector, id);
+
+CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision (a correction or an undo) instead');
+END;
+CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: they cannot be deleted');
+END;
+CREATE TRIGGER notes_keep_decided BEFORE DELETE ON notes
+WHEN EXISTS (SELECT 1 FROM decisions WHERE note_id = OLD.id)
+BEGIN
+    SELECT RAISE(ABORT, 'a note with decisions cannot be deleted: its audit trail must stay');
+END;
+
+-- the latest decision row of each note (highest id = appended last)
+CREATE VIEW latest_decisions AS
+SELECT d.* FROM decisions d
+JOIN (SELECT note_id, max(id) AS id FROM decisions GROUP BY note_id) m ON m.id = d.id;
+
+-- every note with its status: pending, accepted, corrected or skipped
+CREATE VIEW note_status AS
+SELECT n.id AS note_id, n.assessment_id,
+       CASE WHEN d.id IS NULL THEN 'pending'
+            WHEN d.action = 'undone' THEN coalesce((SELECT r.action FROM decisions r WHERE r.id = d.restores),
+                                                   'pending')
+            ELSE d.action END AS status,
+       d.id AS decision_id, d.inspector, d.decided_at, d.key_question, d.statement, d.evidence_category,
+       d.band, d.principles, d.rationale
+FROM notes n LEFT JOIN latest_decisions d ON d.note_id = n.id;
+"""
+
+_VIEWS = """
+-- the latest suggestion of each note
+CREATE VIEW current_suggestions AS
+SELECT s.* FROM suggestions s
+JOIN (SELECT note_id, max(id) AS id FROM suggestions GROUP BY note_id) m ON m.id = s.id;
+"""
+
+#: the whole schema at :data:`SCHEMA_VERSION`, for a new file
+SCHEMA = _TABLES + _decisions_table("decisions") + _VIEWS + _DECISIONS_DEPENDENTS
+
+#: version 1 → 2: rebuild ``decisions`` without the vocabulary CHECKs (run with foreign keys off)
+_V2 = f"""
+DROP VIEW IF EXISTS note_status;
+DROP VIEW IF EXISTS latest_decisions;
+DROP TRIGGER IF EXISTS notes_keep_decided;
+{_decisions_table("decisions_v2")}
+INSERT INTO decisions_v2 ({DECISION_COLUMNS}) SELECT {DECISION_COLUMNS} FROM decisions ORDER BY id;
+DELETE FROM sqlite_sequence WHERE name = 'decisions_v2';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'decisions_v2', seq FROM sqlite_sequence WHERE name = 'decisions';
+DROP TABLE decisions;
+ALTER TABLE decisions_v2 RENAME TO decisions;
+{_DECISIONS_DEPENDENTS}
+"""
+
+#: version → SQL that takes a database from version-1 to version (foreign key enforcement is off)
+MIGRATIONS: dict[int, str] = {2: _V2}
+
+
+def statements(script: str) -> list[str]:
+    """Split a schema script into complete statements (``executescript`` would commit our transaction)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
