@@ -18,7 +18,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-DEFAULT_C = 0.01
+from evidencenlp.defaults import DEFAULT_C
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -17,11 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from evidencenlp.defaults import DEFAULT_CHUNK_ROWS
 from evidencenlp.errors import InputFileError
 
 FORMATS: dict[str, str] = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".jsonl": "jsonl",
                            ".ndjson": "jsonl", ".parquet": "parquet"}
-DEFAULT_CHUNK_ROWS = 4096  # large enough for the encoder's length sorting; memory stays bounded
 
 
 def table_format(path: Path) -> str:

@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from evidencenlp.cli._app import app, console
-from evidencenlp.evaluation.agreement import compare_files
 
 DEFAULT_SHOWN = 50
 
@@ -41,6 +40,8 @@ def agreement(
 ) -> None:
     """Cohen's kappa and observed agreement per task (key question, statement, evidence category, band),
     with the disagreements listed by key. Note text is shown only with --show-text."""
+    from evidencenlp.evaluation.agreement import compare_files
+
     result = compare_files(a, b, key=key, prefix_a=prefix_a, prefix_b=prefix_b, text_column=text_column,
                            show_text=show_text)
     if fmt is AgreementFormat.json:

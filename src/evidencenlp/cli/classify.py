@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from evidencenlp.cli._app import app, console, fail, read_text_arg
-from evidencenlp.suggest import Suggester, Suggestion
+
+if TYPE_CHECKING:
+    from evidencenlp.suggest import Suggestion
 
 
 class OutputFormat(str, Enum):
@@ -60,6 +63,8 @@ def classify(
     note = read_text_arg(text)
     if not note.strip():
         raise fail("the note is empty: give the text as an argument or pipe it with -")
+    from evidencenlp.suggest import Suggester
+
     suggestion = Suggester.load(models=models, redact=not no_redact).suggest(note)
     if fmt is OutputFormat.json:
         print(json.dumps(suggestion.to_dict(), ensure_ascii=False, indent=2))

@@ -6,18 +6,20 @@ import json
 import math
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from evidencenlp.cli._app import app, console, err_console, fail
+from evidencenlp.defaults import DEFAULT_C, DEFAULT_FOLDS, MODEL_NAMES, MODEL_TITLES
 from evidencenlp.errors import DataError
-from evidencenlp.evaluation.baselines import MODEL_NAMES, MODEL_TITLES
-from evidencenlp.evaluation.cv import DEFAULT_FOLDS, Evaluation
-from evidencenlp.heads import DEFAULT_C
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from evidencenlp.evaluation.cv import Evaluation
 
 
 class EvalFormat(str, Enum):

@@ -8,9 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from evidencenlp.cli._app import app, err_console
-from evidencenlp.suggest import Suggester
-from evidencenlp.tabular import DEFAULT_CHUNK_ROWS, check_readable, count_rows, table_format
-from evidencenlp.tagging import tag_file
+from evidencenlp.defaults import DEFAULT_CHUNK_ROWS
 
 
 @app.command()
@@ -35,6 +33,9 @@ def tag(
     evidence_category, evidence_category_score, band, band_score, principles, evidence_text,
     needs_review. Rows with empty text are kept with empty suggestion columns.
     """
+    from evidencenlp.suggest import Suggester
+    from evidencenlp.tabular import check_readable, count_rows, table_format
+    from evidencenlp.tagging import tag_file
     table_format(input_path)
     table_format(output)
     check_readable(input_path)

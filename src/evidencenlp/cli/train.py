@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from evidencenlp.cli._app import app, console, err_console, fail
-from evidencenlp.heads import DEFAULT_C
-from evidencenlp.training import TaskScore
+from evidencenlp.defaults import DEFAULT_C
+
+if TYPE_CHECKING:
+    from evidencenlp.training import TaskScore
 
 
 def _scores_table(title: str, columns: dict[str, list[TaskScore]]) -> Table:

@@ -38,15 +38,14 @@ from sklearn.svm import LinearSVC
 
 from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
+
+#: the names of the models, in the order they are shown (the model under test first)
+from evidencenlp.defaults import MODEL_NAMES, MODEL_TITLES
 from evidencenlp.heads import DEFAULT_C, fit_temperature
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
 from evidencenlp.taxonomy import TASKS
 
-#: the names of the models, in the order they are shown (the model under test first)
-MODEL_NAMES: tuple[str, ...] = ("heads", "majority", "tfidf_svm", "zero_shot")
-MODEL_TITLES: dict[str, str] = {"heads": "trained heads", "majority": "majority class",
-                                "tfidf_svm": "TF-IDF + LinearSVC", "zero_shot": "zero-shot cosine"}
 DEFAULT_ZERO_SHOT_TEMPERATURE = 0.05
 
 

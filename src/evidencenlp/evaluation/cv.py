@@ -33,6 +33,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
+from evidencenlp.defaults import DEFAULT_FOLDS
 from evidencenlp.errors import DataError
 from evidencenlp.evaluation import metrics as M
 from evidencenlp.evaluation.baselines import (
@@ -53,7 +54,7 @@ from evidencenlp.training_data import data_hash
 POLARITY = "polarity"
 POLARITY_CLASSES: list[str] = ["negative", "positive"]
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("service", "evidence_category")
-DEFAULT_FOLDS = 5
+
 N_BINS = 10
 
 Log = Callable[[str], None]

@@ -153,7 +153,7 @@ def principle_doc(principle: Principle) -> dict[str, Any]:
 def parse_report_title(lines: list[str]) -> tuple[str, str]:
     """(report title, year): the first question-mark line and the year of the first date line."""
     title = next((line.strip() for line in lines if line.strip().endswith("?")), None)
-    year = next((m.group("year") for m in map(_DATE.match, (l.strip() for l in lines)) if m), None)
+    year = next((m.group("year") for m in map(_DATE.match, (line.strip() for line in lines)) if m), None)
     if title is None or year is None:
         raise ValueError(f"{SEED}: report title or date not found")
     return title, year
