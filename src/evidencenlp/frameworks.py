@@ -178,7 +178,7 @@ def validate_document(doc: dict[str, Any], path: Path, schema: str = "framework.
     errors = sorted(_schema(schema).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     problems = [f"at {_field_path(e)}: {_explain(e)}" for e in errors]
     if not problems and schema == "framework.schema.json":
-        problems = _consistency_problems(doc)
+        problems = _consistency_problems(doc, _label_space(doc, path))
     if problems:
         shown = problems[:MAX_ERRORS_SHOWN]
         more = len(problems) - len(shown)
@@ -186,8 +186,43 @@ def validate_document(doc: dict[str, Any], path: Path, schema: str = "framework.
         raise FrameworkError(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(shown) + tail)
 
 
-def _consistency_problems(doc: dict[str, Any]) -> list[str]:
-    """Checks the schema cannot express: unique ids, key questions that exist."""
+def _declared(doc: dict[str, Any]) -> tuple[set[str], set[str]]:
+    return ({str(k.get("id")) for k in doc.get("key_questions") or []},
+            {str(b.get("id")) for b in doc.get("bands") or []})
+
+
+def _label_space(doc: dict[str, Any], path: Path) -> tuple[set[str], set[str]]:
+    """The key questions and bands that references in ``doc`` may use.
+
+    A file that declares quality statements declares its own label space. Any other file (a v6
+    topic list, KLOEs) uses the label space of the primary framework beside it, or of the packaged
+    frameworks when none is beside it. Files are only read here (no recursion into validation).
+    """
+    if doc.get("quality_statements"):
+        return _declared(doc)
+    for folder in (path.parent, frameworks_dir()):
+        found = _primary_labels(str(folder.resolve()) if folder.is_dir() else "")
+        if found is not None:
+            return found
+    return set(), set()
+
+
+@lru_cache(maxsize=16)
+def _primary_labels(folder: str) -> tuple[set[str], set[str]] | None:
+    if not folder:
+        return None
+    for candidate in sorted(Path(folder).glob("*.y*ml")):
+        try:
+            other = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(other, dict) and other.get("quality_statements") and other.get("key_questions"):
+            return _declared(other)
+    return None
+
+
+def _consistency_problems(doc: dict[str, Any], labels: tuple[set[str], set[str]] = (set(), set())) -> list[str]:
+    """Checks the schema cannot express: unique ids, key questions and bands that exist in the label space."""
     problems: list[str] = []
     for section in ("key_questions", "quality_statements", "evidence_categories", "bands", "topics",
                     "kloes", "principles"):
@@ -195,7 +230,16 @@ def _consistency_problems(doc: dict[str, Any]) -> list[str]:
         problems += [f"at {section}: id {i!r} appears {n} times; ids must be unique" for i, n in ids.items() if n > 1]
     prompt_ids = Counter(p["id"] for k in doc.get("kloes") or [] for p in k.get("prompts", []))
     problems += [f"at kloes: prompt id {i!r} appears {n} times" for i, n in prompt_ids.items() if n > 1]
-    declared = {kq["id"] for kq in doc.get("key_questions") or []}
+    declared = {kq["id"] for kq in doc.get("key_questions") or []} or labels[0]
+    bands = {b["id"] for b in doc.get("bands") or []} or labels[1]
+    if bands:
+        for section in ("topics", "kloes"):
+            for i, item in enumerate(doc.get(section) or []):
+                for field_name in ("descriptors", "ratings"):
+                    for band in (item.get(field_name) or {}):
+                        if band not in bands:
+                            problems.append(f"at {section}[{i}].{field_name}: expected bands of the label space "
+                                            f"({', '.join(sorted(bands))}); got {band!r}")
     if declared:
         for section in ("quality_statements", "topics", "kloes"):
             for i, item in enumerate(doc.get(section) or []):

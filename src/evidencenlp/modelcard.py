@@ -57,6 +57,57 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         *_metrics_lines(holdout),
         "",
     ]
+    sources = classifier.training_data_.get("sources") or {}
+    if sources:
+        lines += ["## Training sources", ""]
+        for kind, info in sources.items():
+            extra = ", ".join(f"{k}: {v}" for k, v in info.items() if k != "rows")
+            lines.append(f"- **{kind}**: {info.get('rows', '?')} rows" + (f" ({extra})" if extra else ""))
+        lines.append("")
+    weights = getattr(classifier, "weights_", {})
+    if weights:
+        lines += ["## Ensembles", "Weights of each task's components (embedding head, word TF-IDF, character TF-IDF), "
+                  "learned out of fold on non-framework rows:", ""]
+        lines += [f"- {task}: {', '.join(f'{w:.1f}' for w in ws)}" for task, ws in weights.items()]
+        lines.append("")
+    review = classifier.metrics_.get("review")
+    if review:
+        lines += ["## When it says needs_review", (
+            f"Thresholds chosen on {review.get('held_out_rows', '?')} held-out rows so that among notes not flagged the "
+            f"key question is wrong in at most {review['targets']['kq_error']:.0%} and the band direction in at most "
+            f"{review['targets']['direction_error']:.0%}: key question probability ≥ {review['key_question']:.3f}, "
+            f"direction probability ≥ {review['direction']:.3f}."), "",
+            "| rows | coverage (not flagged) | key question wrong, not flagged | direction wrong, not flagged "
+            "| key question wrong, all | direction wrong, all |", "|---|---|---|---|---|---|"]
+        for name in ("all", "corpus", "real_feedback"):
+            r = review.get(name)
+            if r:
+                def f(v: object) -> str:
+                    return "–" if v is None else f"{v:.3f}"
+                lines.append(f"| {name} (n={r['rows']}) | {f(r['coverage'])} | {f(r['kq_error_unflagged'])} | "
+                             f"{f(r['direction_error_unflagged'])} | {f(r['kq_error_all'])} | "
+                             f"{f(r['direction_error_all'])} |")
+        lines.append("")
+    for name, title in (("transfer_trusts.json", "Transfer to unseen trusts (leave one trust out)"),
+                        ("transfer_inspection.json", "Transfer to inspectors' own writing (held-out CQC reports)")):
+        path = directory / name
+        if not path.is_file():
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        lines += [f"## {title}", data.get("description", ""), "",
+                  "| held out | model | key question macro-F1 [95% CI] | accuracy | direction accuracy |",
+                  "|---|---|---|---|---|"]
+        rows = [(fold["fold"], fold["metrics"]) for fold in data["folds"]]
+        if len(data["folds"]) > 1:
+            rows.append(("mean", data["mean"]))
+        for held, metrics in rows:
+            for model, ms in metrics.items():
+                def cell(key: str, ms: dict = ms) -> str:
+                    m = ms.get(key)
+                    return "–" if not m else f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]"
+                lines.append(f"| {held} | {model} | {cell('kq_macro_f1')} | {cell('kq_accuracy')} | "
+                             f"{cell('direction_accuracy')} |")
+        lines.append("")
     cv_path = directory / CV_FILE
     if cv_path.is_file():
         cv = json.loads(cv_path.read_text(encoding="utf-8"))

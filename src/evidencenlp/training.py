@@ -246,6 +246,7 @@ def train(options: TrainingOptions | None = None, index: FrameworkIndex | None =
     say("refitting on all data …")
     classifier = fit(np.ones(len(frame), dtype=bool))
     classifier.metrics_ = {"holdout": {"split": split, **as_metrics(heldout)}, "review": review}
+    classifier.training_data_["sources"] = source_provenance(options, frame)
     classifier.thresholds_.update({"key_question": review["key_question"], "direction": review["direction"],
                                    "statement": 0.0, "band": 0.0})
     if before is not None:
@@ -295,3 +296,38 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
                         "direction_error_all": round(1 - float(np.nanmean(dir_ok[rows])), 4)
                         if (~np.isnan(dir_ok[rows])).any() else None}
     return report
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_provenance(options: TrainingOptions, frame: pd.DataFrame) -> dict[str, Any]:
+    """What each training source contributed (row counts, files' SHA-256) for the model card."""
+    origin = frame["origin"].fillna("").astype(str)
+    kinds = origin.str.split(":").str[0]
+    out: dict[str, Any] = {kind: {"rows": int(n)} for kind, n in kinds.value_counts().items()}
+    if options.phase1 is not None and "phase1" in out:
+        rows = frame[kinds == "phase1"]
+        out["phase1"].update({
+            "file": Path(options.phase1).name, "sha256": _file_sha256(Path(options.phase1)),
+            "min_confidence": options.phase1_min_confidence,
+            "with_key_question": int((rows["key_question"] != "").sum()),
+            "with_statement": int((rows["statement"] != "").sum()),
+            "with_direction": int((rows["direction"] != "").sum()),
+            "by_trust": {str(k): int(v) for k, v in rows["group"].value_counts().items()},
+            "citation": "The-Strategy-Unit/pxtextmining, datasets/phase_1 (real NHS Friends and Family Test comments)",
+        })
+    if options.inspection and "inspection" in out:
+        from evidencenlp.paths import training_dir
+
+        path = training_dir() / "inspection" / "cqc_reports.csv"
+        out["inspection"].update({"file": "training/inspection/cqc_reports.csv", "sha256": _file_sha256(path),
+                                  "licence": "Open Government Licence v3.0 (CQC inspection reports)"})
+    return out

@@ -165,6 +165,10 @@ def evaluate(
     no_framework: bool = typer.Option(False, "--no-framework-examples",
                                       help="Do not add framework-derived sentences to the training folds."),
     jobs: int = typer.Option(0, "--jobs", min=0, help="Folds fitted in parallel (0 = one per CPU core)."),
+    train_phase1: Path = typer.Option(None, "--train-phase1", help="Add this pxtextmining phase-1 file's comments "
+                                      "to every training fold (cross-validation), as `train --phase1` does."),
+    train_inspection: bool = typer.Option(False, "--train-inspection", help="Add the CQC inspection report "
+                                          "paragraphs to every training fold, as `train --inspection` does."),
     transfer: str = typer.Option(None, "--transfer", help="Transfer test: 'trusts' (leave one phase-1 trust out; "
                                  "needs --phase1) or 'inspection' (hold out the CQC inspection report paragraphs)."),
     models: Path = typer.Option(None, "--models", help="Folder with trained heads (default: the project's models/)."),
@@ -186,11 +190,12 @@ def evaluate(
                                     phase1_min_confidence=phase1_confidence.value, mapping=mapping,
                                     train_on=train_on, test_on=test_on, models=_parse_only(only),
                                     framework_examples=not no_framework, jobs=jobs or None, model_dir=models, C=C,
-                                    transfer=transfer)
+                                    transfer=transfer, train_phase1=train_phase1,
+                                    train_inspection=train_inspection)
     except DataError as exc:  # a combination of options that does not go together
         raise fail(str(exc)) from None
-    if save_cv and options.mode != "cv":
-        raise fail("--save-cv saves cross-validated figures: use it without --data/--phase1/--train-on")
+    if save_cv and options.mode not in ("cv", "transfer"):
+        raise fail("--save-cv saves cross-validated or transfer figures: use it without --data/--phase1/--train-on")
     if options.mode == "transfer":
         from evidencenlp.evaluation.run import transfer as run_transfer
 
@@ -199,6 +204,10 @@ def evaluate(
             print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
         else:
             console.print(_transfer_table(result))
+        if save_cv:
+            from evidencenlp.evaluation.run import save_transfer
+
+            err_console.print(f"wrote {save_transfer(result, models or models_dir(), log=_log)}")
         return
     ev = run_evaluation(options, embed=lambda texts, what, name: _embed(texts, what, name), log=_log)
     phase1_summary = ev.data.get("phase1")

@@ -32,6 +32,10 @@ def train(
     data: list[Path] = typer.Option([], "--data", help="Extra labelled file(s) with the corpus columns (repeatable)."),
     include_decisions: Path = typer.Option(None, "--include-decisions",
                                            help="Review database: add the inspectors' confirmed labels."),
+    phase1: Path = typer.Option(None, "--phase1", help="Real NHS feedback: a pxtextmining phase-1 file (e.g. "
+                                "../shared/data/pxtextmining-phase1/text_data.csv), read where it is, never copied."),
+    inspection: bool = typer.Option(False, "--inspection", help="Add the CQC inspection report paragraphs "
+                                    "(training/inspection/cqc_reports.csv)."),
     no_corpus: bool = typer.Option(False, "--no-corpus", help="Do not use training/corpus/*.csv."),
     no_framework: bool = typer.Option(False, "--no-framework-examples", help="Do not use framework-derived sentences."),
     out: Path = typer.Option(None, "--out", help="Folder to save the classifier in (default: the checkout's models/)."),
@@ -48,8 +52,12 @@ def train(
     if target is None:
         raise fail("installed from a wheel, the packaged model cannot be overwritten: name a folder with --out")
     options = TrainingOptions(data=tuple(data), include_decisions=include_decisions, corpus=not no_corpus,
-                              framework_examples=not no_framework, params={"C": C}, seed=seed)
-    result = run_training(options, log=lambda msg: err_console.print(msg, highlight=False))
+                              framework_examples=not no_framework, params={"C": C}, seed=seed, phase1=phase1,
+                              inspection=inspection)
+    try:
+        result = run_training(options, log=lambda msg: err_console.print(msg, highlight=False))
+    except KeyboardInterrupt:
+        raise fail("interrupted: nothing was saved", code=130) from None
     columns = {"held-out": result.heldout}
     if result.heldout_before_decisions is not None:
         columns = {"before (without decisions)": result.heldout_before_decisions,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,16 +109,17 @@ class HeadsModel:
     name = "heads"
 
     def __init__(self, index: FrameworkIndex, classifier: EvidenceClassifier | None = None,
-                 C: float = DEFAULT_C) -> None:
+                 C: float = DEFAULT_C, params: dict[str, Any] | None = None) -> None:
         self.index = index
         self.classifier = classifier
         self.C = C
+        self.params = dict(params) if params else {"C": C}
 
     def fit(self, frame: pd.DataFrame, vectors: np.ndarray) -> HeadsModel:
         """Fit every head on ``frame`` (corpus columns) and its embeddings ``(n, 384)``."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            clf = EvidenceClassifier(C=self.C).bind_index(self.index)
+            clf = EvidenceClassifier(**self.params).bind_index(self.index)
             self.classifier = clf.fit(frame["text"].astype(str).tolist(), frame, embeddings=vectors)
         return self
 
@@ -277,11 +279,12 @@ class ZeroShotModel:
 
 def make_models(index: FrameworkIndex, names: Sequence[str] = MODEL_NAMES,
                 classifier: EvidenceClassifier | None = None,
-                category_vectors: np.ndarray | None = None, C: float = DEFAULT_C) -> dict[str, object]:
+                category_vectors: np.ndarray | None = None, C: float = DEFAULT_C,
+                params: dict[str, Any] | None = None) -> dict[str, object]:
     """Fresh (unfitted, except a given ``classifier``) models by name, in ``names`` order."""
     classes = task_classes(index)
     factories = {
-        "heads": lambda: HeadsModel(index, classifier, C=C),
+        "heads": lambda: HeadsModel(index, classifier, C=C, params=params),
         "majority": lambda: MajorityModel(classes),
         "tfidf_svm": lambda: TfidfSvmModel(classes),
         "zero_shot": lambda: ZeroShotModel(index, category_vectors),

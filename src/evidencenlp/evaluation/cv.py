@@ -389,11 +389,19 @@ def plan_folds(corpus: pd.DataFrame, corpus_vectors: np.ndarray, extra_vectors: 
     return FoldPlan(out, g_corpus, g_extra, fold_of)
 
 
+def _origins(frame: pd.DataFrame) -> str:
+    """``framework 2484, phase1 6490`` — the kinds of rows by the part of ``origin`` before the first colon."""
+    if "origin" not in frame or not len(frame):
+        return "none"
+    kinds = frame["origin"].fillna("").astype(str).str.split(":").str[0].value_counts()
+    return ", ".join(f"{k or 'other'} {v:,}" for k, v in kinds.items())
+
+
 def cross_validate(corpus: pd.DataFrame, corpus_vectors: np.ndarray, index: FrameworkIndex,
                    extra: pd.DataFrame | None = None, extra_vectors: np.ndarray | None = None,
                    folds: int = DEFAULT_FOLDS, seed: int = 0, models: Sequence[str] = MODEL_NAMES,
                    category_vectors: np.ndarray | None = None, n_jobs: int | None = None,
-                   C: float = DEFAULT_C, log: Log = _quiet) -> Evaluation:
+                   C: float = DEFAULT_C, log: Log = _quiet, params: dict[str, Any] | None = None) -> Evaluation:
     """Grouped, stratified k-fold CV of every model on ``corpus`` (``n`` rows, vectors ``(n, 384)``).
 
     ``extra`` (framework examples, vectors ``(m, 384)``) is added to every training fold, except
@@ -422,7 +430,7 @@ def cross_validate(corpus: pd.DataFrame, corpus_vectors: np.ndarray, index: Fram
         _, tr, te, keep_extra = job
         train = pd.concat([extra[keep_extra], corpus.iloc[tr]], ignore_index=True)
         train_vecs = np.vstack([extra_vectors[keep_extra], corpus_vectors[tr]])
-        fitted = make_models(index, models, category_vectors=category_vectors, C=C)
+        fitted = make_models(index, models, category_vectors=category_vectors, C=C, params=params)
         return _fit_predict(fitted, train, train_vecs, corpus.iloc[te], corpus_vectors[te], _quiet, "")
 
     per_model: dict[str, list[Predictions]] = {m: [] for m in models}
@@ -448,11 +456,12 @@ def cross_validate(corpus: pd.DataFrame, corpus_vectors: np.ndarray, index: Fram
         f"{folds}-fold cross-validation (seed {seed}) on {n} labelled notes, stratified by SAF statement "
         f"(key question where no statement) and grouped so near-duplicates (cosine ≥ {NEAR_DUPLICATE}) never "
         f"straddle folds ({n_groups} groups, {multi} with more than one note). "
-        f"{len(extra)} framework-derived sentences join every training fold (never tested; "
-        f"{dropped} fold-exclusions of framework sentences near-duplicating a test note). "
+        f"{len(extra)} other rows ({_origins(extra)}) join every training fold (never tested; "
+        f"{dropped} fold-exclusions of rows near-duplicating a test note). "
         f"Figures are pooled over the out-of-fold predictions; every model sees the same folds."
     )
     data = {"rows": n, "sha256": data_hash(corpus), "folds": folds, "seed": seed, "groups": n_groups, "heads_C": C,
+            "heads_params": {k: v for k, v in (params or {}).items() if k != "frameworks"},
             "framework_examples": len(extra),
             "fold_sizes": [len(te) for _, te in splits],
             "origins": {str(k): int(v) for k, v in corpus.get("origin", pd.Series(dtype=str)).value_counts().items()}}

@@ -52,6 +52,8 @@ class EvaluationOptions:
     C: float = DEFAULT_C
     transfer: str | None = None
     params: dict[str, Any] | None = None
+    train_phase1: Path | None = None
+    train_inspection: bool = False
 
     def __post_init__(self) -> None:
         if (self.train_on is None) != (self.test_on is None):
@@ -172,12 +174,37 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
     fw, corpus = _training_parts(index, options.framework_examples)
     if corpus is None or corpus.empty:
         raise DataError("no corpus to cross-validate on (training/corpus/*.csv); give --data or --train-on")
+    fw = _with_extra_training(fw, options, index)
     # embed framework examples + corpus together, exactly as `train` does, to share its cache
     both = pd.concat([p for p in (fw, corpus) if p is not None], ignore_index=True)
     vecs = embed(both["text"].tolist(), f"{len(both):,} training texts", "training")
     n_fw = 0 if fw is None else len(fw)
+    params = dict(options.params) if options.params is not None else shipped_params(options.model_dir)
     return cross_validate(corpus, vecs[n_fw:], index, fw, vecs[:n_fw] if n_fw else None, folds=options.folds,
-                          seed=options.seed, models=names, n_jobs=options.jobs, C=options.C, log=say)
+                          seed=options.seed, models=names, n_jobs=options.jobs, C=options.C, log=say,
+                          params=params)
+
+
+def _with_extra_training(fw: pd.DataFrame | None, options: EvaluationOptions,
+                         index: FrameworkIndex) -> pd.DataFrame | None:
+    """Framework examples plus, when asked, real feedback and inspection paragraphs for every training fold."""
+    from evidencenlp.training import inspection_examples
+
+    parts = [p for p in (fw,) if p is not None]
+    if options.train_phase1 is not None:
+        from evidencenlp.evaluation.phase1 import load_mapping, training_rows
+        from evidencenlp.tabular import read_table
+
+        parts.append(training_rows(read_table(options.train_phase1), load_mapping(statements=index.statements),
+                                   min_confidence=options.phase1_min_confidence))
+    if options.train_inspection:
+        parts.append(inspection_examples())
+    if not parts:
+        return None
+    frame = pd.concat(parts, ignore_index=True)
+    for col in ("key_question", "statement", "evidence_category", "band", "principles", "origin", "direction"):
+        frame[col] = frame[col].fillna("").astype(str) if col in frame else ""
+    return frame
 
 
 def save_cv(ev: Evaluation, target: Path, log: Log | None = None) -> Path:
@@ -250,3 +277,24 @@ def shipped_params(model_dir: Path | None = None) -> dict[str, Any]:
         params["source_weights"] = tuple((str(p), float(w)) for p, w in params["source_weights"])
     params.pop("frameworks", None)
     return params
+
+
+def save_transfer(result: Any, target: Path, log: Log | None = None) -> Path:
+    """Write ``transfer_<kind>.json`` beside the model (atomically) and refresh the model card."""
+    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.errors import ModelError
+    from evidencenlp.modelcard import write_model_card
+
+    say = log or (lambda _m: None)
+    target.mkdir(parents=True, exist_ok=True)
+    name = "trusts" if result.kind == "leave-one-trust-out" else "inspection"
+    path = target / f"transfer_{name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    try:
+        write_model_card(EvidenceClassifier.load(target), target)
+        say(f"updated {target / 'MODEL_CARD.md'}")
+    except ModelError as exc:
+        say(f"model card not updated ({exc})")
+    return path
