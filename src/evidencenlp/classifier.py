@@ -237,11 +237,11 @@ class EvidenceClassifier(BaseEstimator):
     """
 
     def __init__(self, C: float = DEFAULT_C, text_C: float = 0.5,
-                 text_tasks: tuple[str, ...] = ("evidence_category", "band"),
-                 char_tasks: tuple[str, ...] = (),
-                 direction: bool = False,
-                 ensemble: str = "mean",
-                 source_weights: tuple[tuple[str, float], ...] = (),
+                 text_tasks: tuple[str, ...] = ("key_question", "evidence_category", "band", "direction"),
+                 char_tasks: tuple[str, ...] = ("key_question", "direction"),
+                 direction: bool = True,
+                 ensemble: str = "oof",
+                 source_weights: tuple[tuple[str, float], ...] = (("framework", 0.3),),
                  similarity_features: bool = True, cues: bool = True, calibrate: bool = True,
                  random_state: int = 0, frameworks: str | None = None) -> None:
         self.C = C
@@ -636,7 +636,8 @@ class EvidenceClassifier(BaseEstimator):
         if "params" not in meta:  # format 1 kept its settings at the top level
             params = {"similarity_features": bool(meta.get("use_similarity_features", True)),
                       "cues": bool(meta.get("use_cues", False)),
-                      "text_tasks": tuple((meta.get("text_heads") or {}).keys())}
+                      "text_tasks": tuple((meta.get("text_heads") or {}).keys()), "char_tasks": (),
+                      "direction": False, "ensemble": "mean", "source_weights": ()}
         for name in ("text_tasks", "char_tasks"):
             if name in params:
                 params[name] = tuple(params[name])

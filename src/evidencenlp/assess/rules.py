@@ -1,0 +1,244 @@
+"""The rating rules, read from the framework data (``rating_rules`` of the primary framework).
+
+Nothing here lists bands, key questions or thresholds: :class:`RatingRules` is built from
+``frameworks/cqc-saf-2023.yaml`` (or a sector framework of the same shape) and answers three
+questions: which band a key question percentage falls in, which limiter (if any) caps it, and which
+overall-rating principle applies to a set of key question ratings.
+
+Scores between the published whole-percent bands (e.g. 62.5 % or 87.5 %) are rounded half up to a
+whole percent *before* the thresholds are applied (62.5 → 63 → good; 87.5 → 88 → outstanding); the
+band is the one with the highest ``min_percent`` not above the rounded value, so an edited rule file
+can never leave a gap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidencenlp.errors import FrameworkError
+from evidencenlp.frameworks import Framework, load_frameworks
+from evidencenlp.taxonomy import Taxonomy
+
+#: how a percentage between whole-percent thresholds is treated (stated in every output's ``rules``)
+ROUNDING_RULE = ("the key question percentage is rounded half up to a whole percent before the thresholds "
+                 "are applied (62.5% -> 63%, 87.5% -> 88%)")
+
+
+def round_half_up(value: float) -> int:
+    """Round to the nearest integer, halves upwards (62.5 → 63), unlike Python's banker's ``round``."""
+    return int(math.floor(value + 0.5 + 1e-9))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A key question band and its percentage range (``max_percent`` None = up to 100)."""
+
+    band: str
+    min_percent: float
+    max_percent: float | None = None
+
+    def describe(self) -> str:
+        """E.g. ``good: 63-87%``."""
+        upper = f"-{_num(self.max_percent)}%" if self.max_percent is not None else "% or more"
+        return f"{self.band}: {_num(self.min_percent)}{upper}"
+
+
+@dataclass(frozen=True)
+class Limiter:
+    """In the ``when_band`` range with any statement scored ``<= at_most``, the rating is ``limit_to``."""
+
+    when_band: str
+    at_most: int
+    limit_to: str
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"when_band": self.when_band, "any_statement_score_at_most": self.at_most,
+                "limit_to": self.limit_to, "description": self.description}
+
+
+@dataclass(frozen=True)
+class OverallPrinciple:
+    """One overall-rating principle: ``rating`` when every ``min_count`` and ``max_count`` holds."""
+
+    position: int
+    rating: str
+    min_count: Mapping[str, int] = field(default_factory=dict)
+    max_count: Mapping[str, int] = field(default_factory=dict)
+    cap_if_regulation_breach: str | None = None
+    description: str = ""
+
+    def matches(self, counts: Mapping[str, int]) -> bool:
+        """True when the key question rating counts satisfy every condition of this principle."""
+        return (all(counts.get(b, 0) >= n for b, n in self.min_count.items())
+                and all(counts.get(b, 0) <= n for b, n in self.max_count.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"position": self.position, "rating": self.rating, "min_count": dict(self.min_count),
+                "max_count": dict(self.max_count), "cap_if_regulation_breach": self.cap_if_regulation_breach,
+                "description": self.description}
+
+
+@dataclass(frozen=True)
+class RangeResult:
+    """The band a percentage falls in, and the numbers that produced it."""
+
+    percent: float
+    rounded: int
+    band: str
+    threshold: Threshold
+
+
+@dataclass(frozen=True)
+class OverallResult:
+    """The overall rating, the principle that produced it and any cap applied."""
+
+    rating: str
+    principle: OverallPrinciple
+    counts: dict[str, int]
+    capped_from: str | None = None
+
+
+@dataclass(frozen=True)
+class RatingRules:
+    """The scoring and rating rules of one framework, with its taxonomy (bands best-first)."""
+
+    framework: str
+    version: str
+    source: str
+    taxonomy: Taxonomy
+    statement_scores: Mapping[int, str]
+    thresholds: tuple[Threshold, ...]
+    limiters: tuple[Limiter, ...]
+    overall: tuple[OverallPrinciple, ...]
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_framework(cls, framework: Framework, taxonomy: Taxonomy) -> RatingRules:
+        """Read ``rating_rules`` from a loaded framework; errors name the file and the bad field."""
+        rules = framework.data.get("rating_rules")
+        where = f"{framework.path}: rating_rules"
+        if not isinstance(rules, dict):
+            raise FrameworkError(f"{framework.path}: the framework has no rating_rules; `assess` needs them")
+        bands = set(taxonomy.bands)
+
+        def band(value: Any, field_name: str) -> str:
+            if value not in bands:
+                raise FrameworkError(f"{where}.{field_name}: expected one of {', '.join(taxonomy.bands)}; "
+                                     f"got {value!r}")
+            return str(value)
+
+        scores = {int(s["score"]): band(s["band"], "statement_scores") for s in rules.get("statement_scores") or []}
+        if not scores:
+            scores = {taxonomy.band_score(b): b for b in taxonomy.bands}
+        thresholds = tuple(sorted((Threshold(band(t["band"], "key_question_thresholds"), float(t["min_percent"]),
+                                             None if t.get("max_percent") is None else float(t["max_percent"]))
+                                   for t in rules.get("key_question_thresholds") or []),
+                                  key=lambda t: t.min_percent))
+        if not thresholds:
+            raise FrameworkError(f"{where}.key_question_thresholds: at least one threshold is needed")
+        limiters = tuple(Limiter(band(lim["when_band"], "limiters"), int(lim["any_statement_score_at_most"]),
+                                 band(lim["limit_to"], "limiters"), str(lim.get("description", "")))
+                         for lim in rules.get("limiters") or [])
+        overall = tuple(
+            OverallPrinciple(i + 1, band(p["rating"], "overall"),
+                             {band(k, "overall.min_count"): int(v) for k, v in (p.get("min_count") or {}).items()},
+                             {band(k, "overall.max_count"): int(v) for k, v in (p.get("max_count") or {}).items()},
+                             band(p["cap_if_regulation_breach"], "overall") if p.get("cap_if_regulation_breach")
+                             else None,
+                             str(p.get("description", "")))
+            for i, p in enumerate(rules.get("overall") or []))
+        return cls(framework=framework.id, version=framework.version, source=str(rules.get("source", "")),
+                   taxonomy=taxonomy, statement_scores=scores, thresholds=thresholds, limiters=limiters,
+                   overall=overall)
+
+    @classmethod
+    def load(cls, frameworks_dir: Path | None = None) -> RatingRules:
+        """The rules of the primary framework in ``frameworks_dir`` (default: the packaged frameworks)."""
+        frameworks = load_frameworks(frameworks_dir)
+        taxonomy = Taxonomy.from_frameworks(frameworks)
+        return cls.from_framework(frameworks[taxonomy.framework], taxonomy)
+
+    # -- the rules ------------------------------------------------------------------------------
+
+    @property
+    def max_score(self) -> int:
+        """The highest statement score (4 for the SAF)."""
+        return max(self.statement_scores)
+
+    def score_band(self, score: int) -> str:
+        """The band a statement score stands for (4 → outstanding)."""
+        return self.statement_scores.get(score) or self.taxonomy.band_for_score(score)
+
+    def band_rank(self, band: str | None) -> int:
+        """Higher is better: the band's position counted from the worst (None → -1)."""
+        if band is None:
+            return -1
+        return len(self.taxonomy.bands) - 1 - self.taxonomy.bands.index(band)
+
+    def percent_band(self, percent: float) -> RangeResult:
+        """The band whose threshold range holds ``percent`` after rounding half up to a whole percent."""
+        rounded = round_half_up(percent)
+        chosen = self.thresholds[0]
+        for t in self.thresholds:
+            if t.min_percent <= rounded:
+                chosen = t
+        return RangeResult(percent, rounded, chosen.band, chosen)
+
+    def limiter_for(self, range_band: str, scores: Iterable[int]) -> Limiter | None:
+        """The first limiter (in data order) whose range is ``range_band`` and that a statement score triggers.
+
+        Limiters are applied once, to the band of the percentage range, as the framework data states
+        them (a 1 in the outstanding range is limited to good, by the outstanding-range limiter).
+        """
+        low = min(scores, default=None)
+        if low is None:
+            return None
+        return next((lim for lim in self.limiters if lim.when_band == range_band and low <= lim.at_most), None)
+
+    def overall_rating(self, ratings: Iterable[str], regulation_breach: bool = False) -> OverallResult | None:
+        """Apply the overall principles in order to the key question ratings; None when there are none."""
+        counts = Counter(ratings)
+        if not counts:
+            return None
+        full = {b: counts.get(b, 0) for b in self.taxonomy.bands}
+        for principle in self.overall:
+            if principle.matches(full):
+                cap = principle.cap_if_regulation_breach if regulation_breach else None
+                if cap is not None and self.band_rank(cap) < self.band_rank(principle.rating):
+                    return OverallResult(cap, principle, full, capped_from=principle.rating)
+                return OverallResult(principle.rating, principle, full)
+        # no principle matched (an edited rule file without a catch-all): the worst rating present
+        worst = min(counts, key=self.band_rank)
+        fallback = OverallPrinciple(len(self.overall) + 1, worst,
+                                    description="No overall principle matched: the worst key question rating.")
+        return OverallResult(worst, fallback, full)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rules as data, for the ``rules`` block of every output."""
+        return {
+            "framework": self.framework, "version": self.version, "source": self.source,
+            "statement_scores": {str(k): v for k, v in sorted(self.statement_scores.items(), reverse=True)},
+            "key_question_thresholds": [t.describe() for t in reversed(self.thresholds)],
+            "rounding": ROUNDING_RULE,
+            "limiters": [lim.to_dict() for lim in self.limiters],
+            "limiter_application": "each limiter is checked against the band of the rounded percentage range, "
+                                   "in data order; the first that applies sets the rating (applied once)",
+            "overall": [p.to_dict() for p in self.overall],
+            "overall_application": "principles are tried in data order; the first whose counts hold gives the "
+                                   "overall rating, computed from the key questions that have a rating",
+        }
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -1,0 +1,289 @@
+"""``summarise``: lenient dates and periods, the tables, the change detector (steady, national and
+injected shifts), the JSON contract and the file outputs. Hand-made tagged frames: no encoder needed,
+except one end-to-end run that tags a 30-row slice of the bundled example."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evidencenlp.errors import InputFileError
+from evidencenlp.tabular import write_table
+from evidencenlp.taxonomy import default_taxonomy
+from evidencenlp.trends import (
+    UNDATED,
+    SummaryConfig,
+    assign_periods,
+    change_tests,
+    normalise_frame,
+    parse_dates,
+    spreadsheet_safe,
+    summarise_file,
+    summarise_frame,
+    wilson_interval,
+)
+from evidencenlp.trends_sim import SimulationSetup, detector_rates
+
+REPO = Path(__file__).resolve().parents[1]
+TAX = default_taxonomy()
+PERIOD_RE = {"month": r"^\d{4}-\d{2}$", "week": r"^\d{4}-W\d{2}$", "quarter": r"^\d{4}-Q[1-4]$"}
+
+
+def tagged_frame(seed: int = 1, months: int = 8, per_cell: int = 30, share: float = 0.2,
+                 locations: tuple[str, ...] = ("Ashby", "Bramley", "Corton", "Dunmore"),
+                 shift: dict[tuple[str, str, int], float] | None = None,
+                 national: dict[int, float] | None = None) -> pd.DataFrame:
+    """A tagged table: ``per_cell`` comments per location × key question × month (2024-01 …), negative with
+    probability ``share``; ``shift[(location, key question, month index)]`` and ``national[month index]``
+    override it. Labels come from the taxonomy; nothing is hard-coded."""
+    rng = np.random.default_rng(seed)
+    pos, neg = TAX.positive_bands, TAX.negative_bands
+    rows = []
+    for loc in locations:
+        for m in range(months):
+            for kq in TAX.key_questions:
+                p = (national or {}).get(m, share)
+                p = (shift or {}).get((loc, kq, m), p)
+                statements = TAX.statements_of(kq)
+                for i in range(per_cell):
+                    bad = rng.random() < p
+                    band = neg[i % len(neg)] if bad else pos[i % len(pos)]
+                    day = dt.date(2024, m + 1, 1 + i % 28)
+                    rows.append({"id": f"r{len(rows)}", "location": loc, "date": day.isoformat(),
+                                 "text": f"{'bad' if bad else 'fine'} comment {len(rows)}",
+                                 "key_question": kq, "statement": statements[i % len(statements)],
+                                 "evidence_category": TAX.categories[0], "band": band, "band_score": 0.8})
+    return pd.DataFrame(rows)
+
+
+def normal(frame: pd.DataFrame) -> pd.DataFrame:
+    return normalise_frame(frame, TAX, location_column="location", date_column="date", text_column="text")
+
+
+# -- dates and periods ------------------------------------------------------------------------------
+
+def test_parse_dates_is_lenient_and_never_guesses_a_year() -> None:
+    raw = pd.Series(["2024-03-05", "05/03/2024", "5 March 2024", "Mar 7 2024", "2024-03-05T23:30:00+01:00",
+                     "03/04/24", "last Tuesday", "5 March", "", None, "n/a", dt.datetime(2024, 2, 1, 9, 0)])
+    got = parse_dates(raw)
+    assert len(got) == len(raw)
+    assert [d.strftime("%Y-%m-%d") if not pd.isna(d) else None for d in got] == [
+        "2024-03-05", "2024-03-05", "2024-03-05", "2024-03-07", "2024-03-05", "2024-04-03",
+        None, None, None, None, None, "2024-02-01"]
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("month", ["2023-12", "2024-01", UNDATED]),
+    ("week", ["2023-W52", "2024-W01", UNDATED]),
+    ("quarter", ["2023-Q4", "2024-Q1", UNDATED]),
+])
+def test_period_labels(kind: str, expected: list[str]) -> None:
+    dates = parse_dates(pd.Series(["2023-12-31", "2024-01-01", "whenever"]))
+    labels, calendar = assign_periods(dates, kind)
+    assert labels.tolist() == expected
+    assert calendar == expected[:2] and all(re.match(PERIOD_RE[kind], p) for p in calendar)
+
+
+def test_calendar_has_no_gaps() -> None:
+    _, calendar = assign_periods(parse_dates(pd.Series(["2024-01-10", "2024-04-02"])), "month")
+    assert calendar == ["2024-01", "2024-02", "2024-03", "2024-04"]
+
+
+def test_wilson_interval() -> None:
+    lo, hi = wilson_interval(np.array([0, 5, 10]), np.array([10, 10, 0]))
+    assert lo[0] == 0 and 0.277 < hi[0] < 0.278        # 0/10 → [0, 0.278]
+    assert 0.23 < lo[1] < 0.24 and 0.76 < hi[1] < 0.77  # 5/10 → [0.237, 0.763]
+    assert np.isnan(lo[2]) and np.isnan(hi[2])
+
+
+# -- tables ------------------------------------------------------------------------------------------
+
+def test_groups_counts_shares_small_cells_undated_and_redacted_examples() -> None:
+    neg, pos = TAX.negative_bands[0], TAX.positive_bands[0]
+    kq = TAX.key_questions[0]
+    st = TAX.statements_of(kq)[0]
+    frame = pd.DataFrame({
+        "location": ["North"] * 6 + ["South"],
+        "date": ["2024-01-03", "04/01/2024", "2024-01-20", "2024-02-01", "last Tuesday", "", "2024-02-09"],
+        "text": ["ring 07700 900123 now", "ok", "fine", "=HYPERLINK(\"x\")", "lost", "", "good"],
+        "key_question": [kq] * 7, "statement": [st] * 7, "evidence_category": [TAX.categories[0]] * 7,
+        "band": [neg, pos, neg, pos, neg, "", pos],
+    })
+    s = summarise_frame(normal(frame), TAX, SummaryConfig(min_cell=3, examples=2))
+    assert (s.rows, s.tagged, s.blank, s.undated) == (7, 6, 1, 1)
+    assert s.periods == ["2024-01", "2024-02", UNDATED] and s.locations == ["North", "South"]
+    assert s.undated_values == [(5, "last Tuesday")]
+    g = s.groups.set_index(["location", "period", "dimension", "label"])
+    jan = g.loc[("North", "2024-01", "all", "all")]
+    assert (jan["n"], jan["negative"]) == (3, 2) and jan["negative_share"] == pytest.approx(2 / 3)
+    assert not jan["small"] and g.loc[("North", "2024-02", "all", "all")]["small"]  # n=1 < 3: marked, kept
+    assert jan["ci_low"] < 2 / 3 < jan["ci_high"]
+    assert g.loc[("North", UNDATED, "band", neg)]["n"] == 1
+    assert jan["examples"][0] == "ring [PHONE] now"  # negative first, redacted
+    for dim in ("key_question", "statement", "evidence_category", "band"):
+        assert g.xs(("North", "2024-01", dim), level=(0, 1, 2))["n"].sum() == 3
+    assert s.top_statements.iloc[0]["statement"] == st
+    assert spreadsheet_safe(g.loc[("North", "2024-02", "all", "all")]["examples"]) == "'=HYPERLINK(\"x\")"
+
+
+def test_unknown_label_names_row_and_column() -> None:
+    frame = tagged_frame(months=1, per_cell=1, locations=("A",))
+    frame.loc[3, "band"] = "splendid"
+    with pytest.raises(InputFileError, match=r"data row 4: column 'band': unknown band 'splendid'"):
+        normal(frame)
+    frame = tagged_frame(months=1, per_cell=1, locations=("A",))
+    frame.loc[0, "statement"] = TAX.statements_of(TAX.key_questions[1])[0]
+    with pytest.raises(InputFileError, match=r"data row 1: column 'statement'.*is not a statement of"):
+        normal(frame)
+
+
+# -- the detector ------------------------------------------------------------------------------------
+
+def test_detector_on_simulated_steady_national_and_shifted_series() -> None:
+    steady = detector_rates("steady", replicates=60, seed=11)
+    national = detector_rates("national", replicates=60, seed=12)
+    local = detector_rates("local", replicates=60, seed=13, setup=SimulationSetup(odds_ratio=6.0, mean_n=40))
+    assert steady.any_alert_rate <= 0.05 and national.any_alert_rate <= 0.05
+    assert local.detection_rate is not None and local.detection_rate >= 0.8
+    assert local.false_alerts_per_series <= 0.1
+
+
+def test_change_tests_shapes_and_baseline_rules() -> None:
+    n = np.full((2, 1, 4), 20)
+    x = np.array([[[4, 4, 4, 16]], [[4, 4, 4, 4]]])
+    res = change_tests(n, x, min_n=5, min_baseline_periods=2)
+    assert res.tested[:, 0].tolist() == [[False, False, True, True], [False, False, True, True]]
+    assert res.p_own_worse[0, 0, 3] < 1e-4 and res.p_worse[0, 0, 3] < 0.01 and res.p_worse[1, 0, 3] > 0.3
+    assert res.p_worse[0, 0, 3] == max(res.p_own_worse[0, 0, 3], res.p_contrast_worse[0, 0, 3])
+    assert res.baseline_n[0, 0, 3] == 60 and res.baseline_negative[0, 0, 3] == 12
+    win = change_tests(n, x, min_n=5, baseline_periods=1, min_baseline_periods=1)
+    assert win.baseline_n[0, 0, 3] == 20
+    with pytest.raises(ValueError):
+        change_tests(n, n + 1)
+
+
+def test_summary_flags_an_injected_local_rise_only() -> None:
+    kq = TAX.key_questions[0]
+    steady = summarise_frame(normal(tagged_frame(seed=3)), TAX)
+    assert steady.alerts == [] and steady.tests > 0
+    national = summarise_frame(normal(tagged_frame(seed=4, national={7: 0.6})), TAX)
+    assert national.alerts == []  # everyone rose: a national change, not a local burst
+    shifted = summarise_frame(normal(tagged_frame(seed=5, shift={("Bramley", kq, 7): 0.7})), TAX)
+    hits = [a for a in shifted.alerts if a.location == "Bramley" and a.key_question == kq and a.period == "2024-08"]
+    assert hits and all(a.direction == "worse" for a in hits)
+    top = next(a for a in hits if a.statement is None)
+    assert top.observed > top.expected and top.q_value <= 0.05 and top.odds_ratio > 2
+    assert top.relative_odds_ratio is not None and top.relative_odds_ratio > 2
+    assert top.baseline_periods == [f"2024-{m:02d}" for m in range(1, 8)]
+    assert all(a.location == "Bramley" for a in shifted.alerts)
+    assert top.examples and all(t.startswith("bad") for t in top.examples)
+
+
+def test_a_fall_is_flagged_better() -> None:
+    kq = TAX.key_questions[2]
+    s = summarise_frame(normal(tagged_frame(seed=6, share=0.5, shift={("Corton", kq, 7): 0.05})), TAX)
+    assert any(a.location == "Corton" and a.key_question == kq and a.direction == "better" for a in s.alerts)
+
+
+# -- files and the command line ---------------------------------------------------------------------
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evidencenlp", *args], capture_output=True, text=True,
+                          env={**os.environ}, timeout=600)
+
+
+def invoke(*args: str):
+    """The command in-process (the CLI import is slow; one real process below checks the error path)."""
+    from typer.testing import CliRunner
+
+    from evidencenlp.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_json_contract_and_outputs(tmp_path: Path) -> None:
+    kq = TAX.key_questions[0]
+    frame = tagged_frame(seed=5, shift={("Bramley", kq, 7): 0.7})
+    frame.loc[0, "date"] = "last Tuesday"
+    frame.loc[1, "text"] = "=cmd|' /C calc'!A0"
+    src = tmp_path / "tagged.csv"
+    write_table(frame, src)
+    out_json, out_xlsx, report = (tmp_path / n for n in ("s.json", "s.xlsx", "r.html"))
+    res = invoke("summarise", str(src), "--format", "json", "-o", str(out_xlsx), "--report", str(report))
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert set(d) >= {"alerts", "groups", "undated", "method", "periods"}
+    assert d["undated"] == 1 and "1 comments have a missing or unparseable date" in res.stderr
+    assert "'last Tuesday' (data row 1)" in res.stderr
+    assert d["alerts"], "the injected rise must be flagged"
+    for a in d["alerts"]:
+        assert {"location", "period", "key_question", "statement", "direction", "observed", "expected",
+                "q_value", "effect_size", "n"} <= set(a)
+        assert a["direction"] in ("worse", "better") and re.match(PERIOD_RE["month"], a["period"])
+        assert "examples" not in a
+    assert any(a["location"] == "Bramley" and a["key_question"] == kq and a["statement"] is None
+               and a["direction"] == "worse" for a in d["alerts"])
+    assert all(re.match(PERIOD_RE["month"], g["period"]) or g["period"] == UNDATED for g in d["groups"])
+    assert "bad comment" not in res.stdout and "examples" not in d["groups"][0]  # no note text on stdout
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out_xlsx)
+    assert wb.sheetnames == ["alerts", "groups", "top statements", "about"]
+    cells = [c for row in wb["groups"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert any(c.startswith("'=cmd") for c in cells) and not any(c.startswith("=") for c in cells)
+    assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not list(tmp_path.glob(".*tmp*"))  # atomic writes leave nothing behind
+
+    week = invoke("summarise", str(src), "--period", "week", "--format", "json", "-o", str(out_json))
+    assert week.exit_code == 0, week.output
+    assert all(re.match(PERIOD_RE["week"], p) for p in json.loads(week.stdout)["periods"] if p != UNDATED)
+    assert json.loads(out_json.read_text())["groups"][0]["examples"] is not None  # the file keeps examples
+    table = invoke("summarise", str(src), "--period", "quarter")
+    assert table.exit_code == 0 and "Bramley" in table.stdout and "bad comment" not in table.stdout
+    missing = invoke("summarise", str(src), "--date-column", "when")
+    assert isinstance(missing.exception, InputFileError) and "no column 'when'; columns found" in str(missing.exception)
+    assert invoke("summarise", str(src), "--period", "fortnight").exit_code == 2
+
+
+def test_cli_bad_input_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    bad = tagged_frame(seed=5, months=3, per_cell=2, locations=("A",))
+    bad.loc[4, "band"] = "splendid"
+    write_table(bad, tmp_path / "bad.csv")
+    err = run("summarise", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "s.csv"))
+    assert err.returncode == 2 and "Traceback" not in err.stderr
+    assert "data row 5: column 'band': unknown band 'splendid'" in err.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_file_outputs_csv_siblings(tmp_path: Path) -> None:
+    from evidencenlp.trends_report import write_tables
+
+    s = summarise_frame(normal(tagged_frame(seed=5, months=4, locations=("A", "B"))), TAX)
+    written = write_tables(s, tmp_path / "summary.csv")
+    assert [p.name for p in written] == ["summary.csv", "summary-alerts.csv", "summary-statements.csv"]
+    groups = pd.read_csv(written[0])
+    assert list(groups.columns)[:6] == ["location", "period", "dimension", "label", "n", "negative"]
+    assert len(groups) == len(s.groups)
+
+
+def test_end_to_end_raw_slice_is_tagged_first(tmp_path: Path, suggester) -> None:
+    raw = pd.read_csv(REPO / "examples" / "feedback.csv", dtype=str, keep_default_na=False)
+    assert {"id", "location", "date", "text"} <= set(raw.columns) and 300 <= len(raw) <= 600
+    part = raw.iloc[:30].copy()
+    part.loc[part.index[0], "text"] = "Call 07700 900123 about Mum, the call bell went unanswered for an hour."
+    src = tmp_path / "raw.csv"
+    write_table(part, src)
+    s = summarise_file(src, SummaryConfig(period="week"), suggester_factory=lambda: suggester)
+    assert s.rows == 30 and s.tagged == 30
+    texts = [t for ex in s.groups["examples"] for t in ex]
+    assert texts and not any("07700" in t for t in texts)
+    assert set(s.locations) <= set(raw["location"])
