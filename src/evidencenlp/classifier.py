@@ -236,6 +236,19 @@ class EvidenceClassifier(BaseEstimator):
     >>> clf.fit(texts, labels).predict(["Call bell ignored 20 min"])   # doctest: +SKIP
     """
 
+    taxonomy_: Taxonomy
+    classes_: dict[str, tuple[str, ...]]
+    heads_: dict[str, LinearHead]
+    text_heads_: dict[str, TextHead]
+    principles_head_: MultiLabelHead | None
+    weights_: dict[str, list[float]]
+    joint_temperature_: float
+    thresholds_: dict[str, float]
+    frameworks_version_: dict[str, str]
+    training_data_: dict[str, Any]
+    metrics_: dict[str, Any]
+    encoder_: str
+
     def __init__(self, C: float = DEFAULT_C, text_C: float = 0.5,
                  text_tasks: tuple[str, ...] = ("key_question", "evidence_category", "band", "direction"),
                  char_tasks: tuple[str, ...] = ("key_question", "direction"),
@@ -376,8 +389,9 @@ class EvidenceClassifier(BaseEstimator):
         self.encoder_ = ENCODER_NAME
         self.training_data_ = {"sha256": data_hash(labels.assign(text=texts)), "rows": len(texts),
                                "origins": {str(k): int(v) for k, v in origin.value_counts().items()}}
-        self.metrics_: dict[str, Any] = {}
-        for head in [*heads.values(), *text_heads.values()]:
+        self.metrics_ = {}
+        fitted: list[LinearHead | TextHead] = [*heads.values(), *text_heads.values()]
+        for head in fitted:
             head.oof_logits_ = None  # large and only needed while fitting
         return self
 

@@ -75,11 +75,13 @@ class _StandardisedLinear:
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The fitted parameters as named arrays (for ``np.savez``)."""
+        assert self.coef_ is not None and self.intercept_ is not None
+        assert self.mean_ is not None and self.scale_ is not None
         return {f"{prefix}.coef": self.coef_, f"{prefix}.intercept": self.intercept_,
                 f"{prefix}.mean": self.mean_, f"{prefix}.scale": self.scale_}
 
-    def _set_arrays(self, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> None:
-        self.classes_ = list(meta["classes"])  # type: ignore[arg-type]
+    def _set_arrays(self, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, Any]) -> None:
+        self.classes_ = [str(c) for c in meta["classes"]]
         self.coef_ = arrays[f"{prefix}.coef"]
         self.intercept_ = arrays[f"{prefix}.intercept"]
         self.mean_ = arrays[f"{prefix}.mean"]
@@ -113,21 +115,22 @@ class LinearHead(_StandardisedLinear):
         logits stay available as ``oof_logits_`` ``(n_samples, n_classes)`` (not saved).
         """
         X = _check_X(X)
-        y = np.asarray(y, dtype=object)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
-        classes = sorted(set(y))
+        labels = np.asarray(y, dtype=object)
+        if len(labels) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(labels)} labels")
+        classes = sorted(set(labels))
         if len(classes) < 2:
             raise ValueError(f"need at least two classes to fit a head; got {classes}")
         Z = self._standardise_fit(X)
-        model = self._model().fit(Z, y, sample_weight=sample_weight)
+        model = self._model().fit(Z, labels, sample_weight=sample_weight)
         self.classes_ = [str(c) for c in model.classes_]
         self.coef_ = model.coef_.astype(np.float32)
         self.intercept_ = model.intercept_.astype(np.float32)
         if len(self.classes_) == 2:  # sklearn stores one row for binary problems
             self.coef_ = np.vstack([-self.coef_, self.coef_]) / 2
             self.intercept_ = np.array([-self.intercept_[0], self.intercept_[0]], dtype=np.float32) / 2
-        self.temperature_ = self._fit_temperature(Z, y, calibration_mask, sample_weight) if self.calibrate else 1.0
+        self.temperature_ = (self._fit_temperature(Z, labels, calibration_mask, sample_weight)
+                             if self.calibrate else 1.0)
         return self
 
     def _fit_temperature(self, Z: np.ndarray, y: np.ndarray, mask: np.ndarray | None,
@@ -170,11 +173,11 @@ class LinearHead(_StandardisedLinear):
         return {"type": "linear", "classes": self.classes_, "temperature": self.temperature_, "C": self.C}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> LinearHead:
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, Any]) -> LinearHead:
         """Rebuild a fitted head from :meth:`to_arrays` output and :meth:`meta`."""
         head = cls(C=float(meta.get("C", DEFAULT_C)))
         head._set_arrays(arrays, prefix, meta)
-        head.temperature_ = float(meta["temperature"])  # type: ignore[arg-type]
+        head.temperature_ = float(meta["temperature"])
         return head
 
 
@@ -213,7 +216,7 @@ class MultiLabelHead(_StandardisedLinear):
         return {"type": "multilabel", "classes": self.classes_, "C": self.C}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, object]) -> MultiLabelHead:
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, meta: dict[str, Any]) -> MultiLabelHead:
         """Rebuild from :meth:`to_arrays` and :meth:`meta`."""
         head = cls(C=float(meta.get("C", DEFAULT_C)))
         head._set_arrays(arrays, prefix, meta)

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from evidencenlp import encoder
+from evidencenlp.abstain import abstention_reasons
 from evidencenlp.classifier import ClassifierOutput, EvidenceClassifier
 from evidencenlp.errors import InputFileError
 from evidencenlp.explain import evidence_for, explaining_match
 from evidencenlp.frameworks import load_crosswalk, load_frameworks
 from evidencenlp.matching import FrameworkIndex, Match
-from evidencenlp.abstain import abstention_reasons
 from evidencenlp.text import ProcessedText, process_many, redact_only
 
 
@@ -202,6 +202,7 @@ class Suggester:
         preds = self.probabilities([p.text for p in processed] + sents, vectors) if len(vectors) else None
         per_note: list[list[SentenceSuggestion]] = [[] for _ in processed]
         for j, (row, text) in enumerate(zip(owners, sents), start=len(processed)):
+            assert preds is not None  # there are sentences, so there were texts to predict
             kq, st, band = self._top(preds, j)
             match = explaining_match(self.index, preds.sims[j], st.label, band.label)
             per_note[row].append(SentenceSuggestion(text, kq, st, band, match,

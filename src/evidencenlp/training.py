@@ -48,7 +48,7 @@ def near_duplicate_groups(vectors: np.ndarray, threshold: float = NEAR_DUPLICATE
         rows, cols = np.nonzero(sims >= threshold)
         for r, c in zip(rows + start, cols):
             if r < c:
-                a, b = find(r), find(c)
+                a, b = find(int(r)), find(int(c))
                 if a != b:
                     parent[max(a, b)] = min(a, b)
     return np.array([find(i) for i in range(n)])

@@ -52,7 +52,7 @@ def agreement(
     table = Table(title="Agreement per task (rows labelled in both)")
     for col, justify in (("task", "left"), ("column A", "left"), ("column B", "left"), ("n", "right"),
                          ("agreement", "right"), ("Cohen's kappa", "right")):
-        table.add_column(col, justify=justify)
+        table.add_column(col, justify="right" if justify == "right" else "left")
     for t in result.tasks:
         table.add_row(t.task, t.column_a, t.column_b, str(t.n), _fmt(t.agreement), _fmt(t.kappa))
     console.print(table)

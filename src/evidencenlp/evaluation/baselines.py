@@ -280,7 +280,7 @@ class ZeroShotModel:
 def make_models(index: FrameworkIndex, names: Sequence[str] = MODEL_NAMES,
                 classifier: EvidenceClassifier | None = None,
                 category_vectors: np.ndarray | None = None, C: float = DEFAULT_C,
-                params: dict[str, Any] | None = None) -> dict[str, object]:
+                params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Fresh (unfitted, except a given ``classifier``) models by name, in ``names`` order."""
     classes = task_classes(index)
     factories = {

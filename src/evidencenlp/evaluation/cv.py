@@ -411,7 +411,7 @@ def cross_validate(corpus: pd.DataFrame, corpus_vectors: np.ndarray, index: Fram
     _check_columns(corpus, "corpus")
     corpus = corpus.reset_index(drop=True)
     n = len(corpus)
-    if extra is None:
+    if extra is None or extra_vectors is None:
         extra, extra_vectors = corpus.iloc[:0], np.zeros((0, corpus_vectors.shape[1]), dtype=np.float32)
     extra = extra.reset_index(drop=True)
     log("grouping near-duplicates …")
@@ -478,7 +478,7 @@ def fixed_split(train: pd.DataFrame, train_vectors: np.ndarray, test: pd.DataFra
     _check_columns(train, train_name)
     _check_columns(test, test_name)
     train, test = train.reset_index(drop=True), test.reset_index(drop=True)
-    if extra is not None and len(extra):
+    if extra is not None and extra_vectors is not None and len(extra):
         train = pd.concat([extra.reset_index(drop=True), train], ignore_index=True)
         train_vectors = np.vstack([extra_vectors, train_vectors])
     log("grouping near-duplicates …")

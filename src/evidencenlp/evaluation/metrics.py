@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+#: labels as a sequence of str or a numpy array of them
+LabelArray = Sequence[str] | np.ndarray
+
 #: the ordinal order of the rating bands, worst first (used by QWK and within-one accuracy)
 #: coverages at which selective accuracy is reported: 10 %, 20 %, …, 100 %
 DEFAULT_COVERAGES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(1, 11))
@@ -27,27 +30,27 @@ def _arr(values: Sequence[str] | np.ndarray) -> np.ndarray:
     return np.asarray(list(values), dtype=object)
 
 
-def _check_pair(y_true: Sequence[str], y_pred: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def _check_pair(y_true: LabelArray, y_pred: LabelArray) -> tuple[np.ndarray, np.ndarray]:
     a, b = _arr(y_true), _arr(y_pred)
     if len(a) != len(b):
         raise ValueError(f"y_true has {len(a)} labels but y_pred has {len(b)}")
     return a, b
 
 
-def label_order(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None) -> list[str]:
+def label_order(y_true: LabelArray, y_pred: LabelArray, labels: Sequence[str] | None = None) -> list[str]:
     """``labels`` if given, else the sorted union of labels seen in ``y_true`` and ``y_pred``."""
     if labels is not None:
         return list(labels)
     return sorted({str(v) for v in (*list(y_true), *list(y_pred))})
 
 
-def accuracy(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
+def accuracy(y_true: LabelArray, y_pred: LabelArray) -> float:
     """Fraction of positions where the labels agree; ``nan`` for empty input."""
     a, b = _check_pair(y_true, y_pred)
     return float(np.mean(a == b)) if len(a) else math.nan
 
 
-def confusion_matrix(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None) -> np.ndarray:
+def confusion_matrix(y_true: LabelArray, y_pred: LabelArray, labels: Sequence[str] | None = None) -> np.ndarray:
     """Counts ``(n_labels, n_labels)``: row = true label, column = predicted label, in ``labels`` order.
 
     Pairs whose true or predicted label is not in ``labels`` are not counted.
@@ -77,7 +80,7 @@ class ClassScore:
         return asdict(self)
 
 
-def per_class_scores(y_true: Sequence[str], y_pred: Sequence[str],
+def per_class_scores(y_true: LabelArray, y_pred: LabelArray,
                      labels: Sequence[str] | None = None) -> list[ClassScore]:
     """Precision/recall/F1/support per class in ``labels`` order (0 where undefined, as sklearn's
     ``zero_division=0``)."""
@@ -95,7 +98,7 @@ def per_class_scores(y_true: Sequence[str], y_pred: Sequence[str],
     return out
 
 
-def macro_f1(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None) -> float:
+def macro_f1(y_true: LabelArray, y_pred: LabelArray, labels: Sequence[str] | None = None) -> float:
     """Unweighted mean F1 over ``labels`` (default: every label in ``y_true`` ∪ ``y_pred``, as sklearn)."""
     a, b = _check_pair(y_true, y_pred)
     if not len(a):
@@ -104,7 +107,7 @@ def macro_f1(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]
     return float(np.mean([s.f1 for s in scores])) if scores else math.nan
 
 
-def top_k_accuracy(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str], k: int = 3) -> float:
+def top_k_accuracy(y_true: LabelArray, proba: np.ndarray, classes: Sequence[str], k: int = 3) -> float:
     """Fraction of rows whose true label is among the ``k`` most probable columns of ``proba``.
 
     ``proba`` is ``(n, n_classes)`` with columns in ``classes`` order; a true label that is not a
@@ -130,7 +133,7 @@ def _ordinal(values: np.ndarray, order: Sequence[str]) -> np.ndarray:
     return np.array([pos[v] for v in values], dtype=np.int64)
 
 
-def quadratic_weighted_kappa(y_true: Sequence[str], y_pred: Sequence[str], order: Sequence[str]) -> float:
+def quadratic_weighted_kappa(y_true: LabelArray, y_pred: LabelArray, order: Sequence[str]) -> float:
     """Cohen's kappa with quadratic weights ``w_ij = (i - j)² / (K - 1)²`` over the ordinal ``order``.
 
     ``1 - Σ w·O / Σ w·E`` with ``O`` the observed confusion matrix and ``E`` the outer product of its
@@ -154,7 +157,7 @@ def quadratic_weighted_kappa(y_true: Sequence[str], y_pred: Sequence[str], order
     return 1.0 - num / denom
 
 
-def within_one_accuracy(y_true: Sequence[str], y_pred: Sequence[str], order: Sequence[str]) -> float:
+def within_one_accuracy(y_true: LabelArray, y_pred: LabelArray, order: Sequence[str]) -> float:
     """Fraction of rows whose predicted rank is at most one step from the true rank in ``order``."""
     a, b = _check_pair(y_true, y_pred)
     if not len(a):
@@ -182,7 +185,7 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str], labels: Sequence[str] | None
     return float((p_o - p_e) / (1 - p_e))
 
 
-def top_label(proba: np.ndarray, classes: Sequence[str], y_true: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def top_label(proba: np.ndarray, classes: Sequence[str], y_true: LabelArray) -> tuple[np.ndarray, np.ndarray]:
     """``(confidence (n,), correct (n,) bool)`` of the argmax column of ``proba`` against ``y_true``."""
     proba = np.asarray(proba, dtype=float)
     if not len(proba):

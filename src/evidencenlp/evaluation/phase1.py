@@ -210,7 +210,10 @@ def convert(raw: pd.DataFrame, mapping: Phase1Mapping, min_confidence: str = "me
     level = CONFIDENCE_LEVELS.index(min_confidence)
     data = Phase1Data(frame=pd.DataFrame(), total_rows=len(raw), min_confidence=min_confidence,
                       mapping_version=mapping.version)
-    no_map, low, unknown, dirty = Counter(), Counter(), Counter(), Counter()
+    no_map: Counter[str] = Counter()
+    low: Counter[str] = Counter()
+    unknown: Counter[str] = Counter()
+    dirty: Counter[str] = Counter()
     rows = []
     for i in range(len(raw)):
         t, s, c = text.iat[i], sub.iat[i], crit.iat[i]

@@ -90,7 +90,7 @@ def confusion_figure(evaluation: Evaluation, task: str) -> Figure:
             for i in range(len(short)):
                 for j in range(len(short)):
                     if cm[i, j]:
-                        ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
+                        ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
                                 color="white" if norm[i, j] > 0.5 else "black")
         ax.set_title(f"{_title(model)} (acc {_fmt(result.accuracy)})", fontsize=9)
     fig.suptitle(f"Confusion matrices — {TASK_TITLES.get(task, task)} (rows = true label, row-normalised)",
