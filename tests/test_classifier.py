@@ -114,3 +114,26 @@ def test_shipped_classifier_loads_and_has_full_provenance(suggester) -> None:
     assert clone(clf).get_params() == clf.get_params()
     out = clf.predict(pd.Series(["Staff did not answer the call bell for 20 minutes."]).tolist())
     assert set(out.columns) == set(TASKS)
+
+
+def test_shipped_review_thresholds_were_chosen_on_held_out_data_for_the_targets(suggester) -> None:
+    clf = suggester.classifier
+    review = clf.metrics_["review"]
+    assert review["targets"] == {"kq_error": 0.10, "direction_error": 0.03}
+    assert clf.thresholds_["key_question"] == pytest.approx(review["key_question"])
+    assert clf.thresholds_["direction"] == pytest.approx(review["direction"])
+    overall = review["all"]
+    assert overall["kq_error_unflagged"] <= 0.10 + 1e-9 and overall["direction_error_unflagged"] <= 0.03 + 1e-9
+    assert 0 < overall["coverage"] < 1 and review["held_out_rows"] >= 500
+
+
+def test_needs_review_follows_the_thresholds(suggester) -> None:
+    clf = clone(suggester.classifier)  # parameters only; reuse the fitted object for the rule itself
+    fitted = suggester.classifier
+    band = np.array([[0.05, 0.05, 0.45, 0.45]])
+    t = fitted.thresholds_
+    assert fitted.needs_review(t["key_question"] - 0.01, 1.0, 1.0)
+    confident_kq = min(1.0, t["key_question"] + 0.01)
+    assert fitted.needs_review(confident_kq, 1.0, 1.0, {"band": band}, 0) == (0.9 < t["direction"])
+    assert fitted.needs_review(1.0, 1.0, 1.0, {"band": np.array([[0.3, 0.2, 0.3, 0.2]])}, 0)  # direction 0.5
+    assert clf.get_params() == fitted.get_params()

@@ -282,7 +282,7 @@ def test_saf_key_question_thresholds_are_numbers() -> None:
 
 def test_saf_limiters() -> None:
     limiters = load(SAF)["rating_rules"]["limiters"]
-    assert [(l["when_band"], l["any_statement_score_at_most"], l["limit_to"]) for l in limiters] \
+    assert [(x["when_band"], x["any_statement_score_at_most"], x["limit_to"]) for x in limiters] \
         == [("good", 1, "requires_improvement"), ("outstanding", 2, "good")]
 
 

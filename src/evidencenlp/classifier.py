@@ -242,6 +242,7 @@ class EvidenceClassifier(BaseEstimator):
     text_heads_: dict[str, TextHead]
     principles_head_: MultiLabelHead | None
     weights_: dict[str, list[float]]
+    direction_mix_: float
     joint_temperature_: float
     thresholds_: dict[str, float]
     frameworks_version_: dict[str, str]
@@ -384,6 +385,8 @@ class EvidenceClassifier(BaseEstimator):
         self.classes_ = {task: taxonomy.labels(task) for task in (*tasks, PRINCIPLES_TASK)}
         self.weights_ = {task: self._ensemble_weights(task, labels, masks[task], notes) for task in tasks}
         self.joint_temperature_ = self._fit_joint_temperature(labels, masks, notes)
+        self.direction_mix_ = (self._fit_direction_mix(labels, masks, origin, features, list(head_texts))
+                               if DIRECTION_TASK in heads else 1.0)
         self.thresholds_ = dict(DEFAULT_THRESHOLDS)
         self.frameworks_version_ = index.version
         self.encoder_ = ENCODER_NAME
@@ -465,6 +468,47 @@ class EvidenceClassifier(BaseEstimator):
                 total += w * align(text_head.predict_proba(text_inputs), text_head.classes_, order)
         return total
 
+    def _fit_direction_mix(self, labels: pd.DataFrame, masks: dict[str, np.ndarray], origin: pd.Series,
+                           features: np.ndarray, text_inputs: list[str]) -> float:
+        """Weight ``w`` of the direction head against the band head's own direction: the band is made to
+        agree with ``w · P_direction(positive) + (1 − w) · P_band(better half)``.
+
+        Chosen on rows with a known direction that are not framework sentences, by the mean over
+        sources (the part of ``origin`` before ``:``, e.g. ``corpus``, ``phase1``) of direction
+        accuracy, so that the large feedback source does not drown the inspection-note register.
+        Both inputs are out of sample: out-of-fold for rows a head was trained on, plain predictions
+        for rows it never saw (e.g. feedback rows for the band head).
+        """
+        rows = np.flatnonzero(masks[DIRECTION_TASK] & ~origin.str.startswith("framework").to_numpy())
+        if len(rows) < 50:
+            return 1.0
+        dir_mask = np.flatnonzero(masks[DIRECTION_TASK])
+        dir_oof = sum(w * self._component_oof(DIRECTION_TASK, n) for n, w in
+                      zip(self._components(DIRECTION_TASK), self.weights_[DIRECTION_TASK]))
+        position = {r: i for i, r in enumerate(dir_mask)}
+        p_dir = np.array([np.asarray(dir_oof)[position[r], 0] for r in rows])
+        half = len(self.taxonomy_.bands) // 2
+        band_rows = np.flatnonzero(masks["band"])
+        band_pos_of = {r: i for i, r in enumerate(band_rows)}
+        band_oof = sum(w * self._component_oof("band", n) for n, w in
+                       zip(self._components("band"), self.weights_["band"]))
+        unseen = [r for r in rows if r not in band_pos_of]
+        band_unseen = (self._task_proba("band", features[unseen], [text_inputs[r] for r in unseen])
+                       if unseen else np.zeros((0, len(self.taxonomy_.bands))))
+        unseen_at = {r: i for i, r in enumerate(unseen)}
+        p_band = np.array([np.asarray(band_oof)[band_pos_of[r], :half].sum() if r in band_pos_of
+                           else band_unseen[unseen_at[r], :half].sum() for r in rows])
+        truth = labels["direction"].to_numpy()[rows] == "positive"
+        source = origin.to_numpy()[rows].astype(str)
+        source = np.array([s.split(":")[0] for s in source])
+        best, best_score = 1.0, -1.0
+        for w in np.round(np.arange(0, 1.0001, 0.1), 1):
+            correct = ((w * p_dir + (1 - w) * p_band) > 0.5) == truth
+            score = float(np.mean([correct[source == s].mean() for s in np.unique(source)]))
+            if score > best_score + 1e-9:
+                best, best_score = float(w), score
+        return best
+
     def _fit_joint_temperature(self, labels: pd.DataFrame, masks: dict[str, np.ndarray], notes: np.ndarray) -> float:
         """The joint temperature, fitted on out-of-fold predictions of notes (not framework sentences)."""
         kq_head, st_head = self.heads_["key_question"], self.heads_["statement"]
@@ -511,7 +555,9 @@ class EvidenceClassifier(BaseEstimator):
         if DIRECTION_TASK in heads:
             direction = self._task_proba(DIRECTION_TASK, features, text_inputs)
             proba[DIRECTION_TASK] = direction
-            band = agree_with_direction(band, direction[:, 0])
+            half = band.shape[1] // 2
+            mix = getattr(self, "direction_mix_", 1.0)
+            band = agree_with_direction(band, mix * direction[:, 0] + (1 - mix) * band[:, :half].sum(axis=1))
         proba["band"] = band
         proba[PRINCIPLES_TASK] = (
             align(self.principles_head_.predict_proba(features), self.principles_head_.classes_, t.principles)
@@ -566,6 +612,7 @@ class EvidenceClassifier(BaseEstimator):
                                {t: round(h.temperature_, 8) for t, h in self.heads_.items()}]
         if self.ensemble != "mean" or self.direction:
             settings.append(self.weights_)
+            settings.append(getattr(self, "direction_mix_", 1.0))
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return f"heads-{digest.hexdigest()[:12]}"
 
@@ -605,6 +652,7 @@ class EvidenceClassifier(BaseEstimator):
             "taxonomy": self.taxonomy_.to_dict(),
             "joint_temperature": self.joint_temperature_,
             "ensemble_weights": self.weights_,
+            "direction_mix": getattr(self, "direction_mix_", 1.0),
             "frameworks": self.frameworks_version_,
             "training_data": self.training_data_,
             "thresholds": self.thresholds_,
@@ -679,6 +727,7 @@ class EvidenceClassifier(BaseEstimator):
         clf.weights_ = {task: [float(w) for w in saved_weights[task]] if task in saved_weights
                         else [1.0 / len(clf._components(task))] * len(clf._components(task)) for task in tasks}
         clf.joint_temperature_ = float(meta.get("joint_temperature", 1.0))
+        clf.direction_mix_ = float(meta.get("direction_mix", 1.0))
         thresholds = dict(DEFAULT_THRESHOLDS)
         thresholds.update(meta.get("thresholds") or {})
         clf.thresholds_ = thresholds
