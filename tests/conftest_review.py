@@ -129,3 +129,33 @@ def write_notes(path: Path, notes: Sequence[str] = NOTES, extra: dict[str, Seque
         for i in range(len(notes)):
             writer.writerow([columns[c][i] for c in columns])
     return path
+
+
+class BlockingSuggester(FakeSuggester):
+    """Waits in ``suggest_many`` until ``release`` is set (at most ``timeout`` s); ``entered`` tells it is waiting."""
+
+    def __init__(self, timeout: float = 20) -> None:
+        super().__init__()
+        import threading
+
+        self.entered, self.release, self.timeout = threading.Event(), threading.Event(), timeout
+
+    def suggest_many(self, texts: Sequence[str | None]) -> list[Suggestion | None]:
+        """Block, then suggest as the fake does."""
+        self.entered.set()
+        self.release.wait(self.timeout)
+        return super().suggest_many(texts)
+
+
+class MixedSuggester(FakeSuggester):
+    """The fake suggester, abstaining (``no_content``) on notes that contain :data:`ABSTAIN_MARK`."""
+
+    ABSTAIN_MARK = "n/a"
+
+    def suggest(self, text: str) -> Suggestion:
+        """The fake suggestion, or an abstention."""
+        s = super().suggest(text)
+        if self.ABSTAIN_MARK not in text.lower():
+            return s
+        return dataclasses.replace(s, key_question=None, statement=None, statement_top3=(), evidence_category=None,
+                                   band=None, principles=(), evidence=(), needs_review=True, reason="no_content")

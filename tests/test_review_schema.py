@@ -16,7 +16,7 @@ from conftest_review import FakeSuggester, write_notes
 from evidencenlp.review.db import APPLICATION_ID, SCHEMA_VERSION
 from evidencenlp.review.labels import Option, load_vocabulary
 from evidencenlp.review.models import Labels, ReviewError
-from evidencenlp.review.schema import SCHEMA, statements
+from evidencenlp.review.schema import BASE_SCHEMA, DECISION_COLUMNS, SCHEMA, statements
 from evidencenlp.review.store import ReviewStore
 from evidencenlp.taxonomy import default_taxonomy
 
@@ -81,16 +81,19 @@ def test_a_version_1_file_is_migrated_keeping_every_decision(tmp_path: Path) -> 
 
     with ReviewStore.open(path) as store:
         c = store.conn
-        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
-        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
         assert c.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()[0].startswith("2024-05-01")
-        assert [tuple(r) for r in c.execute("SELECT * FROM decisions ORDER BY id")] == [tuple(r) for r in before]
+        assert [tuple(r) for r in c.execute(f"SELECT {DECISION_COLUMNS} FROM decisions ORDER BY id")] == [
+            tuple(r) for r in before]
+        assert store.verify().message() == "intact (4 decisions)"  # the chain was computed for the old rows
         assert not lists_labels(c.execute("SELECT sql FROM sqlite_master WHERE name = 'decisions'").fetchone()[0])
         assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert c.execute("PRAGMA foreign_key_check").fetchall() == []
         names = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger', 'view')")}
         assert {"decisions_note", "decisions_inspector", "decisions_no_update", "decisions_no_delete",
+                "decisions_no_replace", "notes_immutable", "notes_no_replace", "suggestions_no_replace",
                 "notes_keep_decided", "latest_decisions", "note_status", "current_suggestions"} <= names
         # the views and the store read the migrated history as before
         assert store.note(1).status == "accepted" and store.note(2).status == "skipped"
@@ -104,6 +107,36 @@ def test_a_version_1_file_is_migrated_keeping_every_decision(tmp_path: Path) -> 
             c.execute("DELETE FROM notes WHERE id = 1")
     with ReviewStore.open(path) as again:  # opening a migrated file changes nothing
         assert again.conn.execute("SELECT count(*) FROM decisions").fetchone()[0] == 5
+        assert again.verify().message() == "intact (5 decisions)"
+
+
+def test_a_version_2_file_gets_the_hash_chain_and_the_new_guards(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite"
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        for sql in statements(BASE_SCHEMA):
+            conn.execute(sql)
+        conn.execute("PRAGMA user_version = 2")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("INSERT INTO assessments (name, created_at) VALUES ('V2', 'x')")
+        conn.execute("INSERT INTO notes (assessment_id, source_file, source_row, source_id, text, text_sha256, "
+                     "imported_at) VALUES (1, 'v2.csv', 1, 'A1', 'A note.', 'h', 'x')")
+        for action in ("skipped", "skipped", "skipped"):
+            conn.execute("INSERT INTO decisions (note_id, inspector, decided_at, action) VALUES (1, 'Ann', 'x', ?)",
+                         (action,))
+        assert conn.execute("UPDATE notes SET assessment_id = 1").rowcount == 1  # version 2 allowed this
+    with ReviewStore.open(path) as store:
+        c = store.conn
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert store.verify().message() == "intact (3 decisions)"
+        assert store.note(1).location is None and store.note(1).source_id == "A1"
+        with pytest.raises(sqlite3.IntegrityError, match="cannot be changed"):
+            c.execute("UPDATE notes SET assessment_id = 1")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            c.execute("INSERT OR REPLACE INTO decisions (id, note_id, inspector, decided_at, action) "
+                      "VALUES (2, 1, 'Eve', 'x', 'skipped')")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            c.execute("UPDATE decisions SET inspector = 'Eve'")
+        assert store.skip(1, "Bob").id == 4 and store.verify().ok
 
 
 def test_after_migration_a_new_framework_band_can_be_recorded(tmp_path: Path) -> None:

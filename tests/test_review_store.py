@@ -17,8 +17,10 @@ import review_workers
 from conftest_review import NOTES, FakeSuggester, StraySuggester, write_notes
 from evidencenlp.errors import EvidenceNLPError, InputFileError
 from evidencenlp.paths import models_dir
+from evidencenlp.review.chain import GENESIS, verify_chain
 from evidencenlp.review.db import APPLICATION_ID, SCHEMA_VERSION
-from evidencenlp.review.models import ConflictError, Labels, ReviewError
+from evidencenlp.review.models import ConflictError, Labels, ReviewError, TooLargeError
+from evidencenlp.review.queries import EXPORT_EXTRA_COLUMNS
 from evidencenlp.review.store import ReviewStore, confirmed_labels, export_confirmed, import_notes
 from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import CORPUS_COLUMNS, load_labelled
@@ -346,7 +348,7 @@ def test_export_has_the_corpus_columns_and_only_confirmed_notes(store: ReviewSto
     out = tmp_path / f"confirmed.{suffix}"
     assert store.export(out) == 2
     frame = pd.read_csv(out, dtype=str, keep_default_na=False) if suffix == "csv" else pd.read_json(out, lines=True)
-    assert list(frame.columns) == list(CORPUS_COLUMNS)
+    assert list(frame.columns) == [*CORPUS_COLUMNS, *EXPORT_EXTRA_COLUMNS]
     assert list(frame["note_id"]) == ["N001", "N002"]
     assert list(frame["band"]) == ["good", "inadequate"]
     assert set(frame["service"]) == {"care_home"}
@@ -365,6 +367,126 @@ def test_confirmed_labels_for_train(store: ReviewStore, tmp_path: Path) -> None:
         confirmed_labels(tmp_path / "missing.sqlite")
     with pytest.raises(InputFileError, match=r"\.csv or \.jsonl"):
         store.export(tmp_path / "x.parquet")
+
+
+def test_import_keeps_the_files_id_location_and_date_and_the_export_joins_back(tmp_path: Path) -> None:
+    path = write_notes(tmp_path / "visit.csv", NOTES[:3], extra={
+        "ref": ["R-17", "R-18", "R-19"], "ward": ["Ward 4", "Oak unit, LS1 4AB", ""],
+        "seen": ["2025-03-03", "03/03/2025", "2025-03-04"]})
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        summary = s.import_notes(path, "text", FakeSuggester(), assessment="Oak", id_column="ref",
+                                 location_column="ward", date_column="seen")
+        assert (summary.id_column, summary.location_column, summary.date_column) == ("ref", "ward", "seen")
+        items = s.queue()
+        assert [(q.source_id, q.location, q.note_date) for q in items] == [
+            ("R-17", "Ward 4", "2025-03-03"), ("R-18", "Oak unit, [POSTCODE]", "03/03/2025"), ("R-19", None, "2025-03-04")]
+        note = s.note(items[0].note_id)
+        assert (note.source_id, note.location, note.note_date) == ("R-17", "Ward 4", "2025-03-03")
+        assert note.to_dict()["location"] == "Ward 4" and note.to_dict()["note_date"] == "2025-03-03"
+        s.confirm(items[0].note_id, "Ann", rationale="log seen")
+        s.confirm(items[1].note_id, "Bob", labels=s.note(items[1].note_id).suggested_labels().replace(band="good"))
+        s.confirm(items[1].note_id, "Bob", labels=s.note(items[1].note_id).suggested_labels().replace(band="inadequate"))
+        s.undo(items[1].note_id, "Cy")  # the decision in force is Bob's first one again
+        out = tmp_path / "confirmed.csv"
+        assert s.export(out) == 2
+        with pytest.raises(InputFileError, match="no column 'place'"):
+            s.import_notes(path, "text", FakeSuggester(), location_column="place")
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    source = pd.read_csv(path, dtype=str, keep_default_na=False)
+    joined = frame.merge(source, left_on="source_id", right_on="ref")
+    assert list(joined["ref"]) == ["R-17", "R-18"] and list(joined["ward"]) == ["Ward 4", "Oak unit, LS1 4AB"]
+    first, second = frame.to_dict("records")
+    assert (first["source_file"], first["source_row"], first["location"], first["date"]) == (
+        "visit.csv", "1", "Ward 4", "2025-03-03")
+    assert (first["inspector"], first["rationale"], first["action"]) == ("Ann", "log seen", "accepted")
+    assert first["decided_at"].endswith("Z") and first["assessment"] == "Oak"
+    assert (second["inspector"], second["band"], second["action"]) == ("Bob", "good", "corrected")
+
+
+def test_import_takes_location_and_date_columns_by_name_and_limits_rows(tmp_path: Path) -> None:
+    path = write_notes(tmp_path / "v.csv", NOTES[:2], extra={"location": ["Ward 1", "Ward 2"], "date": ["2025-01-02", ""]})
+    with ReviewStore.open(tmp_path / "r.sqlite") as s:
+        with pytest.raises(TooLargeError, match="more than 1 rows"):
+            s.import_notes(path, "text", FakeSuggester(), max_rows=1, batch_size=1)
+        assert s.import_notes(path, "text", FakeSuggester(), max_rows=2).imported == 2
+        assert [(q.source_id, q.location, q.note_date) for q in s.queue()] == [
+            ("N001", "Ward 1", "2025-01-02"), ("N002", "Ward 2", None)]
+
+
+# -- the audit trail cannot be rewritten ----------------------------------------------------------
+
+def test_insert_or_replace_cannot_rewrite_a_decision(store: ReviewStore) -> None:
+    nid = _ids(store)[0]
+    first = store.confirm(nid, "Ann")
+    row = dict(store.conn.execute("SELECT * FROM decisions WHERE id = ?", (first.id,)).fetchone())
+    for conn in (store.conn, sqlite3.connect(store.path, isolation_level=None)):  # ours, and a plain connection
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(f"INSERT OR REPLACE INTO decisions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                         [*{**row, "band": "inadequate"}.values()])
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("REPLACE INTO decisions (id, note_id, inspector, decided_at, action) "
+                         "VALUES (?, ?, 'X', 'x', 'skipped')", (first.id, nid))
+    assert store.conn.execute("SELECT band FROM decisions WHERE id = ?", (first.id,)).fetchone()[0] == first.band
+    assert store.verify().ok
+
+
+def test_notes_and_suggestions_cannot_be_moved_or_replaced(store: ReviewStore) -> None:
+    nid = _ids(store)[0]
+    other = store.ensure_assessment("Another visit")
+    raw = sqlite3.connect(store.path, isolation_level=None)
+    with pytest.raises(sqlite3.IntegrityError, match="cannot be changed"):
+        raw.execute("UPDATE notes SET assessment_id = ? WHERE id = ?", (other.id, nid))
+    with pytest.raises(sqlite3.IntegrityError, match="cannot be changed"):
+        raw.execute("UPDATE notes SET source_id = 'X' WHERE id = ?", (nid,))
+    with pytest.raises(sqlite3.IntegrityError, match="cannot be replaced"):
+        raw.execute("INSERT OR REPLACE INTO notes (id, assessment_id, source_file, source_row, text, text_sha256, "
+                    "imported_at) VALUES (?, ?, 'f.csv', 1, 'x', 'x', 'x')", (nid, other.id))
+    sid = store.note(nid).suggestion_id
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        raw.execute("UPDATE suggestions SET note_id = ? WHERE id = ?", (_ids(store)[1], sid))
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        raw.execute("INSERT OR REPLACE INTO suggestions (id, note_id, created_at, model_version, confidence, "
+                    "needs_review, payload) VALUES (?, ?, 'x', 'x', 1, 0, '{}')", (sid, nid))
+    raw.close()
+    assert store.note(nid).assessment_id == store.assessment("Oak House").id
+
+
+def test_the_hash_chain_seals_every_decision_and_verify_finds_tampering(store: ReviewStore) -> None:
+    a, b = _ids(store)[:2]
+    store.confirm(a, "Ann")
+    store.confirm(b, "Ann", labels=store.note(b).suggested_labels().replace(band="good"), rationale="r")
+    store.skip(a, "Bob")
+    store.undo(a, "Bob")
+    rows = store.conn.execute("SELECT id, prev_hash, hash FROM decisions ORDER BY id").fetchall()
+    assert rows[0]["prev_hash"] == GENESIS and all(len(r["hash"]) == 64 for r in rows)
+    assert [r["prev_hash"] for r in rows[1:]] == [r["hash"] for r in rows[:-1]]
+    report = store.verify()
+    assert report.ok and report.message() == "intact (4 decisions)"
+
+    # someone edits the file with the triggers dropped: a band changed in place
+    raw = sqlite3.connect(store.path, isolation_level=None)
+    raw.execute("DROP TRIGGER decisions_no_update")
+    raw.execute("UPDATE decisions SET band = 'outstanding' WHERE id = ?", (rows[1]["id"],))
+    raw.close()
+    report = verify_chain(store.conn)
+    assert (report.ok, report.broken_id, report.decisions) == (False, rows[1]["id"], 1)
+    assert "does not match its hash" in report.message()
+
+
+def test_verify_finds_removed_and_unsealed_decisions(store: ReviewStore) -> None:
+    a, b = _ids(store)[:2]
+    ids = [store.confirm(a, "Ann").id, store.skip(b, "Ann").id, store.skip(a, "Ann").id]
+    raw = sqlite3.connect(store.path, isolation_level=None)
+    raw.execute("DROP TRIGGER decisions_no_delete")
+    raw.execute("DELETE FROM decisions WHERE id = ?", (ids[1],))
+    report = verify_chain(store.conn)
+    assert (report.ok, report.broken_id) == (False, ids[2]) and "does not follow" in report.problem
+    raw.execute("DELETE FROM decisions WHERE id = ?", (ids[2],))
+    assert "were removed" in verify_chain(store.conn).message()
+    raw.execute("INSERT INTO decisions (note_id, inspector, decided_at, action) VALUES (?, 'Eve', 'x', 'skipped')",
+                (b,))
+    raw.close()
+    assert "no hash" in verify_chain(store.conn).message()
 
 
 # -- concurrency and crash safety ----------------------------------------------------------------

@@ -142,3 +142,63 @@ def test_cli_review_and_export(store: ReviewStore, tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 2
     res = runner.invoke(app, ["review", "--db", db, "--inspector", "X", "--order", "random"], input="q")
     assert res.exit_code == 2 and "--order must be one of" in res.output
+
+
+def test_cli_verify_reports_an_intact_log_and_the_first_tampered_decision(store: ReviewStore) -> None:
+    import sqlite3
+
+    runner = CliRunner()
+    db = str(store.path)
+    a, b = ids(store)[:2]
+    store.confirm(a, "Ann")
+    second = store.confirm(b, "Ann")
+    res = runner.invoke(app, ["review", "verify", "--db", db])
+    assert res.exit_code == 0, res.output
+    assert "intact (2 decisions)" in res.output
+    raw = sqlite3.connect(db, isolation_level=None)  # tampering with the file: triggers dropped, a band edited
+    raw.execute("DROP TRIGGER decisions_no_update")
+    raw.execute("UPDATE decisions SET band = 'outstanding' WHERE id = ?", (second.id,))
+    raw.close()
+    res = runner.invoke(app, ["review", "verify", "--db", db])
+    assert res.exit_code == 1
+    assert f"broken at decision {second.id}" in res.output and "does not match its hash" in res.output
+    missing = runner.invoke(app, ["review", "verify", "--db", str(store.path.parent / "nope.sqlite")])
+    assert missing.exit_code == 2 and "not found" in missing.output
+
+
+def test_cli_import_keeps_id_location_and_date_columns_and_shows_them(tmp_path: Path) -> None:
+    notes = write_notes(tmp_path / "visit.csv", NOTES[:2], extra={"ref": ["R1", "R2"], "ward": ["Ward 4", "Ward 5"],
+                                                                 "seen": ["2025-03-03", "2025-03-04"]})
+    db = tmp_path / "r.sqlite"
+    runner = CliRunner()
+    from unittest.mock import patch
+
+    with patch("evidencenlp.suggest.Suggester.load", return_value=FakeSuggester()):
+        res = runner.invoke(app, ["review", str(notes), "--db", str(db), "--inspector", "Jo", "--id-column", "ref",
+                                  "--location-column", "ward", "--date-column", "seen"], input="a" + "q")
+    assert res.exit_code == 0, res.output
+    flat = " ".join(res.output.split())
+    assert "id R1 · location Ward 4 · date 2025-03-03" in flat, flat
+    assert "kept per note: id from column 'ref', location from column 'ward', date from column 'seen'" in flat
+    out = tmp_path / "confirmed.csv"
+    assert runner.invoke(app, ["review-export", "--db", str(db), "-o", str(out)]).exit_code == 0
+    import pandas as pd
+
+    row = pd.read_csv(out, dtype=str, keep_default_na=False).iloc[0]
+    assert (row["source_id"], row["location"], row["date"], row["inspector"]) == ("R1", "Ward 4", "2025-03-03", "Jo")
+    res = runner.invoke(app, ["review", "--db", str(db)], input="q")
+    assert res.exit_code == 2 and "--inspector NAME is needed" in res.output
+
+
+@pytest.mark.parametrize("command", ["review", "review-export", "serve"])
+def test_help_lists_allowed_values_and_no_raw_type_labels(command: str) -> None:
+    import re
+
+    res = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    raw = re.compile(r"<(path|str|int|int range|float|bool|text)>|\b(TEXT|PATH|INTEGER|FLOAT)\b")
+    # the options (typer always labels a positional argument, and its own --help flag, with a type)
+    lines = [line for line in res.output.splitlines() if " --" in line and "--help" not in line]
+    assert not [line for line in lines if raw.search(line)], res.output
+    if command == "review":
+        assert "file|uncertain" in res.output and "care_home" in res.output and "verify" in res.output

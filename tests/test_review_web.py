@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from conftest_review import NOTES, FakeSuggester, StraySuggester, write_notes
+from conftest_review import NOTES, BlockingSuggester, FakeSuggester, StraySuggester, write_notes
 from evidencenlp.cli import app as cli_app
 from evidencenlp.review.app import TOKEN_COOKIE, create_app, is_loopback
+from evidencenlp.review.queries import EXPORT_EXTRA_COLUMNS
 from evidencenlp.review.web import InlineJobRunner, ThreadJobRunner
 from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import CORPUS_COLUMNS
@@ -184,8 +185,8 @@ def test_summary_and_export(loaded: TestClient) -> None:
     res = loaded.get("/api/export", params={"format": "csv", "assessment_id": "1"})
     assert res.status_code == 200 and "confirmed-Oak.csv" in res.headers["content-disposition"]
     lines = res.text.strip().splitlines()
-    assert lines[0] == ",".join(CORPUS_COLUMNS) and len(lines) == 4
-    assert lines[1].endswith(",care_home")
+    assert lines[0] == ",".join([*CORPUS_COLUMNS, *EXPORT_EXTRA_COLUMNS]) and len(lines) == 4
+    assert ",care_home,Oak,notes.csv,1,N001," in lines[1] and ",accepted,Ann," in lines[1]
     jsonl = loaded.get("/api/export", params={"format": "jsonl"})
     assert len(jsonl.text.strip().splitlines()) == 3
     assert loaded.get("/api/export", params={"format": "xlsx"}).status_code == 422
@@ -314,3 +315,169 @@ def test_serve_generates_and_requires_a_token_off_loopback(tmp_path: Path, monke
     assert started["port"] == 8765
     with TestClient(started["app"], base_url="http://127.0.0.1:8765") as c:
         assert c.get("/api/meta").status_code == 200
+
+
+# -- serving safely: bounded imports, uploads always deleted, clean errors ----------------------
+
+def _uploads_left(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*")] if root.exists() else []
+
+
+def _post_upload(client: TestClient, name: str, content: bytes, **params: str):
+    return client.post("/api/upload", params={"filename": name, **params}, content=content,
+                       headers={"content-type": "application/octet-stream"})
+
+
+def test_out_of_range_ids_and_odd_upload_names_are_404_or_422_without_the_database_path(tmp_path: Path) -> None:
+    db = tmp_path / "secret-folder" / "review.sqlite"
+    db.parent.mkdir()
+    web = create_app(db, suggester=FakeSuggester(), allowed_hosts=None, runner=InlineJobRunner(),
+                     upload_dir=tmp_path / "uploads")
+    notes = write_notes(tmp_path / "notes.csv").read_bytes()
+    bodies: list[str] = []
+    with TestClient(web, raise_server_exceptions=False) as c:
+        def status(method: str, url: str, **kw: object) -> int:
+            res = c.request(method, url, **kw)
+            bodies.append(res.text)
+            return res.status_code
+
+        decision = {"json": {"inspector": "Ann"}}
+        assert status("GET", "/api/notes/1") == 404
+        assert status("GET", "/api/notes/9223372036854775807") == 404
+        for bad in ("0", "-1", "99999999999999999999", "1e3", "abc", "1.5"):
+            assert status("GET", f"/api/notes/{bad}") == 422, bad
+            assert status("POST", f"/api/notes/{bad}/confirm", **decision) == 422, bad
+        assert status("POST", "/api/notes/9223372036854775807/skip", **decision) == 404
+        for url in ("/api/queue", "/api/summary", "/api/export", "/api/assessment"):
+            assert status("GET", url, params={"assessment_id": "99999999999999999999"}) == 422, url
+        assert status("GET", "/api/export", params={"assessment_id": "42"}) == 404
+        assert status("GET", "/api/assessment", params={"assessment_id": "42"}) == 404
+        assert status("GET", "/api/jobs/nope") == 404 and status("DELETE", "/api/jobs/nope") == 404
+        assert status("POST", "/api/jobs/nope/cancel", json={}) == 404 and status("GET", "/api/jobs/" + "x" * 200) == 422
+        assert status("GET", "/api/nothing-here") == 404 and status("GET", "/static/nope.js") == 404
+        for name in ("a\x00b.csv", "notes\u202e.csv", "x" * 300 + ".csv", "", "..", "../", "tab\there.csv"):
+            assert status("POST", "/api/upload", params={"filename": name}, content=notes,
+                          headers={"content-type": "application/octet-stream"}) == 422, repr(name)
+        for name, shown in (("../../etc/notes.csv", "notes.csv"), ("C:\\Users\\jo\\visit.csv", "visit.csv"),
+                            ("résumé Ω 注意.csv", "résumé Ω 注意.csv")):
+            res = _post_upload(c, name, notes, assessment=shown)
+            bodies.append(res.text)
+            assert res.status_code == 200 and res.json()["source"] == shown, res.text
+            assert res.json()["state"] == "done", res.json()
+        failed = _post_upload(c, "notes.csv", notes, text_column="body", assessment="X").json()
+        bodies.append(str(failed))
+        assert failed["state"] == "failed" and failed["error"].startswith("notes.csv: no column 'body'")
+    leaks = [b for b in bodies if str(tmp_path) in b or "secret-folder" in b or "uploads" in b]
+    assert leaks == []
+    assert _uploads_left(tmp_path / "uploads") == []
+
+
+def test_imports_are_bounded_in_bytes_and_rows(tmp_path: Path) -> None:
+    notes = write_notes(tmp_path / "notes.csv")
+    web = create_app(tmp_path / "r.sqlite", suggester=FakeSuggester(), allowed_hosts=None, runner=InlineJobRunner(),
+                     max_upload_bytes=200, max_rows=3, upload_dir=tmp_path / "uploads")
+    with TestClient(web) as c:
+        big = _post_upload(c, "notes.csv", notes.read_bytes())
+        assert big.status_code == 413 and "larger than" in big.json()["detail"]
+    small = write_notes(tmp_path / "five.csv", ["A kind nurse."] * 5)
+    web = create_app(tmp_path / "r.sqlite", suggester=FakeSuggester(), allowed_hosts=None, runner=InlineJobRunner(),
+                     max_rows=3, upload_dir=tmp_path / "uploads")
+    with TestClient(web) as c:
+        many = _post_upload(c, "five.csv", small.read_bytes())
+        assert many.status_code == 413 and "5 rows; at most 3 rows" in many.json()["detail"]
+        assert c.get("/api/meta").json()["assessments"] == []  # nothing was stored
+        path = c.post("/api/import", json={"path": str(small)})
+        assert path.status_code == 413
+    assert _uploads_left(tmp_path / "uploads") == []
+
+
+def test_a_running_import_can_be_cancelled_and_its_upload_is_deleted(tmp_path: Path) -> None:
+    slow = BlockingSuggester()
+    uploads = tmp_path / "uploads"
+    web = create_app(tmp_path / "r.sqlite", suggester=slow, allowed_hosts=None, upload_dir=uploads)
+    with TestClient(web) as c:
+        job = _post_upload(c, "notes.csv", write_notes(tmp_path / "notes.csv").read_bytes()).json()
+        assert slow.entered.wait(10) and job["state"] == "running" and job["rows_total"] == len(NOTES)
+        assert len(list(uploads.iterdir())) == 1  # the raw upload waits for its import
+        cancelled = c.delete(f"/api/jobs/{job['id']}")
+        assert cancelled.status_code == 200 and cancelled.json()["id"] == job["id"]
+        slow.release.set()
+        status = finished(c, job)
+        assert status["state"] == "cancelled" and status["error"] == "cancelled"
+        assert _uploads_left(uploads) == []
+        assert c.post(f"/api/jobs/{job['id']}/cancel", json={}).json()["state"] == "cancelled"  # finished: nothing to do
+
+
+def test_stopping_the_server_mid_import_deletes_the_upload_and_stale_uploads_go_at_start(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    stale = uploads / "4194999-abc123"  # a folder of a server that was killed (no such process)
+    stale.mkdir(parents=True)
+    (stale / "upload.csv").write_text("text\nraw unredacted note of Mrs Jones\n")
+    other = uploads / "not-ours"
+    other.mkdir()
+    slow = BlockingSuggester()
+    web = create_app(tmp_path / "r.sqlite", suggester=slow, allowed_hosts=None, upload_dir=uploads)
+    assert not stale.exists() and other.exists()  # only folders this app owns are touched
+    client = TestClient(web)
+    with client:
+        job = _post_upload(client, "notes.csv", write_notes(tmp_path / "notes.csv").read_bytes()).json()
+        assert slow.entered.wait(10)
+        assert len([p for p in uploads.iterdir() if p != other]) == 1
+    # the server stopped while the import was still running: the raw upload is gone already
+    assert [p for p in uploads.iterdir() if p != other] == []
+    slow.release.set()
+    status = web.state.runner.wait(job["id"], 10)
+    assert status.state == "cancelled"
+
+
+def test_serve_on_all_interfaces_prints_the_real_addresses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    started: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
+    monkeypatch.setattr("evidencenlp.cli.serve._check_port", lambda host, port: None)
+    monkeypatch.setattr("evidencenlp.cli.serve.machine_addresses", lambda: ["192.0.2.10", "2001:db8::5"])
+    runner = CliRunner()
+    args = ["serve", "--db", str(tmp_path / "r.sqlite"), "--host", "0.0.0.0", "--port", "8999",
+            "--max-upload-mb", "5", "--max-rows", "100"]
+    res = runner.invoke(cli_app, args)
+    assert res.exit_code == 0, res.output
+    token = res.output.split("?token=")[1].split()[0]
+    assert f"http://192.0.2.10:8999/?token={token}" in res.output
+    assert f"http://[2001:db8::5]:8999/?token={token}" in res.output
+    assert "all interfaces" in res.output and "localhost" not in res.output and "0.0.0.0:8999" not in res.output
+    context = started["app"].state.review
+    assert (context.max_upload_bytes, context.max_rows) == (5 * 1024 * 1024, 100)
+
+    monkeypatch.setattr("evidencenlp.cli.serve.machine_addresses", lambda: [])
+    res = runner.invoke(cli_app, args)
+    assert res.exit_code == 0 and "http://ADDRESS:8999/?token=" in res.output and "ip -4 addr" in res.output
+
+
+def test_upload_keeps_the_id_location_and_date_columns(client: TestClient, tmp_path: Path) -> None:
+    path = write_notes(tmp_path / "visit.csv", NOTES[:2], extra={"ref": ["R1", "R2"], "ward": ["W1", "W2"],
+                                                                "seen": ["2025-01-01", "2025-01-02"]})
+    job = upload(client, path, id_column="ref", location_column="ward", date_column="seen")
+    assert job["summary"]["location_column"] == "ward"
+    item = queue(client)[0]
+    assert (item["source_id"], item["location"], item["note_date"]) == ("R1", "W1", "2025-01-01")
+    note = client.get(f"/api/notes/{item['note_id']}").json()
+    assert (note["source_id"], note["location"], note["note_date"]) == ("R1", "W1", "2025-01-01")
+
+
+def test_assessment_panel_rates_each_key_question_and_links_its_notes(loaded: TestClient) -> None:
+    before = loaded.get("/api/assessment", params={"assessment_id": "1"}).json()
+    assert before["available"] and before["label"] == "indicative, for the inspector's judgement"
+    assert before["indicative"].startswith("Indicative, for the inspector's judgement")
+    safe = before["location"]["key_questions"]["safe"]
+    assert {"rating", "score", "limited_by", "statements", "note_ids"} <= set(safe)
+    ids = {i["note_id"] for i in queue(loaded)}
+    assert safe["note_ids"] and set(safe["note_ids"]) <= ids
+    linked = [n for s in safe["statements"] for n in s["notes"]]
+    assert all(n["note_id"] in ids for n in linked)
+    assert before["location"]["confirmed_notes"] == 0
+    for nid in safe["note_ids"]:
+        loaded.post(f"/api/notes/{nid}/confirm", json={"inspector": "Ann"})
+    after = loaded.get("/api/assessment", params={"assessment_id": "1"}).json()
+    assert after["location"]["confirmed_notes"] == len(safe["note_ids"])
+    assert loaded.get("/api/assessment").json()["assessment_id"] == 1  # default: the latest assessment

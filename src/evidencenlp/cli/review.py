@@ -9,18 +9,22 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from evidencenlp.cli._app import app, console, err_console, fail
+from evidencenlp.errors import EvidenceNLPError
 from evidencenlp.review.models import ImportSummary
 from evidencenlp.review.store import ORDERS, ReviewStore, export_confirmed
 from evidencenlp.tabular import count_rows
+from evidencenlp.training_data import SERVICES
 
 
 def import_with_progress(store: ReviewStore, input_path: Path, text_column: str, assessment: str | None,
                          models: Path | None, encoding: str = "utf-8", *, location: str | None = None,
                          service_type: str | None = None, start_date: str | None = None,
-                         end_date: str | None = None) -> ImportSummary:
+                         end_date: str | None = None, id_column: str | None = None,
+                         location_column: str | None = None, date_column: str | None = None) -> ImportSummary:
     """Import ``input_path`` into ``store`` with a progress bar; the suggester loads only if rows are new.
 
-    ``location``, ``service_type``, ``start_date`` and ``end_date`` describe the assessment.
+    ``location``, ``service_type``, ``start_date`` and ``end_date`` describe the assessment;
+    ``id_column``, ``location_column`` and ``date_column`` name the file's columns kept per note.
     """
     from evidencenlp.suggest import Suggester
 
@@ -34,7 +38,8 @@ def import_with_progress(store: ReviewStore, input_path: Path, text_column: str,
         task = progress.add_task("import", total=count_rows(input_path, encoding))
         summary = store.import_notes(input_path, text_column, load, assessment, encoding=encoding,
                                      progress=lambda n: progress.advance(task, n), location=location,
-                                     service_type=service_type, start_date=start_date, end_date=end_date)
+                                     service_type=service_type, start_date=start_date, end_date=end_date,
+                                     id_column=id_column, location_column=location_column, date_column=date_column)
     describe_import(summary)
     return summary
 
@@ -44,6 +49,10 @@ def describe_import(summary: ImportSummary) -> None:
     line = (f"{summary.source_file}: {summary.rows:,} rows; {summary.imported:,} new notes suggested "
             f"({summary.needs_review:,} need review), {summary.already:,} already imported, {summary.blank:,} blank")
     err_console.print(line, highlight=False)
+    kept = [f"{what} from column {column!r}" for what, column in (("id", summary.id_column),
+            ("location", summary.location_column), ("date", summary.date_column)) if column]
+    if kept:
+        err_console.print(f"kept per note: {', '.join(kept)}", highlight=False)
     if summary.changed_rows:
         shown = ", ".join(map(str, summary.changed_rows[:10])) + (" …" if len(summary.changed_rows) > 10 else "")
         err_console.print(f"[yellow]warning:[/] {len(summary.changed_rows)} row(s) changed since they were imported "
@@ -51,40 +60,69 @@ def describe_import(summary: ImportSummary) -> None:
                           "--assessment to review it.", highlight=False)
 
 
+VERIFY = "verify"
+
+
 @app.command()
 def review(
-    input_path: Path = typer.Argument(None, metavar="[INPUT]",
-                                      help="Table of notes (.csv .tsv .xlsx .jsonl .parquet); imported if new."),
-    db: Path = typer.Option(..., "--db", help="Review database file (created if missing), e.g. review.sqlite."),
-    inspector: str = typer.Option(..., "--inspector", envvar="EVIDENCENLP_INSPECTOR",
-                                  help="Your name, recorded with every decision."),
-    text_column: str = typer.Option("text", "--text-column", help="Column holding the note text."),
-    order: str = typer.Option("file", "--order", help="file: file order; uncertain: least certain first."),
-    assessment: str = typer.Option(None, "--assessment",
+    input_path: Path = typer.Argument(None, metavar="[INPUT | verify]",
+                                      help="Table of notes (.csv .tsv .xlsx .jsonl .parquet), imported if new; or "
+                                           "the word verify to check that the decision log was not tampered with."),
+    db: Path = typer.Option(..., "--db", metavar="FILE",
+                            help="Review database file (created if missing), e.g. review.sqlite."),
+    inspector: str = typer.Option(None, "--inspector", envvar="EVIDENCENLP_INSPECTOR", metavar="NAME",
+                                  help="Your name, recorded with every decision (needed to review)."),
+    text_column: str = typer.Option("text", "--text-column", metavar="COLUMN", help="Column holding the note text."),
+    id_column: str = typer.Option(None, "--id-column", metavar="COLUMN",
+                                  help="Column with each row's id, kept per note and exported (default: note_id "
+                                       "or id, if the file has one)."),
+    location_column: str = typer.Option(None, "--location-column", metavar="COLUMN",
+                                        help="Column with each row's location, kept per note and exported "
+                                             "(default: location or site, if present)."),
+    date_column: str = typer.Option(None, "--date-column", metavar="COLUMN",
+                                    help="Column with each row's date, kept per note as written and exported "
+                                         "(default: date, note_date or visit_date, if present)."),
+    order: str = typer.Option("file", "--order", metavar="file|uncertain",
+                              help="Order of the notes: file (as in the file) or uncertain (least certain first)."),
+    assessment: str = typer.Option(None, "--assessment", metavar="NAME",
                                    help="Assessment name (default: INPUT's file name without extension)."),
-    location: str = typer.Option(None, "--location", help="Location inspected (stored with the assessment)."),
-    service_type: str = typer.Option(None, "--service-type", help="Service type, e.g. care_home, gp_practice."),
-    start_date: str = typer.Option(None, "--start-date", help="Assessment start date, YYYY-MM-DD."),
-    end_date: str = typer.Option(None, "--end-date", help="Assessment end date, YYYY-MM-DD."),
-    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of CSV/TSV/JSONL input."),
-    models: Path = typer.Option(None, "--models", help="Folder with trained heads (default: the project's models/)."),
+    location: str = typer.Option(None, "--location", metavar="PLACE",
+                                 help="Location inspected (stored with the assessment)."),
+    service_type: str = typer.Option(None, "--service-type", metavar="TYPE",
+                                     help=f"Service type, one of: {', '.join(SERVICES)}."),
+    start_date: str = typer.Option(None, "--start-date", metavar="YYYY-MM-DD", help="Assessment start date."),
+    end_date: str = typer.Option(None, "--end-date", metavar="YYYY-MM-DD", help="Assessment end date."),
+    encoding: str = typer.Option("utf-8", "--encoding", metavar="NAME",
+                                 help="Text encoding of CSV/TSV/JSONL input, e.g. utf-8, cp1252."),
+    models: Path = typer.Option(None, "--models", metavar="FOLDER",
+                                help="Folder with trained heads (default: the project's models/)."),
 ) -> None:
     """Review suggestions in the terminal: confirm, correct or skip each note with single keys.
 
     Keys: a/Enter confirm · 1 2 3 alternative statement · b then 1-4 band · c then 1-6 evidence
     category · s skip · u undo · q quit. Every key that decides is saved at once; run the same
     command again to carry on (notes without a decision first). Export with `review-export`.
+
+    `evidencenlp review verify --db FILE` walks the decision log's hash chain: it prints
+    "intact (N decisions)" and exits 0, or names the first decision that was changed, removed or
+    added around evidencenlp and exits 1.
     """
     from evidencenlp.review.tui import ReviewSession, StreamKeys, terminal_keys
 
+    if input_path is not None and str(input_path) == VERIFY and not input_path.suffix:
+        verify(db)
+        return
     if order not in ORDERS:
         raise fail(f"--order must be one of {', '.join(ORDERS)}; got {order!r}")
+    if not (inspector or "").strip():
+        raise fail("--inspector NAME is needed to review (or set EVIDENCENLP_INSPECTOR)")
     with ReviewStore.open(db) as store:
         assessment_id = None
         if input_path is not None:
             summary = import_with_progress(store, input_path, text_column, assessment, models, encoding,
                                            location=location, service_type=service_type, start_date=start_date,
-                                           end_date=end_date)
+                                           end_date=end_date, id_column=id_column, location_column=location_column,
+                                           date_column=date_column)
             assessment_id = summary.assessment_id
         elif assessment:
             assessment_id = store.assessment(assessment).id
@@ -92,17 +130,34 @@ def review(
         ReviewSession(store, inspector, keys, console=console, assessment_id=assessment_id, order=order).run()
 
 
+def verify(db: Path) -> None:
+    """``review verify``: check the hash chain of ``db``'s decisions; exit 1 at the first broken row."""
+    try:
+        with ReviewStore.open(db, create=False) as store:
+            report = store.verify()
+    except EvidenceNLPError as exc:
+        raise fail(str(exc)) from None
+    if report.ok:
+        console.print(f"{db}: decision log {report.message()}", highlight=False, soft_wrap=True)
+        return
+    err_console.print(f"[bold red]{db}: decision log {report.message()}[/]", highlight=False, soft_wrap=True)
+    err_console.print(f"The {report.decisions} decision(s) before it are intact. Keep this file as it is and "
+                      "compare it with a backup.", highlight=False)
+    raise typer.Exit(1)
+
+
 @app.command("review-export")
 def review_export(
-    db: Path = typer.Option(..., "--db", help="Review database file."),
-    output: Path = typer.Option(..., "-o", "--output", help="confirmed.csv or confirmed.jsonl."),
-    assessment: str = typer.Option(None, "--assessment", help="Only this assessment (default: all)."),
+    db: Path = typer.Option(..., "--db", metavar="FILE", help="Review database file."),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="confirmed.csv or confirmed.jsonl."),
+    assessment: str = typer.Option(None, "--assessment", metavar="NAME", help="Only this assessment (default: all)."),
 ) -> None:
     """Write the confirmed labels (accepted or corrected) in the training corpus's columns.
 
     Columns: note_id, text (redacted), key_question, statement, evidence_category, band,
-    principles, service. Feed them back with `evidencenlp train --include-decisions DB`, or
-    `--data confirmed.csv`.
+    principles, service; then, to join each row back to its source file and decision: assessment,
+    source_file, source_row, source_id, location, date, action, inspector, decided_at, rationale.
+    Feed them back with `evidencenlp train --include-decisions DB`, or `--data confirmed.csv`.
     """
     n = export_confirmed(db, output, assessment)
     if n == 0:

@@ -6,8 +6,11 @@ Settings on every connection: WAL journal (readers never block the writer), fore
 Connections are in autocommit mode; writers open short ``BEGIN IMMEDIATE`` transactions
 (:func:`transaction`).
 
-Decisions are append-only: triggers abort any UPDATE or DELETE on ``decisions``. Suggestions are
-immutable and a note's text can never be changed. The SQL is in :mod:`evidencenlp.review.schema`;
+Decisions are append-only: triggers abort any UPDATE or DELETE on ``decisions`` and any INSERT
+that would reuse a decision id (``INSERT OR REPLACE``); ``recursive_triggers`` is on for every
+connection, so a REPLACE that deletes a row fires the delete triggers too. Each decision is sealed in
+a SHA-256 chain (:mod:`evidencenlp.review.chain`) so an edit made around the triggers is detected by
+:func:`~evidencenlp.review.chain.verify_chain`. Suggestions and notes are immutable. The SQL is in :mod:`evidencenlp.review.schema`;
 the schema version is ``PRAGMA user_version``; an older file is migrated forward when opened, and a
 newer file is refused with a clear message. Nothing here loads the framework files.
 """
@@ -15,13 +18,15 @@ newer file is refused with a clear message. Nothing here loads the framework fil
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.review.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, statements
+from evidencenlp.review import schema
+from evidencenlp.review.chain import backfill
+from evidencenlp.review.schema import BASE_SCHEMA, BASE_VERSION, SCHEMA_VERSION, statements
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "connect", "transaction",
            "utc_now"]
@@ -29,6 +34,15 @@ __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", 
 #: marks the file as an evidencenlp review database (``PRAGMA application_id``; "ENLR")
 APPLICATION_ID = 0x454E4C52
 BUSY_TIMEOUT_MS = 30_000
+
+#: one migration step: an SQL script, or a Python function of the connection (inside the transaction)
+Step = str | Callable[[sqlite3.Connection], object]
+
+#: version → the steps that take a database from version-1 to version (foreign key enforcement is off)
+MIGRATIONS: dict[int, tuple[Step, ...]] = {
+    2: (schema.MIGRATIONS[2],),
+    3: (schema.V3_BEFORE, backfill, schema.V3_AFTER),
+}
 
 
 def utc_now() -> str:
@@ -44,6 +58,8 @@ def _configure(conn: sqlite3.Connection) -> None:
                              "is it on a network drive or read-only?")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # a REPLACE that deletes a row fires its DELETE triggers (which refuse it for decisions)
+    conn.execute("PRAGMA recursive_triggers = ON")
 
 
 def connect(path: Path | str, create: bool = True) -> sqlite3.Connection:
@@ -102,10 +118,15 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
                 raise InputFileError(f"{path}: an SQLite database that is not an evidencenlp review database")
             if version and app_id != APPLICATION_ID:
                 raise InputFileError(f"{path}: an SQLite database of another application (id {app_id:#x})")
-            scripts = [SCHEMA] if version == 0 else [MIGRATIONS[v] for v in range(version + 1, SCHEMA_VERSION + 1)]
-            for script in scripts:
-                for statement in statements(script):
-                    conn.execute(statement)
+            steps: list[Step] = [BASE_SCHEMA] if version == 0 else []
+            for v in range((version or BASE_VERSION) + 1, SCHEMA_VERSION + 1):
+                steps.extend(MIGRATIONS[v])
+            for step in steps:
+                if isinstance(step, str):
+                    for statement in statements(step):
+                        conn.execute(statement)
+                else:
+                    step(conn)
             broken = conn.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise InputFileError(f"{path}: {len(broken)} broken reference(s) (first in table {broken[0][0]!r}); "

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evidencenlp.review.chain import HASHED_COLUMNS, seal
 from evidencenlp.review.db import transaction, utc_now
 from evidencenlp.review.labels import Vocabulary
 from evidencenlp.review.models import (
@@ -186,11 +187,16 @@ class DecisionLog:
 
     def _insert(self, note_id: int, suggestion_id: int | None, inspector: str, action: str, labels: Labels | None,
                 rationale: str | None, reverts: int | None, restores: int | None, client: str | None) -> Decision:
+        """Append one row, sealed in the hash chain (call inside the write transaction)."""
         values = (labels.key_question, labels.statement, labels.evidence_category, labels.band,
                   ";".join(labels.principles)) if labels else (None, None, None, None, "")
+        row: dict[str, Any] = dict(zip(("key_question", "statement", "evidence_category", "band", "principles"),
+                                       values, strict=True))
+        row.update(note_id=note_id, suggestion_id=suggestion_id, inspector=inspector, decided_at=utc_now(),
+                   action=action, rationale=rationale, reverts=reverts, restores=restores, client=client)
+        sealed = seal(self.conn, row)
+        columns = (*HASHED_COLUMNS, "prev_hash", "hash")
         cur = self.conn.execute(
-            "INSERT INTO decisions (note_id, suggestion_id, inspector, decided_at, action, key_question, statement, "
-            "evidence_category, band, principles, rationale, reverts, restores, client) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-            (note_id, suggestion_id, inspector, utc_now(), action, *values, rationale, reverts, restores, client))
+            f"INSERT INTO decisions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) RETURNING *",
+            [sealed[c] for c in columns])
         return decision_from_row(cur.fetchone())

@@ -21,15 +21,20 @@ import pandas as pd
 from evidencenlp.errors import InputFileError
 from evidencenlp.review.assessments import AssessmentRegistry
 from evidencenlp.review.db import transaction, utc_now
-from evidencenlp.review.models import ImportSummary, ReviewError, dumps
+from evidencenlp.review.models import ImportSummary, ReviewError, TooLargeError, dumps
 from evidencenlp.review.redaction import redact_text
-from evidencenlp.tabular import iter_chunks, require_column, table_format
+from evidencenlp.tabular import count_rows, iter_chunks, require_column, table_format
 from evidencenlp.training_data import SERVICES
 
 if TYPE_CHECKING:  # importing the suggester pulls in spaCy and torch; the store does not need them
     from evidencenlp.suggest import Suggestion
 
 DEFAULT_BATCH = 64
+#: column names taken, when the caller names none, as the row's id, location and date (first found)
+ID_COLUMNS: tuple[str, ...] = ("note_id", "id")
+LOCATION_COLUMNS: tuple[str, ...] = ("location", "site")
+DATE_COLUMNS: tuple[str, ...] = ("date", "note_date", "visit_date")
+MAX_CELL = 200  # characters kept of an id, location or date cell
 
 
 @runtime_checkable
@@ -71,6 +76,25 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _too_many(source: str, max_rows: int) -> TooLargeError:
+    return TooLargeError(f"{source}: more than {max_rows:,} rows; at most {max_rows:,} rows are imported at a "
+                         "time here (split the file, or import it with `evidencenlp review FILE --db …`)")
+
+
+def _kept_cell(value: Any, redact: bool = True) -> str | None:
+    """An id, location or date cell as stored: text, at most :data:`MAX_CELL` characters (None: empty).
+
+    Locations and dates are redacted like the note; the id is kept as written (it joins back to the file).
+    """
+    text = _cell_text(value).strip()
+    if isinstance(value, pd.Timestamp):
+        text = value.date().isoformat() if value == value.normalize() else value.isoformat()
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))  # an id column read as numbers with gaps
+    text = text[:MAX_CELL]
+    return ((redact_text(text)[0] if redact else text) or None) if text else None
+
+
 def _framework_versions(suggester: object) -> dict[str, str]:
     index = getattr(suggester, "index", None)
     versions = getattr(index, "version", None) if index is not None else None
@@ -101,9 +125,15 @@ class Importer:
                      suggester: SuggesterSource | None = None, assessment: str | None = None, *,
                      location: str | None = None, service_type: str | None = None, start_date: str | None = None,
                      end_date: str | None = None, source_name: str | None = None, id_column: str | None = None,
+                     location_column: str | None = None, date_column: str | None = None,
                      batch_size: int = DEFAULT_BATCH, encoding: str = "utf-8",
-                     progress: Callable[[int], None] | None = None) -> ImportSummary:
+                     progress: Callable[[int], None] | None = None, max_rows: int | None = None) -> ImportSummary:
         """Redact, suggest and store every note of ``input_file``, one short transaction per batch.
+
+        ``id_column``, ``location_column`` and ``date_column`` name the file's columns kept with each
+        note (redacted, as text); when not given, the first of :data:`ID_COLUMNS`,
+        :data:`LOCATION_COLUMNS` and :data:`DATE_COLUMNS` the file has is used. ``max_rows``: refuse
+        (:class:`TooLargeError`, before a row past the limit is read into the store) a longer file.
 
         Idempotent: rows already imported (same assessment, file name and row) are skipped without
         calling the suggester; rows whose text changed since are listed in ``changed_rows`` and
@@ -114,24 +144,33 @@ class Importer:
         input_file = Path(input_file)
         table_format(input_file)
         source = source_name or input_file.name
+        if max_rows is not None:  # refuse up front when the size is cheap to know: nothing is stored then
+            total = count_rows(input_file, encoding)
+            if total is not None and total > max_rows:
+                raise _too_many(source, max_rows)
         chunks = iter_chunks(input_file, chunk_rows=batch_size, encoding=encoding)
         head = next((c for c in chunks if len(c)), None)  # check file and columns before creating anything
         if head is None:
             raise InputFileError(f"{input_file}: the file has a header but no rows")
         columns = [str(c) for c in head.columns]
         require_column(input_file, columns, text_column)
-        if id_column is not None:
-            require_column(input_file, columns, id_column)
-        else:
-            id_column = next((c for c in ("note_id", "id") if c in columns), None)
+        kept: dict[str, str | None] = {}
+        for what, given, defaults in (("id", id_column, ID_COLUMNS), ("location", location_column, LOCATION_COLUMNS),
+                                      ("date", date_column, DATE_COLUMNS)):
+            if given:
+                require_column(input_file, columns, given)
+            kept[what] = given or next((c for c in defaults if c in columns and c != text_column), None)
         found = self.assessments.ensure(assessment or Path(source).stem, location, service_type, start_date,
                                         end_date)
         existing = dict(self.conn.execute("SELECT source_row, text_sha256 FROM notes "
                                           "WHERE assessment_id = ? AND source_file = ?", (found.id, source)))
-        summary = ImportSummary(found.id, source)
+        summary = ImportSummary(found.id, source, id_column=kept["id"], location_column=kept["location"],
+                                date_column=kept["date"])
         resolved: list[SuggesterLike] = []
         for chunk in itertools.chain([head], chunks):
-            pending = self._new_rows(chunk, text_column, id_column, existing, summary)
+            if max_rows is not None and summary.rows + len(chunk) > max_rows:
+                raise _too_many(source, max_rows)
+            pending = self._new_rows(chunk, text_column, kept, existing, summary)
             if pending:
                 if not resolved:
                     resolved.append(resolve_suggester(suggester))
@@ -157,8 +196,8 @@ class Importer:
                     n += 1
         return n
 
-    def _new_rows(self, chunk: pd.DataFrame, text_column: str, id_column: str | None, existing: dict[int, str],
-                  summary: ImportSummary) -> list[dict[str, Any]]:
+    def _new_rows(self, chunk: pd.DataFrame, text_column: str, kept: dict[str, str | None],
+                  existing: dict[int, str], summary: ImportSummary) -> list[dict[str, Any]]:
         has_service = "service" in chunk.columns
         rows = []
         for position, (index, value) in enumerate(chunk[text_column].items()):
@@ -177,9 +216,11 @@ class Importer:
                     summary.changed_rows.append(row)
                 continue
             service = _cell_text(chunk.iloc[position]["service"]).strip() if has_service else ""
-            source_id = _cell_text(chunk.iloc[position][id_column]).strip() if id_column else ""
+            cells = {what: _kept_cell(chunk.iloc[position][column], redact=what != "id") if column else None
+                     for what, column in kept.items()}
             rows.append({"row": row, "text": redacted, "sha": digest, "redactions": counts,
-                         "service": service if service in SERVICES else None, "source_id": source_id or None})
+                         "service": service if service in SERVICES else None, "source_id": cells["id"],
+                         "location": cells["location"], "note_date": cells["date"]})
         return rows
 
     def _store_batch(self, assessment_id: int, source: str, rows: list[dict[str, Any]], suggester: SuggesterLike,
@@ -195,11 +236,11 @@ class Importer:
                     summary.blank += 1
                     continue
                 cur = self.conn.execute(
-                    "INSERT INTO notes (assessment_id, source_file, source_row, source_id, service, text, "
-                    "text_sha256, redactions, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "INSERT INTO notes (assessment_id, source_file, source_row, source_id, location, note_date, service, "
+                    "text, text_sha256, redactions, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (assessment_id, source_file, source_row) DO NOTHING RETURNING id",
-                    (assessment_id, source, r["row"], r["source_id"], r["service"], r["text"], r["sha"],
-                     dumps(r["redactions"]), now))
+                    (assessment_id, source, r["row"], r["source_id"], r["location"], r["note_date"], r["service"],
+                     r["text"], r["sha"], dumps(r["redactions"]), now))
                 got = cur.fetchone()
                 if got is None:  # another process imported the same row meanwhile
                     summary.already += 1

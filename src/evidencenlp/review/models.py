@@ -28,6 +28,10 @@ class NotFoundError(ReviewError):
     """The note or assessment asked for does not exist in the review database."""
 
 
+class TooLargeError(ReviewError):
+    """An import is larger than this server accepts (bytes uploaded, or rows)."""
+
+
 class ConflictError(ReviewError):
     """Someone else decided on the note after it was shown; reload it and decide again."""
 
@@ -134,6 +138,9 @@ class Note:
     needs_review: bool
     current: Decision | None = None
     history: tuple[Decision, ...] = field(default=())
+    #: the imported file's location and date columns for this row, as written there (None: no such column)
+    location: str | None = None
+    note_date: str | None = None
 
     def suggested_labels(self) -> Labels | None:
         """The suggestion's labels as :class:`Labels` (what "accept" confirms), exactly as stored."""
@@ -149,7 +156,8 @@ class Note:
         """JSON-ready form used by the web API."""
         return {
             "id": self.id, "assessment_id": self.assessment_id, "source_file": self.source_file,
-            "source_row": self.source_row, "source_id": self.source_id, "service": self.service,
+            "source_row": self.source_row, "source_id": self.source_id, "location": self.location,
+            "note_date": self.note_date, "service": self.service,
             "text": self.text, "imported_at": self.imported_at, "status": self.status,
             "suggestion_id": self.suggestion_id, "suggestion": self.suggestion, "confidence": self.confidence,
             "needs_review": self.needs_review,
@@ -173,6 +181,9 @@ class QueueItem:
     suggested_band: str | None
     decided_statement: str | None
     decided_band: str | None
+    source_id: str | None = None
+    location: str | None = None
+    note_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -191,6 +202,10 @@ class ImportSummary:
     blank: int = 0
     needs_review: int = 0
     changed_rows: list[int] = field(default_factory=list)
+    #: the file's columns kept per note (None: the file has no such column)
+    id_column: str | None = None
+    location_column: str | None = None
+    date_column: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

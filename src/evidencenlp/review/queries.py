@@ -18,6 +18,9 @@ from evidencenlp.tabular import table_format, write_table
 from evidencenlp.training_data import CORPUS_COLUMNS
 
 ORDERS: tuple[str, ...] = ("file", "uncertain")
+#: the columns an export adds after the training corpus's columns
+EXPORT_EXTRA_COLUMNS: tuple[str, ...] = ("assessment", "source_file", "source_row", "source_id", "location", "date",
+                                         "action", "inspector", "decided_at", "rationale")
 SNIPPET_CHARS = 160
 
 
@@ -66,13 +69,14 @@ class Queries:
         keys += ["n.id"]  # import order: file by file, row by row
         sql = (f"SELECT n.id, n.source_file, n.source_row, substr(n.text, 1, {SNIPPET_CHARS}) AS snippet, "
                "st.status, cs.needs_review, cs.confidence, cs.statement, cs.band, st.statement AS d_statement, "
-               "st.band AS d_band FROM notes n JOIN note_status st ON st.note_id = n.id "
+               "st.band AS d_band, n.source_id, n.location, n.note_date FROM notes n JOIN note_status st ON st.note_id = n.id "
                "LEFT JOIN current_suggestions cs ON cs.note_id = n.id "
                f"WHERE {' AND '.join(where)} ORDER BY {', '.join(keys)}")
         return [QueueItem(r["id"], r["source_file"], r["source_row"], r["snippet"], r["status"],
                           bool(r["needs_review"]), r["confidence"], r["statement"], r["band"],
                           r["d_statement"] if r["status"] in CONFIRMED else None,
-                          r["d_band"] if r["status"] in CONFIRMED else None)
+                          r["d_band"] if r["status"] in CONFIRMED else None, r["source_id"], r["location"],
+                          r["note_date"])
                 for r in self.conn.execute(sql, args)]
 
     def note(self, note_id: int) -> Note:
@@ -87,7 +91,8 @@ class Queries:
         return Note(row["id"], row["assessment_id"], row["source_file"], row["source_row"], row["source_id"],
                     row["service"], row["text"], row["imported_at"], row["status"], row["sid"],
                     json.loads(row["payload"]) if row["payload"] else None, row["confidence"],
-                    bool(row["needs_review"]), history[-1] if history else None, history)
+                    bool(row["needs_review"]), history[-1] if history else None, history, row["location"],
+                    row["note_date"])
 
     def progress(self, assessment_id: int | None = None) -> dict[str, int]:
         """Counts of notes by status, plus ``total`` and ``needs_review`` (suggestions flagged)."""
@@ -136,11 +141,33 @@ class Queries:
                     "service": r["service"] or ""} for r in rows]
         return pd.DataFrame(records, columns=list(CORPUS_COLUMNS), dtype=str)
 
+    def export_frame(self, assessment_id: int | None = None) -> pd.DataFrame:
+        """:meth:`confirmed_frame` plus what joins each row back to its source and its decision.
+
+        After the corpus columns: ``assessment``, ``source_file``, ``source_row`` (1-based data row),
+        ``source_id`` (the file's id column), ``location`` and ``date`` (the file's columns),
+        ``action``, ``inspector``, ``decided_at`` and ``rationale`` of the decision in force.
+        """
+        where, args = _scope(assessment_id, "AND")
+        rows = self.conn.execute(
+            "SELECT n.id, n.source_file, n.source_row, n.source_id, n.location, n.note_date, a.name AS assessment, "
+            "st.status, r.inspector, r.decided_at, r.rationale FROM note_status st JOIN notes n ON n.id = st.note_id "
+            "JOIN assessments a ON a.id = n.assessment_id JOIN decisions d ON d.id = st.decision_id "
+            "JOIN decisions r ON r.id = coalesce(d.restores, d.id) "  # an undo stands for the decision it restored
+            f"WHERE st.status IN ('accepted', 'corrected') {where} ORDER BY n.id", args).fetchall()
+        extra = pd.DataFrame(
+            [{"assessment": r["assessment"], "source_file": r["source_file"], "source_row": str(r["source_row"]),
+              "source_id": r["source_id"] or "", "location": r["location"] or "", "date": r["note_date"] or "",
+              "action": r["status"], "inspector": r["inspector"] or "", "decided_at": r["decided_at"] or "",
+              "rationale": r["rationale"] or ""} for r in rows], columns=list(EXPORT_EXTRA_COLUMNS), dtype=str)
+        base = self.confirmed_frame(assessment_id)
+        return pd.concat([base.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+
     def export(self, output: Path | str, assessment_id: int | None = None) -> int:
-        """Write confirmed labels to ``output`` (.csv or .jsonl; written atomically); return the row count."""
+        """Write confirmed labels (:meth:`export_frame`) to ``output`` (.csv or .jsonl, atomically); the row count."""
         output = Path(output)
         if table_format(output) not in ("csv", "jsonl"):
             raise InputFileError(f"{output}: export writes .csv or .jsonl")
-        frame = self.confirmed_frame(assessment_id)
+        frame = self.export_frame(assessment_id)
         write_table(frame, output)
         return len(frame)

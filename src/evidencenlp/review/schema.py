@@ -12,15 +12,21 @@ Versions (``PRAGMA user_version``):
    evidence categories and bands of the frameworks installed when the file was created.
 2. the same tables without those vocabulary CHECKs. :data:`MIGRATIONS` ``[2]`` rebuilds
    ``decisions`` from a version 1 file, keeping every row, every id and the AUTOINCREMENT counter.
+3. the audit trail made tamper-evident, and the user's columns kept: ``decisions`` gets ``prev_hash``
+   and ``hash`` (a SHA-256 chain, :mod:`evidencenlp.review.chain`), ``notes`` gets ``location`` and
+   ``note_date`` (from the imported file's columns). Triggers now also refuse INSERT OR REPLACE of an
+   existing decision, note or suggestion, and any UPDATE of a note. :data:`V3_BEFORE` and
+   :data:`V3_AFTER` run around the Python step that computes the chain for the rows already there.
 
-A new file is created at the latest version directly (:data:`SCHEMA`).
+A new file is created with :data:`BASE_SCHEMA` (version 2) and migrated to the latest version in the
+same transaction, so new and old files end with the same tables and triggers.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES = """
 CREATE TABLE meta (
@@ -89,6 +95,24 @@ BEGIN
 END;
 """
 
+#: notes and suggestions: no UPDATE of a note, no INSERT OR REPLACE over an existing row (version 3)
+_ROW_GUARDS = """
+CREATE TRIGGER notes_immutable BEFORE UPDATE ON notes
+BEGIN
+    SELECT RAISE(ABORT, 'a note cannot be changed: its text, source and identity are fixed');
+END;
+CREATE TRIGGER notes_no_replace BEFORE INSERT ON notes
+WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM notes WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'a note cannot be replaced: its text, source and identity are fixed');
+END;
+CREATE TRIGGER suggestions_no_replace BEFORE INSERT ON suggestions
+WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM suggestions WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'suggestions are immutable: store a new suggestion instead');
+END;
+"""
+
 #: the columns of ``decisions``, in table order
 DECISION_COLUMNS = ("id, note_id, suggestion_id, inspector, decided_at, action, key_question, statement, "
                     "evidence_category, band, principles, rationale, reverts, restores, client")
@@ -119,8 +143,8 @@ CREATE TABLE {name} (
 """
 
 
-# everything that refers to the decisions table (rebuilt with it by a migration)
-_DECISIONS_DEPENDENTS = """
+# everything that refers to the decisions table, as version 2 made it (rebuilt with it by a migration)
+_DECISIONS_DEPENDENTS_V2 = """
 CREATE INDEX decisions_note ON decisions (note_id, id);
 CREATE INDEX decisions_inspector ON decisions (inspector, id);
 
@@ -162,8 +186,22 @@ SELECT s.* FROM suggestions s
 JOIN (SELECT note_id, max(id) AS id FROM suggestions GROUP BY note_id) m ON m.id = s.id;
 """
 
-#: the whole schema at :data:`SCHEMA_VERSION`, for a new file
-SCHEMA = _TABLES + _decisions_table("decisions") + _VIEWS + _DECISIONS_DEPENDENTS
+#: version 3: no decision id may be written twice (INSERT OR REPLACE would silently replace a decision).
+#: (In a BEFORE INSERT trigger an id left to SQLite reads as -1, which no row has.)
+_DECISIONS_GUARDS_V3 = """
+CREATE TRIGGER decisions_no_replace BEFORE INSERT ON decisions
+WHEN EXISTS (SELECT 1 FROM decisions WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: an existing decision cannot be replaced');
+END;
+"""
+
+#: the schema at :data:`BASE_VERSION` (2). A new file is made with it, then taken to :data:`SCHEMA_VERSION`
+#: by the same migration steps as an existing file, in the same transaction: one path for every file.
+BASE_SCHEMA = _TABLES + _decisions_table("decisions") + _VIEWS + _DECISIONS_DEPENDENTS_V2
+BASE_VERSION = 2
+#: kept for older imports: the base script (see :data:`BASE_SCHEMA`)
+SCHEMA = BASE_SCHEMA
 
 #: version 1 → 2: rebuild ``decisions`` without the vocabulary CHECKs (run with foreign keys off)
 _V2 = f"""
@@ -176,10 +214,29 @@ DELETE FROM sqlite_sequence WHERE name = 'decisions_v2';
 INSERT INTO sqlite_sequence (name, seq) SELECT 'decisions_v2', seq FROM sqlite_sequence WHERE name = 'decisions';
 DROP TABLE decisions;
 ALTER TABLE decisions_v2 RENAME TO decisions;
-{_DECISIONS_DEPENDENTS}
+{_DECISIONS_DEPENDENTS_V2}
 """
 
-#: version → SQL that takes a database from version-1 to version (foreign key enforcement is off)
+#: version 2 → 3, before the chain is computed: new columns; the triggers that would stop the backfill go
+V3_BEFORE = """
+ALTER TABLE notes ADD COLUMN location TEXT;
+ALTER TABLE notes ADD COLUMN note_date TEXT;
+ALTER TABLE decisions ADD COLUMN prev_hash TEXT;
+ALTER TABLE decisions ADD COLUMN hash TEXT;
+DROP TRIGGER IF EXISTS decisions_no_update;
+DROP TRIGGER IF EXISTS notes_text_immutable;
+"""
+
+#: version 2 → 3, after the chain is computed: the guards back, and the new ones
+V3_AFTER = """
+CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision (a correction or an undo) instead');
+END;
+""" + _DECISIONS_GUARDS_V3 + _ROW_GUARDS
+
+#: version → SQL that takes a database from version-1 to version (foreign key enforcement is off).
+#: Version 3 also needs Python between its two scripts: :data:`evidencenlp.review.db.MIGRATIONS`.
 MIGRATIONS: dict[int, str] = {2: _V2}
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from evidencenlp.review.assessments import AssessmentRegistry
+from evidencenlp.review.chain import ChainReport, verify_chain
 from evidencenlp.review.db import connect
 from evidencenlp.review.decisions import ANY, MAX_RATIONALE, DecisionLog
 from evidencenlp.review.importer import DEFAULT_BATCH, Importer, SuggesterLike, SuggesterSource
@@ -99,13 +100,15 @@ class ReviewStore:
                      suggester: SuggesterSource | None = None, assessment: str | None = None, *,
                      location: str | None = None, service_type: str | None = None, start_date: str | None = None,
                      end_date: str | None = None, source_name: str | None = None, id_column: str | None = None,
+                     location_column: str | None = None, date_column: str | None = None,
                      batch_size: int = DEFAULT_BATCH, encoding: str = "utf-8",
-                     progress: Callable[[int], None] | None = None) -> ImportSummary:
+                     progress: Callable[[int], None] | None = None, max_rows: int | None = None) -> ImportSummary:
         """Redact, suggest and store every note of ``input_file`` (see :meth:`Importer.import_notes`)."""
         return self.importer.import_notes(
             input_file, text_column, suggester, assessment, location=location, service_type=service_type,
             start_date=start_date, end_date=end_date, source_name=source_name, id_column=id_column,
-            batch_size=batch_size, encoding=encoding, progress=progress)
+            location_column=location_column, date_column=date_column, batch_size=batch_size, encoding=encoding,
+            progress=progress, max_rows=max_rows)
 
     def resuggest(self, note_ids: Iterable[int], suggester: SuggesterLike) -> int:
         """Store a fresh suggestion (e.g. from retrained heads) for each note; decisions are untouched."""
@@ -165,9 +168,19 @@ class ReviewStore:
         """Confirmed labels (accepted or corrected) in the training corpus's columns, as text."""
         return self.queries.confirmed_frame(assessment_id)
 
+    def export_frame(self, assessment_id: int | None = None) -> pd.DataFrame:
+        """What :meth:`export` writes: the corpus columns, then source row, location, date and the decision."""
+        return self.queries.export_frame(assessment_id)
+
     def export(self, output: Path | str, assessment_id: int | None = None) -> int:
         """Write confirmed labels to ``output`` (.csv or .jsonl; written atomically); return the row count."""
         return self.queries.export(output, assessment_id)
+
+    # -- audit -------------------------------------------------------------------------------
+
+    def verify(self) -> ChainReport:
+        """Walk the decision log's hash chain (see :func:`~evidencenlp.review.chain.verify_chain`)."""
+        return verify_chain(self.conn)
 
 
 # -- module-level conveniences (the names other modules import) --------------------------------

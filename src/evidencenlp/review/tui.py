@@ -191,6 +191,9 @@ class ReviewSession:
         head = Text()
         head.append(f"Note {pos + 1} of {total}", style="bold")
         head.append(f"  ·  {note.source_file} row {note.source_row}")
+        for what, value in (("id", note.source_id), ("location", note.location), ("date", note.note_date)):
+            if value:
+                head.append(f"  ·  {what} {value}")
         head.append(f"  ·  {note.status}")
         if note.needs_review:
             head.append("  ·  ⚠ needs review", style="bold yellow")

@@ -4,7 +4,7 @@
 
 const S = {
   meta: null, vocab: null, assessmentId: null, filter: "all", order: "file",
-  items: [], index: -1, note: null, draft: null, busy: false,
+  items: [], index: -1, note: null, draft: null, busy: false, job: null,
 };
 const $ = (id) => document.getElementById(id);
 const STOP = new Set(("that this with from have were when what they them their there been into than then also " +
@@ -53,7 +53,16 @@ const title = (kind, id) => {
   const found = (S.vocab[kind] || []).find((o) => o.id === id);
   return found ? found.title : (id || "");
 };
-const kqOf = (statement) => (statement || "").split(".")[0];
+/* the key question of a statement, from the vocabulary the server sends (never from the id's spelling) */
+const kqOf = (statement) => {
+  const found = (S.vocab.statements || []).find((o) => o.id === statement);
+  return found ? found.key_question : null;
+};
+const REASONS = { no_content: "no content", not_english: "not English" };
+const reasonText = (r) => REASONS[r] || String(r || "").replace(/_/g, " ");
+const labelOf = (part) => (part && typeof part === "object" && part.label) ? part.label : null;
+const EMPTY_DRAFT = () => ({ key_question: null, statement: null, evidence_category: null, band: null, principles: [] });
+const complete = (d) => !!(d && d.statement && d.evidence_category && d.band);
 
 function say(text, isError) {
   const m = $("message");
@@ -113,6 +122,15 @@ async function loadSummary() {
   renderProgress(data.progress);
 }
 
+async function loadAssessment() {
+  if (S.assessmentId === null) { $("rating").replaceChildren(); return; }
+  try {
+    renderAssessment(await api("/api/assessment?assessment_id=" + S.assessmentId));
+  } catch (err) {  // the rating is a help, never a reason for the page to stop
+    $("rating").replaceChildren(el("p", { class: "muted small", text: `No indicative rating: ${err.message}` }));
+  }
+}
+
 async function loadNote(id) {
   const note = await api(`/api/notes/${id}`);
   S.note = note;
@@ -122,11 +140,13 @@ async function loadNote(id) {
   writeHash();
 }
 
+/* the suggestion's labels, or null when the tool abstained (labels null) or stored none */
 function suggestedLabels(note) {
   const s = note.suggestion;
-  if (!s) return null;
-  return { key_question: s.key_question.label, statement: s.statement.label, evidence_category: s.evidence_category.label,
-           band: s.band.label, principles: (s.principles || []).map((p) => p.label) };
+  if (!s || !labelOf(s.statement)) return null;
+  return { key_question: labelOf(s.key_question) || kqOf(labelOf(s.statement)), statement: labelOf(s.statement),
+           evidence_category: labelOf(s.evidence_category), band: labelOf(s.band),
+           principles: (s.principles || []).map(labelOf).filter(Boolean) };
 }
 function draftFrom(note) {
   const c = note.current;
@@ -134,7 +154,7 @@ function draftFrom(note) {
     return { key_question: c.key_question, statement: c.statement, evidence_category: c.evidence_category,
              band: c.band, principles: c.principles.slice() };
   }
-  return suggestedLabels(note);
+  return suggestedLabels(note) || EMPTY_DRAFT();  // an abstention: the inspector picks every label
 }
 
 /* ---------- rendering ---------- */
@@ -147,6 +167,15 @@ function renderProgress(p) {
     : "no notes yet";
 }
 
+/* where a note came from: file and row, then the file's own id, location and date columns */
+function sourceLine(n) {
+  const parts = [`${n.source_file} · row ${n.source_row}`];
+  if (n.source_id) parts.push(`id ${n.source_id}`);
+  if (n.location) parts.push(n.location);
+  if (n.note_date) parts.push(n.note_date);
+  return parts.join(" · ");
+}
+
 function badge(status) { return el("span", { class: `badge ${status}`, text: status }); }
 
 function renderQueue() {
@@ -155,7 +184,7 @@ function renderQueue() {
   list.replaceChildren(...S.items.map((item, i) => {
     const band = item.decided_band || item.suggested_band;
     const li = el("li", { "data-note": item.note_id, "data-status": item.status, class: item.note_id === currentId ? "current" : "",
-                          title: `${item.source_file}, row ${item.source_row}`, onclick: () => selectIndex(i) },
+                          title: sourceLine(item), onclick: () => selectIndex(i) },
       el("span", { class: "row", text: `#${item.source_row}` }),
       el("span", { class: "snippet", text: item.snippet }),
       el("span", { class: "meta" }, badge(item.status),
@@ -196,7 +225,7 @@ function renderNote() {
   const s = n.suggestion || {};
   const pos = S.items.findIndex((i) => i.note_id === n.id);
   $("note-pos").textContent = pos >= 0 ? `Note ${pos + 1} of ${S.items.length}` : `Note ${n.id}`;
-  $("note-source").textContent = `${n.source_file} · row ${n.source_row}${n.source_id ? " · " + n.source_id : ""}`;
+  $("note-source").textContent = sourceLine(n);
   const st = $("note-status");
   st.className = `badge ${n.status}`;
   st.textContent = n.status;
@@ -206,6 +235,9 @@ function renderNote() {
   if (why) {
     $("why-text").replaceChildren(...markShared(why.text, n.text));
     $("why-src").textContent = `${why.framework} · ${why.item}${why.band ? " · " + title("bands", why.band) : ""} · similarity ${why.similarity.toFixed(2)}`;
+  } else if (s.reason) {
+    $("why-text").textContent = `No suggestion (${reasonText(s.reason)}): the tool abstained on this note.`;
+    $("why-src").textContent = "Choose the statement, band and evidence category yourself, or skip the note.";
   } else {
     $("why-text").textContent = "No framework sentence matched.";
     $("why-src").textContent = "";
@@ -226,17 +258,22 @@ function renderNote() {
 function renderChoices() {
   const n = S.note, d = S.draft, s = n.suggestion || {};
   const sugg = suggestedLabels(n) || {};
-  if (!d) {
-    $("statement-current").textContent = "No suggestion stored; choose the labels.";
-    return;
+  const none = sugg.statement ? null
+    : (s.reason ? `no suggestion (${reasonText(s.reason)})` : "no suggestion stored");
+  if (!d.statement) {
+    $("statement-current").replaceChildren(
+      el("span", { class: "abstained", text: none || "no statement chosen" }),
+      el("span", { class: "muted small", text: " — choose a statement below, then a band and an evidence category" }));
+  } else {
+    const changed = d.statement !== sugg.statement;
+    $("statement-current").replaceChildren(
+      el("strong", { text: title("key_questions", d.key_question || kqOf(d.statement)) }), " · ",
+      el("span", { class: changed ? "changed" : "", text: title("statements", d.statement) }),
+      el("span", { class: "muted small", text: ` (${d.statement})` }),
+      none ? el("span", { class: "muted small", text: ` — ${none}` }) :
+        changed ? el("span", { class: "muted small", text: ` — suggested: ${title("statements", sugg.statement)}` }) :
+          el("span", { class: "muted small", text: ` — confidence ${pct(s.statement && s.statement.score)}` }));
   }
-  const changed = d.statement !== sugg.statement;
-  $("statement-current").replaceChildren(
-    el("strong", { text: title("key_questions", d.key_question) }), " · ",
-    el("span", { class: changed ? "changed" : "", text: title("statements", d.statement) }),
-    el("span", { class: "muted small", text: ` (${d.statement})` }),
-    changed ? el("span", { class: "muted small", text: ` — suggested: ${title("statements", sugg.statement)}` }) :
-      el("span", { class: "muted small", text: ` — confidence ${pct(s.statement && s.statement.score)}` }));
   $("alternatives").replaceChildren(...(s.statement_top3 || []).map((alt) =>
     el("button", { type: "button", class: `choice${alt.label === d.statement ? " selected" : ""}${alt.label === sugg.statement ? " suggested" : ""}`,
                    "data-statement": alt.label, title: alt.label,
@@ -263,7 +300,7 @@ function renderChoices() {
 }
 
 function setDraft(changes) {
-  if (!S.draft) return;
+  if (!S.draft) S.draft = EMPTY_DRAFT();
   Object.assign(S.draft, changes);
   renderChoices();
 }
@@ -286,6 +323,50 @@ function renderSummary(kqs) {
   }));
 }
 
+/* the indicative rating per key question: rating, score, limiter, and the notes behind it (links) */
+function renderAssessment(a) {
+  $("rating-label").textContent = a.label || "indicative, for the inspector's judgement";
+  if (!a.available) { $("rating").replaceChildren(el("p", { class: "muted small", text: a.detail })); return; }
+  const loc = a.location;
+  if (!loc) { $("rating").replaceChildren(); return; }
+  const rows = S.vocab.key_questions.map((kq) => {
+    const k = loc.key_questions[kq.id];
+    if (!k) return null;
+    const rated = k.rating ? title("bands", k.rating) : "not rated yet";
+    const limiter = k.limited_by
+      ? el("div", { class: "limiter small", text: `limited from ${title("bands", k.limited_by.from)} to ` +
+          `${title("bands", k.limited_by.to)}: ${k.limited_by.description || "limiter"}` +
+          (k.limited_by.statements && k.limited_by.statements.length
+            ? ` (${k.limited_by.statements.map((x) => title("statements", x)).join(", ")})` : "") })
+      : null;
+    const links = (k.note_ids || []).map((id) => {
+      const item = S.items.find((x) => x.note_id === id);
+      return el("button", { type: "button", class: "note-link", "data-note": id,
+                            title: item ? item.snippet : `note ${id}`,
+                            onclick: () => openNote(id) }, item ? `#${item.source_row}` : `note ${id}`);
+    });
+    return el("div", { class: "kq-rating", "data-kq": kq.id, "data-rating": k.rating || "" },
+      el("div", { class: "kq-head" }, el("span", { text: kq.title }),
+        el("span", { class: `badge band-${k.rating || "none"}`, text: rated })),
+      el("div", { class: "muted small", text: k.score !== null && k.score !== undefined
+        ? `score ${k.score}% · ${k.statements_scored.length} statement(s) scored` : "too little evidence to score" }),
+      limiter,
+      links.length ? el("div", { class: "note-links" }, el("span", { class: "muted small", text: "notes: " }), ...links) : null);
+  }).filter(Boolean);
+  const overall = loc.overall && loc.overall.rating
+    ? el("p", { class: "small" }, "Overall: ", el("strong", { text: title("bands", loc.overall.rating) }))
+    : null;
+  $("rating").replaceChildren(...rows, ...(overall ? [overall] : []),
+    el("p", { class: "muted small", text: `${loc.confirmed_notes} of ${loc.n_notes} notes confirmed; notes not ` +
+      "yet decided count with their suggestion's confidence." }));
+}
+
+async function openNote(id) {
+  let i = S.items.findIndex((x) => x.note_id === id);
+  if (i < 0 && S.filter !== "all") { await setFilter("all"); i = S.items.findIndex((x) => x.note_id === id); }
+  if (i >= 0) await selectIndex(i);
+}
+
 /* ---------- navigation ---------- */
 function releaseFocus() {
   // after a click, give the keys back to the page (Enter = confirm, not "press that button again")
@@ -302,6 +383,7 @@ async function selectIndex(i) {
 async function refresh(preferId) {
   await loadQueue();
   await loadSummary();
+  await loadAssessment();
   let i = preferId !== undefined ? S.items.findIndex((x) => x.note_id === preferId) : -1;
   if (i < 0 && S.items.length) i = Math.min(Math.max(S.index, 0), S.items.length - 1);
   if (i >= 0) await selectIndex(i);
@@ -336,8 +418,11 @@ async function decide(kind) {
   const rationale = $("rationale").value.trim();
   if (rationale && kind !== "undo") body.rationale = rationale;
   if (kind === "confirm") {
-    if (!S.draft) { say("Nothing to confirm: choose the labels first.", true); return; }
-    body.labels = S.draft;
+    if (!complete(S.draft)) {
+      say("Nothing to confirm yet: choose a statement, a band and an evidence category first.", true);
+      return;
+    }
+    body.labels = { ...S.draft, key_question: S.draft.key_question || kqOf(S.draft.statement) };
   }
   S.busy = true;
   releaseFocus();
@@ -369,7 +454,9 @@ async function runImport() {
   const path = $("import-path").value.trim();
   const opts = { text_column: $("import-column").value.trim() || "text", assessment: $("import-assessment").value.trim(),
                  location: $("import-location").value.trim(), service_type: $("import-service").value,
-                 start_date: $("import-start").value, end_date: $("import-end").value };
+                 start_date: $("import-start").value, end_date: $("import-end").value,
+                 id_column: $("import-id-column").value.trim(), location_column: $("import-location-column").value.trim(),
+                 date_column: $("import-date-column").value.trim() };
   for (const k of Object.keys(opts)) if (!opts[k]) delete opts[k];
   let job;
   $("import-go").disabled = true;
@@ -383,12 +470,21 @@ async function runImport() {
     } else {
       throw new Error("Choose a file (or type a path).");
     }
+    S.job = job.id;
+    $("import-stop").hidden = false;
     while (job.state === "running") {
       status.textContent = `Suggesting … ${job.rows_done}${job.rows_total ? " of " + job.rows_total : ""} rows`;
       await new Promise((r) => setTimeout(r, 400));
       job = await api(`/api/jobs/${job.id}`);
     }
     if (job.state === "failed") throw new Error(job.error);
+    if (job.state === "cancelled") {
+      status.textContent = `Import cancelled after ${job.rows_done} rows. The notes stored so far stay; ` +
+        "load the same file again to finish it (nothing is imported twice).";
+      await loadMeta();
+      await refresh();
+      return;
+    }
     const sm = job.summary;
     status.textContent = `${sm.source_file}: ${sm.imported} new notes, ${sm.already} already imported, ${sm.blank} blank` +
       (sm.changed_rows.length ? `, ${sm.changed_rows.length} changed rows kept as first imported` : "") + ".";
@@ -404,7 +500,20 @@ async function runImport() {
     status.textContent = err.message;
     status.classList.add("error");
   } finally {
+    S.job = null;
+    $("import-stop").hidden = true;
     $("import-go").disabled = false;
+  }
+}
+
+async function stopImport() {
+  if (!S.job) return;
+  $("import-stop").disabled = true;
+  try {
+    await fetch(`/api/jobs/${S.job}`, { method: "DELETE", credentials: "same-origin" });
+    $("import-status").textContent = "Cancelling … (after the rows being suggested now)";
+  } finally {
+    $("import-stop").disabled = false;
   }
 }
 
@@ -476,6 +585,7 @@ async function start() {
   $("open-import").addEventListener("click", openImport);
   $("empty-import").addEventListener("click", openImport);
   $("import-go").addEventListener("click", runImport);
+  $("import-stop").addEventListener("click", stopImport);
   $("import-cancel").addEventListener("click", () => { $("import-dialog").close(); releaseFocus(); });
   document.addEventListener("keydown", onKey);
   document.body.dataset.ready = "true";

@@ -4,9 +4,14 @@
 the app itself (``review/static``): no CDN, no build step, no network at run time. Note text never
 appears in URLs or logs. Access rules are in :mod:`~evidencenlp.review.web.security`.
 
-Modules: ``app`` (wiring), ``context`` (shared services, dependencies), ``security`` (host and token
-guard), ``jobs`` (the injectable background job runner), ``bodies`` (request bodies), and one
-``APIRouter`` per group of routes: ``pages``, ``reports``, ``notes``, ``imports``.
+Modules: ``app`` (wiring, error handling), ``context`` (shared services, dependencies), ``security``
+(host and token guard), ``jobs`` (the injectable background job runner), ``uploads`` (upload folders,
+always deleted), ``bodies`` (request bodies), and one ``APIRouter`` per group of routes: ``pages``,
+``reports``, ``notes``, ``imports``, ``assessment``.
+
+Errors are JSON ``{"detail": …}``: 404 for a note, assessment or job that does not exist, 422 for an
+id out of range or an upload name that cannot be used, 409 for a stale decision, 413 for an import
+larger than the server accepts, 400 for other mistakes. No error shows the server's folders.
 
 API (all JSON unless stated):
 
@@ -17,9 +22,13 @@ API (all JSON unless stated):
 - ``POST /api/notes/{id}/skip`` ``{inspector, rationale?, based_on?}``;
 - ``POST /api/notes/{id}/undo`` ``{inspector, based_on?}``;
 - ``GET  /api/summary?assessment_id=`` — per key question: confirmed notes, bands, statements;
-- ``POST /api/upload?filename=&text_column=&assessment=…`` (body: the file's bytes) → an import job;
+- ``POST /api/upload?filename=&text_column=&assessment=&id_column=&location_column=&date_column=…``
+  (body: the file's bytes, at most ``max_upload_bytes``) → an import job;
 - ``POST /api/import`` ``{path, text_column, assessment, …}`` (loopback only) → an import job;
 - ``GET  /api/jobs/{id}`` — import progress / result;
+- ``DELETE /api/jobs/{id}`` (or ``POST /api/jobs/{id}/cancel``) — stop an import after its current batch;
+- ``GET  /api/assessment?assessment_id=`` — indicative rating per key question with its limiter and the
+  notes behind each score (``evidencenlp.assess``), "indicative, for the inspector's judgement";
 - ``GET  /api/export?assessment_id=&format=csv|jsonl`` — confirmed labels as a download.
 """
 

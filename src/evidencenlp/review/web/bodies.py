@@ -46,3 +46,6 @@ class ImportIn(BaseModel):
     service_type: str | None = None
     start_date: str | None = None
     end_date: str | None = None
+    id_column: str | None = None
+    location_column: str | None = None
+    date_column: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import Depends, Request
@@ -18,6 +18,10 @@ from evidencenlp.review.importer import SuggesterLike, SuggesterSource
 from evidencenlp.review.labels import Vocabulary
 from evidencenlp.review.store import ReviewStore
 from evidencenlp.review.web.jobs import JobRunner
+from evidencenlp.review.web.uploads import UploadArea
+
+#: the largest id SQLite can hold: a larger one in a request is a 422, never a server error
+MAX_ID = 2**63 - 1
 
 
 class Suggesters:
@@ -52,6 +56,11 @@ class ReviewContext:
     runner: JobRunner
     inspector: str | None = None
     allow_path_import: bool = True
+    uploads: UploadArea = field(default_factory=UploadArea)
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_rows: int = 50_000
+    #: ids of the jobs this app started (cancelled at shutdown)
+    jobs: list[str] = field(default_factory=list)
 
     def open_store(self) -> ReviewStore:
         """A new connection to the (existing) database; close it after use."""

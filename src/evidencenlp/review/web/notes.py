@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query
 
 from evidencenlp.review.models import ReviewError
 from evidencenlp.review.queries import ORDERS
 from evidencenlp.review.store import ReviewStore
 from evidencenlp.review.web.bodies import DecisionIn
-from evidencenlp.review.web.context import get_store
+from evidencenlp.review.web.context import MAX_ID, get_store
 
 #: the page's queue filters → :meth:`ReviewStore.queue` arguments
 FILTERS: dict[str, dict[str, Any]] = {
@@ -23,9 +23,12 @@ FILTERS: dict[str, dict[str, Any]] = {
 
 router = APIRouter(prefix="/api")
 
+NOTE_ID = Path(ge=1, le=MAX_ID, description="a note id")
+ASSESSMENT_ID = Query(None, ge=1, le=MAX_ID, description="an assessment id (default: every assessment)")
+
 
 @router.get("/queue")
-def queue(assessment_id: int | None = None, filter: str = "all", order: str = "file",
+def queue(assessment_id: int | None = ASSESSMENT_ID, filter: str = "all", order: str = "file",
           store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
     """The notes to review, filtered and ordered, with the progress counts."""
     if filter not in FILTERS:
@@ -37,13 +40,13 @@ def queue(assessment_id: int | None = None, filter: str = "all", order: str = "f
 
 
 @router.get("/notes/{note_id}")
-def note(note_id: int, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
+def note(note_id: int = NOTE_ID, *, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
     """A note with its suggestion, current decision and history."""
     return store.note(note_id).to_dict()
 
 
 @router.post("/notes/{note_id}/confirm")
-def confirm(note_id: int, body: DecisionIn, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
+def confirm(body: DecisionIn, note_id: int = NOTE_ID, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
     """Accept the suggestion (no labels, or the suggested ones) or correct it (other labels)."""
     labels = body.labels.to_labels() if body.labels else None
     store.confirm(note_id, body.inspector, labels, body.rationale, client="web", based_on=body.seen())
@@ -51,14 +54,14 @@ def confirm(note_id: int, body: DecisionIn, store: ReviewStore = Depends(get_sto
 
 
 @router.post("/notes/{note_id}/skip")
-def skip(note_id: int, body: DecisionIn, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
+def skip(body: DecisionIn, note_id: int = NOTE_ID, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
     """Skip the note (it stays unconfirmed)."""
     store.skip(note_id, body.inspector, body.rationale, client="web", based_on=body.seen())
     return store.note(note_id).to_dict()
 
 
 @router.post("/notes/{note_id}/undo")
-def undo(note_id: int, body: DecisionIn, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
+def undo(body: DecisionIn, note_id: int = NOTE_ID, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
     """Revert the decision in force on the note (a new ``undone`` row)."""
     if store.undo(note_id, body.inspector, client="web", based_on=body.seen()) is None:
         raise ReviewError("nothing to undo: this note has no decision in force")

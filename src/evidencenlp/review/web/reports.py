@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 from evidencenlp.review.db import SCHEMA_VERSION
 from evidencenlp.review.store import ReviewStore
 from evidencenlp.review.web.context import ReviewContext, get_context, get_store
+from evidencenlp.review.web.notes import ASSESSMENT_ID
 
 router = APIRouter(prefix="/api")
 
@@ -28,13 +29,13 @@ def meta(context: ReviewContext = Depends(get_context), store: ReviewStore = Dep
 
 
 @router.get("/summary")
-def summary(assessment_id: int | None = None, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
+def summary(assessment_id: int | None = ASSESSMENT_ID, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
     """Per key question: confirmed notes, their bands and statements; and the progress counts."""
     return {"key_questions": store.summary(assessment_id), "progress": store.progress(assessment_id)}
 
 
 @router.get("/export")
-def export(assessment_id: int | None = None, format: str = Query("csv", pattern="^(csv|jsonl)$"),
+def export(assessment_id: int | None = ASSESSMENT_ID, format: str = Query("csv", pattern="^(csv|jsonl)$"),
            store: ReviewStore = Depends(get_store)) -> FileResponse:
     """The confirmed labels as a download (.csv or .jsonl)."""
     name = (store.assessment(assessment_id).name if assessment_id is not None else "all")
