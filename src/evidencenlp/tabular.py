@@ -2,15 +2,20 @@
 
 Readers yield :class:`pandas.DataFrame` chunks so memory stays flat however many rows there are.
 CSV/TSV values are read as text so they round-trip exactly ("007" stays "007"). Every problem is
-raised as :class:`InputFileError` naming the file and, where known, the row and column.
+raised as :class:`InputFileError` naming the file and, where known, the row and column — never a
+cell value, since cells hold note text (a file without a header has data in its first row, so even
+column names are only shown when they look like names).
+
+Writers neutralise spreadsheet formulas in CSV/TSV/XLSX text cells (a leading ``'``) and never emit a
+live Excel formula; Parquet and JSONL keep values exactly.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,7 +53,7 @@ def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str) -> InputFi
                           f"byte {exc.start}); save the file as UTF-8 or pass --encoding (e.g. cp1252)")
 
 
-def count_rows(path: Path, encoding: str = "utf-8") -> int | None:
+def count_rows(path: Path, encoding: str = "utf-8", delimiter: str | None = None) -> int | None:
     """Number of data rows (header excluded), or None when it cannot be known cheaply."""
     fmt = table_format(path)
     try:
@@ -61,29 +66,173 @@ def count_rows(path: Path, encoding: str = "utf-8") -> int | None:
                 return sum(1 for line in fh if line.strip())
         if fmt in ("csv", "tsv"):
             with path.open(encoding=encoding, newline="", errors="replace") as fh:
-                return max(0, sum(1 for _ in csv.reader(fh, delimiter="\t" if fmt == "tsv" else ",")) - 1)
+                return max(0, sum(1 for _ in csv.reader(fh, delimiter=_sep(fmt, delimiter))) - 1)
     except Exception:
         return None
     return None
 
 
 def iter_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, encoding: str = "utf-8",
-                skip_rows: int = 0) -> Iterator[pd.DataFrame]:
+                skip_rows: int = 0, delimiter: str | None = None,
+                sheet: str | None = None) -> Iterator[pd.DataFrame]:
     """Yield the table at ``path`` as DataFrames of at most ``chunk_rows`` rows, skipping ``skip_rows`` first.
 
-    The index of each chunk is the 0-based data row number in the file.
+    The index of each chunk is the 0-based data row number in the file. The whole file is checked
+    (CSV quoting, JSON syntax, duplicated columns, formulas without values) before the first chunk.
+    ``delimiter`` overrides the CSV/TSV separator; ``sheet`` picks one sheet of a workbook (default:
+    every sheet, with a ``sheet`` column when there are several).
     """
     check_readable(path)
     fmt = table_format(path)
-    reader = {"csv": _iter_csv, "tsv": _iter_csv, "jsonl": _iter_jsonl, "parquet": _iter_parquet,
-              "xlsx": _iter_xlsx}[fmt]
-    yield from reader(path, chunk_rows, encoding, skip_rows, fmt)
+    if fmt in ("csv", "tsv"):
+        yield from _iter_csv(path, chunk_rows, encoding, skip_rows, fmt, delimiter)
+    elif fmt == "jsonl":
+        yield from _iter_jsonl(path, chunk_rows, encoding, skip_rows)
+    elif fmt == "parquet":
+        yield from _iter_parquet(path, chunk_rows, skip_rows)
+    else:
+        yield from _iter_xlsx(path, chunk_rows, skip_rows, sheet)
 
 
-def _iter_csv(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: str) -> Iterator[pd.DataFrame]:
-    sep = "\t" if fmt == "tsv" else ","
-    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+def _sep(fmt: str, delimiter: str | None) -> str:
+    return delimiter if delimiter else ("\t" if fmt == "tsv" else ",")
+
+
+def _text_encoding(encoding: str) -> str:
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def check_text_file(path: Path, fmt: str) -> None:
+    """Refuse compressed, zipped or binary bytes given a text extension (.csv/.tsv/.jsonl)."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    kind = fmt.upper()
+    if head.startswith(b"\x1f\x8b"):
+        raise InputFileError(f"{path}: this looks like a gzip file, not {kind} text; decompress it first")
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        raise InputFileError(f"{path}: this looks like a zip file, not {kind} text (an Excel workbook is a zip "
+                             "file too: name it .xlsx)")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputFileError(f"{path}: this looks like UTF-16 text; save it as UTF-8 or pass --encoding utf-16")
+    if b"\x00" in head:
+        raise InputFileError(f"{path}: contains NUL bytes: a binary file, not {kind} text")
+
+
+def duplicated(names: list[str]) -> list[str]:
+    """Names that occur more than once, in order of first repeat."""
+    seen: set[str] = set()
+    dups: list[str] = []
+    for n in names:
+        if n in seen and n not in dups:
+            dups.append(n)
+        seen.add(n)
+    return dups
+
+
+def _refuse_duplicates(path: Path, names: list[str]) -> None:
+    dups = duplicated(names)
+    if dups:
+        shown = ", ".join(repr(d) if looks_like_name(d) else "(a column)" for d in dups)
+        raise InputFileError(f"{path}: the header has duplicated column(s) {shown}; a second copy of a text "
+                             "column would be written without redaction — rename or remove the duplicates")
+
+
+_NAME = re.compile(r"^[^\W\d][\w .\-/()#%]{0,39}$")
+
+
+def looks_like_name(name: object) -> bool:
+    """True when a header cell looks like a column name rather than data (short, word-like, ≤ 5 words)."""
+    text = str(name)
+    return bool(_NAME.match(text)) and len(text.split()) <= 5
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[^\W\d_]", "a", re.sub(r"\d", "9", text)))
+
+
+def _scan_csv(path: Path, encoding: str, sep: str, fmt: str) -> None:
+    """Check the whole CSV before reading it: header, and no quote left open that swallows rows."""
+    csv.field_size_limit(1 << 30)
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep, strict=False)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise InputFileError(f"{path}: not a valid {fmt.upper()} file (line 1: {exc})") from None
+        if header is None:
+            return
+        _refuse_duplicates(path, header)
+        ncols = len(header)
+        last_line = reader.line_num
+        prev_first: str | None = None
+        row_no = 0
+        while True:
+            start = last_line + 1
+            try:
+                record = next(reader, None)
+            except csv.Error as exc:
+                raise InputFileError(f"{path}: not a valid {fmt.upper()} file (line {start}: {exc})") from None
+            if record is None:
+                break
+            row_no += 1
+            end = reader.line_num
+            last_line = end
+            if end == start:
+                prev_first = record[0] if record else prev_first
+                continue
+            for value in record:
+                if "\n" not in value and "\r" not in value:
+                    continue
+                lines = value.splitlines()[1:]
+                ref = prev_first if prev_first is not None else (record[0] if record else "")
+                rowlike = [ln for ln in lines if ln.count(sep) >= max(1, ncols - 1)
+                           and ln.split(sep, 1)[0].strip() != "" and _shape(ln.split(sep, 1)[0]) == _shape(ref)]
+                if rowlike:
+                    raise InputFileError(
+                        f"{path}: line {start} (data row {row_no}): a quoted field opened here runs over "
+                        f"{end - start + 1} lines and swallows what look like {len(rowlike)} following row(s) — "
+                        "an unterminated quote? Fix the quote and run again")
+            prev_first = record[0] if record else prev_first
+
+
+def _unterminated_quote(path: Path, encoding: str, sep: str) -> int | None:
+    """The line where a quote opens that is never closed (strict csv parse), or None."""
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep, strict=True)
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                return start
+            return None
+    return None
+
+
+def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str | None:
+    """The separator a CSV seems to use (``;``, tab, ``|`` or ``,``), or None when unclear."""
     try:
+        with path.open(encoding=_text_encoding(encoding), errors="replace", newline="") as fh:
+            sample = fh.read(1 << 16)
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except (csv.Error, OSError):
+        return None
+
+
+def _iter_csv(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: str,
+              delimiter: str | None) -> Iterator[pd.DataFrame]:
+    sep = _sep(fmt, delimiter)
+    enc = _text_encoding(encoding)
+    check_text_file(path, fmt)
+    try:
+        if path.stat().st_size == 0:
+            raise pd.errors.EmptyDataError
+        line = _unterminated_quote(path, enc, sep)
+        if line is not None:
+            raise InputFileError(f"{path}: line {line}: a quote opened here is never closed (it runs to the end "
+                                 "of the file); fix the quote and run again")
+        _scan_csv(path, enc, sep, fmt)
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                              chunksize=chunk_rows, encoding=enc, skiprows=range(1, skip_rows + 1),
                              on_bad_lines="error", engine="c")
@@ -97,48 +246,88 @@ def _iter_csv(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: s
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path}: the file is empty (expected a header row with column names)") from None
     except pd.errors.ParserError as exc:
-        raise InputFileError(f"{path}: not a valid {fmt.upper()} file: {exc}") from None
+        raise InputFileError(f"{path}: not a valid {fmt.upper()} file: {_parser_message(exc)}") from None
+    except LookupError:
+        raise InputFileError(f"{path}: unknown text encoding {encoding!r}") from None
+    except csv.Error as exc:
+        raise InputFileError(f"{path}: not a valid {fmt.upper()} file ({exc})") from None
 
 
-def _iter_jsonl(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: str) -> Iterator[pd.DataFrame]:
-    rows: list[dict[str, Any]] = []
-    index: list[int] = []
-    n = 0
+def _parser_message(exc: Exception) -> str:
+    """pandas' parser message without any quoted cell content."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)[:200]
+
+
+def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every non-blank line; numbers count ``\\n`` exactly as editors do."""
+    enc = _text_encoding(encoding)
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode(enc if lineno == 1 else encoding if enc != "utf-8-sig" else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputFileError(f"{path}: line {lineno}: cannot decode as {encoding} (invalid byte "
+                                     f"0x{exc.object[exc.start]:02x}); save the file as UTF-8 or pass "
+                                     "--encoding") from None
+            except LookupError:
+                raise InputFileError(f"{path}: unknown text encoding {encoding!r}") from None
+            if line.strip():
+                yield lineno, line
+
+
+def _parse_jsonl(path: Path, lineno: int, line: str) -> dict[str, Any]:
     try:
-        with path.open(encoding=encoding) as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                if n < skip_rows:
-                    n += 1
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputFileError(f"{path}: line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-                if not isinstance(obj, dict):
-                    raise InputFileError(f"{path}: line {lineno}: expected a JSON object per line; "
-                                         f"got {type(obj).__name__}")
-                rows.append(obj)
-                index.append(n)
-                n += 1
-                if len(rows) >= chunk_rows:
-                    yield pd.DataFrame(rows, index=index)
-                    rows, index = [], []
-    except UnicodeDecodeError as exc:
-        raise _decode_error(path, exc, encoding) from None
-    if rows:
-        yield pd.DataFrame(rows, index=index)
-    elif n == 0:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{path}: line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise InputFileError(f"{path}: line {lineno}: the JSON is nested too deeply") from None
+    if not isinstance(obj, dict):
+        raise InputFileError(f"{path}: line {lineno}: expected a JSON object per line; got {type(obj).__name__}")
+    return obj
+
+
+def _iter_jsonl(path: Path, chunk_rows: int, encoding: str, skip_rows: int) -> Iterator[pd.DataFrame]:
+    check_text_file(path, "jsonl")
+    # first pass: every line valid, and the union of keys (a key first seen late must not be lost)
+    keys: dict[str, None] = {}
+    n = 0
+    for lineno, line in _jsonl_lines(path, encoding):
+        keys.update(dict.fromkeys(str(k) for k in _parse_jsonl(path, lineno, line)))
+        n += 1
+    if n == 0:
         raise InputFileError(f"{path}: the file has no rows (expected one JSON object per line)")
+    columns = list(keys)
+    rows: list[list[Any]] = []
+    index: list[int] = []
+    i = 0
+    for lineno, line in _jsonl_lines(path, encoding):
+        if i >= skip_rows:
+            obj = _parse_jsonl(path, lineno, line)
+            rows.append([obj.get(k) for k in columns])
+            index.append(i)
+            if len(rows) >= chunk_rows:
+                yield _object_frame(rows, columns, index)
+                rows, index = [], []
+        i += 1
+    if rows:
+        yield _object_frame(rows, columns, index)
 
 
-def _iter_parquet(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: str) -> Iterator[pd.DataFrame]:
+def _object_frame(rows: list[list[Any]], columns: list[str], index: list[int]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns, index=index, dtype=object)
+    return frame.infer_objects()
+
+
+def _iter_parquet(path: Path, chunk_rows: int, skip_rows: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         pf = pq.ParquetFile(path)
+        names = [str(n) for n in pf.schema_arrow.names]
+        _refuse_duplicates(path, names)
         start = 0
         for batch in pf.iter_batches(batch_size=chunk_rows):
             end = start + batch.num_rows
@@ -147,45 +336,118 @@ def _iter_parquet(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fm
                 frame.index = range(start, end)
                 yield frame.loc[max(start, skip_rows):]
             start = end
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise InputFileError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
 
 
-def _iter_xlsx(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: str) -> Iterator[pd.DataFrame]:
+def xlsx_sheets(path: Path, sheet: str | None = None) -> list[str]:
+    """The sheets ``tag`` reads: ``sheet`` when given (it must exist), else every sheet with a header."""
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise InputFileError(f"{path}: not a readable Excel .xlsx file ({type(exc).__name__}: {exc})") from None
+        raise InputFileError(f"{path}: not a readable Excel .xlsx file ({type(exc).__name__})") from None
     try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InputFileError(f"{path}: the first sheet is empty (expected a header row)")
-        columns = [str(h) if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
-        buf: list[tuple[Any, ...]] = []
-        index: list[int] = []
-        n = 0
-        for values in rows:
-            if all(v is None for v in values):
-                continue
-            if n >= skip_rows:
-                buf.append(tuple(values) + (None,) * (len(columns) - len(values)))
-                index.append(n)
-            n += 1
-            if len(buf) >= chunk_rows:
-                yield _xlsx_frame(buf, columns, index)
-                buf, index = [], []
-        if buf:
-            yield _xlsx_frame(buf, columns, index)
+        names = list(wb.sheetnames)
+        if sheet is not None:
+            if sheet not in names:
+                raise InputFileError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(map(repr, names))}")
+            return [sheet]
+        chosen = [n for n in names if _first_row(wb[n]) is not None]
+        if not chosen:
+            raise InputFileError(f"{path}: every sheet is empty (expected a header row)")
+        return chosen
     finally:
         wb.close()
 
 
-def _xlsx_frame(rows: list[tuple[Any, ...]], columns: list[str], index: list[int]) -> pd.DataFrame:
-    return pd.DataFrame([r[: len(columns)] for r in rows], columns=columns, index=index).infer_objects()
+def _first_row(ws: Any) -> tuple[Any, ...] | None:
+    for values in ws.iter_rows(values_only=True):
+        if any(v is not None for v in values):
+            return tuple(values)
+    return None
+
+
+def _xlsx_columns(header: tuple[Any, ...]) -> list[str]:
+    while header and header[-1] is None:
+        header = header[:-1]
+    return [str(h) if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
+
+
+def _iter_xlsx(path: Path, chunk_rows: int, skip_rows: int, sheet: str | None) -> Iterator[pd.DataFrame]:
+    from openpyxl import load_workbook
+
+    names = xlsx_sheets(path, sheet)
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+        wf = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:
+        raise InputFileError(f"{path}: not a readable Excel .xlsx file ({type(exc).__name__})") from None
+    try:
+        # first pass: headers of every sheet read, and no formula without a saved value
+        headers: dict[str, list[str]] = {}
+        missing: list[str] = []
+        for name in names:
+            rows_v = wb[name].iter_rows()
+            rows_f = wf[name].iter_rows(values_only=True)
+            header: list[str] | None = None
+            for cells, formulas in zip(rows_v, rows_f):
+                values = [c.value for c in cells]
+                if header is None:
+                    if any(v is not None for v in values):
+                        header = _xlsx_columns(tuple(values))
+                        _refuse_duplicates(path, header)
+                for cell, f in zip(cells, formulas):
+                    if cell.value is None and isinstance(f, str) and f.startswith("="):
+                        missing.append(f"{name}!{getattr(cell, 'coordinate', '?')}")
+            headers[name] = header or []
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            raise InputFileError(f"{path}: {len(missing)} cell(s) hold formulas without a saved value ({shown}); "
+                                 "open and save the file in Excel, or paste the values, then run again")
+        several = len(names) > 1
+        columns: list[str] = []
+        for name in names:
+            columns += [c for c in headers[name] if c not in columns]
+        if several:
+            if "sheet" in columns:
+                raise InputFileError(f"{path}: has several sheets and a column named 'sheet'; pass --sheet NAME "
+                                     "to read one sheet")
+            columns = ["sheet", *columns]
+        buf: list[list[Any]] = []
+        index: list[int] = []
+        n = 0
+        for name in names:
+            rows = wb[name].iter_rows(values_only=True)
+            header_seen = False
+            position = {c: i for i, c in enumerate(headers[name])}
+            for values in rows:
+                if all(v is None for v in values):
+                    continue
+                if not header_seen:
+                    header_seen = True
+                    continue
+                if n >= skip_rows:
+                    row = [values[position[c]] if c in position and position[c] < len(values) else None
+                           for c in columns]
+                    if several:
+                        row[0] = name
+                    buf.append(row)
+                    index.append(n)
+                n += 1
+                if len(buf) >= chunk_rows:
+                    yield _object_frame(buf, columns, index)
+                    buf, index = [], []
+        if buf:
+            yield _object_frame(buf, columns, index)
+    except InputFileError:
+        raise
+    except Exception as exc:  # a corrupt part inside the zip: never a traceback
+        raise InputFileError(f"{path}: not a readable Excel .xlsx file ({type(exc).__name__})") from None
+    finally:
+        wb.close()
+        wf.close()
 
 
 def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
@@ -197,95 +459,157 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
 
 
 def require_column(path: Path, columns: list[str], name: str) -> None:
-    """Raise a clear error listing the columns found when ``name`` is not among ``columns``."""
+    """Raise a clear error listing the columns found when ``name`` is not among ``columns``.
+
+    Column names are listed only when they all look like names: in a file without a header the
+    "names" are the first row of data (note text), which must never be printed.
+    """
     if name not in columns:
-        found = ", ".join(repr(c) for c in columns) or "(none)"
+        if all(looks_like_name(c) for c in columns):
+            found = ", ".join(repr(c) for c in columns) or "(none)"
+        else:
+            found = (f"{len(columns)} (not shown: some look like data, not names — does the file start with a "
+                     "header row?)")
         raise InputFileError(f"{path}: no column {name!r}; columns found: {found}")
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` in the format given by its extension, atomically."""
-    fmt = table_format(path)
+    table_format(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        _write_frame(frame, tmp, fmt)
-        tmp.replace(path)
+        writer = ChunkedWriter(path)
+        writer.tmp = tmp
+        writer.write(frame)
+        writer.close()
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
-def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
-    if fmt in ("csv", "tsv"):
-        frame.to_csv(path, index=False, sep="\t" if fmt == "tsv" else ",", encoding="utf-8")
-    elif fmt == "jsonl":
-        with path.open("w", encoding="utf-8") as fh:
-            for record in frame.to_dict(orient="records"):
-                fh.write(json.dumps(_jsonable(record), ensure_ascii=False) + "\n")
-    elif fmt == "parquet":
-        frame.to_parquet(path, index=False)
-    elif fmt == "xlsx":
-        frame.to_excel(path, index=False, engine="openpyxl")
+#: first characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+#: characters an .xlsx cell cannot hold (as openpyxl defines them)
+_XLSX_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+#: the most characters an Excel cell holds
+XLSX_CELL_LIMIT = 32_767
+
+
+def neutralise(value: str) -> str:
+    """``value`` made safe for a spreadsheet: a leading ``'`` when it would start a formula (plain numbers kept)."""
+    if value.startswith(FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
 
 
 def _is_missing(v: Any) -> bool:
     """True for None, NaN, pd.NA and NaT (but never for lists or other containers)."""
     if v is None:
         return True
+    if isinstance(v, (list, dict, tuple, set, bytes)) or hasattr(v, "__array__") and not hasattr(v, "item"):
+        return False
     try:
-        return bool(pd.isna(v)) if not isinstance(v, (list, dict, tuple, set)) else False
+        return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
 
 
+def _plain(v: Any) -> Any:
+    """A cell as a plain Python value: arrays become lists, bytes become text, numpy scalars Python ones."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace")
+    if hasattr(v, "tolist") and not isinstance(v, (str, int, float, bool)):
+        return v.tolist()
+    if isinstance(v, tuple):
+        return list(v)
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in record.items():
-        if _is_missing(v):
+        if isinstance(v, (list, dict, tuple)) or hasattr(v, "__array__") and not _is_scalar(v):
+            out[k] = _plain(v)
+        elif _is_missing(v):
             out[k] = None
         elif hasattr(v, "isoformat"):
             out[k] = v.isoformat()
+        elif isinstance(v, bytes):
+            out[k] = v.decode("utf-8", errors="replace")
         elif hasattr(v, "item"):
             out[k] = v.item()
+        elif isinstance(v, float) and v != v:
+            out[k] = None
         else:
             out[k] = v
     return out
+
+
+def _is_scalar(v: Any) -> bool:
+    return getattr(v, "ndim", 0) == 0
+
+
+def _text_cell(v: Any) -> Any:
+    """A cell for CSV/TSV: containers as JSON, strings neutralised, the rest unchanged."""
+    if isinstance(v, str):
+        return neutralise(v)
+    if isinstance(v, (list, dict, tuple, bytes)) or hasattr(v, "__array__") and not _is_scalar(v):
+        plain = _plain(v)
+        return neutralise(plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False, default=str))
+    return v
 
 
 class ChunkedWriter:
     """Stream DataFrame chunks into one output file of any supported format, then publish it atomically.
 
     Rows go to a hidden temporary file beside ``path``; :meth:`close` renames it into place, so a
-    reader never sees a half-written output. :meth:`abort` removes the temporary file.
+    reader never sees a half-written output. :meth:`abort` removes the temporary file. CSV/TSV/XLSX
+    text cells that would start a formula get a leading ``'``; characters an .xlsx cannot hold are
+    removed (counted in :attr:`removed_characters`); an over-long .xlsx cell is refused.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.fmt = table_format(path)
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.writing")
-        self._fh: io.TextIOBase | None = None
-        self._parquet = None
-        self._schema = None
-        self._xlsx = None
-        self._sheet = None
+        self._fh: Any = None
+        self._parquet: Any = None
+        self._schema: Any = None
+        self._xlsx: Any = None
+        self._sheet: Any = None
         self._header_written = False
+        self._rows = 0
+        self.removed_characters = 0
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame`` (columns must be the same for every call)."""
         if self.fmt in ("csv", "tsv"):
             if self._fh is None:
                 self._fh = self.tmp.open("w", encoding="utf-8", newline="")
-            frame.to_csv(self._fh, index=False, header=not self._header_written,
-                         sep="\t" if self.fmt == "tsv" else ",")
+            safe = frame.copy()
+            safe.columns = [neutralise(str(c)) for c in frame.columns]
+            for col in range(safe.shape[1]):
+                if str(safe.dtypes.iloc[col]) in ("object", "string", "str"):
+                    safe.isetitem(col, [_text_cell(v) for v in safe.iloc[:, col]])
+            # "\r\n" rows: a lone CR inside a note is then quoted too, so it cannot split a row
+            safe.to_csv(self._fh, index=False, header=not self._header_written,
+                        sep="\t" if self.fmt == "tsv" else ",", lineterminator="\r\n")
         elif self.fmt == "jsonl":
             if self._fh is None:
                 self._fh = self.tmp.open("w", encoding="utf-8")
-            for record in frame.to_dict(orient="records"):
-                self._fh.write(json.dumps(_jsonable(record), ensure_ascii=False) + "\n")
+            for values in frame.itertuples(index=False, name=None):
+                record = dict(zip([str(c) for c in frame.columns], values))
+                self._fh.write(json.dumps(_jsonable(record), ensure_ascii=False, default=str) + "\n")
         elif self.fmt == "parquet":
             self._write_parquet(frame)
         else:
             self._write_xlsx(frame)
+        self._rows += len(frame)
         self._header_written = True
 
     def _write_parquet(self, frame: pd.DataFrame) -> None:
@@ -304,9 +628,29 @@ class ChunkedWriter:
 
             self._xlsx = Workbook(write_only=True)
             self._sheet = self._xlsx.create_sheet()
-            self._sheet.append([str(c) for c in frame.columns])
-        for values in frame.itertuples(index=False, name=None):
-            self._sheet.append([_excel_value(v) for v in values])
+            self._sheet.append([self._excel_value(str(c), 0, str(c)) for c in frame.columns])
+        columns = [str(c) for c in frame.columns]
+        for i, values in enumerate(frame.itertuples(index=False, name=None)):
+            row = self._rows + i + 1
+            self._sheet.append([self._excel_value(v, row, c) for v, c in zip(values, columns)])
+
+    def _excel_value(self, v: Any, row: int, column: str) -> Any:
+        if isinstance(v, (list, dict, tuple, bytes)) or hasattr(v, "__array__") and not _is_scalar(v):
+            plain = _plain(v)
+            v = plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False, default=str)
+        elif _is_missing(v):
+            return None
+        elif hasattr(v, "item"):
+            v = v.item()
+        if not isinstance(v, str):
+            return v
+        v, removed = _XLSX_ILLEGAL.subn("", v)
+        self.removed_characters += removed
+        v = neutralise(v)
+        if len(v) > XLSX_CELL_LIMIT:
+            raise InputFileError(f"{self.path}: data row {row}, column {column!r}: {len(v):,} characters, more than "
+                                 f"an Excel cell holds ({XLSX_CELL_LIMIT:,}); write .parquet or .csv instead")
+        return v
 
     def close(self) -> None:
         """Finish the file and move it to its final name (atomic rename)."""
@@ -322,21 +666,12 @@ class ChunkedWriter:
 
     def abort(self) -> None:
         """Discard the partial output."""
-        for handle in (self._fh, self._parquet):
+        for handle in (self._fh, self._parquet, self._xlsx):
             try:
                 if handle is not None:
                     handle.close()
             except Exception:
                 pass
+        self._sheet = self._xlsx = None
         if self.tmp.exists():
             self.tmp.unlink()
-
-
-def _excel_value(v: Any) -> Any:
-    if _is_missing(v):
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    if isinstance(v, (list, dict)):
-        return json.dumps(v, ensure_ascii=False)
-    return v

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from typer.core import TyperCommand
 
 from evidencenlp.cli._app import app, err_console
 from evidencenlp.defaults import DEFAULT_CHUNK_ROWS
 
 
-@app.command()
+class _TagCommand(TyperCommand):
+    """The ``tag`` command; its ``--help`` lists the evidence categories, read from the frameworks only then."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from evidencenlp.taxonomy import default_taxonomy
+
+        for param in self.params:
+            if param.name == "evidence_category":
+                base = (getattr(param, "help", None) or "").split(" Allowed:")[0]
+                param.help = f"{base} Allowed: {', '.join(default_taxonomy().categories)}."  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)
+
+
+@app.command(cls=_TagCommand)
 def tag(
     input_path: Path = typer.Argument(..., metavar="INPUT", help="Table of notes: .csv, .tsv, .xlsx, .jsonl or .parquet."),
     output: Path = typer.Option(..., "-o", "--output", help="Output table; its extension sets the format."),
@@ -26,12 +41,19 @@ def tag(
                                           help="Every note comes from this source (e.g. people_experience for "
                                                "public feedback): set it instead of predicting it."),
     models: Path = typer.Option(None, help="Folder with trained heads (default: the project's models/)."),
+    delimiter: str = typer.Option(None, "--delimiter", help="Separator of CSV/TSV input, e.g. ';' "
+                                                             "(default: ',' for .csv, tab for .tsv)."),
+    sheet: str = typer.Option(None, "--sheet", help="Read only this sheet of an .xlsx input (default: every "
+                                                     "sheet, with a 'sheet' column when there are several)."),
 ) -> None:
     """Add suggestion columns to every row, keeping every input column and the row order.
 
     Added columns: key_question, key_question_score, statement, statement_score, statement_top3,
     evidence_category, evidence_category_score, band, band_score, principles, evidence_text,
     needs_review. Rows with empty text are kept with empty suggestion columns.
+
+    Privacy: messages name the file, row and column, never note text. Spreadsheet outputs (.csv,
+    .tsv, .xlsx) get a leading ' on text that would start a formula (=, +, -, @).
     """
     from evidencenlp.suggest import Suggester
     from evidencenlp.tabular import check_readable, count_rows, table_format
@@ -40,7 +62,7 @@ def tag(
     table_format(output)
     check_readable(input_path)
     suggester = Suggester.load(models=models, redact=not no_redact, evidence_category=evidence_category)
-    total = count_rows(input_path, encoding)
+    total = count_rows(input_path, encoding, delimiter)
     columns = [TextColumn("[bold]tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, transient=False) as progress:
@@ -59,7 +81,7 @@ def tag(
 
         summary = tag_file(suggester, input_path, output, text_column, chunk_rows=chunk_size, resume=resume,
                            force=force, redact=not no_redact, prefix=prefix, encoding=encoding, on_rows=advance,
-                           on_progress=live)
+                           on_progress=live, delimiter=delimiter, sheet=sheet)
         progress.update(task, completed=summary.rows)
     redacted = sum(summary.redactions.values())
     err_console.print(
@@ -69,4 +91,8 @@ def tag(
         + "".join(f", {n:,} {reason.replace('_', ' ')}" for reason, n in sorted(summary.abstained.items()))
         + ", "
         f"{redacted:,} identifiers redacted; {summary.rows_per_second:,.0f} rows/s"
+        + (f"; read sheet(s) {', '.join(map(repr, summary.sheets))}" if summary.sheets else "")
+        + (f"; removed {summary.removed_characters:,} control characters Excel cannot hold"
+           if summary.removed_characters else ""),
+        highlight=False,
     )
