@@ -47,6 +47,16 @@ ARRAYS_FILE = "heads.npz"
 META_FILE = "heads.json"
 PRINCIPLES_TASK = "principles"
 DIRECTION_TASK = "direction"
+#: rows whose ``origin`` starts with this are public feedback (the router's positive class)
+FEEDBACK_ORIGIN = "phase1"
+FEEDBACK, INSPECTION = "feedback", "inspection"
+#: tasks that get a second, inspection-only expert mixed in by the router
+ROUTED_TASKS: tuple[str, ...] = ("key_question", DIRECTION_TASK)
+
+
+def _base(name: str) -> str:
+    """The task of an expert's name: ``key_question@inspection`` -> ``key_question``."""
+    return name.split("@")[0]
 
 
 def _text_key(task: str, analyzer: str) -> str:
@@ -218,6 +228,11 @@ class EvidenceClassifier(BaseEstimator):
             (real feedback's polarity as well as bands), and make the band distribution agree with it.
         ensemble: ``"mean"`` averages a task's components; ``"oof"`` learns their weights (a grid on
             the simplex, step 0.1) from out-of-fold probabilities of the non-framework rows, by macro-F1.
+        router: when the training data mixes public feedback (``origin`` starting ``phase1``) with
+            inspection notes, learn key question and direction twice — on all rows and on the
+            inspection rows only — and a router (logistic regression: is this note public feedback?)
+            whose probability mixes the two experts. One model cannot serve both registers well:
+            trained on everything, feedback drowns the inspection notes.
         source_weights: ``((origin prefix, weight), …)``: sample weight of rows whose ``origin`` starts
             with the prefix (first match wins; other rows weigh 1), e.g. ``(("framework", 0.1),)``.
         similarity_features: add the cosine-to-framework features (per statement, key question,
@@ -242,6 +257,7 @@ class EvidenceClassifier(BaseEstimator):
     text_heads_: dict[str, TextHead]
     principles_head_: MultiLabelHead | None
     weights_: dict[str, list[float]]
+    router_head_: LinearHead | None
     direction_mix_: float
     joint_temperature_: float
     thresholds_: dict[str, float]
@@ -256,6 +272,7 @@ class EvidenceClassifier(BaseEstimator):
                  direction: bool = True,
                  ensemble: str = "oof",
                  source_weights: tuple[tuple[str, float], ...] = (("framework", 0.3),),
+                 router: bool = True,
                  similarity_features: bool = True, cues: bool = True, calibrate: bool = True,
                  random_state: int = 0, frameworks: str | None = None) -> None:
         self.C = C
@@ -265,6 +282,7 @@ class EvidenceClassifier(BaseEstimator):
         self.direction = direction
         self.ensemble = ensemble
         self.source_weights = source_weights
+        self.router = router
         self.similarity_features = similarity_features
         self.cues = cues
         self.calibrate = calibrate
@@ -352,30 +370,43 @@ class EvidenceClassifier(BaseEstimator):
         if self.direction:
             labels["direction"] = self._direction_labels(labels, taxonomy)
             tasks.append(DIRECTION_TASK)
+        feedback = origin.str.startswith(FEEDBACK_ORIGIN).to_numpy()
+        # every task is learned on all rows; with the router, key question and direction also get an
+        # "inspection" expert learned without the real-feedback rows (see the class docstring)
+        experts = [(task, np.ones(len(texts), dtype=bool)) for task in tasks]
+        if self.router and feedback.any() and (~feedback).any():
+            experts += [(f"{task}@{INSPECTION}", ~feedback) for task in ROUTED_TASKS if task in tasks]
         heads: dict[str, LinearHead] = {}
         masks: dict[str, np.ndarray] = {}
-        for task in tasks:
-            mask = (labels[task] != "").to_numpy()
+        for name, rows in experts:
+            task = _base(name)
+            mask = (labels[task] != "").to_numpy() & rows
             unknown = set(labels.loc[mask, task]) - set(taxonomy.labels(task))
             if unknown:
                 raise DataError(f"{task}: labels not in the framework's label space: {', '.join(sorted(unknown)[:5])}")
             if mask.sum() == 0 or labels.loc[mask, task].nunique() < 2:
                 raise DataError(f"the training data has fewer than two {task} labels; cannot train that head")
-            heads[task] = LinearHead(C=self.C, calibrate=self.calibrate, random_state=self.random_state).fit(
+            heads[name] = LinearHead(C=self.C, calibrate=self.calibrate, random_state=self.random_state).fit(
                 features[mask], labels.loc[mask, task].tolist(), calibration_mask=notes[mask],
                 sample_weight=weights[mask])
-            masks[task] = mask
+            masks[name] = mask
         head_texts = np.array(self._text_inputs(texts), dtype=object)
         text_heads: dict[str, TextHead] = {}
-        for task in tasks:
+        for name, _rows in experts:
+            task = _base(name)
             for analyzer, wanted in (("word", self.text_tasks), ("char_wb", self.char_tasks)):
                 if task in wanted:
-                    m = masks[task]
-                    text_heads[_text_key(task, analyzer)] = TextHead(
+                    m = masks[name]
+                    text_heads[_text_key(name, analyzer)] = TextHead(
                         C=self.text_C, random_state=self.random_state, analyzer=analyzer,
                         min_df=1 if analyzer == "word" else 2).fit(
                         head_texts[m], labels.loc[m, task].tolist(), calibration_mask=notes[m],
                         sample_weight=weights[m])
+        self.router_head_ = None
+        if any(name.endswith(f"@{INSPECTION}") for name in heads):
+            kind = np.where(feedback, FEEDBACK, INSPECTION)
+            self.router_head_ = LinearHead(C=self.C, calibrate=self.calibrate, random_state=self.random_state).fit(
+                features, kind.tolist())
         self.text_heads_ = text_heads
         principles = [[p for p in str(v).split(";") if p] for v in labels.get("principles", [""] * len(texts))]
         self.principles_head_ = (MultiLabelHead(C=self.C).fit(features, principles, list(taxonomy.principles))
@@ -383,7 +414,7 @@ class EvidenceClassifier(BaseEstimator):
         self.heads_ = heads
         self.taxonomy_ = taxonomy
         self.classes_ = {task: taxonomy.labels(task) for task in (*tasks, PRINCIPLES_TASK)}
-        self.weights_ = {task: self._ensemble_weights(task, labels, masks[task], notes) for task in tasks}
+        self.weights_ = {name: self._ensemble_weights(name, labels, masks[name], notes) for name, _ in experts}
         self.joint_temperature_ = self._fit_joint_temperature(labels, masks, notes)
         self.direction_mix_ = (self._fit_direction_mix(labels, masks, origin, features, list(head_texts))
                                if DIRECTION_TASK in heads else 1.0)
@@ -419,7 +450,7 @@ class EvidenceClassifier(BaseEstimator):
         return ["embedding"] + [a for a in ("word", "char_wb") if _text_key(task, a) in self.text_heads_]
 
     def _component_oof(self, task: str, component: str) -> np.ndarray:
-        order = self.taxonomy_.labels(task)
+        order = self.taxonomy_.labels(_base(task))
         head: LinearHead | TextHead = (self.heads_[task] if component == "embedding"
                                        else self.text_heads_[_text_key(task, component)])
         assert head.oof_logits_ is not None
@@ -439,8 +470,8 @@ class EvidenceClassifier(BaseEstimator):
         if rows.sum() < 50:
             rows = np.ones(int(mask.sum()), dtype=bool)
         oof = [self._component_oof(task, n)[rows] for n in names]
-        order = self.taxonomy_.labels(task)
-        y = labels.loc[mask, task].to_numpy()[rows]
+        order = self.taxonomy_.labels(_base(task))
+        y = labels.loc[mask, _base(task)].to_numpy()[rows]
         best, best_score = [1.0 / len(names)] * len(names), -1.0
         steps = np.round(np.arange(0, 1.0001, 0.1), 1)
         for w in itertools.product(steps, repeat=len(names)):
@@ -453,8 +484,21 @@ class EvidenceClassifier(BaseEstimator):
         return best
 
     def _task_proba(self, task: str, features: np.ndarray, text_inputs: list[str]) -> np.ndarray:
-        """The task's ensemble of calibrated probabilities ``(n, n_labels)`` in taxonomy order."""
-        order = self.taxonomy_.labels(task)
+        """The task's ensemble of calibrated probabilities ``(n, n_labels)`` in taxonomy order.
+
+        With a router, a routed task mixes its two experts: ``r · all-rows expert + (1 − r) · inspection
+        expert``, where ``r`` is the router's probability that the note is public feedback.
+        """
+        expert = f"{task}@{INSPECTION}"
+        router = getattr(self, "router_head_", None)
+        if router is not None and expert in self.heads_:
+            r = router.predict_proba(features)[:, router.classes_.index(FEEDBACK)][:, None]
+            return r * self._expert_proba(task, features, text_inputs) + (1 - r) * self._expert_proba(
+                expert, features, text_inputs)
+        return self._expert_proba(task, features, text_inputs)
+
+    def _expert_proba(self, task: str, features: np.ndarray, text_inputs: list[str]) -> np.ndarray:
+        order = self.taxonomy_.labels(_base(task))
         weights = self.weights_.get(task) or [1.0]
         total = np.zeros((features.shape[0], len(order)))
         for name, w in zip(self._components(task), weights):
@@ -607,6 +651,9 @@ class EvidenceClassifier(BaseEstimator):
             digest.update(np.ascontiguousarray(self.principles_head_.coef_).tobytes())
         for task in sorted(self.text_heads_):
             digest.update(np.ascontiguousarray(self.text_heads_[task].coef_).tobytes())
+        router = getattr(self, "router_head_", None)
+        if router is not None and router.coef_ is not None:
+            digest.update(np.ascontiguousarray(router.coef_).tobytes())
         settings: list[Any] = [self.frameworks_version_, self.training_data_.get("sha256"), self.joint_temperature_,
                                self.similarity_features, self.cues,
                                {t: round(h.temperature_, 8) for t, h in self.heads_.items()}]
@@ -642,6 +689,9 @@ class EvidenceClassifier(BaseEstimator):
             arrays.update(self.principles_head_.to_arrays(PRINCIPLES_TASK))
         for task, text_head in self.text_heads_.items():
             arrays.update(text_head.to_arrays(f"text.{task}"))
+        router = getattr(self, "router_head_", None)
+        if router is not None:
+            arrays.update(router.to_arrays("router"))
         params = json.loads(json.dumps(self.get_params()))  # tuples become lists
         meta = {
             "format": FORMAT,
@@ -659,6 +709,7 @@ class EvidenceClassifier(BaseEstimator):
             "heads": {task: head.meta() for task, head in self.heads_.items()},
             "principles": self.principles_head_.meta() if self.principles_head_ is not None else None,
             "text_heads": {task: text_head.meta() for task, text_head in self.text_heads_.items()},
+            "router": router.meta() if router is not None else None,
             "metrics": self.metrics_,
         }
         tmp_npz = directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp.npz"
@@ -699,7 +750,7 @@ class EvidenceClassifier(BaseEstimator):
             params = {"similarity_features": bool(meta.get("use_similarity_features", True)),
                       "cues": bool(meta.get("use_cues", False)),
                       "text_tasks": tuple((meta.get("text_heads") or {}).keys()), "char_tasks": (),
-                      "direction": False, "ensemble": "mean", "source_weights": ()}
+                      "direction": False, "ensemble": "mean", "source_weights": (), "router": False}
         for name in ("text_tasks", "char_tasks"):
             if name in params:
                 params[name] = tuple(params[name])
@@ -714,6 +765,8 @@ class EvidenceClassifier(BaseEstimator):
                                     if meta.get("principles") else None)
             clf.text_heads_ = {task: TextHead.from_arrays(arrays, f"text.{task}", m)
                                for task, m in (meta.get("text_heads") or {}).items()}
+            clf.router_head_ = (LinearHead.from_arrays(arrays, "router", meta["router"])
+                                if meta.get("router") else None)
         except (KeyError, ValueError) as exc:
             raise ModelError(f"{directory}: heads are incomplete or inconsistent ({exc})") from None
         missing = [task for task in TASKS if task not in clf.heads_]
@@ -725,7 +778,7 @@ class EvidenceClassifier(BaseEstimator):
         clf.classes_ = {task: clf.taxonomy_.labels(task) for task in (*tasks, PRINCIPLES_TASK)}
         saved_weights = meta.get("ensemble_weights") or {}
         clf.weights_ = {task: [float(w) for w in saved_weights[task]] if task in saved_weights
-                        else [1.0 / len(clf._components(task))] * len(clf._components(task)) for task in tasks}
+                        else [1.0 / len(clf._components(task))] * len(clf._components(task)) for task in clf.heads_}
         clf.joint_temperature_ = float(meta.get("joint_temperature", 1.0))
         clf.direction_mix_ = float(meta.get("direction_mix", 1.0))
         thresholds = dict(DEFAULT_THRESHOLDS)
