@@ -197,6 +197,19 @@ def test_report_is_one_self_contained_html_file(cv_result, tmp_path: Path) -> No
     assert html.count('src="data:image/png;base64,') == 12
     assert not re.search(r'(src|href)="(https?:)?//', html) and "<script" not in html and "<link" not in html
     assert "w1 " not in html and "medicine fridge" not in html  # no note text
+    assert 'id="review"' not in html  # no thresholds given: no section
+
+
+def test_report_shows_where_the_review_thresholds_sit(cv_result, tmp_path: Path) -> None:
+    from evidencenlp.evaluation.report import write_report
+
+    review = {"key_question": 0.84, "direction": 0.71, "targets": {"kq_error": 0.1, "direction_error": 0.03},
+              "held_out_rows": 1608,
+              "all": {"rows": 1608, "coverage": 0.31, "kq_error_unflagged": 0.097, "direction_error_unflagged": 0.027,
+                      "kq_error_all": 0.24, "direction_error_all": 0.05}}
+    html = write_report(cv_result, tmp_path / "r.html", review=review).read_text(encoding="utf-8")
+    assert 'id="review"' in html and "probability ≥ 0.840" in html and "0.310" in html
+    assert html.count('src="data:image/png;base64,') == 13  # + the risk-coverage curve
 
 
 # -- CLI ----------------------------------------------------------------------------------------------

@@ -230,7 +230,16 @@ def evaluate(
                           f"criticality missing/dirty on {phase1_summary['criticality_missing']} used rows",
                           highlight=False)
     if report is not None:
-        write_report(ev, report)
+        import json as _json
+
+        from evidencenlp.classifier import META_FILE
+
+        try:
+            review = _json.loads(((models or models_dir()) / META_FILE).read_text(encoding="utf-8"))["metrics"].get(
+                "review")
+        except (OSError, ValueError, KeyError):
+            review = None
+        write_report(ev, report, review=review)
         err_console.print(f"wrote report {report}")
     if save_cv:
         from evidencenlp.evaluation.run import save_cv as write_cv

@@ -215,7 +215,60 @@ def _data_section(evaluation: Evaluation) -> str:
     return f"<p>{_esc(evaluation.description)}</p>{notes}<table>{rows}</table>"
 
 
-def render_html(evaluation: Evaluation, title: str = "evidencenlp evaluation") -> str:
+def risk_coverage_figure(evaluation: Evaluation, review: dict[str, Any]) -> Figure:
+    """Risk (1 − accuracy among the answered) against coverage for key question and band direction,
+    with the shipped thresholds' operating point (coverage and error among notes not flagged)."""
+    fig = Figure(figsize=(5.2, 3.6))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    model = evaluation.models[0]
+    for task, label in (("key_question", "key question"), ("polarity", "direction"), ("band", "band")):
+        r = evaluation.results.get(model, {}).get(task)
+        if r is None or not r.selective:
+            continue
+        ax.plot([p.coverage for p in r.selective], [1 - p.accuracy for p in r.selective], marker="o", ms=3,
+                label=f"{label} (this evaluation)")
+    for name, marker in (("all", "s"), ("corpus", "^"), ("real_feedback", "D")):
+        point = review.get(name)
+        if point and point.get("kq_error_unflagged") is not None:
+            ax.scatter([point["coverage"]], [point["kq_error_unflagged"]], marker=marker, s=40, zorder=3,
+                       label=f"shipped thresholds, key question ({name.replace('_', ' ')})")
+    targets = review.get("targets", {})
+    for key, style in (("kq_error", "--"), ("direction_error", ":")):
+        if key in targets:
+            ax.axhline(targets[key], color="grey", linestyle=style, linewidth=1)
+    ax.set_xlabel("coverage (share of notes not flagged)")
+    ax.set_ylabel("risk (share wrong among them)")
+    ax.set_xlim(0, 1.02)
+    ax.legend(fontsize=6, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def review_section(evaluation: Evaluation, review: dict[str, Any] | None) -> str:
+    """Where the needs_review thresholds sit: the risk-coverage curve and the held-out operating points."""
+    if not review:
+        return ""
+    rows = []
+    for name in ("all", "corpus", "real_feedback"):
+        r = review.get(name)
+        if r:
+            rows.append(f"<tr><td>{_esc(name.replace('_', ' '))} (n={r['rows']})</td><td>{_fmt(r['coverage'])}</td>"
+                        f"<td>{_fmt(r['kq_error_unflagged'])}</td><td>{_fmt(r['direction_error_unflagged'])}</td>"
+                        f"<td>{_fmt(r['kq_error_all'])}</td><td>{_fmt(r['direction_error_all'])}</td></tr>")
+    targets = review.get("targets", {})
+    return ('<h2 id="review">When the tool says needs_review</h2>'
+            f"<p>Thresholds of the shipped model, chosen on {review.get('held_out_rows', '?')} held-out rows so that "
+            f"among notes not flagged the key question is wrong in at most {_fmt(targets.get('kq_error'), 2)} and "
+            f"the band direction in at most {_fmt(targets.get('direction_error'), 2)}: key question probability ≥ "
+            f"{_fmt(review.get('key_question'))}, direction probability ≥ {_fmt(review.get('direction'))}.</p>"
+            "<table><tr><th>held-out rows</th><th>coverage</th><th>key question wrong (not flagged)</th>"
+            "<th>direction wrong (not flagged)</th><th>key question wrong (all)</th><th>direction wrong (all)</th>"
+            "</tr>" + "".join(rows) + "</table>" + _png(risk_coverage_figure(evaluation, review)))
+
+
+def render_html(evaluation: Evaluation, title: str = "evidencenlp evaluation",
+                review: dict[str, Any] | None = None) -> str:
     """The whole report as one HTML string (self-contained: inline CSS, base64 PNGs)."""
     from evidencenlp import __version__ as version
 
@@ -228,6 +281,7 @@ def render_html(evaluation: Evaluation, title: str = "evidencenlp evaluation") -
          "the suggestions match people's labels on the test notes below, not the quality of any service.</p>"),
         '<h2 id="summary">Summary: model vs baselines</h2>', _summary_table(evaluation),
         '<h2 id="data">Data and split</h2>', _data_section(evaluation),
+        review_section(evaluation, review),
     ]
     for task in evaluation.tasks:
         sections.append(f'<h2 id="task-{_esc(task)}">{_esc(TASK_TITLES.get(task, task))}</h2>')
@@ -243,10 +297,12 @@ def render_html(evaluation: Evaluation, title: str = "evidencenlp evaluation") -
             f"<body>\n{body}\n</body></html>\n")
 
 
-def write_report(evaluation: Evaluation, path: Path, title: str = "evidencenlp evaluation") -> Path:
-    """Write :func:`render_html` to ``path`` atomically and return it."""
+def write_report(evaluation: Evaluation, path: Path, title: str = "evidencenlp evaluation",
+                 review: dict[str, Any] | None = None) -> Path:
+    """Write :func:`render_html` to ``path`` atomically and return it. ``review`` is the shipped model's
+    ``metrics["review"]`` (its needs_review thresholds and their held-out coverage), shown when given."""
     path = Path(path)
-    text = render_html(evaluation, title)
+    text = render_html(evaluation, title, review)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
