@@ -28,6 +28,7 @@ def test_classify_json_from_stdin() -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_classify_table_and_empty_note() -> None:
     proc = run("classify", "Hand gel dispensers were empty on the ward.")
     assert proc.returncode == 0 and "band" in proc.stdout and "confirm or correct" in proc.stdout
@@ -60,6 +61,7 @@ def test_user_mistakes_get_one_clear_line(tmp_path: Path, args: list[str], expec
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
+@pytest.mark.slow
 def test_works_with_the_network_unreachable(tmp_path: Path) -> None:
     """Load encoder + heads and classify with every socket connection refused and no hub variables set."""
     guard = tmp_path / "sitecustomize.py"
