@@ -51,7 +51,7 @@ DIRECTION_TASK = "direction"
 FEEDBACK_ORIGIN = "phase1"
 FEEDBACK, INSPECTION = "feedback", "inspection"
 #: tasks that get a second, inspection-only expert mixed in by the router
-ROUTED_TASKS: tuple[str, ...] = ("key_question", DIRECTION_TASK)
+ROUTED_TASKS: tuple[str, ...] = ("key_question", "statement", DIRECTION_TASK)
 
 
 def _base(name: str) -> str:
@@ -591,7 +591,7 @@ class EvidenceClassifier(BaseEstimator):
         heads = self.heads_
         text_inputs = self._text_inputs(texts) if self.text_heads_ else texts
         kq = self._task_proba("key_question", features, text_inputs)
-        st = align(heads["statement"].predict_proba(features), heads["statement"].classes_, t.statements)
+        st = self._task_proba("statement", features, text_inputs)
         statement, kq_marginal = joint(st, kq, t.statement_kq, t.key_questions, self.joint_temperature_)
         proba = {"key_question": kq_marginal, "statement": statement,
                  "evidence_category": self._task_proba("evidence_category", features, text_inputs)}
