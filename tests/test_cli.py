@@ -36,6 +36,7 @@ def test_classify_table_and_empty_note() -> None:
     assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
 
 
+@pytest.mark.slow  # CI also tags the bundled example as its main job
 def test_tag_example_file(tmp_path: Path) -> None:
     out = tmp_path / "tagged.xlsx"
     proc = run("tag", str(REPO / "examples" / "notes.csv"), "-o", str(out), "--text-column", "text")

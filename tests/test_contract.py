@@ -81,7 +81,7 @@ def test_tag_rows_keep_the_contract(suggester, notes, tmp_path) -> None:
     source = tmp_path / "notes.csv"
     pd.DataFrame({"id": range(len(notes)), "text": notes}).to_csv(source, index=False)
     out = tmp_path / "tagged.csv"
-    tag_file(source, out, text_column="text", suggester=suggester)
+    tag_file(suggester, source, out, "text")
     tagged = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert len(tagged) == len(notes)
     taxonomy = suggester.index.taxonomy

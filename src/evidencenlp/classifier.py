@@ -442,7 +442,7 @@ class EvidenceClassifier(BaseEstimator):
     def _direction_labels(labels: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
         """``direction`` where given (e.g. real feedback's polarity), else derived from the band."""
         given = labels["direction"].fillna("").astype(str) if "direction" in labels else pd.Series([""] * len(labels))
-        derived = labels["band"].map(lambda b: taxonomy.direction_of(b) if b else "")
+        derived = labels["band"].map(lambda b: taxonomy.direction_of(b) if b in taxonomy.bands else "")
         return given.where(given != "", derived)
 
     def _components(self, task: str) -> list[str]:
