@@ -28,14 +28,15 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         "",
         f"- **Model version:** `{classifier.model_version}`",
         f"- **Encoder:** {classifier.encoder_} (frozen; embeddings L2-normalised, 384 dimensions)",
-        "- **Heads:** multinomial logistic regression per task (key question, SAF quality statement, evidence "
-        "category, band) on the embedding plus cosine-similarity features to the framework sentences; "
-        "probabilities calibrated by a temperature fitted on out-of-fold logits of notes. Band and evidence "
-        "category also have a TF-IDF (word 1-2-gram) linear-SVM head whose calibrated probabilities are averaged "
-        "with the embedding head's (it helped both on the corpus and on real patient feedback; for key question "
-        "and statement it transferred badly to real feedback, so it is not used there). Key question and "
-        "statement are combined into one joint distribution with its own fitted temperature, so they never "
-        "disagree. King's Fund principles: one binary logistic regression per principle.",
+        "- **Heads:** per task (key question, SAF quality statement, evidence category, band, band direction) a "
+        "multinomial logistic regression on the embedding plus cosine-similarity features to the framework sentences "
+        "and a wording cue, with a temperature fitted on out-of-fold logits of notes; word 1-2-gram TF-IDF + linear "
+        "SVM heads (key question, category, band, direction) and character 2-5-gram heads (key question, direction), "
+        "mixed with weights learned out of fold (see Ensembles). Key question, statement and direction are learned "
+        "twice — on all rows and on the inspection rows only — and a router (is this public feedback?) mixes the two "
+        "experts. Key question and statement form one joint distribution with its own fitted temperature; the "
+        "statement is chosen within the key question. The band agrees with a blend of the direction head and its own "
+        "direction. King's Fund principles: one binary logistic regression per principle.",
         f"- **Frameworks:** {', '.join(f'{k} {v}' for k, v in classifier.frameworks_version_.items())}",
         f"- **Training data:** {classifier.training_data_.get('rows', '?')} rows, sha256 "
         f"`{classifier.training_data_.get('sha256', '?')}`; by origin: "
