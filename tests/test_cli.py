@@ -78,3 +78,14 @@ def test_works_with_the_network_unreachable(tmp_path: Path) -> None:
                            "--format", "json"], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["statement"]["label"]
+
+
+def test_version_names_the_package_and_the_model() -> None:
+    from typer.testing import CliRunner
+
+    import evidencenlp
+    from evidencenlp.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith(f"evidencenlp {evidencenlp.__version__} (model heads-")

@@ -15,6 +15,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    """``--version``: the package version and the shipped model's id, read without importing the model code."""
+    if not value:
+        return
+    import json
+
+    from evidencenlp import __version__
+    from evidencenlp.paths import models_dir
+
+    try:
+        model = json.loads((models_dir() / "heads.json").read_text(encoding="utf-8")).get("model_version", "?")
+    except (OSError, ValueError):
+        model = "no model found"
+    print(f"evidencenlp {__version__} (model {model})")
+    raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and the shipped model's id, then exit.")) -> None:
+    """Explainable suggestions that place health and care evidence against CQC's frameworks."""
+
+
 frameworks_app = typer.Typer(help="List, show, validate and build the framework files.", no_args_is_help=True)
 app.add_typer(frameworks_app, name="frameworks")
 
