@@ -91,3 +91,20 @@ def test_tag_rows_keep_the_contract(suggester, notes, tmp_path) -> None:
     abstained = tagged[tagged["reason"] != ""]
     assert set(abstained["reason"]) <= {"no_content", "not_english"} and len(abstained) >= 8
     assert (abstained["statement"] == "").all() and (abstained["needs_review"] == "True").all()
+
+
+def test_review_import_stores_only_suggestions_that_keep_the_contract(suggester, notes, tmp_path) -> None:
+    import sqlite3
+
+    from evidencenlp.review.store import import_notes
+
+    source = tmp_path / "notes.csv"
+    pd.DataFrame({"id": range(len(notes)), "text": notes}).to_csv(source, index=False)
+    db = tmp_path / "review.sqlite"
+    import_notes(db, source, "text", suggester, assessment="contract")
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT key_question, statement FROM suggestions").fetchall()
+    taxonomy = suggester.index.taxonomy
+    labelled = [(k, s) for k, s in rows if s]
+    assert len(rows) == len(notes) and len(labelled) >= 55
+    assert all(taxonomy.key_question_of(s) == k for k, s in labelled)

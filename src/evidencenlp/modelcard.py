@@ -109,6 +109,28 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
                 lines.append(f"| {held} | {model} | {cell('kq_macro_f1')} | {cell('kq_accuracy')} | "
                              f"{cell('direction_accuracy')} |")
         lines.append("")
+    lines += [
+        "## What was tried (leave one trust out on phase 1 unless said; key question macro-F1 over 4 key questions)",
+        "- TF-IDF + linear SVM on the training trusts' comments (the baseline): 0.606 mean in a helper's experiment; "
+        "0.605 here.",
+        "- Logistic regression on the embedding alone: 0.675; character n-gram model alone: 0.650; word TF-IDF alone: "
+        "no better than the baseline.",
+        "- Embedding + word + character heads, weights learned out of fold: 0.704 on phase 1 alone, 0.714 with the "
+        "corpus at low weight — kept.",
+        "- One model on feedback + corpus at equal weight: LOTO 0.712 (direction 0.882) but corpus CV statement "
+        "macro-F1 fell to 0.459 (below the 0.468 of the previous release); a feedback-vs-inspection router mixing an "
+        "all-rows expert and an inspection-only expert fixed it (corpus CV statement 0.498) — kept.",
+        "- Band direction from a direction head trained on criticality + corpus bands, blended with the band head's own "
+        "direction (weight learned per source): kept. Using the FFT question type as a feature: +0.1-0.2 on trust A, "
+        "−0.1 to −0.2 on trusts B and C (it encodes each trust's coding habits) — rejected. Domain indicator feature: "
+        "±0.01 key question, −0.02 to −0.07 direction — rejected. Direction from all phase-1 rows incl. unmapped "
+        "subcategories: −0.09 on trust A in the helper's runs (kept here at the default; the router and corpus limit "
+        "its effect). VADER sentiment features: −0.006. Per-class threshold biases: +0.003 (noise) — rejected. "
+        "Low-confidence mapping rows: −0.044 — excluded.",
+        "- Not tried: SetFit-style contrastive fine-tuning of the encoder (CPU time), sentence-level pooling for long "
+        "stories beyond `key_questions` (every key question with probability ≥ 0.3).",
+        "",
+    ]
     cv_path = directory / CV_FILE
     if cv_path.is_file():
         cv = json.loads(cv_path.read_text(encoding="utf-8"))
