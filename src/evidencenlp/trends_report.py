@@ -272,16 +272,9 @@ def render_html(summary: Summary, taxonomy: Taxonomy | None = None, title: str =
 def write_report(summary: Summary, path: Path, taxonomy: Taxonomy | None = None,
                  title: str = "Feedback summary") -> Path:
     """Write :func:`render_html` to ``path`` atomically and return it."""
-    path = Path(path)
-    text = render_html(summary, taxonomy, title)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    from evidencenlp.fileio import write_text_atomic
+
+    return write_text_atomic(path, render_html(summary, taxonomy, title))
 
 
 def _frame_for_sheet(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,6 @@ Files are written atomically (temporary name, then rename).
 from __future__ import annotations
 
 import json
-import os
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from evidencenlp.assess.model import (
     LocationAssessment,
     StatementAssessment,
 )
+from evidencenlp.fileio import write_text_atomic
 
 #: band colours by position, best first (the bands themselves come from the framework data)
 _PALETTE = ("#1b7837", "#5aae61", "#f1a340", "#d7301f", "#6a51a3", "#999999")
@@ -132,16 +132,6 @@ def render_html(assessment: Assessment, titles: dict[str, str] | None = None, ti
             f"</summary><pre>{rules_json}</pre></details></body></html>")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_report(assessment: Assessment, path: Path, titles: dict[str, str] | None = None) -> None:

@@ -14,7 +14,6 @@ import datetime as _dt
 import html
 import io
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -301,10 +300,6 @@ def write_report(evaluation: Evaluation, path: Path, title: str = "evidencenlp e
                  review: dict[str, Any] | None = None) -> Path:
     """Write :func:`render_html` to ``path`` atomically and return it. ``review`` is the shipped model's
     ``metrics["review"]`` (its needs_review thresholds and their held-out coverage), shown when given."""
-    path = Path(path)
-    text = render_html(evaluation, title, review)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from evidencenlp.fileio import write_text_atomic
+
+    return write_text_atomic(path, render_html(evaluation, title, review))
