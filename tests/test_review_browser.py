@@ -9,7 +9,6 @@ test is skipped, with the reason, only when those binaries do not exist. Set
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,20 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from browser_support import chromium
 from conftest_review import MixedSuggester, write_notes
 from evidencenlp.review.app import create_app
 from evidencenlp.review.store import ReviewStore
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = next((p for p in (os.environ.get("CHROMIUM_BIN"), "/usr/bin/chromium", shutil.which("chromium"),
-                             shutil.which("chromium-browser"), shutil.which("google-chrome")) if p and os.path.exists(p)),
-                None)
-CHROMEDRIVER = next((p for p in (os.environ.get("CHROMEDRIVER_BIN"), "/usr/bin/chromedriver",
-                                 shutil.which("chromedriver")) if p and os.path.exists(p)), None)
-CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1440,900")
 
 #: the second note's suggested band is "good", so pressing 3 (requires improvement) is a correction
 BROWSER_NOTES = (
@@ -78,23 +69,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 @pytest.fixture()
 def browser(tmp_path: Path):
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        pytest.skip("no chromium/chromedriver binary found (install the Debian packages chromium and "
-                    "chromium-driver, e.g. with .ci/install-browser.sh)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chrome-profile'}")
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with chromium(tmp_path, window="1440,900", page_load_timeout=30) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_load_confirm_correct_reload(server: tuple[str, Path], browser, tmp_path: Path) -> None:

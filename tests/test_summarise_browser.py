@@ -14,42 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from browser_support import chromium
 from evidencenlp.trends import summarise_frame
 from evidencenlp.trends_report import write_report
 from test_summarise import TAX, normal, tagged_frame
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = next((p for p in (os.environ.get("CHROMIUM_BIN"), "/usr/bin/chromium", shutil.which("chromium"),
-                             shutil.which("chromium-browser"), shutil.which("google-chrome")) if p and os.path.exists(p)),
-                None)
-CHROMEDRIVER = next((p for p in (os.environ.get("CHROMEDRIVER_BIN"), "/usr/bin/chromedriver",
-                                 shutil.which("chromedriver")) if p and os.path.exists(p)), None)
-CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1280,1600")
-
 
 @pytest.fixture()
 def browser(tmp_path: Path):
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        pytest.skip("no chromium/chromedriver binary found (install the Debian packages chromium and "
-                    "chromium-driver, e.g. with .ci/install-browser.sh)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chrome-profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    try:
+    with chromium(tmp_path, window="1280,1600", page_load_timeout=60, browser_log=True) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_report_in_headless_chromium(browser, tmp_path: Path) -> None:
