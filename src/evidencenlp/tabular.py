@@ -675,3 +675,15 @@ class ChunkedWriter:
         self._sheet = self._xlsx = None
         if self.tmp.exists():
             self.tmp.unlink()
+
+
+def cell_text(value: Any) -> str:
+    """A table cell as text: ``""`` for a missing value (None, NaN, NA), otherwise ``str(value)`` unchanged."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):  # list-like cells: pd.isna is element-wise
+        pass
+    return str(value)

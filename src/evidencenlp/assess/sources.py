@@ -29,7 +29,14 @@ from evidencenlp.assess.records import (
     suggestion_confidence,
 )
 from evidencenlp.errors import InputFileError
-from evidencenlp.tabular import DEFAULT_CHUNK_ROWS, check_readable, iter_chunks, require_column, table_format
+from evidencenlp.tabular import (
+    DEFAULT_CHUNK_ROWS,
+    cell_text,
+    check_readable,
+    iter_chunks,
+    require_column,
+    table_format,
+)
 from evidencenlp.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -65,14 +72,7 @@ class LoadSummary:
 
 def _cell(value: Any) -> str:
     """A cell as stripped text; missing values (None, NaN) → ``""``."""
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value).strip()
+    return cell_text(value).strip()
 
 
 def _float(path: Path, row: int, column: str, value: Any) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -23,7 +22,7 @@ from evidencenlp.review.assessments import AssessmentRegistry
 from evidencenlp.review.db import transaction, utc_now
 from evidencenlp.review.models import ImportSummary, ReviewError, TooLargeError, dumps
 from evidencenlp.review.redaction import redact_text
-from evidencenlp.tabular import count_rows, iter_chunks, require_column, table_format
+from evidencenlp.tabular import cell_text, count_rows, iter_chunks, require_column, table_format
 from evidencenlp.training_data import SERVICES
 
 if TYPE_CHECKING:  # importing the suggester pulls in spaCy and torch; the store does not need them
@@ -65,17 +64,6 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _cell_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
-
-
 def _too_many(source: str, max_rows: int) -> TooLargeError:
     return TooLargeError(f"{source}: more than {max_rows:,} rows; at most {max_rows:,} rows are imported at a "
                          "time here (split the file, or import it with `evidencenlp review FILE --db …`)")
@@ -86,7 +74,7 @@ def _kept_cell(value: Any, redact: bool = True) -> str | None:
 
     Locations and dates are redacted like the note; the id is kept as written (it joins back to the file).
     """
-    text = _cell_text(value).strip()
+    text = cell_text(value).strip()
     if isinstance(value, pd.Timestamp):
         text = value.date().isoformat() if value == value.normalize() else value.isoformat()
     elif isinstance(value, float) and value.is_integer():
@@ -203,7 +191,7 @@ class Importer:
         for position, (index, value) in enumerate(chunk[text_column].items()):
             summary.rows += 1
             row = int(cast(int, index)) + 1
-            text = _cell_text(value).strip()
+            text = cell_text(value).strip()
             if not text:
                 summary.blank += 1
                 continue
@@ -215,7 +203,7 @@ class Importer:
                 else:
                     summary.changed_rows.append(row)
                 continue
-            service = _cell_text(chunk.iloc[position]["service"]).strip() if has_service else ""
+            service = cell_text(chunk.iloc[position]["service"]).strip() if has_service else ""
             cells = {what: _kept_cell(chunk.iloc[position][column], redact=what != "id") if column else None
                      for what, column in kept.items()}
             rows.append({"row": row, "text": redacted, "sha": digest, "redactions": counts,
