@@ -37,7 +37,7 @@ SERVICES = ["care_home", "gp_practice", "acute_hospital"]
 FILLER = [f"w{i}" for i in range(40)]
 
 
-def fake_encode(texts, batch_size: int = 64, progress=None) -> np.ndarray:
+def fake_encode(texts, batch_size: int = 64, progress=None, backend: str = "torch") -> np.ndarray:
     """Deterministic bag-of-hashed-words embedding, L2-normalised, shape (n, 384)."""
     out = np.zeros((len(texts), encoder.EMBEDDING_DIM), dtype=np.float32)
     for i, text in enumerate(texts):

@@ -315,7 +315,12 @@ def _language_evidence(text: str) -> str:
     return " ".join(kept)
 
 
+_ASCII_LETTER: Final = re.compile(r"[A-Za-z]")
+
+
 def _letter_count(text: str) -> int:
+    if text.isascii():
+        return len(_ASCII_LETTER.findall(text))
     return sum(1 for c in text if c.isalpha())
 
 
@@ -381,12 +386,15 @@ def _screen(text: str) -> tuple[str | None, str | None]:
         raise TypeError(f"abstention rules take str notes, not {type(text).__name__}")
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     latin = other = 0
-    for char in text:
-        if char.isalpha():
-            if _is_latin_letter(char):
-                latin += 1
-            else:
-                other += 1
+    if text.isascii():  # the common case, counted in C: every ASCII letter is Latin
+        latin = len(_ASCII_LETTER.findall(text))
+    else:
+        for char in text:
+            if char.isalpha():
+                if _is_latin_letter(char):
+                    latin += 1
+                else:
+                    other += 1
     if latin + other == 0:
         return NO_CONTENT, None
     if other > latin and other >= 2:

@@ -34,9 +34,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from evidencenlp.cues import cue_features, with_markers
-from evidencenlp.encoder import EMBEDDING_DIM, ENCODER_NAME
+from evidencenlp.encoder import EMBEDDING_DIM, ENCODER_NAME, SPACES
 from evidencenlp.errors import DataError, ModelError
-from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead, TextHead
+from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead, SharedCounts, TextHead
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.taxonomy import TASKS, Taxonomy
 from evidencenlp.training_data import data_hash
@@ -274,7 +274,7 @@ class EvidenceClassifier(BaseEstimator):
                  source_weights: tuple[tuple[str, float], ...] = (("framework", 0.3),),
                  router: bool = True,
                  similarity_features: bool = True, cues: bool = True, calibrate: bool = True,
-                 random_state: int = 0, frameworks: str | None = None) -> None:
+                 random_state: int = 0, frameworks: str | None = None, backend: str = "torch") -> None:
         self.C = C
         self.text_C = text_C
         self.text_tasks = text_tasks
@@ -288,6 +288,7 @@ class EvidenceClassifier(BaseEstimator):
         self.calibrate = calibrate
         self.random_state = random_state
         self.frameworks = frameworks
+        self.backend = backend
 
     # -- the framework index (not a parameter: built from ``frameworks`` or bound by the Suggester) --
 
@@ -306,7 +307,7 @@ class EvidenceClassifier(BaseEstimator):
             folder = Path(self.frameworks) if self.frameworks else None
             fws = load_frameworks(folder)
             crosswalk = load_crosswalk(folder / "crosswalk.yaml" if folder else None, fws)
-            index = FrameworkIndex(fws, crosswalk)
+            index = FrameworkIndex(fws, crosswalk, backend=self.backend)
             self._index = index
         return index
 
@@ -320,7 +321,7 @@ class EvidenceClassifier(BaseEstimator):
         if embeddings is None:
             from evidencenlp import encoder
 
-            return encoder.encode(list(texts))
+            return encoder.encode(list(texts), backend=self.backend)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.shape != (len(texts), EMBEDDING_DIM):
             raise ValueError(f"embeddings must be ({len(texts)}, {EMBEDDING_DIM}); got {embeddings.shape}")
@@ -420,7 +421,7 @@ class EvidenceClassifier(BaseEstimator):
                                if DIRECTION_TASK in heads else 1.0)
         self.thresholds_ = dict(DEFAULT_THRESHOLDS)
         self.frameworks_version_ = index.version
-        self.encoder_ = ENCODER_NAME
+        self.encoder_ = SPACES[self.backend]
         self.training_data_ = {"sha256": data_hash(labels.assign(text=texts)), "rows": len(texts),
                                "origins": {str(k): int(v) for k, v in origin.value_counts().items()}}
         self.metrics_ = {}
@@ -483,7 +484,7 @@ class EvidenceClassifier(BaseEstimator):
                 best, best_score = [float(x) for x in w], float(score)
         return best
 
-    def _task_proba(self, task: str, features: np.ndarray, text_inputs: list[str]) -> np.ndarray:
+    def _task_proba(self, task: str, features: np.ndarray, text_inputs: Sequence[str] | SharedCounts) -> np.ndarray:
         """The task's ensemble of calibrated probabilities ``(n, n_labels)`` in taxonomy order.
 
         With a router, a routed task mixes its two experts: ``r · all-rows expert + (1 − r) · inspection
@@ -497,7 +498,7 @@ class EvidenceClassifier(BaseEstimator):
                 expert, features, text_inputs)
         return self._expert_proba(task, features, text_inputs)
 
-    def _expert_proba(self, task: str, features: np.ndarray, text_inputs: list[str]) -> np.ndarray:
+    def _expert_proba(self, task: str, features: np.ndarray, text_inputs: Sequence[str] | SharedCounts) -> np.ndarray:
         order = self.taxonomy_.labels(_base(task))
         weights = self.weights_.get(task) or [1.0]
         total = np.zeros((features.shape[0], len(order)))
@@ -589,7 +590,7 @@ class EvidenceClassifier(BaseEstimator):
         sims = self.index.similarities(vectors) if sims is None else sims
         features = self.features(texts, vectors, sims)
         heads = self.heads_
-        text_inputs = self._text_inputs(texts) if self.text_heads_ else texts
+        text_inputs = SharedCounts(self._text_inputs(texts) if self.text_heads_ else texts)
         kq = self._task_proba("key_question", features, text_inputs)
         st = self._task_proba("statement", features, text_inputs)
         statement, kq_marginal = joint(st, kq, t.statement_kq, t.key_questions, self.joint_temperature_)
@@ -742,10 +743,11 @@ class EvidenceClassifier(BaseEstimator):
             raise ModelError(f"cannot read the classifier in {directory}: {exc}") from None
         if meta.get("format") not in READABLE_FORMATS:
             raise ModelError(f"{meta_path}: unsupported format {meta.get('format')!r} (expected {FORMAT})")
-        if meta.get("encoder") != ENCODER_NAME:
-            raise ModelError(f"{meta_path}: heads were trained on encoder {meta.get('encoder')!r}, "
-                             f"but this installation uses {ENCODER_NAME!r}; retrain with `evidencenlp train`")
         params = dict(meta.get("params") or {})
+        expected = SPACES.get(str(params.get("backend", "torch")))
+        if meta.get("encoder") != expected:
+            raise ModelError(f"{meta_path}: heads were trained on encoder {meta.get('encoder')!r}, "
+                             f"but this installation uses {expected or ENCODER_NAME!r}; retrain with `evidencenlp train`")
         if "params" not in meta:  # format 1 kept its settings at the top level
             params = {"similarity_features": bool(meta.get("use_similarity_features", True)),
                       "cues": bool(meta.get("use_cues", False)),

@@ -223,6 +223,53 @@ class MultiLabelHead(_StandardisedLinear):
         return head
 
 
+class SharedCounts:
+    """One batch of texts whose n-gram analysis is done once per analyzer and shared by every :class:`TextHead`.
+
+    Several heads (one per task, word and character) read the same texts; tokenising them once per
+    analyzer, and giving each head only a column look-up, keeps the text heads from dominating the
+    classify stage. Counts are exactly those of scikit-learn's ``CountVectorizer`` with the same settings.
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = [str(t) for t in texts]
+        self._analysed: dict[tuple[str, tuple[int, int]], tuple[np.ndarray, np.ndarray, list[str]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def _analyse(self, analyzer: str, ngram_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Row of every n-gram occurrence, its id in this batch's own vocabulary, and that vocabulary."""
+        key = (analyzer, ngram_range)
+        if key not in self._analysed:
+            from sklearn.feature_extraction.text import CountVectorizer
+
+            analyse = CountVectorizer(ngram_range=ngram_range, analyzer=analyzer, strip_accents="unicode",
+                                      lowercase=True).build_analyzer()
+            ids: dict[str, int] = {}
+            parts, lengths = [], np.zeros(len(self.texts), dtype=np.int64)
+            for row, doc in enumerate(self.texts):
+                grams = analyse(doc)
+                lengths[row] = len(grams)
+                parts.append(np.fromiter((ids.setdefault(g, len(ids)) for g in grams), dtype=np.int32,
+                                         count=len(grams)))
+            rows = np.repeat(np.arange(len(self.texts), dtype=np.int32), lengths)
+            gids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+            self._analysed[key] = (rows, gids, list(ids))
+        return self._analysed[key]
+
+    def counts(self, analyzer: str, ngram_range: tuple[int, int], vocabulary: dict[str, int]) -> Any:
+        """Counts ``(n_texts, len(vocabulary))`` (scipy csr) of the terms in ``vocabulary``."""
+        from scipy.sparse import csr_matrix
+
+        rows, gids, terms = self._analyse(analyzer, ngram_range)
+        remap = np.fromiter((vocabulary.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
+        cols = remap[gids] if len(gids) else np.zeros(0, dtype=np.int64)
+        keep = cols >= 0
+        return csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
+                          shape=(len(self.texts), len(vocabulary)), dtype=np.float64)
+
+
 @dataclass
 class TextHead:
     """TF-IDF (word 1–2-grams or character 2–5-grams within words; sublinear tf, accents stripped,
@@ -246,15 +293,21 @@ class TextHead:
     temperature_: float = 1.0
     oof_logits_: np.ndarray | None = field(default=None, repr=False)
     _counter: Any = field(default=None, repr=False, compare=False)
+    _vocab: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def ngram_range(self) -> tuple[int, int]:
         """(1, 2) for words, (2, 5) for characters."""
         return (1, 2) if self.analyzer == "word" else (2, 5)
 
-    def _count(self, texts: Sequence[str]) -> Any:  # scipy.sparse matrix (n_texts, n_terms)
+    def _count(self, texts: Sequence[str] | SharedCounts) -> Any:  # scipy.sparse matrix (n_texts, n_terms)
         from sklearn.feature_extraction.text import CountVectorizer
 
+        if isinstance(texts, SharedCounts):
+            if self._vocab is None:
+                assert self.vocabulary_ is not None
+                self._vocab = {str(t): i for i, t in enumerate(self.vocabulary_)}
+            return texts.counts(self.analyzer, self.ngram_range, self._vocab)
         if self._counter is None:
             assert self.vocabulary_ is not None
             vocab = {str(t): i for i, t in enumerate(self.vocabulary_)}
@@ -262,7 +315,7 @@ class TextHead:
                                             strip_accents="unicode", lowercase=True, dtype=np.float64)
         return self._counter.transform(list(texts))
 
-    def transform(self, texts: Sequence[str]) -> Any:  # scipy.sparse csr (n_texts, n_terms)
+    def transform(self, texts: Sequence[str] | SharedCounts) -> Any:  # scipy.sparse csr (n_texts, n_terms)
         """The TF-IDF matrix of ``texts`` exactly as sklearn's TfidfVectorizer(sublinear_tf=True) gives it."""
         from sklearn.preprocessing import normalize
 
@@ -296,6 +349,7 @@ class TextHead:
         self.vocabulary_ = np.array(terms, dtype=str)
         self.idf_ = vec.idf_.astype(np.float64)
         self._counter = None
+        self._vocab = None
         X = self.transform(texts)
         model = self._svc().fit(X, labels, sample_weight=sample_weight)
         self.classes_ = [str(c) for c in model.classes_]
@@ -323,15 +377,15 @@ class TextHead:
         index = {c: i for i, c in enumerate(self.classes_)}
         return fit_temperature(logits[rows], np.array([index[str(v)] for v in y[rows]]))
 
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+    def decision_function(self, texts: Sequence[str] | SharedCounts) -> np.ndarray:
         """Uncalibrated decision values ``(n_texts, n_classes)``."""
         if self.coef_ is None:
             raise ValueError("this head is not fitted yet")
         X = self.transform(texts)
         return np.asarray(X @ self.coef_.T + self.intercept_)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated probabilities ``(n_texts, n_classes)`` in ``classes_`` order."""
+    def predict_proba(self, texts: Sequence[str] | SharedCounts) -> np.ndarray:
+        """Calibrated probabilities ``(n_texts, n_classes)`` in ``classes_`` order (texts, or shared counts)."""
         return _softmax(self.decision_function(texts) / self.temperature_)
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:

@@ -45,7 +45,7 @@ class FrameworkIndex:
     """
 
     def __init__(self, frameworks: dict[str, Framework], crosswalk: Crosswalk, vectors: np.ndarray | None = None,
-                 cache: Path | None = None) -> None:
+                 cache: Path | None = None, backend: str = "torch") -> None:
         self.frameworks = frameworks
         self.crosswalk = crosswalk
         self.texts: list[FrameworkText] = [t for fw in frameworks.values() for t in fw.texts()]
@@ -69,8 +69,11 @@ class FrameworkIndex:
                                       for t in self.texts])
         self.kind_of = np.array([t.kind for t in self.texts])
         self.framework_of = np.array([t.framework for t in self.texts])
+        #: the encoder backend the sentences were embedded with (notes must be embedded with the same one)
+        self.backend = encoder.check_backend(backend)
         if vectors is None:
-            vectors = encoder.encode_cached([t.text for t in self.texts], cache or cache_dir(), "framework-index")
+            vectors = encoder.encode_cached([t.text for t in self.texts], cache or cache_dir(), "framework-index",
+                                            backend=backend)
         self.vectors = vectors
 
     @property

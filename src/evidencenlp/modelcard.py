@@ -18,6 +18,43 @@ def _metrics_lines(metrics: dict) -> list[str]:
     return lines
 
 
+#: the backends' accuracy and speed, measured side by side by ``bench/run.py`` (copied here with --model-card)
+BACKENDS_FILE = "backends.json"
+
+
+def _backend_lines(path: Path) -> list[str]:
+    """The model card's "Backends" table from ``backends.json`` (absent: nothing)."""
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    accuracy, speed = data.get("accuracy", {}), data.get("throughput", {})
+    rows_per_s = speed.get("rows_per_s", {})
+    agreement = {"torch": "1", "onnx-int8": speed.get("kq_agreement_onnx_int8_vs_torch", "–"),
+                 "static": speed.get("kq_agreement_static_vs_torch", "–")}
+    heads = {"torch": "models/", "onnx-int8": "models/ (the torch heads)", "static": "models/static/"}
+    lines = ["## Backends (`--backend`)",
+             f"Accuracy on {accuracy.get('rows', '?')} CQC inspection-report paragraphs that no shipped head was "
+             f"trained on ({accuracy.get('with_band', '?')} with a band, for direction); speed as whole `tag` "
+             f"processes on the same {speed.get('rows', '?')} multi-sentence notes in one run "
+             f"({data.get('machine', {}).get('cpus', '?')} CPU cores; `python bench/run.py`).", "",
+             "| backend | heads | key question macro-F1 | key question accuracy | direction accuracy | "
+             "rows/s | × torch | key question agreement with torch |", "|---|---|---|---|---|---|---|---|"]
+    for backend in ("torch", "onnx-int8", "static"):
+        a = accuracy.get(backend, {})
+        ratio = {"torch": 1.0, "onnx-int8": speed.get("ratio_onnx_int8_to_torch"),
+                 "static": speed.get("ratio_static_to_torch")}[backend]
+        lines.append(f"| {backend} | {heads[backend]} | {a.get('kq_macro_f1', '–')} | {a.get('kq_accuracy', '–')} | "
+                     f"{a.get('direction_accuracy', '–')} | {rows_per_s.get(backend, '–')} | {ratio or '–'} | "
+                     f"{agreement[backend]} |")
+    embeddings = speed.get("onnx_int8_embeddings")
+    if embeddings:
+        lines.append(f"\nonnx-int8 embeddings against torch: cosine mean {embeddings['cosine_mean']}, 5th percentile "
+                     f"{embeddings['cosine_p5']}, min {embeddings['cosine_min']}; close enough that it reuses the "
+                     "torch heads. The static backend has its own heads (word TF-IDF for key question and direction, "
+                     "no character n-grams), trained by `evidencenlp train --backend static` on the same data.")
+    return [*lines, ""]
+
+
 def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
     """Render the model card next to the heads. Cross-validated figures come from ``cv_metrics.json``
     (written by ``evidencenlp evaluate --save-cv``) when present."""
@@ -131,6 +168,7 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         "stories beyond `key_questions` (every key question with probability ≥ 0.3).",
         "",
     ]
+    lines += _backend_lines(directory / BACKENDS_FILE)
     cv_path = directory / CV_FILE
     if cv_path.is_file():
         cv = json.loads(cv_path.read_text(encoding="utf-8"))

@@ -16,11 +16,34 @@ import numpy as np
 from evidencenlp import encoder
 from evidencenlp.abstain import abstention_reasons
 from evidencenlp.classifier import ClassifierOutput, EvidenceClassifier
-from evidencenlp.errors import InputFileError
+from evidencenlp.encoder import SPACES, check_backend
+from evidencenlp.errors import InputFileError, ModelError
 from evidencenlp.explain import evidence_for, explaining_match
 from evidencenlp.frameworks import load_crosswalk, load_frameworks
 from evidencenlp.matching import FrameworkIndex, Match
 from evidencenlp.text import ProcessedText, process_many, redact_only
+
+#: the sub-folder of ``models/`` holding the heads trained on the static backend's embeddings
+STATIC_MODELS = "static"
+
+
+def heads_folder(models: Path | None, backend: str) -> Path:
+    """Where the heads for ``backend`` are: ``models`` (default: the packaged models), or its
+    ``static/`` sub-folder for the static backend unless ``models`` itself holds static heads."""
+    from evidencenlp.paths import models_dir
+
+    folder = Path(models) if models is not None else models_dir()
+    if backend != "static" or (not (folder / STATIC_MODELS).is_dir() and (folder / "heads.json").is_file()):
+        return folder
+    return folder / STATIC_MODELS
+
+
+def check_space(classifier: EvidenceClassifier, backend: str) -> None:
+    """Raise :class:`ModelError` when ``classifier`` learned on embeddings ``backend`` does not produce."""
+    if SPACES[backend] != classifier.encoder_:
+        raise ModelError(f"the heads were trained on {classifier.encoder_!r} embeddings, which the {backend!r} "
+                         f"backend does not produce; use the heads made for it (the static backend's are in "
+                         f"models/{STATIC_MODELS}/)")
 
 
 @dataclass(frozen=True)
@@ -130,27 +153,37 @@ class Suggester:
             raise InputFileError(f"unknown evidence category {evidence_category!r}; expected one of "
                                  f"{', '.join(categories)}")
         classifier.check_frameworks(index)
+        check_space(classifier, index.backend)
         classifier.bind_index(index)
         self.index = index
         self.classifier = classifier
         self.redact = redact
         #: when the source of every note is known (e.g. a public feedback file), the category is given
         self.evidence_category = evidence_category
-        self._model_version = classifier.model_version  # a hash over all weights: compute once
+        #: the encoder backend (``torch``, ``onnx-int8`` or ``static``; see :mod:`evidencenlp.encoder`)
+        self.backend = index.backend
+        # a hash over all weights (computed once), and the backend when it is not the one they learned on
+        self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
+                                                          else f"+{self.backend}")
         encoder.limit_blas_threads()
 
     @classmethod
     def load(cls, models: Path | None = None, frameworks: Path | None = None, redact: bool = True,
-             evidence_category: str | None = None) -> Suggester:
+             evidence_category: str | None = None, backend: str = "torch") -> Suggester:
         """Load frameworks, crosswalk, the framework index (cached on disk) and the trained classifier.
 
         ``evidence_category`` fixes the category of every note (score 1.0) when the source is known.
+        ``backend`` chooses the encoder (:data:`evidencenlp.encoder.BACKENDS`): ``torch`` and
+        ``onnx-int8`` use the heads in ``models``; ``static`` uses those in ``models/static`` (or
+        ``models`` itself when it holds heads trained on static embeddings).
         """
+        check_backend(backend)
+        classifier = EvidenceClassifier.load(heads_folder(models, backend))
+        check_space(classifier, backend)  # before the index is embedded with that backend
         fws = load_frameworks(frameworks)
         crosswalk = load_crosswalk(frameworks / "crosswalk.yaml" if frameworks else None, fws)
-        index = FrameworkIndex(fws, crosswalk)
-        return cls(index, EvidenceClassifier.load(models, index=index), redact=redact,
-                   evidence_category=evidence_category)
+        index = FrameworkIndex(fws, crosswalk, backend=backend)
+        return cls(index, classifier.bind_index(index), redact=redact, evidence_category=evidence_category)
 
     @property
     def model_version(self) -> str:
@@ -196,7 +229,7 @@ class Suggester:
         sents = [s for p in processed if len(p.sentences) > 1 for s in p.sentences]
         # notes and their sentences go through the encoder and the heads together: one pass
         vectors = encoder.encode([p.text for p in processed] + sents, batch_size=batch_size,
-                                 progress=None if sents else progress)
+                                 progress=None if sents else progress, backend=self.backend)
         if sents and progress is not None:
             progress(len(processed))
         preds = self.probabilities([p.text for p in processed] + sents, vectors) if len(vectors) else None

@@ -27,9 +27,9 @@ from evidencenlp.taxonomy import TASKS
 NEAR_DUPLICATE = 0.92
 
 
-def embed_texts(texts: list[str], cache: Path | None = None) -> np.ndarray:
-    """Embeddings of training texts, cached on disk by content."""
-    return encoder.encode_cached(texts, cache or cache_dir(), "training")
+def embed_texts(texts: list[str], cache: Path | None = None, backend: str = "torch") -> np.ndarray:
+    """Embeddings of training texts with the encoder ``backend``, cached on disk by content."""
+    return encoder.encode_cached(texts, cache or cache_dir(), "training", backend=backend)
 
 
 def near_duplicate_groups(vectors: np.ndarray, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
@@ -222,10 +222,10 @@ def train(options: TrainingOptions | None = None, index: FrameworkIndex | None =
         from evidencenlp.frameworks import load_crosswalk, load_frameworks
 
         fws = load_frameworks()
-        index = FrameworkIndex(fws, load_crosswalk(frameworks=fws))
+        index = FrameworkIndex(fws, load_crosswalk(frameworks=fws), backend=options.params.get("backend", "torch"))
     frame = training_frame(options, index)
     say(f"embedding {len(frame):,} training texts …")
-    vectors = embed_texts(frame["text"].tolist())
+    vectors = embed_texts(frame["text"].tolist(), backend=index.backend)
 
     def fit(mask: np.ndarray) -> EvidenceClassifier:
         clf = EvidenceClassifier(**options.params).bind_index(index)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evidencenlp.defaults import SERVICES
 from evidencenlp.errors import DataError
 from evidencenlp.frameworks import (
     KLOE_ID,
@@ -27,8 +28,6 @@ from evidencenlp.taxonomy import Taxonomy, default_taxonomy
 CORPUS_COLUMNS: tuple[str, ...] = ("note_id", "text", "key_question", "statement", "evidence_category", "band",
                                    "principles", "service")
 LABEL_COLUMNS: tuple[str, ...] = ("key_question", "statement", "evidence_category", "band")
-SERVICES: tuple[str, ...] = ("gp_practice", "care_home", "home_care", "acute_hospital", "mental_health",
-                             "community", "dental", "ambulance", "hospice", "urgent_care")
 
 
 def framework_examples(frameworks: dict[str, Framework], crosswalk: Crosswalk) -> pd.DataFrame:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
+
+from evidencenlp.defaults import BACKEND_HELP, BACKENDS
 
 app = typer.Typer(
     name="evidencenlp",
@@ -34,10 +38,35 @@ def _version(value: bool) -> None:
     raise typer.Exit()
 
 
+class _StatusHandler(logging.Handler):
+    """Library status lines (``evidencenlp`` logger, INFO and up: e.g. a backend built at first use) on stderr.
+
+    The library never logs note text; these lines carry paths, counts and durations only.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err_console.print(self.format(record), highlight=False, soft_wrap=True)
+
+
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Show the version and the shipped model's id, then exit.")) -> None:
     """Explainable suggestions that place health and care evidence against CQC's frameworks."""
+    logger = logging.getLogger("evidencenlp")
+    if not any(isinstance(h, _StatusHandler) for h in logger.handlers):
+        logger.addHandler(_StatusHandler())
+        logger.setLevel(logging.INFO)
+
+
+def _check_backend(value: str) -> str:
+    if value not in BACKENDS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(BACKENDS)}")
+    return value
+
+
+def backend_option() -> Any:
+    """The ``--backend`` option shared by every command that embeds notes."""
+    return typer.Option("torch", "--backend", metavar="|".join(BACKENDS), help=BACKEND_HELP, callback=_check_backend)
 
 
 frameworks_app = typer.Typer(help="List, show, validate and build the framework files.", no_args_is_help=True)

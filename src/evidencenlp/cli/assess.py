@@ -9,12 +9,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evidencenlp.cli._app import app, console, err_console, fail
+from evidencenlp.cli._app import app, backend_option, console, err_console, fail
 from evidencenlp.errors import EvidenceNLPError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from evidencenlp.assess import Assessment, AssessOptions
     from evidencenlp.assess.model import Sensitivity
+    from evidencenlp.suggest import Suggester
 
 
 @app.command()
@@ -50,6 +53,7 @@ def assess(
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of CSV/TSV/JSONL input."),
     frameworks: Path = typer.Option(None, "--frameworks", help="Folder of framework files (default: the packaged "
                                                                 "ones)."),
+    backend: str = backend_option(),
 ) -> None:
     """Indicative key question and overall ratings per location, from the notes and the published rules.
 
@@ -78,7 +82,7 @@ def assess(
                             use_encoder=not no_encoder)
     try:
         result = _run(input_path, db, assessment, text_column, location_column, service_column, id_column, prefix,
-                      encoding, options, frameworks)
+                      encoding, options, frameworks, backend)
         if output is not None:
             write_json(result, output)
             err_console.print(f"wrote {output}")
@@ -95,7 +99,7 @@ def assess(
 
 def _run(input_path: Path | None, db: Path | None, assessment: str | None, text_column: str,
          location_column: str | None, service_column: str | None, id_column: str | None, prefix: str,
-         encoding: str, options: AssessOptions, frameworks: Path | None) -> Assessment:
+         encoding: str, options: AssessOptions, frameworks: Path | None, backend: str = "torch") -> Assessment:
     from evidencenlp.assess import assess_file, assess_store
     from evidencenlp.tabular import check_readable, count_rows, table_format
 
@@ -109,7 +113,17 @@ def _run(input_path: Path | None, db: Path | None, assessment: str | None, text_
         task = progress.add_task("assess", total=count_rows(input_path, encoding))
         return assess_file(input_path, text_column=text_column, location_column=location_column,
                            service_column=service_column, id_column=id_column, prefix=prefix, encoding=encoding,
-                           options=options, frameworks_dir=frameworks, on_progress=lambda n: progress.advance(task, n))
+                           options=options, frameworks_dir=frameworks, on_progress=lambda n: progress.advance(task, n),
+                           suggester=_suggester_factory(frameworks, backend))
+
+
+def _suggester_factory(frameworks: Path | None, backend: str) -> Callable[[], Suggester]:
+    """Load the suggester (with this backend) only when the table has raw notes to tag."""
+    def load() -> Suggester:
+        from evidencenlp.suggest import Suggester
+
+        return Suggester.load(frameworks=frameworks, backend=backend)
+    return load
 
 
 def _short(sensitivity: Sensitivity) -> str:

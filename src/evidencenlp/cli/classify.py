@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from evidencenlp.cli._app import app, console, fail, read_text_arg
+from evidencenlp.cli._app import app, backend_option, console, fail, read_text_arg
 
 if TYPE_CHECKING:
     from evidencenlp.suggest import Suggestion
@@ -58,6 +58,7 @@ def classify(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="json (the documented contract) or table."),
     no_redact: bool = typer.Option(False, "--no-redact", help="Keep identifiers in the output text (opt out)."),
     models: Path = typer.Option(None, help="Folder with trained heads (default: the project's models/)."),
+    backend: str = backend_option(),
 ) -> None:
     """Suggest key question, quality statement, evidence category, band and principles for one note."""
     note = read_text_arg(text)
@@ -65,7 +66,7 @@ def classify(
         raise fail("the note is empty: give the text as an argument or pipe it with -")
     from evidencenlp.suggest import Suggester
 
-    suggestion = Suggester.load(models=models, redact=not no_redact).suggest(note)
+    suggestion = Suggester.load(models=models, redact=not no_redact, backend=backend).suggest(note)
     if fmt is OutputFormat.json:
         print(json.dumps(suggestion.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -4,33 +4,37 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from evidencenlp.cli._app import app, console, err_console, fail
+from evidencenlp.cli._app import app, backend_option, console, err_console, fail
+from evidencenlp.defaults import ORDERS, SERVICES
 from evidencenlp.errors import EvidenceNLPError
-from evidencenlp.review.models import ImportSummary
-from evidencenlp.review.store import ORDERS, ReviewStore, export_confirmed
-from evidencenlp.tabular import count_rows
-from evidencenlp.training_data import SERVICES
+
+if TYPE_CHECKING:  # the review store imports pandas: loaded only when a command runs
+    from evidencenlp.review.models import ImportSummary
+    from evidencenlp.review.store import ReviewStore
 
 
 def import_with_progress(store: ReviewStore, input_path: Path, text_column: str, assessment: str | None,
                          models: Path | None, encoding: str = "utf-8", *, location: str | None = None,
                          service_type: str | None = None, start_date: str | None = None,
                          end_date: str | None = None, id_column: str | None = None,
-                         location_column: str | None = None, date_column: str | None = None) -> ImportSummary:
+                         location_column: str | None = None, date_column: str | None = None,
+                         backend: str = "torch") -> ImportSummary:
     """Import ``input_path`` into ``store`` with a progress bar; the suggester loads only if rows are new.
 
     ``location``, ``service_type``, ``start_date`` and ``end_date`` describe the assessment;
     ``id_column``, ``location_column`` and ``date_column`` name the file's columns kept per note.
     """
     from evidencenlp.suggest import Suggester
+    from evidencenlp.tabular import count_rows
 
     def load() -> Suggester:
         err_console.print("loading the suggester …")
-        return Suggester.load(models=models)
+        return Suggester.load(models=models, backend=backend)
 
     columns = [TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                TimeElapsedColumn()]
@@ -96,6 +100,7 @@ def review(
                                  help="Text encoding of CSV/TSV/JSONL input, e.g. utf-8, cp1252."),
     models: Path = typer.Option(None, "--models", metavar="FOLDER",
                                 help="Folder with trained heads (default: the project's models/)."),
+    backend: str = backend_option(),
 ) -> None:
     """Review suggestions in the terminal: confirm, correct or skip each note with single keys.
 
@@ -116,13 +121,15 @@ def review(
         raise fail(f"--order must be one of {', '.join(ORDERS)}; got {order!r}")
     if not (inspector or "").strip():
         raise fail("--inspector NAME is needed to review (or set EVIDENCENLP_INSPECTOR)")
+    from evidencenlp.review.store import ReviewStore
+
     with ReviewStore.open(db) as store:
         assessment_id = None
         if input_path is not None:
             summary = import_with_progress(store, input_path, text_column, assessment, models, encoding,
                                            location=location, service_type=service_type, start_date=start_date,
                                            end_date=end_date, id_column=id_column, location_column=location_column,
-                                           date_column=date_column)
+                                           date_column=date_column, backend=backend)
             assessment_id = summary.assessment_id
         elif assessment:
             assessment_id = store.assessment(assessment).id
@@ -133,6 +140,8 @@ def review(
 def verify(db: Path) -> None:
     """``review verify``: check the hash chain of ``db``'s decisions; exit 1 at the first broken row."""
     try:
+        from evidencenlp.review.store import ReviewStore
+
         with ReviewStore.open(db, create=False) as store:
             report = store.verify()
     except EvidenceNLPError as exc:
@@ -159,6 +168,8 @@ def review_export(
     source_file, source_row, source_id, location, date, action, inspector, decided_at, rationale.
     Feed them back with `evidencenlp train --include-decisions DB`, or `--data confirmed.csv`.
     """
+    from evidencenlp.review.store import export_confirmed
+
     n = export_confirmed(db, output, assessment)
     if n == 0:
         err_console.print(f"[yellow]warning:[/] {db}: no confirmed decisions yet; {output} has no rows")

@@ -6,10 +6,11 @@ import ipaddress
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from evidencenlp.cli._app import app, console, err_console, fail
+from evidencenlp.cli._app import app, backend_option, console, err_console, fail
 
 DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_MAX_ROWS = 50_000
@@ -97,6 +98,7 @@ def serve(
                                       help="Largest file the page accepts for upload, in MB."),
     max_rows: int = typer.Option(DEFAULT_MAX_ROWS, "--max-rows", min=1, metavar="N",
                                  help="Most rows one import from the page may have."),
+    backend: str = backend_option(),
 ) -> None:
     """Serve the review page in the browser: confirm or correct suggestions with single keys.
 
@@ -112,7 +114,12 @@ def serve(
 
     loopback = is_loopback(host)
     token = None if loopback else new_token()
-    web = create_app(db, models=models, inspector=inspector, token=token,
+    def load_suggester() -> Any:  # loaded on the first import that needs it
+        from evidencenlp.suggest import Suggester
+
+        return Suggester.load(models=models, backend=backend)
+
+    web = create_app(db, suggester=load_suggester, models=models, inspector=inspector, token=token,
                      allowed_hosts=LOOPBACK_HOSTS if loopback else None, allow_path_import=loopback,
                      max_upload_bytes=max_upload_mb * 1024 * 1024, max_rows=max_rows)
     _check_port(host, port)

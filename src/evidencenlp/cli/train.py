@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from evidencenlp.cli._app import app, console, err_console, fail
-from evidencenlp.defaults import DEFAULT_C
+from evidencenlp.cli._app import app, backend_option, console, err_console, fail
+from evidencenlp.defaults import DEFAULT_C, STATIC_HEAD_PARAMS
 
 if TYPE_CHECKING:
     from evidencenlp.training import TaskScore
@@ -41,6 +41,7 @@ def train(
     out: Path = typer.Option(None, "--out", help="Folder to save the classifier in (default: the checkout's models/)."),
     C: float = typer.Option(DEFAULT_C, "--C", min=1e-4, help="Inverse regularisation strength of the heads."),
     seed: int = typer.Option(0, "--seed", help="Seed of the held-out split."),
+    backend: str = backend_option(),
 ) -> None:
     """Train the classifier, report held-out figures (grouped split), then refit on everything and save."""
     from evidencenlp.modelcard import write_model_card
@@ -52,7 +53,8 @@ def train(
     if target is None:
         raise fail("installed from a wheel, the packaged model cannot be overwritten: name a folder with --out")
     options = TrainingOptions(data=tuple(data), include_decisions=include_decisions, corpus=not no_corpus,
-                              framework_examples=not no_framework, params={"C": C}, seed=seed, phase1=phase1,
+                              framework_examples=not no_framework, params={"C": C, "backend": backend,
+                                                              **(STATIC_HEAD_PARAMS if backend == "static" else {})}, seed=seed, phase1=phase1,
                               inspection=inspection)
     try:
         result = run_training(options, log=lambda msg: err_console.print(msg, highlight=False))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from evidencenlp.defaults import ORDERS
 from evidencenlp.errors import InputFileError
 from evidencenlp.review.decisions import read_history
 from evidencenlp.review.labels import Vocabulary
@@ -17,7 +18,6 @@ from evidencenlp.review.models import CONFIRMED, STATUSES, Note, NotFoundError, 
 from evidencenlp.tabular import table_format, write_table
 from evidencenlp.training_data import CORPUS_COLUMNS
 
-ORDERS: tuple[str, ...] = ("file", "uncertain")
 #: the columns an export adds after the training corpus's columns
 EXPORT_EXTRA_COLUMNS: tuple[str, ...] = ("assessment", "source_file", "source_row", "source_id", "location", "date",
                                          "action", "inspector", "decided_at", "rationale")

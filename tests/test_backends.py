@@ -1,0 +1,181 @@
+"""The encoder backends' contracts (``--backend torch|onnx-int8|static``) and the shared text-head counts.
+
+Fast tests check the choices, the errors and where heads come from without building anything. The
+slow ones (run by CI's slow step) build the onnx-int8 export and the static distillation from the
+packaged weights into the test cache and check what each promises: shape, normalised rows, closeness
+to torch (onnx-int8), its own heads (static) and the same output contract as torch. Speed is measured
+in ``bench/run.py``, never here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from evidencenlp import encoder
+from evidencenlp.cli import app
+from evidencenlp.defaults import BACKENDS
+from evidencenlp.errors import ModelError
+from evidencenlp.heads import SharedCounts, TextHead
+
+NOTES = [
+    "Call bells were not answered for 20 minutes at night and staff seemed rushed.",
+    "The staff are so patient with my dad, they always knock before going in.",
+    "Medicines audit found two missed doses of insulin with no record of why.",
+    "Care plans were personalised and reviewed monthly with families.",
+    "I waited six hours in A&E and nobody told me what was happening.",
+    "Fire doors were wedged open on the first floor corridor.",
+]
+
+
+# -- fast: choices, errors, where the heads come from ----------------------------------------------
+
+def test_unknown_backend_is_refused_with_the_choices() -> None:
+    with pytest.raises(ModelError, match="torch, onnx-int8, static"):
+        encoder.check_backend("cuda")
+
+
+def test_cli_refuses_an_unknown_backend_before_loading_anything() -> None:
+    result = CliRunner().invoke(app, ["classify", "a note", "--backend", "gpu"])
+    assert result.exit_code == 2
+    assert "'gpu' is not one of torch, onnx-int8, static" in result.output
+
+
+@pytest.mark.parametrize("command", ["tag", "classify", "review", "summarise", "assess", "serve", "train"])
+def test_every_embedding_command_offers_the_backends(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "--backend" in result.output and "onnx-int8" in result.output
+
+
+def test_torch_cache_key_is_unchanged_and_other_backends_get_their_own() -> None:
+    texts = ["one note", "another"]
+    old = hashlib.sha256(encoder.ENCODER_NAME.encode())
+    for t in texts:
+        old.update(b"\x00" + t.encode("utf-8"))
+    assert encoder.fingerprint(texts) == old.hexdigest()[:16]  # caches made before backends stay valid
+    keys = {encoder.fingerprint(texts, b) for b in BACKENDS}
+    assert len(keys) == 3
+
+
+def _copy_heads(src: Path, dst: Path) -> Path:
+    dst.mkdir(parents=True)
+    for name in ("heads.json", "heads.npz"):
+        shutil.copy(src / name, dst / name)
+    return dst
+
+
+def test_heads_folder_for_each_backend(tmp_path: Path, repo: Path) -> None:
+    from evidencenlp.suggest import heads_folder
+
+    models = _copy_heads(repo / "models", tmp_path / "models")
+    assert heads_folder(models, "torch") == models
+    assert heads_folder(models, "onnx-int8") == models
+    assert heads_folder(models, "static") == models  # no static/ sub-folder: the folder itself is tried
+    (models / "static").mkdir()
+    assert heads_folder(models, "static") == models / "static"
+
+
+def test_heads_trained_on_torch_are_refused_for_the_static_backend(tmp_path: Path, repo: Path) -> None:
+    from evidencenlp.suggest import Suggester
+
+    models = _copy_heads(repo / "models", tmp_path / "models")
+    _copy_heads(repo / "models", models / "static")  # torch heads where static ones belong
+    with pytest.raises(ModelError, match="static backend's are in models/static"):
+        Suggester.load(models=models, backend="static")  # refused before anything is distilled
+
+
+def test_onnx_int8_reuses_the_torch_heads(repo: Path) -> None:
+    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.suggest import check_space
+
+    clf = EvidenceClassifier.load(repo / "models")
+    check_space(clf, "torch")
+    check_space(clf, "onnx-int8")
+    with pytest.raises(ModelError):
+        check_space(clf, "static")
+
+
+def test_shipped_static_heads_declare_their_space_and_settings(repo: Path) -> None:
+    meta = json.loads((repo / "models" / "static" / "heads.json").read_text(encoding="utf-8"))
+    assert meta["encoder"] == encoder.SPACES["static"]
+    assert meta["params"]["backend"] == "static"
+    assert meta["params"]["char_tasks"] == []  # character n-grams would cost more than the static encoder
+    assert meta["metrics"]["holdout"]["split"]  # figures measured on a held-out split travel with the heads
+
+
+# -- fast: the shared text-head counts equal scikit-learn's ---------------------------------------
+
+@pytest.mark.parametrize("analyzer", ["word", "char_wb"])
+def test_shared_counts_equal_countvectorizer(analyzer: str) -> None:
+    texts = ["Café staff were kind, kind and calm.", "", "NO call bell!! 20 mins", "naïve résumé",
+             "The staff were kind.", "   "]
+    head = TextHead(analyzer=analyzer, min_df=1).fit(texts[:5] * 4, ["a", "b", "a", "b", "a"] * 4)
+    shared = SharedCounts(texts + ["unseen words only zzz qqq"])
+    for other in (head, TextHead(analyzer=analyzer).fit(["kind staff", "rude staff"] * 3, ["p", "n"] * 3)):
+        plain = other.transform(shared.texts).toarray()
+        via_shared = other.transform(shared).toarray()
+        np.testing.assert_allclose(via_shared, plain, rtol=0, atol=1e-12)
+
+
+# -- slow: the built backends -----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_onnx_int8_embeddings_are_close_to_torch() -> None:
+    a = encoder.encode(NOTES, backend="torch")
+    b = encoder.encode(NOTES, backend="onnx-int8")
+    assert b.shape == (len(NOTES), encoder.EMBEDDING_DIM) and b.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    cosine = (a * b).sum(axis=1)
+    assert cosine.min() > 0.95 and cosine.mean() > 0.98
+    # int8 activations are scaled per batch, so a note's embedding moves a little with its batch
+    # neighbours (documented); it stays far closer to itself than to any other note
+    alone = encoder.encode(NOTES[:1], backend="onnx-int8")
+    assert float((alone[0] * b[0]).sum()) > 0.97
+    assert float((alone[0] * b[0]).sum()) > float((alone[0] @ b[1:].T).max())
+    np.testing.assert_array_equal(encoder.encode(NOTES, backend="onnx-int8"), b)  # same batch: same result
+
+
+@pytest.mark.slow
+def test_onnx_int8_suggestions_follow_the_contract_and_agree_with_torch(suggester) -> None:
+    from evidencenlp.suggest import Suggester
+
+    fast = Suggester.load(backend="onnx-int8")
+    assert fast.model_version == suggester.model_version + "+onnx-int8"
+    notes = pd.read_csv(Path(__file__).resolve().parents[1] / "examples" / "notes.csv")["text"].tolist()
+    ref = suggester.suggest_many(notes)
+    got = fast.suggest_many(notes)
+    assert [set(r.to_dict()) for r in ref if r] == [set(g.to_dict()) for g in got if g]
+    same = np.mean([r.key_question.label == g.key_question.label for r, g in zip(ref, got)
+                    if r and g and r.key_question and g.key_question])
+    assert same >= 0.85  # bench/run.py measures the agreement on 3,000 notes
+
+
+@pytest.mark.slow
+def test_static_backend_uses_its_own_heads_and_the_same_contract(suggester, tmp_path: Path) -> None:
+    from evidencenlp.suggest import Suggester
+    from evidencenlp.tagging import FLAT_COLUMNS, tag_file
+
+    static = Suggester.load(backend="static")
+    assert static.classifier.encoder_ == encoder.SPACES["static"]
+    vectors = encoder.encode(NOTES, backend="static")
+    assert vectors.shape == (len(NOTES), encoder.EMBEDDING_DIM)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    taxonomy = static.index.taxonomy
+    for result, ref in zip(static.suggest_many(NOTES), suggester.suggest_many(NOTES)):
+        assert result is not None and ref is not None
+        assert set(result.to_dict()) == set(ref.to_dict())
+        assert result.key_question is not None and result.statement is not None
+        assert taxonomy.statement_kq[taxonomy.statements.index(result.statement.label)] == result.key_question.label
+    src = tmp_path / "notes.csv"
+    pd.DataFrame({"id": range(len(NOTES)), "text": NOTES}).to_csv(src, index=False)
+    summary = tag_file(static, src, tmp_path / "out.csv", "text")
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert summary.tagged == len(NOTES) and list(out.columns) == ["id", "text", *FLAT_COLUMNS]
