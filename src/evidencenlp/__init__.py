@@ -32,6 +32,8 @@ _LAZY = {
     "EvaluationOptions": "evidencenlp.evaluation.run",
     "tag_file": "evidencenlp.tagging",
     "TagSummary": "evidencenlp.tagging",
+    "tag_file_dask": "evidencenlp.engine",
+    "SuggesterSpec": "evidencenlp.engine",
     "process": "evidencenlp.text",
     "redact": "evidencenlp.text",
     "EvidenceNLPError": "evidencenlp.errors",
@@ -39,6 +41,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.engine import SuggesterSpec, tag_file_dask
     from evidencenlp.errors import EvidenceNLPError
     from evidencenlp.evaluation.run import EvaluationOptions, evaluate
     from evidencenlp.frameworks import Framework, FrameworkText, load_crosswalk, load_framework_file, load_frameworks
@@ -76,6 +79,7 @@ __all__ = [
     "SentenceSuggestion",
     "Suggester",
     "Suggestion",
+    "SuggesterSpec",
     "TagSummary",
     "load_crosswalk",
     "load_framework_file",
@@ -83,4 +87,5 @@ __all__ = [
     "process",
     "redact",
     "tag_file",
+    "tag_file_dask",
 ]

@@ -21,14 +21,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.suggest import Suggester, Suggestion
 from evidencenlp.tabular import (
     DEFAULT_CHUNK_ROWS,
     FORMATS,
@@ -41,6 +40,9 @@ from evidencenlp.tabular import (
     table_format,
     xlsx_sheets,
 )
+
+if TYPE_CHECKING:  # only for annotations: importing this module stays light (no torch) for a dask driver
+    from evidencenlp.suggest import Suggester, Suggestion
 
 MANIFEST = "manifest.json"
 
@@ -193,6 +195,10 @@ def _prepare_parts(input_path: Path, output: Path, manifest: dict[str, object], 
             saved = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raise InputFileError(f"{folder}: the saved progress is unreadable; run again with --force") from None
+        engine = saved.get("engine", "local")
+        if engine != manifest.get("engine", "local"):
+            raise InputFileError(f"{output}: cannot resume: the interrupted run used --engine {engine}; resume it "
+                                 f"with --engine {engine}, or run again with --force to start again")
         differs = sorted(k for k in manifest if saved.get(k) != manifest[k] and k != "chunk_rows")
         if differs:
             raise InputFileError(f"{output}: cannot resume: {', '.join(differs)} differ from the interrupted run; "

@@ -28,6 +28,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -755,18 +756,33 @@ def read_tagged(path: Path, taxonomy: Taxonomy, *, location_column: str | None, 
     return pd.concat(parts, ignore_index=True)
 
 
+def _local_tagger(suggester_factory: Callable[[], Any] | None) -> Callable[..., Any]:
+    """:func:`evidencenlp.tagging.tag_file` with a Suggester built now (redacting)."""
+    from evidencenlp.tagging import tag_file
+
+    if suggester_factory is None:
+        from evidencenlp.suggest import Suggester
+
+        suggester_factory = Suggester.load
+    return partial(tag_file, suggester_factory(), redact=True)
+
+
 def summarise_file(path: Path, config: SummaryConfig | None = None, *, text_column: str = "text",
                    location_column: str | None = "location", date_column: str = "date", prefix: str = "",
                    encoding: str = "utf-8", taxonomy: Taxonomy | None = None,
                    suggester_factory: Callable[[], Any] | None = None,
                    on_tagging: Callable[[], None] | None = None,
-                   on_rows: Callable[[int], None] | None = None) -> Summary:
+                   on_rows: Callable[[int], None] | None = None,
+                   tagger: Callable[..., Any] | None = None) -> Summary:
     """Summarise a raw or tagged table.
 
     A raw table (no ``key_question``/``statement``/``band`` columns) is first tagged with
     :func:`evidencenlp.tagging.tag_file` (streaming, redacted) into a temporary Parquet file;
     ``suggester_factory`` builds the :class:`~evidencenlp.suggest.Suggester` only then.
     ``on_tagging`` is called once before tagging starts; ``on_rows`` after each tagged chunk.
+    ``tagger``, when given, tags instead of ``tag_file`` (e.g. on a dask cluster, see
+    :func:`evidencenlp.engine.tag_file_dask`): it is called as ``tagger(path, output, text_column,
+    prefix=…, encoding=…, on_rows=…)`` and must redact.
     """
     config = config or SummaryConfig()
     taxonomy = taxonomy or default_taxonomy()
@@ -782,19 +798,13 @@ def summarise_file(path: Path, config: SummaryConfig | None = None, *, text_colu
                            text_column=text_column, prefix=prefix, encoding=encoding)
         return summarise_frame(data, taxonomy, config, source=str(path))
     require_column(path, columns, text_column)
-    from evidencenlp.tagging import tag_file
-
-    if suggester_factory is None:
-        from evidencenlp.suggest import Suggester
-
-        suggester_factory = Suggester.load
     if on_tagging is not None:
         on_tagging()
-    suggester = suggester_factory()
+    if tagger is None:
+        tagger = _local_tagger(suggester_factory)
     with tempfile.TemporaryDirectory(prefix="evidencenlp-summarise-") as tmp:
         tagged = Path(tmp) / "tagged.parquet"
-        tag_file(suggester, path, tagged, text_column, redact=True, prefix=prefix, encoding=encoding,
-                 on_rows=on_rows)
+        tagger(path, tagged, text_column, prefix=prefix, encoding=encoding, on_rows=on_rows)
         data = read_tagged(tagged, taxonomy, location_column=location_column, date_column=date_column,
                            text_column=text_column, prefix=prefix)
     return summarise_frame(data, taxonomy, config, source=str(path))

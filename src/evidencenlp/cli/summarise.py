@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from evidencenlp.cli._app import app, console, err_console, fail
+from evidencenlp.cli._app import app, backend_option, console, err_console, fail
+from evidencenlp.cli._engine import (
+    Engine,
+    check_engine_options,
+    dask_tagger,
+    engine_option,
+    scheduler_option,
+    workers_option,
+)
 
 if TYPE_CHECKING:
     from evidencenlp.trends import Summary
@@ -100,6 +108,10 @@ def summarise(
     prefix: str = typer.Option("", "--prefix", help="Prefix of the suggestion columns in a tagged file."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of CSV/TSV/JSONL input."),
     models: Path = typer.Option(None, help="Folder with trained heads (raw input only)."),
+    backend: str = backend_option(),
+    engine: Engine = engine_option(),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
 ) -> None:
     """Summarise feedback per location and period, and flag changes in negative comments.
 
@@ -121,20 +133,26 @@ def summarise(
         raise fail(f"{output}: unsupported summary output {output.suffix or '(none)'!r}; use .xlsx, .csv or .json")
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise fail(f"{report}: the report is an HTML page; name it .html")
+    check_engine_options(engine, scheduler, workers)
+    tagger = None  # --engine dask: a raw file is tagged on dask workers (redacted)
+    if engine is Engine.dask:
+        tagger = dask_tagger(models=models, redact=True, evidence_category=None, backend=backend,
+                             scheduler=scheduler, workers=workers,
+                             on_event=lambda message: err_console.print(message, highlight=False))
     config = SummaryConfig(period=period, min_cell=min_cell, baseline_periods=baseline or None,
                            recent_periods=recent or None, fdr=fdr, examples=examples)
 
     def factory():  # the encoder is loaded only for a raw file
         from evidencenlp.suggest import Suggester
 
-        return Suggester.load(models=models)
+        return Suggester.load(models=models, backend=backend)
 
     def tagging() -> None:
         err_console.print(f"{input_path}: no suggestion columns; tagging first (redacted) …", highlight=False)
 
     summary = summarise_file(input_path, config, text_column=text_column, location_column=location_column or None,
                              date_column=date_column, prefix=prefix, encoding=encoding, suggester_factory=factory,
-                             on_tagging=tagging)
+                             on_tagging=tagging, tagger=tagger)
     if summary.undated:
         shown = ", ".join(f"{v!r} (data row {r})" for r, v in summary.undated_values)
         err_console.print(f"{summary.undated:,} comments have a missing or unparseable date in column "

@@ -9,7 +9,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from typer.core import TyperCommand
 
-from evidencenlp.cli._app import app, err_console
+from evidencenlp.cli._app import app, backend_option, err_console
+from evidencenlp.cli._engine import (
+    Engine,
+    check_engine_options,
+    dask_tagger,
+    engine_option,
+    scheduler_option,
+    workers_option,
+)
 from evidencenlp.defaults import DEFAULT_CHUNK_ROWS
 
 
@@ -45,6 +53,10 @@ def tag(
                                                              "(default: ',' for .csv, tab for .tsv)."),
     sheet: str = typer.Option(None, "--sheet", help="Read only this sheet of an .xlsx input (default: every "
                                                      "sheet, with a 'sheet' column when there are several)."),
+    backend: str = backend_option(),
+    engine: Engine = engine_option(),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
 ) -> None:
     """Add suggestion columns to every row, keeping every input column and the row order.
 
@@ -55,13 +67,21 @@ def tag(
     Privacy: messages name the file, row and column, never note text. Spreadsheet outputs (.csv,
     .tsv, .xlsx) get a leading ' on text that would start a formula (=, +, -, @).
     """
-    from evidencenlp.suggest import Suggester
     from evidencenlp.tabular import check_readable, count_rows, table_format
     from evidencenlp.tagging import tag_file
+    check_engine_options(engine, scheduler, workers)
     table_format(input_path)
     table_format(output)
     check_readable(input_path)
-    suggester = Suggester.load(models=models, redact=not no_redact, evidence_category=evidence_category)
+    if engine is Engine.dask:  # the workers load the models; this process only reads, saves and assembles
+        tag_dask = dask_tagger(models=models, redact=not no_redact, evidence_category=evidence_category,
+                               backend=backend, scheduler=scheduler, workers=workers,
+                               on_event=lambda message: err_console.print(message, highlight=False))
+    else:
+        from evidencenlp.suggest import Suggester
+
+        suggester = Suggester.load(models=models, redact=not no_redact, evidence_category=evidence_category,
+                                   backend=backend)
     total = count_rows(input_path, encoding, delimiter)
     columns = [TextColumn("[bold]tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn()]
@@ -79,9 +99,14 @@ def tag(
             done[0] += n
             progress.update(task, completed=done[0])
 
-        summary = tag_file(suggester, input_path, output, text_column, chunk_rows=chunk_size, resume=resume,
-                           force=force, redact=not no_redact, prefix=prefix, encoding=encoding, on_rows=advance,
-                           on_progress=live, delimiter=delimiter, sheet=sheet)
+        if engine is Engine.dask:
+            summary = tag_dask(input_path, output, text_column, partition_rows=chunk_size, resume=resume,
+                               force=force, prefix=prefix, encoding=encoding, on_rows=advance, on_progress=live,
+                               delimiter=delimiter, sheet=sheet)
+        else:
+            summary = tag_file(suggester, input_path, output, text_column, chunk_rows=chunk_size, resume=resume,
+                               force=force, redact=not no_redact, prefix=prefix, encoding=encoding, on_rows=advance,
+                               on_progress=live, delimiter=delimiter, sheet=sheet)
         progress.update(task, completed=summary.rows)
     redacted = sum(summary.redactions.values())
     err_console.print(

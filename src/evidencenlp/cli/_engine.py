@@ -1,0 +1,72 @@
+"""The ``--engine``, ``--scheduler`` and ``--workers`` options of ``tag`` and ``summarise``.
+
+``--engine dask`` tags on a dask cluster (:func:`evidencenlp.engine.tag_file_dask`); nothing heavy is
+imported here, so ``--help`` and option errors stay fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from evidencenlp.cli._app import fail
+from evidencenlp.defaults import DEFAULT_DASK_WORKERS
+
+
+class Engine(str, Enum):
+    """Where the notes are tagged."""
+
+    local = "local"
+    dask = "dask"
+
+
+def engine_option() -> Any:
+    """``--engine local|dask``."""
+    return typer.Option(Engine.local, "--engine",
+                        help="local: tag in this process. dask: tag partitions of the input in parallel on dask "
+                             "worker processes (needs the dask extra; see README 'Running on a cluster'); "
+                             "--chunk-size then sets the rows per partition.")
+
+
+def scheduler_option() -> Any:
+    """``--scheduler tcp://HOST:8786``."""
+    return typer.Option(None, "--scheduler", metavar="ADDRESS",
+                        help="With --engine dask: a running dask scheduler, e.g. tcp://HOST:8786. The workers read "
+                             "the input by path, so it must be at the same path on a filesystem every worker sees. "
+                             "Default: start a local cluster.")
+
+
+def workers_option() -> Any:
+    """``--workers N``."""
+    return typer.Option(None, "--workers", min=1,
+                        help=f"With --engine dask and no --scheduler: worker processes of the local cluster, one "
+                             f"thread each (default {DEFAULT_DASK_WORKERS}).")
+
+
+def check_engine_options(engine: Engine, scheduler: str | None, workers: int | None) -> None:
+    """Refuse --scheduler/--workers without --engine dask, and both together."""
+    if engine is not Engine.dask and (scheduler is not None or workers is not None):
+        raise fail("--scheduler and --workers apply to --engine dask only")
+    if scheduler is not None and workers is not None:
+        raise fail("--workers sets the size of a local cluster; with --scheduler the cluster's own workers are used")
+
+
+def dask_tagger(*, models: Path | None, redact: bool, evidence_category: str | None, backend: str,
+                scheduler: str | None, workers: int | None,
+                on_event: Callable[[str], None]) -> Callable[..., Any]:
+    """:func:`~evidencenlp.engine.tag_file_dask` with the Suggester spec and cluster options bound.
+
+    Call it as ``tag_file`` without its first argument: ``(input, output, text_column, **options)``.
+    """
+    from functools import partial
+
+    from evidencenlp.engine import SuggesterSpec, require_dask, tag_file_dask
+
+    require_dask()
+    spec = SuggesterSpec(models=models, redact=redact, evidence_category=evidence_category, backend=backend)
+    return partial(tag_file_dask, spec, scheduler=scheduler, workers=workers or DEFAULT_DASK_WORKERS,
+                   on_event=on_event)

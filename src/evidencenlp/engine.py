@@ -1,0 +1,531 @@
+"""Tag a table on a dask cluster: partitions in parallel, one Suggester per worker process (``tag --engine dask``).
+
+How a run goes (:func:`tag_file_dask`):
+
+1. **Validate on the driver**, before any cluster or parts folder exists: the same checks and the
+   same one-line errors as :func:`evidencenlp.tagging.tag_file` (file, encoding, header, text
+   column, ``--prefix`` clashes, bad cells), by reading the whole file once with the single-process
+   reader.
+2. **Plan partitions** (:mod:`evidencenlp.partitions`): row ranges of at most ``partition_rows``
+   rows; CSV record boundaries come from a real CSV parse, so a quoted note with newlines is never
+   split. Each partition is read by a worker *by path* with ``dask.dataframe.from_map``.
+3. **Start or join a cluster**: a local ``distributed.LocalCluster`` of ``workers`` processes with
+   one thread each, or the scheduler at ``scheduler``. Every worker loads its Suggester once, cached
+   in the worker process by :class:`SuggesterSpec`, and reports its model version (they must agree).
+4. **Tag**: each partition is tagged on a worker (:func:`tag_partition`); results come back to the
+   driver, which saves each as ``part-NNNNNN.parquet`` (NNNNNN = partition number) in the same parts
+   folder as ``tag_file``. The manifest records the engine and the partition boundaries: a rerun
+   with ``resume=True`` tags only the missing partitions, and refuses another partitioning.
+5. **Assemble** the parts in partition order into the output (atomic rename), exactly as
+   ``tag_file`` does. The cluster is closed on success, on error and on Ctrl-C.
+
+The output equals the single-process output row for row. Nothing here prints or logs note text.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import gc
+import json
+import logging
+import shutil
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evidencenlp.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_DASK_WORKERS
+from evidencenlp.errors import EvidenceNLPError, InputFileError
+from evidencenlp.partitions import (
+    Partition,
+    TableSource,
+    make_source,
+    plan_partitions,
+    read_partition,
+    require_partitioned,
+)
+from evidencenlp.tabular import check_readable, iter_chunks, table_format
+from evidencenlp.tagging import (
+    MANIFEST,
+    TagSummary,
+    _check_columns,
+    _check_xlsx_lengths,
+    _finished_parts,
+    _manifest,
+    _normalise_for_parquet,
+    _save_part,
+    _sibling_parts,
+    _write_error,
+    assemble,
+    check_text_cells,
+    clean_stale_temp_files,
+    parts_dir,
+    tag_chunk,
+)
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from evidencenlp.suggest import Suggester
+
+#: worker processes of the local cluster when none is given
+DEFAULT_WORKERS = DEFAULT_DASK_WORKERS
+#: how long to wait for the first worker to join a remote scheduler, and for the models to load
+WAIT_SECONDS = 900.0
+_ENGINE = "dask"
+#: manifest keys that may differ on resume (or are compared separately)
+_NOT_COMPARED = ("chunk_rows", "partitions", "engine", "model_version")
+
+
+@dataclass(frozen=True)
+class SuggesterSpec:
+    """What a worker needs to build its :class:`~evidencenlp.suggest.Suggester`: small, picklable, hashable.
+
+    It is also the key of the per-process cache (:func:`worker_suggester`), so a worker loads the
+    models once however many partitions it tags. ``models`` is made absolute (a worker may run in
+    another folder); ``None`` means the packaged model on each worker.
+    """
+
+    models: Path | None = None
+    redact: bool = True
+    evidence_category: str | None = None
+    backend: str = "torch"
+
+    def __post_init__(self) -> None:
+        if self.models is not None:
+            object.__setattr__(self, "models", Path(self.models).resolve())
+
+    def load(self) -> Suggester:
+        """Build the Suggester this spec describes (slow: frameworks, index, classifier)."""
+        from evidencenlp.suggest import Suggester
+
+        return Suggester.load(models=self.models, redact=self.redact, evidence_category=self.evidence_category,
+                              backend=self.backend)
+
+
+_SUGGESTERS: dict[SuggesterSpec, Suggester] = {}
+_LOAD_LOCK = threading.Lock()
+#: a made-up note that makes a new Suggester load its encoder and text pipeline before real work
+_WARM_UP_NOTE = "Warm-up note: the call bell was answered within two minutes."
+
+
+def worker_suggester(spec: SuggesterSpec) -> Suggester:
+    """The Suggester of ``spec`` in this (worker) process: loaded and warmed on first use, then reused.
+
+    After loading, :func:`gc.freeze` moves the long-lived model objects out of the garbage
+    collector's reach: later collections, and the worker's exit when the cluster closes, stay fast.
+    """
+    with _LOAD_LOCK:
+        suggester = _SUGGESTERS.get(spec)
+        if suggester is None:
+            suggester = spec.load()
+            suggester.suggest_many([_WARM_UP_NOTE], sentences=False, evidence=False)
+            gc.freeze()
+            _SUGGESTERS[spec] = suggester
+        return suggester
+
+
+def warm_up(spec: SuggesterSpec) -> str:
+    """Load this worker's Suggester (once per process); return its model version."""
+    return worker_suggester(spec).model_version
+
+
+@dataclass
+class PartitionResult:
+    """One tagged partition as it comes back to the driver: the rows and their counts (no other text)."""
+
+    number: int
+    frame: pd.DataFrame
+    counts: TagSummary
+
+
+def _progress_reporter(topic: str | None) -> Callable[[int], None] | None:
+    """A callback sending "n notes encoded" to the driver as a dask event (None off a worker)."""
+    if topic is None:
+        return None
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+    return lambda n: worker.log_event(topic, n)
+
+
+def tag_partition(spec: SuggesterSpec, text_column: str, prefix: str, topic: str | None, part: Partition,
+                  frame: pd.DataFrame) -> PartitionResult:
+    """Tag the rows of one partition on a worker (as :func:`~evidencenlp.tagging.tag_chunk` does)."""
+    counts = TagSummary(output=Path(""))
+    tagged = tag_chunk(worker_suggester(spec), frame, text_column, spec.redact, prefix, counts,
+                       _progress_reporter(topic))
+    return PartitionResult(part.number, _normalise_for_parquet(tagged), counts)
+
+
+def _add_counts(summary: TagSummary, counts: TagSummary) -> None:
+    summary.rows += counts.rows
+    summary.tagged += counts.tagged
+    summary.blank += counts.blank
+    summary.needs_review += counts.needs_review
+    for reason, n in counts.abstained.items():
+        summary.abstained[reason] = summary.abstained.get(reason, 0) + n
+    for kind, n in counts.redactions.items():
+        summary.redactions[kind] = summary.redactions.get(kind, 0) + n
+
+
+# -- driver: checks before anything is started ------------------------------------------------------
+
+
+def require_dask() -> None:
+    """Raise a clear error when the ``dask`` extra is not installed."""
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        raise EvidenceNLPError('--engine dask needs the dask extra: pip install "evidencenlp[dask]" (on the driver '
+                               "and on every worker)") from None
+
+
+def _check_options(input_path: Path, output: Path, delimiter: str | None, sheet: str | None,
+                   evidence_category: str | None) -> None:
+    """The option checks of ``tag_file``, and a known evidence category (read from the frameworks only)."""
+    table_format(input_path)
+    table_format(output)
+    check_readable(input_path)
+    if not output.parent.is_dir():
+        raise InputFileError(f"{output}: the folder {output.parent} does not exist")
+    if input_path.resolve() == output.resolve():
+        raise InputFileError(f"{output}: the output must not be the input file")
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
+        raise InputFileError(f"--delimiter must be one character other than a quote or newline; got {delimiter!r}")
+    if sheet is not None:
+        raise InputFileError(f"{input_path}: --sheet applies to .xlsx input only (and --engine dask does not "
+                             "read .xlsx: use the default --engine local)")
+    if evidence_category is not None:
+        from evidencenlp.taxonomy import default_taxonomy
+
+        categories = default_taxonomy().categories
+        if evidence_category not in categories:
+            raise InputFileError(f"unknown evidence category {evidence_category!r}; expected one of "
+                                 f"{', '.join(categories)}")
+
+
+def _read_all(input_path: Path, output: Path, text_column: str, prefix: str, encoding: str,
+              delimiter: str | None) -> tuple[list[str], int, pd.DataFrame]:
+    """Read the whole input once with the single-process reader and its checks: columns, rows, empty meta."""
+    columns: list[str] | None = None
+    meta = pd.DataFrame()
+    rows = 0
+    try:
+        for chunk in iter_chunks(input_path, chunk_rows=DEFAULT_CHUNK_ROWS, encoding=encoding, delimiter=delimiter):
+            if columns is None:
+                _check_columns(input_path, chunk, text_column, prefix, delimiter)
+                columns, meta = [str(c) for c in chunk.columns], chunk.iloc[:0]
+            if chunk.empty:
+                continue
+            rows += len(chunk)
+            check_text_cells(input_path, chunk, text_column)
+            if table_format(output) == "xlsx":
+                _check_xlsx_lengths(input_path, output, chunk)
+    except RecursionError:
+        raise InputFileError(f"{input_path}: a value is nested too deeply to read") from None
+    if columns is None or rows == 0:
+        raise InputFileError(f"{input_path}: the file has a header but no rows")
+    return columns, rows, meta
+
+
+def _check_output(output: Path, resume: bool, force: bool) -> None:
+    """Refuse to overwrite an output or an interrupted run unless asked (nothing is removed here)."""
+    folder = parts_dir(output)
+    if folder.exists() and not resume and not force:
+        raise InputFileError(f"{output}: an earlier run was interrupted (its finished chunks are in {folder}); "
+                             "pass --resume to continue it, or --force to start again")
+    if not folder.exists() and output.exists() and not force and not resume:
+        raise InputFileError(f"{output}: already exists; pass --force to overwrite it")
+
+
+def _saved_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputFileError(f"{folder}: the saved progress is unreadable; run again with --force") from None
+    if not isinstance(saved, dict):
+        raise InputFileError(f"{folder}: the saved progress is unreadable; run again with --force")
+    return saved
+
+
+def _check_resumable(output: Path, saved: dict[str, Any], manifest: dict[str, Any]) -> None:
+    """Refuse to resume a run of another engine, input, settings or partitioning."""
+    engine = saved.get("engine", "local")
+    if engine != _ENGINE:
+        raise InputFileError(f"{output}: cannot resume: the interrupted run used --engine {engine}; resume it "
+                             f"with --engine {engine}, or run again with --force to start again")
+    differs = sorted(k for k in manifest if k not in _NOT_COMPARED and saved.get(k) != manifest[k])
+    if differs:
+        raise InputFileError(f"{output}: cannot resume: {', '.join(differs)} differ from the interrupted run; "
+                             "run again with --force to start again")
+    before = saved.get("partitions")
+    if before != manifest["partitions"]:
+        count = len(before) if isinstance(before, list) else "?"
+        raise InputFileError(f"{output}: cannot resume: the interrupted run split the input into {count} partitions "
+                             f"of up to {saved.get('chunk_rows')} rows, this run into {len(manifest['partitions'])} "
+                             f"of up to {manifest['chunk_rows']}; pass --chunk-size {saved.get('chunk_rows')} to "
+                             "resume it, or --force to start again")
+
+
+def _finished_partitions(folder: Path, parts: list[Partition]) -> dict[int, int]:
+    """Partition number -> rows of every saved part; each must match its partition."""
+    done: dict[int, int] = {}
+    for path in _finished_parts(folder):
+        try:
+            number = int(path.stem.split("-", 1)[1])
+            rows = pq.ParquetFile(path).metadata.num_rows
+        except (ValueError, OSError, pa.ArrowException):
+            raise InputFileError(f"{folder}: the saved progress is unreadable ({path.name}); run again with "
+                                 "--force") from None
+        if number >= len(parts) or rows != parts[number].rows:
+            raise InputFileError(f"{folder}: {path.name} does not match partition {number} of this input; run "
+                                 "again with --force")
+        done[number] = rows
+    return done
+
+
+# -- driver: the cluster ----------------------------------------------------------------------------
+
+
+def _say(on_event: Callable[[str], None] | None, message: str) -> None:
+    if on_event is not None:
+        on_event(message)
+
+
+@contextmanager
+def _children_ignore_ctrl_c() -> Iterator[None]:
+    """Processes started in this block ignore SIGINT (Python and asyncio then leave it ignored).
+
+    A terminal's Ctrl-C reaches every process of the foreground group; without this each worker
+    would die with a traceback of its own while the driver is closing the cluster in order.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int, on_event: Callable[[str], None] | None) -> Iterator[Client]:
+    """A client of the scheduler at ``scheduler``, or of a new local cluster (closed on exit, also on error)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    with ExitStack() as stack:
+        if scheduler:
+            _say(on_event, f"connecting to the dask scheduler at {scheduler} …")
+            try:
+                client = Client(scheduler, set_as_default=False, timeout="30s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise InputFileError(f"cannot reach the dask scheduler at {scheduler} ({type(exc).__name__}); is "
+                                     f"`dask scheduler` running there?") from None
+        else:
+            _say(on_event, f"starting a local dask cluster: {workers} worker process(es), 1 thread each …")
+            # the workers' sampling profiler is off: it only serves the dashboard, and it logs tracebacks
+            # when it meets the frames of some compiled libraries. Only errors are logged (not the warnings
+            # of a normal shutdown), and Ctrl-C is left to this process, which closes the cluster.
+            with dask.config.set({"distributed.worker.profile.enabled": False}), _children_ignore_ctrl_c():
+                cluster = stack.enter_context(LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
+                                                           dashboard_address=":0", silence_logs=logging.ERROR))
+            client = Client(cluster, set_as_default=False)
+        stack.callback(client.close)
+        yield client
+
+
+def _start_workers(client: Client, spec: SuggesterSpec, scheduler: str | None,
+                   on_event: Callable[[str], None] | None) -> str:
+    """Load the models on every worker (once per process); return their model version, which must agree."""
+    addresses = list(client.scheduler_info()["workers"])
+    if not addresses:
+        _say(on_event, "waiting for a dask worker to join …")
+        try:
+            client.wait_for_workers(1, timeout=WAIT_SECONDS)
+        except TimeoutError:
+            raise InputFileError(f"no dask worker joined the scheduler at {scheduler} within {WAIT_SECONDS:.0f} s; "
+                                 f"start one with `dask worker {scheduler} --nthreads 1`") from None
+        addresses = list(client.scheduler_info()["workers"])
+    _say(on_event, f"loading the models on {len(addresses)} dask worker(s) …")
+    started = time.perf_counter()
+    run = uuid.uuid4().hex[:8]
+    futures = [client.submit(warm_up, spec, key=f"evidencenlp-warm-up-{run}-{i}", workers=[address],
+                             allow_other_workers=False, pure=False) for i, address in enumerate(addresses)]
+    try:
+        versions = [future.result(timeout=WAIT_SECONDS) for future in futures]
+    except TimeoutError:
+        raise InputFileError(f"the dask workers did not load the models within {WAIT_SECONDS:.0f} s") from None
+    finally:
+        client.cancel(futures)
+    if len(set(versions)) > 1:
+        raise InputFileError(f"the dask workers load different models ({', '.join(sorted(set(versions)))}); install "
+                             "the same evidencenlp version and models on every worker")
+    _say(on_event, f"{len(addresses)} dask worker(s) ready in {time.perf_counter() - started:.0f} s")
+    return str(versions[0])
+
+
+@dataclass
+class _Run:
+    """What the driver needs while partitions come back."""
+
+    output: Path
+    folder: Path
+    manifest: dict[str, Any]
+    summary: TagSummary
+    on_rows: Callable[[int], None] | None = None
+    on_progress: Callable[[int], None] | None = None
+
+
+def _save(run: _Run, source: TableSource, part: Partition, result: PartitionResult) -> None:
+    """Save one finished partition as its part, count it, report it."""
+    try:
+        _save_part(run.folder, run.manifest, result.number, result.frame)
+    except OSError as exc:
+        raise _write_error(run.output, exc) from None
+    except (pa.ArrowException, OverflowError) as exc:
+        raise InputFileError(f"{source.path}: {part.describe()} cannot be stored ({type(exc).__name__}: mixed or "
+                             "unsupported cell types)") from None
+    _add_counts(run.summary, result.counts)
+    if run.on_rows is not None:
+        run.on_rows(result.counts.rows)
+
+
+def _tag_partitions(client: Client, spec: SuggesterSpec, source: TableSource, todo: list[Partition],
+                    meta: pd.DataFrame, text_column: str, prefix: str, run: _Run) -> None:
+    """Read and tag ``todo`` on the cluster; save each partition as it finishes (any order)."""
+    import dask
+    import dask.dataframe as dd
+    from distributed import KilledWorker, as_completed
+    from distributed.comm.core import CommClosedError
+
+    topic = f"evidencenlp-progress-{uuid.uuid4().hex}" if run.on_progress is not None else None
+    if topic is not None and run.on_progress is not None:
+        report = run.on_progress
+        client.subscribe_topic(topic, lambda event: report(int(event[1])))
+    with dask.config.set({"dataframe.convert-string": False}):  # cells reach tag_chunk exactly as read
+        notes = dd.from_map(partial(read_partition, source), todo, meta=meta, enforce_metadata=False,
+                            label="read-notes")
+    tag = dask.delayed(tag_partition, pure=False)
+    futures = client.compute([tag(spec, text_column, prefix, topic, part, chunk)
+                              for part, chunk in zip(todo, notes.to_delayed())])
+    by_number = {p.number: p for p in todo}
+    try:
+        for _, result in as_completed(futures, loop=client.loop, with_results=True):
+            _save(run, source, by_number[result.number], result)
+    except KilledWorker:
+        raise InputFileError(f"{run.output}: a dask worker died while tagging (again on retry: out of memory?); the "
+                             "finished partitions are kept: run again with --resume") from None
+    except (concurrent.futures.CancelledError, CommClosedError):
+        raise InputFileError(f"{run.output}: lost the connection to the dask cluster; the finished partitions are "
+                             "kept: run again with --resume") from None
+    finally:
+        client.cancel(futures)
+        if topic is not None:
+            client.unsubscribe_topic(topic)
+
+
+# -- the engine -------------------------------------------------------------------------------------
+
+
+def _plan(spec: SuggesterSpec, input_path: Path, output: Path, text_column: str, partition_rows: int,
+          resume: bool, force: bool, prefix: str, encoding: str, delimiter: str | None,
+          sheet: str | None) -> tuple[TableSource, list[Partition], pd.DataFrame, dict[str, Any]]:
+    """Every check of ``tag_file`` (nothing is created), then the partitions and the run's manifest.
+
+    The manifest's ``model_version`` is filled in once the workers report it.
+    """
+    _check_options(input_path, output, delimiter, sheet, spec.evidence_category)
+    require_partitioned(input_path)
+    _check_output(output, resume, force)
+    columns, rows, meta = _read_all(input_path, output, text_column, prefix, encoding, delimiter)
+    source, parts = plan_partitions(make_source(input_path, columns, encoding, delimiter), partition_rows, rows)
+    clean_stale_temp_files(output)
+    manifest: dict[str, Any] = {**_manifest(input_path, text_column, partition_rows, spec.redact, prefix, "",
+                                            spec.evidence_category, delimiter, None, encoding),
+                                "engine": _ENGINE, "partitions": [[p.row_start, p.rows] for p in parts]}
+    return source, parts, meta, manifest
+
+
+def _resume_state(output: Path, manifest: dict[str, Any], parts: list[Partition],
+                  resume: bool) -> tuple[dict[str, Any] | None, dict[int, int]]:
+    """The interrupted run's manifest and finished partitions when resuming; otherwise start afresh.
+
+    Without ``resume`` an earlier parts folder is removed (``--force``; :func:`_check_output` refused
+    it otherwise). A new folder is only created with the first finished partition.
+    """
+    folder = parts_dir(output)
+    if not folder.exists():
+        return None, {}
+    if not resume:
+        shutil.rmtree(folder)
+        return None, {}
+    saved = _saved_manifest(folder)
+    _check_resumable(output, saved, manifest)
+    return saved, _finished_partitions(folder, parts)
+
+
+def tag_file_dask(spec: SuggesterSpec, input_path: Path, output: Path, text_column: str, *,
+                  partition_rows: int = DEFAULT_CHUNK_ROWS, resume: bool = False, force: bool = False,
+                  prefix: str = "", encoding: str = "utf-8", delimiter: str | None = None, sheet: str | None = None,
+                  scheduler: str | None = None, workers: int = DEFAULT_WORKERS,
+                  on_rows: Callable[[int], None] | None = None, on_progress: Callable[[int], None] | None = None,
+                  on_event: Callable[[str], None] | None = None) -> TagSummary:
+    """Tag every row of ``input_path`` into ``output`` on a dask cluster; the same result as ``tag_file``.
+
+    ``spec`` says how each worker loads its Suggester (redaction follows ``spec.redact``). The input is
+    read in partitions of at most ``partition_rows`` rows, by path on the workers: with ``scheduler``
+    (``tcp://HOST:8786``) it must be on a filesystem every worker sees. Without ``scheduler`` a local
+    cluster of ``workers`` processes (one thread each) is started and closed. ``on_rows`` is called
+    with the rows of each saved partition, ``on_progress`` with notes encoded on the workers (live),
+    ``on_event`` with one-line status messages (cluster start-up, workers ready). Raises
+    :class:`InputFileError` with the same messages as ``tag_file``, before any cluster is started.
+    """
+    require_dask()
+    if workers < 1:
+        raise InputFileError(f"--workers must be at least 1; got {workers}")
+    input_path, output = Path(input_path), Path(output)
+    source, parts, meta, manifest = _plan(spec, input_path, output, text_column, partition_rows, resume, force,
+                                          prefix, encoding, delimiter, sheet)
+    folder = parts_dir(output)
+    saved, done = _resume_state(output, manifest, parts, resume)
+    summary = TagSummary(output=output, rows=sum(done.values()), resumed_from_row=sum(done.values()))
+    started = time.perf_counter()
+    todo = [p for p in parts if p.number not in done]
+    if done:
+        _say(on_event, f"resuming: {len(done)} of {len(parts)} partitions already tagged ({summary.rows:,} rows)")
+    if todo:
+        with _client(scheduler, workers, on_event) as client:
+            version = _start_workers(client, spec, scheduler, on_event)
+            started = time.perf_counter()  # rows/s counts tagging, not start-up (as tag_file's caller loads first)
+            if saved is not None and saved.get("model_version") != version:
+                raise InputFileError(f"{output}: cannot resume: model_version differ from the interrupted run; run "
+                                     "again with --force to start again")
+            manifest["model_version"] = version
+            _say(on_event, f"tagging {len(todo)} partition(s) of up to {partition_rows:,} rows")
+            run = _Run(output, folder, manifest, summary, on_rows, on_progress)
+            _tag_partitions(client, spec, source, todo, meta, text_column, prefix, run)
+    try:
+        summary.removed_characters = assemble(output)
+    except OSError as exc:
+        raise _write_error(output, exc) from None
+    for old in _sibling_parts(input_path, output):
+        shutil.rmtree(old, ignore_errors=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
