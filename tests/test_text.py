@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidencenlp.text import find_identifiers, nhs_number_is_valid, pipeline, process, redact
+from evidencenlp.text import PLACEHOLDERS, find_identifiers, nhs_number_is_valid, pipeline, process, redact, redact_only
 
 
 @pytest.mark.parametrize("number,valid", [
@@ -83,3 +83,97 @@ def test_redactor_is_a_spacy_component() -> None:
 ])
 def test_redaction_keeps_surrounding_punctuation(text: str, expected: str) -> None:
     assert redact(text) == expected
+
+
+# --- issue 12: identifiers the rules used to miss, and look-alikes they used to redact -------------
+
+def _caught_as(text: str, identifier: str, kind: str) -> bool:
+    """Every letter and digit of ``identifier`` lies inside a redaction span of ``kind``."""
+    start = text.index(identifier)
+    found = find_identifiers(text)
+    return all(any(r.start <= i < r.end and r.kind == kind for r in found)
+               for i in range(start, start + len(identifier)) if text[i].isalnum())
+
+
+@pytest.mark.parametrize("text,identifier,kind", [
+    ("my mum Sheila was upset", "Sheila", "NAME"),
+    ("a nurse called Tom helped her", "Tom", "NAME"),
+    ("If you need anything, ask for Priya at reception", "Priya", "NAME"),
+    ("Linda Baker was lovely", "Linda Baker", "NAME"),
+    ("jenny on ward 4 was great", "jenny", "NAME"),
+    ("MRS PATEL said the food was cold", "PATEL", "NAME"),
+    ("Dr.Ahmed reviewed her", "Ahmed", "NAME"),
+    ("Mrs McDonald was not told", "McDonald", "NAME"),
+    ("Mr MacLeod's son complained", "MacLeod", "NAME"),
+    ("Miss O'REILLY was not weighed", "O'REILLY", "NAME"),
+    ("Nurse Siân was kind", "Siân", "NAME"),
+    ("Mrs Nguyễn said the bell was out of reach", "Nguyễn", "NAME"),
+    ("lives at 14 Acacia Avenue, Leeds", "14 Acacia Avenue", "ADDRESS"),
+    ("hospital number RXH1234567 on her wristband", "RXH1234567", "HOSPITAL_NUMBER"),
+    ("MRN: 00123456", "00123456", "HOSPITAL_NUMBER"),
+    ("NI number QQ 12 34 56 C", "QQ 12 34 56 C", "NI_NUMBER"),
+    ("his National Insurance number is AB123456C", "AB123456C", "NI_NUMBER"),
+    ("call her on +353 87 123 4567", "+353 87 123 4567", "PHONE"),
+    ("his son in Canada: +1 (416) 555-0199", "+1 (416) 555-0199", "PHONE"),
+    ("DOB 1945-03-12", "1945-03-12", "DOB"),
+    ("born on the twelfth of March 1945", "twelfth of March 1945", "DOB"),
+    ("date of birth: 3rd of March 1941", "3rd of March 1941", "DOB"),
+    ("NHS No: 485 777 3456", "485 777 3456", "NHS_NUMBER"),  # check digit wrong, but labelled
+])
+def test_issue_12_identifiers_are_caught(text: str, identifier: str, kind: str) -> None:
+    assert _caught_as(text, identifier, kind)
+    assert identifier not in redact(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Mr Men books are in the playroom",
+    "The children love Mr Tumble",
+    "Dr Foster data showed high mortality",
+    "Sister Act was shown on film night",
+    "Mr Happy stickers on the chart",
+    "Vitamin B12 1st dose given",
+    "Datix 0123456789 raised after the fall",
+    "Call CQC on 03000 616161",
+])
+def test_issue_12_lookalikes_are_no_longer_redacted(text: str) -> None:
+    assert find_identifiers(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Datix W123456 reviewed",
+    "NHS 111 advised A&E",
+    "CQC location ID 1-123456789",
+    "Visited on 12/03/2024",
+    "transferred to St Mary's Hospital",
+    "Florence Nightingale Ward has 28 beds",
+    "Addison's disease was not noted",
+    "Oramorph 2.5mg given for breakthrough pain",
+    "The fete was in May",
+    "Will staff be trained?",
+    "Hope is what keeps us going",
+    "Grace period is six weeks",
+    "my mum said the nurse was rushed",
+    "Room 14 call bell rang for 11 minutes.",
+    "In 2019 Church Lane surgery merged with the practice.",
+    "Batch at 10 12 14 a day was checked.",
+])
+def test_lookalikes_stay_intact(text: str) -> None:
+    assert find_identifiers(text) == []
+
+
+def test_new_kinds_have_placeholders_and_counts() -> None:
+    assert {"ADDRESS", "HOSPITAL_NUMBER", "NI_NUMBER"} <= set(PLACEHOLDERS)
+    p = process("Mr Okoye, MRN 40012345, NI number AB 12 34 56 C, lives at 8 Oak Street.")
+    assert p.text == "Mr [NAME], MRN [HOSPITAL_NUMBER], NI number [NI_NUMBER], lives at [ADDRESS]."
+    assert p.redactions == {"NAME": 1, "HOSPITAL_NUMBER": 1, "NI_NUMBER": 1, "ADDRESS": 1}
+
+
+def test_a_name_and_its_surname_are_one_span() -> None:
+    assert redact("Spoke with Siobhan O'Neill, the registered manager.") == "Spoke with [NAME], the registered manager."
+    assert redact("Dr. van der Merwe saw him") == "Dr. [NAME] saw him"
+
+
+def test_redact_only_matches_the_spacy_component() -> None:
+    text = "my mum Sheila (DOB 1945-03-12) rang 07700 900123 from 14 Acacia Avenue, Leeds LS1 4AB."
+    assert redact_only(text).text == process(text).text
+    assert redact_only(text).redactions == process(text).redactions

@@ -1,15 +1,14 @@
 """Segment and redact: a blank English spaCy pipeline with a sentencizer and an identifier redactor.
 
-The redactor finds NHS numbers (valid modulus-11 check digit only), UK phone numbers, postcodes,
-email addresses, dates of birth (a date next to "DOB"/"date of birth"/"born") and person names that
-follow a title ("Mrs K", "Dr Patel", "Nurse Jane"). It records them as ``doc.spans["redactions"]``;
+The redactor (:mod:`evidencenlp.identifiers`) finds NHS numbers, hospital numbers, National
+Insurance numbers, phone numbers (UK and international), postcodes, email addresses, street
+addresses, dates of birth and person names, and records them as ``doc.spans["redactions"]``;
 :func:`process` returns the note with each replaced by a placeholder such as ``[NHS_NUMBER]``.
-No model is downloaded: everything here is rules.
+No model is downloaded: everything here is rules and word lists shipped with the package.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,98 +18,13 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from evidencenlp.identifiers import KINDS, PLACEHOLDERS, Redaction, find_identifiers, nhs_number_is_valid
+
+__all__ = ["KINDS", "PLACEHOLDERS", "SPAN_KEY", "ProcessedText", "Redaction", "apply_redactions",
+           "find_identifiers", "nhs_number_is_valid", "pipeline", "process", "process_many", "redact",
+           "redact_only", "redactor_component"]
+
 SPAN_KEY = "redactions"
-
-_NHS = re.compile(r"(?<![\w/.-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\w/-]|\.\d)")
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d[\d\s\-()]{7,14}\d(?![\w])"
-)
-_POSTCODE = re.compile(r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_DATE = rf"(?:\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\.?\s+\d{{2,4}}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
-_DOB = re.compile(rf"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)\s*[:\-]?\s*(?P<date>{_DATE})", re.IGNORECASE)
-_NAME = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Nurse|Sister|Prof|Professor)\.?\s+"
-    r"(?P<name>[A-Z][a-z]*(?:[-'’][A-Z][a-z]+)*(?:\s+[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)*)?)(?![\w-])"
-)
-
-PLACEHOLDERS: dict[str, str] = {
-    "NHS_NUMBER": "[NHS_NUMBER]",
-    "PHONE": "[PHONE]",
-    "POSTCODE": "[POSTCODE]",
-    "EMAIL": "[EMAIL]",
-    "DOB": "[DOB]",
-    "NAME": "[NAME]",
-}
-
-
-def nhs_number_is_valid(digits: str) -> bool:
-    """True when a 10-digit string has a valid NHS modulus-11 check digit.
-
-    >>> nhs_number_is_valid("9434765919")
-    True
-    >>> nhs_number_is_valid("9434765918")
-    False
-    """
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
-    check = 11 - total % 11
-    check = 0 if check == 11 else check
-    return check != 10 and check == int(digits[9])
-
-
-def _phone_is_plausible(raw: str) -> bool:
-    digits = re.sub(r"\D", "", raw)
-    if raw.lstrip().startswith("+44"):
-        digits = "0" + digits[2:].lstrip("0")
-    return len(digits) in (10, 11) and digits[0] == "0" and digits[1] in "123578"
-
-
-@dataclass(frozen=True)
-class Redaction:
-    """An identifier found in a note: its kind and character offsets in the original text."""
-
-    kind: str
-    start: int
-    end: int
-
-
-def find_identifiers(text: str) -> list[Redaction]:
-    """All identifier spans in ``text`` (character offsets), earliest first, overlaps resolved.
-
-    Longer, more specific finds win: an NHS number is not also reported as a phone number.
-    """
-    found: list[Redaction] = []
-    for m in _EMAIL.finditer(text):
-        found.append(Redaction("EMAIL", m.start(), m.end()))
-    for m in _NHS.finditer(text):
-        if nhs_number_is_valid("".join(m.groups())):
-            found.append(Redaction("NHS_NUMBER", m.start(), m.end()))
-    for m in _PHONE.finditer(text):
-        if _phone_is_plausible(m.group()):
-            start = m.start()
-            if text[start] == "(" and ")" not in m.group():  # "(07700 900123)": keep the brackets
-                start += 1
-            found.append(Redaction("PHONE", start, m.end()))
-    for m in _POSTCODE.finditer(text):
-        # a postcode's outward part needs a letter and a digit; "350 beds" never matches
-        found.append(Redaction("POSTCODE", m.start(), m.end()))
-    for m in _DOB.finditer(text):
-        found.append(Redaction("DOB", m.start("date"), m.end("date")))
-    for m in _NAME.finditer(text):
-        found.append(Redaction("NAME", m.start("name"), m.end("name")))
-    return _resolve_overlaps(found)
-
-
-def _resolve_overlaps(spans: list[Redaction]) -> list[Redaction]:
-    kept: list[Redaction] = []
-    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
-        if kept and span.start < kept[-1].end:
-            continue
-        kept.append(span)
-    return kept
 
 
 def apply_redactions(text: str, redactions: Iterable[Redaction], offset: int = 0) -> str:

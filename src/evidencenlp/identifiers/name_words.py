@@ -1,0 +1,134 @@
+"""The words and patterns behind name detection (:mod:`evidencenlp.identifiers.names`).
+
+Titles, relations and roles that come before a name; cues such as "called" and "thanks to"; words
+that turn a name into a place, an organisation or an eponym; and known look-alikes (characters,
+brands, charities and hospitals named after people).
+"""
+
+from __future__ import annotations
+
+import re
+
+from evidencenlp.identifiers.lexicon import DAYS, MONTHS
+
+#: titles after which a capitalised word is a surname unless it is a common word ("Mr Happy")
+STRONG_TITLES = frozenset("mr mrs ms miss mx dr drs prof professor cllr councillor rev revd reverend sir dame "
+                          "mister".split())
+#: titles that are also everyday nouns ("the nurse said"), so a lower-case word after them must be a known name
+ROLE_TITLES = frozenset("nurse sister matron doctor father brother auntie aunty uncle".split())
+#: strong titles that keep their force in lower case ("dr patel"); "miss" and "ms" are also a verb and a disease
+LOWER_STRONG = frozenset("mr mrs dr prof mx".split())
+TITLES = STRONG_TITLES | ROLE_TITLES
+
+RELATIONS = frozenset("""
+mum mam mom mummy mother dad daddy father husband wife son daughter brother sister nan nana nanna nanny gran
+granny grandma grandmother grandad granddad grandpa grandfather grandson granddaughter grandchild partner friend
+neighbour neighbor aunt auntie aunty uncle niece nephew cousin fiance fiancee boyfriend girlfriend stepson
+stepdaughter stepmum stepdad stepmother stepfather twin sibling godson goddaughter
+""".split())
+ROLES = frozenset("""
+nurse matron doctor consultant registrar surgeon gp physio physiotherapist ot therapist hca carer carers
+keyworker worker assistant manager receptionist pharmacist midwife paramedic porter cleaner housekeeper chef cook
+volunteer chaplain student apprentice dietitian dietician podiatrist optician dentist hygienist psychologist
+psychiatrist anaesthetist radiographer sonographer phlebotomist technician secretary administrator coordinator
+co-ordinator advocate interpreter resident patient client lead leader deputy senior salt slt sw cpn anp acp rgn rmn
+navigator practitioner officer visitor driver escort buddy
+""".split())
+
+#: cues before a name, in one pattern: ``strong`` ones ("called Tom", "ask for priya") make the next
+#: word a name if it can be one; ``weak`` ones ("thanks to Will", "spoke to Sue") only a known first name
+CUES = re.compile(
+    r"(?:\b(?P<strong>call(?:s|ed)?\s+(?:him|her|them|me|us)|called|named|name\s+is|name\s+was|name['’]s"
+    r"|names\s+are|known\s+as|goes\s+by|ask(?:ed|ing)?\s+for|ask(?:ed)?\s+after"
+    r"|introduced\s+(?:her|him|them)sel(?:f|ves)\s+as|dear|hi|hello)[ \t]*[,:-]?"
+    r"|(?:\b(?P<weak>thanks?(?:\s+you)?(?:\s+so\s+much)?(?:\s+to)?|shout[\s-]?out\s+to|kudos\s+to"
+    r"|mention\s+(?:to|for)|praise\s+for|spoke\s+(?:to|with)|speak\s+(?:to|with)|talked\s+(?:to|with)|talk\s+to"
+    r"|seen\s+by|looked\s+after\s+by|cared\s+for\s+by|helped\s+by|supported\s+by|visited\s+by|reviewed\s+by"
+    r"|examined\s+by|assessed\s+by|treated\s+by|met\s+with|met|told|asked|and)|(?P<amp>&))[ \t]*,?)[ \t]*", re.I)
+
+#: capitalised words after a name that make the whole a place or organisation ("Mary Seacole House")
+ORG_WORDS = frozenset("""
+hospital hospitals infirmary clinic clinics surgery practice centre center unit ward wards wing house home homes
+lodge court hospice trust foundation school college university academy church chapel mosque temple synagogue
+library station road street lane avenue drive close crescent way place square gardens park terrace grove mews
+building buildings suite theatre theatres department team service services group partnership network board council
+commission society association charity club scheme programme award awards fund room lounge block annexe pavilion
+manor grange mill view heights medical health care nursing dental pharmacy community general memorial royal
+district county city primary village hotel cottage cottages institute museum bridge units ltd limited plc
+nursery nurseries pub inn arms cafe café shop store market prize lecture foundation palace fellowship
+""".split())
+#: lower-case words after a name that make it a place ("Charles Darwin ward")
+PLACE_AFTER = frozenset("ward wards unit hospital hospice infirmary suite wing centre center".split())
+#: words after a name that make it an eponym ("Addison's disease", "Norton scale", "Abbey pain scale")
+EPONYM_WORDS = frozenset("""
+disease syndrome palsy sign test score scale criteria classification procedure manoeuvre maneuver tube catheter
+fracture oesophagus esophagus ulcer reflex node lymphoma sarcoma chart index tool model pathway method position line
+""".split())
+#: lower-case words between an eponym and its word ("Abbey pain scale", "Lewy body", "Glasgow coma scale")
+EPONYM_CONNECTORS = frozenset("pain body coma".split())
+#: a capitalised word before a name that makes it a place ("St Mary's", "Queen Elizabeth", "Royal Victoria")
+PLACE_PREFIXES = frozenset("st saint sainte san santa queen king kings prince princess royal duke duchess fort port "
+                           "mount lake cape new north south east west upper lower great little storm hurricane"
+                           .split())
+PARTICLES = frozenset("de da das dos di du del della der den van von la le bin binti ibn al el ap ter".split())
+#: words after a first name that show it is a person ("Dawn said", "Grace was lovely")
+PERSON_VERBS = frozenset("""
+said says told tells was is has had helped helps came comes explained explains looked listened asked asks rang
+phoned took made gave showed always never did does sat spent went knew knows remembered cared treated checked
+washed dressed fed brought stayed talked spoke smiled laughed noticed who herself himself works worked really
+""".split())
+TRIGGERS = RELATIONS | ROLES
+CUE_GAP = re.compile(r"[ \t]*[,:(-]?[ \t]*")
+#: words that are never a name after "Mr" or "Dr" ("Mr And Mrs Smith", "Dr On Call")
+FUNCTION_WORDS = frozenset("""
+a an and are as at be but by for from had has have he her his i in is it its my no not of on or our she so than
+that the their them then there they this to up us was we were what when which who will with you your
+""".split())
+TITLE_GAP = re.compile(r"\.?[ \t\u00a0]{0,2}")
+DETERMINERS = frozenset("the a an this that these those our your their its my his her of in on at for from by to "
+                         "with".split())
+
+LOOKALIKES = re.compile(
+    r"\b(?:mr\.?\s*(?:men|tumble|bean|blobby|motivator|kipling|muscle|sheen|whippy|benn|potato\s*head|happy|tickle"
+    r"|greedy|bump|strong|silly|messy|grumpy|nosey|small|noisy|lazy|funny|tall|worry|sneeze|snow|clever|rush"
+    r"|chatterbox|mean|forgetful|bounce|bloom|maker|selfridge|freeze)|little\s+miss\s+\w+"
+    r"|dr\.?\s*(?:foster|who|seuss|martens?|pepper|oetker"
+    r"|dolittle|zhivago|jekyll)|doctor\s+(?:who|foster|strange)|sister\s+(?:act|sledge)|mrs\.?\s*(?:brown['’]s\s+boys"
+    r"|doubtfire|hinch)|miss\s+(?:marple|saigon|havisham|world|universe)|father\s+(?:christmas|ted)"
+    r"|florence\s+nightingale|mary\s+seacole|(?:nye|aneurin)\s+bevan|captain\s+tom|edith\s+cavell"
+    r"|cicely\s+saunders|sue\s+ryder|marie\s+curie|leonard\s+cheshire|marie\s+stopes|john\s+radcliffe"
+    r"|james\s+cook|george\s+eliot|william\s+harvey|joseph\s+rowntree|elizabeth\s+garrett\s+anderson"
+    r"|tom\s+(?:and|&)\s+jerry|thomas\s+the\s+tank(?:\s+engine)?|dora\s+the\s+explorer|winnie\s+the\s+pooh"
+    r"|shaun\s+the\s+sheep|fireman\s+sam|postman\s+pat|bob\s+the\s+builder|ben\s+(?:and|&)\s+holly"
+    r"|will\s+(?:and|&)\s+grace|earl\s+grey|granny\s+smith|victoria\s+sponge|chelsea\s+buns?|father\s+brown"
+    r"|miss\s+selfridge|marks\s*(?:and|&)\s*spencer|john\s+lewis|harvey\s+nichols|ronald\s+mcdonald)\b", re.I)
+
+
+#: words before a month or a name-word that make it a time ("since April the manager...")
+TIME_WORDS = frozenset("since until till during before after last next every early late mid end".split())
+ROLE_WORDS = "|".join(sorted(RELATIONS | ROLES, key=len, reverse=True))
+ROLE_ADJECTIVES = (r"(?:night|day|student|senior|junior|ward|activities|activity|deputy|community|district|lovely|new"
+                   r"|lead|staff|support|care|key)")
+TEAM_WORDS = (r"(?:team|pharmacy|council|reception|office|kitchen|ward|unit|agency|crew|practice|surgery|laundry"
+              r"|desk|porters)")
+#: a role or relation in apposition after a word: "Bronagh the SALT", "Oyin, the manager", "Tunde (HCA)"
+ROLE_AFTER = re.compile(
+    rf"(?:\s*[,(–-]\s*(?:(?:the|our|my|his|her|their|a|an)\s+)?|\s+(?:the|our|my|his|her|their|a|an)\s+)"
+    rf"(?:{ROLE_ADJECTIVES}\s+){{0,2}}(?:{ROLE_WORDS})\b", re.I)
+#: "Jas from the pharmacy", "Angela from the council"
+FROM_TEAM = re.compile(
+    rf"\s+from\s+(?:the\s+)?(?:{ROLE_ADJECTIVES}\s+){{0,2}}(?:{TEAM_WORDS}|{ROLE_WORDS})\b", re.I)
+#: "Sue on reception", "Dawn on nights" (only for known first names)
+ON_DUTY = re.compile(r"\s+(?:on|in)\s+(?:the\s+)?(?:front\s+)?(?:reception|nights|days|lates|earlies|desk|ward)\b",
+                     re.I)
+#: verbs of speaking and doing that show a capitalised word before them is a person ("Mark said")
+SPEECH_VERBS = frozenset("""
+said says told tells explained explains asked asks rang phoned helped helps came smiled laughed listened apologised
+promised shouted replied answered introduced showed stayed noticed took gave brought sorted arranged organised
+""".split())
+ABBREVIATED_CALENDAR = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs "
+                                  "fri sat sun".split())
+CALENDAR = MONTHS | DAYS | ABBREVIATED_CALENDAR
+OPENERS = " \t\"'“‘([*•-–"
+#: a title run into a capitalised name: "DrAhmed", "MrsPatel"
+JOINED_TITLE = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof)(?P<name>[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)*)\b")

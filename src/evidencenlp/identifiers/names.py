@@ -1,0 +1,408 @@
+"""Person names: after a title, after a relation or role, after "called", or a known first name.
+
+The rules read the note as a list of word tokens and consult :mod:`evidencenlp.identifiers.lexicon`:
+
+* a **title** (Mr, Mrs, Ms, Miss, Mx, Dr, Prof, Nurse, Sister, Matron...) in any case, with or
+  without a dot or space ("MRS PATEL", "Dr.Ahmed"), then a name or an initial ("Mr T", "Mrs K Jones");
+* a **relation or role** ("my mum Sheila", "HCA Jo", "carer jenny"), or a **cue** ("a nurse called
+  Tom", "ask for Priya", "thanks to Bernadette"), then a name;
+* a **known first name** on its own ("Linda was lovely", "jenny on ward 4"), unless it is also a common
+  word, month or place ("Will staff...", "Hope is...", "in May", "Kent"), which then needs a surname
+  after it, a verb such as "said" after it, or one of the cues above;
+* a **surname** after any of these ("Linda Baker", "Siobhan O'Neill", "Maria de Souza").
+
+Look-alikes are left alone: a name inside a place or organisation ("St Mary's Hospital", "Mary
+Seacole House", "Royal Victoria Infirmary"), an eponym ("Addison's disease", "Norton scale"), and
+known characters and brands ("Mr Men", "Mr Tumble", "Dr Foster", "Sister Act").
+"""
+
+from __future__ import annotations
+
+import re
+
+from evidencenlp.identifiers import name_words as W
+from evidencenlp.identifiers.lexicon import DAYS, MONTHS, NOT_ALONE, Lexicon, fold, lexicon
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+class _Token:
+    """A word of the note: its text (a possessive "'s" left out), offsets, folded form and case."""
+
+    __slots__ = ("all_caps", "capitalised", "end", "folded", "start", "text")
+
+    def __init__(self, text: str, start: int, end: int, folded: str) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+        self.folded = folded
+        self.capitalised = text[0].isupper()
+        self.all_caps = len(text) > 1 and text.isupper()
+
+
+def _tokens(text: str) -> list[_Token]:
+    """Word tokens; a possessive "'s" is left out of the token ("Patel's" -> "Patel")."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        start, end = m.span()
+        word = m.group()
+        if len(word) > 2 and word[-1] in "sS" and word[-2] in "'’":
+            end, word = end - 2, word[:-2]
+        lowered = word.lower()
+        folded = lowered if lowered.isascii() else fold(word)
+        out.append(_Token(word, start, end, folded))
+    return out
+
+
+class _NameFinder:
+    """Applies the name rules to one note."""
+
+    def __init__(self, text: str, lex: Lexicon) -> None:
+        self.text = text
+        self.lex = lex
+        self.tokens = _tokens(text)
+        self.cues = {m.end(): "strong" if m.group("strong") else "weak" for m in W.CUES.finditer(text)}
+
+    # -- token tests ---------------------------------------------------------------------------
+
+    def gap(self, i: int) -> str:
+        """The text between token ``i`` and token ``i + 1``."""
+        return self.text[self.tokens[i].end:self.tokens[i + 1].start]
+
+    def sentence_start(self, i: int) -> bool:
+        """True when token ``i`` opens the note, a sentence, a line or a list item."""
+        k = self.tokens[i].start
+        quoted = False
+        while k > 0 and self.text[k - 1] in W.OPENERS:
+            quoted = quoted or self.text[k - 1] in "\"'“‘"
+            k -= 1
+        return k == 0 or quoted or self.text[k - 1] in ".!?;:\n\r"
+
+    def number_after(self, i: int) -> bool:
+        """True when a number follows token ``i`` ("Ward 3", "bay 4"): a place, not a person."""
+        rest = self.text[self.tokens[i].end:self.tokens[i].end + 3].lstrip(" ")
+        return rest[:1].isdigit()
+
+    def first(self, tok: _Token) -> bool:
+        """A known first name, or a double-barrelled one whose first part is ("Stacey-Leigh")."""
+        names = self.lex.first_names
+        return tok.folded in names or ("-" in tok.folded and tok.folded.split("-", 1)[0] in names)
+
+    def common(self, tok: _Token) -> bool:
+        return tok.folded in self.lex.common_words
+
+    def acronym(self, tok: _Token) -> bool:
+        """A short all-capitals word that is not a known name ("NHS", "HCA", "MDT")."""
+        return tok.all_caps and len(tok.text) <= 4 and not self.first(tok)
+
+    def shouted(self, i: int) -> bool:
+        """True when token ``i`` is in capitals and so is the word before it ("MY MUM SHEILA")."""
+        return self.tokens[i].all_caps and i > 0 and self.tokens[i - 1].text.isupper()
+
+    def name_like(self, tok: _Token) -> bool:
+        """A capitalised word that may be a name: a known name, a word surname, or not a common word."""
+        if not tok.capitalised or self.acronym(tok) or tok.folded in W.ORG_WORDS or tok.folded in W.TITLES:
+            return False
+        return self.first(tok) or tok.folded in self.lex.common_surnames or not self.common(tok)
+
+    def lower_name(self, tok: _Token) -> bool:
+        """A lower-case word that is a known first name and no common word ("jenny", "sheila")."""
+        return tok.text.islower() and self.first(tok) and not self.common(tok)
+
+    # -- spans ---------------------------------------------------------------------------------
+
+    def extend(self, i: int, limit: int = 3) -> int:
+        """The last token of the name that starts at token ``i``: following surnames and particles."""
+        j = i
+        caps = self.tokens[i].all_caps
+        if len(self.tokens[i].text) == 1 and i + 1 < len(self.tokens):
+            caps = self.tokens[i + 1].all_caps
+        while j + 1 < len(self.tokens) and limit > 0:
+            gap = self.gap(j)
+            if gap not in (" ", "-") and not (gap in (". ", ".") and len(self.tokens[j].text) == 1):
+                break
+            nxt = self.tokens[j + 1]
+            if nxt.folded in W.PARTICLES and j + 2 < len(self.tokens) and self.gap(j + 1) == " " \
+                    and self.surname_like(self.tokens[j + 2], caps):
+                j, limit = j + 2, limit - 1
+                continue
+            if not self.surname_like(nxt, caps):
+                break
+            j, limit = j + 1, limit - 1
+        return j
+
+    def surname_like(self, tok: _Token, caps: bool) -> bool:
+        """A word that can continue a name: capitalised (all capitals in a shouted note), not a title."""
+        if len(tok.text) == 1:
+            return tok.capitalised
+        if caps != tok.all_caps:
+            return False
+        return self.name_like(tok) and (caps or not self.common(tok) or tok.folded in self.lex.common_surnames
+                                        or self.first(tok))
+
+    def in_place(self, i: int, j: int) -> bool:
+        """True when tokens ``i..j`` are part of a place or organisation name, or an eponym."""
+        toks = self.tokens
+        if i > 0 and self.gap(i - 1).strip() in ("", ".") and toks[i - 1].capitalised \
+                and toks[i - 1].folded in W.PLACE_PREFIXES:
+            return True
+        k = j
+        for _ in range(3):
+            if k + 1 >= len(toks) or self.gap(k).strip(" '’s") not in ("", "-"):
+                return False
+            nxt = toks[k + 1]
+            if nxt.folded in W.EPONYM_WORDS or nxt.folded in W.PLACE_AFTER \
+                    or (nxt.capitalised and nxt.folded in W.ORG_WORDS):
+                return True
+            if not nxt.capitalised and nxt.folded not in W.EPONYM_CONNECTORS:
+                return False
+            k += 1
+        return False
+
+    # -- rules ---------------------------------------------------------------------------------
+
+    def after_title(self) -> list[tuple[int, int]]:
+        """Names after a title: "Mrs Khan", "MRS PATEL", "Dr.Ahmed", "Mr T", "nurse jane"."""
+        found = []
+        for i, tok in enumerate(self.tokens[:-1]):
+            if tok.folded not in W.TITLES:
+                continue
+            gap = self.gap(i)
+            if not W.TITLE_GAP.fullmatch(gap):
+                continue
+            nxt = self.tokens[i + 1]
+            if len(nxt.text) == 1:
+                if nxt.text.isupper() and tok.folded in W.STRONG_TITLES:
+                    found.append((i + 1, self.extend(i + 1, limit=2)))
+            elif self.title_takes(tok, nxt):
+                found.append((i + 1, self.extend(i + 1)))
+        return found
+
+    def title_takes(self, title: _Token, tok: _Token) -> bool:
+        """Whether ``tok`` is a name after ``title``."""
+        if tok.folded in W.TITLES or tok.folded in W.ABBREVIATED_CALENDAR:
+            return False
+        if tok.capitalised and not tok.all_caps and title.folded in W.STRONG_TITLES and title.capitalised \
+                and not title.all_caps:
+            return tok.folded not in W.FUNCTION_WORDS and tok.folded not in W.ORG_WORDS
+        if tok.all_caps:
+            return tok.folded not in W.ORG_WORDS and (self.first(tok) or tok.folded in self.lex.common_surnames
+                                                    or not self.common(tok))
+        if tok.capitalised:
+            return self.name_like(tok)
+        if title.folded in W.STRONG_TITLES and (not title.text.islower() or title.folded in W.LOWER_STRONG):
+            return not self.common(tok) or tok.folded in self.lex.common_surnames
+        return self.lower_name(tok)
+
+    def cue_before(self, i: int) -> str | None:
+        """"strong" after a relation, role or naming cue, "weak" after a thanking or meeting cue."""
+        tok = self.tokens[i]
+        if i > 0 and self.tokens[i - 1].folded in W.TRIGGERS and W.CUE_GAP.fullmatch(self.gap(i - 1)):
+            return "strong"
+        return self.cues.get(tok.start)
+
+    def apposition(self, i: int) -> bool:
+        """"The carer, Blessing, sang": a capitalised word set off by commas after a relation or role."""
+        tok = self.tokens[i]
+        return (tok.capitalised and not tok.all_caps and i > 0 and self.tokens[i - 1].folded in W.TRIGGERS
+                and self.gap(i - 1).strip() == "," and self.text[tok.end:tok.end + 1] == ",")
+
+    def after_cue(self) -> list[tuple[int, int]]:
+        """Names after a relation, role or cue: "my mum Sheila", "HCA Jo", "called Tom", "thanks to Priya"."""
+        found = []
+        first_names = self.lex.first_names
+        for i, tok in enumerate(self.tokens):
+            if not tok.capitalised and tok.folded not in first_names:
+                continue
+            if len(tok.text) < 2 or tok.folded in W.CALENDAR:
+                continue
+            if tok.folded in self.lex.ambiguous and self.number_after(i):
+                continue
+            if tok.all_caps and not self.shouted(i):
+                continue
+            if not (tok.capitalised or self.lower_name(tok)):
+                continue
+            cue = self.cue_before(i)
+            if cue is None or tok.folded in W.ORG_WORDS:
+                continue
+            if self.lower_name(tok) or (tok.capitalised and self.first(tok)) \
+                    or (cue == "strong" and (self.name_like(tok) or self.apposition(i))):
+                found.append((i, self.extend(i)))
+        return found
+
+    def first_names(self) -> list[tuple[int, int]]:
+        """Known first names on their own, and ambiguous ones used as names."""
+        found = []
+        names = self.lex.first_names
+        for i, tok in enumerate(self.tokens):
+            if (tok.folded not in names and "-" not in tok.folded) or not self.first(tok):
+                continue
+            if tok.folded in self.lex.ambiguous and self.number_after(i):
+                continue
+            if tok.folded in W.ORG_WORDS or tok.folded in NOT_ALONE or tok.folded in W.RELATIONS:
+                continue
+            if len(tok.text) < 3:
+                if tok.capitalised and not tok.all_caps and self.full_name_after(i):
+                    found.append((i, self.extend(i)))
+            elif tok.all_caps:
+                plain = tok.folded not in self.lex.ambiguous or tok.folded in self.lex.name_first
+                if plain and len(tok.text) >= 4 and self.shouted_alone(i):
+                    found.append((i, self.extend(i)))
+            elif tok.folded.split("-", 1)[0] not in self.lex.ambiguous:
+                if tok.capitalised or (len(tok.text) >= 4 and self.lower_name(tok)):
+                    found.append((i, self.extend(i)))
+            elif tok.capitalised and not tok.all_caps and tok.folded not in DAYS \
+                    and tok.folded not in W.ABBREVIATED_CALENDAR and self.ambiguous_is_name(i):
+                found.append((i, self.extend(i)))
+        return found
+
+    def full_name_after(self, i: int) -> bool:
+        """True when token ``i`` is followed by a surname that is no common word ("Jo Cartwright")."""
+        if i + 1 >= len(self.tokens) or self.gap(i) != " ":
+            return False
+        nxt = self.tokens[i + 1]
+        return len(nxt.text) > 1 and not nxt.all_caps and self.name_like(nxt) and not self.common(nxt)
+
+    def shouted_alone(self, i: int) -> bool:
+        """True when the words around capitalised token ``i`` are in capitals too ("SHEILA ON NIGHTS")."""
+        neighbours = [self.tokens[k] for k in (i - 1, i + 1) if 0 <= k < len(self.tokens)]
+        return any(n.all_caps and not self.first(n) for n in neighbours)
+
+    def ambiguous_is_name(self, i: int) -> bool:
+        """Whether an ambiguous first name ("Will", "Grace", "Dawn", "June") is used as a name here:
+        with a role after it, a surname after it, a verb of speaking after it at the start of a
+        sentence, or alone and capitalised in the middle of one."""
+        tok = self.tokens[i]
+        if self.role_follows_name(i):
+            return True
+        opening = self.sentence_start(i)
+        if self.surname_follows(i, opening):
+            return True
+        if tok.folded in MONTHS:
+            return False
+        if opening:
+            return self.verb_follows(i)
+        return self.alone_mid_sentence(i)
+
+    def role_follows_name(self, i: int) -> bool:
+        """"Sue on reception", "Ray the porter", "Rose, the activities coordinator" (not "In June the
+        manager...": a month needs a comma or "from the" before the role)."""
+        toks = self.tokens
+        tok = toks[i]
+        if i > 0 and (toks[i - 1].folded in W.DETERMINERS or toks[i - 1].folded in W.TIME_WORDS):
+            return False
+        if not self.role_after(i, on_duty=True):
+            return False
+        spaced = self.text[tok.end:tok.end + 1] == " " and not W.FROM_TEAM.match(self.text, tok.end)
+        return tok.folded not in MONTHS or not spaced
+
+    def surname_follows(self, i: int, opening: bool) -> bool:
+        """"Grace Okafor", "met Grace Baker" (a word surname only mid-sentence), "Maria de Souza"."""
+        toks = self.tokens
+        if i + 1 >= len(toks) or self.gap(i) != " ":
+            return False
+        nxt = toks[i + 1]
+        if nxt.capitalised and not nxt.all_caps and nxt.folded not in W.ORG_WORDS and len(nxt.text) > 1:
+            if not self.common(nxt) or (not opening and nxt.folded in self.lex.common_surnames):
+                return True
+        return (nxt.folded in W.PARTICLES and i + 2 < len(toks) and self.gap(i + 1) == " "
+                and self.surname_like(toks[i + 2], caps=False) and not self.common(toks[i + 2]))
+
+    def verb_follows(self, i: int) -> bool:
+        """"Mark said...", "Will told us...", and for name-first words also "Hazel was kind"."""
+        if i + 1 >= len(self.tokens) or self.gap(i) != " ":
+            return False
+        verb = self.tokens[i + 1].folded
+        return verb in W.SPEECH_VERBS or (self.tokens[i].folded in self.lex.name_first and verb in W.PERSON_VERBS)
+
+    def alone_mid_sentence(self, i: int) -> bool:
+        """A capitalised word mid-sentence with no determiner before it and no capitalised word
+        next to it ("told us Dawn had gone"; not "the Rose garden", "Rose Ward")."""
+        toks = self.tokens
+        prev = toks[i - 1]
+        if prev.folded in W.DETERMINERS or (prev.capitalised and self.gap(i - 1).strip() == ""):
+            return False
+        if toks[i].folded in NOT_ALONE:
+            return False
+        nxt = toks[i + 1] if i + 1 < len(toks) and self.gap(i) in (" ", ", ") else None
+        return nxt is None or not nxt.capitalised
+
+    def coordinated(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """An unknown capitalised word joined by "and" to a found name: "Chidi and Sheila"."""
+        found = []
+        starts = {i for i, _ in spans}
+        for i, j in spans:
+            for k, joiner in ((j + 2, j + 1), (i - 2, i - 1)):
+                if not 0 <= k < len(self.tokens) or k in starts or self.tokens[joiner].folded != "and":
+                    continue
+                tok = self.tokens[k]
+                if len(tok.text) > 1 and self.name_like(tok) and not self.common(tok) and not self.number_after(k):
+                    found.append((k, self.extend(k)))
+        return found
+
+    def role_after(self, i: int, on_duty: bool = False) -> bool:
+        """True when a role or relation follows token ``i`` in apposition: "Bronagh the SALT",
+        "Jas from the pharmacy", "Oyin, the manager", "Tunde (HCA)", "Elsie, my mum"; with
+        ``on_duty`` also "Sue on reception", "Dawn on nights"."""
+        end = self.tokens[i].end
+        if W.ROLE_AFTER.match(self.text, end) or W.FROM_TEAM.match(self.text, end):
+            return True
+        return on_duty and W.ON_DUTY.match(self.text, end) is not None
+
+    def unknown_names(self) -> list[tuple[int, int]]:
+        """A capitalised word that is no common word, with a role after it: "Bronagh the SALT"."""
+        found = []
+        for i, tok in enumerate(self.tokens[:-1]):
+            if not tok.capitalised or tok.all_caps or len(tok.text) < 3 or self.common(tok) or self.first(tok):
+                continue
+            if tok.folded in W.ORG_WORDS or tok.folded in W.TITLES:
+                continue
+            if i > 0 and (self.tokens[i - 1].folded in W.TITLES or self.tokens[i - 1].folded in W.DETERMINERS
+                          or self.tokens[i - 1].capitalised):
+                continue
+            if self.role_after(i):
+                found.append((i, i))
+        return found
+
+    def initials(self) -> list[tuple[int, int]]:
+        """An initial with a dot, then a surname: "J. Smith", "A. Okafor" (not "D. Patients")."""
+        found = []
+        for i, tok in enumerate(self.tokens[:-1]):
+            if len(tok.text) != 1 or not tok.text.isupper() or self.gap(i) != ". ":
+                continue
+            nxt = self.tokens[i + 1]
+            if nxt.capitalised and not nxt.all_caps and len(nxt.text) > 1 and self.name_like(nxt) \
+                    and (not self.common(nxt) or nxt.folded in self.lex.common_surnames):
+                found.append((i, self.extend(i, limit=2)))
+        return found
+
+    def joined_titles(self) -> list[tuple[int, int]]:
+        """A title run into the name with no space or dot: "DrAhmed", "MrsPatel" (as character spans)."""
+        found = []
+        for m in W.JOINED_TITLE.finditer(self.text):
+            name = m.group("name")
+            folded = fold(name)
+            if folded in self.lex.first_names or folded in self.lex.common_surnames \
+                    or folded not in self.lex.common_words:
+                found.append((m.start("name"), m.end("name")))
+        return found
+
+    def spans(self) -> list[tuple[int, int]]:
+        """Character spans of every name found, before overlaps are resolved."""
+        token_spans = self.after_title() + self.after_cue() + self.first_names() + self.initials() \
+            + self.unknown_names()
+        joined = self.joined_titles()
+        if not token_spans and not joined:
+            return []
+        token_spans += self.coordinated(token_spans)
+        spans = [(self.tokens[i].start, self.tokens[j].end) for i, j in token_spans if not self.in_place(i, j)]
+        blocked = [m.span() for m in W.LOOKALIKES.finditer(self.text)]
+        return [(start, end) for start, end in spans + joined
+                if not any(start < b_end and b_start < end for b_start, b_end in blocked)]
+
+
+def find_name_spans(text: str) -> list[tuple[int, int]]:
+    """Character ``(start, end)`` of each person name in ``text`` (may overlap; earliest first)."""
+    if not text:
+        return []
+    return sorted(set(_NameFinder(text, lexicon()).spans()))

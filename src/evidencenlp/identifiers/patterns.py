@@ -1,0 +1,287 @@
+"""Identifiers with a fixed shape: NHS, hospital and National Insurance numbers, phone numbers,
+email addresses, postcodes, dates of birth and street addresses.
+
+Each ``find_*`` function takes the note and returns :class:`Redaction` spans; overlaps between
+kinds are resolved later by :func:`evidencenlp.identifiers.find_identifiers`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from evidencenlp.identifiers.lexicon import lexicon
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """An identifier found in a note: its kind and character offsets in the original text."""
+
+    kind: str
+    start: int
+    end: int
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+_NHS = re.compile(r"(?<![\w/.-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\w/-]|\.\d)")
+_NHS_CONTEXT = re.compile(
+    r"\bNHS\s*(?:no|num|number|#)?\.?\s*(?:is|was|:|-|=)?\s*\(?(?P<num>\d{3}[ -]?\d{3}[ -]?\d{4})(?![\w/-]|\.\d)", re.I)
+#: words before a number that make it a reference, not a person's number ("Datix 0123456789")
+_REFERENCE_BEFORE = re.compile(
+    r"\b(?:datix|ulysses|incident|ref|reference|case|complaint|ticket|log|order|invoice|batch|lot|serial|"
+    r"location|provider|registration|ods|job|claim|policy|account|id)\b[\s.:#-]*(?:no\.?|number|id)?"
+    r"[\s.:#-]*$", re.I)
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """True when a 10-digit string has a valid NHS modulus-11 check digit.
+
+    >>> nhs_number_is_valid("9434765919")
+    True
+    >>> nhs_number_is_valid("9434765918")
+    False
+    """
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+def _is_reference(text: str, start: int) -> bool:
+    """True when the words just before ``start`` call the number a reference (Datix, ref, ID...)."""
+    return _REFERENCE_BEFORE.search(text[max(0, start - 30):start]) is not None
+
+
+def find_nhs_numbers(text: str) -> Iterator[Redaction]:
+    """Ten digits (3-3-4) with a valid check digit, or any ten digits right after "NHS number"."""
+    for m in _NHS_CONTEXT.finditer(text):
+        yield Redaction("NHS_NUMBER", m.start("num"), m.end("num"))
+    for m in _NHS.finditer(text):
+        if nhs_number_is_valid("".join(m.groups())) and not _is_reference(text, m.start()):
+            yield Redaction("NHS_NUMBER", m.start(), m.end())
+
+
+_HOSPITAL = re.compile(
+    r"(?:\bMRN|\bM\.R\.N\.?|\bhospital\s+(?:number|no|num|ref(?:erence)?|id)|\bhosp\.?\s*(?:no|num(?:ber)?|#)"
+    r"|\bunit\s+(?:number|no)|\bpatient\s+(?:id|identifier|number|no)|\bpt\s+(?:id|no|number)"
+    r"|\bcase\s*-?\s*notes?\s+(?:number|no)|\b(?:medical|health)\s+records?\s+(?:number|no)"
+    r"|\b(?:PAS|RiO|EMIS|SystmOne|K|RM|CRN|local)\s+(?:number|no|id)|\bCRN)"
+    r"\.?\s*(?:is|was|of|:|-|=|#)?\s*(?P<id>(?:[A-Z]{1,4}[\s-]?)?\d[\d\-/]*(?:\s\d+){0,2}[A-Z]?)(?![\w/-])", re.I)
+
+
+def find_hospital_numbers(text: str) -> Iterator[Redaction]:
+    """A code with at least four digits right after "hospital number", "MRN", "unit no" and the like."""
+    for m in _HOSPITAL.finditer(text):
+        ident = m.group("id")
+        if sum(c.isdigit() for c in ident) >= 4:
+            yield Redaction("HOSPITAL_NUMBER", m.start("id"), m.end("id"))
+
+
+_NI = re.compile(r"(?<![\w-])[A-Z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![\w-])")
+_NI_CONTEXT = re.compile(
+    r"\b(?:national\s+insurance|N\.?I\.?N\.?O?|NI)\s*(?:no|num|number|#)?\.?\s*(?:is|was|:|-|=)?\s*"
+    r"(?P<ni>[A-Z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}(?:[ -]?[A-D])?)(?![\w-])", re.I)
+
+
+def find_ni_numbers(text: str) -> Iterator[Redaction]:
+    """National Insurance numbers: two capital letters, six digits, a suffix A-D ("AB 12 34 56 C");
+    after "NI number" also in lower case or without the suffix."""
+    for m in _NI.finditer(text):
+        yield Redaction("NI_NUMBER", m.start(), m.end())
+    for m in _NI_CONTEXT.finditer(text):
+        yield Redaction("NI_NUMBER", m.start("ni"), m.end("ni"))
+
+
+# --- phones ----------------------------------------------------------------------------------
+
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\s?\d{1,3}[\s.-]?(?:\(0\)\s?)?\(?|\(?0)\d[\d\s().-]{5,20}\d(?![\w])")
+#: CQC's national contact centre (non-geographic numbers are excluded anyway; kept explicit)
+_ORGANISATION_NUMBERS = frozenset({"03000616161"})
+
+
+def _national_digits(raw: str) -> tuple[str, bool]:
+    """The digits of a phone-like string and whether it is international (not UK)."""
+    digits = re.sub(r"\D", "", raw)
+    text = raw.lstrip("( ")
+    if text.startswith("+") or text.startswith("00"):
+        if text.startswith("00"):
+            digits = digits[2:]
+        if digits.startswith("44"):
+            return "0" + digits[2:].lstrip("0"), False
+        return digits, True
+    return digits, False
+
+
+def _phone_is_plausible(raw: str) -> bool:
+    """A UK number with 10-11 digits on a geographic or mobile range (01, 02, 07), or an
+    international number with 8-15 digits. 03 and 08 numbers are organisations, not people."""
+    digits, international = _national_digits(raw)
+    if international:
+        return 8 <= len(digits) <= 15
+    return (len(digits) in (10, 11) and digits[0] == "0" and digits[1] in "127"
+            and digits not in _ORGANISATION_NUMBERS)
+
+
+def _phone_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The plausible phone number at the start of ``text[start:end]``, dropping trailing digit groups
+    that belong to the next number ("07700 900123 2 calls") and unmatched brackets."""
+    groups = list(re.finditer(r"\S+", text[start:end]))
+    for n in range(len(groups), 0, -1):
+        stop = start + groups[n - 1].end()
+        while stop > start and not text[stop - 1].isdigit():
+            stop -= 1
+        candidate = text[start:stop]
+        if candidate and _phone_is_plausible(candidate):
+            if text[start] == "(" and ")" not in candidate:
+                start += 1
+            return start, stop
+    return None
+
+
+#: North American numbers written without a country code: "(416) 555-0199" always, "416-555-0199"
+#: only after a word such as "phone" or "call"
+_NANP = re.compile(r"(?<![\w(])\(\d{3}\)\s?\d{3}[\s.-]\d{4}(?![\w-])")
+_NANP_DASHED = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|mob|cell|number|call|ring|text|contact)\b[^.\d]{0,20}?"
+    r"(?P<num>(?<![\w-])\d{3}-\d{3}-\d{4})(?![\w-])", re.I)
+
+
+def find_phones(text: str) -> Iterator[Redaction]:
+    """UK and international phone numbers (not reference numbers or organisations' lines)."""
+    for m in _PHONE.finditer(text):
+        span = _phone_span(text, m.start(), m.end())
+        if span and not _is_reference(text, m.start()):
+            yield Redaction("PHONE", *span)
+    for m in _NANP.finditer(text):
+        yield Redaction("PHONE", m.start(), m.end())
+    for m in _NANP_DASHED.finditer(text):
+        yield Redaction("PHONE", m.start("num"), m.end("num"))
+
+
+# --- email, postcode -------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_POSTCODE = re.compile(
+    r"\b(?P<out>[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?(?P<in>\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE)
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)")
+
+
+def find_emails(text: str) -> Iterator[Redaction]:
+    """Email addresses."""
+    for m in _EMAIL.finditer(text):
+        yield Redaction("EMAIL", m.start(), m.end())
+
+
+def find_postcodes(text: str) -> Iterator[Redaction]:
+    """UK postcodes in any case ("SW1A 1AA", "m1 5nn"); never "B12 1st" (an ordinal)."""
+    for m in _POSTCODE.finditer(text):
+        if _ORDINAL.fullmatch(m.group("in").lower()) and not m.group("in").isupper():
+            continue
+        yield Redaction("POSTCODE", m.start(), m.end())
+
+
+# --- dates of birth --------------------------------------------------------------------------
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_ORDINAL_WORD = (r"(?:(?:twenty|thirty)[\s-]?)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
+                 r"|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth"
+                 r"|nineteenth|twentieth|thirtieth")
+_DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{_ORDINAL_WORD})"
+_SPELLED_YEAR = (r"nineteen[\s-](?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-](?:one|two|three|four"
+                 r"|five|six|seven|eight|nine))?|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen"
+                 r"|nineteen)")
+_YEAR = rf"(?:\d{{4}}|['’]?\d{{2}}|{_SPELLED_YEAR})"
+_DATE = (rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}"
+         rf"|(?:the\s+)?{_DAY}(?:\s+of)?[\s\-]+{_MONTH}\.?,?[\s\-]+{_YEAR}"
+         rf"|{_MONTH}\.?\s+(?:the\s+)?{_DAY},?\s+{_YEAR})(?![\w/])")
+_DOB_BEFORE = (r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s*date|birthdate|birthday|born)"
+               r"[\s:=-]*(?:(?:is|was|on|of|as|recorded|given|listed|the)[\s:=-]+){0,3}")
+_DOB = re.compile(rf"{_DOB_BEFORE}\s*(?P<date>{_DATE})", re.IGNORECASE)
+_DOB_AFTER = re.compile(rf"(?P<date>{_DATE})\s*[(\[,-]?\s*(?:d\.?o\.?b\.?|date\s+of\s+birth)\b", re.IGNORECASE)
+_DOB_HINT = re.compile(r"d\.?\s?o\.?\s?b|birth|born", re.IGNORECASE)
+_DOB_YEAR = re.compile(
+    r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|year\s+of\s+birth)[\s:=-]*(?P<date>(?:19|20)\d\d)\b(?![/.-]\d)",
+    re.IGNORECASE)
+_BORN_IN = re.compile(rf"\bborn\s+in\s+(?P<date>(?:{_MONTH}\s+)?(?:19|20)\d\d)\b", re.IGNORECASE)
+
+
+def find_dates_of_birth(text: str) -> Iterator[Redaction]:
+    """A date next to "DOB", "date of birth" or "born" (ISO, numeric, or spelled-out day and month)."""
+    if not _DOB_HINT.search(text):
+        return
+    for pattern in (_DOB, _DOB_AFTER, _BORN_IN, _DOB_YEAR):
+        for m in pattern.finditer(text):
+            yield Redaction("DOB", m.start("date"), m.end("date"))
+
+
+# --- street addresses ------------------------------------------------------------------------
+
+_STREET_TYPES = (r"(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|cl|crescent|cres|way|court|ct|place|pl"
+                 r"|gardens|gdns|terrace|terr|grove|mews|square|sq|hill|walk|row|parade|pde|view|rise|green|vale"
+                 r"|gate|wharf|yard|fold|wynd|boulevard|broadway|chase|croft|meadows?|mount|paddock|heights|approach"
+                 r"|brow|circus|embankment|esplanade|glade|hollow|lawns?|mead|orchard|ridge|spinney|strand|villas"
+                 r"|cottages|park|fields)")
+_STREET_WORD = r"[^\W\d_][\w'’-]*"
+_UNIT = r"(?:(?:flat|apartment|apt|unit)\s+\d+[A-Za-z]?,?\s+)?"
+_HOUSE_NUMBER = r"\d{1,4}[A-Za-z]?(?:\s?[-–]\s?\d{1,4})?,?"
+#: "Flat 7, Jubilee Court": a flat or apartment word just before a house number and building name
+_UNIT_BEFORE = re.compile(r"\b(?:flat|apartment|apt)\s+$", re.I)
+_TOWN = r"(?-i:,\s*[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2})\b"
+_ADDRESS = re.compile(
+    rf"(?<![\w/.:-]){_UNIT}{_HOUSE_NUMBER}\s+(?P<street>(?:{_STREET_WORD}\s+){{1,3}})(?P<type>{_STREET_TYPES})\b\.?"
+    rf"(?P<town>{_TOWN})?", re.IGNORECASE)
+_ADDRESS_NO_NUMBER = re.compile(
+    rf"\b(?:live|lives|living|lived|moved|address|home|resides)\s+(?:is\s+)?(?:at|on|in|to)\s+"
+    rf"(?P<addr>(?-i:(?:[A-Z][\w'’-]*\s+){{1,3}}){_STREET_TYPES}\b)(?P<town>{_TOWN})?", re.IGNORECASE)
+#: words just before an address that allow it in lower case ("lives at 14 acacia avenue")
+_ADDRESS_CUE = re.compile(
+    r"\b(?:live|lives|living|lived|resides|moved|address(?:\s+is)?|home\s+is)\W*(?:at|on|in|to)?\W*$", re.I)
+#: a number after these words is a place in a building or a count, not a house ("ward 12 Green", "bay 4")
+_NOT_HOUSE = re.compile(
+    r"\b(?:ward|bay|bed|beds|room|rm|level|floor|theatre|zone|pod|block|page|step|line|item|aged|age|x|day|week"
+    r"|month|year|over|under|about|than|within|every|per)\s*$", re.I)
+
+#: "in 2019 Church Lane surgery merged": a year, not a house number
+_YEAR_NUMBER = re.compile(r"(?:19|20)\d\d\b")
+_YEAR_BEFORE = re.compile(r"\b(?:in|since|from|by|until|till|during|before|after|of)\s*$", re.I)
+
+
+def _capitalised(words: str) -> bool:
+    """True when every word starts with a capital."""
+    return all(w[0].isupper() for w in words.split())
+
+
+def _town_ok(text: str, town: str | None, end: int) -> bool:
+    """A town after the street is not a common word or a title ("..., The manager said"), unless a
+    postcode follows it ("8 Oak Street, Hull HU1 1AA")."""
+    if not town:
+        return True
+    if _POSTCODE.match(text, end + 1) and text[end:end + 1] == " ":
+        return True
+    first = town.strip(", ").split()[0]
+    return not lexicon().is_common(first) and first.lower() not in {"mr", "mrs", "ms", "miss", "dr", "mx"}
+
+
+def find_addresses(text: str) -> Iterator[Redaction]:
+    """Street addresses: "14 Acacia Avenue", "Flat 3, 22 Park Road, Leeds", "lives on Elm Road"."""
+    for m in _ADDRESS.finditer(text):
+        before = text[max(0, m.start() - 24):m.start()]
+        if _NOT_HOUSE.search(before) or (_YEAR_NUMBER.match(m.group()) and _YEAR_BEFORE.search(before)):
+            continue
+        words = m.group("street") + m.group("type")
+        if not (_capitalised(words) or (words.islower() and _ADDRESS_CUE.search(before))):
+            continue
+        end = m.end() if _town_ok(text, m.group("town"), m.end()) else m.start("town")
+        end -= text[end - 1] == "."  # "Rd." keeps its dot only inside the address
+        unit = _UNIT_BEFORE.search(before)
+        yield Redaction("ADDRESS", m.start() - len(unit.group()) if unit else m.start(), end)
+    for m in _ADDRESS_NO_NUMBER.finditer(text):
+        end = m.end() if _town_ok(text, m.group("town"), m.end()) else m.end("addr")
+        if _capitalised(m.group("addr")):
+            yield Redaction("ADDRESS", m.start("addr"), end)
