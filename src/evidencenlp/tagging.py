@@ -403,6 +403,46 @@ def _write_error(output: Path, exc: OSError) -> InputFileError:
                           "and run again with --resume")
 
 
+def _check_paths(input_path: Path, output: Path, delimiter: str | None, sheet: str | None) -> None:
+    """Checks of the paths and reading options (no model, no rows read)."""
+    in_fmt = table_format(input_path)
+    table_format(output)
+    check_readable(input_path)
+    if not output.parent.is_dir():
+        raise InputFileError(f"{output}: the folder {output.parent} does not exist")
+    if input_path.resolve() == output.resolve():
+        raise InputFileError(f"{output}: the output must not be the input file")
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
+        raise InputFileError(f"--delimiter must be one character other than a quote or newline; got {delimiter!r}")
+    if sheet is not None and in_fmt != "xlsx":
+        raise InputFileError(f"{input_path}: --sheet applies to .xlsx input only")
+
+
+def check_tag_input(input_path: Path, output: Path, text_column: str, prefix: str = "", encoding: str = "utf-8",
+                    delimiter: str | None = None, sheet: str | None = None, resume: bool = False,
+                    force: bool = False) -> None:
+    """Everything about a ``tag`` run that can be checked without the model, in about a second.
+
+    Paths and options, the output and an interrupted run's parts (``--force``/``--resume``), and the
+    header: the text column is there and no added column would overwrite one. The CLI calls this
+    before loading the suggester, so a mistake is reported at once; :func:`tag_file` checks again.
+    """
+    _check_paths(input_path, output, delimiter, sheet)
+    if not resume and not force:
+        if parts_dir(output).exists():
+            raise InputFileError(f"{output}: an earlier run was interrupted (its finished chunks are in "
+                                 f"{parts_dir(output)}); pass --resume to continue it, or --force to start again")
+        if output.exists():
+            raise InputFileError(f"{output}: already exists; pass --force to overwrite it")
+    try:
+        first = next(iter(iter_chunks(input_path, chunk_rows=1, encoding=encoding, delimiter=delimiter,
+                                      sheet=sheet)), None)
+    except RecursionError:
+        raise InputFileError(f"{input_path}: a value is nested too deeply to read") from None
+    if first is not None:
+        _check_columns(input_path, first, text_column, prefix, delimiter)
+
+
 def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: str,
              chunk_rows: int = DEFAULT_CHUNK_ROWS, resume: bool = False, force: bool = False,
              redact: bool = True, prefix: str = "", encoding: str = "utf-8",
@@ -419,15 +459,7 @@ def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: 
     """
     in_fmt = table_format(input_path)
     out_fmt = table_format(output)
-    check_readable(input_path)
-    if not output.parent.is_dir():
-        raise InputFileError(f"{output}: the folder {output.parent} does not exist")
-    if input_path.resolve() == output.resolve():
-        raise InputFileError(f"{output}: the output must not be the input file")
-    if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
-        raise InputFileError(f"--delimiter must be one character other than a quote or newline; got {delimiter!r}")
-    if sheet is not None and in_fmt != "xlsx":
-        raise InputFileError(f"{input_path}: --sheet applies to .xlsx input only")
+    _check_paths(input_path, output, delimiter, sheet)
     sheets = xlsx_sheets(input_path, sheet) if in_fmt == "xlsx" else []
     clean_stale_temp_files(output)
     manifest = _manifest(input_path, text_column, chunk_rows, redact, prefix, suggester.model_version,
