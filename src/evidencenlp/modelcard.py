@@ -187,8 +187,9 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         "- The TF-IDF heads can pick up the corpus writers' wording habits (e.g. 'co-designed' for outstanding).",
         "- Real patient feedback (pxtextmining phase 1) has no well-led comments, so well-led is unmeasured on "
         "real data.",
-        "- English only; identifiers are redacted by rules (NHS numbers, phones, postcodes, emails, dates of birth, "
-        "titled names) and can be missed.",
+        "- English only; identifiers are redacted by rules and word lists (names, NHS, hospital and NI numbers, "
+        "phones, postcodes, emails, dates of birth, street addresses) and can be missed: see the README's Privacy "
+        "section for recall on sentences written by others.",
         "",
     ]
     path = directory / "MODEL_CARD.md"

@@ -22,12 +22,13 @@ MONTHS = frozenset("january february march april may june july august september 
 DAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 #: first names that, capitalised and alone, are more often something else in care notes: places,
-#: faiths and feasts, software and devices
+#: faiths and feasts, languages, software and devices
 NOT_ALONE = frozenset("""
 kent devon essex surrey cornwall preston lincoln chester bradford milton clifton kendal kendall beverley
 beverly carlisle paris sydney dallas austin houston denver phoenix orlando india asia america africa china
 georgia carolina israel christian jesus christ easter noel mercy charity trinity ulysses lorenzo alexa siri
-cortana rio abbey braden norton york france argentina chad kenya sierra
+cortana rio abbey braden norton york france argentina chad kenya sierra irish german weston newton burton
+brent
 """.split())
 #: first names that are also words, but rarely ones that start a sentence or stand capitalised mid-sentence:
 #: capitalised, they are taken as names in the right place ("Hazel was kind", "told Martin")

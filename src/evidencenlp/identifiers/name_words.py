@@ -15,7 +15,7 @@ from evidencenlp.identifiers.lexicon import DAYS, MONTHS
 STRONG_TITLES = frozenset("mr mrs ms miss mx dr drs prof professor cllr councillor rev revd reverend sir dame "
                           "mister".split())
 #: titles that are also everyday nouns ("the nurse said"), so a lower-case word after them must be a known name
-ROLE_TITLES = frozenset("nurse sister matron doctor father brother auntie aunty uncle".split())
+ROLE_TITLES = frozenset("nurse sister matron doctor father brother auntie aunty uncle baby".split())
 #: strong titles that keep their force in lower case ("dr patel"); "miss" and "ms" are also a verb and a disease
 LOWER_STRONG = frozenset("mr mrs dr prof mx".split())
 TITLES = STRONG_TITLES | ROLE_TITLES
@@ -32,7 +32,8 @@ keyworker worker assistant manager receptionist pharmacist midwife paramedic por
 volunteer chaplain student apprentice dietitian dietician podiatrist optician dentist hygienist psychologist
 psychiatrist anaesthetist radiographer sonographer phlebotomist technician secretary administrator coordinator
 co-ordinator advocate interpreter resident patient client lead leader deputy senior salt slt sw cpn anp acp rgn rmn
-navigator practitioner officer visitor driver escort buddy
+navigator practitioner officer visitor driver escort buddy hairdresser handyman gardener caretaker chiropodist
+befriender warden barber
 """.split())
 
 #: cues before a name, in one pattern: ``strong`` ones ("called Tom", "ask for priya") make the next
@@ -101,7 +102,10 @@ LOOKALIKES = re.compile(
     r"|tom\s+(?:and|&)\s+jerry|thomas\s+the\s+tank(?:\s+engine)?|dora\s+the\s+explorer|winnie\s+the\s+pooh"
     r"|shaun\s+the\s+sheep|fireman\s+sam|postman\s+pat|bob\s+the\s+builder|ben\s+(?:and|&)\s+holly"
     r"|will\s+(?:and|&)\s+grace|earl\s+grey|granny\s+smith|victoria\s+sponge|chelsea\s+buns?|father\s+brown"
-    r"|miss\s+selfridge|marks\s*(?:and|&)\s*spencer|john\s+lewis|harvey\s+nichols|ronald\s+mcdonald)\b", re.I)
+    r"|miss\s+selfridge|marks\s*(?:and|&)\s*spencer|john\s+lewis|harvey\s+nichols|ronald\s+mcdonald"
+    r"|jacob['’]?s\s+(?:cream\s+)?crackers|sara\s+(?:stedy|plus|flex|lite|combilizer)|martha['’]?s\s+rule"
+    r"|jack\s+russells?|billy\s+goat|lazy\s+susan|peeping\s+tom|bloody\s+mary|jack\s+daniels?"
+    r"|tia\s+maria)\b", re.I)
 
 
 #: words before a month or a name-word that make it a time ("since April the manager...")
@@ -110,17 +114,22 @@ ROLE_WORDS = "|".join(sorted(RELATIONS | ROLES, key=len, reverse=True))
 ROLE_ADJECTIVES = (r"(?:night|day|student|senior|junior|ward|activities|activity|deputy|community|district|lovely|new"
                    r"|lead|staff|support|care|key)")
 TEAM_WORDS = (r"(?:team|pharmacy|council|reception|office|kitchen|ward|unit|agency|crew|practice|surgery|laundry"
-              r"|desk|porters)")
+              r"|desk|porters|service|hospice)")
 #: a role or relation in apposition after a word: "Bronagh the SALT", "Oyin, the manager", "Tunde (HCA)"
 ROLE_AFTER = re.compile(
-    rf"(?:\s*[,(–-]\s*(?:(?:the|our|my|his|her|their|a|an)\s+)?|\s+(?:the|our|my|his|her|their|a|an)\s+)"
-    rf"(?:{ROLE_ADJECTIVES}\s+){{0,2}}(?:{ROLE_WORDS})\b", re.I)
-#: "Jas from the pharmacy", "Angela from the council"
+    rf"(?:\s*[,(–-]\s*(?:one\s+of\s+)?(?:(?:the|our|my|his|her|their|a|an)\s+)?"
+    rf"|\s+(?:the|our|my|his|her|their|a|an)\s+)"
+    rf"(?:(?:{ROLE_ADJECTIVES}|(?-i:[a-z][a-z-]+))\s+){{0,2}}(?:{ROLE_WORDS})s?\b", re.I)
+#: "Jas from the pharmacy", "Angela from the council", "Hope from the district nursing team"
 FROM_TEAM = re.compile(
-    rf"\s+from\s+(?:the\s+)?(?:{ROLE_ADJECTIVES}\s+){{0,2}}(?:{TEAM_WORDS}|{ROLE_WORDS})\b", re.I)
-#: "Sue on reception", "Dawn on nights" (only for known first names)
-ON_DUTY = re.compile(r"\s+(?:on|in)\s+(?:the\s+)?(?:front\s+)?(?:reception|nights|days|lates|earlies|desk|ward)\b",
-                     re.I)
+    rf"\s+from\s+(?:the\s+)?(?:(?:{ROLE_ADJECTIVES}|[a-z][a-z&-]*)\s+){{0,3}}(?:{TEAM_WORDS}|{ROLE_WORDS})s?\b", re.I)
+#: "Sue on reception", "Dawn on nights", "Carol in pharmacy", "Ruby in the day centre", "Frank in room 3"
+#: (only for known first names)
+ON_DUTY = re.compile(
+    rf"\s+on\s+(?:the\s+)?(?:front\s+)?(?:{TEAM_WORDS}|nights|days|lates|earlies|desk)\b"
+    r"|\s+in\s+(?:the\s+)?(?:(?:front|main|day|back|hospital)\s+)?(?:reception|pharmacy|kitchen|laundry|office|desk"
+    r"|centre|activities|admin|maintenance|housekeeping|finance|catering|stores|ward)\b"
+    r"|\s+(?:in|on|from)\s+(?:room|bed|bay|flat|ward|apartment)\s+\d", re.I)
 #: verbs of speaking and doing that show a capitalised word before them is a person ("Mark said")
 SPEECH_VERBS = frozenset("""
 said says told tells explained explains asked asks rang phoned helped helps came smiled laughed listened apologised
@@ -130,5 +139,24 @@ ABBREVIATED_CALENDAR = frozenset("jan feb mar apr jun jul aug sep sept oct nov d
                                   "fri sat sun".split())
 CALENDAR = MONTHS | DAYS | ABBREVIATED_CALENDAR
 OPENERS = " \t\"'“‘([*•-–"
+#: first names that are also words for any person: "Man in room 3 shouting", "Lady on the desk"
+PERSON_NOUNS = frozenset("man woman lady gent gentleman boy girl lad lass chap guy bloke fellow".split())
+#: form labels before a name, in any case: "Surname: HUGHES", "Forename: brenda", "Name: Jo Bloggs",
+#: "Next of kin: Mary Smith (daughter)"
+FORM_LABEL = re.compile(
+    r"\b(?:(?P<field>sur|fore|first|given|family|last|middle|maiden|full|patient['’]?s?|resident['’]?s?"
+    r"|client['’]?s?|preferred|carer['’]?s?|staff)\s?)?(?P<label>names?|next\s+of\s+kin|NOK|signed(?:\s+by)?"
+    r"|completed\s+by|reported\s+by|witnessed\s+by|written\s+by)[ \t]*[:=]\Z", re.I)
+#: words before a first name that make it a place: "a day trip to Preston", "moved to Chelsea",
+#: "lives in Beverley" (matched against the text just before the name)
+PLACE_BEFORE = re.compile(
+    r"\b(?:(?:trip|trips|journey|outing|drive|drove|driven|travel(?:led|s)?|moved?|moving|relocated|holiday)"
+    r"\s+(?:back\s+)?(?:to|from|in|at|near)|(?:lives|lived|living|born|visit(?:ed|s|ing)?)\s+(?:in|near))\s+$", re.I)
+#: words that keep a name before "and the" a person: "Jo and the Night Staff", "Sue and the Care Team"
+NOT_IN_TITLES = frozenset("staff family team residents nurses carers doctors management night day care senior "
+                          "junior other rest whole new".split())
+#: after a name, "and the" and two capitalised words: the title of a book, film or show ("Charlie and the
+#: Chocolate Factory", "James and the Giant Peach")
+TITLE_OF_WORK = re.compile(r"[ \t]+and[ \t]+the[ \t]+([A-Z][a-z]+)(?:['’]s)?[ \t]+([A-Z][a-z]+)")
 #: a title run into a capitalised name: "DrAhmed", "MrsPatel"
 JOINED_TITLE = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof)(?P<name>[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)*)\b")

@@ -2,18 +2,25 @@
 
 The rules read the note as a list of word tokens and consult :mod:`evidencenlp.identifiers.lexicon`:
 
-* a **title** (Mr, Mrs, Ms, Miss, Mx, Dr, Prof, Nurse, Sister, Matron...) in any case, with or
-  without a dot or space ("MRS PATEL", "Dr.Ahmed"), then a name or an initial ("Mr T", "Mrs K Jones");
-* a **relation or role** ("my mum Sheila", "HCA Jo", "carer jenny"), or a **cue** ("a nurse called
-  Tom", "ask for Priya", "thanks to Bernadette"), then a name;
+* a **title** (Mr, Mrs, Ms, Miss, Mx, Dr, Prof, Nurse, Sister, Matron, Baby...) in any case, with or
+  without a dot or space ("MRS PATEL", "Dr.Ahmed"), then a name or an initial ("Mr T", "Mrs K Jones"),
+  even a surname that is also a place word ("Mr Ward said", "Mr Stephen Ward,");
+* a **relation or role** ("my mum Sheila", "HCA Jo", "carer jenny"), a **cue** ("a nurse called
+  Tom", "ask for Priya", "thanks to Bernadette") or a **form label** ("Surname: HUGHES", "NOK: ..."),
+  then a name;
 * a **known first name** on its own ("Linda was lovely", "jenny on ward 4"), unless it is also a common
   word, month or place ("Will staff...", "Hope is...", "in May", "Kent"), which then needs a surname
-  after it, a verb such as "said" after it, or one of the cues above;
-* a **surname** after any of these ("Linda Baker", "Siobhan O'Neill", "Maria de Souza").
+  after it, a verb such as "said" or a relative "who" after it, a role, team, department or room after
+  it ("Penny, one of the volunteers", "Carol in pharmacy", "Frank in room 3"), or one of the cues above;
+* a **surname** after any of these ("Linda Baker", "Siobhan O'Neill", "Maria de Souza", "pt brenda
+  hughes").
 
 Look-alikes are left alone: a name inside a place or organisation ("St Mary's Hospital", "Mary
-Seacole House", "Royal Victoria Infirmary"), an eponym ("Addison's disease", "Norton scale"), and
-known characters and brands ("Mr Men", "Mr Tumble", "Dr Foster", "Sister Act").
+Seacole House", "Royal Victoria Infirmary"), an eponym ("Addison's disease", "Norton scale"), known
+characters and brands ("Mr Men", "Mr Tumble", "Dr Foster", "Sister Act"), and a first name that its
+context makes a thing or a place: after an article ("a Sara Stedy"), after a word of travel ("a trip to
+Preston"), before a possessive and a capitalised word ("Martha's Rule") or before "and the" and two
+capitalised words ("Charlie and the Chocolate Factory"). Contractions ("I've") are never names.
 """
 
 from __future__ import annotations
@@ -23,13 +30,19 @@ import re
 from evidencenlp.identifiers import name_words as W
 from evidencenlp.identifiers.lexicon import DAYS, MONTHS, NOT_ALONE, Lexicon, fold, lexicon
 
+#: articles before a first name that make it a thing: "a Sara Stedy", "the Jack Russell"
+_ARTICLES = frozenset("a an the".split())
+
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+#: "I've", "I'm", "we'll", "didn't": a contraction is never a name
+_CONTRACTION = re.compile(r"['’](?:ve|m|ll|d|re|t)$", re.I)
+_SEPARATOR = re.compile(r"[:=]")
 
 
 class _Token:
     """A word of the note: its text (a possessive "'s" left out), offsets, folded form and case."""
 
-    __slots__ = ("all_caps", "capitalised", "end", "folded", "start", "text")
+    __slots__ = ("all_caps", "capitalised", "contraction", "end", "folded", "start", "text")
 
     def __init__(self, text: str, start: int, end: int, folded: str) -> None:
         self.text = text
@@ -38,6 +51,7 @@ class _Token:
         self.folded = folded
         self.capitalised = text[0].isupper()
         self.all_caps = len(text) > 1 and text.isupper()
+        self.contraction = ("'" in text or "’" in text) and _CONTRACTION.search(text) is not None
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -62,6 +76,27 @@ class _NameFinder:
         self.lex = lex
         self.tokens = _tokens(text)
         self.cues = {m.end(): "strong" if m.group("strong") else "weak" for m in W.CUES.finditer(text)}
+        if ":" in text or "=" in text:
+            self.cues.update(self.form_labels())
+
+    def form_labels(self) -> dict[int, str]:
+        """Where a name may start after a form label ("Surname: ", "NOK: "); a bare "Name:" counts only
+        at the start of a line or an item ("Drug name:" does not)."""
+        text, found = self.text, {}
+        for sep in _SEPARATOR.finditer(text):
+            colon = sep.start()
+            m = W.FORM_LABEL.search(text, max(0, colon - 32), colon + 1)
+            if m is None:
+                continue
+            if not m.group("field") and m.group("label").lower().startswith("name"):
+                before = text[:m.start()].rstrip(" \t")
+                if before and before[-1] not in "\n\r;|.,":
+                    continue
+            end = colon + 1
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            found[end] = "form"
+        return found
 
     # -- token tests ---------------------------------------------------------------------------
 
@@ -89,7 +124,7 @@ class _NameFinder:
         return tok.folded in names or ("-" in tok.folded and tok.folded.split("-", 1)[0] in names)
 
     def common(self, tok: _Token) -> bool:
-        return tok.folded in self.lex.common_words
+        return tok.folded in self.lex.common_words or tok.contraction
 
     def acronym(self, tok: _Token) -> bool:
         """A short all-capitals word that is not a known name ("NHS", "HCA", "MDT")."""
@@ -126,10 +161,15 @@ class _NameFinder:
                     and self.surname_like(self.tokens[j + 2], caps):
                 j, limit = j + 2, limit - 1
                 continue
-            if not self.surname_like(nxt, caps):
+            if not self.surname_like(nxt, caps) and not (j == i and self.lower_surname(i, nxt)):
                 break
             j, limit = j + 1, limit - 1
         return j
+
+    def lower_surname(self, i: int, tok: _Token) -> bool:
+        """A lower-case word that is no common word after a lower-case first name: "brenda hughes"."""
+        return (self.tokens[i].text.islower() and len(self.tokens[i].text) > 1 and tok.text.islower()
+                and len(tok.text) >= 3 and not self.common(tok) and tok.folded not in W.TRIGGERS)
 
     def surname_like(self, tok: _Token, caps: bool) -> bool:
         """A word that can continue a name: capitalised (all capitals in a shouted note), not a title."""
@@ -146,6 +186,8 @@ class _NameFinder:
         if i > 0 and self.gap(i - 1).strip() in ("", ".") and toks[i - 1].capitalised \
                 and toks[i - 1].folded in W.PLACE_PREFIXES:
             return True
+        if self.named_thing(j):
+            return True
         k = j
         for _ in range(3):
             if k + 1 >= len(toks) or self.gap(k).strip(" '’s") not in ("", "-"):
@@ -158,6 +200,20 @@ class _NameFinder:
                 return False
             k += 1
         return False
+
+    def named_thing(self, j: int) -> bool:
+        """True when the name ending at token ``j`` starts the name of a thing: a possessive then a
+        capitalised common word ("Ella's Kitchen pouches", "Martha's Rule"), or "and the" and two
+        capitalised words ("Charlie and the Chocolate Factory")."""
+        toks, end = self.tokens, self.tokens[j].end
+        if self.text[end:end + 3] in ("'s ", "’s ") and j + 1 < len(toks):
+            nxt = toks[j + 1]
+            if nxt.capitalised and not nxt.all_caps and self.common(nxt) and nxt.folded not in W.TRIGGERS \
+                    and nxt.folded not in W.TITLES and not self.first(nxt):
+                return True
+        m = W.TITLE_OF_WORK.match(self.text, end)
+        return m is not None and all(w.lower() not in W.TRIGGERS and w.lower() not in W.ORG_WORDS
+                                     and w.lower() not in W.NOT_IN_TITLES for w in m.groups())
 
     # -- rules ---------------------------------------------------------------------------------
 
@@ -175,8 +231,37 @@ class _NameFinder:
                 if nxt.text.isupper() and tok.folded in W.STRONG_TITLES:
                     found.append((i + 1, self.extend(i + 1, limit=2)))
             elif self.title_takes(tok, nxt):
-                found.append((i + 1, self.extend(i + 1)))
+                found.append((i + 1, self.org_surname(tok, self.extend(i + 1))))
+            elif self.org_word_surname(tok, i + 1):
+                found.append((i + 1, i + 1))
         return found
+
+    def org_word_surname(self, title: _Token, i: int) -> bool:
+        """"Mr Ward said", "DR CHURCH": after a title, a surname that is also a place word, when no
+        capitalised word follows it ("Dr Foster Ward" stays a place)."""
+        toks = self.tokens
+        tok = toks[i]
+        if title.folded not in W.STRONG_TITLES or not tok.capitalised or tok.folded not in W.ORG_WORDS \
+                or tok.folded not in self.lex.common_surnames or title.all_caps != tok.all_caps:
+            return False
+        if self.number_after(i):
+            return False
+        return not (i + 1 < len(toks) and self.gap(i).strip() in ("", "-") and toks[i + 1].capitalised)
+
+    def org_surname(self, title: _Token, j: int) -> int:
+        """After a title and a first name, a surname that is also a place word ends the name when no
+        capitalised word follows it: "Mr Stephen Ward," (not "Dr Foster Ward Round")."""
+        toks = self.tokens
+        if title.folded not in W.STRONG_TITLES or j + 1 >= len(toks) or self.gap(j) != " " \
+                or not self.first(toks[j]):
+            return j
+        nxt = toks[j + 1]
+        if not (nxt.capitalised and not nxt.all_caps and nxt.folded in W.ORG_WORDS
+                and nxt.folded in self.lex.common_surnames):
+            return j
+        if j + 2 < len(toks) and self.gap(j + 1).strip() in ("", "-") and toks[j + 2].capitalised:
+            return j
+        return j + 1
 
     def title_takes(self, title: _Token, tok: _Token) -> bool:
         """Whether ``tok`` is a name after ``title``."""
@@ -212,9 +297,13 @@ class _NameFinder:
         found = []
         first_names = self.lex.first_names
         for i, tok in enumerate(self.tokens):
+            if self.cues.get(tok.start) == "form":
+                if self.form_name(i):
+                    found.append((i, self.extend(i)))
+                continue
             if not tok.capitalised and tok.folded not in first_names:
                 continue
-            if len(tok.text) < 2 or tok.folded in W.CALENDAR:
+            if len(tok.text) < 2 or (tok.folded in W.CALENDAR and not (tok.folded in MONTHS and self.apposition(i))):
                 continue
             if tok.folded in self.lex.ambiguous and self.number_after(i):
                 continue
@@ -223,12 +312,35 @@ class _NameFinder:
             if not (tok.capitalised or self.lower_name(tok)):
                 continue
             cue = self.cue_before(i)
-            if cue is None or tok.folded in W.ORG_WORDS:
+            if cue is None or tok.folded in W.ORG_WORDS or (cue == "weak" and tok.folded in NOT_ALONE):
                 continue
             if self.lower_name(tok) or (tok.capitalised and self.first(tok)) \
                     or (cue == "strong" and (self.name_like(tok) or self.apposition(i))):
                 found.append((i, self.extend(i)))
         return found
+
+    def form_name(self, i: int) -> bool:
+        """A word after a form label ("Surname: HUGHES", "Name: jo bloggs") that can be a name, in any case
+        (not "Name: Falls risk assessment": an unknown word with a common lower-case word after it)."""
+        tok = self.tokens[i]
+        if len(tok.text) < 2 or tok.folded in W.TITLES or tok.folded in W.ORG_WORDS:
+            return False
+        if self.first(tok):
+            return True
+        if self.common(tok) and tok.folded not in self.lex.common_surnames:
+            return False
+        nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) and self.gap(i) == " " else None
+        return nxt is None or not (nxt.text.islower() and self.common(nxt))
+
+    def thing_or_place(self, i: int) -> bool:
+        """True when a first name is a thing or a place here: after an article ("a Sara Stedy") or a
+        word of travel ("a day trip to Preston", "moved to Chelsea", "lives near Beverley")."""
+        tok = self.tokens[i]
+        if i > 0 and self.tokens[i - 1].folded in _ARTICLES and self.gap(i - 1) == " ":
+            return True
+        if self.text[tok.end:tok.end + 2] in ("'s", "’s"):
+            return False
+        return W.PLACE_BEFORE.search(self.text, max(0, tok.start - 40), tok.start) is not None
 
     def first_names(self) -> list[tuple[int, int]]:
         """Known first names on their own, and ambiguous ones used as names."""
@@ -241,15 +353,19 @@ class _NameFinder:
                 continue
             if tok.folded in W.ORG_WORDS or tok.folded in NOT_ALONE or tok.folded in W.RELATIONS:
                 continue
+            if self.thing_or_place(i):
+                continue
             if len(tok.text) < 3:
-                if tok.capitalised and not tok.all_caps and self.full_name_after(i):
+                if (tok.capitalised and not tok.all_caps and self.full_name_after(i)) \
+                        or (self.lower_name(tok) and self.role_after(i, on_duty=True)):
                     found.append((i, self.extend(i)))
             elif tok.all_caps:
                 plain = tok.folded not in self.lex.ambiguous or tok.folded in self.lex.name_first
                 if plain and len(tok.text) >= 4 and self.shouted_alone(i):
                     found.append((i, self.extend(i)))
             elif tok.folded.split("-", 1)[0] not in self.lex.ambiguous:
-                if tok.capitalised or (len(tok.text) >= 4 and self.lower_name(tok)):
+                if tok.capitalised or (self.lower_name(tok)
+                                       and (len(tok.text) >= 4 or self.role_after(i, on_duty=True))):
                     found.append((i, self.extend(i)))
             elif tok.capitalised and not tok.all_caps and tok.folded not in DAYS \
                     and tok.folded not in W.ABBREVIATED_CALENDAR and self.ambiguous_is_name(i):
@@ -273,7 +389,7 @@ class _NameFinder:
         with a role after it, a surname after it, a verb of speaking after it at the start of a
         sentence, or alone and capitalised in the middle of one."""
         tok = self.tokens[i]
-        if self.role_follows_name(i):
+        if self.role_follows_name(i) or self.who_follows(i):
             return True
         opening = self.sentence_start(i)
         if self.surname_follows(i, opening):
@@ -289,12 +405,24 @@ class _NameFinder:
         manager...": a month needs a comma or "from the" before the role)."""
         toks = self.tokens
         tok = toks[i]
+        if tok.folded in W.PERSON_NOUNS:
+            return False
         if i > 0 and (toks[i - 1].folded in W.DETERMINERS or toks[i - 1].folded in W.TIME_WORDS):
             return False
         if not self.role_after(i, on_duty=True):
             return False
         spaced = self.text[tok.end:tok.end + 1] == " " and not W.FROM_TEAM.match(self.text, tok.end)
         return tok.folded not in MONTHS or not spaced
+
+    def who_follows(self, i: int) -> bool:
+        """"June who sits on the committee...", "told Hope, who...": a relative "who" makes it a person
+        (not after a determiner or a time word: "in May, who...")."""
+        toks = self.tokens
+        if i + 1 >= len(toks) or toks[i + 1].folded not in ("who", "whose") or self.gap(i).strip(" ,") \
+                or toks[i].folded in W.PERSON_NOUNS:
+            return False
+        prev = toks[i - 1].folded if i > 0 else ""
+        return prev not in W.DETERMINERS and prev not in W.TIME_WORDS
 
     def surname_follows(self, i: int, opening: bool) -> bool:
         """"Grace Okafor", "met Grace Baker" (a word surname only mid-sentence), "Maria de Souza"."""
@@ -336,7 +464,8 @@ class _NameFinder:
                 if not 0 <= k < len(self.tokens) or k in starts or self.tokens[joiner].folded != "and":
                     continue
                 tok = self.tokens[k]
-                if len(tok.text) > 1 and self.name_like(tok) and not self.common(tok) and not self.number_after(k):
+                if len(tok.text) > 1 and self.name_like(tok) and not self.common(tok) and not self.number_after(k) \
+                        and tok.folded not in NOT_ALONE:
                     found.append((k, self.extend(k)))
         return found
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from evidencenlp.identifiers.lexicon import lexicon
+from evidencenlp.identifiers.name_words import ORG_WORDS
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,43 @@ def find_nhs_numbers(text: str) -> Iterator[Redaction]:
             yield Redaction("NHS_NUMBER", m.start(), m.end())
 
 
+_HOSPITAL_ID = r"(?:[A-Z]{1,4}[\s-]?)?\d[\d\-/]*(?:\s\d+){0,2}[A-Z]?"
 _HOSPITAL = re.compile(
     r"(?:\bMRN|\bM\.R\.N\.?|\bhospital\s+(?:number|no|num|ref(?:erence)?|id)|\bhosp\.?\s*(?:no|num(?:ber)?|#)"
     r"|\bunit\s+(?:number|no)|\bpatient\s+(?:id|identifier|number|no)|\bpt\s+(?:id|no|number)"
-    r"|\bcase\s*-?\s*notes?\s+(?:number|no)|\b(?:medical|health)\s+records?\s+(?:number|no)"
-    r"|\b(?:PAS|RiO|EMIS|SystmOne|K|RM|CRN|local)\s+(?:number|no|id)|\bCRN)"
-    r"\.?\s*(?:is|was|of|:|-|=|#)?\s*(?P<id>(?:[A-Z]{1,4}[\s-]?)?\d[\d\-/]*(?:\s\d+){0,2}[A-Z]?)(?![\w/-])", re.I)
+    r"|\bcase\s*-?\s*notes?\s+(?:number|no)|\b(?:hospital|medical|health|patient)\s+records?\s+(?:number|no)"
+    r"|\b(?:PAS|RiO|EMIS|SystmOne|K|RM|CRN|local|trust|Lorenzo|Cerner|Epic)\s+(?:number|no|id)|\bCRN)"
+    rf"s?\.?\s*(?:is|was|were|of|:|-|=|#)?\s*\(?\s*(?P<id>{_HOSPITAL_ID})(?![\w/-])", re.I)
+#: "Hosp H4567890": the bare abbreviation, then a code that cannot be a count or a year
+_HOSP_BARE = re.compile(r"\bhosp\b\.?\s*[:#]?\s*(?P<id>[A-Z]{1,4}\d{5,}|\d{6,})(?![\w/-])", re.I)
+#: "unit numbers 0098123 and 0098124": further codes of the same kind listed after the first
+_HOSPITAL_MORE = re.compile(
+    rf"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|then)\s+|\s*/\s*)(?P<id>{_HOSPITAL_ID})(?![\w/-])", re.I)
+
+
+def _enough_digits(ident: str) -> bool:
+    return sum(c.isdigit() for c in ident) >= 4
+
+
+def _shape(ident: str) -> str:
+    """"J204-9981" -> "A9999999": letters and digits only, as classes."""
+    return "".join("9" if c.isdigit() else "A" for c in ident if c.isalnum())
 
 
 def find_hospital_numbers(text: str) -> Iterator[Redaction]:
-    """A code with at least four digits right after "hospital number", "MRN", "unit no" and the like."""
+    """A code with at least four digits right after "hospital number", "MRN", "unit no" and the like
+    (and any more codes listed after it: "0098123 and 0098124"), or a letter-and-digits code after "Hosp"."""
     for m in _HOSPITAL.finditer(text):
-        ident = m.group("id")
-        if sum(c.isdigit() for c in ident) >= 4:
+        if not _enough_digits(m.group("id")):
+            continue
+        yield Redaction("HOSPITAL_NUMBER", m.start("id"), m.end("id"))
+        shape = _shape(m.group("id"))
+        more = _HOSPITAL_MORE.match(text, m.end("id"))
+        while more and _shape(more.group("id")) == shape:
+            yield Redaction("HOSPITAL_NUMBER", more.start("id"), more.end("id"))
+            more = _HOSPITAL_MORE.match(text, more.end("id"))
+    if "osp" in text or "OSP" in text:
+        for m in _HOSP_BARE.finditer(text):
             yield Redaction("HOSPITAL_NUMBER", m.start("id"), m.end("id"))
 
 
@@ -197,27 +222,75 @@ _SPELLED_YEAR = (r"nineteen[\s-](?:(?:twenty|thirty|forty|fifty|sixty|seventy|ei
                  r"|five|six|seven|eight|nine))?|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen"
                  r"|nineteen)")
 _YEAR = rf"(?:\d{{4}}|['’]?\d{{2}}|{_SPELLED_YEAR})"
-_DATE = (rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}"
+_DATE = (rf"(?:\d{{4}}[/.\-]\d{{1,2}}[/.\-]\d{{1,2}}|\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}|\d{{1,2}} \d{{1,2}} \d{{4}}"
          rf"|(?:the\s+)?{_DAY}(?:\s+of)?[\s\-]+{_MONTH}\.?,?[\s\-]+{_YEAR}"
          rf"|{_MONTH}\.?\s+(?:the\s+)?{_DAY},?\s+{_YEAR})(?![\w/])")
-_DOB_BEFORE = (r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s*date|birthdate|birthday|born)"
-               r"[\s:=-]*(?:(?:is|was|on|of|as|recorded|given|listed|the)[\s:=-]+){0,3}")
+#: "DOB", "date of birth", "born", and "b." (only right before a date: "(b. 12/05/1927)"), then a
+#: bracket or a few linking words ("date of birth was recorded as ...")
+_DOB_CUE = r"(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s*date|birthdate|birthday|born|(?<![\w.])b\.)"
+_DOB_BEFORE = (rf"\b{_DOB_CUE}"
+               r"(?:\s*/\s*age)?[\s:=([-]*(?:(?:is|was|on|of|as|recorded|given|listed|the|entered|written|shown"
+               r"|stated|noted|corrected|changed|amended|updated|from)"
+               r"[\s:=([-]+){0,3}")
 _DOB = re.compile(rf"{_DOB_BEFORE}\s*(?P<date>{_DATE})", re.IGNORECASE)
 _DOB_AFTER = re.compile(rf"(?P<date>{_DATE})\s*[(\[,-]?\s*(?:d\.?o\.?b\.?|date\s+of\s+birth)\b", re.IGNORECASE)
-_DOB_HINT = re.compile(r"d\.?\s?o\.?\s?b|birth|born", re.IGNORECASE)
+_DOB_HINT = re.compile(r"d\.?\s?o\.?\s?b|birth|born|\bb\.\s*\d", re.IGNORECASE)
+#: an age, then the date of birth in brackets: "aged 84 (01/02/1940)"
+_AGE_THEN_DATE = re.compile(
+    rf"\baged?\s*:?\s*(?P<age>\d{{1,3}})\s*(?:years?|yrs?|y/?o|y)?\s*[(\[]\s*(?:d\.?o\.?b\.?\s*:?\s*)?"
+    rf"(?P<date>{_DATE})", re.IGNORECASE)
+#: a year, or a month and year, alone: "DOB 1951", "year of birth: 1938", "DOB 03/1951", "born March 1950"
 _DOB_YEAR = re.compile(
-    r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|year\s+of\s+birth)[\s:=-]*(?P<date>(?:19|20)\d\d)\b(?![/.-]\d)",
+    rf"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|year\s+of\s+birth|born)[\s:=([-]*"
+    rf"(?P<date>(?:{_MONTH}\.?\s+|\d{{1,2}}[/.-])?(?:19|20)\d\d)\b(?![/.-]\d)",
     re.IGNORECASE)
 _BORN_IN = re.compile(rf"\bborn\s+in\s+(?P<date>(?:{_MONTH}\s+)?(?:19|20)\d\d)\b", re.IGNORECASE)
+#: after a date of birth, another date given as an alternative to it in the same sentence: "recorded as
+#: 29/02/1944 on one form and 28/02/1944 on another", "12/03/1950 (or 13/03/1950)", "corrected from
+#: 01/02/1950 to 02/01/1950"
+_DOB_ALTERNATIVE = re.compile(
+    rf"(?P<between>[^.;:\n\d]{{0,40}}?\b(?:and|or|not|but|to|vs|versus|instead\s+of|rather\s+than)\b[^.;:\n\d]{{0,25}}?)"
+    rf"(?P<date>{_DATE})", re.IGNORECASE)
+#: words between two dates that make the second one an event, not another date of birth
+_EVENT_WORDS = re.compile(
+    r"\b(?:admi\w*|discharg\w*|seen|review\w*|visit\w*|died|death|appointment|attend\w*|referr\w*|fell|fall"
+    r"|incident|started|moved|since|until|from|today|operation|surgery|vaccin\w*|jab|booked|dated|home|left|went"
+    r"|came|arrived|transferr\w*|returned|weighed|passed|funeral|last|next|due|expir\w*|issued|signed)\b",
+    re.IGNORECASE)
+
+
+_FULL_YEAR = re.compile(r"(?:19|20)\d\d(?!\d)")
+
+
+def _close_years(first: str, second: str) -> bool:
+    """False when both dates give a four-digit year and they are more than ten years apart."""
+    a, b = _FULL_YEAR.search(first), _FULL_YEAR.search(second)
+    return not (a and b) or abs(int(a.group()) - int(b.group())) <= 10
+
+
+def _age_fits(age: int, date: str) -> bool:
+    """False when the date has a four-digit year that an age of ``age`` now cannot be born in."""
+    year = _FULL_YEAR.search(date)
+    return year is None or 1990 <= int(year.group()) + age <= 2040
 
 
 def find_dates_of_birth(text: str) -> Iterator[Redaction]:
-    """A date next to "DOB", "date of birth" or "born" (ISO, numeric, or spelled-out day and month)."""
+    """A date next to "DOB", "date of birth" or "born" (ISO, numeric, or spelled-out day and month),
+    and a second date offered as an alternative to it ("... on one form and 28/02/1944 on another")."""
+    if ("(" in text or "[" in text) and "ge" in text.lower():
+        for m in _AGE_THEN_DATE.finditer(text):
+            if _age_fits(int(m.group("age")), m.group("date")):
+                yield Redaction("DOB", m.start("date"), m.end("date"))
     if not _DOB_HINT.search(text):
         return
     for pattern in (_DOB, _DOB_AFTER, _BORN_IN, _DOB_YEAR):
         for m in pattern.finditer(text):
             yield Redaction("DOB", m.start("date"), m.end("date"))
+            if pattern is _DOB or pattern is _DOB_AFTER:
+                alt = _DOB_ALTERNATIVE.match(text, m.end("date"))
+                if alt and not _EVENT_WORDS.search(alt.group("between")) \
+                        and _close_years(m.group("date"), alt.group("date")):
+                    yield Redaction("DOB", alt.start("date"), alt.end("date"))
 
 
 # --- street addresses ------------------------------------------------------------------------
@@ -226,7 +299,17 @@ _STREET_TYPES = (r"(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|close|cl|cre
                  r"|gardens|gdns|terrace|terr|grove|mews|square|sq|hill|walk|row|parade|pde|view|rise|green|vale"
                  r"|gate|wharf|yard|fold|wynd|boulevard|broadway|chase|croft|meadows?|mount|paddock|heights|approach"
                  r"|brow|circus|embankment|esplanade|glade|hollow|lawns?|mead|orchard|ridge|spinney|strand|villas"
-                 r"|cottages|park|fields)")
+                 r"|cottages|park|fields|bank|side|end|quay|garth|dene|nook|leys|reach|circle|copse|brae|loan|gait"
+                 r"|promenade|parkway|causeway|pastures?|ginnel)")
+#: the last word of a house or building name: "Rose Cottage", "Sycamore House", "Marlowe Court"
+_HOUSE_WORDS = (r"(?:House|Cottage|Cottages|Farm|Farmhouse|Barn|Barns|Forge|Mill|Hall|Manor|Grange|Lodge|Court"
+                r"|Villa|Villas|Bungalow|Rectory|Vicarage|Croft|Mansions|Flats|Buildings|Apartments|Heights|Tower"
+                r"|Towers|Point|Chambers|Works|Granary|Stables|Oast|Place|Gardens|Mews|Terrace|Close|Quays?|Wharf"
+                r"|Yard|Gate|View|Rise|Lea|Nook|End|Orchard|Hollow|Mount)")
+#: a house or building name, with a flat or apartment number before it: "Flat 6, Sycamore House",
+#: "Rosemary Cottage", "The Old Forge", "The Cottage"
+_HOUSE_NAME = (r"(?:(?i:flat|apartment|apt|unit|room)\s+\d+[A-Za-z]?,?\s+)?"
+               rf"(?-i:(?:[A-Z][\w'’-]*\s+){{1,3}}{_HOUSE_WORDS}|The(?:\s+[A-Z][\w'’-]*){{1,3}})")
 _STREET_WORD = r"[^\W\d_][\w'’-]*"
 _UNIT = r"(?:(?:flat|apartment|apt|unit)\s+\d+[A-Za-z]?,?\s+)?"
 _HOUSE_NUMBER = r"\d{1,4}[A-Za-z]?(?:\s?[-–]\s?\d{1,4})?,?"
@@ -234,11 +317,29 @@ _HOUSE_NUMBER = r"\d{1,4}[A-Za-z]?(?:\s?[-–]\s?\d{1,4})?,?"
 _UNIT_BEFORE = re.compile(r"\b(?:flat|apartment|apt)\s+$", re.I)
 _TOWN = r"(?-i:,\s*[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2})\b"
 _ADDRESS = re.compile(
-    rf"(?<![\w/.:-]){_UNIT}{_HOUSE_NUMBER}\s+(?P<street>(?:{_STREET_WORD}\s+){{1,3}})(?P<type>{_STREET_TYPES})\b\.?"
+    rf"(?<![\w/.:£$€-]){_UNIT}{_HOUSE_NUMBER}\s+(?P<street>(?:{_STREET_WORD}\s+){{1,3}})(?P<type>{_STREET_TYPES})\b\.?"
     rf"(?P<town>{_TOWN})?", re.IGNORECASE)
 _ADDRESS_NO_NUMBER = re.compile(
-    rf"\b(?:live|lives|living|lived|moved|address|home|resides)\s+(?:is\s+)?(?:at|on|in|to)\s+"
+    rf"\b(?:live|lives|living|lived|moved|address|home|resides|staying)\s+(?:is\s+)?(?:at|on|in|to)\s+"
     rf"(?P<addr>(?-i:(?:[A-Z][\w'’-]*\s+){{1,3}}){_STREET_TYPES}\b)(?P<town>{_TOWN})?", re.IGNORECASE)
+#: the same after "her house on", "Address:" ("her house on Brook Street", "Address: Church Lane, Leeds")
+_ADDRESS_NO_NUMBER_MORE = re.compile(
+    rf"\b(?:(?:house|flat|bungalow|cottage|property)\s+on|address(?:\s+(?:is|was))?\s*[:-])\s*"
+    rf"(?P<addr>(?-i:(?:[A-Z][\w'’-]*\s+){{1,3}}){_STREET_TYPES}\b)(?P<town>{_TOWN})?", re.IGNORECASE)
+#: a house or building name, then a comma and a street, with or without a house number: "Ivy House,
+#: Green Lane", "Flat 14, Marlowe Court, 61 Spring Bank", "The Old Forge, Church Lane"
+_HOUSE_ADDRESS = re.compile(
+    rf"(?<![\w-]){_HOUSE_NAME},\s*(?:{_HOUSE_NUMBER}\s+)?"
+    rf"(?P<addr>(?-i:(?:[A-Z][\w'’-]*\s+){{1,3}}){_STREET_TYPES}\b)(?P<town>{_TOWN})?", re.IGNORECASE)
+#: after "address", a house name alone ("Address: Rose Cottage, Thirsk", "home address is The Old Forge");
+#: after "address" or "lives at", any capitalised name then a street ("lives at Greenacres, Sandy Lane")
+_STREET_AFTER_COMMA = rf",\s*(?:{_HOUSE_NUMBER}\s+)?(?-i:(?:[A-Z][\w'’-]*\s+){{1,3}}){_STREET_TYPES}\b"
+#: a quick test before the slower house-name patterns: a comma, then a street
+_STREET_AFTER_COMMA_HINT = re.compile(_STREET_AFTER_COMMA, re.IGNORECASE)
+_HOUSE_AFTER_CUE = re.compile(
+    rf"\b(?:address(?:\s+(?:is|was))?|house\s+name|(?P<lives>(?:live[sd]?|living|resides)\s+at))\s*[:-]?\s*"
+    rf"(?P<addr>{_HOUSE_NAME}(?:{_STREET_AFTER_COMMA})?|(?-i:[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,2}})"
+    rf"{_STREET_AFTER_COMMA})(?P<town>{_TOWN})?", re.IGNORECASE)
 #: words just before an address that allow it in lower case ("lives at 14 acacia avenue")
 _ADDRESS_CUE = re.compile(
     r"\b(?:live|lives|living|lived|resides|moved|address(?:\s+is)?|home\s+is)\W*(?:at|on|in|to)?\W*$", re.I)
@@ -268,6 +369,15 @@ def _town_ok(text: str, town: str | None, end: int) -> bool:
     return not lexicon().is_common(first) and first.lower() not in {"mr", "mrs", "ms", "miss", "dr", "mx"}
 
 
+_NEXT_WORD = re.compile(r"[ \t]+([A-Z][a-z]+)")
+
+
+def _org_after(text: str, end: int) -> bool:
+    """True when a capitalised organisation word follows: "Mill Lane Surgery", "Park Road Clinic"."""
+    m = _NEXT_WORD.match(text, end)
+    return m is not None and m.group(1).lower() in ORG_WORDS
+
+
 def find_addresses(text: str) -> Iterator[Redaction]:
     """Street addresses: "14 Acacia Avenue", "Flat 3, 22 Park Road, Leeds", "lives on Elm Road"."""
     for m in _ADDRESS.finditer(text):
@@ -281,7 +391,23 @@ def find_addresses(text: str) -> Iterator[Redaction]:
         end -= text[end - 1] == "."  # "Rd." keeps its dot only inside the address
         unit = _UNIT_BEFORE.search(before)
         yield Redaction("ADDRESS", m.start() - len(unit.group()) if unit else m.start(), end)
-    for m in _ADDRESS_NO_NUMBER.finditer(text):
-        end = m.end() if _town_ok(text, m.group("town"), m.end()) else m.end("addr")
-        if _capitalised(m.group("addr")):
+    low = text.lower()
+    more = ("house" in low or "flat" in low or "bungalow" in low or "cottage" in low or "property" in low
+            or "address" in low)
+    for pattern in (_ADDRESS_NO_NUMBER, _ADDRESS_NO_NUMBER_MORE) if more else (_ADDRESS_NO_NUMBER,):
+        for m in pattern.finditer(text):
+            end = m.end() if _town_ok(text, m.group("town"), m.end()) else m.end("addr")
+            if _capitalised(m.group("addr")):
+                yield Redaction("ADDRESS", m.start("addr"), end)
+    street_after_comma = "," in text and _STREET_AFTER_COMMA_HINT.search(text) is not None
+    if street_after_comma:
+        for m in _HOUSE_ADDRESS.finditer(text):
+            if _capitalised(m.group("addr")) and not _org_after(text, m.end("addr")):
+                end = m.end() if _town_ok(text, m.group("town"), m.end()) else m.end("addr")
+                yield Redaction("ADDRESS", m.start(), end)
+    if street_after_comma or "address" in low or "house name" in low:
+        for m in _HOUSE_AFTER_CUE.finditer(text):
+            if m.group("lives") and "," not in m.group("addr"):
+                continue  # "lives at Oak Lodge": a care home, not a street address
+            end = m.end() if _town_ok(text, m.group("town"), m.end()) else m.end("addr")
             yield Redaction("ADDRESS", m.start("addr"), end)
