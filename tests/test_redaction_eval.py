@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,8 @@ DATA = Path(__file__).resolve().parent / "data"
 DEV = DATA / "redaction_dev.jsonl"
 #: the first held-out set: scored once blind, then published, now a second development set
 HELDOUT = DATA / "redaction_heldout.jsonl"
+#: the second held-out set: written blind, scored once after the last rule change (README figures); a guard now
+HELDOUT2 = DATA / "redaction_heldout2.jsonl"
 
 
 def _case(cid: str, text: str, identifiers: tuple[tuple[str, str], ...] = (), lookalike: bool = False) -> Case:
@@ -126,14 +127,8 @@ def test_shipped_redactor_on_the_published_heldout_set() -> None:
         assert counts.predicted == 0 or counts.precision >= 0.9, f"{kind}\n{score.table()}"
 
 
-def test_redaction_is_fast_enough() -> None:
-    """Far below the encoder's ~15 ms a note; a loose bound so a busy machine does not fail it."""
-    from evidencenlp.text import redact_only
-
-    texts = [c.text for c in load_cases(DEV)]
-    redact_only(texts[0])
-    start = time.process_time()
-    for text in texts:
-        redact_only(text)
-    per_note_ms = (time.process_time() - start) / len(texts) * 1000
-    assert per_note_ms < 5, per_note_ms
+def test_shipped_redactor_on_the_second_blind_set() -> None:
+    """The README's figures on text written by others: the issue's goals, kept from slipping back."""
+    score = score_file(HELDOUT2)
+    assert score.overall.recall >= 0.95, score.table()
+    assert score.lookalike_intact_rate >= 0.95, score.table()
