@@ -81,6 +81,15 @@ class Framework:
         return list(_iter_texts(self))
 
 
+#: libyaml's safe loader when PyYAML was built with it (about 10x faster on the framework files), same results
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(text: str) -> Any:
+    """Parse YAML safely (no object construction), with libyaml when available."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader: plain data only
+
+
 def _iter_texts(fw: Framework):
     src = fw.source
     for kq in fw.section("key_questions"):
@@ -159,7 +168,7 @@ def read_document(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise FrameworkError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        doc = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        doc = json.loads(text) if path.suffix.lower() == ".json" else _load_yaml(text)
     except json.JSONDecodeError as exc:
         raise FrameworkError(f"{path}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
     except yaml.YAMLError as exc:
@@ -213,7 +222,7 @@ def _primary_labels(folder: str) -> tuple[set[str], set[str]] | None:
         return None
     for candidate in sorted(Path(folder).glob("*.y*ml")):
         try:
-            other = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+            other = _load_yaml(candidate.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             continue
         if isinstance(other, dict) and other.get("quality_statements") and other.get("key_questions"):

@@ -13,10 +13,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc, Span
+if TYPE_CHECKING:  # spaCy (which imports torch through thinc) loads only when sentences are needed
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
 
 from evidencenlp.identifiers import KINDS, PLACEHOLDERS, Redaction, find_identifiers, nhs_number_is_valid
 
@@ -41,7 +42,6 @@ def apply_redactions(text: str, redactions: Iterable[Redaction], offset: int = 0
     return "".join(out)
 
 
-@Language.component("evidencenlp_redactor")
 def redactor_component(doc: Doc) -> Doc:
     """spaCy component: put identifier spans, labelled by kind, in ``doc.spans["redactions"]``."""
     spans = []
@@ -55,7 +55,15 @@ def redactor_component(doc: Doc) -> Doc:
 
 @lru_cache(maxsize=1)
 def pipeline() -> Language:
-    """The shared blank-English pipeline: sentencizer, then the redactor. Built once."""
+    """The shared blank-English pipeline: sentencizer, then the redactor. Built once.
+
+    spaCy is imported here, not with the module: batch tagging redacts without segmenting and never needs it.
+    """
+    import spacy
+    from spacy.language import Language
+
+    if "evidencenlp_redactor" not in Language.factories:
+        Language.component("evidencenlp_redactor", func=redactor_component)
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("evidencenlp_redactor")

@@ -56,6 +56,7 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     if not any(isinstance(h, _StatusHandler) for h in logger.handlers):
         logger.addHandler(_StatusHandler())
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # libraries that configure the root logger must not print these twice
 
 
 def _check_backend(value: str) -> str:
