@@ -54,7 +54,7 @@ from evidencenlp.partitions import (
     read_partition,
     require_partitioned,
 )
-from evidencenlp.tabular import check_readable, iter_chunks, table_format
+from evidencenlp.tabular import iter_chunks, table_format
 from evidencenlp.tagging import (
     MANIFEST,
     TagSummary,
@@ -67,6 +67,7 @@ from evidencenlp.tagging import (
     _sibling_parts,
     _write_error,
     assemble,
+    check_paths,
     check_text_cells,
     clean_stale_temp_files,
     parts_dir,
@@ -198,15 +199,7 @@ def require_dask() -> None:
 def _check_options(input_path: Path, output: Path, delimiter: str | None, sheet: str | None,
                    evidence_category: str | None) -> None:
     """The option checks of ``tag_file``, and a known evidence category (read from the frameworks only)."""
-    table_format(input_path)
-    table_format(output)
-    check_readable(input_path)
-    if not output.parent.is_dir():
-        raise InputFileError(f"{output}: the folder {output.parent} does not exist")
-    if input_path.resolve() == output.resolve():
-        raise InputFileError(f"{output}: the output must not be the input file")
-    if delimiter is not None and (len(delimiter) != 1 or delimiter in "\"\r\n"):
-        raise InputFileError(f"--delimiter must be one character other than a quote or newline; got {delimiter!r}")
+    check_paths(input_path, output, delimiter, None)  # the same path and option checks as tag_file
     if sheet is not None:
         raise InputFileError(f"{input_path}: --sheet applies to .xlsx input only (and --engine dask does not "
                              "read .xlsx: use the default --engine local)")

@@ -403,7 +403,7 @@ def _write_error(output: Path, exc: OSError) -> InputFileError:
                           "and run again with --resume")
 
 
-def _check_paths(input_path: Path, output: Path, delimiter: str | None, sheet: str | None) -> None:
+def check_paths(input_path: Path, output: Path, delimiter: str | None, sheet: str | None) -> None:
     """Checks of the paths and reading options (no model, no rows read)."""
     in_fmt = table_format(input_path)
     table_format(output)
@@ -427,7 +427,7 @@ def check_tag_input(input_path: Path, output: Path, text_column: str, prefix: st
     header: the text column is there and no added column would overwrite one. The CLI calls this
     before loading the suggester, so a mistake is reported at once; :func:`tag_file` checks again.
     """
-    _check_paths(input_path, output, delimiter, sheet)
+    check_paths(input_path, output, delimiter, sheet)
     if not resume and not force:
         if parts_dir(output).exists():
             raise InputFileError(f"{output}: an earlier run was interrupted (its finished chunks are in "
@@ -459,7 +459,7 @@ def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: 
     """
     in_fmt = table_format(input_path)
     out_fmt = table_format(output)
-    _check_paths(input_path, output, delimiter, sheet)
+    check_paths(input_path, output, delimiter, sheet)
     sheets = xlsx_sheets(input_path, sheet) if in_fmt == "xlsx" else []
     clean_stale_temp_files(output)
     manifest = _manifest(input_path, text_column, chunk_rows, redact, prefix, suggester.model_version,
