@@ -10,7 +10,13 @@ import pytest
 from evidencenlp.errors import DataError
 from evidencenlp.frameworks import load_crosswalk, load_frameworks
 from evidencenlp.taxonomy import default_taxonomy
-from evidencenlp.training_data import SERVICES, framework_examples, load_corpus, validate_labelled
+from evidencenlp.training_data import (
+    SERVICES,
+    direction_patterns,
+    framework_examples,
+    load_corpus,
+    validate_labelled,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 BANDS, EVIDENCE_CATEGORIES = default_taxonomy().bands, default_taxonomy().categories
@@ -53,3 +59,37 @@ def test_bad_labels_name_file_row_and_column(statements) -> None:
         validate_labelled(clash, "y.csv", statements)
     with pytest.raises(DataError, match="missing column"):
         validate_labelled(pd.DataFrame({"note": ["a"]}), "z.csv", statements)
+
+
+def test_direction_patterns_teach_both_directions_of_the_issue_patterns() -> None:
+    """Issue 14: waits, unanswered calls and short staffing negative; "no <harm>" negations positive."""
+    fws = load_frameworks()
+    rows = pd.DataFrame(direction_patterns(fws, load_crosswalk(frameworks=fws)))
+    assert len(rows) >= 50 and rows["note_id"].is_unique
+    assert (rows["origin"] == "framework:direction-patterns").all()
+    negative = rows[rows["band"].isin(["requires_improvement", "inadequate"])]["text"].str.lower()
+    positive = rows[rows["band"].isin(["good", "outstanding"])]["text"].str.lower()
+    for words in ("wait", "answer", "staff"):
+        assert negative.str.contains(words).any(), words
+    assert positive.str.contains(r"\bno\b").sum() >= 5
+    assert (rows["key_question"] == rows["statement"].str.split(".").str[0]).all()
+
+
+@pytest.mark.parametrize(("group", "message"), [
+    ({"topic": "safe.nowhere", "statement": "safe.safeguarding", "band": "good", "texts": ["x y"]}, "not a topic"),
+    ({"topic": "safe.safe-staffing", "statement": "safe.safeguarding", "band": "good", "texts": ["x y"]},
+     "not linked to topic"),
+    ({"topic": "safe.safe-staffing", "statement": "safe.safe-and-effective-staffing", "band": "great",
+      "texts": ["x y"]}, "band 'great'"),
+    ({"topic": "safe.safe-staffing", "statement": "safe.safe-and-effective-staffing", "band": "good",
+      "texts": []}, "texts must be"),
+])
+def test_bad_direction_pattern_group_names_file_and_group(tmp_path: Path, group: dict, message: str) -> None:
+    import yaml
+
+    path = tmp_path / "patterns.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "groups": [group]}), encoding="utf-8")
+    fws = load_frameworks()
+    with pytest.raises(DataError, match=message) as err:
+        direction_patterns(fws, load_crosswalk(frameworks=fws), path)
+    assert "patterns.yaml: group 1" in str(err.value)

@@ -30,13 +30,58 @@ CORPUS_COLUMNS: tuple[str, ...] = ("note_id", "text", "key_question", "statement
 LABEL_COLUMNS: tuple[str, ...] = ("key_question", "statement", "evidence_category", "band")
 
 
+DIRECTION_PATTERNS_FILE = "direction_patterns.yaml"
+
+
+def direction_patterns(frameworks: dict[str, Framework], crosswalk: Crosswalk,
+                       path: Path | None = None) -> list[dict[str, str]]:
+    """Rows from ``training/direction_patterns.yaml``: evidence phrasings of a v6 topic's band descriptors.
+
+    Every group names a v6 ``topic`` (must exist), a ``band`` and one of the SAF statements the
+    crosswalk links the topic to; a bad group is a :class:`DataError` naming the file and group.
+    Returns an empty list when the v6 framework is not loaded.
+    """
+    import yaml
+
+    fw = frameworks.get(V6_ID)
+    if fw is None:
+        return []
+    path = path or training_dir() / DIRECTION_PATTERNS_FILE
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DataError(f"{path}: cannot read the direction patterns ({type(exc).__name__})") from exc
+    topics = {t.item: t.key_question for t in fw.texts() if t.kind == "descriptor"}
+    bands = {"outstanding", "good", "requires_improvement", "inadequate"}
+    rows: list[dict[str, str]] = []
+    for g, group in enumerate(doc.get("groups", []) if isinstance(doc, dict) else []):
+        where = f"{path}: group {g + 1}"
+        topic, statement, band = group.get("topic"), group.get("statement"), group.get("band")
+        if topic not in topics:
+            raise DataError(f"{where}: topic {topic!r} is not a topic of {V6_ID}")
+        if band not in bands:
+            raise DataError(f"{where}: band {band!r} is not one of {sorted(bands)}")
+        if statement not in crosswalk.saf_for(V6_ID, topic):
+            raise DataError(f"{where}: statement {statement!r} is not linked to topic {topic!r} by the crosswalk")
+        texts = group.get("texts") or []
+        if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise DataError(f"{where}: texts must be a non-empty list of sentences")
+        for n, text in enumerate(texts):
+            rows.append({"note_id": f"fw:direction-patterns:{topic}:{band}:{n}", "text": text.strip(),
+                         "key_question": statement.split(".", 1)[0], "statement": statement,
+                         "evidence_category": "", "band": band, "principles": "", "service": "",
+                         "origin": "framework:direction-patterns"})
+    return rows
+
+
 def framework_examples(frameworks: dict[str, Framework], crosswalk: Crosswalk) -> pd.DataFrame:
     """Labelled sentences derived from the frameworks (weak supervision).
 
     - v6 band descriptors and KLOE ratings characteristics → key question, band, and the SAF
       statement when the crosswalk links the topic/KLOE to exactly one statement;
     - KLOE prompts and SAF "we statements" → key question and statement;
-    - King's Fund principle illustrations → the principle, band ``outstanding``.
+    - King's Fund principle illustrations → the principle, band ``outstanding``;
+    - the direction patterns of :func:`direction_patterns` (evidence phrasings of v6 descriptors).
     Evidence category and service are left empty (framework text is none of them).
     """
     rows: list[dict[str, str]] = []
@@ -56,6 +101,7 @@ def framework_examples(frameworks: dict[str, Framework], crosswalk: Crosswalk) -
             elif t.kind == "illustration":
                 row.update(band="outstanding", principles=t.item)
                 rows.append(row)
+    rows.extend(direction_patterns(frameworks, crosswalk))
     return pd.DataFrame(rows, columns=[*CORPUS_COLUMNS, "origin"])
 
 
