@@ -419,3 +419,26 @@ def test_import_is_cheap() -> None:
     code = "import sys, evidencenlp.abstain as a; print('lingua' in sys.modules, len(a._DETECTORS))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "0"]
+
+
+def test_plainly_english_never_takes_a_foreign_note() -> None:
+    """The detector-free shortcut must not claim any foreign test note (or it would hide it as English)."""
+    for note in NOT_ENGLISH_NOTES:
+        _, evidence = abstain._screen(note)
+        assert evidence is None or not abstain._plainly_english(evidence), NOT_ENGLISH_NOTES.index(note)
+
+
+def test_plainly_english_spares_the_detector_for_ordinary_notes() -> None:
+    plain = [abstain._plainly_english(abstain._screen(note)[1] or "") for note in LONG_ENGLISH]
+    assert sum(plain) >= 0.7 * len(LONG_ENGLISH)
+    # too few words, or words that are not common English: the detector decides
+    assert not abstain._plainly_english("staff were kind")
+    assert not abstain._plainly_english("the staff were muy amables y the enfermeras")
+
+
+def test_a_plainly_english_batch_builds_no_detector() -> None:
+    code = ("import evidencenlp.abstain as a; "
+            "r = a.abstention_reasons(['The staff were very kind and they always listened to my mother.']); "
+            "print(r, len(a._DETECTORS))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[None]", "0"]

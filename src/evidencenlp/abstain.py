@@ -48,6 +48,11 @@ Two reasons to abstain are reported (:data:`REASONS`):
       English. Short English is never called foreign (``"Long wait"``, ``"GP appt wait 3
       wks"``); the price is that very short foreign notes (``"Gracias"``, ``"Danke"``) are not
       caught either.
+    * A note that is plainly English needs no detector (:func:`_plainly_english`): at least
+      :data:`PLAIN_MIN_WORDS` words, at least :data:`PLAIN_MIN_MARKERS` different English
+      function words (:data:`ENGLISH_MARKERS`: "the", "with", "were", …) and at least
+      :data:`PLAIN_COMMON_SHARE` of its words in the common English word list shipped for
+      redaction (or one marker and every word common). Most notes end here; the detectors (and their start-up) are then not needed.
     * Every other note goes to a fast detector (lingua's low-accuracy trigram mode, about
       40 MB, loaded in well under a second). With ``n >= 60`` (:data:`LONG_LETTERS`) its answer
       is final: not English when its confidence is below :data:`FAST_NOT_ENGLISH_BELOW` (0.1).
@@ -150,6 +155,23 @@ ACCURATE_NOT_ENGLISH_BELOW: Final[tuple[tuple[int, float], ...]] = ((20, 0.04), 
 #: A short note the accurate detector calls foreign stays English when leaving out one word
 #: brings both detectors' English confidence up to this.
 ONE_WORD_OUT_ENGLISH: Final = 0.2
+
+#: Plainly English (no detector asked): this many words at least …
+PLAIN_MIN_WORDS: Final = 5
+#: … this many different :data:`ENGLISH_MARKERS` among them …
+PLAIN_MIN_MARKERS: Final = 2
+#: … and this share of them common English words.
+PLAIN_COMMON_SHARE: Final = 0.85
+#: … or one marker, when every word is a common English word and there are this many.
+PLAIN_ALL_COMMON_MIN_WORDS: Final = 5
+#: English function words (and a few words of feedback) that are not words of the detector's other languages (so not "was",
+#: German; "to", "on", "we", Polish; "he", Spanish; "at", Danish; "but", French).
+ENGLISH_MARKERS: Final[frozenset[str]] = frozenset(
+    "the and with they have had been very this that would could should their there which when what who "
+    "from about because always never our she is of not my you your were every people staff nurses doctor "
+    "doctors friendly helpful excellent thank thanks lovely really everyone everything nothing waiting "
+    "appointment treated listened explained".split())
+_WORD: Final = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 # ---------------------------------------------------------------------------------------------
 # Word lists for the no_content rules (English only; they play no part in language detection).
@@ -363,6 +385,22 @@ def _english_confidences(kind: str, texts: list[str]) -> list[float]:
     return list(detector.compute_language_confidence_in_parallel(texts, Language.ENGLISH))
 
 
+def _plainly_english(evidence: str) -> bool:
+    """True when the lower-cased language evidence of a note is English without asking a detector:
+    enough words, enough different English function words, and nearly all of them common English."""
+    words = _WORD.findall(evidence)
+    markers = len(ENGLISH_MARKERS.intersection(words))
+    if len(words) < PLAIN_MIN_WORDS or markers == 0:
+        return False
+    from evidencenlp.identifiers.lexicon import fold, lexicon
+
+    common = lexicon().common_words
+    n_common = sum(1 for w in words if fold(w) in common)
+    if markers >= PLAIN_MIN_MARKERS:
+        return n_common >= PLAIN_COMMON_SHARE * len(words)
+    return n_common == len(words) and len(words) >= PLAIN_ALL_COMMON_MIN_WORDS
+
+
 def _accurate_threshold(letters: int) -> float:
     for below, threshold in ACCURATE_NOT_ENGLISH_BELOW:
         if letters < below:
@@ -426,7 +464,7 @@ def abstention_reasons(texts: Sequence[str]) -> list[str | None]:
     for index, text in enumerate(texts):
         reason, evidence = _screen(text)
         reasons.append(reason)
-        if evidence is not None:
+        if evidence is not None and not _plainly_english(evidence):
             pending.append((index, evidence))
     if not pending:
         return reasons
