@@ -179,3 +179,24 @@ def test_static_backend_uses_its_own_heads_and_the_same_contract(suggester, tmp_
     summary = tag_file(static, src, tmp_path / "out.csv", "text")
     out = pd.read_csv(tmp_path / "out.csv")
     assert summary.tagged == len(NOTES) and list(out.columns) == ["id", "text", *FLAT_COLUMNS]
+
+
+@pytest.mark.slow
+def test_static_light_loader_reads_what_model2vec_reads() -> None:
+    """``encoder._load_static`` skips model2vec's Hub-aware loader; it must give the same model."""
+    from model2vec import StaticModel
+
+    folder = encoder.StaticEmbedder.build()
+    light = encoder._load_static(StaticModel, folder)
+    reference = StaticModel.from_pretrained(str(folder))
+    assert (light.normalize, light.max_length) == (reference.normalize, reference.max_length)
+    np.testing.assert_array_equal(light.encode(NOTES), reference.encode(NOTES))
+
+
+def test_static_light_loader_names_a_broken_cache(tmp_path: Path) -> None:
+    pytest.importorskip("model2vec")
+    from model2vec import StaticModel
+
+    (tmp_path / "model.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(ModelError, match="unreadable"):
+        encoder._load_static(StaticModel, tmp_path)

@@ -21,12 +21,13 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -173,6 +174,27 @@ def _backend_dir(name: str) -> Path:
     return cache_dir() / "backends" / name
 
 
+def _build_once(folder: Path, product: str, what: str, how_long: str, make: Callable[[Path], None]) -> Path:
+    """``folder / product``, made first when missing: ``make(out)`` fills a new folder beside ``folder``,
+    which is then renamed into place whole (an interrupted build leaves no half-written model; when
+    another process finished first, its build is kept)."""
+    target = folder / product
+    if target.is_file():
+        return target
+    log.info("building the %s from the packaged weights (first use only; %s) …", what, how_long)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
+        out = Path(tmp) / "out"
+        out.mkdir()
+        make(out)
+        if not target.is_file():
+            if folder.exists():  # an earlier, unfinished layout: replace it
+                shutil.rmtree(folder)
+            out.replace(folder)
+    log.info("%s cached in %s", what, folder)
+    return target
+
+
 class OnnxInt8Embedder:
     """The packaged network exported to ONNX, fused and quantised to int8 at first use (onnxruntime)."""
 
@@ -199,19 +221,15 @@ class OnnxInt8Embedder:
         """The cached quantised model, exported and quantised here first when missing (about 10–30 s)."""
         import onnxruntime
 
+        def make(out: Path) -> None:
+            with tempfile.TemporaryDirectory(dir=out.parent) as work:  # the fp32 and fused steps stay out
+                _export_onnx_int8(Path(work))
+                (Path(work) / "model.int8.onnx").replace(out / "model.onnx")
+            (out / "recipe.json").write_text(json.dumps({"recipe": _ONNX_RECIPE, "encoder": ENCODER_NAME,
+                                                          "onnxruntime": onnxruntime.__version__}), encoding="utf-8")
+
         folder = _backend_dir(f"onnx-int8-{_weights_key(_ONNX_RECIPE, onnxruntime.__version__)}")
-        target = folder / "model.onnx"
-        if target.is_file():
-            return target
-        log.info("building the onnx-int8 encoder from the packaged weights (first use only; about 30 s) …")
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            _export_onnx_int8(Path(tmp))
-            (Path(tmp) / "model.int8.onnx").replace(target)
-        (folder / "recipe.json").write_text(json.dumps({"recipe": _ONNX_RECIPE, "encoder": ENCODER_NAME,
-                                                         "onnxruntime": onnxruntime.__version__}), encoding="utf-8")
-        log.info("onnx-int8 encoder cached in %s", folder)
-        return target
+        return _build_once(folder, "model.onnx", "onnx-int8 encoder", "about 30 s", make)
 
     def encode(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -280,7 +298,7 @@ class StaticEmbedder:
             from model2vec import StaticModel
         except ImportError:
             raise ModelError("the static backend needs model2vec: pip install \"evidencenlp[fast]\"") from None
-        self.model = StaticModel.from_pretrained(str(self.build()))
+        self.model = _load_static(StaticModel, self.build())
 
     @staticmethod
     def build() -> Path:
@@ -288,16 +306,7 @@ class StaticEmbedder:
         import model2vec
 
         folder = _backend_dir(f"static-{_weights_key(_STATIC_RECIPE, model2vec.__version__)}")
-        if (folder / "model.safetensors").is_file():
-            return folder
-        log.info("distilling the static encoder from the packaged weights (first use only; about a minute) …")
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
-            _distill_static(Path(tmp) / "model")
-            if not folder.exists():
-                (Path(tmp) / "model").replace(folder)
-        log.info("static encoder cached in %s", folder)
-        return folder
+        return _build_once(folder, "model.safetensors", "static encoder", "about a minute", _distill_static).parent
 
     def encode(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -310,6 +319,27 @@ class StaticEmbedder:
             if progress is not None:
                 progress(len(chunk))
         return _normalise(np.vstack(parts)) if parts else np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+
+
+def _load_static(cls: Any, folder: Path) -> Any:
+    """The cached static model, read directly from the folder :func:`_distill_static` wrote (what
+    ``StaticModel.from_pretrained`` reads, without importing the Hub client: about 1 s of start-up)."""
+    import safetensors
+    from tokenizers import Tokenizer
+
+    try:
+        with safetensors.safe_open(str(folder / "model.safetensors"), framework="numpy") as tensors:
+            names = set(tensors.keys())
+            vectors = tensors.get_tensor("embeddings")
+            weights = tensors.get_tensor("weights") if "weights" in names else None
+            mapping = tensors.get_tensor("mapping") if "mapping" in names else None
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    except (OSError, ValueError, KeyError, safetensors.SafetensorError) as exc:
+        raise ModelError(f"the cached static encoder at {folder} is unreadable ({type(exc).__name__}); "
+                         "delete that folder and it is rebuilt at the next use") from None
+    return cls(vectors=vectors, tokenizer=tokenizer, config=config, normalize=bool(config.get("normalize", True)),
+               weights=weights, token_mapping=mapping, max_length=config.get("max_length", 512))
 
 
 def _distill_static(folder: Path) -> None:
