@@ -67,15 +67,14 @@ def tag(
     Privacy: messages name the file, row and column, never note text. Spreadsheet outputs (.csv,
     .tsv, .xlsx) get a leading ' on text that would start a formula (=, +, -, @).
     """
-    from evidencenlp.tabular import check_readable, count_rows, table_format
-    from evidencenlp.tagging import check_tag_input, tag_file
+    from evidencenlp.tabular import count_rows
+    from evidencenlp.tagging import check_paths, check_tag_input, tag_file
     check_engine_options(engine, scheduler, workers)
-    table_format(input_path)
-    table_format(output)
-    check_readable(input_path)
     if engine is Engine.local:  # mistakes in the input are reported before the model loads (seconds)
         check_tag_input(input_path, output, text_column, prefix=prefix, encoding=encoding, delimiter=delimiter,
                         sheet=sheet, resume=resume, force=force)
+    else:  # before a cluster starts; the engine checks the header and the parts itself
+        check_paths(input_path, output, delimiter, sheet)
     if engine is Engine.dask:  # the workers load the models; this process only reads, saves and assembles
         tag_dask = dask_tagger(models=models, redact=not no_redact, evidence_category=evidence_category,
                                backend=backend, scheduler=scheduler, workers=workers,
