@@ -55,6 +55,53 @@ def _backend_lines(path: Path) -> list[str]:
     return [*lines, ""]
 
 
+def _experiment_lines(directory: Path) -> list[str]:
+    """What ``experiments/setfit_trial.py`` and ``experiments/sentence_pooling.py`` measured, from their JSON."""
+    lines: list[str] = []
+    setfit = directory / "setfit_trial.json"
+    if setfit.is_file():
+        data = json.loads(setfit.read_text(encoding="utf-8"))
+        mean = data.get("mean", {})
+        base, tuned = mean.get("classifier", {}), mean.get("fine_tuned", {})
+        folds = ", ".join(f"{name} {f['classifier']['kq_macro_f1']:.3f} → {f['fine_tuned']['kq_macro_f1']:.3f}"
+                          for name, f in data.get("folds", {}).items())
+        settings = data.get("settings", {})
+        lines.append(
+            f"- SetFit-style contrastive fine-tuning of the encoder (`experiments/setfit_trial.py`: "
+            f"{settings.get('pairs', '?')} key-question pairs per fold from that fold's training rows only, one pass, "
+            f"lr {settings.get('lr', '?')}; framework, training rows and held-out trust re-embedded with the tuned "
+            f"encoder): key question macro-F1 {base.get('kq_macro_f1', float('nan')):.3f} → "
+            f"{tuned.get('kq_macro_f1', float('nan')):.3f} on average ({folds}); direction "
+            f"{base.get('direction_accuracy', float('nan')):.3f} → {tuned.get('direction_accuracy', float('nan')):.3f}. "
+            + ("Kept (wins by ≥ 0.03)." if data.get("keep") else
+               "Not kept: the rule is a gain of at least 0.03, so the packaged encoder is used unchanged."))
+    else:
+        lines.append("- Not tried: SetFit-style contrastive fine-tuning of the encoder.")
+    pooling = directory / "sentence_pooling.json"
+    if pooling.is_file():
+        data = json.loads(pooling.read_text(encoding="utf-8"))
+        parts = ", ".join(f"{name} {v['kq_macro_f1']['value']:.3f}" for name, v in data.get("variants", {}).items())
+        lines.append(
+            f"- Sentence-level pooling for long text (`experiments/sentence_pooling.py`, {data.get('test', '')}; "
+            f"key question macro-F1 over 5 key questions): {parts}. The whole-note prediction is kept; multi-topic "
+            "text gets `key_questions` (every key question with probability ≥ 0.3).")
+    inspection = directory / "inspection_training.json"
+    if inspection.is_file():
+        data = json.loads(inspection.read_text(encoding="utf-8"))
+        f1 = data.get("key_question_macro_f1", {})
+        without, with_ = f1.get("without", {}), f1.get("with", {})
+        lines.append(
+            f"- Training on the CQC inspection-report paragraphs (`experiments/inspection_training.py`, "
+            f"{data.get('test', '')}; key question macro-F1 over 5 key questions): without "
+            f"{without.get('value', float('nan')):.3f} [{without.get('low', float('nan')):.3f}, "
+            f"{without.get('high', float('nan')):.3f}], with {with_.get('value', float('nan')):.3f} "
+            f"[{with_.get('low', float('nan')):.3f}, {with_.get('high', float('nan')):.3f}]. "
+            + ("The shipped model trains on them (`train --inspection`)." if data.get("kept") else
+               "The shipped model does not train on them by default (`train --inspection` adds them); they stay "
+               "a test of transfer to inspectors' writing."))
+    return lines
+
+
 def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
     """Render the model card next to the heads. Cross-validated figures come from ``cv_metrics.json``
     (written by ``evidencenlp evaluate --save-cv``) when present."""
@@ -164,10 +211,9 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         "subcategories: −0.09 on trust A in the helper's runs (kept here at the default; the router and corpus limit "
         "its effect). VADER sentiment features: −0.006. Per-class threshold biases: +0.003 (noise) — rejected. "
         "Low-confidence mapping rows: −0.044 — excluded.",
-        "- Not tried: SetFit-style contrastive fine-tuning of the encoder (CPU time), sentence-level pooling for long "
-        "stories beyond `key_questions` (every key question with probability ≥ 0.3).",
-        "",
     ]
+    lines += _experiment_lines(directory)
+    lines.append("")
     lines += _backend_lines(directory / BACKENDS_FILE)
     cv_path = directory / CV_FILE
     if cv_path.is_file():

@@ -147,8 +147,11 @@ def _direction_from_band(band_proba: np.ndarray) -> np.ndarray:
 
 def predict_all_models(train: pd.DataFrame, train_vecs: np.ndarray, test: pd.DataFrame, test_vecs: np.ndarray,
                        index: FrameworkIndex, params: dict[str, Any], feedback_only: pd.DataFrame | None,
-                       log: Log) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
-    """Fit every model on the training rows; ``model -> (kq predictions, direction predictions)`` for test."""
+                       log: Log, baselines: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Fit every model on the training rows; ``model -> (kq predictions, direction predictions)`` for test.
+
+    ``baselines=False`` fits the classifier only (the TF-IDF + SVM and zero-shot baselines are skipped).
+    """
     texts = test["text"].astype(str).tolist()
     out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     taxonomy = index.taxonomy
@@ -162,6 +165,8 @@ def predict_all_models(train: pd.DataFrame, train_vecs: np.ndarray, test: pd.Dat
     direction = (np.where(proba[DIRECTION_TASK][:, 0] > 0.5, "positive", "negative") if DIRECTION_TASK in proba
                  else _direction_from_band(proba["band"]))
     out["classifier"] = (kq, direction)
+    if not baselines:
+        return out
     classes = {t: c for t, c in task_classes(index).items() if t in ("key_question", "band")}
     for name, rows in (("tfidf_svm_same_rows", train), ("tfidf_svm_feedback_only", feedback_only)):
         if rows is None or not len(rows):
