@@ -275,7 +275,9 @@ def main() -> None:
         if args.million or args.only_million:
             results["million"] = bench_million(tmp)
             print("million", json.dumps(results["million"]), flush=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    partial = args.out.with_suffix(".json.tmp")
+    partial.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    partial.replace(args.out)
     if args.model_card:  # the backends' figures travel with the models, and the model card shows them
         from evidencenlp.classifier import EvidenceClassifier
         from evidencenlp.modelcard import BACKENDS_FILE, write_model_card
