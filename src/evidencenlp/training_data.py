@@ -52,7 +52,8 @@ def direction_patterns(frameworks: dict[str, Framework], crosswalk: Crosswalk,
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"{path}: cannot read the direction patterns ({type(exc).__name__})") from exc
     topics = {t.item: t.key_question for t in fw.texts() if t.kind == "descriptor"}
-    bands = {"outstanding", "good", "requires_improvement", "inadequate"}
+    taxonomy = default_taxonomy()
+    bands = set(taxonomy.bands)
     rows: list[dict[str, str]] = []
     for g, group in enumerate(doc.get("groups", []) if isinstance(doc, dict) else []):
         where = f"{path}: group {g + 1}"
@@ -68,7 +69,7 @@ def direction_patterns(frameworks: dict[str, Framework], crosswalk: Crosswalk,
             raise DataError(f"{where}: texts must be a non-empty list of sentences")
         for n, text in enumerate(texts):
             rows.append({"note_id": f"fw:direction-patterns:{topic}:{band}:{n}", "text": text.strip(),
-                         "key_question": statement.split(".", 1)[0], "statement": statement,
+                         "key_question": taxonomy.key_question_of(statement), "statement": statement,
                          "evidence_category": "", "band": band, "principles": "", "service": "",
                          "origin": "framework:direction-patterns"})
     return rows
