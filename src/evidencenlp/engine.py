@@ -64,12 +64,11 @@ from evidencenlp.tagging import (
     _manifest,
     _normalise_for_parquet,
     _save_part,
-    _sibling_parts,
     _write_error,
-    assemble,
     check_paths,
     check_text_cells,
     clean_stale_temp_files,
+    finish_output,
     parts_dir,
     tag_chunk,
 )
@@ -514,11 +513,4 @@ def tag_file_dask(spec: SuggesterSpec, input_path: Path, output: Path, text_colu
             _say(on_event, f"tagging {len(todo)} partition(s) of up to {partition_rows:,} rows")
             run = _Run(output, folder, manifest, summary, on_rows, on_progress)
             _tag_partitions(client, spec, source, todo, meta, text_column, prefix, run)
-    try:
-        summary.removed_characters = assemble(output)
-    except OSError as exc:
-        raise _write_error(output, exc) from None
-    for old in _sibling_parts(input_path, output):
-        shutil.rmtree(old, ignore_errors=True)
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return finish_output(input_path, output, summary, started)

@@ -397,6 +397,19 @@ def assemble(output: Path) -> int:
     return writer.removed_characters
 
 
+def finish_output(input_path: Path, output: Path, summary: TagSummary, started: float) -> TagSummary:
+    """The last step of a run (single-process or Dask): assemble the parts into ``output``, remove
+    other runs' leftover parts of the same input, and record the seconds since ``started``."""
+    try:
+        summary.removed_characters = assemble(output)
+    except OSError as exc:
+        raise _write_error(output, exc) from None
+    for old in _sibling_parts(input_path, output):
+        shutil.rmtree(old, ignore_errors=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
 def _write_error(output: Path, exc: OSError) -> InputFileError:
     why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or type(exc).__name__)
     return InputFileError(f"{output}: cannot write the output: {why}; the finished chunks are kept — free space "
@@ -501,11 +514,4 @@ def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: 
         raise InputFileError(f"{input_path}: the file has a header but no rows")
     if not folder.exists():  # resumed with every row already done, yet the folder is gone
         raise InputFileError(f"{output}: there are no tagged rows to write")
-    try:
-        summary.removed_characters = assemble(output)
-    except OSError as exc:
-        raise _write_error(output, exc) from None
-    for old in _sibling_parts(input_path, output):
-        shutil.rmtree(old, ignore_errors=True)
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return finish_output(input_path, output, summary, started)
