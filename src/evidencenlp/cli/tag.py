@@ -70,16 +70,14 @@ def tag(
     from evidencenlp.tabular import count_rows
     from evidencenlp.tagging import check_paths, check_tag_input, tag_file
     check_engine_options(engine, scheduler, workers)
-    if engine is Engine.local:  # mistakes in the input are reported before the model loads (seconds)
-        check_tag_input(input_path, output, text_column, prefix=prefix, encoding=encoding, delimiter=delimiter,
-                        sheet=sheet, resume=resume, force=force)
-    else:  # before a cluster starts; the engine checks the header and the parts itself
-        check_paths(input_path, output, delimiter, sheet)
     if engine is Engine.dask:  # the workers load the models; this process only reads, saves and assembles
+        check_paths(input_path, output, delimiter, sheet)  # before a cluster starts; the engine checks the rest
         tag_dask = dask_tagger(models=models, redact=not no_redact, evidence_category=evidence_category,
                                backend=backend, scheduler=scheduler, workers=workers,
                                on_event=lambda message: err_console.print(message, highlight=False))
-    else:
+    else:  # mistakes in the input are reported before the model loads (seconds)
+        check_tag_input(input_path, output, text_column, prefix=prefix, encoding=encoding, delimiter=delimiter,
+                        sheet=sheet, resume=resume, force=force)
         from evidencenlp.suggest import Suggester
 
         suggester = Suggester.load(models=models, redact=not no_redact, evidence_category=evidence_category,
