@@ -88,6 +88,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+from evidencenlp.identifiers.lexicon import fold, lexicon
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from lingua import LanguageDetector
 
@@ -392,8 +394,6 @@ def _plainly_english(evidence: str) -> bool:
     markers = len(ENGLISH_MARKERS.intersection(words))
     if len(words) < PLAIN_MIN_WORDS or markers == 0:
         return False
-    from evidencenlp.identifiers.lexicon import fold, lexicon
-
     common = lexicon().common_words
     n_common = sum(1 for w in words if fold(w) in common)
     if markers >= PLAIN_MIN_MARKERS:

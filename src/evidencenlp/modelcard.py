@@ -55,8 +55,9 @@ def _backend_lines(path: Path) -> list[str]:
     return [*lines, ""]
 
 
-def _experiment_lines(directory: Path) -> list[str]:
-    """What ``experiments/setfit_trial.py`` and ``experiments/sentence_pooling.py`` measured, from their JSON."""
+def _experiment_lines(directory: Path, trained_on_inspection: bool) -> list[str]:
+    """What the ``experiments/`` scripts measured, from their JSON beside the model (SetFit fine-tuning,
+    sentence pooling, training on the inspection paragraphs — whether the model did is ``trained_on_inspection``)."""
     lines: list[str] = []
     setfit = directory / "setfit_trial.json"
     if setfit.is_file():
@@ -96,8 +97,8 @@ def _experiment_lines(directory: Path) -> list[str]:
             f"{without.get('value', float('nan')):.3f} [{without.get('low', float('nan')):.3f}, "
             f"{without.get('high', float('nan')):.3f}], with {with_.get('value', float('nan')):.3f} "
             f"[{with_.get('low', float('nan')):.3f}, {with_.get('high', float('nan')):.3f}]. "
-            + ("The shipped model trains on them (`train --inspection`)." if data.get("kept") else
-               "The shipped model does not train on them by default (`train --inspection` adds them); they stay "
+            + ("This model was trained on them (`train --inspection`)." if trained_on_inspection else
+               "This model was not trained on them (the default; `train --inspection` adds them): they stay "
                "a test of transfer to inspectors' writing."))
     return lines
 
@@ -212,7 +213,7 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         "its effect). VADER sentiment features: −0.006. Per-class threshold biases: +0.003 (noise) — rejected. "
         "Low-confidence mapping rows: −0.044 — excluded.",
     ]
-    lines += _experiment_lines(directory)
+    lines += _experiment_lines(directory, trained_on_inspection="inspection" in sources)
     lines.append("")
     lines += _backend_lines(directory / BACKENDS_FILE)
     cv_path = directory / CV_FILE

@@ -51,7 +51,7 @@ def direction_patterns(frameworks: dict[str, Framework], crosswalk: Crosswalk,
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"{path}: cannot read the direction patterns ({type(exc).__name__})") from exc
-    topics = {t.item: t.key_question for t in fw.texts() if t.kind == "descriptor"}
+    topics = {t.item for t in fw.texts() if t.kind == "descriptor"}
     taxonomy = default_taxonomy()
     bands = set(taxonomy.bands)
     rows: list[dict[str, str]] = []
