@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evidencenlp.evaluation.run import _default_embed, load_index, shipped_params
+from evidencenlp.evaluation.cv import embed
+from evidencenlp.evaluation.run import load_index, shipped_params
 from evidencenlp.evaluation.transfer import predict_all_models, score
 from evidencenlp.training import TrainingOptions, inspection_examples, training_frame
 
@@ -40,9 +41,9 @@ def main() -> None:
     index = load_index()
     params = shipped_params()
     base = training_frame(TrainingOptions(corpus=True, framework_examples=True, phase1=args.phase1), index)
-    base_vecs = _default_embed(base["text"].tolist(), "training texts", "training")
+    base_vecs = embed(base["text"].tolist(), name="training")
     paragraphs = inspection_examples()
-    par_vecs = _default_embed(paragraphs["text"].tolist(), "inspection paragraphs", "inspection")
+    par_vecs = embed(paragraphs["text"].tolist(), name="inspection")
     locations = np.array(sorted(set(paragraphs["group"])))
     rng = np.random.default_rng(args.seed)
     fold_of_location = dict(zip(rng.permutation(locations), np.arange(len(locations)) % args.folds))

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from evidencenlp import encoder
-from evidencenlp.evaluation.run import _default_embed, load_index, shipped_params
+from evidencenlp.evaluation.cv import embed
+from evidencenlp.evaluation.run import load_index, shipped_params
 from evidencenlp.evaluation.transfer import predict_all_models, score
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.training import TrainingOptions, training_frame
@@ -117,7 +118,7 @@ def main() -> None:
     index = load_index()
     params = shipped_params()
     frame = training_frame(TrainingOptions(corpus=True, framework_examples=True, phase1=args.phase1), index)
-    vectors = _default_embed(frame["text"].tolist(), "training texts", "training")
+    vectors = embed(frame["text"].tolist(), name="training")
     texts = frame["text"].astype(str).tolist()
     is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
     groups = frame["group"].fillna("").astype(str).to_numpy()
