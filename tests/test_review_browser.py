@@ -9,14 +9,12 @@ test is skipped, with the reason, only when those binaries do not exist. Set
 from __future__ import annotations
 
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from browser_support import chromium
+from browser_support import chromium, serve
 from conftest_review import MixedSuggester, write_notes
 from evidencenlp.review.app import create_app
 from evidencenlp.review.store import ReviewStore
@@ -32,39 +30,11 @@ BROWSER_NOTES = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        """Sets ``ready`` once startup has finished (or failed), so the test waits on an event."""
-
-        def __init__(self, config: uvicorn.Config) -> None:
-            super().__init__(config)
-            self.ready = threading.Event()
-
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            try:
-                await super().startup(sockets=sockets)
-            finally:
-                self.ready.set()
-
     db = tmp_path / "review.sqlite"
-    port = _free_port()
-    web = create_app(db, suggester=MixedSuggester(), upload_dir=tmp_path / "uploads")
-    srv = Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    assert srv.ready.wait(20) and srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/", db
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(db, suggester=MixedSuggester(), upload_dir=tmp_path / "uploads")) as url:
+        yield url, db
 
 
 @pytest.fixture()

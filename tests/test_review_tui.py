@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,17 @@ def test_undo_appends_and_shows_the_note_again(store: ReviewStore) -> None:
     assert result.undone == 1 and store.note(n[0]).status == "pending"
     result, screen = run(store, "uq", inspector="Someone Else")
     assert result.undone == 0 and "Nothing of yours to undo" in screen
+
+
+def test_skip_then_undo_keeps_the_total(store: ReviewStore) -> None:
+    """Skip, undo (twice over): the walk still counts each note once ("Note 2 of N", never N+1)."""
+    total = len(ids(store))
+    result, screen = run(store, "s" + "u" + "s" + "u" + "a" + "q")
+    assert result.undone == 2
+    counts = {int(m) for m in re.findall(r"Note \d+ of (\d+)", screen)}
+    assert counts == {total}, counts
+    positions = [int(m) for m in re.findall(r"Note (\d+) of \d+", screen)]
+    assert positions == [1, 2, 1, 2, 1, 2], positions  # the undone note comes back in its own place
 
 
 def test_resume_starts_with_notes_without_a_decision(store: ReviewStore) -> None:

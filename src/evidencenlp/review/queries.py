@@ -95,7 +95,10 @@ class Queries:
                     row["note_date"])
 
     def progress(self, assessment_id: int | None = None) -> dict[str, int]:
-        """Counts of notes by status, plus ``total`` and ``needs_review`` (suggestions flagged)."""
+        """Counts of notes by status, plus ``total`` and ``needs_review``: flagged suggestions still undecided.
+
+        A flagged note that an inspector confirmed or corrected no longer needs review, so it is not counted.
+        """
         where, args = _scope(assessment_id, "WHERE")
         counts = dict.fromkeys(STATUSES, 0)
         for r in self.conn.execute(f"SELECT st.status, count(*) FROM notes n JOIN note_status st ON "
@@ -104,8 +107,10 @@ class Queries:
         counts["total"] = sum(counts[s] for s in STATUSES)
         counts["confirmed"] = counts["accepted"] + counts["corrected"]
         counts["needs_review"] = self.conn.execute(
-            f"SELECT count(*) FROM notes n JOIN current_suggestions cs ON cs.note_id = n.id {where} "
-            f"{'AND' if where else 'WHERE'} cs.needs_review = 1", args).fetchone()[0]
+            f"SELECT count(*) FROM notes n JOIN current_suggestions cs ON cs.note_id = n.id "
+            f"JOIN note_status st ON st.note_id = n.id {where} "
+            f"{'AND' if where else 'WHERE'} cs.needs_review = 1 AND st.status IN ('pending', 'skipped')",
+            args).fetchone()[0]
         return counts
 
     def summary(self, assessment_id: int | None = None) -> list[dict[str, Any]]:

@@ -130,7 +130,7 @@ class ReviewStore:
         return self.queries.note(note_id)
 
     def progress(self, assessment_id: int | None = None) -> dict[str, int]:
-        """Counts of notes by status, plus ``total`` and ``needs_review`` (suggestions flagged)."""
+        """Counts of notes by status, plus ``total`` and ``needs_review`` (flagged suggestions still undecided)."""
         return self.queries.progress(assessment_id)
 
     def summary(self, assessment_id: int | None = None) -> list[dict[str, Any]]:

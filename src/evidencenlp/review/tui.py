@@ -90,8 +90,10 @@ class ReviewSession:
                 break
             if outcome == "next":
                 pos += 1
-            elif isinstance(outcome, int):  # undo: show that note again now
-                ids = ids[:pos] + [outcome] + [i for i in ids[pos:] if i != outcome]
+            elif isinstance(outcome, int):  # undo: show that note again now, counted once in the walk
+                before = [i for i in ids[:pos] if i != outcome]
+                ids = before + [outcome] + [i for i in ids[pos:] if i != outcome]
+                pos = len(before)
         result.remaining = self.store.progress(self.assessment_id)["pending"]
         self._goodbye(result)
         return result

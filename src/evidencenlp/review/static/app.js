@@ -4,7 +4,14 @@
 
 const S = {
   meta: null, vocab: null, assessmentId: null, filter: "all", order: "file",
-  items: [], index: -1, note: null, draft: null, busy: false, job: null,
+  items: [], index: -1, note: null, draft: null, job: null,
+  /* decisions clicked but not yet acknowledged by the server, oldest first (also kept in localStorage, so
+   * a reload or a dropped connection loses none); `sending`: the outbox is being sent now */
+  outbox: [], sending: false, outboxError: null,
+  /* the note being opened (a click meanwhile is answered, never taken for another note) */
+  opening: null,
+  /* background refresh of the queue, counters and rating: one at a time, coalesced */
+  refreshing: false, refreshWanted: false, progress: null,
 };
 const $ = (id) => document.getElementById(id);
 const STOP = new Set(("that this with from have were when what they them their there been into than then also " +
@@ -35,7 +42,14 @@ async function api(path, body, raw) {
   } else if (body !== undefined) {
     opts.method = "POST"; opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json";
   }
-  const res = await fetch(path, opts);
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch (e) {  // the server could not be reached: the caller decides whether to retry
+    const err = new Error("the review server could not be reached");
+    err.status = 0;
+    throw err;
+  }
   let data = null;
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
@@ -111,6 +125,11 @@ async function loadQueue() {
   if (S.assessmentId !== null) q.set("assessment_id", S.assessmentId);
   const data = await api("/api/queue?" + q.toString());
   S.items = data.items;
+  overlayOutbox();
+  if (S.note) {  // the queue may have moved around the note on screen: keep pointing at it
+    const i = S.items.findIndex((x) => x.note_id === S.note.id);
+    if (i >= 0) S.index = i;
+  }
   renderProgress(data.progress);
   renderQueue();
 }
@@ -132,12 +151,19 @@ async function loadAssessment() {
 }
 
 async function loadNote(id) {
-  const note = await api(`/api/notes/${id}`);
-  S.note = note;
-  S.draft = draftFrom(note);
-  $("rationale").value = "";
-  renderNote();
-  writeHash();
+  const token = {};
+  S.opening = token;
+  try {
+    const note = await api(`/api/notes/${id}`);
+    if (S.opening !== token) return;  // another note was chosen meanwhile: that one wins
+    S.note = note;
+    S.draft = draftFrom(note);
+    $("rationale").value = "";
+    renderNote();
+    writeHash();
+  } finally {
+    if (S.opening === token) S.opening = null;
+  }
 }
 
 /* the suggestion's labels, or null when the tool abstained (labels null) or stored none */
@@ -159,12 +185,20 @@ function draftFrom(note) {
 
 /* ---------- rendering ---------- */
 function renderProgress(p) {
+  if (p) S.progress = p;
+  p = S.progress;
   if (!p) return;
   const done = p.total ? p.confirmed / p.total : 0;
   $("progress-bar").style.width = `${Math.round(done * 100)}%`;
-  $("progress-text").textContent = p.total
+  const saving = S.outbox.length;
+  $("progress-text").textContent = (p.total
     ? `${p.confirmed} of ${p.total} confirmed · ${p.skipped} skipped · ${p.pending} to do · ${p.needs_review} need review`
-    : "no notes yet";
+    : "no notes yet") + (saving ? ` · ${saving} saving…` : "");
+  const box = $("outbox-status");
+  if (box) {
+    box.hidden = !S.outboxError;
+    box.textContent = S.outboxError || "";
+  }
 }
 
 /* where a note came from: file and row, then the file's own id, location and date columns */
@@ -380,14 +414,39 @@ async function selectIndex(i) {
   await loadNote(S.items[i].note_id);
 }
 
+/* reload everything and open a note (after a filter, order or assessment change, or an import) */
 async function refresh(preferId) {
   await loadQueue();
-  await loadSummary();
-  await loadAssessment();
   let i = preferId !== undefined ? S.items.findIndex((x) => x.note_id === preferId) : -1;
   if (i < 0 && S.items.length) i = Math.min(Math.max(S.index, 0), S.items.length - 1);
   if (i >= 0) await selectIndex(i);
   else { S.note = null; renderNote(); renderQueue(); writeHash(); }
+  scheduleRefresh();
+}
+
+/* the queue, the counters and the indicative rating, reloaded in the background without touching the note on
+ * screen: never in the way of the next click. Requests made while one runs are merged into one more run. */
+function scheduleRefresh() {
+  S.refreshWanted = true;
+  if (!S.refreshing) runRefresh();
+}
+async function runRefresh() {
+  S.refreshing = true;
+  try {
+    while (S.refreshWanted) {
+      S.refreshWanted = false;
+      try {
+        await loadQueue();
+        await loadSummary();
+        await loadAssessment();
+      } catch (err) {
+        if (err.status !== 0) say(err.message, true);
+        break;  // the server is away: the outbox's retry brings the next refresh
+      }
+    }
+  } finally {
+    S.refreshing = false;
+  }
 }
 
 function nextAfter(id) {
@@ -409,12 +468,43 @@ function inspectorName() {
   return name;
 }
 
-async function decide(kind) {
-  if (S.busy || !S.note) return;
+/* Every click on Confirm, Skip or Undo is put in the outbox at once and the page moves on; the outbox sends the
+ * decisions one by one, in click order. Each one is acknowledged by the server, or the page says that it
+ * failed: a server that cannot be reached is retried (the decision stays in the outbox, also across a
+ * reload), a refusal is shown with the note it was about. Nothing is dropped while the page is busy. */
+const OUTBOX_KEY = () => `evidencenlp.outbox.${(S.meta && S.meta.store_key) || "default"}`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sameLabels = (a, b) => !!a && !!b && a.statement === b.statement && a.band === b.band &&
+  a.evidence_category === b.evidence_category &&
+  JSON.stringify((a.principles || []).slice().sort()) === JSON.stringify((b.principles || []).slice().sort());
+
+function saveOutbox() {
+  try { localStorage.setItem(OUTBOX_KEY(), JSON.stringify(S.outbox)); } catch (e) { /* storage full: kept in memory */ }
+}
+function restoreOutbox() {
+  try { S.outbox = JSON.parse(localStorage.getItem(OUTBOX_KEY()) || "[]"); } catch (e) { S.outbox = []; }
+  if (!Array.isArray(S.outbox)) S.outbox = [];
+}
+
+/* the status a queued decision will give its note */
+const LOCAL_STATUS = { confirm: "saving", skip: "saving", undo: "saving" };
+function overlayOutbox() {
+  for (const e of S.outbox) {
+    const item = S.items.find((x) => x.note_id === e.note_id);
+    if (item) item.status = LOCAL_STATUS[e.kind];
+  }
+}
+
+function decide(kind) {
+  if (!S.note) return;
+  if (S.opening) {  // the next note is not on screen yet: say so rather than decide on the wrong one
+    say("Still opening the next note: nothing was recorded. Press again when it shows.", true);
+    return;
+  }
   const inspector = inspectorName();
   if (!inspector) return;
   const n = S.note;
-  const body = { inspector, based_on: n.current ? n.current.id : null };
+  const body = { inspector };
   const rationale = $("rationale").value.trim();
   if (rationale && kind !== "undo") body.rationale = rationale;
   if (kind === "confirm") {
@@ -424,19 +514,89 @@ async function decide(kind) {
     }
     body.labels = { ...S.draft, key_question: S.draft.key_question || kqOf(S.draft.statement) };
   }
-  S.busy = true;
+  if (kind === "undo" && !n.current && !S.outbox.some((e) => e.note_id === n.id)) {
+    say("Nothing to undo on this note.", true);
+    return;
+  }
+  // (when a decision on this note is still in the outbox, based_on is set when that one is acknowledged)
+  S.outbox.push({ note_id: n.id, kind, body, based_on: n.current ? n.current.id : null,
+                  where: `${n.source_file} row ${n.source_row}`, tries: 0 });
+  saveOutbox();
   releaseFocus();
+  overlayOutbox();
+  renderQueue();
+  renderProgress();
+  say(`Note ${n.source_file} row ${n.source_row}: ${kind === "undo" ? "undo" : kind === "skip" ? "skip" : "decision"} saving…`);
+  sendOutbox();
+  if (kind === "undo") return;  // stay on the note: it is shown again once the undo is stored
+  const next = nextAfter(n.id);
+  if (next !== undefined && next !== n.id) selectIndex(S.items.findIndex((x) => x.note_id === next));
+}
+
+/* a decision the server stored although its answer never came back (the connection dropped) */
+function alreadyStored(e, note) {
+  const last = (note.history || [])[note.history.length - 1];
+  if (!last || last.inspector !== e.body.inspector || (e.based_on !== null && last.id <= e.based_on)) return false;
+  if (e.kind === "skip") return last.action === "skipped";
+  if (e.kind === "undo") return last.action === "undone";
+  return (last.action === "accepted" || last.action === "corrected") && sameLabels(last, e.body.labels);
+}
+
+function acknowledged(e, note) {
+  S.outbox.shift();
+  // the next decision clicked on the same note was clicked on top of this one: it follows this one's row
+  const later = S.outbox.find((x) => x.note_id === e.note_id);
+  if (later) later.based_on = note.current ? note.current.id : null;
+  saveOutbox();
+  const item = S.items.find((x) => x.note_id === e.note_id);
+  if (item && !S.outbox.some((x) => x.note_id === e.note_id)) item.status = note.status;
+  if (S.note && S.note.id === e.note_id && !S.opening) {  // the note on screen: show what is stored now
+    S.note = note;
+    if (e.kind === "undo" || !S.outbox.some((x) => x.note_id === e.note_id)) S.draft = draftFrom(note);
+    renderNote();
+  }
+  const what = e.kind === "undo" ? `undone; now ${note.status}` : note.status;
+  say(`Note ${e.where}: ${what}.`);
+}
+
+async function sendOutbox() {
+  if (S.sending) return;
+  S.sending = true;
   try {
-    const after = await api(`/api/notes/${n.id}/${kind}`, body);
-    const next = kind === "undo" ? n.id : nextAfter(n.id);
-    await refresh(next !== undefined ? next : n.id);
-    const what = kind === "undo" ? `undone; now ${after.status}` : after.status;
-    say(`Note ${n.source_file} row ${n.source_row}: ${what}.`);
-  } catch (err) {
-    say(err.message, true);
-    if (err.status === 409) await loadNote(n.id);
+    while (S.outbox.length) {
+      const e = S.outbox[0];
+      try {
+        const note = await api(`/api/notes/${e.note_id}/${e.kind}`, { ...e.body, based_on: e.based_on });
+        S.outboxError = null;
+        acknowledged(e, note);
+      } catch (err) {
+        if (err.status === 0 || err.status >= 500) {  // not reached, or the server failed: keep it and retry
+          e.tries += 1;
+          saveOutbox();
+          S.outboxError = `${S.outbox.length} decision(s) not saved yet (${err.message}); retrying — ` +
+            "keep this page open.";
+          renderProgress();
+          await sleep(Math.min(15000, 500 * 2 ** Math.min(e.tries, 5)));
+          continue;
+        }
+        let now = null;
+        try { now = await api(`/api/notes/${e.note_id}`); } catch (e2) { now = null; }
+        if (now && err.status === 409 && alreadyStored(e, now)) { S.outboxError = null; acknowledged(e, now); continue; }
+        // refused (the note was decided elsewhere meanwhile, or the decision is not valid): say so, keep nothing hidden
+        S.outbox.shift();
+        saveOutbox();
+        const item = S.items.find((x) => x.note_id === e.note_id);
+        if (item && now && !S.outbox.some((x) => x.note_id === e.note_id)) item.status = now.status;
+        S.outboxError = `Not saved — note ${e.where}: ${err.message}. Open it and decide again.`;
+        say(S.outboxError, true);
+        if (now && S.note && S.note.id === e.note_id) { S.note = now; S.draft = draftFrom(now); renderNote(); }
+      }
+      renderQueue();
+      renderProgress();
+      scheduleRefresh();
+    }
   } finally {
-    S.busy = false;
+    S.sending = false;
   }
 }
 
@@ -559,6 +719,7 @@ async function start() {
   if (h.o) { S.order = h.o; $("order").value = h.o; }
   document.querySelectorAll(".filters button").forEach((b) => b.classList.toggle("active", b.dataset.filter === S.filter));
   await loadMeta();
+  restoreOutbox();
   const ids = S.meta.assessments.map((a) => a.id);
   S.assessmentId = ids.includes(h.a) ? h.a : (ids.length ? ids[ids.length - 1] : null);
   if (S.assessmentId !== null) $("assessment").value = String(S.assessmentId);
@@ -588,7 +749,14 @@ async function start() {
   $("import-stop").addEventListener("click", stopImport);
   $("import-cancel").addEventListener("click", () => { $("import-dialog").close(); releaseFocus(); });
   document.addEventListener("keydown", onKey);
+  window.addEventListener("beforeunload", (e) => {  // decisions not yet stored: ask before leaving
+    if (S.outbox.length) { e.preventDefault(); e.returnValue = ""; }
+  });
   document.body.dataset.ready = "true";
+  if (S.outbox.length) {
+    say(`${S.outbox.length} decision(s) from before the reload are being saved now.`);
+    sendOutbox();
+  }
 }
 
 start().catch((err) => {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,6 +26,8 @@ def meta(context: ReviewContext = Depends(get_context), store: ReviewStore = Dep
     return {"inspector": context.inspector or "", "vocabulary": context.vocabulary.to_dict(),
             "schema_version": SCHEMA_VERSION, "path_import": context.allow_path_import,
             "database": context.db_path.name,
+            # names this database in the page's local outbox (decisions not yet stored are never sent to another)
+            "store_key": hashlib.sha256(str(context.db_path.resolve()).encode()).hexdigest()[:16],
             "assessments": [{**a.to_dict(), "progress": store.progress(a.id)} for a in store.assessments()]}
 
 
