@@ -365,7 +365,7 @@ def test_confirmed_labels_for_train(store: ReviewStore, tmp_path: Path) -> None:
     assert export_confirmed(store.path, tmp_path / "x.csv", assessment="Oak House") == 2
     with pytest.raises(InputFileError, match="not found"):
         confirmed_labels(tmp_path / "missing.sqlite")
-    with pytest.raises(InputFileError, match=r"\.csv or \.jsonl"):
+    with pytest.raises(InputFileError, match=r"\.csv, \.jsonl or \.xlsx"):
         store.export(tmp_path / "x.parquet")
 
 

@@ -351,3 +351,23 @@ def test_a_release_file_whose_triggers_were_dropped_is_not_upgraded(tmp_path: Pa
         ReviewStore.open(path)
     with closing(raw(path)) as conn:  # the content is as it was (opening only switched the journal to WAL)
         assert (list(conn.iterdump()), conn.execute("PRAGMA user_version").fetchone()[0]) == original
+
+
+# -- the web page's export and summary carry the head -------------------------------------------------------------
+
+def test_the_web_export_and_summary_carry_the_log_head(store: ReviewStore, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from evidencenlp.review.app import create_app
+    from evidencenlp.review.web import InlineJobRunner
+
+    head = str(store.head())
+    web = create_app(store.path, suggester=FakeSuggester(), inspector="Ann", allowed_hosts=None,
+                     runner=InlineJobRunner())
+    with TestClient(web) as client:
+        assert client.get("/api/summary").json()["log_head"] == head
+        res = client.get("/api/export", params={"format": "csv"})
+        assert res.status_code == 200 and res.headers["x-log-head"] == head
+        saved = tmp_path / "downloaded.csv"
+        saved.write_bytes(res.content)
+    assert verify(store.path, "--expect", str(saved))[0] == 0

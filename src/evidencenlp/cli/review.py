@@ -105,7 +105,7 @@ def review(
                                help="With verify: a log head kept earlier (N:HASH, as printed by verify and "
                                     "review-export), or an export or text file holding one; fails unless the "
                                     "log still holds it."),
-    restore_triggers: bool = typer.Option(False, "--restore-triggers",
+    restore_triggers: bool = typer.Option(False, "--restore-triggers", metavar="",
                                           help="With verify: after the report, put back missing or altered "
                                                "triggers (the file is refused for work until then)."),
 ) -> None:
