@@ -81,12 +81,12 @@ def test_a_version_1_file_is_migrated_keeping_every_decision(tmp_path: Path) -> 
 
     with ReviewStore.open(path) as store:
         c = store.conn
-        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
-        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
         assert c.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()[0].startswith("2024-05-01")
         assert [tuple(r) for r in c.execute(f"SELECT {DECISION_COLUMNS} FROM decisions ORDER BY id")] == [
             tuple(r) for r in before]
-        assert store.verify().message() == "intact (4 decisions)"  # the chain was computed for the old rows
+        assert store.verify().message() == "intact (4 decisions, 2 notes, 1 suggestions)"  # chain and ledger computed
         assert not lists_labels(c.execute("SELECT sql FROM sqlite_master WHERE name = 'decisions'").fetchone()[0])
         assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -107,7 +107,7 @@ def test_a_version_1_file_is_migrated_keeping_every_decision(tmp_path: Path) -> 
             c.execute("DELETE FROM notes WHERE id = 1")
     with ReviewStore.open(path) as again:  # opening a migrated file changes nothing
         assert again.conn.execute("SELECT count(*) FROM decisions").fetchone()[0] == 5
-        assert again.verify().message() == "intact (5 decisions)"
+        assert again.verify().message() == "intact (5 decisions, 2 notes, 1 suggestions)"
 
 
 def test_a_version_2_file_gets_the_hash_chain_and_the_new_guards(tmp_path: Path) -> None:
@@ -126,8 +126,8 @@ def test_a_version_2_file_gets_the_hash_chain_and_the_new_guards(tmp_path: Path)
         assert conn.execute("UPDATE notes SET assessment_id = 1").rowcount == 1  # version 2 allowed this
     with ReviewStore.open(path) as store:
         c = store.conn
-        assert c.execute("PRAGMA user_version").fetchone()[0] == 3
-        assert store.verify().message() == "intact (3 decisions)"
+        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.verify().message() == "intact (3 decisions, 1 notes, 0 suggestions)"
         assert store.note(1).location is None and store.note(1).source_id == "A1"
         with pytest.raises(sqlite3.IntegrityError, match="cannot be changed"):
             c.execute("UPDATE notes SET assessment_id = 1")

@@ -166,7 +166,7 @@ def test_cli_verify_reports_an_intact_log_and_the_first_tampered_decision(store:
     second = store.confirm(b, "Ann")
     res = runner.invoke(app, ["review", "verify", "--db", db])
     assert res.exit_code == 0, res.output
-    assert "intact (2 decisions)" in res.output
+    assert "intact (2 decisions, 6 notes, 6 suggestions)" in res.output
     raw = sqlite3.connect(db, isolation_level=None)  # tampering with the file: triggers dropped, a band edited
     raw.execute("DROP TRIGGER decisions_no_update")
     raw.execute("UPDATE decisions SET band = 'outstanding' WHERE id = ?", (second.id,))

@@ -101,6 +101,13 @@ def review(
     models: Path = typer.Option(None, "--models", metavar="FOLDER",
                                 help="Folder with trained heads (default: the project's models/)."),
     backend: str = backend_option(),
+    expect: str = typer.Option(None, "--expect", metavar="HEAD|FILE",
+                               help="With verify: a log head kept earlier (N:HASH, as printed by verify and "
+                                    "review-export), or an export or text file holding one; fails unless the "
+                                    "log still holds it."),
+    restore_triggers: bool = typer.Option(False, "--restore-triggers", metavar="",
+                                          help="With verify: after the report, put back missing or altered "
+                                               "triggers (the file is refused for work until then)."),
 ) -> None:
     """Review suggestions in the terminal: confirm, correct or skip each note with single keys.
 
@@ -108,15 +115,19 @@ def review(
     category · s skip · u undo · q quit. Every key that decides is saved at once; run the same
     command again to carry on (notes without a decision first). Export with `review-export`.
 
-    `evidencenlp review verify --db FILE` walks the decision log's hash chain: it prints
-    "intact (N decisions)" and exits 0, or names the first decision that was changed, removed or
-    added around evidencenlp and exits 1.
+    `evidencenlp review verify --db FILE` checks the audit log (every note, suggestion and decision,
+    and the triggers): it prints "intact (…)" and the log head N:HASH and exits 0, or names what was
+    changed, removed or added around evidencenlp and exits 1. Keep the head (it is also in every
+    export); `--expect HEAD` (or `--expect confirmed.csv`) then also catches a log cut short or
+    recomputed since.
     """
     from evidencenlp.review.tui import ReviewSession, StreamKeys, terminal_keys
 
     if input_path is not None and str(input_path) == VERIFY and not input_path.suffix:
-        verify(db)
+        verify(db, expect, restore_triggers)
         return
+    if expect is not None or restore_triggers:
+        raise fail("--expect and --restore-triggers go with `review verify`")
     if order not in ORDERS:
         raise fail(f"--order must be one of {', '.join(ORDERS)}; got {order!r}")
     if not (inspector or "").strip():
@@ -137,22 +148,40 @@ def review(
         ReviewSession(store, inspector, keys, console=console, assessment_id=assessment_id, order=order).run()
 
 
-def verify(db: Path) -> None:
-    """``review verify``: check the hash chain of ``db``'s decisions; exit 1 at the first broken row."""
-    try:
-        from evidencenlp.review.store import ReviewStore
+def verify(db: Path, expect: str | None = None, restore_triggers: bool = False) -> None:
+    """``review verify``: check the audit log of ``db`` (and that it holds ``expect``); exit 1 on any problem."""
+    from evidencenlp.review.audit import read_expected
+    from evidencenlp.review.guards import GuardsChanged
+    from evidencenlp.review.store import ReviewStore
 
-        with ReviewStore.open(db, create=False) as store:
-            report = store.verify()
+    restored: list[str] = []
+    try:
+        expected = read_expected(expect) if expect else None
+        with ReviewStore.open(db, create=False, check_guards=False) as store:
+            report = store.verify(expected)
+            if restore_triggers:
+                restored = store.restore_triggers()
+    except GuardsChanged as exc:  # an older file whose triggers were tampered with: not upgraded
+        err_console.print(f"[bold red]{exc}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     except EvidenceNLPError as exc:
         raise fail(str(exc)) from None
+    head = f"log head {report.head}"
     if report.ok:
-        console.print(f"{db}: decision log {report.message()}", highlight=False, soft_wrap=True)
-        return
-    err_console.print(f"[bold red]{db}: decision log {report.message()}[/]", highlight=False, soft_wrap=True)
-    err_console.print(f"The {report.decisions} decision(s) before it are intact. Keep this file as it is and "
-                      "compare it with a backup.", highlight=False)
-    raise typer.Exit(1)
+        console.print(f"{db}: audit log {report.message()}", highlight=False, soft_wrap=True)
+        console.print(f"{head} (keep it: `evidencenlp review verify --db {db} --expect {report.head}` shows "
+                      "later whether anything stored until now was changed or removed)", highlight=False,
+                      soft_wrap=True)
+    else:
+        err_console.print(f"[bold red]{db}: audit log {report.message()}[/]", highlight=False, soft_wrap=True)
+        for problem in report.problems:
+            err_console.print(f"  - {problem}", highlight=False, soft_wrap=True)
+        err_console.print(f"{head}. Keep this file as it is and compare it with a backup.", highlight=False,
+                          soft_wrap=True)
+    if restored:
+        err_console.print(f"restored {len(restored)} trigger(s); the file can be opened again", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command("review-export")
@@ -165,13 +194,22 @@ def review_export(
 
     Columns: note_id, text (redacted), key_question, statement, evidence_category, band,
     principles, service; then, to join each row back to its source file and decision: assessment,
-    source_file, source_row, source_id, location, date, action, inspector, decided_at, rationale.
+    source_file, source_row, source_id, location, date, action, inspector, decided_at, rationale;
+    and log_head, the audit log's head when exported (check the database against it later with
+    `evidencenlp review verify --db DB --expect FILE`).
     Feed them back with `evidencenlp train --include-decisions DB`, or `--data confirmed.csv`.
     """
-    from evidencenlp.review.store import export_confirmed
+    from evidencenlp.review.store import ReviewStore
 
-    n = export_confirmed(db, output, assessment)
+    try:
+        with ReviewStore.open(db, create=False) as store:
+            aid = store.assessment(assessment).id if assessment else None
+            n, head = store.export_with_head(output, aid)
+    except EvidenceNLPError as exc:
+        raise fail(str(exc)) from None
     if n == 0:
         err_console.print(f"[yellow]warning:[/] {db}: no confirmed decisions yet; {output} has no rows")
     else:
         err_console.print(f"wrote {n:,} confirmed labels to {output}")
+    err_console.print(f"log head {head} (in the file's log_head column too; keep it to check the database later "
+                      "with `review verify --expect`)", highlight=False, soft_wrap=True)

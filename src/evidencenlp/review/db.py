@@ -9,8 +9,12 @@ Connections are in autocommit mode; writers open short ``BEGIN IMMEDIATE`` trans
 Decisions are append-only: triggers abort any UPDATE or DELETE on ``decisions`` and any INSERT
 that would reuse a decision id (``INSERT OR REPLACE``); ``recursive_triggers`` is on for every
 connection, so a REPLACE that deletes a row fires the delete triggers too. Each decision is sealed in
-a SHA-256 chain (:mod:`evidencenlp.review.chain`) so an edit made around the triggers is detected by
-:func:`~evidencenlp.review.chain.verify_chain`. Suggestions and notes are immutable. The SQL is in :mod:`evidencenlp.review.schema`;
+a SHA-256 chain (:mod:`evidencenlp.review.chain`), and every note, suggestion and decision in the
+ledger (:mod:`evidencenlp.review.ledger`), so an edit made around the triggers is detected by
+``evidencenlp review verify``. Suggestions and notes are immutable. On every open the triggers are
+compared with their expected definitions (:mod:`evidencenlp.review.guards`): a file whose triggers
+are missing or altered is refused (:class:`~evidencenlp.review.guards.GuardsChanged`) unless the
+caller asks to look at it anyway (``check_guards=False``, what ``review verify`` does). The SQL is in :mod:`evidencenlp.review.schema`;
 the schema version is ``PRAGMA user_version``; an older file is migrated forward when opened, and a
 newer file is refused with a clear message. Nothing here loads the framework files.
 """
@@ -24,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.review import schema
+from evidencenlp.review import guards, ledger, schema
 from evidencenlp.review.chain import backfill
 from evidencenlp.review.schema import BASE_SCHEMA, BASE_VERSION, SCHEMA_VERSION, statements
 
@@ -42,6 +46,8 @@ Step = str | Callable[[sqlite3.Connection], object]
 MIGRATIONS: dict[int, tuple[Step, ...]] = {
     2: (schema.MIGRATIONS[2],),
     3: (schema.V3_BEFORE, backfill, schema.V3_AFTER),
+    4: (lambda conn: guards.check_before_migration(conn, schema.V3_GUARDS), schema.V4_TABLE, ledger.backfill,
+        schema.V4_GUARDS),
 }
 
 
@@ -62,11 +68,13 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA recursive_triggers = ON")
 
 
-def connect(path: Path | str, create: bool = True) -> sqlite3.Connection:
+def connect(path: Path | str, create: bool = True, check_guards: bool = True) -> sqlite3.Connection:
     """Open (and, when ``create``, create or migrate) the review database at ``path``.
 
     Raises :class:`InputFileError` for a missing file (``create=False``), a file that is not an
-    SQLite database, a database of another application or one made by a newer evidencenlp.
+    SQLite database, a database of another application or one made by a newer evidencenlp; and
+    (:class:`~evidencenlp.review.guards.GuardsChanged`) when ``check_guards`` and the file's
+    triggers are missing or altered.
     """
     path = Path(path)
     if not create and not path.is_file():
@@ -82,6 +90,8 @@ def connect(path: Path | str, create: bool = True) -> sqlite3.Connection:
         _configure(conn)
         conn.row_factory = sqlite3.Row
         _migrate(conn, path)
+        if check_guards:
+            guards.check(conn, path)
     except BaseException as exc:
         if conn is not None:
             conn.close()
@@ -126,7 +136,10 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
                     for statement in statements(step):
                         conn.execute(statement)
                 else:
-                    step(conn)
+                    try:
+                        step(conn)
+                    except guards.GuardsChanged as exc:
+                        raise guards.GuardsChanged(f"{path}: {exc}") from None
             broken = conn.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise InputFileError(f"{path}: {len(broken)} broken reference(s) (first in table {broken[0][0]!r}); "

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evidencenlp.review import ledger
 from evidencenlp.review.chain import HASHED_COLUMNS, seal
 from evidencenlp.review.db import transaction, utc_now
 from evidencenlp.review.labels import Vocabulary
@@ -187,7 +188,7 @@ class DecisionLog:
 
     def _insert(self, note_id: int, suggestion_id: int | None, inspector: str, action: str, labels: Labels | None,
                 rationale: str | None, reverts: int | None, restores: int | None, client: str | None) -> Decision:
-        """Append one row, sealed in the hash chain (call inside the write transaction)."""
+        """Append one row, sealed in the hash chain and the ledger (call inside the write transaction)."""
         values = (labels.key_question, labels.statement, labels.evidence_category, labels.band,
                   ";".join(labels.principles)) if labels else (None, None, None, None, "")
         row: dict[str, Any] = dict(zip(("key_question", "statement", "evidence_category", "band", "principles"),
@@ -199,4 +200,7 @@ class DecisionLog:
         cur = self.conn.execute(
             f"INSERT INTO decisions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) RETURNING *",
             [sealed[c] for c in columns])
-        return decision_from_row(cur.fetchone())
+        decision = decision_from_row(cur.fetchone())
+        cur.close()
+        ledger.append(self.conn, "decisions", decision.id)
+        return decision

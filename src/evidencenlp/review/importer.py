@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 import pandas as pd
 
 from evidencenlp.errors import InputFileError
+from evidencenlp.review import ledger
 from evidencenlp.review.assessments import AssessmentRegistry
 from evidencenlp.review.db import transaction, utc_now
 from evidencenlp.review.models import ImportSummary, ReviewError, TooLargeError, dumps
@@ -233,6 +234,7 @@ class Importer:
                 if got is None:  # another process imported the same row meanwhile
                     summary.already += 1
                     continue
+                ledger.append(self.conn, "notes", got[0])  # sealed in the audit log, same transaction
                 self._insert_suggestion(got[0], s, versions, now)
                 summary.imported += 1
                 summary.needs_review += int(bool(s.needs_review))
@@ -255,4 +257,6 @@ class Importer:
              ";".join(p.label for p in s.principles), float(confidence), int(bool(s.needs_review)),
              top.text.framework if top else None, top.text.item if top else None, top.text.text if top else None,
              dumps(_payload(s))))
-        return int(cur.lastrowid or 0)
+        sid = int(cur.lastrowid or 0)
+        ledger.append(self.conn, "suggestions", sid)  # sealed in the audit log, same transaction
+        return sid

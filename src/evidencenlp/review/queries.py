@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,32 @@ import pandas as pd
 
 from evidencenlp.defaults import ORDERS
 from evidencenlp.errors import InputFileError
+from evidencenlp.review import ledger
+from evidencenlp.review.audit import HEAD_COLUMN
 from evidencenlp.review.decisions import read_history
 from evidencenlp.review.labels import Vocabulary
 from evidencenlp.review.models import CONFIRMED, STATUSES, Note, NotFoundError, QueueItem, ReviewError
 from evidencenlp.tabular import table_format, write_table
 from evidencenlp.training_data import CORPUS_COLUMNS
 
-#: the columns an export adds after the training corpus's columns
+#: the columns an export adds after the training corpus's columns (the last: the audit log's head, the
+#: same on every row, to check the database against later with ``review verify --expect``)
 EXPORT_EXTRA_COLUMNS: tuple[str, ...] = ("assessment", "source_file", "source_row", "source_id", "location", "date",
-                                         "action", "inspector", "decided_at", "rationale")
+                                         "action", "inspector", "decided_at", "rationale", HEAD_COLUMN)
 SNIPPET_CHARS = 160
+
+
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A read transaction: every query inside sees the same state of the file (WAL snapshot)."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
 
 
 def _scope(assessment_id: int | None, joiner: str) -> tuple[str, list[Any]]:
@@ -151,8 +168,13 @@ class Queries:
 
         After the corpus columns: ``assessment``, ``source_file``, ``source_row`` (1-based data row),
         ``source_id`` (the file's id column), ``location`` and ``date`` (the file's columns),
-        ``action``, ``inspector``, ``decided_at`` and ``rationale`` of the decision in force.
+        ``action``, ``inspector``, ``decided_at`` and ``rationale`` of the decision in force; and
+        ``log_head``, the audit log's head when the rows were read (:func:`evidencenlp.review.ledger.head`).
         """
+        with snapshot(self.conn):
+            return self._export_frame(assessment_id, str(ledger.head(self.conn)))
+
+    def _export_frame(self, assessment_id: int | None, head: str) -> pd.DataFrame:
         where, args = _scope(assessment_id, "AND")
         rows = self.conn.execute(
             "SELECT n.id, n.source_file, n.source_row, n.source_id, n.location, n.note_date, a.name AS assessment, "
@@ -164,15 +186,22 @@ class Queries:
             [{"assessment": r["assessment"], "source_file": r["source_file"], "source_row": str(r["source_row"]),
               "source_id": r["source_id"] or "", "location": r["location"] or "", "date": r["note_date"] or "",
               "action": r["status"], "inspector": r["inspector"] or "", "decided_at": r["decided_at"] or "",
-              "rationale": r["rationale"] or ""} for r in rows], columns=list(EXPORT_EXTRA_COLUMNS), dtype=str)
+              "rationale": r["rationale"] or "", HEAD_COLUMN: head} for r in rows],
+            columns=list(EXPORT_EXTRA_COLUMNS), dtype=str)
         base = self.confirmed_frame(assessment_id)
         return pd.concat([base.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
 
     def export(self, output: Path | str, assessment_id: int | None = None) -> int:
-        """Write confirmed labels (:meth:`export_frame`) to ``output`` (.csv or .jsonl, atomically); the row count."""
+        """Write confirmed labels (:meth:`export_frame`) to ``output`` (.csv, .jsonl or .xlsx, atomically); the row count."""
+        return self.export_with_head(output, assessment_id)[0]
+
+    def export_with_head(self, output: Path | str, assessment_id: int | None = None) -> tuple[int, ledger.Head]:
+        """:meth:`export`, and the audit log's head written in the file (the state the rows were read in)."""
         output = Path(output)
-        if table_format(output) not in ("csv", "jsonl"):
-            raise InputFileError(f"{output}: export writes .csv or .jsonl")
-        frame = self.export_frame(assessment_id)
+        if table_format(output) not in ("csv", "jsonl", "xlsx"):
+            raise InputFileError(f"{output}: export writes .csv, .jsonl or .xlsx")
+        with snapshot(self.conn):
+            head = ledger.head(self.conn)
+            frame = self._export_frame(assessment_id, str(head))
         write_table(frame, output)
-        return len(frame)
+        return len(frame), head

@@ -18,15 +18,42 @@ Versions (``PRAGMA user_version``):
    existing decision, note or suggestion, and any UPDATE of a note. :data:`V3_BEFORE` and
    :data:`V3_AFTER` run around the Python step that computes the chain for the rows already there.
 
+4. every row sealed: the ``ledger`` table (:mod:`evidencenlp.review.ledger`) chains every note,
+   suggestion and decision, so an edit of a note's text or a suggestion's band shows as well as an
+   edit of a decision. Notes and suggestions can no longer be deleted, nor ledger entries changed.
+   The migration first checks that the version 3 triggers are all there as written (else it refuses,
+   leaving the file unchanged), then seals the rows already stored (:data:`V4_TABLE`, the Python
+   backfill, then :data:`V4_GUARDS`). :data:`GUARDS` is the full set of triggers a current file has;
+   :mod:`evidencenlp.review.guards` compares a file's triggers with it every time the file is opened.
+
 A new file is created with :data:`BASE_SCHEMA` (version 2) and migrated to the latest version in the
 same transaction, so new and old files end with the same tables and triggers.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+
+
+def statements(script: str) -> list[str]:
+    """Split a schema script into complete statements (``executescript`` would commit our transaction)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
 
 _TABLES = """
 CREATE TABLE meta (
@@ -235,24 +262,62 @@ BEGIN
 END;
 """ + _DECISIONS_GUARDS_V3 + _ROW_GUARDS
 
+#: version 3 → 4: the ledger (filled by :func:`evidencenlp.review.ledger.backfill` after this script)
+V4_TABLE = """
+CREATE TABLE ledger (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    tbl       TEXT NOT NULL CHECK (tbl IN ('notes', 'suggestions', 'decisions')),
+    row_id    INTEGER NOT NULL,
+    row_hash  TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL,
+    UNIQUE (tbl, row_id)
+);
+"""
+
+#: version 3 → 4, after the backfill: the ledger is append-only; notes and suggestions stay
+V4_GUARDS = """
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its entries cannot be changed');
+END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its entries cannot be deleted');
+END;
+CREATE TRIGGER ledger_no_replace BEFORE INSERT ON ledger
+WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq OR (tbl = NEW.tbl AND row_id = NEW.row_id))
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be replaced');
+END;
+CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
+BEGIN
+    SELECT RAISE(ABORT, 'notes cannot be deleted: the audit trail must stay');
+END;
+CREATE TRIGGER suggestions_no_delete BEFORE DELETE ON suggestions
+BEGIN
+    SELECT RAISE(ABORT, 'suggestions are immutable: they cannot be deleted');
+END;
+"""
+
+
+def triggers(script: str) -> dict[str, str]:
+    """The ``CREATE TRIGGER`` statements of a script, by trigger name."""
+    out = {}
+    for statement in statements(script):
+        found = re.match(r"CREATE\s+TRIGGER\s+(\w+)", statement, re.IGNORECASE)
+        if found:
+            out[found.group(1)] = statement
+    return out
+
+
+#: the triggers of a version 3 file (checked before it is migrated)
+V3_GUARDS: dict[str, str] = {name: sql for name, sql in {
+    **triggers(_TABLES), **triggers(_DECISIONS_DEPENDENTS_V2), **triggers(V3_AFTER)}.items()
+    if name != "notes_text_immutable"}
+#: every trigger of a current file, by name, as created (compared on open by :mod:`evidencenlp.review.guards`)
+GUARDS: dict[str, str] = {**V3_GUARDS, **triggers(V4_GUARDS)}
+
 #: version → SQL that takes a database from version-1 to version (foreign key enforcement is off).
 #: Version 3 also needs Python between its two scripts: :data:`evidencenlp.review.db.MIGRATIONS`.
 MIGRATIONS: dict[int, str] = {2: _V2}
-
-
-def statements(script: str) -> list[str]:
-    """Split a schema script into complete statements (``executescript`` would commit our transaction)."""
-    out: list[str] = []
-    buf = ""
-    for line in script.splitlines(keepends=True):
-        if line.strip().startswith("--"):
-            continue
-        buf += line
-        if sqlite3.complete_statement(buf):
-            if buf.strip():
-                out.append(buf.strip())
-            buf = ""
-    if buf.strip():
-        out.append(buf.strip())
-    return out
-

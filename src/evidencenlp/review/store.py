@@ -28,8 +28,9 @@ from typing import Any
 
 import pandas as pd
 
+from evidencenlp.review import guards, ledger
 from evidencenlp.review.assessments import AssessmentRegistry
-from evidencenlp.review.chain import ChainReport, verify_chain
+from evidencenlp.review.audit import AuditReport, audit
 from evidencenlp.review.db import connect
 from evidencenlp.review.decisions import ANY, MAX_RATIONALE, DecisionLog
 from evidencenlp.review.importer import DEFAULT_BATCH, Importer, SuggesterLike, SuggesterSource
@@ -45,9 +46,10 @@ __all__ = ["ANY", "DEFAULT_BATCH", "MAX_RATIONALE", "ORDERS", "SNIPPET_CHARS", "
 class ReviewStore:
     """A review database file. Open with :meth:`open`; use as a context manager to close it."""
 
-    def __init__(self, path: Path | str, create: bool = True, vocabulary: Vocabulary | None = None) -> None:
+    def __init__(self, path: Path | str, create: bool = True, vocabulary: Vocabulary | None = None,
+                 check_guards: bool = True) -> None:
         self.path = Path(path)
-        self.conn = connect(self.path, create=create)
+        self.conn = connect(self.path, create=create, check_guards=check_guards)
         self._vocabulary = vocabulary
         self.registry = AssessmentRegistry(self.conn, self.path)
         self.importer = Importer(self.conn, self.registry)
@@ -55,9 +57,13 @@ class ReviewStore:
         self.queries = Queries(self.conn, self.path, self._get_vocabulary)
 
     @classmethod
-    def open(cls, path: Path | str, create: bool = True, vocabulary: Vocabulary | None = None) -> ReviewStore:
-        """Open (creating or migrating when ``create``) the database at ``path``."""
-        return cls(path, create=create, vocabulary=vocabulary)
+    def open(cls, path: Path | str, create: bool = True, vocabulary: Vocabulary | None = None,
+             check_guards: bool = True) -> ReviewStore:
+        """Open (creating or migrating when ``create``) the database at ``path``.
+
+        ``check_guards=False`` opens a file whose triggers are missing or altered (to verify it).
+        """
+        return cls(path, create=create, vocabulary=vocabulary, check_guards=check_guards)
 
     def close(self) -> None:
         """Close the connection (committed work is already on disk)."""
@@ -176,11 +182,26 @@ class ReviewStore:
         """Write confirmed labels to ``output`` (.csv or .jsonl; written atomically); return the row count."""
         return self.queries.export(output, assessment_id)
 
+    def export_with_head(self, output: Path | str, assessment_id: int | None = None) -> tuple[int, ledger.Head]:
+        """:meth:`export`, and the audit log's head written into the file (``log_head`` column)."""
+        return self.queries.export_with_head(output, assessment_id)
+
     # -- audit -------------------------------------------------------------------------------
 
-    def verify(self) -> ChainReport:
-        """Walk the decision log's hash chain (see :func:`~evidencenlp.review.chain.verify_chain`)."""
-        return verify_chain(self.conn)
+    def verify(self, expected: ledger.Head | None = None) -> AuditReport:
+        """Check the triggers, the decision chain and the ledger; and that the log holds ``expected``, if given.
+
+        See :func:`evidencenlp.review.audit.audit`.
+        """
+        return audit(self.conn, expected)
+
+    def head(self) -> ledger.Head:
+        """The ledger's head now (entry count and last hash): keep it to check the file later."""
+        return ledger.head(self.conn)
+
+    def restore_triggers(self) -> list[str]:
+        """Put back the expected triggers; return what was missing or altered (see :mod:`~evidencenlp.review.guards`)."""
+        return guards.restore(self.conn)
 
 
 # -- module-level conveniences (the names other modules import) --------------------------------

@@ -1,4 +1,10 @@
-"""Routes for what the page shows around the notes: meta (vocabulary, assessments), summary, export."""
+"""Routes for what the page shows around the notes: meta (vocabulary, assessments), summary, export.
+
+The summary and the export carry the audit log's head (``log_head``: entry count and last hash, as
+``evidencenlp review verify`` prints it): the export in its ``log_head`` column and the
+``X-Log-Head`` header, the summary as a field. Kept, it lets ``review verify --expect`` show later
+whether anything stored until then was changed or removed.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from evidencenlp.review.db import SCHEMA_VERSION
+from evidencenlp.review.queries import snapshot
 from evidencenlp.review.store import ReviewStore
 from evidencenlp.review.web.context import ReviewContext, get_context, get_store
 from evidencenlp.review.web.notes import ASSESSMENT_ID
@@ -33,8 +40,10 @@ def meta(context: ReviewContext = Depends(get_context), store: ReviewStore = Dep
 
 @router.get("/summary")
 def summary(assessment_id: int | None = ASSESSMENT_ID, store: ReviewStore = Depends(get_store)) -> dict[str, Any]:
-    """Per key question: confirmed notes, their bands and statements; and the progress counts."""
-    return {"key_questions": store.summary(assessment_id), "progress": store.progress(assessment_id)}
+    """Per key question: confirmed notes, their bands and statements; the progress counts; the log head."""
+    with snapshot(store.conn):
+        return {"key_questions": store.summary(assessment_id), "progress": store.progress(assessment_id),
+                "log_head": str(store.head())}
 
 
 @router.get("/export")
@@ -44,8 +53,8 @@ def export(assessment_id: int | None = ASSESSMENT_ID, format: str = Query("csv",
     name = (store.assessment(assessment_id).name if assessment_id is not None else "all")
     folder = Path(tempfile.mkdtemp(prefix="evidencenlp-export-"))
     out = folder / f"confirmed.{format}"
-    store.export(out, assessment_id)
+    _, head = store.export_with_head(out, assessment_id)
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60] or "assessment"
-    return FileResponse(out, filename=f"confirmed-{safe}.{format}",
+    return FileResponse(out, filename=f"confirmed-{safe}.{format}", headers={"X-Log-Head": str(head)},
                         media_type="text/csv" if format == "csv" else "application/x-ndjson",
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
