@@ -185,10 +185,10 @@ def baseline_ratings(records: Sequence[EvidenceRecord], rules: RatingRules) -> t
     tax = rules.taxonomy
     ratings: dict[str, str] = {}
     for kq in tax.key_questions:
-        weights = Counter[str]()
+        weights: dict[str, float] = {}
         for r in records:
             if r.key_question == kq:
-                weights[r.band] += r.weight
+                weights[r.band] = weights.get(r.band, 0.0) + r.weight
         ratings[kq] = (max(weights, key=lambda b: (weights[b], -rules.band_rank(b))) if weights else NO_RATING)
     overall = rules.overall_rating([r for r in ratings.values() if r != NO_RATING])
     return ratings, overall.rating if overall else NO_RATING
