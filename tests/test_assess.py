@@ -201,17 +201,105 @@ def test_statement_band_distribution_weighted_by_confidence(tax: Taxonomy) -> No
     assert d["evidence_categories"] == {tax.categories[0]: 3}
 
 
-def test_insufficient_evidence_rules(tax: Taxonomy) -> None:
+def test_one_confirmed_note_is_evidence_and_min_notes_still_applies(tax: Taxonomy) -> None:
     st = tax.statements_of("safe")[0]
     one = assess_records([rec(tax, st, "good")], FAST).locations[0].key_questions["safe"]
-    assert one.statements[0].insufficient_evidence and "fewer than the 2" in one.statements[0].rule
-    assert one.rating is None and one.to_dict()["insufficient_statements"] == [st]
-    light = [rec(tax, st, "good", 0.4, "a"), rec(tax, st, "good", 0.4, "b")]
-    kq = assess_records(light, FAST).locations[0].key_questions["safe"]
-    assert kq.statements[0].insufficient_evidence and "below the 1" in (kq.statements[0].insufficient_reason or "")
-    relaxed = assess_records(light, AssessOptions(min_weight=0.5, use_encoder=False)).locations[0]
-    assert relaxed.key_questions["safe"].rating == "good"
-    assert set(kq.statements_without_evidence) == set(tax.statements_of("safe")[1:])
+    assert one.statements[0].score == 3 and one.statements[0].credibility == 1.0 and one.rating == "good"
+    assert one.thin and one.to_dict()["statements_with_evidence"] == [st]
+    assert set(one.statements_without_evidence) == set(tax.statements_of("safe")[1:])
+    strict = assess_records([rec(tax, st, "good")], AssessOptions(min_notes=2, use_encoder=False)).locations[0]
+    kq = strict.key_questions["safe"]
+    assert kq.statements[0].insufficient_evidence and "fewer than the 2" in kq.statements[0].rule
+    assert kq.rating is None and "none usable" in (kq.no_rating_reason or "")
+
+
+def test_thin_statements_count_in_proportion_to_their_weight(tax: Taxonomy) -> None:
+    a, b = tax.statements_of("caring")[:2]
+    # a: one confirmed good note (counts in full); b: one suggestion of outstanding at 0.5 (counts half)
+    records = [rec(tax, a, "good", 1.0, "x"), EvidenceRecord("y", 2, "L", "caring", b, "outstanding", 0.5)]
+    kq = assess_records(records, FAST).locations[0].key_questions["caring"]
+    assert kq.percent_exact == pytest.approx((3 * 1.0 + 4 * 0.5) / (4 * 1.5) * 100)  # 83.3% -> good
+    assert kq.rating == "good" and "count in proportion" in kq.basis
+    assert [s.to_dict()["counts_as"] for s in kq.statements] == [1.0, 0.5]
+    full = assess_records(records, AssessOptions(min_weight=0.5, use_encoder=False)).locations[0]
+    assert full.key_questions["caring"].score == 88  # (3 + 4) / 8 = 87.5% -> 88%: both count in full
+    assert "published rule" in full.key_questions["caring"].basis
+
+
+def test_no_rating_only_without_notes_and_says_what_is_missing(tax: Taxonomy) -> None:
+    loc = assess_records([rec(tax, tax.statements_of("safe")[0], "good")], FAST).locations[0]
+    caring = loc.key_questions["caring"]
+    assert caring.rating is None and "no notes were placed" in (caring.no_rating_reason or "")
+    assert caring.to_dict()["no_rating_reason"] == caring.no_rating_reason
+
+
+# -- serious findings and the overall rating ------------------------------------------------------------
+
+
+def test_confirmed_inadequate_finding_limits_its_key_question(tax: Taxonomy) -> None:
+    sts = tax.statements_of("responsive")
+    good = [rec(tax, s, "good", note=f"g{i}") for i, s in enumerate(sts[:4]) for _ in range(3)]
+    # one confirmed inadequate note among three good ones on the first statement: mean 2.5 -> 2, no score of 1
+    records = [*good, rec(tax, sts[0], "inadequate", note="bad")]
+    kq = assess_records(records, FAST).locations[0].key_questions["responsive"]
+    assert kq.range_rating == "good" and kq.rating == "requires_improvement"
+    assert kq.limited_by is not None and kq.limited_by["serious_findings"] == [sts[0]]
+    assert kq.statements[0].serious_findings == ("bad",)
+    # the same note as an unconfident suggestion is not a serious finding: the good range stands
+    weak = [*good, EvidenceRecord("bad", 9, "L", "responsive", sts[0], "inadequate", 0.3)]
+    assert assess_records(weak, FAST).locations[0].key_questions["responsive"].rating == "good"
+    sure = [*good, EvidenceRecord("bad", 9, "L", "responsive", sts[0], "inadequate", 0.9)]
+    assert assess_records(sure, FAST).locations[0].key_questions["responsive"].rating == "requires_improvement"
+
+
+def test_the_issue_care_home_all_confirmed(tax: Taxonomy) -> None:
+    """Issue 21, bullet 2: single confirmed inadequate findings count; every key question is rated."""
+    bundle_path = REPO / "tests" / "data" / "assessment_dev" / "dev01.json"
+    doc = json.loads(bundle_path.read_text(encoding="utf-8"))
+    records = [rec(tax, n["statement"], n["band"], note=n["id"]) for n in doc["notes"]]
+    loc = assess_records(records, FAST).locations[0]
+    assert {k: v.rating for k, v in loc.key_questions.items()} == doc["expected"]["key_questions"]
+    assert loc.overall.rating == doc["expected"]["overall"] and not loc.overall.provisional
+    safe = loc.key_questions["safe"].to_dict()
+    assert {f["statement"] for f in safe["serious_findings"]} == {"safe.medicines-optimisation",
+                                                                   "safe.safe-environments"}
+
+
+def test_unrated_key_questions_never_count_as_fine(tax: Taxonomy) -> None:
+    records = bundle(tax, "caring", [3, 3]) + bundle(tax, "responsive", [3, 3]) + bundle(tax, "well-led", [3, 3])
+    loc = assess_records(records, FAST).locations[0]
+    # three good and two unrated: counted as requires improvement each -> two RI -> requires improvement
+    assert loc.overall.rating == "requires_improvement" and loc.overall.provisional
+    assert any("safe" in r and "no notes were placed" in r for r in loc.overall.provisional_reasons)
+    assert loc.overall.possible_range == {"best": "outstanding", "worst": "inadequate"}
+
+
+def test_thin_key_question_makes_the_overall_provisional(tax: Taxonomy) -> None:
+    records = [r for kq in tax.key_questions for r in bundle(tax, kq, [3, 3])]
+    firm = assess_records(records, FAST).locations[0]
+    assert firm.overall.rating == "good" and not firm.overall.provisional
+    thin = [r for r in records if r.key_question != "safe"] + bundle(tax, "safe", [1], per_statement=1)
+    loc = assess_records(thin, FAST).locations[0]
+    assert loc.key_questions["safe"].rating == "inadequate" and loc.key_questions["safe"].thin
+    assert loc.overall.rating == "requires_improvement" and loc.overall.provisional
+    assert "thin evidence: safe" in loc.overall.provisional_reasons[0]
+
+
+def test_evidence_policy_is_read_from_the_framework_data(tmp_path: Path, tax: Taxonomy) -> None:
+    rules = load_rules()[2]
+    doc = load_rules()[0][tax.framework].data["rating_rules"]["evidence"]
+    assert rules.evidence.statement_full_weight == doc["statement_full_weight"]
+    assert rules.evidence.serious_finding_band == doc["serious_finding_band"]
+    folder = tmp_path / "frameworks"
+    shutil.copytree(REPO / "frameworks", folder)
+    saf = folder / "cqc-saf-2023.yaml"
+    saf.write_text(saf.read_text(encoding="utf-8").replace("statement_full_weight: 1.0", "statement_full_weight: 2.0"),
+                   encoding="utf-8")
+    a, b = tax.statements_of("caring")[:2]
+    records = [rec(tax, a, "good", note="x"), rec(tax, a, "good", note="y"), rec(tax, b, "outstanding", note="z")]
+    kq = assess_records(records, FAST, frameworks_dir=folder).locations[0].key_questions["caring"]
+    assert [s.credibility for s in kq.statements] == [1.0, 0.5]  # one confirmed note is half of 2.0
+    assert assess_records(records, FAST, frameworks_dir=folder).rules["evidence"]["statement_full_weight"] == 2.0
 
 
 # -- sensitivity -------------------------------------------------------------------------------------
@@ -223,8 +311,10 @@ def test_sensitivity_greedy(tax: Taxonomy) -> None:
     up, down = kq.sensitivity.up, kq.sensitivity.down
     # up: one statement needs both notes outstanding (3.5 rounds down to 3) -> [4, 3] = 87.5% -> outstanding
     assert (up.notes, up.to_rating) == (2, "outstanding")
-    # down: one note to inadequate gives [2, 3] = 62.5% -> still good; two notes are needed
-    assert (down.notes, down.to_rating) == (2, "requires_improvement")
+    # down: one confirmed note to inadequate gives [2, 3] = 62.5% -> 63%, the good range, but the note is a
+    # serious finding, which the good-range limiter counts as a score of 1 -> requires improvement
+    assert (down.notes, down.to_rating) == (1, "requires_improvement")
+    assert down.changes[0].to_band == "inadequate"
     assert "2 notes up to outstanding" in kq.sensitivity.line()
     top = kq_result(tax, "safe", [4, 4])
     assert top.sensitivity is not None and top.sensitivity.up.notes is None and "already" in (
@@ -235,7 +325,7 @@ def test_sensitivity_uses_limiter(tax: Taxonomy) -> None:
     kq = kq_result(tax, "effective", [4, 4, 3, 3, 3, 3])  # 20/24 = 83% good
     assert kq.sensitivity is not None
     down = kq.sensitivity.down
-    assert down.notes == 2 and down.to_rating == "requires_improvement"  # a statement to 1 triggers the limiter
+    assert down.notes == 1 and down.to_rating == "requires_improvement"  # a serious finding triggers the limiter
 
 
 # -- principles ------------------------------------------------------------------------------------------
@@ -249,6 +339,10 @@ def test_principles_only_for_good_or_outstanding(tax: Taxonomy) -> None:
     assert [(x.principle, x.notes) for x in kq.principles] == [(p, ("g1",))]
     bad = [rec(tax, st[0], "inadequate", note="b1", principles=(p,)), rec(tax, st[0], "inadequate", note="b2")]
     assert assess_records(bad, FAST).locations[0].key_questions["caring"].principles == []
+    # a good key question: the principle attached to its requires-improvement note is not evidence for it
+    mixed = [*good, rec(tax, st[1], "requires_improvement", note="r1", principles=(tax.principles[1],))]
+    kq = assess_records(mixed, FAST).locations[0].key_questions["caring"]
+    assert kq.rating == "good" and [x.principle for x in kq.principles] == [p]
 
 
 def test_what_would_make_outstanding_without_encoder(tax: Taxonomy) -> None:
@@ -349,8 +443,10 @@ def test_raw_notes_are_tagged_with_the_suggester(tmp_path: Path) -> None:
     a = result.location("A").key_questions["safe"]  # 2 notes of weight min(0.9, 0.8, 0.75): 1.5 >= 1
     assert a.rating == "good" and [n.note for n in a.statements[0].notes] == ["row 1", "row 2"]  # 1-based rows
     assert a.principles[0].notes == ("row 1", "row 2")
-    b = result.location("B").key_questions["safe"]
-    assert b.rating is None and b.statements[0].insufficient_evidence  # one note
+    b = result.location("B").key_questions["safe"]  # one suggestion of weight 0.75: rated, from thin evidence
+    assert b.rating == "inadequate" and b.thin and b.statements[0].credibility == pytest.approx(0.75)
+    assert b.statements[0].serious_findings == ("row 4",)  # confidence 0.75 >= the policy's 0.6
+    assert result.location("B").overall.provisional
     relaxed = assess_file(path, text_column="note", location_column="site", suggester=lambda: FakeSuggester(),
                           options=AssessOptions(min_notes=1, min_weight=0.5, use_encoder=False))
     assert relaxed.location("B").key_questions["safe"].rating == "inadequate"

@@ -273,6 +273,8 @@ class Suggester:
         p_row = preds.proba["principles"][row]
         principles = tuple(sorted((Label(pid, float(p_row[j])) for j, pid in enumerate(preds.classes["principles"])
                                    if p_row[j] >= threshold), key=lambda x: -x.score))
+        if band.label not in self.index.taxonomy.positive_bands:
+            principles = ()  # principles of outstanding care: evidence in that direction only (good or outstanding)
         matches = evidence_for(self.index, preds.sims[row], st.label, band.label, [x.label for x in principles],
                                full=evidence)
         kq_row = preds.proba["key_question"][row]

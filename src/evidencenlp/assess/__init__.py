@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 from evidencenlp import paths
 from evidencenlp.assess.model import INDICATIVE, Assessment, AssessOptions, LocationAssessment
 from evidencenlp.assess.outstanding import add_hints
-from evidencenlp.assess.records import EvidenceRecord, group_by_location
+from evidencenlp.assess.records import EvidenceRecord, group_by_location, record_from_suggestion
 from evidencenlp.assess.rules import RatingRules
-from evidencenlp.assess.scoring import STATEMENT_RULE, assess_location
+from evidencenlp.assess.scoring import KEY_QUESTION_RULE, STATEMENT_RULE, assess_location
 from evidencenlp.assess.sources import LoadSummary, load_store, load_table
 from evidencenlp.errors import EvidenceNLPError
 from evidencenlp.frameworks import Crosswalk, Framework, load_crosswalk, load_frameworks
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from evidencenlp.suggest import Suggester
 
 __all__ = ["INDICATIVE", "AssessOptions", "Assessment", "EvidenceRecord", "LocationAssessment", "RatingRules",
-           "assess_file", "assess_records", "assess_store", "load_rules"]
+           "assess_file", "assess_records", "assess_store", "load_rules", "record_from_suggestion"]
 
 
 _Loaded = tuple[dict[str, Framework], Taxonomy, RatingRules, Crosswalk | None]
@@ -74,13 +74,14 @@ def load_rules(frameworks_dir: Path | None = None) -> _Loaded:
 
 
 def _rules_block(rules: RatingRules, options: AssessOptions) -> dict[str, Any]:
+    full = options.min_weight if options.min_weight is not None else rules.evidence.statement_full_weight
     return {**rules.to_dict(), "statement_score": STATEMENT_RULE,
-            "insufficient_evidence": (f"a statement with fewer than {options.min_notes} notes or a confidence "
-                                      f"weight below {options.min_weight:g} is not scored (confirmed or corrected "
-                                      "notes weigh 1; unreviewed suggestions weigh their confidence, the lowest of "
-                                      "their key question, statement and band probabilities)"),
-            "key_question_percent": "sum of statement scores / (max score x statements scored) x 100, over the "
-                                    "statements with enough evidence",
+            "insufficient_evidence": (f"a statement with fewer than {options.min_notes} note(s) is not scored; one "
+                                      "confirmed or corrected note is evidence on its own (weight 1); an unreviewed "
+                                      "suggestion weighs its confidence, the lowest of its key question, statement "
+                                      f"and band probabilities; a statement counts in full from weight {full:g} and "
+                                      "in proportion to its weight below that"),
+            "key_question_percent": KEY_QUESTION_RULE,
             "options": options.to_dict()}
 
 
@@ -128,8 +129,9 @@ def assess_store(db_path: Path | str, assessment: str | None = None, options: As
                  frameworks_dir: Path | None = None) -> Assessment:
     """Assess a review store (read-only): one location per assessment (``assessment`` names one).
 
-    The decision in force on a note, when accepted or corrected, counts with weight 1; otherwise the
-    note's latest suggestion counts with its confidence. For the review page, which can call it directly.
+    The decision in force on a note (:func:`evidencenlp.review.in_force.decisions_in_force`), when
+    accepted or corrected, counts with weight 1; otherwise the note's latest suggestion counts with its
+    confidence. The review page's live indicative rating calls this same function.
     """
     taxonomy = load_rules(frameworks_dir)[1]
     records, summary = load_store(Path(db_path), taxonomy, assessment)

@@ -22,9 +22,11 @@ class AssessOptions:
     """The documented knobs of an assessment.
 
     Attributes:
-        min_notes: a statement with fewer notes is ``insufficient_evidence`` (default 2).
-        min_weight: a statement whose notes' weights sum below this is ``insufficient_evidence``
-            (default 1.0: one confirmed note's worth; an unreviewed suggestion weighs its confidence).
+        min_notes: a statement with fewer notes is ``insufficient_evidence`` and not scored (default 1:
+            one note is evidence).
+        min_weight: the weight at which a statement counts in full in its key question's percentage; below
+            it, the statement counts in proportion to its weight (None: the framework data's
+            ``statement_full_weight``, 1.0 = one confirmed note; an unreviewed suggestion weighs its confidence).
         regulation_breach: the inspector found a breach of regulations (caps the overall rating where
             the framework's overall principles say so). Never inferred from notes.
         use_encoder: pick the "what would make this outstanding" descriptor by similarity to the
@@ -33,8 +35,8 @@ class AssessOptions:
             confirmed outstanding in the statement has at least this cosine similarity to it.
     """
 
-    min_notes: int = 2
-    min_weight: float = 1.0
+    min_notes: int = 1
+    min_weight: float | None = None
     regulation_breach: bool = False
     use_encoder: bool = True
     met_similarity: float = 0.6
@@ -79,6 +81,10 @@ class StatementAssessment:
     insufficient_evidence: bool
     insufficient_reason: str | None = None
     what_would_make_outstanding: OutstandingHint | None = None
+    #: the share of a full statement this one counts for in the key question's percentage (0-1)
+    credibility: float = 0.0
+    #: notes that are serious findings (confirmed, or confidently suggested, in the worst band)
+    serious_findings: tuple[str, ...] = ()
 
     @property
     def total_weight(self) -> float:
@@ -91,7 +97,8 @@ class StatementAssessment:
         return {
             "statement": self.statement, "title": self.title, "score": self.score, "band": self.band,
             "insufficient_evidence": self.insufficient_evidence, "insufficient_reason": self.insufficient_reason,
-            "rule": self.rule, "n_notes": len(self.notes), "total_weight": round(total, 4),
+            "counts_as": round(self.credibility, 4), "thin": 0 < self.credibility < 1,
+            "serious_findings": list(self.serious_findings), "rule": self.rule, "n_notes": len(self.notes), "total_weight": round(total, 4),
             "confirmed_notes": sum(1 for n in self.notes if n.confirmed),
             "mean_score": round(self.mean_score, 4),
             "band_weights": {b: round(w, 4) for b, w in self.band_weights.items()},
@@ -185,6 +192,13 @@ class KeyQuestionAssessment:
     rules_applied: list[str]
     sensitivity: Sensitivity | None = None
     principles: list[PrincipleEvidence] = field(default_factory=list)
+    #: the notes' total confidence weight; ``thin`` when below the framework's ``key_question_thin_weight``
+    evidence_weight: float = 0.0
+    thin: bool = False
+    #: how the rating was reached (statements in full, or all notes with thin statements weighted)
+    basis: str = ""
+    #: why there is no rating (what is missing); None when rated
+    no_rating_reason: str | None = None
 
     @property
     def scored(self) -> list[StatementAssessment]:
@@ -195,7 +209,11 @@ class KeyQuestionAssessment:
         """JSON-ready form: ``rating``, ``score`` (whole percent), ``limited_by``, ``statements`` and more."""
         return {
             "rating": self.rating, "score": self.score, "limited_by": self.limited_by,
-            "range_rating": self.range_rating,
+            "range_rating": self.range_rating, "thin": self.thin, "evidence_weight": round(self.evidence_weight, 4),
+            "basis": self.basis, "no_rating_reason": self.no_rating_reason,
+            "statements_with_evidence": [s.statement for s in self.statements],
+            "serious_findings": [{"statement": s.statement, "notes": list(s.serious_findings)}
+                                 for s in self.statements if s.serious_findings],
             "percent_exact": None if self.percent_exact is None else round(self.percent_exact, 4),
             "title": self.title,
             "statements": [s.to_dict() for s in self.statements],
@@ -223,13 +241,18 @@ class OverallAssessment:
     rules_applied: list[str]
     #: with unrated key questions: the overall rating if they were all rated best / worst
     possible_range: dict[str, str | None] | None = None
+    #: True when a key question is unrated or rated from thin evidence; the reasons say which
+    provisional: bool = False
+    provisional_reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"rating": self.rating, "possible_range": self.possible_range, "principle": self.principle, "counts": dict(self.counts),
+        return {"rating": self.rating, "possible_range": self.possible_range, "principle": self.principle,
+                "counts": dict(self.counts),
                 "rated_key_questions": list(self.rated_key_questions),
                 "unrated_key_questions": list(self.unrated_key_questions),
                 "partial": bool(self.unrated_key_questions) and self.rating is not None,
+                "provisional": self.provisional, "provisional_reasons": list(self.provisional_reasons),
                 "regulation_breach": self.regulation_breach, "capped_from": self.capped_from,
                 "rules_applied": list(self.rules_applied)}
 

@@ -44,6 +44,7 @@ class EvidenceRecord:
         principles: King's Fund principle ids evidenced by the note.
         text: the note text, redacted when it came from tag, a suggester or a review store (never
             serialised; redacted again for the HTML report's excerpts).
+        note_id: the note's id in the review store it came from (None for tables).
     """
 
     note: str
@@ -59,6 +60,8 @@ class EvidenceRecord:
     service: str | None = None
     principles: tuple[str, ...] = ()
     text: str = field(default="", repr=False, compare=False)
+    #: the note's id in a review store (None for tables)
+    note_id: int | None = None
 
     @property
     def confirmed(self) -> bool:
@@ -76,7 +79,8 @@ class EvidenceRecord:
         """JSON-ready form, without any note text."""
         return {"note": self.note, "row": self.row, "band": self.band, "weight": round(self.weight, 4),
                 "source": self.source, "evidence_category": self.evidence_category,
-                "needs_review": self.needs_review, "service": self.service, "principles": list(self.principles)}
+                "needs_review": self.needs_review, "service": self.service, "principles": list(self.principles),
+                **({"note_id": self.note_id} if self.note_id is not None else {})}
 
 
 def suggestion_confidence(key_question: float, statement: float, band: float) -> float:

@@ -87,6 +87,34 @@ class OverallPrinciple:
 
 
 @dataclass(frozen=True)
+class EvidencePolicy:
+    """How the evidence an assessment really has is weighed (``rating_rules.evidence`` of the framework data).
+
+    The published rules assume every statement is scored; this policy says how thin evidence counts.
+    A framework without the block gets the defaults below (the SAF file states the same values).
+    """
+
+    statement_full_weight: float = 1.0
+    key_question_thin_weight: float = 3.0
+    serious_finding_band: str | None = None
+    serious_finding_min_confidence: float = 0.6
+    serious_finding_counts_as_score: int = 1
+    unrated_key_question_counts_as: str | None = None
+    description: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"statement_full_weight": self.statement_full_weight,
+                "key_question_thin_weight": self.key_question_thin_weight,
+                "serious_finding_band": self.serious_finding_band,
+                "serious_finding_min_confidence": self.serious_finding_min_confidence,
+                "serious_finding_counts_as_score": self.serious_finding_counts_as_score,
+                "unrated_key_question_counts_as": self.unrated_key_question_counts_as,
+                "description": self.description, "source": self.source}
+
+
+@dataclass(frozen=True)
 class RangeResult:
     """The band a percentage falls in, and the numbers that produced it."""
 
@@ -118,6 +146,7 @@ class RatingRules:
     thresholds: tuple[Threshold, ...]
     limiters: tuple[Limiter, ...]
     overall: tuple[OverallPrinciple, ...]
+    evidence: EvidencePolicy = field(default_factory=EvidencePolicy)
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -158,7 +187,7 @@ class RatingRules:
             for i, p in enumerate(rules.get("overall") or []))
         return cls(framework=framework.id, version=framework.version, source=str(rules.get("source", "")),
                    taxonomy=taxonomy, statement_scores=scores, thresholds=thresholds, limiters=limiters,
-                   overall=overall)
+                   overall=overall, evidence=_evidence_policy(rules.get("evidence") or {}, taxonomy, where, band))
 
     @classmethod
     def load(cls, frameworks_dir: Path | None = None) -> RatingRules:
@@ -234,8 +263,44 @@ class RatingRules:
                                    "in data order; the first that applies sets the rating (applied once)",
             "overall": [p.to_dict() for p in self.overall],
             "overall_application": "principles are tried in data order; the first whose counts hold gives the "
-                                   "overall rating, computed from the key questions that have a rating",
+                                   "overall rating; a key question without a rating counts as "
+                                   f"{self.evidence.unrated_key_question_counts_as} (never as if it were fine) and "
+                                   "makes the overall rating provisional",
+            "evidence": self.evidence.to_dict(),
         }
+
+
+def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, band: Any) -> EvidencePolicy:
+    """The ``evidence`` block, defaults filled in from the taxonomy (worst band; the band above it)."""
+    if not isinstance(doc, Mapping):
+        raise FrameworkError(f"{where}.evidence: expected a mapping")
+    default = EvidencePolicy()
+
+    def number(name: str, fallback: float) -> float:
+        value = doc.get(name, fallback)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise FrameworkError(f"{where}.evidence.{name}: expected a number; got {value!r}") from None
+        if number < 0:
+            raise FrameworkError(f"{where}.evidence.{name}: expected a number >= 0; got {value!r}")
+        return number
+
+    worst, second = taxonomy.bands[-1], taxonomy.bands[-2] if len(taxonomy.bands) > 1 else taxonomy.bands[-1]
+    full = number("statement_full_weight", default.statement_full_weight)
+    if full <= 0:
+        raise FrameworkError(f"{where}.evidence.statement_full_weight: expected a number > 0; got {full:g}")
+    return EvidencePolicy(
+        statement_full_weight=full,
+        key_question_thin_weight=number("key_question_thin_weight", default.key_question_thin_weight),
+        serious_finding_band=band(doc.get("serious_finding_band", worst), "evidence.serious_finding_band"),
+        serious_finding_min_confidence=number("serious_finding_min_confidence",
+                                              default.serious_finding_min_confidence),
+        serious_finding_counts_as_score=int(number("serious_finding_counts_as_score",
+                                                   taxonomy.band_score(worst))),
+        unrated_key_question_counts_as=band(doc.get("unrated_key_question_counts_as", second),
+                                            "evidence.unrated_key_question_counts_as"),
+        description=str(doc.get("description", "")), source=str(doc.get("source", "")))
 
 
 def _num(value: float | None) -> str:

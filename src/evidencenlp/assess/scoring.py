@@ -1,12 +1,20 @@
 """Score statements, rate key questions, find the sensitivity and the overall rating of one location.
 
 Statement score (indicative): the confidence-weighted mean of the notes' band scores, rounded to the
-nearest score; an exact half goes to the LOWER score (a concern is not averaged away). A statement
-with fewer than ``min_notes`` notes, or whose weights sum below ``min_weight``, is
-``insufficient_evidence`` and is not scored.
+nearest score; an exact half goes to the LOWER score (a concern is not averaged away). One note is
+evidence: a statement with one confirmed note is scored (``min_notes`` raises the bar).
 
-Key question: sum of statement scores / (max score × statements scored) × 100, rounded half up to a
-whole percent, then the framework's thresholds and limiters (:mod:`evidencenlp.assess.rules`).
+Key question: the published percentage (sum of statement scores / (max score x statements) x 100),
+where each statement counts in full once its notes weigh the framework's ``statement_full_weight``
+(one confirmed note) and in proportion to its weight below that; so a key question whose statements
+are thin is still judged from all of its notes, and with confirmed notes the figure is exactly the
+published one. Then the thresholds (rounded half up) and the limiters, over the statements that
+count in full plus every *serious finding* (a confirmed, or confidently suggested, note in the worst
+band), which counts as the lowest score: serious negative evidence is never averaged away.
+
+Overall: the framework's principles over the five key question ratings, a key question without a
+rating counting as ``unrated_key_question_counts_as`` (never as if it were fine); the overall rating
+is provisional when any key question is unrated or rated from thin evidence.
 """
 
 from __future__ import annotations
@@ -28,20 +36,43 @@ from evidencenlp.assess.model import (
     StatementAssessment,
 )
 from evidencenlp.assess.records import EvidenceRecord
-from evidencenlp.assess.rules import Limiter, RangeResult, RatingRules
+from evidencenlp.assess.rules import EvidencePolicy, Limiter, RangeResult, RatingRules
 
 STATEMENT_RULE = ("statement score = confidence-weighted mean of the notes' band scores, rounded to the nearest "
                   "score, an exact half to the lower score")
+KEY_QUESTION_RULE = ("key question percentage = sum over statements of (score x counts_as) / (max score x sum of "
+                     "counts_as) x 100, where counts_as = min(1, the statement's evidence weight / "
+                     "statement_full_weight); with every statement counting in full this is the published sum of "
+                     "scores / (max score x statements)")
+EPS = 1e-9
 
 
 def statement_score(mean: float) -> int:
     """Nearest integer score, an exact half rounded DOWN (2.5 → 2): ``ceil(mean - 0.5)``."""
-    return int(math.ceil(mean - 0.5 - 1e-9))
+    return int(math.ceil(mean - 0.5 - EPS))
+
+
+def full_weight(rules: RatingRules, options: AssessOptions) -> float:
+    """The evidence weight at which a statement counts in full (the option, else the framework data)."""
+    return options.min_weight if options.min_weight is not None else rules.evidence.statement_full_weight
+
+
+def counts_as(weight: float, full: float) -> float:
+    """The share of a full statement that ``weight`` of evidence counts for (0-1)."""
+    if full <= 0:
+        return 1.0 if weight > 0 else 0.0
+    return max(0.0, min(1.0, weight / full))
+
+
+def is_serious(record: EvidenceRecord, policy: EvidencePolicy) -> bool:
+    """A confirmed note in the serious band, or a suggestion of it at the policy's confidence or more."""
+    return record.band == policy.serious_finding_band and (
+        record.confirmed or record.weight >= policy.serious_finding_min_confidence - EPS)
 
 
 def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: RatingRules,
                      options: AssessOptions) -> StatementAssessment:
-    """Band distribution, categories, indicative score and the rule that produced it, for one statement."""
+    """Band distribution, categories, indicative score, how much it counts and its serious findings."""
     tax = rules.taxonomy
     weights = {b: 0.0 for b in tax.bands}
     for r in records:
@@ -49,46 +80,90 @@ def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: R
     total = sum(weights.values())
     mean = sum(w * tax.band_score(b) for b, w in weights.items()) / total if total > 0 else 0.0
     categories = Counter(r.evidence_category for r in records if r.evidence_category)
+    serious = tuple(r.note for r in records if is_serious(r, rules.evidence))
     reason = None
     if len(records) < options.min_notes:
         reason = f"{len(records)} note(s), fewer than the {options.min_notes} needed (--min-notes)"
-    elif total < options.min_weight - 1e-9:
-        reason = (f"confidence weight {total:.2f}, below the {options.min_weight:g} needed (--min-weight; a "
-                  "confirmed note weighs 1, a suggestion its confidence)")
+    elif total <= EPS:
+        reason = "the notes' confidence weight is 0"
     if reason is not None:
         return StatementAssessment(statement, tax.title(statement), tax.key_question_of(statement), list(records),
                                    weights, dict(categories), mean, None, None,
                                    f"insufficient evidence: {reason}; not scored", True, reason)
     score = statement_score(mean)
+    share = counts_as(total, full_weight(rules, options))
     rule = (f"{STATEMENT_RULE}: mean {mean:.2f} over {len(records)} notes (weight {total:.2f}) -> {score} "
-            f"({rules.score_band(score)})")
+            f"({rules.score_band(score)}); counts as {share:.2f} of a statement")
     return StatementAssessment(statement, tax.title(statement), tax.key_question_of(statement), list(records),
-                               weights, dict(categories), mean, score, rules.score_band(score), rule, False)
+                               weights, dict(categories), mean, score, rules.score_band(score), rule, False,
+                               credibility=share, serious_findings=serious)
+
+
+@dataclass(frozen=True)
+class StatementEvidence:
+    """What the key question rating needs of one statement: its score, share and serious finding."""
+
+    statement: str
+    score: int
+    counts_as: float
+    serious: bool = False
 
 
 @dataclass(frozen=True)
 class KQRating:
-    """The rating of a key question from its statement scores."""
+    """The rating of a key question from its statements."""
 
     rating: str | None
     range: RangeResult | None
     limiter: Limiter | None
     exact: float | None
+    #: the statements that triggered the limiter
+    low: tuple[str, ...] = ()
+
+
+def rate_statements(items: Sequence[StatementEvidence], rules: RatingRules) -> KQRating:
+    """Percentage (statements weighted by ``counts_as``), threshold band and limiter of a key question.
+
+    The limiter sees the scores of the statements that count in full, and a serious finding as the
+    policy's ``serious_finding_counts_as_score``.
+    """
+    items = [i for i in items if i.counts_as > EPS]
+    if not items:
+        return KQRating(None, None, None, None)
+    share = sum(i.counts_as for i in items)
+    exact = sum(i.score * i.counts_as for i in items) / (rules.max_score * share) * 100
+    rng = rules.percent_band(exact)
+    floor = rules.evidence.serious_finding_counts_as_score
+    seen = {i.statement: min([i.score] if i.counts_as >= 1 - EPS else [], default=rules.max_score + 1)
+            for i in items}
+    for i in items:
+        if i.serious:
+            seen[i.statement] = min(seen[i.statement], floor)
+    limiter = rules.limiter_for(rng.band, [v for v in seen.values() if v <= rules.max_score])
+    low = tuple(st for st, v in seen.items() if limiter is not None and v <= limiter.at_most)
+    return KQRating(limiter.limit_to if limiter else rng.band, rng, limiter, exact, low)
 
 
 def rate_scores(scores: Sequence[int], rules: RatingRules) -> KQRating:
-    """Percentage, threshold band and limiter for a key question's statement scores."""
-    if not scores:
-        return KQRating(None, None, None, None)
-    exact = sum(scores) / (rules.max_score * len(scores)) * 100
-    rng = rules.percent_band(exact)
-    limiter = rules.limiter_for(rng.band, scores)
-    return KQRating(limiter.limit_to if limiter else rng.band, rng, limiter, exact)
+    """The published rule on whole statement scores (every statement counting in full)."""
+    return rate_statements([StatementEvidence(f"s{i}", s, 1.0) for i, s in enumerate(scores)], rules)
+
+
+def _evidence(statements: Sequence[StatementAssessment]) -> list[StatementEvidence]:
+    return [StatementEvidence(s.statement, s.score, s.credibility, bool(s.serious_findings))
+            for s in statements if s.score is not None]
+
+
+def _no_rating_reason(records: Sequence[EvidenceRecord], statements: Sequence[StatementAssessment]) -> str:
+    if not records:
+        return "no notes were placed on this key question: evidence on any of its statements is needed"
+    reasons = sorted({s.insufficient_reason for s in statements if s.insufficient_reason})
+    return f"{len(records)} note(s), none usable: {'; '.join(reasons)}"
 
 
 def assess_key_question(key_question: str, records: Sequence[EvidenceRecord], rules: RatingRules,
                         options: AssessOptions) -> KeyQuestionAssessment:
-    """Score every statement of a key question with evidence, then rate the key question."""
+    """Score every statement of a key question with evidence, then rate the key question from all of them."""
     tax = rules.taxonomy
     by_statement: dict[str, list[EvidenceRecord]] = {}
     for r in records:
@@ -96,49 +171,72 @@ def assess_key_question(key_question: str, records: Sequence[EvidenceRecord], ru
     order = tax.statements_of(key_question)
     statements = [assess_statement(s, by_statement[s], rules, options) for s in order if s in by_statement]
     without = [s for s in order if s not in by_statement]
-    scores = [s.score for s in statements if s.score is not None]
-    result = rate_scores(scores, rules)
-    applied = [STATEMENT_RULE + "."]
+    evidence = _evidence(statements)
+    result = rate_statements(evidence, rules)
+    weight = sum(r.weight for r in records)
+    thin = weight < rules.evidence.key_question_thin_weight - EPS
+    partial = [e for e in evidence if e.counts_as < 1 - EPS]
+    basis = ("every statement with evidence counts in full (the published rule)" if not partial else
+             f"judged from all {len(records)} notes: {len(partial)} of {len(evidence)} statements have less than "
+             f"a full statement's evidence ({full_weight(rules, options):g}) and count in proportion to it")
+    applied = [STATEMENT_RULE + ".", KEY_QUESTION_RULE + "."]
     limited_by = None
+    reason = None
     if result.range is None:
-        applied.append("no statement has enough evidence to be scored: no rating")
+        reason = _no_rating_reason(records, statements)
+        applied.append(f"no rating: {reason}")
     else:
-        applied.append(f"percentage = sum of scores {sum(scores)} / ({rules.max_score} x {len(scores)} statements "
-                       f"scored) x 100 = {result.exact:.2f}% -> {result.range.rounded}% (rounded half up)")
+        applied.append(f"percentage = {result.exact:.2f}% over {len(evidence)} statement(s) with evidence "
+                       f"(counting as {sum(e.counts_as for e in evidence):.2f} statements) -> {result.range.rounded}% "
+                       "(rounded half up)")
         applied.append(f"threshold {result.range.threshold.describe()} -> {result.range.band}")
         if result.limiter is not None:
-            low = [s.statement for s in statements if s.score is not None and s.score <= result.limiter.at_most]
+            serious = [s.statement for s in statements if s.serious_findings and s.statement in result.low]
             limited_by = {**result.limiter.to_dict(), "from": result.range.band, "to": result.limiter.limit_to,
-                          "statements": low}
-            applied.append(f"limiter: {result.limiter.description} ({', '.join(low)}) -> {result.limiter.limit_to}")
+                          "statements": list(result.low), "serious_findings": serious}
+            why = f" (serious findings: {', '.join(serious)})" if serious else ""
+            applied.append(f"limiter: {result.limiter.description} ({', '.join(result.low)}){why} -> "
+                           f"{result.limiter.limit_to}")
         else:
             applied.append("no limiter applies")
+        if thin:
+            applied.append(f"thin evidence: the notes weigh {weight:.2f}, below the "
+                           f"{rules.evidence.key_question_thin_weight:g} of a firm rating")
     kq = KeyQuestionAssessment(
         key_question=key_question, title=tax.title(key_question), rating=result.rating,
         range_rating=result.range.band if result.range else None,
         score=result.range.rounded if result.range else None, percent_exact=result.exact,
-        limited_by=limited_by, statements=statements, statements_without_evidence=without, rules_applied=applied)
+        limited_by=limited_by, statements=statements, statements_without_evidence=without, rules_applied=applied,
+        evidence_weight=weight, thin=thin and result.rating is not None, basis=basis if result.range else "",
+        no_rating_reason=reason)
     if result.rating is not None:
-        kq.sensitivity = sensitivity(statements, rules, result.rating)
+        kq.sensitivity = sensitivity(statements, rules, result.rating, options)
         if result.rating in tax.positive_bands:  # good or outstanding: the better half of the bands
             kq.principles = principles_evidenced(records, rules)
     return kq
 
 
 def principles_evidenced(records: Sequence[EvidenceRecord], rules: RatingRules) -> list[PrincipleEvidence]:
-    """The King's Fund principles the notes evidence, each with its notes (principles in framework order)."""
+    """The King's Fund principles evidenced by notes in a positive band (good or outstanding), with their notes.
+
+    Principles of outstanding care are evidence in that direction only: a principle attached to a
+    requires-improvement or inadequate note is not counted.
+    """
+    tax = rules.taxonomy
     notes: dict[str, list[str]] = {}
     for r in records:
+        if r.band not in tax.positive_bands:
+            continue
         for p in r.principles:
             notes.setdefault(p, []).append(r.note)
-    tax = rules.taxonomy
     return [PrincipleEvidence(p, tax.title(p), tuple(dict.fromkeys(notes[p]))) for p in tax.principles if p in notes]
 
 
 # -- sensitivity --------------------------------------------------------------------------------
 
 
-def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current: str, up: bool) -> SensitivityPath:
+def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current: str, up: bool,
+          options: AssessOptions) -> SensitivityPath:
     direction = "up" if up else "down"
     tax = rules.taxonomy
     target_band = tax.bands[0] if up else tax.bands[-1]
@@ -146,13 +244,29 @@ def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current
         return SensitivityPath(direction, None, None, reason=f"already {current}")
     scored = [s for s in statements if s.score is not None]
     target_score = tax.band_score(target_band)
-    # per statement: running weighted sum and total weight, and the notes not yet changed
+    policy = rules.evidence
+    # per statement: running weighted sum, total weight, share, serious notes, and the notes not yet changed
     sums = {s.statement: sum(n.weight * tax.band_score(n.band) for n in s.notes) for s in scored}
     totals = {s.statement: sum(n.weight for n in s.notes) for s in scored}
+    shares = {s.statement: s.credibility for s in scored}
+    serious = {s.statement: {id(n) for n in s.notes if is_serious(n, policy)} for s in scored}
     pending = {s.statement: [n for n in s.notes if n.band != target_band] for s in scored}
     changes: list[NoteChange] = []
     rank_now = rules.band_rank(current)
     sign = 1 if up else -1
+
+    def serious_after(st: str, note: EvidenceRecord) -> set[int]:
+        marks = set(serious[st]) - {id(note)}
+        if target_band == policy.serious_finding_band and (note.confirmed or
+                                                           note.weight >= policy.serious_finding_min_confidence - EPS):
+            marks.add(id(note))
+        return marks
+
+    def rate(trial: Mapping[str, float], marks: Mapping[str, set[int]]) -> tuple[KQRating, list[int]]:
+        scores = {x: statement_score(trial[x] / totals[x]) for x in trial}
+        items = [StatementEvidence(x, scores[x], shares[x], bool(marks[x])) for x in trial]
+        return rate_statements(items, rules), list(scores.values())
+
     while True:
         best: tuple[tuple[float, ...], str, EvidenceRecord] | None = None
         for st, notes in pending.items():
@@ -162,9 +276,9 @@ def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current
             note = max(notes, key=lambda n: n.weight * abs(target_score - tax.band_score(n.band)))
             trial = dict(sums)
             trial[st] += note.weight * (target_score - tax.band_score(note.band))
-            scores = [statement_score(trial[x] / totals[x]) for x in sums]
-            res = rate_scores(scores, rules)
-            key = (sign * rules.band_rank(res.rating), sign * min(scores), sign * (res.range.rounded if res.range else 0),
+            res, scores = rate(trial, {**serious, st: serious_after(st, note)})
+            key = (sign * rules.band_rank(res.rating), sign * min(scores),
+                   sign * (res.exact if res.exact is not None else 0.0),
                    sign * sum(trial[x] / totals[x] for x in sums))
             if best is None or key > best[0]:
                 best = (key, st, note)
@@ -174,16 +288,20 @@ def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current
                                           f"the rating {direction}")
         _, st, note = best
         sums[st] += note.weight * (target_score - tax.band_score(note.band))
+        serious[st] = serious_after(st, note)
         pending[st].remove(note)
         changes.append(NoteChange(note.note, st, note.band, target_band))
-        rating = rate_scores([statement_score(sums[x] / totals[x]) for x in sums], rules).rating
+        rating = rate(sums, serious)[0].rating
         if sign * rules.band_rank(rating) > sign * rank_now:
             return SensitivityPath(direction, len(changes), rating, tuple(changes))
 
 
-def sensitivity(statements: Sequence[StatementAssessment], rules: RatingRules, current: str) -> Sensitivity:
+def sensitivity(statements: Sequence[StatementAssessment], rules: RatingRules, current: str,
+                options: AssessOptions | None = None) -> Sensitivity:
     """Greedy search, both ways, for the fewest notes whose band change moves the key question rating."""
-    return Sensitivity(_path(statements, rules, current, up=True), _path(statements, rules, current, up=False))
+    options = options or AssessOptions()
+    return Sensitivity(_path(statements, rules, current, True, options),
+                       _path(statements, rules, current, False, options))
 
 
 # -- overall and one location -------------------------------------------------------------------
@@ -191,30 +309,46 @@ def sensitivity(statements: Sequence[StatementAssessment], rules: RatingRules, c
 
 def assess_overall(kqs: Mapping[str, KeyQuestionAssessment], rules: RatingRules,
                    options: AssessOptions) -> OverallAssessment:
-    """The framework's overall principles, in order, over the key questions that have a rating."""
+    """The framework's overall principles over every key question; unrated ones count as the policy says.
+
+    Provisional (with the reasons) when a key question is unrated or rated from thin evidence. No
+    overall rating when no key question has one.
+    """
     rated = [k for k, v in kqs.items() if v.rating is not None]
     unrated = [k for k, v in kqs.items() if v.rating is None]
-    result = rules.overall_rating(ratings_of(kqs), options.regulation_breach)
-    if result is None:
+    thin = [k for k, v in kqs.items() if v.rating is not None and v.thin]
+    if not rated:
         return OverallAssessment(None, None, {b: 0 for b in rules.taxonomy.bands}, [], unrated,
-                                 options.regulation_breach, None, ["no key question has a rating: no overall rating"])
+                                 options.regulation_breach, None, ["no key question has a rating: no overall rating"],
+                                 provisional=True, provisional_reasons=["no key question has a rating"])
+    stand_in = rules.evidence.unrated_key_question_counts_as or rules.taxonomy.bands[-1]
+    result = rules.overall_rating([*ratings_of(kqs), *[stand_in] * len(unrated)], options.regulation_breach)
+    assert result is not None  # there are ratings
     applied = [f"principle {result.principle.position}: {result.principle.description}"]
     bounds = None
+    reasons: list[str] = []
     if unrated:  # what the overall rating could be once the unrated key questions are rated
         best = rules.overall_rating([*ratings_of(kqs), *[rules.taxonomy.bands[0]] * len(unrated)],
                                     options.regulation_breach)
         worst = rules.overall_rating([*ratings_of(kqs), *[rules.taxonomy.bands[-1]] * len(unrated)],
                                      options.regulation_breach)
         bounds = {"best": best.rating if best else None, "worst": worst.rating if worst else None}
+        applied.append(f"{len(unrated)} key question(s) without a rating ({', '.join(unrated)}) count as {stand_in}, "
+                       "never as if they were fine; once rated, the overall rating could be from "
+                       f"{bounds['worst']} to {bounds['best']}")
+        reasons.append(f"no rating for {', '.join(unrated)} (" + "; ".join(
+            f"{k}: {kqs[k].no_rating_reason}" for k in unrated) + ")")
+    if thin:
+        reasons.append(f"rated from thin evidence: {', '.join(thin)} (notes weigh less than "
+                       f"{rules.evidence.key_question_thin_weight:g})")
     if result.capped_from:
         applied.append(f"regulation breach recorded by the inspector: capped from {result.capped_from} to "
                        f"{result.rating}")
-    if unrated:
-        applied.append(f"partial: {len(unrated)} key question(s) without a rating ({', '.join(unrated)}) are not "
-                       f"counted; once rated, the overall rating could be from {bounds['worst'] if bounds else None} "
-                       f"to {bounds['best'] if bounds else None}")
+    if reasons:
+        applied.append("provisional: " + "; ".join(reasons))
     return OverallAssessment(result.rating, result.principle.to_dict(), result.counts, rated, unrated,
-                             options.regulation_breach, result.capped_from, applied, bounds)
+                             options.regulation_breach, result.capped_from, applied, bounds,
+                             provisional=bool(reasons), provisional_reasons=reasons)
 
 
 def ratings_of(kqs: Mapping[str, KeyQuestionAssessment]) -> list[str]:

@@ -2,9 +2,8 @@
 
 * A table already tagged by ``evidencenlp tag`` (it has :data:`TAGGED_COLUMNS`) is reused as is.
 * A raw table is tagged here with ``Suggester.suggest_many(texts, sentences=False)``, chunk by chunk.
-* A review store (SQLite) is read read-only with plain SQL on its tables (``assessments``, ``notes``,
-  ``suggestions``, ``decisions``): the decision in force on a note (latest row; an ``undone`` row
-  stands for the decision it restores) wins when it is ``accepted`` or ``corrected``; otherwise the
+* A review store (SQLite) is read read-only through :mod:`evidencenlp.review.in_force` (the one
+  statement of "the decision in force"): an ``accepted`` or ``corrected`` decision wins; otherwise the
   note's latest suggestion counts with its confidence.
 
 Errors name the file, row and column; they never contain note text.
@@ -17,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pandas as pd
 
@@ -29,6 +27,7 @@ from evidencenlp.assess.records import (
     suggestion_confidence,
 )
 from evidencenlp.errors import InputFileError
+from evidencenlp.review.in_force import NoteInForce, decisions_in_force, open_read_only
 from evidencenlp.tabular import (
     DEFAULT_CHUNK_ROWS,
     cell_text,
@@ -216,119 +215,62 @@ def _tagged_record(path: Path, record: pd.Series, row: int, note: str, location:
 # -- the review store ---------------------------------------------------------------------------
 
 
-def _open_read_only(path: Path) -> sqlite3.Connection:
-    """Open the review store read-only (never creates, migrates or writes anything)."""
-    if not path.is_file():
-        raise InputFileError(f"{path}: review database not found")
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True, timeout=30)
-        conn.row_factory = sqlite3.Row
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise InputFileError(f"{path}: not a readable review database ({exc})") from None
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    missing = [t for t in ("assessments", "notes", "suggestions", "decisions") if t not in tables]
-    if missing:
-        conn.close()
-        raise InputFileError(f"{path}: not an evidencenlp review database (no table {', '.join(missing)})")
-    return conn
-
-
 def store_assessments(path: Path) -> list[str]:
     """The assessment names in a review store, in creation order."""
-    conn = _open_read_only(Path(path))
-    try:
+    with open_read_only(Path(path)) as conn:
         return [r["name"] for r in conn.execute("SELECT name FROM assessments ORDER BY id")]
-    finally:
-        conn.close()
-
-
-def _decisions_in_force(conn: sqlite3.Connection, note_ids: list[int]) -> dict[int, tuple[sqlite3.Row, str]]:
-    """The accepted or corrected decision in force per note with its action (absent when pending or skipped).
-
-    The latest decision row stands; an ``undone`` row carries the labels of the decision it restores
-    and stands for that decision's action (or for no decision when it restores none).
-    """
-    out: dict[int, tuple[sqlite3.Row, str]] = {}
-    for start in range(0, len(note_ids), 500):
-        ids = note_ids[start:start + 500]
-        marks = ",".join("?" * len(ids))
-        rows = conn.execute(f"SELECT * FROM decisions WHERE note_id IN ({marks}) ORDER BY note_id, id", ids).fetchall()
-        by_id = {r["id"]: r for r in rows}
-        latest: dict[int, sqlite3.Row] = {}
-        for r in rows:
-            latest[r["note_id"]] = r
-        for note_id, r in latest.items():
-            action = r["action"]
-            if action == "undone":  # stands for the decision it restores (labels copied), or none
-                restored = by_id.get(r["restores"]) if r["restores"] is not None else None
-                action = restored["action"] if restored is not None else "pending"
-            if action in ("accepted", "corrected") and r["statement"] and r["band"]:
-                out[note_id] = (r, str(action))
-    return out
 
 
 def load_store(path: Path, taxonomy: Taxonomy, assessment: str | None = None) -> tuple[list[EvidenceRecord],
                                                                                         LoadSummary]:
-    """Records from a review store: one location per assessment (all, or the one named)."""
+    """Records from a review store (read-only): one location per assessment (all, or the one named).
+
+    What stands for each note is :func:`evidencenlp.review.in_force.decisions_in_force` (the one
+    reader of the decisions in force, shared with the review store): an accepted or corrected
+    decision weighs 1, otherwise the latest suggestion weighs its confidence.
+    """
     path = Path(path)
-    conn = _open_read_only(path)
     summary = LoadSummary(source=str(path))
     records: list[EvidenceRecord] = []
-    try:
-        if assessment is not None:
-            found = conn.execute("SELECT * FROM assessments WHERE name = ?", (assessment,)).fetchall()
-            if not found:
-                names = [r["name"] for r in conn.execute("SELECT name FROM assessments ORDER BY id")]
-                raise InputFileError(f"{path}: no assessment named {assessment!r}; assessments: "
-                                     f"{', '.join(repr(n) for n in names) or '(none)'}")
-        else:
-            found = conn.execute("SELECT * FROM assessments ORDER BY id").fetchall()
-        for a in found:
-            records += _store_records(conn, path, a, taxonomy, summary)
-            summary.locations.append(str(a["name"]))
-    except sqlite3.DatabaseError as exc:
-        raise InputFileError(f"{path}: cannot read the review database ({exc})") from None
-    finally:
-        conn.close()
+    with open_read_only(path) as conn:
+        try:
+            found = [(int(r["id"]), str(r["name"])) for r in conn.execute("SELECT id, name FROM assessments ORDER BY id")]
+            if assessment is not None:
+                chosen = [a for a in found if a[1] == assessment]
+                if not chosen:
+                    raise InputFileError(f"{path}: no assessment named {assessment!r}; assessments: "
+                                         f"{', '.join(repr(n) for _, n in found) or '(none)'}")
+                found = chosen
+            for aid, name in found:
+                records += _store_records(path, decisions_in_force(conn, aid), taxonomy, summary)
+                summary.locations.append(name)
+        except sqlite3.DatabaseError as exc:
+            raise InputFileError(f"{path}: cannot read the review database ({exc})") from None
     summary.placed = len(records)
     return records, summary
 
 
-def _store_records(conn: sqlite3.Connection, path: Path, assessment: sqlite3.Row, taxonomy: Taxonomy,
+def _store_records(path: Path, notes: list[NoteInForce], taxonomy: Taxonomy,
                    summary: LoadSummary) -> Iterator[EvidenceRecord]:
-    notes = conn.execute(
-        "SELECT n.id, n.source_row, n.source_id, n.service, n.text, s.key_question, s.key_question_score, "
-        "s.statement, s.statement_score, s.evidence_category, s.band, s.band_score, s.principles, s.confidence, "
-        "s.needs_review FROM notes n LEFT JOIN suggestions s ON s.id = "
-        "(SELECT max(id) FROM suggestions WHERE note_id = n.id) WHERE n.assessment_id = ? ORDER BY n.id",
-        (assessment["id"],)).fetchall()
-    decided = _decisions_in_force(conn, [n["id"] for n in notes])
-    location = str(assessment["name"])
     for n in notes:
         summary.rows += 1
-        found = decided.get(n["id"])
-        d = found[0] if found else None
-        source, labels = ("suggestion", n) if found is None else (found[1], found[0])
-        statement, band = labels["statement"], labels["band"]
-        if not statement or not band:
+        if not n.statement or not n.band:
             summary.blank += 1
             continue
-        if statement not in taxonomy.statements or band not in taxonomy.bands:
-            raise InputFileError(f"{path}: note {n['id']} ({'decision ' + str(d['id']) if d is not None else 'suggestion'}): "
-                                 f"unknown statement or band {statement!r}/{band!r} for framework {taxonomy.framework}")
-        if d is None:
-            weight = float(n["confidence"]) if n["confidence"] is not None else suggestion_confidence(
-                n["key_question_score"] or 0.0, n["statement_score"] or 0.0, n["band_score"] or 0.0)
-        else:
+        if n.statement not in taxonomy.statements or n.band not in taxonomy.bands:
+            what = f"decision {n.decision_id}" if n.confirmed else "suggestion"
+            raise InputFileError(f"{path}: note {n.note_id} ({what}): unknown statement or band "
+                                 f"{n.statement!r}/{n.band!r} for framework {taxonomy.framework}")
+        if n.confirmed:
             weight = 1.0
             summary.confirmed += 1
-        note_name = str(n["source_id"]) if n["source_id"] else f"note {n['id']}"
+        elif n.suggestion_confidence is not None:
+            weight = n.suggestion_confidence
+        else:
+            weight = suggestion_confidence(*(float(x or 0.0) for x in n.suggestion_scores))
         yield EvidenceRecord(
-            note=note_name, row=int(n["source_row"]), location=location,
-            key_question=taxonomy.key_question_of(statement), statement=statement, band=band, weight=weight,
-            source=source, evidence_category=labels["evidence_category"], service=n["service"],
-            needs_review=bool(n["needs_review"]) if d is None else False,
-            principles=tuple(p for p in split_ids(labels["principles"]) if p in taxonomy.principles),
-            text=str(n["text"] or ""))
+            note=n.source_id or f"note {n.note_id}", row=n.source_row, location=n.assessment,
+            key_question=taxonomy.key_question_of(n.statement), statement=n.statement, band=n.band, weight=weight,
+            source=n.status if n.confirmed else "suggestion", evidence_category=n.evidence_category,
+            service=n.service, needs_review=n.needs_review,
+            principles=tuple(p for p in n.principles if p in taxonomy.principles), text=n.text, note_id=n.note_id)

@@ -39,11 +39,13 @@ def assess(
     output_format: str = typer.Option("table", "--format", help="table or json."),
     output: Path = typer.Option(None, "-o", "--output", help="Write the JSON result to this file."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report to this file."),
-    min_notes: int = typer.Option(2, "--min-notes", min=1,
-                                  help="A statement with fewer notes is insufficient evidence (not scored)."),
-    min_weight: float = typer.Option(1.0, "--min-weight", min=0.0,
-                                     help="A statement whose confidence weights sum below this is insufficient "
-                                          "evidence (a confirmed note weighs 1, a suggestion its confidence)."),
+    min_notes: int = typer.Option(1, "--min-notes", min=1,
+                                  help="A statement with fewer notes is insufficient evidence (not scored). "
+                                       "Default 1: one note is evidence."),
+    min_weight: float = typer.Option(None, "--min-weight", min=0.0,
+                                     help="The evidence weight at which a statement counts in full in its key "
+                                          "question (below it, in proportion); default from the framework data "
+                                          "(1 = one confirmed note; a suggestion weighs its confidence)."),
     regulation_breach: bool = typer.Option(False, "--regulation-breach",
                                            help="The inspector found a breach of regulations: cap the overall "
                                                 "rating as the framework's rules say."),
@@ -57,9 +59,12 @@ def assess(
 ) -> None:
     """Indicative key question and overall ratings per location, from the notes and the published rules.
 
-    Statements are scored 1-4 from the confidence-weighted bands of their notes; key questions get a
-    percentage, the rating from the framework's thresholds and limiters, and a sensitivity line; the
-    overall rating follows the framework's principles. Indicative, for the inspector's judgement.
+    Statements are scored 1-4 from the confidence-weighted bands of their notes (one confirmed note is
+    evidence); key questions get a percentage from all their statements with evidence (thin ones count
+    in proportion), the rating from the framework's thresholds and limiters (a serious inadequate
+    finding limits like a statement scored 1), and a sensitivity line; the overall rating follows the
+    framework's principles and is marked provisional when a key question is unrated or rated from thin
+    evidence. Indicative, for the inspector's judgement.
     """
     from evidencenlp.assess import AssessOptions
     from evidencenlp.assess.report import as_json, write_json, write_report
@@ -136,18 +141,24 @@ def _print_tables(result: Assessment) -> None:
     titles = result.titles
     for loc in result.locations:
         table = Table(title=f"{loc.location} — indicative, for the inspector's judgement", title_justify="left")
-        for col in ("key question", "rating", "score", "limited by", "statements scored / insufficient / none",
+        for col in ("key question", "rating", "score", "limited by", "statements with evidence / none",
                     "notes to move up / down"):
             table.add_column(col)
         for kq in loc.key_questions.values():
-            table.add_row(kq.title, titles.get(kq.rating, kq.rating) if kq.rating else "no rating",
-                          "" if kq.score is None else f"{kq.score}%",
-                          f"limiter ({titles.get(kq.limited_by['from'], '')} range)" if kq.limited_by else "",
-                          f"{len(kq.scored)} / {sum(1 for s in kq.statements if s.insufficient_evidence)} / "
-                          f"{len(kq.statements_without_evidence)}",
+            rating = (titles.get(kq.rating, kq.rating) + (" (thin evidence)" if kq.thin else "") if kq.rating
+                      else f"no rating: {kq.no_rating_reason}")
+            limited = ""
+            if kq.limited_by:
+                limited = f"limiter ({titles.get(kq.limited_by['from'], '')} range)"
+                if kq.limited_by.get("serious_findings"):
+                    limited += " — serious finding"
+            table.add_row(kq.title, rating, "" if kq.score is None else f"{kq.score}%", limited,
+                          f"{len(kq.statements)} / {len(kq.statements_without_evidence)}",
                           _short(kq.sensitivity) if kq.sensitivity else "")
         overall = loc.overall
         rating = titles.get(overall.rating, overall.rating) if overall.rating else "no rating"
+        if overall.provisional and overall.rating:
+            rating += " (provisional)"
         table.caption = (f"overall: {rating} — "
                          + "; ".join(overall.rules_applied)
                          + f" | {loc.n_notes} notes, {loc.n_confirmed} confirmed")

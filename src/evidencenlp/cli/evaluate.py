@@ -174,12 +174,19 @@ def evaluate(
     models: Path = typer.Option(None, "--models", help="Folder with trained heads (default: the project's models/)."),
     C: float = typer.Option(DEFAULT_C, "--C", min=1e-4, help="Inverse regularisation of the heads fitted in each "
                             "fold (as `train --C`)."),
+    assessments: Path = typer.Option(None, "--assessments", help="Rate each assessment bundle (*.json) in this "
+                                     "folder with `assess` (suggestions only, and with the bundle's labels as "
+                                     "confirmed decisions) and report agreement with its hand ratings and a "
+                                     "majority-band baseline."),
 ) -> None:
     """Measure the heads against baselines: CV on the corpus (default), a fixed split, or a labelled file.
 
     Figures are computed on hand-written (or your) notes only; framework-derived sentences are
     training data and are never tested. No note text is printed.
     """
+    if assessments is not None:
+        _assessments(assessments, fmt, models)
+        return
     from evidencenlp.evaluation.report import write_report
     from evidencenlp.evaluation.run import EvaluationOptions
     from evidencenlp.evaluation.run import evaluate as run_evaluation
@@ -245,3 +252,64 @@ def evaluate(
         from evidencenlp.evaluation.run import save_cv as write_cv
 
         err_console.print(f"wrote {write_cv(ev, target, log=_log)}")
+
+
+def _assessments(folder: Path, fmt: EvalFormat, models: Path | None) -> None:
+    """``--assessments``: run :func:`evidencenlp.evaluation.assessments.evaluate_assessments` and print it."""
+    from evidencenlp.errors import EvidenceNLPError
+    from evidencenlp.evaluation.assessments import evaluate_assessments
+
+    def load() -> Any:
+        from evidencenlp.suggest import Suggester
+
+        return Suggester.load(models=models)
+    try:
+        result = evaluate_assessments(folder, suggester=load, on_bundle=lambda b: _log(f"rated {b}"))
+    except EvidenceNLPError as exc:
+        raise fail(str(exc)) from None
+    for problem in result.problems:
+        err_console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+    if fmt is EvalFormat.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return
+    for table in _assessment_tables(result.to_dict()):
+        console.print(table)
+
+
+def _assessment_tables(data: dict[str, Any]) -> list[Table]:
+    """Agreement per mode, per key question, and the confusion tables (labels and counts only)."""
+    summary = data["summary"]
+    if not summary:
+        return []
+    head = Table(title=f"Assessment bundles: agreement with the hand ratings ({data['n_bundles']} bundles)")
+    for col in ("mode", "key questions exact", "within one", "overall exact", "within one",
+                "inadequate overall rated better than RI", "key questions with notes unrated"):
+        head.add_column(col, justify="right" if col != "mode" else "left")
+    for mode, s in summary.items():
+        kq, ov = s["key_questions"], s["overall"]
+        head.add_row(mode, f"{kq['exact']:.3f} ({kq['exact_count']}/{kq['n']})",
+                     f"{kq['within_one']:.3f} ({kq['within_one_count']}/{kq['n']})",
+                     f"{ov['exact']:.3f} ({ov['exact_count']}/{ov['n']})",
+                     f"{ov['within_one']:.3f} ({ov['within_one_count']}/{ov['n']})",
+                     str(len(s["inadequate_rated_better_than_requires_improvement"])),
+                     str(s["key_questions_with_notes_unrated"]))
+    per = Table(title="Exact agreement per key question")
+    per.add_column("mode")
+    first = next(iter(summary.values()))
+    for kq in first["per_key_question"]:
+        per.add_column(kq, justify="right")
+    for mode, s in summary.items():
+        per.add_row(mode, *[f"{v['exact']:.2f}" for v in s["per_key_question"].values()])
+    tables = [head, per]
+    for mode, s in summary.items():
+        for what in ("key_questions", "overall"):
+            matrix = s[f"confusion_{what}"]
+            t = Table(title=f"Confusion ({mode}, {what.replace('_', ' ')}): hand rating (rows) by tool (columns)")
+            t.add_column("hand \\ tool")
+            for label in matrix:
+                t.add_column(label, justify="right")
+            for label, row in matrix.items():
+                if any(row.values()):
+                    t.add_row(label, *[str(v) if v else "." for v in row.values()])
+            tables.append(t)
+    return tables

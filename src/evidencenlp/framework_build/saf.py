@@ -314,6 +314,28 @@ def key_questions_doc(statements: list[dict[str, str]], definitions: dict[str, s
              "source": f"{KQ_SEED}#{kq.capitalize()}"} for kq in order]
 
 
+#: how ``evidencenlp assess`` weighs the evidence an assessment really has (the project's policy, not
+#: CQC's: the published rules assume every statement is scored; see docs and ``evidencenlp.assess.rules``)
+EVIDENCE_POLICY: dict[str, Any] = {
+    "statement_full_weight": 1.0,
+    "key_question_thin_weight": 3.0,
+    "serious_finding_band": "inadequate",
+    "serious_finding_min_confidence": 0.6,
+    "serious_finding_counts_as_score": 1,
+    "unrated_key_question_counts_as": "requires_improvement",
+    "description": (
+        "A confirmed or corrected note weighs 1; an unreviewed suggestion weighs its confidence. A statement counts "
+        "in full in its key question's percentage once its notes weigh statement_full_weight (one confirmed note), "
+        "and in proportion to its weight below that, so a key question whose statements are thin is still judged "
+        "from all of its notes. A key question whose notes weigh less than key_question_thin_weight is rated from "
+        "thin evidence and makes the overall rating provisional. A confirmed note in serious_finding_band (or a "
+        "suggestion of it with at least serious_finding_min_confidence) counts as a statement score of "
+        "serious_finding_counts_as_score for the limiters. In the overall rating, a key question without a rating "
+        "counts as unrated_key_question_counts_as and the overall rating is provisional."),
+    "source": "evidencenlp policy for thin evidence (issue 21); not published by CQC",
+}
+
+
 # --- build ---------------------------------------------------------------------------------------
 
 def build(seeds_dir: Path, reference_dir: Path) -> dict[str, Any]:
@@ -351,6 +373,7 @@ def build(seeds_dir: Path, reference_dir: Path) -> dict[str, Any]:
             "key_question_thresholds": [threshold_doc(t) for t in thresholds],
             "limiters": parse_limiters(bullet(rules, "Limiters")),
             "overall": overall,
+            "evidence": EVIDENCE_POLICY,
             "source": rules_source,
         },
     }

@@ -34,6 +34,7 @@ from evidencenlp.review.audit import AuditReport, audit
 from evidencenlp.review.db import connect
 from evidencenlp.review.decisions import ANY, MAX_RATIONALE, DecisionLog
 from evidencenlp.review.importer import DEFAULT_BATCH, Importer, SuggesterLike, SuggesterSource
+from evidencenlp.review.in_force import NoteInForce, decisions_in_force
 from evidencenlp.review.labels import Vocabulary, load_vocabulary
 from evidencenlp.review.models import Assessment, Decision, ImportSummary, Labels, Note, QueueItem
 from evidencenlp.review.queries import ORDERS, SNIPPET_CHARS, Queries
@@ -142,6 +143,10 @@ class ReviewStore:
     def summary(self, assessment_id: int | None = None) -> list[dict[str, Any]]:
         """Per key question: how many notes are confirmed, their bands, and their statements."""
         return self.queries.summary(assessment_id)
+
+    def decisions_in_force(self, assessment_id: int | None = None) -> list[NoteInForce]:
+        """Every note with what stands for it (see :func:`~evidencenlp.review.in_force.decisions_in_force`)."""
+        return decisions_in_force(self.conn, assessment_id)
 
     # -- deciding ----------------------------------------------------------------------------
 

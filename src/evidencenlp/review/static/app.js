@@ -357,21 +357,25 @@ function renderSummary(kqs) {
   }));
 }
 
-/* the indicative rating per key question: rating, score, limiter, and the notes behind it (links) */
+/* the indicative rating per key question: rating, score, limiter, thin evidence, statements with and without
+   evidence, principles evidenced (good or outstanding notes only), the notes behind it (links), and the overall
+   rating with the reasons it is provisional. The same numbers as `evidencenlp assess --db` (one computation). */
 function renderAssessment(a) {
   $("rating-label").textContent = a.label || "indicative, for the inspector's judgement";
   if (!a.available) { $("rating").replaceChildren(el("p", { class: "muted small", text: a.detail })); return; }
   const loc = a.location;
   if (!loc) { $("rating").replaceChildren(); return; }
+  const names = (ids) => ids.map((x) => title("statements", x)).join(", ");
   const rows = S.vocab.key_questions.map((kq) => {
     const k = loc.key_questions[kq.id];
     if (!k) return null;
-    const rated = k.rating ? title("bands", k.rating) : "not rated yet";
+    const rated = k.rating ? title("bands", k.rating) + (k.thin ? " (thin evidence)" : "") : "no rating";
     const limiter = k.limited_by
       ? el("div", { class: "limiter small", text: `limited from ${title("bands", k.limited_by.from)} to ` +
           `${title("bands", k.limited_by.to)}: ${k.limited_by.description || "limiter"}` +
-          (k.limited_by.statements && k.limited_by.statements.length
-            ? ` (${k.limited_by.statements.map((x) => title("statements", x)).join(", ")})` : "") })
+          (k.limited_by.statements && k.limited_by.statements.length ? ` (${names(k.limited_by.statements)})` : "") +
+          (k.limited_by.serious_findings && k.limited_by.serious_findings.length
+            ? "; serious findings count as the lowest score" : "") })
       : null;
     const links = (k.note_ids || []).map((id) => {
       const item = S.items.find((x) => x.note_id === id);
@@ -379,18 +383,33 @@ function renderAssessment(a) {
                             title: item ? item.snippet : `note ${id}`,
                             onclick: () => openNote(id) }, item ? `#${item.source_row}` : `note ${id}`);
     });
-    return el("div", { class: "kq-rating", "data-kq": kq.id, "data-rating": k.rating || "" },
+    const withEvidence = k.statements_with_evidence || [];
+    const without = k.statements_without_evidence || [];
+    const principles = (k.principles || []).map((p) => p.title || p.principle);
+    return el("div", { class: "kq-rating", "data-kq": kq.id, "data-rating": k.rating || "",
+                       "data-thin": k.thin ? "true" : "false" },
       el("div", { class: "kq-head" }, el("span", { text: kq.title }),
         el("span", { class: `badge band-${k.rating || "none"}`, text: rated })),
       el("div", { class: "muted small", text: k.score !== null && k.score !== undefined
-        ? `score ${k.score}% · ${k.statements_scored.length} statement(s) scored` : "too little evidence to score" }),
+        ? `score ${k.score}% · ${withEvidence.length} statement(s) with evidence` + (k.basis ? ` · ${k.basis}` : "")
+        : (k.no_rating_reason || "no usable evidence") }),
       limiter,
+      withEvidence.length || without.length
+        ? el("div", { class: "muted small statements", text: `with evidence: ${names(withEvidence) || "none"}` +
+            (without.length ? ` · none yet: ${names(without)}` : "") })
+        : null,
+      principles.length
+        ? el("div", { class: "muted small principles", text: `principles of outstanding care evidenced: ${principles.join(", ")}` })
+        : null,
       links.length ? el("div", { class: "note-links" }, el("span", { class: "muted small", text: "notes: " }), ...links) : null);
   }).filter(Boolean);
-  const overall = loc.overall && loc.overall.rating
-    ? el("p", { class: "small" }, "Overall: ", el("strong", { text: title("bands", loc.overall.rating) }))
-    : null;
-  $("rating").replaceChildren(...rows, ...(overall ? [overall] : []),
+  const o = loc.overall || {};
+  const overall = o.rating
+    ? el("div", { class: "overall small", "data-rating": o.rating, "data-provisional": o.provisional ? "true" : "false" },
+        el("p", {}, "Overall: ", el("strong", { text: title("bands", o.rating) }), o.provisional ? " (provisional)" : ""),
+        ...(o.provisional_reasons || []).map((r) => el("p", { class: "muted small", text: r })))
+    : el("p", { class: "muted small", text: "No overall rating: no key question has usable evidence yet." });
+  $("rating").replaceChildren(...rows, overall,
     el("p", { class: "muted small", text: `${loc.confirmed_notes} of ${loc.n_notes} notes confirmed; notes not ` +
       "yet decided count with their suggestion's confidence." }));
 }

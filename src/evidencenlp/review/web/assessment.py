@@ -1,15 +1,16 @@
 """``GET /api/assessment``: the indicative rating per key question, from :func:`evidencenlp.assess.assess_store`.
 
-Indicative, for the inspector's judgement: confirmed and corrected notes count in full, notes not
-yet decided count with their suggestion's confidence. The page shows each key question's rating,
-its score, the limiter that capped it, and links to the notes behind each statement score; so each
-note in the answer carries its ``note_id`` here. ``evidencenlp.assess`` is imported on the first
-request (it reads the rating rules from the framework files), never when the app is built.
+One computation: the page's live rating is ``assess_store`` on the same database, the same function
+``evidencenlp assess --db`` calls, reading the same decisions in force
+(:func:`evidencenlp.review.in_force.decisions_in_force`). Indicative, for the inspector's judgement:
+confirmed and corrected notes count in full, notes not yet decided count with their suggestion's
+confidence. Each note in the answer carries the store's ``note_id`` so the page links to it, and each
+key question ``note_ids``. ``evidencenlp.assess`` is imported on the first request (it reads the
+rating rules from the framework files), never when the app is built.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -24,27 +25,11 @@ router = APIRouter(prefix="/api")
 INDICATIVE_LABEL = "indicative, for the inspector's judgement"
 
 
-def _note_ids(conn: sqlite3.Connection, assessment_id: int) -> dict[tuple[str, int], list[int]]:
-    """(name the assessment gives a note, its row) → note ids: names are the file's id, or ``note <id>``."""
-    found: dict[tuple[str, int], list[int]] = {}
-    for r in conn.execute("SELECT id, source_id, source_row FROM notes WHERE assessment_id = ? ORDER BY id",
-                          (assessment_id,)):
-        name = str(r["source_id"]) if r["source_id"] else f"note {r['id']}"
-        found.setdefault((name, int(r["source_row"])), []).append(int(r["id"]))
-    return found
-
-
-def link_notes(location: dict[str, Any], ids: dict[tuple[str, int], list[int]]) -> dict[str, Any]:
-    """Add ``note_id`` to each note of each statement, and ``note_ids`` to each key question (in place)."""
+def link_notes(location: dict[str, Any]) -> dict[str, Any]:
+    """Add ``note_ids`` (the store's ids of its notes, in statement order) to each key question (in place)."""
     for kq in location.get("key_questions", {}).values():
-        linked: list[int] = []
-        for statement in kq.get("statements", []):
-            for note in statement.get("notes", []):
-                candidates = ids.get((str(note.get("note")), int(note.get("row") or 0))) or []
-                note["note_id"] = candidates[0] if len(candidates) == 1 else None
-                if note["note_id"] is not None and note["note_id"] not in linked:
-                    linked.append(note["note_id"])
-        kq["note_ids"] = linked
+        ids = [n.get("note_id") for st in kq.get("statements", []) for n in st.get("notes", [])]
+        kq["note_ids"] = list(dict.fromkeys(i for i in ids if i is not None))
     return location
 
 
@@ -63,6 +48,6 @@ def assessment(assessment_id: int | None = ASSESSMENT_ID, context: ReviewContext
         return {"available": True, "label": INDICATIVE_LABEL, "assessment_id": None, "location": None}
     result = assess_store(context.db_path, chosen.name).to_dict()
     locations = result.get("locations") or []
-    location = link_notes(locations[0], _note_ids(store.conn, chosen.id)) if locations else None
+    location = link_notes(locations[0]) if locations else None
     return {"available": True, "label": INDICATIVE_LABEL, "indicative": result.get("indicative"),
             "assessment_id": chosen.id, "location": location, "rules": result.get("rules")}

@@ -1,0 +1,343 @@
+"""Agreement of ``evidencenlp assess`` with assessment bundles rated by hand from the published rules.
+
+A *bundle* is one JSON file: a service's notes, each with the labels its author meant
+(``key_question``, ``statement``, ``band``, ``evidence_category``), and the key question and overall
+ratings the author decided from those notes by the published rules, before the tool was run::
+
+    {"id": "b01", "service_type": "care_home", "location": "...", "style": "...",
+     "notes": [{"id": "n01", "text": "...", "evidence_category": "...", "key_question": "safe",
+                "statement": "safe.safeguarding", "band": "good"}, ...],
+     "expected": {"key_questions": {"safe": "good", ..., "well-led": "no_rating"},
+                  "overall": "good", "overall_provisional": false},
+     "rationale": {...}}
+
+Each bundle is rated three ways, through the public library API only:
+
+* ``unreviewed`` — the tool's suggestions for the notes (nothing confirmed; each weighs its confidence);
+* ``reviewed`` — the bundle's labels as an inspector's confirmed decisions (accepted where they equal
+  the suggestion, corrected otherwise);
+* ``baseline`` — the confidence-weighted majority band of the suggestions per key question, and the
+  overall rating from the published principles on those.
+
+Reported: exact and within-one-band agreement per key question and overall, confusion tables, the
+bundles rated inadequate by hand that come out better than requires improvement, and key questions
+with notes but neither a rating nor a stated reason. No note text is ever part of the result.
+
+>>> result = evaluate_assessments("tests/data/assessment_dev")       # doctest: +SKIP
+>>> result.summary["unreviewed"]["key_questions"]["exact"]            # doctest: +SKIP
+0.8
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evidencenlp.assess import AssessOptions, EvidenceRecord, assess_records, load_rules, record_from_suggestion
+from evidencenlp.assess.rules import RatingRules
+from evidencenlp.errors import InputFileError
+
+if TYPE_CHECKING:
+    from evidencenlp.suggest import Suggester, Suggestion
+
+#: what a key question without a rating is called in bundles and in the tables
+NO_RATING = "no_rating"
+MODES: tuple[str, ...] = ("unreviewed", "reviewed", "baseline")
+NOTE_FIELDS: tuple[str, ...] = ("id", "text", "evidence_category", "key_question", "statement", "band")
+
+
+@dataclass(frozen=True)
+class BundleNote:
+    """One note of a bundle with the labels its author meant."""
+
+    id: str
+    text: str
+    evidence_category: str
+    key_question: str
+    statement: str
+    band: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One assessment bundle: notes and the ratings decided by hand from them."""
+
+    id: str
+    path: Path
+    service_type: str
+    style: str
+    notes: tuple[BundleNote, ...]
+    expected: Mapping[str, str]
+    expected_overall: str
+    expected_provisional: bool | None
+
+
+def _field(path: Path, doc: Mapping[str, Any], name: str, where: str = "") -> Any:
+    if name not in doc:
+        raise InputFileError(f"{path}: {where}missing field {name!r}")
+    return doc[name]
+
+
+def read_bundle(path: Path, rules: RatingRules) -> Bundle:
+    """Read and check one bundle file; errors name the file, the note and the field (never note text)."""
+    tax = rules.taxonomy
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(doc, dict):
+        raise InputFileError(f"{path}: expected a JSON object")
+    notes = _field(path, doc, "notes")
+    if not isinstance(notes, list) or not notes:
+        raise InputFileError(f"{path}: 'notes' must be a non-empty list")
+    allowed = {"key_question": tax.key_questions, "statement": tax.statements, "band": tax.bands,
+               "evidence_category": tax.categories}
+    parsed = []
+    for i, note in enumerate(notes, start=1):
+        where = f"note {i}: "
+        if not isinstance(note, dict):
+            raise InputFileError(f"{path}: {where}expected an object")
+        values = {name: _field(path, note, name, where) for name in NOTE_FIELDS}
+        for name, options in allowed.items():
+            if options and values[name] not in options:
+                raise InputFileError(f"{path}: {where}field {name!r}: unknown label {values[name]!r}")
+        if tax.key_question_of(values["statement"]) != values["key_question"]:
+            raise InputFileError(f"{path}: {where}statement {values['statement']!r} is not in key question "
+                                 f"{values['key_question']!r}")
+        if not isinstance(values["text"], str) or not values["text"].strip():
+            raise InputFileError(f"{path}: {where}field 'text': expected non-empty text")
+        parsed.append(BundleNote(**{k: str(v) for k, v in values.items()}))
+    expected = _field(path, doc, "expected")
+    kqs = _field(path, expected, "key_questions", "expected: ") if isinstance(expected, dict) else None
+    if not isinstance(kqs, dict):
+        raise InputFileError(f"{path}: expected.key_questions must be an object")
+    ratings = (*tax.bands, NO_RATING)
+    for kq in tax.key_questions:
+        value = kqs.get(kq, NO_RATING)
+        if value not in ratings:
+            raise InputFileError(f"{path}: expected.key_questions.{kq}: expected one of {', '.join(ratings)}; "
+                                 f"got {value!r}")
+    overall = expected.get("overall", NO_RATING)
+    if overall not in ratings:
+        raise InputFileError(f"{path}: expected.overall: expected one of {', '.join(ratings)}; got {overall!r}")
+    provisional = expected.get("overall_provisional")
+    return Bundle(id=str(doc.get("id") or path.stem), path=path, service_type=str(doc.get("service_type", "")),
+                  style=str(doc.get("style", "")), notes=tuple(parsed),
+                  expected={kq: str(kqs.get(kq, NO_RATING)) for kq in tax.key_questions},
+                  expected_overall=str(overall),
+                  expected_provisional=bool(provisional) if provisional is not None else None)
+
+
+def read_bundles(folder: Path, rules: RatingRules) -> tuple[list[Bundle], list[str]]:
+    """Every ``*.json`` bundle of a folder (name order), and one line per file that could not be used."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: not a folder of assessment bundles")
+    bundles, problems = [], []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            bundles.append(read_bundle(path, rules))
+        except InputFileError as exc:  # a bad bundle never fails the others
+            problems.append(str(exc))
+    if not bundles and not problems:
+        raise InputFileError(f"{folder}: no .json bundles found")
+    return bundles, problems
+
+
+# -- the three ways of rating a bundle -----------------------------------------------------------------
+
+
+def unreviewed_records(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules: RatingRules
+                       ) -> list[EvidenceRecord]:
+    """The tool's suggestions as records (each weighs its confidence; abstentions are left out)."""
+    kq_of = dict(zip(rules.taxonomy.statements, rules.taxonomy.statement_kq))
+    out = []
+    for row, (note, s) in enumerate(zip(bundle.notes, suggestions), start=1):
+        rec = record_from_suggestion(s, note.id, row, bundle.id, kq_of, bundle.service_type) if s else None
+        if rec is not None:
+            out.append(rec)
+    return out
+
+
+def reviewed_records(bundle: Bundle, suggestions: Sequence[Suggestion | None]) -> list[EvidenceRecord]:
+    """The bundle's labels as confirmed decisions: accepted where the suggestion agrees, else corrected."""
+    out = []
+    for row, (note, s) in enumerate(zip(bundle.notes, suggestions), start=1):
+        same = (s is not None and s.statement is not None and s.band is not None
+                and (s.statement.label, s.band.label) == (note.statement, note.band))
+        principles = tuple(p.label for p in s.principles) if same and s is not None else ()
+        out.append(EvidenceRecord(note=note.id, row=row, location=bundle.id, key_question=note.key_question,
+                                  statement=note.statement, band=note.band, weight=1.0,
+                                  source="accepted" if same else "corrected",
+                                  evidence_category=note.evidence_category, service=bundle.service_type,
+                                  principles=principles))
+    return out
+
+
+def baseline_ratings(records: Sequence[EvidenceRecord], rules: RatingRules) -> tuple[dict[str, str], str]:
+    """Confidence-weighted majority band per key question (ties to the worse band); overall by the principles."""
+    tax = rules.taxonomy
+    ratings: dict[str, str] = {}
+    for kq in tax.key_questions:
+        weights: dict[str, float] = {}
+        for r in records:
+            if r.key_question == kq:
+                weights[r.band] = weights.get(r.band, 0.0) + r.weight
+        ratings[kq] = (max(weights, key=lambda b: (weights[b], -rules.band_rank(b))) if weights else NO_RATING)
+    overall = rules.overall_rating([r for r in ratings.values() if r != NO_RATING])
+    return ratings, overall.rating if overall else NO_RATING
+
+
+@dataclass
+class BundleResult:
+    """One bundle's expected and obtained ratings in each mode (ids and labels only)."""
+
+    id: str
+    service_type: str
+    n_notes: int
+    notes_per_key_question: dict[str, int]
+    expected: dict[str, str]
+    expected_overall: str
+    expected_provisional: bool | None
+    got: dict[str, dict[str, str]] = field(default_factory=dict)
+    overall: dict[str, str] = field(default_factory=dict)
+    provisional: dict[str, bool] = field(default_factory=dict)
+    #: key questions with notes (by the bundle's labels) that got neither a rating nor a stated reason
+    unexplained: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"id": self.id, "service_type": self.service_type, "n_notes": self.n_notes,
+                "notes_per_key_question": dict(self.notes_per_key_question),
+                "expected": {"key_questions": dict(self.expected), "overall": self.expected_overall,
+                             "overall_provisional": self.expected_provisional},
+                **{mode: {"key_questions": dict(self.got[mode]), "overall": self.overall[mode],
+                          "overall_provisional": self.provisional.get(mode),
+                          "unexplained_no_rating": list(self.unexplained.get(mode, []))}
+                   for mode in self.got}}
+
+
+def rate_bundle(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules: RatingRules,
+                options: AssessOptions, frameworks_dir: Path | None = None) -> BundleResult:
+    """Rate one bundle in the three modes from its notes' suggestions."""
+    counts = Counter(n.key_question for n in bundle.notes)
+    result = BundleResult(bundle.id, bundle.service_type, len(bundle.notes),
+                          {kq: counts.get(kq, 0) for kq in rules.taxonomy.key_questions}, dict(bundle.expected),
+                          bundle.expected_overall, bundle.expected_provisional)
+    unreviewed = unreviewed_records(bundle, suggestions, rules)
+    for mode, records in (("unreviewed", unreviewed), ("reviewed", reviewed_records(bundle, suggestions))):
+        loc = assess_records(records, options, frameworks_dir, locations=[bundle.id]).locations[0]
+        result.got[mode] = {k: v.rating or NO_RATING for k, v in loc.key_questions.items()}
+        result.overall[mode] = loc.overall.rating or NO_RATING
+        result.provisional[mode] = loc.overall.provisional
+        result.unexplained[mode] = [k for k, v in loc.key_questions.items()
+                                    if counts.get(k, 0) and v.rating is None and not v.no_rating_reason]
+    result.got["baseline"], result.overall["baseline"] = baseline_ratings(unreviewed, rules)
+    return result
+
+
+# -- agreement -------------------------------------------------------------------------------------------
+
+
+def _distance(a: str, b: str, rules: RatingRules) -> int | None:
+    if NO_RATING in (a, b):
+        return 0 if a == b else None
+    return abs(rules.band_rank(a) - rules.band_rank(b))
+
+
+def agreement(pairs: Sequence[tuple[str, str]], rules: RatingRules) -> dict[str, Any]:
+    """Exact and within-one-band agreement of (expected, obtained) pairs, with counts."""
+    distances = [_distance(e, g, rules) for e, g in pairs]
+    n = len(pairs)
+    exact = sum(1 for d in distances if d == 0)
+    within = sum(1 for d in distances if d is not None and d <= 1)
+    return {"n": n, "exact": exact / n if n else None, "within_one": within / n if n else None,
+            "exact_count": exact, "within_one_count": within}
+
+
+def confusion(pairs: Sequence[tuple[str, str]], rules: RatingRules) -> dict[str, dict[str, int]]:
+    """Expected (rows) by obtained (columns), over the bands best-first and ``no_rating``."""
+    labels = (*rules.taxonomy.bands, NO_RATING)
+    table = {e: dict.fromkeys(labels, 0) for e in labels}
+    for e, g in pairs:
+        table[e][g] += 1
+    return table
+
+
+@dataclass
+class AssessmentEvaluation:
+    """Agreement per mode over every bundle, and each bundle's ratings."""
+
+    bundles: list[BundleResult]
+    summary: dict[str, dict[str, Any]]
+    problems: list[str]
+    options: dict[str, Any]
+    model: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (no note text)."""
+        return {"model": self.model, "options": self.options, "problems": list(self.problems),
+                "n_bundles": len(self.bundles), "summary": self.summary,
+                "bundles": [b.to_dict() for b in self.bundles]}
+
+
+def summarise(results: Sequence[BundleResult], rules: RatingRules) -> dict[str, dict[str, Any]]:
+    """Per mode: agreement per key question and overall, confusion tables and the safety checks."""
+    tax = rules.taxonomy
+    worst, second = tax.bands[-1], tax.bands[-2]
+    out: dict[str, dict[str, Any]] = {}
+    for mode in MODES:
+        kq_pairs = [(b.expected[kq], b.got[mode][kq]) for b in results for kq in tax.key_questions]
+        overall_pairs = [(b.expected_overall, b.overall[mode]) for b in results]
+        too_kind = [b.id for b in results if b.expected_overall == worst and b.overall[mode] != NO_RATING
+                    and rules.band_rank(b.overall[mode]) > rules.band_rank(second)]
+        out[mode] = {
+            "key_questions": agreement(kq_pairs, rules),
+            "per_key_question": {kq: agreement([(b.expected[kq], b.got[mode][kq]) for b in results], rules)
+                                 for kq in tax.key_questions},
+            "overall": agreement(overall_pairs, rules),
+            "confusion_key_questions": confusion(kq_pairs, rules),
+            "confusion_overall": confusion(overall_pairs, rules),
+            "inadequate_rated_better_than_requires_improvement": too_kind,
+            "key_questions_with_notes_unrated_without_reason": sum(len(b.unexplained.get(mode, [])) for b in results),
+            "key_questions_with_notes_unrated": sum(1 for b in results for kq in tax.key_questions
+                                                    if b.notes_per_key_question[kq] and b.got[mode][kq] == NO_RATING),
+        }
+        if mode != "baseline":
+            known = [b for b in results if b.expected_provisional is not None]
+            out[mode]["provisional_agreement"] = (
+                sum(1 for b in known if b.provisional[mode] == b.expected_provisional) / len(known) if known else None)
+    return out
+
+
+def evaluate_assessments(folder: Path | str, suggester: Suggester | Callable[[], Suggester] | None = None,
+                         options: AssessOptions | None = None, frameworks_dir: Path | None = None,
+                         on_bundle: Callable[[str], None] | None = None) -> AssessmentEvaluation:
+    """Rate every bundle of ``folder`` in the three modes and measure agreement with the hand ratings.
+
+    ``suggester`` (or a function that loads one) defaults to ``Suggester.load()`` (the torch
+    encoder). ``on_bundle`` is called with each bundle id once it is rated.
+    """
+    options = options or AssessOptions(use_encoder=False)
+    rules = load_rules(frameworks_dir)[2]
+    bundles, problems = read_bundles(Path(folder), rules)
+    if suggester is None:
+        from evidencenlp.suggest import Suggester as _Suggester
+
+        active = _Suggester.load(frameworks=frameworks_dir)
+    else:
+        active = suggester() if callable(suggester) and not hasattr(suggester, "suggest_many") else suggester  # type: ignore[assignment]
+    results = []
+    for bundle in bundles:
+        suggestions = active.suggest_many([n.text for n in bundle.notes], sentences=False, evidence=False)
+        results.append(rate_bundle(bundle, suggestions, rules, options, frameworks_dir))
+        if on_bundle is not None:
+            on_bundle(bundle.id)
+    return AssessmentEvaluation(results, summarise(results, rules) if results else {}, problems,
+                                options.to_dict(), str(getattr(active, "model_version", "")))
