@@ -70,7 +70,7 @@ def test_opt_out_keeps_text() -> None:
 
 def test_redactor_is_a_spacy_component() -> None:
     nlp = pipeline()
-    assert nlp.pipe_names == ["sentencizer", "evidencenlp_redactor"]
+    assert nlp.pipe_names == ["sentencizer", "evidencenlp_number_abbreviations", "evidencenlp_redactor"]
     doc = nlp("email a@b.com now")
     assert [s.label_ for s in doc.spans["redactions"]] == ["EMAIL"]
 

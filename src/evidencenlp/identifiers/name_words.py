@@ -105,7 +105,31 @@ LOOKALIKES = re.compile(
     r"|miss\s+selfridge|marks\s*(?:and|&)\s*spencer|john\s+lewis|harvey\s+nichols|ronald\s+mcdonald"
     r"|jacob['’]?s\s+(?:cream\s+)?crackers|sara\s+(?:stedy|plus|flex|lite|combilizer)|martha['’]?s\s+rule"
     r"|jack\s+russells?|billy\s+goat|lazy\s+susan|peeping\s+tom|bloody\s+mary|jack\s+daniels?"
-    r"|tia\s+maria)\b", re.I)
+    r"|tia\s+maria"
+    # performers and characters of reminiscence and film sessions, and the works named after them
+    r"|elvis\s+presley|frank\s+sinatra|vera\s+lynn|cliff\s+richard|dolly\s+parton|shirley\s+bassey"
+    r"|cilla\s+black|judy\s+garland|marilyn\s+monroe|johnny\s+cash|bing\s+crosby|nat\s+king\s+cole"
+    r"|dean\s+martin|perry\s+como|elton\s+john|max\s+bygraves|val\s+doonican|engelbert\s+humperdinck"
+    r"|daniel\s+o['’]donnell|ken\s+dodd|bruce\s+forsyth|julie\s+andrews|audrey\s+hepburn|charlie\s+chaplin"
+    r"|gracie\s+fields|glenn\s+miller|fred\s+astaire|ginger\s+rogers|gene\s+kelly|andr[eé]\s+rieu"
+    r"|katherine\s+jenkins|michael\s+bubl[eé]|barry\s+manilow|neil\s+diamond|des\s+o['’]connor"
+    r"|mary\s+poppins|harry\s+potter|peter\s+pan|peter\s+rabbit|paddington\s+bear|james\s+bond"
+    r"|sherlock\s+holmes|robin\s+hood|oliver\s+twist|laurel\s+(?:and|&)\s+hardy|morecambe\s+(?:and|&)\s+wise"
+    r")\b", re.I)
+#: performers known by one name, more often meant than a person of that name in care notes ("loves
+#: Elvis"): like :data:`~evidencenlp.identifiers.lexicon.NOT_ALONE`, a name only with a title, a
+#: strong cue or a surname
+FAMOUS_ALONE = frozenset("elvis madonna beyonce liberace shakira rihanna".split())
+#: words after a name that make it a performer or a work: "Mary Poppins film night", "Vera Lynn
+#: songs", "an Elvis tribute act" (for a name of two words or more, or one in :data:`FAMOUS_ALONE`)
+ENTERTAINMENT_AFTER = frozenset("""
+film films movie movies song songs music musical musicals album albums record records tribute tributes concert
+concerts singalong sing-along karaoke dvd dvds cd cds show shows impersonator impersonators lookalike
+soundtrack medley quiz documentary
+""".split())
+#: words that, capitalised after an acronym role ("SALT In any way", "OT Will assess"), start a new
+#: sentence whose full stop was left out, not a name
+MODALS = frozenset("will would can could may might must shall should do does did".split())
 
 
 #: words before a month or a name-word that make it a time ("since April the manager...")
@@ -160,3 +184,8 @@ NOT_IN_TITLES = frozenset("staff family team residents nurses carers doctors man
 TITLE_OF_WORK = re.compile(r"[ \t]+and[ \t]+the[ \t]+([A-Z][a-z]+)(?:['’]s)?[ \t]+([A-Z][a-z]+)")
 #: a title run into a capitalised name: "DrAhmed", "MrsPatel"
 JOINED_TITLE = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof)(?P<name>[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)*)\b")
+#: capitalised words that end a run of names after a title ("Mrs Jones Care Home", "Dr Ahmed Consultant")
+RUN_STOPS = FUNCTION_WORDS | MODALS | ORG_WORDS | TITLES | TRIGGERS | CALENDAR | PERSON_NOUNS
+#: words of a found name that are not looked for elsewhere in the note: place words, roles and
+#: relations, titles, particles, months and days, function words ("Mr Ward" does not make "Ward 3" a name)
+NOT_PROPAGATED = FUNCTION_WORDS | MODALS | ORG_WORDS | TITLES | TRIGGERS | CALENDAR | PERSON_NOUNS | PARTICLES
