@@ -17,20 +17,19 @@ from dataclasses import dataclass
 #: spaces other than U+0020 (no-break, en/em, thin, hair, narrow no-break, ideographic...) and blank
 #: "letters" used as spaces (Hangul fillers): read as a plain space
 _SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u1160\u3164\uffa0"
-#: zero-width spaces: a word break to some writers ("Mrs\u200bPatel"), a break inside a word to others
-_ZERO_WIDTH_SPACES = "\u200b\u180e"
-#: characters with no width that join or steer text: soft hyphen, Arabic letter mark, combining grapheme
-#: joiner, zero-width (non-)joiners, direction marks, embeddings, overrides and isolates, word joiner,
-#: invisible operators, deprecated format controls, variation selectors, byte-order mark, tag characters
-_FORMAT = ("\u00ad\u034f\u061c\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufe00-\ufe0f\ufeff"
-           "\U000e0000-\U000e007f")
+#: zero-width characters that may stand for a word break: zero-width space, Mongolian vowel separator,
+#: direction marks, embeddings, overrides and isolates, Arabic letter mark, word joiner, byte-order mark,
+#: deprecated format controls ("Mrs\u200bPatel" is "Mrs Patel" to its writer, "MrsPatel" on screen)
+_BREAKS = "\u200b\u180e\u200e\u200f\u061c\u202a-\u202e\u2060\u2066-\u206f\ufeff"
+#: zero-width characters inside a word, never a break: soft hyphen, combining grapheme joiner, zero-width
+#: (non-)joiners, invisible operators, variation selectors, tag characters
+_JOINERS = "\u00ad\u034f\u200c\u200d\u2061-\u2064\ufe00-\ufe0f\U000e0000-\U000e007f"
 _LINE_BREAKS = "\u2028\u2029"
 
-_ANY = re.compile(f"[{_SPACES}{_ZERO_WIDTH_SPACES}{_FORMAT}{_LINE_BREAKS}]")
-_DROP = re.compile(f"[{_FORMAT}]")
-_DROP_ALL = re.compile(f"[{_FORMAT}{_ZERO_WIDTH_SPACES}]")
+_ANY = re.compile(f"[{_SPACES}{_BREAKS}{_JOINERS}{_LINE_BREAKS}]")
+_ZERO_WIDTH_RUN = re.compile(f"[{_BREAKS}{_JOINERS}]+")
+_BREAK = re.compile(f"[{_BREAKS}]")
 _TO_SPACE = re.compile(f"[{_SPACES}]")
-_TO_SPACE_WITH_ZERO_WIDTH = re.compile(f"[{_SPACES}{_ZERO_WIDTH_SPACES}]")
 
 
 @dataclass(frozen=True)
@@ -53,28 +52,44 @@ def has_invisible(text: str) -> bool:
     return _ANY.search(text) is not None
 
 
-def _view(text: str, to_space: re.Pattern[str], drop: re.Pattern[str]) -> View:
-    """``text`` with ``to_space`` characters read as a space, line separators as a newline and
-    ``drop`` characters left out, with the map back to ``text``'s offsets."""
-    spaced = to_space.sub(" ", text).replace("\u2028", "\n").replace("\u2029", "\n")
-    dropped = {m.start() for m in drop.finditer(text)}
-    if not dropped:
+def _view(text: str, spaces: dict[int, bool]) -> View:
+    """``text`` with other spaces as a plain space, line separators as a newline, and each run of
+    zero-width characters (keyed by its first offset in ``spaces``) as one space (True) or nothing."""
+    spaced = _TO_SPACE.sub(" ", text).replace("\u2028", "\n").replace("\u2029", "\n")
+    if not spaces:
         return View(spaced)
-    kept = tuple(i for i in range(len(text)) if i not in dropped)
-    return View("".join(spaced[i] for i in kept), kept)
+    chars: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for run in _ZERO_WIDTH_RUN.finditer(text):
+        chars.append(spaced[pos:run.start()])
+        origin.extend(range(pos, run.start()))
+        if spaces[run.start()]:
+            chars.append(" ")
+            origin.append(run.start())
+        pos = run.end()
+    chars.append(spaced[pos:])
+    origin.extend(range(pos, len(text)))
+    return View("".join(chars), tuple(origin))
 
 
 def matching_views(text: str) -> list[View]:
     """The texts that identifier rules should match on, with offsets back to ``text``.
 
-    A text with nothing invisible gives itself. Otherwise, other spaces read as a plain space and
-    zero-width format characters are left out (``Pa\\u00adtel`` -> ``Patel``); a zero-width space is
-    read both ways, as a space (``Mrs\\u200bPatel`` -> ``Mrs Patel``) and as nothing (``Pa\\u200btel``
-    -> ``Patel``), so two views are given and the finds of both are kept.
+    A text with nothing invisible gives itself. Otherwise other spaces read as a plain space and
+    zero-width characters inside a word (soft hyphens, joiners) as nothing (``Pa\u00adtel`` ->
+    ``Patel``). A zero-width break between two visible characters may stand for a space or for
+    nothing (``Mrs\u200bPatel``, ``Pa\u200btel``): then two views are given, one reading it each way,
+    and the finds of both are kept. Next to a space or at either end it is nothing.
     """
     if not has_invisible(text):
         return [View(text)]
-    views = [_view(text, _TO_SPACE_WITH_ZERO_WIDTH, _DROP)]
-    if any(c in text for c in _ZERO_WIDTH_SPACES):
-        views.append(_view(text, _TO_SPACE, _DROP_ALL))
+    as_space: dict[int, bool] = {}
+    for run in _ZERO_WIDTH_RUN.finditer(text):
+        start, end = run.span()
+        as_space[start] = (start > 0 and end < len(text) and not text[start - 1].isspace()
+                           and not text[end].isspace() and _BREAK.search(run.group()) is not None)
+    views = [_view(text, as_space)]
+    if any(as_space.values()):
+        views.append(_view(text, dict.fromkeys(as_space, False)))
     return views
