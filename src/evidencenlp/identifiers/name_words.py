@@ -105,17 +105,18 @@ LOOKALIKES = re.compile(
     r"|miss\s+selfridge|marks\s*(?:and|&)\s*spencer|john\s+lewis|harvey\s+nichols|ronald\s+mcdonald"
     r"|jacob['’]?s\s+(?:cream\s+)?crackers|sara\s+(?:stedy|plus|flex|lite|combilizer)|martha['’]?s\s+rule"
     r"|jack\s+russells?|billy\s+goat|lazy\s+susan|peeping\s+tom|bloody\s+mary|jack\s+daniels?"
-    r"|tia\s+maria"
-    # performers and characters of reminiscence and film sessions, and the works named after them
-    r"|elvis\s+presley|frank\s+sinatra|vera\s+lynn|cliff\s+richard|dolly\s+parton|shirley\s+bassey"
-    r"|cilla\s+black|judy\s+garland|marilyn\s+monroe|johnny\s+cash|bing\s+crosby|nat\s+king\s+cole"
-    r"|dean\s+martin|perry\s+como|elton\s+john|max\s+bygraves|val\s+doonican|engelbert\s+humperdinck"
-    r"|daniel\s+o['’]donnell|ken\s+dodd|bruce\s+forsyth|julie\s+andrews|audrey\s+hepburn|charlie\s+chaplin"
-    r"|gracie\s+fields|glenn\s+miller|fred\s+astaire|ginger\s+rogers|gene\s+kelly|andr[eé]\s+rieu"
-    r"|katherine\s+jenkins|michael\s+bubl[eé]|barry\s+manilow|neil\s+diamond|des\s+o['’]connor"
-    r"|mary\s+poppins|harry\s+potter|peter\s+pan|peter\s+rabbit|paddington\s+bear|james\s+bond"
-    r"|sherlock\s+holmes|robin\s+hood|oliver\s+twist|laurel\s+(?:and|&)\s+hardy|morecambe\s+(?:and|&)\s+wise"
-    r")\b", re.I)
+    r"|tia\s+maria)\b", re.I)
+#: performers and characters of reminiscence and film sessions, and works named after them, as folded
+#: words (checked word by word, which is faster than one more alternative in :data:`LOOKALIKES`)
+FAMOUS_NAMES = frozenset(tuple(name.split()) for name in """
+elvis presley|frank sinatra|vera lynn|cliff richard|dolly parton|shirley bassey|cilla black|judy garland
+marilyn monroe|johnny cash|bing crosby|nat king cole|dean martin|perry como|elton john|max bygraves|val doonican
+engelbert humperdinck|daniel o'donnell|ken dodd|bruce forsyth|julie andrews|audrey hepburn|charlie chaplin
+gracie fields|glenn miller|fred astaire|ginger rogers|gene kelly|andre rieu|katherine jenkins|michael buble
+barry manilow|neil diamond|des o'connor|mary poppins|harry potter|peter pan|peter rabbit|paddington bear
+james bond|sherlock holmes|robin hood|oliver twist|laurel and hardy|morecambe and wise
+""".replace("\n", "|").strip("|").split("|"))
+FAMOUS_LONGEST = max(len(name) for name in FAMOUS_NAMES)
 #: performers known by one name, more often meant than a person of that name in care notes ("loves
 #: Elvis"): like :data:`~evidencenlp.identifiers.lexicon.NOT_ALONE`, a name only with a title, a
 #: strong cue or a surname

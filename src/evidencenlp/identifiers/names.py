@@ -75,6 +75,7 @@ class _NameFinder:
         self.text = text
         self.lex = lex
         self.tokens = _tokens(text)
+        self.lookalikes: list[tuple[int, int]] | None = None  # spans of known look-alikes, found when needed
         self.cues = {m.end(): "strong" if m.group("strong") else "weak" for m in W.CUES.finditer(text)}
         if ":" in text or "=" in text:
             self.cues.update(self.form_labels())
@@ -574,18 +575,38 @@ class _NameFinder:
         joined = self.joined_titles()
         if not token_spans and not joined:
             return []
-        blocked = [m.span() for m in W.LOOKALIKES.finditer(self.text)]
-        kept = [(i, j) for i, j in token_spans if self.keeps(i, j, blocked)]
-        kept += [(i, j) for i, j in self.coordinated(kept) if self.keeps(i, j, blocked)]
+        kept = [(i, j) for i, j in token_spans if self.keeps(i, j)]
+        kept += [(i, j) for i, j in self.coordinated(kept) if self.keeps(i, j)]
         spans = [(self.tokens[i].start, self.tokens[j].end) for i, j in kept]
-        spans += [(start, end) for start, end in joined if not _overlaps(start, end, blocked)]
-        return spans + self.elsewhere(spans, blocked)
+        spans += [(start, end) for start, end in joined if not self.looks_alike(start, end)]
+        return spans + self.elsewhere(spans)
 
-    def keeps(self, i: int, j: int, blocked: list[tuple[int, int]]) -> bool:
-        """False when the name ``i..j`` is part of a place, an eponym or a known look-alike."""
-        return not self.in_place(i, j) and not _overlaps(self.tokens[i].start, self.tokens[j].end, blocked)
+    def keeps(self, i: int, j: int) -> bool:
+        """False when the name ``i..j`` is part of a place, an eponym, a known look-alike or a famous name."""
+        return not self.in_place(i, j) and not self.famous(i, j) \
+            and not self.looks_alike(self.tokens[i].start, self.tokens[j].end)
 
-    def elsewhere(self, spans: list[tuple[int, int]], blocked: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def looks_alike(self, start: int, end: int) -> bool:
+        """True when ``[start, end)`` overlaps a known look-alike ("Mr Men", "Marie Curie")."""
+        if self.lookalikes is None:
+            self.lookalikes = [m.span() for m in W.LOOKALIKES.finditer(self.text)]
+        return _overlaps(start, end, self.lookalikes)
+
+    def famous(self, i: int, j: int) -> bool:
+        """True when tokens ``i..j`` are part of a famous name written with spaces ("Vera Lynn", "Nat
+        King Cole", "Laurel and Hardy"): :data:`~evidencenlp.identifiers.name_words.FAMOUS_NAMES`."""
+        toks = self.tokens
+        for k in range(max(0, i - W.FAMOUS_LONGEST + 1), j + 1):
+            words: tuple[str, ...] = ()
+            for m in range(k, min(k + W.FAMOUS_LONGEST, len(toks))):
+                if m > k and self.gap(m - 1) != " ":
+                    break
+                words += (toks[m].folded,)
+                if m >= i and len(words) > 1 and words in W.FAMOUS_NAMES:
+                    return True
+        return False
+
+    def elsewhere(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Every other mention, in the note, of a word of a name already found: "My therapist Lata ...
         Lata created a forum", "Mrs Doreen Pickles ... Doreen said". A word that is also a common word
         ("Pickles", "Rose") counts only capitalised; place words, roles, titles, months and days, and
@@ -607,7 +628,7 @@ class _NameFinder:
                                  or self.number_after(k) or self.thing_or_place(k)):
                 continue
             j = self.extend(k)
-            if self.keeps(k, j, blocked):
+            if self.keeps(k, j):
                 found.append((tok.start, self.tokens[j].end))
         return found
 
