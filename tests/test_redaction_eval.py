@@ -124,3 +124,16 @@ def test_shipped_redactor_on_the_second_blind_set() -> None:
     score = score_file(HELDOUT2)
     assert score.overall.recall >= 0.95, score.table()
     assert score.lookalike_intact_rate >= 0.95, score.table()
+
+
+#: the dev cases added for issue 19 (invisible characters, a name repeated in the note, a title and two
+#: names, spaced phone digits, "(at)" e-mails, dotted NHS numbers, performers and acronym roles)
+ISSUE_19_FIRST = 780
+
+
+def test_issue_19_dev_cases_are_all_caught_and_intact() -> None:
+    cases = [c for c in load_cases(DEV) if int(c.id.lstrip("d")) >= ISSUE_19_FIRST]
+    assert len(cases) >= 40 and sum(c.lookalike for c in cases) >= 10
+    assert any(any(ch in c.text for ch in "\u200b\u00ad\u2060\ufeff\u202e") for c in cases)
+    score = score_cases(cases)
+    assert score.misses == [] and score.false_redactions == [], score.table()

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from evidencenlp.text import PLACEHOLDERS, find_identifiers, nhs_number_is_valid, pipeline, process, redact, redact_only
+from evidencenlp.text import (
+    PLACEHOLDERS,
+    find_identifiers,
+    nhs_number_is_valid,
+    pipeline,
+    process,
+    process_many,
+    redact,
+    redact_only,
+)
 
 
 @pytest.mark.parametrize("number,valid", [
@@ -70,7 +79,7 @@ def test_opt_out_keeps_text() -> None:
 
 def test_redactor_is_a_spacy_component() -> None:
     nlp = pipeline()
-    assert nlp.pipe_names == ["sentencizer", "evidencenlp_redactor"]
+    assert nlp.pipe_names == ["sentencizer", "evidencenlp_number_abbreviations", "evidencenlp_redactor"]
     doc = nlp("email a@b.com now")
     assert [s.label_ for s in doc.spans["redactions"]] == ["EMAIL"]
 
@@ -252,3 +261,153 @@ def test_heldout_false_redactions_are_fixed(text: str) -> None:
 ])
 def test_new_rules_leave_lookalikes_alone(text: str, kept: str) -> None:
     assert kept in redact(text)
+
+
+# --- issue 19: leaks and over-redaction found trying the product (each failed before the fix) -------
+
+def _visible(text: str) -> str:
+    """``text`` without the invisible characters the tests below insert."""
+    return "".join(c for c in text if c not in "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202e\u202c\u200e\u2066\u2069")
+
+
+@pytest.mark.parametrize("text,identifier", [
+    ("Mrs Doreen Pickles was upset that her hearing aid was lost.", "Doreen Pickles"),
+    ("Dr Amara Obi Nwosu reviewed the chart.", "Amara Obi Nwosu"),
+    ("We asked Mr Derek Fish about the evening meal.", "Derek Fish"),
+])
+def test_a_title_and_two_capitalised_names_redact_both(text: str, identifier: str) -> None:
+    assert _caught_as(text, identifier, "NAME")
+
+
+@pytest.mark.parametrize("text,kept", [
+    ("Told Mrs Jones Staff were kind to her.", "Staff were kind"),
+    ("Mrs Khan Thanks for the help.", "Thanks for"),
+    ("Dr Patel Consultant and the ward sister agreed.", "Consultant"),
+    ("Mrs Jones Monday visit was cancelled.", "Monday"),
+])
+def test_a_title_run_stops_at_words_that_are_no_names(text: str, kept: str) -> None:
+    assert kept in redact(text)
+    assert "[NAME]" in redact(text)
+
+
+@pytest.mark.parametrize("text,names", [
+    ("My therapist Lata was brilliant. Lata created a forum where we could share tips.", ["Lata"]),
+    ("Mrs Doreen Pickles moved in and Doreen says the food is good. DOREEN rang later.", ["Doreen", "DOREEN"]),
+    ("Mrs Doreen Pickles complained. Pickles said nobody came.", ["Pickles"]),
+    ("Mr O'Brien arrived at noon. O'Brien's daughter rang twice.", ["O'Brien"]),
+    ("Our keyworker Tamsin helps with shopping and we all like tamsin.", ["Tamsin", "tamsin"]),
+    ("Carer Blessing Moyo was kind. Moyo always checks the call bell.", ["Moyo"]),
+])
+def test_a_name_once_found_is_redacted_everywhere_in_the_note(text: str, names: list[str]) -> None:
+    out = redact(text)
+    for name in names:
+        assert name not in out
+
+
+@pytest.mark.parametrize("text,kept", [
+    ("Mrs Doreen Pickles likes pickles with her cheese.", "likes pickles"),  # a common word in lower case
+    ("Mr Ward complained about the heating. He was moved to Ward 3.", "Ward 3"),  # a place word
+    ("Mrs Rose Green was admitted. The Rose garden is where she sits.", "The Rose garden"),
+    ("Mary Smith visited her mother. Mary Seacole House is next door.", "Mary Seacole House"),
+])
+def test_other_mentions_of_a_name_word_in_places_and_things_stay(text: str, kept: str) -> None:
+    assert kept in redact(text)
+
+
+@pytest.mark.parametrize("invisible", [
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u200e", "\u00a0", "\u202f", "\u2009",
+    "\u3000",
+])
+def test_invisible_characters_between_title_and_surname_do_not_hide_it(invisible: str) -> None:
+    text = f"Mrs{invisible}Patel said the bell was out of reach"
+    assert _caught_as(text, "Patel", "NAME")
+    assert "Patel" not in redact_only(text).text and "Patel" not in process(text).text
+    assert process(text).sentences == (redact(text),)
+    [p] = process_many([text])
+    assert p.text == redact(text)
+
+
+@pytest.mark.parametrize("text,identifier,kind", [
+    ("Mrs Pa\u00adtel was not offered a drink", "Pa\u00adtel", "NAME"),  # a soft hyphen inside the name
+    ("Mrs Pa\u200btel was not offered a drink", "Pa\u200btel", "NAME"),  # a zero-width space inside it
+    ("Spoke to\u200b Sheila\u200b Baker about it", "Sheila\u200b Baker", "NAME"),
+    ("\u202eMrs Okafor\u202c complained about the noise", "Okafor", "NAME"),
+    ("MRS\ufeffHUGHES was left in the lounge", "HUGHES", "NAME"),
+    ("NHS number 943\u00a0476\u00a05919 on the letter", "943\u00a0476\u00a05919", "NHS_NUMBER"),
+    ("ring 07700\u2009900123 after five", "07700\u2009900123", "PHONE"),
+    ("email jo.blo\u200dggs@example.com today", "jo.blo\u200dggs@example.com", "EMAIL"),
+])
+def test_invisible_characters_inside_or_around_identifiers(text: str, identifier: str, kind: str) -> None:
+    assert _caught_as(text, identifier, kind)
+    assert _visible(identifier) not in _visible(redact(text))
+
+
+def test_the_note_keeps_its_invisible_characters_outside_redactions() -> None:
+    text = "Mrs\u200bPatel said\u00a0the \u2066bell\u2069 rang\u00ad."
+    assert redact(text) == "Mrs\u200b[NAME] said\u00a0the \u2066bell\u2069 rang\u00ad."
+    assert redact("Mrs Pa\u200btel said") == "Mrs [NAME] said"  # inside a redaction they go with it
+
+
+@pytest.mark.parametrize("text,identifier,kind", [
+    ("Her daughter's mobile is 0 7 7 0 0 9 0 0 4 5 6.", "0 7 7 0 0 9 0 0 4 5 6", "PHONE"),
+    ("call the son on 0 1 1 3 4 9 6 0 7 7 2 after six", "0 1 1 3 4 9 6 0 7 7 2", "PHONE"),
+    ("Contact her at jo.bloggs (at) example.co.uk for the minutes", "jo.bloggs (at) example.co.uk", "EMAIL"),
+    ("the manager is m.hussain [at] carehome dot com", "m.hussain [at] carehome dot com", "EMAIL"),
+    ("Email sally dot reid at nhs dot net with the rota", "sally dot reid at nhs dot net", "EMAIL"),
+    ("NHS number 485.777.3457 was on the wrong letter", "485.777.3457", "NHS_NUMBER"),
+    ("Patient 943.476.5919 was discharged", "943.476.5919", "NHS_NUMBER"),
+])
+def test_spaced_digits_spelled_emails_and_dotted_nhs_numbers(text: str, identifier: str, kind: str) -> None:
+    assert _caught_as(text, identifier, kind)
+
+
+@pytest.mark.parametrize("text", [
+    "Pain scores 0 1 2 1 0 1 2 0 1 1 over the ten days.",  # a row of scores, not a phone number
+    "Staff at the home (at) weekends are agency.",
+    "Version 943.476.59190 of the form was used.",
+    "He loves Elvis and sings along every afternoon.",
+    "Mary Poppins film night was the best attended event this month.",
+    "SALT In any way they could, the team supported his swallowing.",
+    "OT Will assess the bathroom before discharge.",
+    "Residents enjoyed the Vera Lynn songs at the party.",
+    "An Elvis tribute act visited on Friday.",
+    "We watched a Judy Garland film and had popcorn.",
+    "Listening to Frank Sinatra records calms him in the evening.",
+    "The Harry Potter quiz was popular with the younger visitors.",
+])
+def test_issue_19_lookalikes_stay_intact(text: str) -> None:
+    assert find_identifiers(text) == []
+
+
+@pytest.mark.parametrize("text,identifier", [
+    ("HCA Grace was kind to her", "Grace"),  # a name that is a word, after an acronym role, then a verb
+    ("GP Dawn on nights checked him", "Dawn"),
+    ("SALT Bronagh came on Tuesday", "Bronagh"),
+    ("Mr Elvis Okafor was kind", "Elvis Okafor"),
+    ("Sheila's music group was lovely", "Sheila"),  # a person's group, not a performer's songs
+])
+def test_names_near_the_new_lookalike_rules_are_still_caught(text: str, identifier: str) -> None:
+    assert _caught_as(text, identifier, "NAME")
+
+
+@pytest.mark.parametrize("text,sentences", [
+    ("NHS No.943 476 5919 was wrong on the letter.", ("NHS No.[NHS_NUMBER] was wrong on the letter.",)),
+    ("NHS No. 943 476 5919 was wrong. Staff checked.", ("NHS No. [NHS_NUMBER] was wrong.", "Staff checked.")),
+    ("Hosp no. RXH1234567 on the band.", ("Hosp no. [HOSPITAL_NUMBER] on the band.",)),
+])
+def test_classify_keeps_the_cue_word_before_a_redaction(text: str, sentences: tuple[str, ...]) -> None:
+    p = process(text)
+    assert p.sentences == sentences
+    assert p.text == redact_only(text).text == redact(text)
+
+
+def test_an_identifier_cut_by_a_sentence_break_is_redacted_in_both_parts() -> None:
+    from evidencenlp.text import _from_doc
+
+    nlp = pipeline()
+    doc = nlp.make_doc("Seen by Mrs Doreen Pickles today.")
+    for _, component in nlp.pipeline:
+        doc = component(doc)
+    doc[4].is_sent_start = True  # a break inside the name ("Pickles" starts a sentence)
+    p = _from_doc(doc, redact=True)
+    assert p.sentences == ("Seen by Mrs [NAME]", "[NAME] today.")

@@ -21,11 +21,13 @@ if TYPE_CHECKING:  # spaCy (which imports torch through thinc) loads only when s
 
 from evidencenlp.identifiers import KINDS, PLACEHOLDERS, Redaction, find_identifiers, nhs_number_is_valid
 
-__all__ = ["KINDS", "PLACEHOLDERS", "SPAN_KEY", "ProcessedText", "Redaction", "apply_redactions",
-           "find_identifiers", "nhs_number_is_valid", "pipeline", "process", "process_many", "redact",
-           "redact_only", "redactor_component"]
+__all__ = ["EXACT_KEY", "KINDS", "PLACEHOLDERS", "SPAN_KEY", "ProcessedText", "Redaction", "apply_redactions",
+           "find_identifiers", "nhs_number_is_valid", "number_abbreviations_component", "pipeline", "process",
+           "process_many", "redact", "redact_only", "redactor_component"]
 
 SPAN_KEY = "redactions"
+#: ``doc.user_data`` key of the identifiers' exact character spans (a list of :class:`Redaction`)
+EXACT_KEY = "evidencenlp.redactions"
 
 
 def apply_redactions(text: str, redactions: Iterable[Redaction], offset: int = 0) -> str:
@@ -43,13 +45,34 @@ def apply_redactions(text: str, redactions: Iterable[Redaction], offset: int = 0
 
 
 def redactor_component(doc: Doc) -> Doc:
-    """spaCy component: put identifier spans, labelled by kind, in ``doc.spans["redactions"]``."""
+    """spaCy component: put identifier spans, labelled by kind, in ``doc.spans["redactions"]``.
+
+    A spaCy span covers whole tokens, and a token can hold more than the identifier ("No.943" in
+    "NHS No.943 476 5919", "Mrs\u200bPatel"); the identifiers' exact character offsets are kept in
+    ``doc.user_data[EXACT_KEY]``, and those are what :func:`process` replaces.
+    """
+    found = find_identifiers(doc.text)
     spans = []
-    for r in find_identifiers(doc.text):
+    for r in found:
         span = doc.char_span(r.start, r.end, label=r.kind, alignment_mode="expand")
         if span is not None:
             spans.append(span)
     doc.spans[SPAN_KEY] = spans
+    doc.user_data[EXACT_KEY] = found
+    return doc
+
+
+#: abbreviations that a number follows ("NHS No. 943 476 5919", "Tel. 0113 ...", "Hosp no. K123456"):
+#: their dot does not end a sentence when the next token holds a digit
+_NUMBER_ABBREVIATIONS = frozenset("no nos num tel mob ext fax ref hosp".split())
+
+
+def number_abbreviations_component(doc: Doc) -> Doc:
+    """spaCy component, after the sentencizer: no sentence break between "No." and the number after it."""
+    for i in range(1, len(doc) - 1):
+        if doc[i].text == "." and doc[i - 1].lower_ in _NUMBER_ABBREVIATIONS and doc[i + 1].is_sent_start \
+                and any(c.isdigit() for c in doc[i + 1].text):
+            doc[i + 1].is_sent_start = False
     return doc
 
 
@@ -64,8 +87,11 @@ def pipeline() -> Language:
 
     if "evidencenlp_redactor" not in Language.factories:
         Language.component("evidencenlp_redactor", func=redactor_component)
+    if "evidencenlp_number_abbreviations" not in Language.factories:
+        Language.component("evidencenlp_number_abbreviations", func=number_abbreviations_component)
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("evidencenlp_number_abbreviations")
     nlp.add_pipe("evidencenlp_redactor")
     return nlp
 
@@ -89,14 +115,22 @@ def _count_kinds(found: list[Redaction]) -> dict[str, int]:
 
 
 def _from_doc(doc: Doc, redact: bool) -> ProcessedText:
-    spans: list[Span] = list(doc.spans.get(SPAN_KEY, [])) if redact else []
-    found = [Redaction(s.label_, s.start_char, s.end_char) for s in spans]
+    found: list[Redaction] = []
+    if redact:
+        exact = doc.user_data.get(EXACT_KEY)
+        if exact is None:  # a doc from another pipeline: the token-aligned spans
+            spans: list[Span] = list(doc.spans.get(SPAN_KEY, []))
+            exact = [Redaction(s.label_, s.start_char, s.end_char) for s in spans]
+        found = list(exact)
     counts = _count_kinds(found)
     text = apply_redactions(doc.text, found)
     sentences = []
     for sent in doc.sents:
-        inside = [r for r in found if r.start >= sent.start_char and r.end <= sent.end_char]
-        s = apply_redactions(sent.text, inside, offset=sent.start_char).strip()
+        # an identifier that a sentence break cuts is redacted in both parts
+        start, end = sent.start_char, sent.end_char
+        inside = [Redaction(r.kind, max(r.start, start), min(r.end, end)) for r in found
+                  if r.start < end and r.end > start]
+        s = apply_redactions(sent.text, inside, offset=start).strip()
         if s:
             sentences.append(s)
     return ProcessedText(text=text, sentences=tuple(sentences), redactions=counts)

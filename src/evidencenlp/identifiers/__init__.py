@@ -2,11 +2,14 @@
 
 Kinds and their placeholders are in :data:`PLACEHOLDERS`. :func:`find_identifiers` runs every
 finder and resolves overlaps; :mod:`evidencenlp.text` wraps it in a spaCy component and replaces the
-spans. The word lists behind name detection are described in ``data/README.md``.
+spans. Invisible characters (zero-width spaces, soft hyphens, bidirectional controls, no-break spaces)
+are read through before matching (:mod:`evidencenlp.identifiers.invisible`); offsets are always the
+note's own. The word lists behind name detection are described in ``data/README.md``.
 """
 
 from __future__ import annotations
 
+from evidencenlp.identifiers.invisible import matching_views
 from evidencenlp.identifiers.names import find_name_spans
 from evidencenlp.identifiers.patterns import (
     Redaction,
@@ -44,14 +47,26 @@ _PRIORITY = {kind: rank for rank, kind in enumerate(
 def find_identifiers(text: str) -> list[Redaction]:
     """All identifier spans in ``text`` (character offsets), earliest first, overlaps resolved.
 
-    Longer, more specific finds win: an NHS number is not also reported as a phone number.
+    Longer, more specific finds win: an NHS number is not also reported as a phone number. The rules
+    match on the note with its invisible characters read through (``Mrs\u200bPatel`` is ``Mrs Patel``);
+    the offsets returned are ``text``'s own, and a span covers any invisible characters inside it.
     """
+    found: list[Redaction] = []
+    for view in matching_views(text):
+        finds = _find_all(view.text)
+        found.extend(finds if not view.origin
+                     else (Redaction(r.kind, *view.to_note(r.start, r.end)) for r in finds))
+    return _resolve_overlaps(found)
+
+
+def _find_all(text: str) -> list[Redaction]:
+    """Every finder's spans in ``text``, overlaps not yet resolved."""
     found: list[Redaction] = []
     for finder in (find_emails, find_nhs_numbers, find_hospital_numbers, find_ni_numbers, find_phones,
                    find_postcodes, find_dates_of_birth, find_addresses):
         found.extend(finder(text))
     found.extend(Redaction("NAME", start, end) for start, end in find_name_spans(text))
-    return _resolve_overlaps(found)
+    return found
 
 
 def _resolve_overlaps(spans: list[Redaction]) -> list[Redaction]:

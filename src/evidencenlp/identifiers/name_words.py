@@ -106,6 +106,31 @@ LOOKALIKES = re.compile(
     r"|jacob['’]?s\s+(?:cream\s+)?crackers|sara\s+(?:stedy|plus|flex|lite|combilizer)|martha['’]?s\s+rule"
     r"|jack\s+russells?|billy\s+goat|lazy\s+susan|peeping\s+tom|bloody\s+mary|jack\s+daniels?"
     r"|tia\s+maria)\b", re.I)
+#: performers and characters of reminiscence and film sessions, and works named after them, as folded
+#: words (checked word by word, which is faster than one more alternative in :data:`LOOKALIKES`)
+FAMOUS_NAMES = frozenset(tuple(name.split()) for name in """
+elvis presley|frank sinatra|vera lynn|cliff richard|dolly parton|shirley bassey|cilla black|judy garland
+marilyn monroe|johnny cash|bing crosby|nat king cole|dean martin|perry como|elton john|max bygraves|val doonican
+engelbert humperdinck|daniel o'donnell|ken dodd|bruce forsyth|julie andrews|audrey hepburn|charlie chaplin
+gracie fields|glenn miller|fred astaire|ginger rogers|gene kelly|andre rieu|katherine jenkins|michael buble
+barry manilow|neil diamond|des o'connor|mary poppins|harry potter|peter pan|peter rabbit|paddington bear
+james bond|sherlock holmes|robin hood|oliver twist|laurel and hardy|morecambe and wise
+""".replace("\n", "|").strip("|").split("|"))
+FAMOUS_LONGEST = max(len(name) for name in FAMOUS_NAMES)
+#: performers known by one name, more often meant than a person of that name in care notes ("loves
+#: Elvis"): like :data:`~evidencenlp.identifiers.lexicon.NOT_ALONE`, a name only with a title, a
+#: strong cue or a surname
+FAMOUS_ALONE = frozenset("elvis madonna beyonce liberace shakira rihanna".split())
+#: words after a name that make it a performer or a work: "Mary Poppins film night", "Vera Lynn
+#: songs", "an Elvis tribute act" (for a name of two words or more, or one in :data:`FAMOUS_ALONE`)
+ENTERTAINMENT_AFTER = frozenset("""
+film films movie movies song songs music musical musicals album albums record records tribute tributes concert
+concerts singalong sing-along karaoke dvd dvds cd cds show shows impersonator impersonators lookalike
+soundtrack medley quiz documentary
+""".split())
+#: words that, capitalised after an acronym role ("SALT In any way", "OT Will assess"), start a new
+#: sentence whose full stop was left out, not a name
+MODALS = frozenset("will would can could may might must shall should do does did".split())
 
 
 #: words before a month or a name-word that make it a time ("since April the manager...")
@@ -160,3 +185,8 @@ NOT_IN_TITLES = frozenset("staff family team residents nurses carers doctors man
 TITLE_OF_WORK = re.compile(r"[ \t]+and[ \t]+the[ \t]+([A-Z][a-z]+)(?:['’]s)?[ \t]+([A-Z][a-z]+)")
 #: a title run into a capitalised name: "DrAhmed", "MrsPatel"
 JOINED_TITLE = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Mx|Dr|Prof)(?P<name>[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)*)\b")
+#: capitalised words that end a run of names after a title ("Mrs Jones Care Home", "Dr Ahmed Consultant")
+RUN_STOPS = FUNCTION_WORDS | MODALS | ORG_WORDS | TITLES | TRIGGERS | CALENDAR | PERSON_NOUNS
+#: words of a found name that are not looked for elsewhere in the note: place words, roles and
+#: relations, titles, particles, months and days, function words ("Mr Ward" does not make "Ward 3" a name)
+NOT_PROPAGATED = FUNCTION_WORDS | MODALS | ORG_WORDS | TITLES | TRIGGERS | CALENDAR | PERSON_NOUNS | PARTICLES

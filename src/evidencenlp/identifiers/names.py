@@ -75,6 +75,7 @@ class _NameFinder:
         self.text = text
         self.lex = lex
         self.tokens = _tokens(text)
+        self.lookalikes: list[tuple[int, int]] | None = None  # spans of known look-alikes, found when needed
         self.cues = {m.end(): "strong" if m.group("strong") else "weak" for m in W.CUES.finditer(text)}
         if ":" in text or "=" in text:
             self.cues.update(self.form_labels())
@@ -186,7 +187,7 @@ class _NameFinder:
         if i > 0 and self.gap(i - 1).strip() in ("", ".") and toks[i - 1].capitalised \
                 and toks[i - 1].folded in W.PLACE_PREFIXES:
             return True
-        if self.named_thing(j):
+        if self.named_thing(j) or self.entertainment(i, j):
             return True
         k = j
         for _ in range(3):
@@ -200,6 +201,17 @@ class _NameFinder:
                 return False
             k += 1
         return False
+
+    def entertainment(self, i: int, j: int) -> bool:
+        """True when the name ``i..j`` is a performer or a work: a name of two words or more, or a
+        performer known by one name, then a word such as "film", "songs" or "tribute" ("Mary Poppins
+        film night", "Vera Lynn songs", "an Elvis tribute act"; not "Sheila's music group")."""
+        toks = self.tokens
+        if j + 1 >= len(toks) or self.gap(j) not in (" ", "-"):
+            return False
+        if j == i and toks[i].folded not in W.FAMOUS_ALONE:
+            return False
+        return toks[j + 1].folded in W.ENTERTAINMENT_AFTER
 
     def named_thing(self, j: int) -> bool:
         """True when the name ending at token ``j`` starts the name of a thing: a possessive then a
@@ -231,10 +243,28 @@ class _NameFinder:
                 if nxt.text.isupper() and tok.folded in W.STRONG_TITLES:
                     found.append((i + 1, self.extend(i + 1, limit=2)))
             elif self.title_takes(tok, nxt):
-                found.append((i + 1, self.org_surname(tok, self.extend(i + 1))))
+                found.append((i + 1, self.title_run(tok, i + 1, self.org_surname(tok, self.extend(i + 1)))))
             elif self.org_word_surname(tok, i + 1):
                 found.append((i + 1, i + 1))
         return found
+
+    def title_run(self, title: _Token, i: int, j: int, most: int = 3) -> int:
+        """After a title, the name ``i..j`` taken on over further capitalised words, up to ``most`` words
+        in all: "Mrs Doreen Pickles" (a surname that is a common word after a first name), "Dr Amara
+        Obi Nwosu". A word that is a role, a title, a month or day, a place word, a function word or in
+        capitals stops it; after a name that is no first name, so does a common word ("Mrs Khan Thanks")."""
+        toks = self.tokens
+        if title.folded not in W.STRONG_TITLES or not title.capitalised or title.all_caps:
+            return j
+        while j - i + 1 < most and j + 1 < len(toks) and self.gap(j) == " ":
+            nxt = toks[j + 1]
+            if not nxt.capitalised or nxt.all_caps or len(nxt.text) < 2 or nxt.contraction \
+                    or nxt.folded in W.RUN_STOPS or self.number_after(j + 1):
+                break
+            if self.common(nxt) and not self.first(toks[i]) and nxt.folded not in self.lex.common_surnames:
+                break
+            j += 1
+        return j
 
     def org_word_surname(self, title: _Token, i: int) -> bool:
         """"Mr Ward said", "DR CHURCH": after a title, a surname that is also a place word, when no
@@ -312,12 +342,32 @@ class _NameFinder:
             if not (tok.capitalised or self.lower_name(tok)):
                 continue
             cue = self.cue_before(i)
-            if cue is None or tok.folded in W.ORG_WORDS or (cue == "weak" and tok.folded in NOT_ALONE):
+            if cue is None or tok.folded in W.ORG_WORDS \
+                    or (cue == "weak" and (tok.folded in NOT_ALONE or tok.folded in W.FAMOUS_ALONE)):
+                continue
+            if self.after_acronym(i) and not self.acronym_named(i):
                 continue
             if self.lower_name(tok) or (tok.capitalised and self.first(tok)) \
                     or (cue == "strong" and (self.name_like(tok) or self.apposition(i))):
                 found.append((i, self.extend(i)))
         return found
+
+    def after_acronym(self, i: int) -> bool:
+        """True when token ``i`` follows a role in capitals in a note not in capitals: "SALT In", "HCA Jo"."""
+        toks = self.tokens
+        return i > 0 and toks[i - 1].all_caps and toks[i - 1].folded in W.TRIGGERS and not toks[i].all_caps
+
+    def acronym_named(self, i: int) -> bool:
+        """Whether a word after a role in capitals is a name: a word that is also a function word, a
+        modal or a common word ("SALT In any way", "OT Will assess") is one only with a verb of a
+        person, a duty or role, a surname or a punctuation mark after it ("HCA Grace was kind")."""
+        tok = self.tokens[i]
+        if tok.folded not in W.FUNCTION_WORDS and tok.folded not in W.MODALS and tok.folded not in self.lex.ambiguous:
+            return True
+        if i + 1 >= len(self.tokens) or self.gap(i).strip():
+            return True
+        nxt = self.tokens[i + 1]
+        return nxt.folded in W.PERSON_VERBS or self.role_after(i, on_duty=True) or self.full_name_after(i)
 
     def form_name(self, i: int) -> bool:
         """A word after a form label ("Surname: HUGHES", "Name: jo bloggs") that can be a name, in any case
@@ -352,6 +402,8 @@ class _NameFinder:
             if tok.folded in self.lex.ambiguous and self.number_after(i):
                 continue
             if tok.folded in W.ORG_WORDS or tok.folded in NOT_ALONE or tok.folded in W.RELATIONS:
+                continue
+            if tok.folded in W.FAMOUS_ALONE and not self.full_name_after(i):
                 continue
             if self.thing_or_place(i):
                 continue
@@ -465,7 +517,7 @@ class _NameFinder:
                     continue
                 tok = self.tokens[k]
                 if len(tok.text) > 1 and self.name_like(tok) and not self.common(tok) and not self.number_after(k) \
-                        and tok.folded not in NOT_ALONE:
+                        and tok.folded not in NOT_ALONE and tok.folded not in W.FAMOUS_ALONE:
                     found.append((k, self.extend(k)))
         return found
 
@@ -523,11 +575,67 @@ class _NameFinder:
         joined = self.joined_titles()
         if not token_spans and not joined:
             return []
-        token_spans += self.coordinated(token_spans)
-        spans = [(self.tokens[i].start, self.tokens[j].end) for i, j in token_spans if not self.in_place(i, j)]
-        blocked = [m.span() for m in W.LOOKALIKES.finditer(self.text)]
-        return [(start, end) for start, end in spans + joined
-                if not any(start < b_end and b_start < end for b_start, b_end in blocked)]
+        kept = [(i, j) for i, j in token_spans if self.keeps(i, j)]
+        kept += [(i, j) for i, j in self.coordinated(kept) if self.keeps(i, j)]
+        spans = [(self.tokens[i].start, self.tokens[j].end) for i, j in kept]
+        spans += [(start, end) for start, end in joined if not self.looks_alike(start, end)]
+        return spans + self.elsewhere(spans)
+
+    def keeps(self, i: int, j: int) -> bool:
+        """False when the name ``i..j`` is part of a place, an eponym, a known look-alike or a famous name."""
+        return not self.in_place(i, j) and not self.famous(i, j) \
+            and not self.looks_alike(self.tokens[i].start, self.tokens[j].end)
+
+    def looks_alike(self, start: int, end: int) -> bool:
+        """True when ``[start, end)`` overlaps a known look-alike ("Mr Men", "Marie Curie")."""
+        if self.lookalikes is None:
+            self.lookalikes = [m.span() for m in W.LOOKALIKES.finditer(self.text)]
+        return _overlaps(start, end, self.lookalikes)
+
+    def famous(self, i: int, j: int) -> bool:
+        """True when tokens ``i..j`` are part of a famous name written with spaces ("Vera Lynn", "Nat
+        King Cole", "Laurel and Hardy"): :data:`~evidencenlp.identifiers.name_words.FAMOUS_NAMES`."""
+        toks = self.tokens
+        for k in range(max(0, i - W.FAMOUS_LONGEST + 1), j + 1):
+            words: tuple[str, ...] = ()
+            for m in range(k, min(k + W.FAMOUS_LONGEST, len(toks))):
+                if m > k and self.gap(m - 1) != " ":
+                    break
+                words += (toks[m].folded,)
+                if m >= i and len(words) > 1 and words in W.FAMOUS_NAMES:
+                    return True
+        return False
+
+    def elsewhere(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Every other mention, in the note, of a word of a name already found: "My therapist Lata ...
+        Lata created a forum", "Mrs Doreen Pickles ... Doreen said". A word that is also a common word
+        ("Pickles", "Rose") counts only capitalised; place words, roles, titles, months and days, and
+        words in places, look-alikes or before a number ("Rose 3") never do."""
+        words: dict[str, bool] = {}  # folded word -> counts in any case
+        for start, end in spans:
+            for m in _TOKEN.finditer(self.text, start, end):
+                word = fold(m.group())
+                if len(word) > 1 and word not in W.NOT_PROPAGATED and word not in NOT_ALONE:
+                    words[word] = word not in self.lex.common_words and word not in self.lex.ambiguous
+        if not words:
+            return []
+        found = []
+        for k, tok in enumerate(self.tokens):
+            any_case = words.get(tok.folded)
+            if any_case is None or tok.contraction or _overlaps(tok.start, tok.end, spans):
+                continue
+            if not any_case and (not tok.capitalised or (tok.all_caps and not self.shouted(k))
+                                 or self.number_after(k) or self.thing_or_place(k)):
+                continue
+            j = self.extend(k)
+            if self.keeps(k, j):
+                found.append((tok.start, self.tokens[j].end))
+        return found
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """True when ``[start, end)`` overlaps one of ``spans``."""
+    return any(start < s_end and s_start < end for s_start, s_end in spans)
 
 
 def find_name_spans(text: str) -> list[tuple[int, int]]:

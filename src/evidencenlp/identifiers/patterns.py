@@ -26,9 +26,11 @@ class Redaction:
 
 # --- numbers ---------------------------------------------------------------------------------
 
-_NHS = re.compile(r"(?<![\w/.-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\w/-]|\.\d)")
+#: 3-3-4 digits, grouped by spaces or hyphens, or by dots ("485.777.3457", both dots)
+_NHS = re.compile(r"(?<![\w/.-])(\d{3})(?:[ -]?|(?=\.\d{3}\.\d{4}(?!\d))\.)(\d{3})[ .-]?(\d{4})(?![\w/-]|\.\d)")
 _NHS_CONTEXT = re.compile(
-    r"\bNHS\s*(?:no|num|number|#)?\.?\s*(?:is|was|:|-|=)?\s*\(?(?P<num>\d{3}[ -]?\d{3}[ -]?\d{4})(?![\w/-]|\.\d)", re.I)
+    r"\bNHS\s*(?:no|num|number|#)?\.?\s*(?:is|was|:|-|=)?\s*\(?(?P<num>\d{3}[ .-]?\d{3}[ .-]?\d{4})(?![\w/-]|\.\d)",
+    re.I)
 #: words before a number that make it a reference, not a person's number ("Datix 0123456789")
 _REFERENCE_BEFORE = re.compile(
     r"\b(?:datix|ulysses|incident|ref|reference|case|complaint|ticket|log|order|invoice|batch|lot|serial|"
@@ -124,7 +126,13 @@ def find_ni_numbers(text: str) -> Iterator[Redaction]:
 # --- phones ----------------------------------------------------------------------------------
 
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\s?\d{1,3}[\s.-]?(?:\(0\)\s?)?\(?|\(?0)\d[\d\s().-]{5,20}\d(?![\w])")
+    r"(?<![\w+])(?:(?:\+|00)\s?\d{1,3}[\s.-]?(?:\(0\)\s?)?\(?|\(?0\s?)\d[\d\s().-]{5,22}\d(?![\w])")
+#: a number written digit by digit ("0 7 9 1 2 3 4 5 6 7 8") is a phone number when it is a mobile
+#: number or follows a word such as "phone" or "call" (not a row of scores: "0 1 2 1 0 1 2 0 1 1")
+_SPACED_OUT = re.compile(r"\d(?:\s+\d){5}")
+_PHONE_CUE = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|mob|cell|number|no|call|called|ring|rang|text|texted|contact|whatsapp"
+    r"|reach(?:ed)?|landline)\b[^.\d]{0,25}$", re.I)
 #: CQC's national contact centre (non-geographic numbers are excluded anyway; kept explicit)
 _ORGANISATION_NUMBERS = frozenset({"03000616161"})
 
@@ -168,6 +176,15 @@ def _phone_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return None
 
 
+def _written_as_phone(text: str, start: int, end: int) -> bool:
+    """False for a number written digit by digit that is neither a mobile nor after a phone cue."""
+    raw = text[start:end]
+    if not _SPACED_OUT.search(raw):
+        return True
+    digits, _ = _national_digits(raw)
+    return digits.startswith("07") or _PHONE_CUE.search(text, max(0, start - 40), start) is not None
+
+
 #: North American numbers written without a country code: "(416) 555-0199" always, "416-555-0199"
 #: only after a word such as "phone" or "call"
 _NANP = re.compile(r"(?<![\w(])\(\d{3}\)\s?\d{3}[\s.-]\d{4}(?![\w-])")
@@ -180,7 +197,7 @@ def find_phones(text: str) -> Iterator[Redaction]:
     """UK and international phone numbers (not reference numbers or organisations' lines)."""
     for m in _PHONE.finditer(text):
         span = _phone_span(text, m.start(), m.end())
-        if span and not _is_reference(text, m.start()):
+        if span and not _is_reference(text, m.start()) and _written_as_phone(text, *span):
             yield Redaction("PHONE", *span)
     for m in _NANP.finditer(text):
         yield Redaction("PHONE", m.start(), m.end())
@@ -191,15 +208,29 @@ def find_phones(text: str) -> Iterator[Redaction]:
 # --- email, postcode -------------------------------------------------------------------------
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+#: an address written to dodge harvesters: "jo.bloggs (at) example.com", "jo [at] example dot com",
+#: "jo dot bloggs at nhs dot net" (a bare "at" only with a spelled "dot" and a known ending after it)
+_BRACKET_AT = r"\s*[(\[{<]\s*at\s*[)\]}>]\s*"
+_DOT = r"(?:\.|\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
+_SPELLED_DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
+_ENDING = r"(?:com|net|org|uk|co|gov|nhs|ac|edu|info|biz|io|me|ie|eu|scot|wales|cymru)"
+_LOCAL = rf"[\w+-]+(?:{_DOT}[\w+-]+)*"
+_EMAIL_SPELLED = re.compile(
+    rf"(?<![\w.@])(?:{_LOCAL}{_BRACKET_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Za-z]{{2,}}"
+    rf"|{_LOCAL}\s+at\s+[\w-]+(?:{_DOT}[\w-]+)*{_SPELLED_DOT}{_ENDING})\b", re.I)
+_EMAIL_SPELLED_HINT = re.compile(rf"{_BRACKET_AT}|\bdot\b", re.I)
 _POSTCODE = re.compile(
     r"\b(?P<out>[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?(?P<in>\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE)
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)")
 
 
 def find_emails(text: str) -> Iterator[Redaction]:
-    """Email addresses."""
+    """Email addresses, also with "(at)", "[at]" or a spelled "dot" ("jo [at] example dot com")."""
     for m in _EMAIL.finditer(text):
         yield Redaction("EMAIL", m.start(), m.end())
+    if _EMAIL_SPELLED_HINT.search(text):
+        for m in _EMAIL_SPELLED.finditer(text):
+            yield Redaction("EMAIL", m.start(), m.end())
 
 
 def find_postcodes(text: str) -> Iterator[Redaction]:
