@@ -307,7 +307,9 @@ class EvidenceClassifier(BaseEstimator):
             folder = Path(self.frameworks) if self.frameworks else None
             fws = load_frameworks(folder)
             crosswalk = load_crosswalk(folder / "crosswalk.yaml" if folder else None, fws)
-            index = FrameworkIndex(fws, crosswalk, backend=self.backend)
+            from evidencenlp.encoder import load_embedder
+
+            index = FrameworkIndex(fws, crosswalk, embedder=load_embedder(self.backend))
             self._index = index
         return index
 
@@ -318,10 +320,8 @@ class EvidenceClassifier(BaseEstimator):
     # -- features ------------------------------------------------------------------------------
 
     def _embed(self, texts: Sequence[str], embeddings: np.ndarray | None) -> np.ndarray:
-        if embeddings is None:
-            from evidencenlp import encoder
-
-            return encoder.encode(list(texts), backend=self.backend)
+        if embeddings is None:  # the embedder the framework index was embedded with
+            return self.index.embedder.encode(list(texts))
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.shape != (len(texts), EMBEDDING_DIM):
             raise ValueError(f"embeddings must be ({len(texts)}, {EMBEDDING_DIM}); got {embeddings.shape}")

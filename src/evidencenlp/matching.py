@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evidencenlp import encoder
+from evidencenlp.encoder import Embedder, encode_cached, load_embedder
 from evidencenlp.frameworks import PRINCIPLES_ID, Crosswalk, Framework, FrameworkText
 from evidencenlp.paths import cache_dir
 from evidencenlp.taxonomy import Taxonomy
@@ -45,7 +45,9 @@ class FrameworkIndex:
     """
 
     def __init__(self, frameworks: dict[str, Framework], crosswalk: Crosswalk, vectors: np.ndarray | None = None,
-                 cache: Path | None = None, backend: str = "torch") -> None:
+                 cache: Path | None = None, embedder: Embedder | None = None) -> None:
+        """Index every sentence of ``frameworks``; embed them with ``embedder`` (default: the torch one),
+        cached on disk in ``cache`` (default: the cache folder), unless ``vectors`` are given."""
         self.frameworks = frameworks
         self.crosswalk = crosswalk
         self.texts: list[FrameworkText] = [t for fw in frameworks.values() for t in fw.texts()]
@@ -69,11 +71,13 @@ class FrameworkIndex:
                                       for t in self.texts])
         self.kind_of = np.array([t.kind for t in self.texts])
         self.framework_of = np.array([t.framework for t in self.texts])
-        #: the encoder backend the sentences were embedded with (notes must be embedded with the same one)
-        self.backend = encoder.check_backend(backend)
+        #: the embedder the sentences were embedded with (notes must be embedded with the same one)
+        self.embedder: Embedder = embedder if embedder is not None else load_embedder("torch")
+        #: its backend name (``torch``, ``onnx-int8`` or ``static``)
+        self.backend: str = self.embedder.backend
         if vectors is None:
-            vectors = encoder.encode_cached([t.text for t in self.texts], cache or cache_dir(), "framework-index",
-                                            backend=backend)
+            vectors = encode_cached([t.text for t in self.texts], cache or cache_dir(), "framework-index",
+                                    embedder=self.embedder)
         self.vectors = vectors
 
     @property

@@ -17,8 +17,8 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
+from evidencenlp.encoder import Embedder, encode_cached, load_embedder
 from evidencenlp.errors import DataError
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
@@ -27,9 +27,9 @@ from evidencenlp.taxonomy import TASKS
 NEAR_DUPLICATE = 0.92
 
 
-def embed_texts(texts: list[str], cache: Path | None = None, backend: str = "torch") -> np.ndarray:
-    """Embeddings of training texts with the encoder ``backend``, cached on disk by content."""
-    return encoder.encode_cached(texts, cache or cache_dir(), "training", backend=backend)
+def embed_texts(texts: list[str], cache: Path | None = None, embedder: Embedder | None = None) -> np.ndarray:
+    """Embeddings ``(n, 384)`` of training texts with ``embedder`` (default: torch), cached on disk by content."""
+    return encode_cached(texts, cache or cache_dir(), "training", embedder=embedder)
 
 
 def near_duplicate_groups(vectors: np.ndarray, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
@@ -222,10 +222,11 @@ def train(options: TrainingOptions | None = None, index: FrameworkIndex | None =
         from evidencenlp.frameworks import load_crosswalk, load_frameworks
 
         fws = load_frameworks()
-        index = FrameworkIndex(fws, load_crosswalk(frameworks=fws), backend=options.params.get("backend", "torch"))
+        index = FrameworkIndex(fws, load_crosswalk(frameworks=fws),
+                               embedder=load_embedder(options.params.get("backend", "torch")))
     frame = training_frame(options, index)
     say(f"embedding {len(frame):,} training texts …")
-    vectors = embed_texts(frame["text"].tolist(), backend=index.backend)
+    vectors = embed_texts(frame["text"].tolist(), embedder=index.embedder)
 
     def fit(mask: np.ndarray) -> EvidenceClassifier:
         clf = EvidenceClassifier(**options.params).bind_index(index)

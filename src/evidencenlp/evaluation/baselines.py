@@ -37,11 +37,11 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
 
 #: the names of the models, in the order they are shown (the model under test first)
 from evidencenlp.defaults import MODEL_NAMES, MODEL_TITLES
+from evidencenlp.encoder import encode_cached
 from evidencenlp.heads import DEFAULT_C, fit_temperature
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
@@ -247,7 +247,7 @@ class ZeroShotModel:
         self.index = index
         self.classes = task_classes(index)
         if category_vectors is None:
-            category_vectors = encoder.encode_cached(category_texts(index), cache_dir(), "evidence-categories")
+            category_vectors = encode_cached(category_texts(index), cache_dir(), "evidence-categories", embedder=index.embedder)
         self.category_vectors = category_vectors
         self.temperature = {t: temperature for t in self.classes}
 
