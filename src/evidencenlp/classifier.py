@@ -302,14 +302,10 @@ class EvidenceClassifier(BaseEstimator):
         """The framework index the similarity features and explanations come from (built on first use)."""
         index = getattr(self, "_index", None)
         if index is None:
-            from evidencenlp.frameworks import load_crosswalk, load_frameworks
-
-            folder = Path(self.frameworks) if self.frameworks else None
-            fws = load_frameworks(folder)
-            crosswalk = load_crosswalk(folder / "crosswalk.yaml" if folder else None, fws)
             from evidencenlp.encoder import load_embedder
+            from evidencenlp.frameworks import load_framework_set
 
-            index = FrameworkIndex(fws, crosswalk, embedder=load_embedder(self.backend))
+            index = load_framework_set(self.frameworks).index(load_embedder(self.backend))
             self._index = index
         return index
 

@@ -18,7 +18,7 @@ from evidencenlp.classifier import ClassifierOutput, EvidenceClassifier
 from evidencenlp.encoder import DEFAULT_BATCH_SIZE, SPACES, Embedder, limit_blas_threads, load_embedder
 from evidencenlp.errors import InputFileError, ModelError
 from evidencenlp.explain import evidence_for, explaining_match
-from evidencenlp.frameworks import load_crosswalk, load_frameworks
+from evidencenlp.frameworks import load_framework_set
 from evidencenlp.matching import FrameworkIndex, Match
 from evidencenlp.text import ProcessedText, process_many, redact_only
 
@@ -184,9 +184,7 @@ class Suggester:
         backend = embedder.backend
         classifier = EvidenceClassifier.load(heads_folder(models, backend))
         check_space(classifier, backend)  # before the index is embedded with that backend
-        fws = load_frameworks(frameworks)
-        crosswalk = load_crosswalk(frameworks / "crosswalk.yaml" if frameworks else None, fws)
-        index = FrameworkIndex(fws, crosswalk, embedder=embedder)
+        index = load_framework_set(frameworks).index(embedder)
         return cls(index, classifier.bind_index(index), redact=redact, evidence_category=evidence_category)
 
     @property

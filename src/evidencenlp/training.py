@@ -219,11 +219,9 @@ def train(options: TrainingOptions | None = None, index: FrameworkIndex | None =
     options = options or TrainingOptions()
     say = log or (lambda _msg: None)
     if index is None:
-        from evidencenlp.frameworks import load_crosswalk, load_frameworks
+        from evidencenlp.frameworks import load_framework_set
 
-        fws = load_frameworks()
-        index = FrameworkIndex(fws, load_crosswalk(frameworks=fws),
-                               embedder=load_embedder(options.params.get("backend", "torch")))
+        index = load_framework_set().index(load_embedder(options.params.get("backend", "torch")))
     frame = training_frame(options, index)
     say(f"embedding {len(frame):,} training texts …")
     vectors = embed_texts(frame["text"].tolist(), embedder=index.embedder)

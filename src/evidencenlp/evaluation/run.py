@@ -86,11 +86,11 @@ class EvaluationOptions:
 
 
 def load_index() -> FrameworkIndex:
-    """The framework index of the packaged (or ``EVIDENCENLP_FRAMEWORKS``) frameworks."""
-    from evidencenlp.frameworks import load_crosswalk, load_frameworks
+    """The framework index of the packaged (or ``EVIDENCENLP_FRAMEWORKS``) frameworks, embedded by torch."""
+    from evidencenlp.encoder import load_embedder
+    from evidencenlp.frameworks import load_framework_set
 
-    fws = load_frameworks()
-    return FrameworkIndex(fws, load_crosswalk(frameworks=fws))
+    return load_framework_set().index(load_embedder("torch"))
 
 
 def _default_embed(texts: list[str], what: str, name: str) -> np.ndarray:
