@@ -363,7 +363,8 @@ def test_cli_phase1_scores_heads_and_zero_shot(fake_env: Path, tmp_path: Path, i
 
     corpus = _with_origin(_write_corpus(fake_env, 60))
     models = tmp_path / "models"
-    EvidenceClassifier().bind_index(index).fit(corpus["text"].tolist(), corpus, embeddings=_vectors(corpus)).save(models)
+    EvidenceClassifier().bind_index(index).fit(corpus["text"].tolist(), corpus, embeddings=_vectors(corpus),
+                                               origin=corpus["origin"].tolist()).save(models)
     path = _write_phase1(tmp_path / "feedback.csv")
     result = CliRunner().invoke(app, ["evaluate", "--data", str(path), "--models", str(models), "--format", "json",
                                       "--no-framework-examples"])

@@ -120,7 +120,8 @@ class HeadsModel:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf = EvidenceClassifier(**self.params).bind_index(self.index)
-            self.classifier = clf.fit(frame["text"].astype(str).tolist(), frame, embeddings=vectors)
+            self.classifier = clf.fit(frame["text"].astype(str).tolist(), frame, embeddings=vectors,
+                                      origin=_origins(frame))
         return self
 
     def predict(self, texts: Sequence[str], vectors: np.ndarray) -> Predictions:
@@ -235,6 +236,11 @@ def category_texts(index: FrameworkIndex) -> list[str]:
     by_id = {c["id"]: f"{c['title']}. {c.get('description', '')}".strip()
              for c in primary.section("evidence_categories")}
     return [by_id.get(c, c.replace("_", " ")) for c in index.taxonomy.categories]
+
+
+def _origins(frame: pd.DataFrame) -> list[str] | None:
+    """The ``origin`` column of a training frame as the classifier's ``origin`` fit parameter (None: none)."""
+    return frame["origin"].fillna("").astype(str).tolist() if "origin" in frame else None
 
 
 class ZeroShotModel:

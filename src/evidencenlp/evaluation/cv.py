@@ -47,9 +47,9 @@ from evidencenlp.evaluation.baselines import (
 from evidencenlp.heads import DEFAULT_C
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
+from evidencenlp.sources import NEAR_DUPLICATE, near_duplicate_groups
+from evidencenlp.sources.corpus import data_hash
 from evidencenlp.taxonomy import TASKS
-from evidencenlp.training import NEAR_DUPLICATE, near_duplicate_groups
-from evidencenlp.training_data import data_hash
 
 POLARITY = "polarity"
 POLARITY_CLASSES: list[str] = ["negative", "positive"]
