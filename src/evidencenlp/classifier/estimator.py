@@ -309,12 +309,12 @@ class EvidenceClassifier(BaseEstimator):
         index = self.index
         taxonomy = index.taxonomy
         features = self.features(texts, vectors)
-        origin = pd.Series([""] * len(texts) if origin is None else [str(o) for o in origin], dtype=object)
-        if len(origin) != len(texts):
-            raise DataError(f"X has {len(texts)} texts but origin has {len(origin)} values")
-        notes = ~origin.str.startswith(FRAMEWORK_ORIGIN).to_numpy()
+        sources = pd.Series([""] * len(texts) if origin is None else [str(o) for o in origin], dtype=object)
+        if len(sources) != len(texts):
+            raise DataError(f"X has {len(texts)} texts but origin has {len(sources)} values")
+        notes = ~sources.str.startswith(FRAMEWORK_ORIGIN).to_numpy()
         if sample_weight is None:
-            weights = source_sample_weights(origin.tolist(), self.source_weights)
+            weights = source_sample_weights(sources.tolist(), self.source_weights)
         else:
             weights = np.asarray(sample_weight, dtype=np.float64)
             if weights.shape != (len(texts),) or not np.isfinite(weights).all() or (weights < 0).any():
@@ -323,7 +323,7 @@ class EvidenceClassifier(BaseEstimator):
         if self.direction:
             labels["direction"] = self._direction_labels(labels, taxonomy)
             tasks.append(DIRECTION_TASK)
-        feedback = origin.str.startswith(FEEDBACK_ORIGIN).to_numpy()
+        feedback = sources.str.startswith(FEEDBACK_ORIGIN).to_numpy()
         # every task is learned on all rows; with the router, key question and direction also get an
         # "inspection" expert learned without the real-feedback rows (see the class docstring)
         experts = [(task, np.ones(len(texts), dtype=bool)) for task in tasks]
@@ -369,13 +369,13 @@ class EvidenceClassifier(BaseEstimator):
         self.classes_ = {task: taxonomy.labels(task) for task in (*tasks, PRINCIPLES_TASK)}
         self.weights_ = {name: self._ensemble_weights(name, labels, masks[name], notes) for name, _ in experts}
         self.joint_temperature_ = self._fit_joint_temperature(labels, masks, notes)
-        self.direction_mix_ = (self._fit_direction_mix(labels, masks, origin, features, list(head_texts))
+        self.direction_mix_ = (self._fit_direction_mix(labels, masks, sources, features, list(head_texts))
                                if DIRECTION_TASK in heads else 1.0)
         self.thresholds_ = dict(DEFAULT_THRESHOLDS)
         self.frameworks_version_ = index.version
         self.encoder_ = SPACES[self.backend]
         self.training_data_ = {"sha256": data_hash(labels.assign(text=texts)), "rows": len(texts),
-                               "origins": {str(k): int(v) for k, v in origin.value_counts().items()}}
+                               "origins": {str(k): int(v) for k, v in sources.value_counts().items()}}
         self.metrics_ = {}
         fitted: list[LinearHead | TextHead] = [*heads.values(), *text_heads.values()]
         for head in fitted:
