@@ -183,11 +183,11 @@ def test_static_backend_uses_its_own_heads_and_the_same_contract(suggester, tmp_
 
 @pytest.mark.slow
 def test_static_light_loader_reads_what_model2vec_reads() -> None:
-    """``encoder._load_static`` skips model2vec's Hub-aware loader; it must give the same model."""
+    """``encoder.static.load_static`` skips model2vec's Hub-aware loader; it must give the same model."""
     from model2vec import StaticModel
 
     folder = encoder.StaticEmbedder.build()
-    light = encoder._load_static(StaticModel, folder)
+    light = encoder.static.load_static(StaticModel, folder)
     reference = StaticModel.from_pretrained(str(folder))
     assert (light.normalize, light.max_length) == (reference.normalize, reference.max_length)
     np.testing.assert_array_equal(light.encode(NOTES), reference.encode(NOTES))
@@ -199,4 +199,64 @@ def test_static_light_loader_names_a_broken_cache(tmp_path: Path) -> None:
 
     (tmp_path / "model.safetensors").write_bytes(b"not a tensor file")
     with pytest.raises(ModelError, match="unreadable"):
-        encoder._load_static(StaticModel, tmp_path)
+        encoder.static.load_static(StaticModel, tmp_path)
+
+
+# -- the backend is chosen once: assess --backend static embeds with the static embedder, never torch ---------
+
+ASSESS_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "assessment" / "notes-tagged.csv"
+
+
+class _RecordingStatic:
+    """Stands in for the static embedder: records what it embeds (deterministic unit vectors)."""
+
+    backend = "static"
+    space = encoder.SPACES["static"]
+    recipe = encoder.RECIPES["static"]
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts, batch_size: int = 32, progress=None) -> np.ndarray:
+        self.calls += 1
+        rng = np.random.default_rng(len(texts))
+        return encoder.normalise(rng.normal(size=(len(texts), encoder.EMBEDDING_DIM)))
+
+
+def _refuse_torch(*_args, **_kwargs):
+    raise AssertionError("a torch model was loaded although the backend is static")
+
+
+def _assess_json(args: list[str]) -> dict:
+    result = CliRunner().invoke(app, ["assess", str(ASSESS_EXAMPLE), "--location-column", "location",
+                                      "--service-column", "service", "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _hints(data: dict) -> list[dict]:
+    return [st["what_would_make_outstanding"] for loc in data["locations"] for kq in loc["key_questions"].values()
+            for st in kq["statements"] if st.get("what_would_make_outstanding")]
+
+
+def test_assess_with_the_static_backend_embeds_with_the_static_embedder_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug of issue 20: ``assess --backend static`` used to embed the outstanding hints with torch."""
+    static = _RecordingStatic()
+    monkeypatch.setitem(encoder.FACTORIES, "static", lambda: static)
+    monkeypatch.setitem(encoder.FACTORIES, "torch", _refuse_torch)
+    monkeypatch.setattr(encoder.torch_backend, "get_model", _refuse_torch)
+    data = _assess_json(["--backend", "static"])
+    hints = _hints(data)
+    assert static.calls >= 1 and hints  # the hints were chosen by similarity, with the static embedder
+    assert any(h.get("similarity") is not None for h in hints)
+
+
+@pytest.mark.slow
+def test_assess_backend_static_loads_no_torch_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the real (distilled) static embedder: no SentenceTransformer is ever constructed."""
+    import sentence_transformers
+
+    monkeypatch.setattr(sentence_transformers.SentenceTransformer, "__init__", _refuse_torch)
+    monkeypatch.setattr(encoder.torch_backend, "get_model", _refuse_torch)
+    hints = _hints(_assess_json(["--backend", "static"]))
+    assert hints and any(h.get("similarity") is not None for h in hints)

@@ -32,7 +32,7 @@ def fitted(suggester, small_training) -> EvidenceClassifier:
     corpus, vectors = small_training
     # a light configuration (no character heads): these tests are about the estimator's conventions
     clf = EvidenceClassifier(C=0.05, char_tasks=()).bind_index(suggester.index)
-    return clf.fit(corpus["text"].tolist(), corpus, embeddings=vectors)
+    return clf.fit(corpus["text"].tolist(), corpus, embeddings=vectors, origin=corpus["origin"].tolist())
 
 
 def test_parameters_follow_scikit_learn_conventions() -> None:
@@ -74,7 +74,8 @@ def test_fit_refuses_labels_outside_the_framework(suggester, small_training) -> 
     bad = corpus.copy()
     bad.loc[0, "band"] = "excellent"
     with pytest.raises(DataError, match="band: labels not in the framework"):
-        EvidenceClassifier().bind_index(suggester.index).fit(bad["text"].tolist(), bad, embeddings=vectors)
+        EvidenceClassifier().bind_index(suggester.index).fit(bad["text"].tolist(), bad, embeddings=vectors,
+                                                             origin=bad["origin"].tolist())
     with pytest.raises(DataError, match="texts but y has"):
         EvidenceClassifier().fit(["a", "b"], corpus.head(3))
 
@@ -138,3 +139,37 @@ def test_needs_review_follows_the_thresholds(suggester) -> None:
     assert fitted.needs_review(confident_kq, 1.0, 1.0, {"band": band}, 0) == (0.9 < t["direction"])
     assert fitted.needs_review(1.0, 1.0, 1.0, {"band": np.array([[0.3, 0.2, 0.3, 0.2]])}, 0)  # direction 0.5
     assert clf.get_params() == fitted.get_params()
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"ensemble": "average"}, "'ensemble' parameter of EvidenceClassifier must be a str among"),
+    ({"C": 0}, "'C' parameter of EvidenceClassifier must be a float in the range"),
+    ({"backend": "cuda"}, "'backend' parameter of EvidenceClassifier must be a str among"),
+    ({"text_tasks": ("band", "mood")}, "'text_tasks' parameter of EvidenceClassifier names unknown task"),
+    ({"source_weights": (("framework", -1.0),)}, "'source_weights' parameter of EvidenceClassifier must be pairs"),
+])
+def test_invalid_parameters_are_refused_at_fit_never_silently_used(params, message) -> None:
+    """scikit-learn's convention: ``__init__`` stores, ``fit`` validates; an unknown ensemble never averages."""
+    clf = EvidenceClassifier(**params)
+    assert clf.get_params()[next(iter(params))] == next(iter(params.values()))  # stored unchanged
+    with pytest.raises(ValueError, match=message):
+        clf.fit(["a note"], pd.DataFrame({"key_question": ["safe"]}))
+
+
+def test_origins_and_weights_are_fit_parameters_and_the_index_is_passed_in(small_training, suggester) -> None:
+    corpus, vectors = small_training
+    texts = corpus["text"].tolist()
+    with pytest.raises(DataError, match="pass the origins as fit"):  # never read from string prefixes in y
+        EvidenceClassifier(char_tasks=()).fit(texts, corpus, embeddings=vectors, index=suggester.index)
+    with pytest.raises(ModelError, match="no framework index"):  # the estimator loads nothing itself
+        EvidenceClassifier(char_tasks=()).fit(texts, corpus.drop(columns="origin"), embeddings=vectors)
+    light = {"C": 0.05, "char_tasks": (), "text_tasks": (), "calibrate": False, "direction": False, "router": False}
+    labels = corpus.drop(columns="origin")
+    even = EvidenceClassifier(**light).fit(texts, labels, embeddings=vectors, index=suggester.index,
+                                           sample_weight=np.ones(len(texts)))
+    skewed = EvidenceClassifier(**light).fit(texts, labels, embeddings=vectors, index=suggester.index,
+                                             sample_weight=np.where(np.arange(len(texts)) % 2 == 0, 5.0, 0.2))
+    assert not np.allclose(even.heads_["band"].coef_, skewed.heads_["band"].coef_)  # the weights were used
+    with pytest.raises(DataError, match="sample_weight must be"):
+        EvidenceClassifier(**light).fit(texts, labels, embeddings=vectors, index=suggester.index,
+                                        sample_weight=np.ones(3))

@@ -89,3 +89,26 @@ def test_version_names_the_package_and_the_model() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.startswith(f"evidencenlp {evidencenlp.__version__} (model heads-")
+
+
+def test_command_registration_fails_loudly_on_a_missing_or_broken_module(tmp_path, monkeypatch) -> None:
+    """A command module that cannot be imported raises at registration; its command never just vanishes."""
+    import sys
+
+    import pytest
+
+    from evidencenlp.cli import COMMAND_MODULES, app, register_commands
+
+    with pytest.raises(ModuleNotFoundError, match="evidencenlp.cli.no_such_command"):
+        register_commands(("no_such_command",))
+    package = tmp_path / "brokencli"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "broken.py").write_text("import evidencenlp_module_that_does_not_exist\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError, match="evidencenlp_module_that_does_not_exist"):
+        register_commands(("broken",), package="brokencli")
+    sys.modules.pop("brokencli", None)
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups if g.name}
+    assert {"tag", "classify", "train", "assess"} <= names and len(COMMAND_MODULES) == 10

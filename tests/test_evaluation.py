@@ -1,6 +1,6 @@
 """The evaluation workflow end to end on tiny synthetic data (fast: a hashing stand-in for the encoder).
 
-The stand-in replaces :func:`evidencenlp.encoder.encode` and the embedding cache points at a
+The stand-in replaces the torch embedder (``evidencenlp.encoder.FACTORIES``) and the embedding cache points at a
 temporary folder, so no model is loaded and the real cache is never touched. Framework files are
 the repository's own. The phase-1 tests use a synthetic CSV written here (never the real file).
 """
@@ -66,8 +66,19 @@ def fake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return training
 
 
+class FakeEmbedder:
+    """The hashing stand-in as an :class:`evidencenlp.encoder.Embedder` of the torch space."""
+
+    backend = "torch"
+    space = encoder.SPACES["torch"]
+    recipe = ""
+
+    def encode(self, texts, batch_size: int = 64, progress=None) -> np.ndarray:
+        return fake_encode(texts, batch_size, progress)
+
+
 def _patch(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
-    monkeypatch.setattr(encoder, "encode", fake_encode)
+    monkeypatch.setitem(encoder.FACTORIES, "torch", FakeEmbedder)
     monkeypatch.setenv("EVIDENCENLP_CACHE", str(tmp / "cache"))
 
 
@@ -352,7 +363,8 @@ def test_cli_phase1_scores_heads_and_zero_shot(fake_env: Path, tmp_path: Path, i
 
     corpus = _with_origin(_write_corpus(fake_env, 60))
     models = tmp_path / "models"
-    EvidenceClassifier().bind_index(index).fit(corpus["text"].tolist(), corpus, embeddings=_vectors(corpus)).save(models)
+    EvidenceClassifier().bind_index(index).fit(corpus["text"].tolist(), corpus, embeddings=_vectors(corpus),
+                                               origin=corpus["origin"].tolist()).save(models)
     path = _write_phase1(tmp_path / "feedback.csv")
     result = CliRunner().invoke(app, ["evaluate", "--data", str(path), "--models", str(models), "--format", "json",
                                       "--no-framework-examples"])

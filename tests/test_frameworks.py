@@ -157,3 +157,41 @@ def test_cli_list_and_show(fws) -> None:
     assert '"id": "person_centred"' in shown.output
     missing = CliRunner().invoke(app, ["frameworks", "show", "nope"])
     assert missing.exit_code == 2 and "known:" in missing.output
+
+
+def test_framework_set_is_loaded_once_per_folder_and_again_when_a_file_changes(tmp_path: Path) -> None:
+    """One cache rule: the set of a folder is reused until a file in it changes."""
+    import os
+    import shutil
+
+    from evidencenlp.frameworks import load_framework_set
+    from evidencenlp.paths import frameworks_dir
+    from evidencenlp.taxonomy import default_taxonomy
+
+    folder = tmp_path / "fw"
+    shutil.copytree(frameworks_dir(), folder)
+    first = load_framework_set(folder)
+    assert load_framework_set(folder) is first and default_taxonomy(folder) is first.taxonomy
+    assert first.crosswalk.version == first.version["crosswalk"]
+    saf = first.frameworks[SAF_ID].path
+    text = saf.read_text(encoding="utf-8").replace("version: ", "version: x", 1)
+    saf.write_text(text, encoding="utf-8")
+    os.utime(saf, ns=(saf.stat().st_atime_ns, saf.stat().st_mtime_ns + 10**9))
+    again = load_framework_set(folder)
+    assert again is not first and again.frameworks[SAF_ID].version != first.frameworks[SAF_ID].version
+
+
+def test_framework_set_without_crosswalk_raises_only_when_the_crosswalk_is_used(tmp_path: Path) -> None:
+    import shutil
+
+    from evidencenlp.errors import FrameworkError
+    from evidencenlp.frameworks import load_framework_set
+    from evidencenlp.paths import frameworks_dir
+
+    folder = tmp_path / "fw"
+    shutil.copytree(frameworks_dir(), folder)
+    (folder / "crosswalk.yaml").unlink()
+    fs = load_framework_set(folder)
+    assert fs.taxonomy.statements and "crosswalk" not in fs.version
+    with pytest.raises(FrameworkError, match="crosswalk.yaml: file not found"):
+        _ = fs.crosswalk

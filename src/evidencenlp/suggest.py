@@ -13,13 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from evidencenlp import encoder
 from evidencenlp.abstain import abstention_reasons
 from evidencenlp.classifier import ClassifierOutput, EvidenceClassifier
-from evidencenlp.encoder import SPACES, check_backend
+from evidencenlp.encoder import DEFAULT_BATCH_SIZE, SPACES, Embedder, limit_blas_threads, load_embedder
 from evidencenlp.errors import InputFileError, ModelError
 from evidencenlp.explain import evidence_for, explaining_match
-from evidencenlp.frameworks import load_crosswalk, load_frameworks
+from evidencenlp.frameworks import load_framework_set
 from evidencenlp.matching import FrameworkIndex, Match
 from evidencenlp.text import ProcessedText, process_many, redact_only
 
@@ -160,29 +159,32 @@ class Suggester:
         self.redact = redact
         #: when the source of every note is known (e.g. a public feedback file), the category is given
         self.evidence_category = evidence_category
-        #: the encoder backend (``torch``, ``onnx-int8`` or ``static``; see :mod:`evidencenlp.encoder`)
+        #: the embedder chosen once, shared with the framework index (see :mod:`evidencenlp.encoder`)
+        self.embedder: Embedder = index.embedder
+        #: its backend (``torch``, ``onnx-int8`` or ``static``)
         self.backend = index.backend
         # a hash over all weights (computed once), and the backend when it is not the one they learned on
         self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
                                                           else f"+{self.backend}")
-        encoder.limit_blas_threads()
+        limit_blas_threads()
 
     @classmethod
     def load(cls, models: Path | None = None, frameworks: Path | None = None, redact: bool = True,
-             evidence_category: str | None = None, backend: str = "torch") -> Suggester:
+             evidence_category: str | None = None, backend: str = "torch",
+             embedder: Embedder | None = None) -> Suggester:
         """Load frameworks, crosswalk, the framework index (cached on disk) and the trained classifier.
 
         ``evidence_category`` fixes the category of every note (score 1.0) when the source is known.
         ``backend`` chooses the encoder (:data:`evidencenlp.encoder.BACKENDS`): ``torch`` and
         ``onnx-int8`` use the heads in ``models``; ``static`` uses those in ``models/static`` (or
-        ``models`` itself when it holds heads trained on static embeddings).
+        ``models`` itself when it holds heads trained on static embeddings). An ``embedder`` already
+        chosen (:func:`evidencenlp.encoder.load_embedder`) is used as it is, and ``backend`` ignored.
         """
-        check_backend(backend)
+        embedder = embedder if embedder is not None else load_embedder(backend)
+        backend = embedder.backend
         classifier = EvidenceClassifier.load(heads_folder(models, backend))
         check_space(classifier, backend)  # before the index is embedded with that backend
-        fws = load_frameworks(frameworks)
-        crosswalk = load_crosswalk(frameworks / "crosswalk.yaml" if frameworks else None, fws)
-        index = FrameworkIndex(fws, crosswalk, backend=backend)
+        index = load_framework_set(frameworks).index(embedder)
         return cls(index, classifier.bind_index(index), redact=redact, evidence_category=evidence_category)
 
     @property
@@ -205,7 +207,7 @@ class Suggester:
         return result
 
     def suggest_many(self, texts: Sequence[str | None], sentences: bool = True, evidence: bool = True,
-                     batch_size: int = encoder.DEFAULT_BATCH_SIZE,
+                     batch_size: int = DEFAULT_BATCH_SIZE,
                      progress: Callable[[int], None] | None = None) -> list[Suggestion | None]:
         """Suggest for many notes; ``None`` (in place) for a missing, empty or blank note.
 
@@ -228,8 +230,8 @@ class Suggester:
         owners = [row for row, p in enumerate(processed) if len(p.sentences) > 1 for _ in p.sentences]
         sents = [s for p in processed if len(p.sentences) > 1 for s in p.sentences]
         # notes and their sentences go through the encoder and the heads together: one pass
-        vectors = encoder.encode([p.text for p in processed] + sents, batch_size=batch_size,
-                                 progress=None if sents else progress, backend=self.backend)
+        vectors = self.embedder.encode([p.text for p in processed] + sents, batch_size=batch_size,
+                                       progress=None if sents else progress)
         if sents and progress is not None:
             progress(len(processed))
         preds = self.probabilities([p.text for p in processed] + sents, vectors) if len(vectors) else None

@@ -17,41 +17,24 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
-from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
+from evidencenlp.encoder import Embedder, encode_cached, load_embedder
 from evidencenlp.errors import DataError
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
+from evidencenlp.sources import (
+    NEAR_DUPLICATE,
+    SourceSelection,
+    gather,
+    inspection_path,
+    near_duplicate_groups,
+)
 from evidencenlp.taxonomy import TASKS
 
-NEAR_DUPLICATE = 0.92
 
-
-def embed_texts(texts: list[str], cache: Path | None = None, backend: str = "torch") -> np.ndarray:
-    """Embeddings of training texts with the encoder ``backend``, cached on disk by content."""
-    return encoder.encode_cached(texts, cache or cache_dir(), "training", backend=backend)
-
-
-def near_duplicate_groups(vectors: np.ndarray, threshold: float = NEAR_DUPLICATE) -> np.ndarray:
-    """Group id per row: rows linked by cosine ≥ ``threshold`` (transitively) share a group."""
-    n = len(vectors)
-    parent = np.arange(n)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return int(i)
-
-    for start in range(0, n, 1024):
-        sims = vectors[start:start + 1024] @ vectors.T
-        rows, cols = np.nonzero(sims >= threshold)
-        for r, c in zip(rows + start, cols):
-            if r < c:
-                a, b = find(int(r)), find(int(c))
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    return np.array([find(i) for i in range(n)])
+def embed_texts(texts: list[str], cache: Path | None = None, embedder: Embedder | None = None) -> np.ndarray:
+    """Embeddings ``(n, 384)`` of training texts with ``embedder`` (default: torch), cached on disk by content."""
+    return encode_cached(texts, cache or cache_dir(), "training", embedder=embedder)
 
 
 @dataclass(frozen=True)
@@ -141,6 +124,12 @@ class TrainingOptions:
         if not (self.corpus or self.framework_examples or self.data or self.include_decisions or self.phase1):
             raise DataError("no training data: use the corpus or the framework examples, or give data files")
 
+    def sources(self) -> SourceSelection:
+        """The sources these options name."""
+        return SourceSelection(corpus=self.corpus, framework_examples=self.framework_examples, data=self.data,
+                               phase1=self.phase1, phase1_min_confidence=self.phase1_min_confidence,
+                               inspection=self.inspection, decisions=self.include_decisions)
+
 
 @dataclass
 class TrainingResult:
@@ -158,55 +147,9 @@ def as_metrics(scores: list[TaskScore]) -> dict[str, dict[str, float | int]]:
     return {s.task: {"accuracy": round(s.accuracy, 4), "macro_f1": round(s.macro_f1, 4), "n": s.n} for s in scores}
 
 
-def inspection_examples() -> pd.DataFrame:
-    """Paragraphs of published CQC inspection reports (OGL v3.0; ``training/inspection/cqc_reports.csv``)
-    as training rows: key question from the section, band from the section's rating where shown."""
-    from evidencenlp.paths import training_dir
-    from evidencenlp.tabular import read_table
-
-    path = training_dir() / "inspection" / "cqc_reports.csv"
-    raw = read_table(path).fillna("").astype(str)
-    return pd.DataFrame({"note_id": [f"cqc:{loc}:{i}" for i, loc in enumerate(raw["location_id"])],
-                         "text": raw["text"], "key_question": raw["key_question"], "statement": "",
-                         "evidence_category": "", "band": raw["band"], "principles": "", "service": "",
-                         "origin": "inspection:" + raw["location_id"], "direction": "",
-                         "group": raw["location_id"]})
-
-
 def training_frame(options: TrainingOptions, index: FrameworkIndex) -> pd.DataFrame:
-    """All training rows (corpus columns + ``origin``) from the sources ``options`` names."""
-    from evidencenlp.training_data import framework_examples, load_corpus, load_labelled
-
-    parts = []
-    if options.framework_examples:
-        parts.append(framework_examples(index.frameworks, index.crosswalk))
-    if options.corpus:
-        parts.append(load_corpus(statements=index.statements))
-    for path in options.data:
-        frame = load_labelled(path, statements=index.statements)
-        frame["origin"] = f"data:{path.name}"
-        parts.append(frame)
-    if options.phase1 is not None:
-        from evidencenlp.evaluation.phase1 import load_mapping, training_rows
-        from evidencenlp.tabular import read_table
-
-        parts.append(training_rows(read_table(options.phase1), load_mapping(statements=index.statements),
-                                   min_confidence=options.phase1_min_confidence))
-    if options.inspection:
-        parts.append(inspection_examples())
-    if options.include_decisions is not None:
-        from evidencenlp.review.store import confirmed_labels
-
-        decisions = confirmed_labels(options.include_decisions)
-        if decisions.empty:
-            raise DataError(f"{options.include_decisions}: no confirmed decisions to learn from")
-        parts.append(decisions.assign(origin="decisions"))
-    frame = pd.concat(parts, ignore_index=True)
-    for col in (*TASKS, "principles", "origin", "direction", "group"):
-        if col not in frame:
-            frame[col] = ""
-        frame[col] = frame[col].fillna("").astype(str)
-    return frame
+    """All training rows (corpus columns + ``origin``) from the sources ``options`` names (see :func:`sources.gather`)."""
+    return gather(options.sources(), index)
 
 
 def train(options: TrainingOptions | None = None, index: FrameworkIndex | None = None,
@@ -219,17 +162,17 @@ def train(options: TrainingOptions | None = None, index: FrameworkIndex | None =
     options = options or TrainingOptions()
     say = log or (lambda _msg: None)
     if index is None:
-        from evidencenlp.frameworks import load_crosswalk, load_frameworks
+        from evidencenlp.frameworks import load_framework_set
 
-        fws = load_frameworks()
-        index = FrameworkIndex(fws, load_crosswalk(frameworks=fws), backend=options.params.get("backend", "torch"))
+        index = load_framework_set().index(load_embedder(options.params.get("backend", "torch")))
     frame = training_frame(options, index)
     say(f"embedding {len(frame):,} training texts …")
-    vectors = embed_texts(frame["text"].tolist(), backend=index.backend)
+    vectors = embed_texts(frame["text"].tolist(), embedder=index.embedder)
 
     def fit(mask: np.ndarray) -> EvidenceClassifier:
         clf = EvidenceClassifier(**options.params).bind_index(index)
-        return clf.fit(frame["text"][mask].tolist(), frame[mask], embeddings=vectors[mask])
+        return clf.fit(frame["text"][mask].tolist(), frame[mask], embeddings=vectors[mask],
+                       origin=frame["origin"][mask].tolist())
 
     train_mask, test_mask = holdout_split(frame, vectors, test_fraction=options.test_fraction, seed=options.seed)
     split = (f"grouped held-out split (seed {options.seed}): {int(test_mask.sum())} non-framework notes for "
@@ -325,9 +268,7 @@ def source_provenance(options: TrainingOptions, frame: pd.DataFrame) -> dict[str
             "citation": "The-Strategy-Unit/pxtextmining, datasets/phase_1 (real NHS Friends and Family Test comments)",
         })
     if options.inspection and "inspection" in out:
-        from evidencenlp.paths import training_dir
-
-        path = training_dir() / "inspection" / "cqc_reports.csv"
+        path = inspection_path()
         out["inspection"].update({"file": "training/inspection/cqc_reports.csv", "sha256": _file_sha256(path),
                                   "licence": "Open Government Licence v3.0 (CQC inspection reports)"})
     return out

@@ -37,6 +37,7 @@ from evidencenlp.frameworks import Crosswalk, Framework, load_crosswalk, load_fr
 from evidencenlp.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
+    from evidencenlp.encoder.base import Embedder
     from evidencenlp.suggest import Suggester
 
 __all__ = ["INDICATIVE", "AssessOptions", "Assessment", "EvidenceRecord", "LocationAssessment", "RatingRules",
@@ -87,10 +88,11 @@ def _rules_block(rules: RatingRules, options: AssessOptions) -> dict[str, Any]:
 
 def assess_records(records: Sequence[EvidenceRecord], options: AssessOptions | None = None,
                    frameworks_dir: Path | None = None, source: dict[str, Any] | None = None,
-                   locations: Sequence[str] | None = None) -> Assessment:
+                   locations: Sequence[str] | None = None, embedder: Embedder | None = None) -> Assessment:
     """Assess records grouped by location with the rules of the frameworks in ``frameworks_dir``.
 
     ``locations`` fixes the order (and includes locations with no records); default: first appearance.
+    ``embedder`` picks the "what would make this outstanding" descriptors (default: the torch one).
     """
     options = options or AssessOptions()
     frameworks, taxonomy, rules, crosswalk = load_rules(frameworks_dir)
@@ -101,7 +103,8 @@ def assess_records(records: Sequence[EvidenceRecord], options: AssessOptions | N
     for name in names:
         loc = assess_location(name, grouped.get(name, []), rules, options)
         statements = [s for kq in loc.key_questions.values() for s in kq.statements]
-        add_hints(statements, frameworks, crosswalk, good_score, rules.score_band(rules.max_score), options)
+        add_hints(statements, frameworks, crosswalk, good_score, rules.score_band(rules.max_score), options,
+                  embedder)
         result.append(loc)
     return Assessment(result, _rules_block(rules, options), source or {}, dict(taxonomy.titles))
 
@@ -110,7 +113,7 @@ def assess_file(path: Path | str, text_column: str = "text", location_column: st
                 service_column: str | None = None, id_column: str | None = None, prefix: str = "",
                 encoding: str = "utf-8", options: AssessOptions | None = None, frameworks_dir: Path | None = None,
                 suggester: Suggester | Callable[[], Suggester] | None = None,
-                on_progress: Callable[[int], None] | None = None) -> Assessment:
+                on_progress: Callable[[int], None] | None = None, embedder: Embedder | None = None) -> Assessment:
     """Assess a notes table: reuse the columns of ``evidencenlp tag`` output, or tag raw notes.
 
     Raw notes need a ``suggester`` (or a function that loads one); by default ``Suggester.load()``
@@ -122,11 +125,11 @@ def assess_file(path: Path | str, text_column: str = "text", location_column: st
     records, summary = load_table(Path(path), taxonomy, text_column=text_column, location_column=location_column,
                                   service_column=service_column, id_column=id_column, prefix=prefix,
                                   encoding=encoding, suggester=suggester, on_progress=on_progress)
-    return assess_records(records, options, frameworks_dir, _source(summary, "table"), summary.locations)
+    return assess_records(records, options, frameworks_dir, _source(summary, "table"), summary.locations, embedder)
 
 
 def assess_store(db_path: Path | str, assessment: str | None = None, options: AssessOptions | None = None,
-                 frameworks_dir: Path | None = None) -> Assessment:
+                 frameworks_dir: Path | None = None, embedder: Embedder | None = None) -> Assessment:
     """Assess a review store (read-only): one location per assessment (``assessment`` names one).
 
     The decision in force on a note (:func:`evidencenlp.review.in_force.decisions_in_force`), when
@@ -135,7 +138,8 @@ def assess_store(db_path: Path | str, assessment: str | None = None, options: As
     """
     taxonomy = load_rules(frameworks_dir)[1]
     records, summary = load_store(Path(db_path), taxonomy, assessment)
-    return assess_records(records, options, frameworks_dir, _source(summary, "review store"), summary.locations)
+    return assess_records(records, options, frameworks_dir, _source(summary, "review store"), summary.locations,
+                          embedder)
 
 
 def _default_suggester(frameworks_dir: Path | None) -> Callable[[], Suggester]:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from evidencenlp.assess.model import AssessOptions, OutstandingHint, StatementAssessment
+from evidencenlp.encoder.base import Embedder
 from evidencenlp.frameworks import V6_ID, Crosswalk, Framework
 
 
@@ -37,8 +38,12 @@ def outstanding_descriptors(statement: str, frameworks: Mapping[str, Framework],
 
 
 def add_hints(statements: Sequence[StatementAssessment], frameworks: Mapping[str, Framework],
-              crosswalk: Crosswalk | None, good_score: int, best_band: str, options: AssessOptions) -> int:
-    """Set ``what_would_make_outstanding`` on every statement scored ``good_score``; returns how many."""
+              crosswalk: Crosswalk | None, good_score: int, best_band: str, options: AssessOptions,
+              embedder: Embedder | None = None) -> int:
+    """Set ``what_would_make_outstanding`` on every statement scored ``good_score``; returns how many.
+
+    ``embedder`` (the one chosen for the run, e.g. ``--backend static``; default: torch) embeds the
+    descriptors and notes when ``options.use_encoder``."""
     targets = [(s, outstanding_descriptors(s.statement, frameworks, crosswalk, best_band))
                for s in statements if s.score == good_score]
     targets = [(s, c) for s, c in targets if c]
@@ -49,11 +54,11 @@ def add_hints(statements: Sequence[StatementAssessment], frameworks: Mapping[str
             topic, title, text = cands[0]
             s.what_would_make_outstanding = OutstandingHint(topic, title, text, None, "first descriptor (no encoder)")
         return len(targets)
-    from evidencenlp.encoder import encode
+    from evidencenlp.encoder import load_embedder
 
     texts = sorted({c[2] for _, cands in targets for c in cands})
     note_texts = sorted({n.text for s, _ in targets for n in s.notes if n.text})
-    vectors = encode(texts + note_texts)
+    vectors = (embedder or load_embedder("torch")).encode(texts + note_texts)
     desc_vec = dict(zip(texts, vectors[: len(texts)]))
     note_vec = dict(zip(note_texts, vectors[len(texts):]))
     for s, cands in targets:

@@ -12,12 +12,18 @@ from evidencenlp.errors import EvidenceNLPError
 COMMAND_MODULES: tuple[str, ...] = ("frameworks", "classify", "tag", "train", "evaluate", "agreement",
                                     "review", "serve", "summarise", "assess")
 
-for _name in COMMAND_MODULES:
-    try:
-        import_module(f"evidencenlp.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a command still being written must not break the others
-        if exc.name != f"evidencenlp.cli.{_name}":
-            raise
+
+def register_commands(modules: tuple[str, ...] = COMMAND_MODULES, package: str = "evidencenlp.cli") -> None:
+    """Import every command module of ``package`` (each registers its commands on ``app``).
+
+    Fails loudly: a missing or broken command module raises its error here (ImportError, SyntaxError,
+    …) instead of its command silently disappearing from the CLI.
+    """
+    for name in modules:
+        import_module(f"{package}.{name}")
+
+
+register_commands()
 
 
 def main() -> None:
@@ -36,4 +42,4 @@ def main() -> None:
         sys.exit(130)
 
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "app", "main", "register_commands"]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from evidencenlp.assess import Assessment, AssessOptions
     from evidencenlp.assess.model import Sensitivity
+    from evidencenlp.encoder import Embedder
     from evidencenlp.suggest import Suggester
 
 
@@ -106,10 +107,12 @@ def _run(input_path: Path | None, db: Path | None, assessment: str | None, text_
          location_column: str | None, service_column: str | None, id_column: str | None, prefix: str,
          encoding: str, options: AssessOptions, frameworks: Path | None, backend: str = "torch") -> Assessment:
     from evidencenlp.assess import assess_file, assess_store
+    from evidencenlp.encoder import load_embedder
     from evidencenlp.tabular import check_readable, count_rows, table_format
 
+    embedder = load_embedder(backend)  # the one embedder of the run (its model loads at first use)
     if db is not None:
-        return assess_store(db, assessment, options, frameworks)
+        return assess_store(db, assessment, options, frameworks, embedder=embedder)
     assert input_path is not None
     table_format(input_path)
     check_readable(input_path)
@@ -119,15 +122,15 @@ def _run(input_path: Path | None, db: Path | None, assessment: str | None, text_
         return assess_file(input_path, text_column=text_column, location_column=location_column,
                            service_column=service_column, id_column=id_column, prefix=prefix, encoding=encoding,
                            options=options, frameworks_dir=frameworks, on_progress=lambda n: progress.advance(task, n),
-                           suggester=_suggester_factory(frameworks, backend))
+                           suggester=_suggester_factory(frameworks, embedder), embedder=embedder)
 
 
-def _suggester_factory(frameworks: Path | None, backend: str) -> Callable[[], Suggester]:
-    """Load the suggester (with this backend) only when the table has raw notes to tag."""
+def _suggester_factory(frameworks: Path | None, embedder: Embedder) -> Callable[[], Suggester]:
+    """Load the suggester (with this embedder) only when the table has raw notes to tag."""
     def load() -> Suggester:
         from evidencenlp.suggest import Suggester
 
-        return Suggester.load(frameworks=frameworks, backend=backend)
+        return Suggester.load(frameworks=frameworks, embedder=embedder)
     return load
 
 

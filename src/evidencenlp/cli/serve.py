@@ -110,18 +110,20 @@ def serve(
     """
     import uvicorn
 
+    from evidencenlp.encoder import load_embedder
     from evidencenlp.review.web import LOOPBACK_HOSTS, create_app, is_loopback, new_token
 
+    embedder = load_embedder(backend)  # one embedder for imports and the assessment panel (loads at first use)
     loopback = is_loopback(host)
     token = None if loopback else new_token()
     def load_suggester() -> Any:  # loaded on the first import that needs it
         from evidencenlp.suggest import Suggester
 
-        return Suggester.load(models=models, backend=backend)
+        return Suggester.load(models=models, embedder=embedder)
 
     web = create_app(db, suggester=load_suggester, models=models, inspector=inspector, token=token,
                      allowed_hosts=LOOPBACK_HOSTS if loopback else None, allow_path_import=loopback,
-                     max_upload_bytes=max_upload_mb * 1024 * 1024, max_rows=max_rows)
+                     max_upload_bytes=max_upload_mb * 1024 * 1024, max_rows=max_rows, embedder=embedder)
     _check_port(host, port)
     suffix = f"?token={token}" if token else ""
     if loopback:

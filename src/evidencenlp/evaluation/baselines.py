@@ -37,11 +37,11 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
 
 #: the names of the models, in the order they are shown (the model under test first)
 from evidencenlp.defaults import MODEL_NAMES, MODEL_TITLES
+from evidencenlp.encoder import encode_cached
 from evidencenlp.heads import DEFAULT_C, fit_temperature
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
@@ -120,7 +120,8 @@ class HeadsModel:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf = EvidenceClassifier(**self.params).bind_index(self.index)
-            self.classifier = clf.fit(frame["text"].astype(str).tolist(), frame, embeddings=vectors)
+            self.classifier = clf.fit(frame["text"].astype(str).tolist(), frame, embeddings=vectors,
+                                      origin=_origins(frame))
         return self
 
     def predict(self, texts: Sequence[str], vectors: np.ndarray) -> Predictions:
@@ -237,6 +238,11 @@ def category_texts(index: FrameworkIndex) -> list[str]:
     return [by_id.get(c, c.replace("_", " ")) for c in index.taxonomy.categories]
 
 
+def _origins(frame: pd.DataFrame) -> list[str] | None:
+    """The ``origin`` column of a training frame as the classifier's ``origin`` fit parameter (None: none)."""
+    return frame["origin"].fillna("").astype(str).tolist() if "origin" in frame else None
+
+
 class ZeroShotModel:
     """Cosine similarity to framework text with the same encoder (no labelled notes needed)."""
 
@@ -247,7 +253,7 @@ class ZeroShotModel:
         self.index = index
         self.classes = task_classes(index)
         if category_vectors is None:
-            category_vectors = encoder.encode_cached(category_texts(index), cache_dir(), "evidence-categories")
+            category_vectors = encode_cached(category_texts(index), cache_dir(), "evidence-categories", embedder=index.embedder)
         self.category_vectors = category_vectors
         self.temperature = {t: temperature for t in self.classes}
 

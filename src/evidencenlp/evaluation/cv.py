@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
-from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
 from evidencenlp.defaults import DEFAULT_FOLDS
+from evidencenlp.encoder import Embedder, encode_cached
 from evidencenlp.errors import DataError
 from evidencenlp.evaluation import metrics as M
 from evidencenlp.evaluation.baselines import (
@@ -47,9 +47,9 @@ from evidencenlp.evaluation.baselines import (
 from evidencenlp.heads import DEFAULT_C
 from evidencenlp.matching import FrameworkIndex
 from evidencenlp.paths import cache_dir
+from evidencenlp.sources import NEAR_DUPLICATE, near_duplicate_groups
+from evidencenlp.sources.corpus import data_hash
 from evidencenlp.taxonomy import TASKS
-from evidencenlp.training import NEAR_DUPLICATE, near_duplicate_groups
-from evidencenlp.training_data import data_hash
 
 POLARITY = "polarity"
 POLARITY_CLASSES: list[str] = ["negative", "positive"]
@@ -67,9 +67,10 @@ def _quiet(_: str) -> None:
 # -- embeddings ---------------------------------------------------------------------------------
 
 def embed(texts: Sequence[str], name: str = "training", progress: Callable[[int, int], None] | None = None,
-          cache: Path | None = None) -> np.ndarray:
-    """Embeddings ``(len(texts), 384)`` cached exactly like :func:`encoder.encode_cached` (same file
-    names, so a cache written by ``train`` is reused), reporting ``progress(done, total)`` while encoding."""
+          cache: Path | None = None, embedder: Embedder | None = None) -> np.ndarray:
+    """Embeddings ``(len(texts), 384)`` with ``embedder`` (default: torch) cached exactly like
+    :func:`evidencenlp.encoder.encode_cached` (same file names, so a cache written by ``train`` is
+    reused), reporting ``progress(done, total)`` while encoding."""
     texts = list(texts)
     done = [0]
 
@@ -78,7 +79,7 @@ def embed(texts: Sequence[str], name: str = "training", progress: Callable[[int,
         if progress is not None:
             progress(done[0], len(texts))
 
-    return encoder.encode_cached(texts, cache or cache_dir(), name, progress=step)
+    return encode_cached(texts, cache or cache_dir(), name, progress=step, embedder=embedder)
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -423,7 +424,7 @@ def cross_validate(corpus: pd.DataFrame, corpus_vectors: np.ndarray, index: Fram
     jobs = [(k, f.train, f.test, f.keep_extra) for k, f in enumerate(plan.folds)]
     n_jobs = max(1, min(n_jobs or (os.cpu_count() or 1), folds))
     if "zero_shot" in models and category_vectors is None:  # embed once here, not in every worker
-        category_vectors = encoder.encode_cached(category_texts(index), cache_dir(), "evidence-categories")
+        category_vectors = encode_cached(category_texts(index), cache_dir(), "evidence-categories", embedder=index.embedder)
     log(f"fitting {len(models)} model(s) on {folds} folds ({n_jobs} in parallel) …")
 
     def run(job: tuple[int, np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Predictions]:

@@ -86,11 +86,11 @@ class EvaluationOptions:
 
 
 def load_index() -> FrameworkIndex:
-    """The framework index of the packaged (or ``EVIDENCENLP_FRAMEWORKS``) frameworks."""
-    from evidencenlp.frameworks import load_crosswalk, load_frameworks
+    """The framework index of the packaged (or ``EVIDENCENLP_FRAMEWORKS``) frameworks, embedded by torch."""
+    from evidencenlp.encoder import load_embedder
+    from evidencenlp.frameworks import load_framework_set
 
-    fws = load_frameworks()
-    return FrameworkIndex(fws, load_crosswalk(frameworks=fws))
+    return load_framework_set().index(load_embedder("torch"))
 
 
 def _default_embed(texts: list[str], what: str, name: str) -> np.ndarray:
@@ -101,7 +101,7 @@ def _default_embed(texts: list[str], what: str, name: str) -> np.ndarray:
 
 def _training_parts(index: FrameworkIndex, use_framework: bool) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """(framework examples, corpus); either may be ``None``."""
-    from evidencenlp.training_data import corpus_files, framework_examples, load_corpus
+    from evidencenlp.sources.corpus import corpus_files, framework_examples, load_corpus
 
     fw = framework_examples(index.frameworks, index.crosswalk) if use_framework else None
     corpus = load_corpus(statements=index.statements) if corpus_files() else None
@@ -112,7 +112,7 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
              embed: Embedder | None = None, log: Log | None = None) -> Evaluation:
     """Run the evaluation ``options`` describe and return its :class:`Evaluation` (figures per model and task)."""
     from evidencenlp.evaluation.cv import cross_validate, fixed_split, score_labelled
-    from evidencenlp.training_data import load_labelled
+    from evidencenlp.sources.corpus import load_labelled
 
     options = options or EvaluationOptions()
     index = index or load_index()
@@ -122,7 +122,7 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
 
     if options.mode == "data":
         from evidencenlp.classifier import EvidenceClassifier
-        from evidencenlp.evaluation.phase1 import convert, load_mapping, looks_like_phase1
+        from evidencenlp.sources.phase1 import convert, load_mapping, looks_like_phase1
         from evidencenlp.tabular import read_table
 
         path = options.phase1 or options.data
@@ -141,7 +141,7 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
             if test.empty:
                 raise DataError(f"{path}: no row of the phase-1 file has a mapped subcategory")
         else:
-            from evidencenlp.training_data import validate_labelled
+            from evidencenlp.sources.corpus import validate_labelled
 
             raw.index = range(len(raw))
             test = validate_labelled(raw, path, index.statements)
@@ -188,11 +188,11 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
 def _with_extra_training(fw: pd.DataFrame | None, options: EvaluationOptions,
                          index: FrameworkIndex) -> pd.DataFrame | None:
     """Framework examples plus, when asked, real feedback and inspection paragraphs for every training fold."""
-    from evidencenlp.training import inspection_examples
+    from evidencenlp.sources import inspection_examples
 
     parts = [p for p in (fw,) if p is not None]
     if options.train_phase1 is not None:
-        from evidencenlp.evaluation.phase1 import load_mapping, training_rows
+        from evidencenlp.sources.phase1 import load_mapping, training_rows
         from evidencenlp.tabular import read_table
 
         parts.append(training_rows(read_table(options.train_phase1), load_mapping(statements=index.statements),
@@ -238,15 +238,15 @@ def transfer(options: EvaluationOptions, index: FrameworkIndex | None = None, em
     exactly the rows ``evidencenlp train`` would use, less the held-out source.
     """
     from evidencenlp.evaluation import transfer as T
-    from evidencenlp.training import TrainingOptions, inspection_examples, training_frame
+    from evidencenlp.sources import SourceSelection, gather, inspection_examples
 
     index = index or load_index()
     embed = embed or _default_embed
     say = log or (lambda _m: None)
     params = dict(options.params) if options.params is not None else shipped_params(options.model_dir)
-    train_options = TrainingOptions(corpus=True, framework_examples=options.framework_examples,
-                                    phase1=options.phase1, phase1_min_confidence=options.phase1_min_confidence)
-    frame = training_frame(train_options, index)
+    selection = SourceSelection(corpus=True, framework_examples=options.framework_examples,
+                                phase1=options.phase1, phase1_min_confidence=options.phase1_min_confidence)
+    frame = gather(selection, index)  # the rows `evidencenlp train` would use
     vectors = embed(frame["text"].tolist(), f"{len(frame):,} training texts", "training")
     is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
     if options.transfer == "trusts":

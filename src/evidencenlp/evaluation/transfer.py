@@ -159,7 +159,8 @@ def predict_all_models(train: pd.DataFrame, train_vecs: np.ndarray, test: pd.Dat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = EvidenceClassifier(**params).bind_index(index)
-        clf.fit(train["text"].astype(str).tolist(), train, embeddings=train_vecs)
+        clf.fit(train["text"].astype(str).tolist(), train, embeddings=train_vecs,
+                origin=train["origin"].fillna("").astype(str).tolist() if "origin" in train else None)
     proba = clf.predict_proba(texts, embeddings=test_vecs)
     kq = np.asarray(taxonomy.key_questions, dtype=object)[proba["key_question"].argmax(axis=1)]
     direction = (np.where(proba[DIRECTION_TASK][:, 0] > 0.5, "positive", "negative") if DIRECTION_TASK in proba

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from evidencenlp.encoder.base import Embedder
 from evidencenlp.errors import EvidenceNLPError
 from evidencenlp.review.importer import SuggesterSource
 from evidencenlp.review.labels import Vocabulary, load_vocabulary
@@ -82,7 +83,7 @@ def create_app(db_path: Path | str, *, suggester: SuggesterSource | None = None,
                allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS, allow_path_import: bool = True,
                vocabulary: Vocabulary | None = None, runner: JobRunner | None = None,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, max_rows: int = MAX_IMPORT_ROWS,
-               upload_dir: Path | None = None) -> FastAPI:
+               upload_dir: Path | None = None, embedder: Embedder | None = None) -> FastAPI:
     """The review app for the database at ``db_path`` (created if missing).
 
     ``suggester`` (an object or a zero-argument factory) is used for imports; by default the
@@ -92,7 +93,8 @@ def create_app(db_path: Path | str, *, suggester: SuggesterSource | None = None,
     :class:`~evidencenlp.review.web.jobs.InlineJobRunner`). ``max_upload_bytes`` and ``max_rows``
     bound one import from the page. Uploads wait in ``upload_dir`` (default: a private folder in
     the temp folder); folders left there by a server that was killed are deleted now, and this
-    app's own when it shuts down.
+    app's own when it shuts down. ``embedder`` (the server's ``--backend``; default torch) is the one
+    the assessment panel embeds with.
     """
     db_path = Path(db_path)
     vocab = vocabulary or load_vocabulary()
@@ -102,7 +104,7 @@ def create_app(db_path: Path | str, *, suggester: SuggesterSource | None = None,
     context = ReviewContext(db_path=db_path, vocabulary=vocab, suggesters=Suggesters(suggester, models),
                             runner=runner if runner is not None else ThreadJobRunner(), inspector=inspector,
                             allow_path_import=allow_path_import, uploads=uploads,
-                            max_upload_bytes=max_upload_bytes, max_rows=max_rows)
+                            max_upload_bytes=max_upload_bytes, max_rows=max_rows, embedder=embedder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

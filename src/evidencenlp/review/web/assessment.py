@@ -46,7 +46,7 @@ def assessment(assessment_id: int | None = ASSESSMENT_ID, context: ReviewContext
     chosen = store.assessment(assessment_id) if assessment_id is not None else (every[-1] if every else None)
     if chosen is None:
         return {"available": True, "label": INDICATIVE_LABEL, "assessment_id": None, "location": None}
-    result = assess_store(context.db_path, chosen.name).to_dict()
+    result = assess_store(context.db_path, chosen.name, embedder=context.embedder).to_dict()
     locations = result.get("locations") or []
     location = link_notes(locations[0]) if locations else None
     return {"available": True, "label": INDICATIVE_LABEL, "indicative": result.get("indicative"),

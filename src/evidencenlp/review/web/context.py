@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fastapi import Depends, Request
 
+from evidencenlp.encoder.base import Embedder
 from evidencenlp.review.importer import SuggesterLike, SuggesterSource
 from evidencenlp.review.labels import Vocabulary
 from evidencenlp.review.store import ReviewStore
@@ -61,6 +62,8 @@ class ReviewContext:
     max_rows: int = 50_000
     #: ids of the jobs this app started (cancelled at shutdown)
     jobs: list[str] = field(default_factory=list)
+    #: the embedder of the server's backend, for the assessment panel (None: the torch one)
+    embedder: Embedder | None = None
 
     def open_store(self) -> ReviewStore:
         """A new connection to the (existing) database; close it after use."""

@@ -1,4 +1,4 @@
-"""Load and validate framework files; expose their matchable texts and the crosswalk.
+"""Load and validate framework files; expose their matchable texts.
 
 A framework file is YAML (or JSON) validated against ``schemas/framework.schema.json``.
 Validation errors name the file, the path of the bad field and what was expected, so a user
@@ -20,14 +20,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from evidencenlp.errors import FrameworkError
+from evidencenlp.frameworks.ids import CROSSWALK_FILE, MAX_ERRORS_SHOWN
+from evidencenlp.frameworks.stamp import folder_stamp
 from evidencenlp.paths import frameworks_dir
-from evidencenlp.taxonomy import SAF_ID
-
-V6_ID = "cqc-pcc-v6-draft"
-KLOE_ID = "cqc-kloe-healthcare-2018"
-PRINCIPLES_ID = "kingsfund-outstanding-2026"
-CROSSWALK_FILE = "crosswalk.yaml"
-MAX_ERRORS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -210,16 +205,15 @@ def _label_space(doc: dict[str, Any], path: Path) -> tuple[set[str], set[str]]:
     if doc.get("quality_statements"):
         return _declared(doc)
     for folder in (path.parent, frameworks_dir()):
-        found = _primary_labels(str(folder.resolve()) if folder.is_dir() else "")
+        found = _primary_labels(*folder_stamp(folder)) if folder.is_dir() else None
         if found is not None:
             return found
     return set(), set()
 
 
 @lru_cache(maxsize=16)
-def _primary_labels(folder: str) -> tuple[set[str], set[str]] | None:
-    if not folder:
-        return None
+def _primary_labels(folder: str, _stamp: tuple[tuple[str, int, int], ...]) -> tuple[set[str], set[str]] | None:
+    """The label space declared in ``folder``; cached under the one rule of the package (until a file changes)."""
     for candidate in sorted(Path(folder).glob("*.y*ml")):
         try:
             other = _load_yaml(candidate.read_text(encoding="utf-8"))
@@ -285,72 +279,3 @@ def load_frameworks(directory: Path | None = None) -> dict[str, Framework]:
             raise FrameworkError(f"{path}: framework id {fw.id!r} is already used by {found[fw.id].path}")
         found[fw.id] = fw
     return found
-
-
-@dataclass(frozen=True)
-class CrosswalkRow:
-    """One SAF quality statement and the v6 topics and KLOEs that correspond to it."""
-
-    saf: str
-    v6: tuple[str, ...]
-    kloe: tuple[str, ...]
-    judgement: bool
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Crosswalk:
-    """Many-to-many links between SAF statements, v6 topics and KLOEs."""
-
-    version: str
-    rows: tuple[CrosswalkRow, ...]
-
-    def saf_for_v6(self, topic_id: str) -> list[str]:
-        """SAF statement ids linked to a v6 topic id."""
-        return [r.saf for r in self.rows if topic_id in r.v6]
-
-    def saf_for_kloe(self, kloe_id: str) -> list[str]:
-        """SAF statement ids linked to a KLOE id (``S1``) or prompt id (``S1.2``)."""
-        kloe_id = kloe_id.split(".")[0]
-        return [r.saf for r in self.rows if kloe_id in r.kloe]
-
-    def row(self, saf_id: str) -> CrosswalkRow | None:
-        """The crosswalk row of a SAF statement id, if any."""
-        return next((r for r in self.rows if r.saf == saf_id), None)
-
-    def saf_for(self, framework_id: str, item: str) -> list[str]:
-        """SAF statement ids for an item of any known framework (a SAF id maps to itself)."""
-        if framework_id == SAF_ID:
-            return [item]
-        if framework_id == V6_ID:
-            return self.saf_for_v6(item)
-        if framework_id == KLOE_ID:
-            return self.saf_for_kloe(item)
-        return []
-
-
-def load_crosswalk(path: Path | None = None, frameworks: dict[str, Framework] | None = None) -> Crosswalk:
-    """Load ``crosswalk.yaml``; when ``frameworks`` is given, check every id it names exists."""
-    path = path or frameworks_dir() / CROSSWALK_FILE
-    doc = read_document(path)
-    validate_document(doc, path, schema="crosswalk.schema.json")
-    rows = tuple(CrosswalkRow(r["saf"], tuple(r["v6"]), tuple(r["kloe"]), r["judgement"], r.get("note", ""))
-                 for r in doc["mappings"])
-    if frameworks:
-        _check_crosswalk_ids(rows, frameworks, path)
-    return Crosswalk(version=str(doc["version"]), rows=rows)
-
-
-def _check_crosswalk_ids(rows: tuple[CrosswalkRow, ...], frameworks: dict[str, Framework], path: Path) -> None:
-    known = {
-        "saf": {q["id"] for q in frameworks[SAF_ID].section("quality_statements")} if SAF_ID in frameworks else None,
-        "v6": {t["id"] for t in frameworks[V6_ID].section("topics")} if V6_ID in frameworks else None,
-        "kloe": {k["id"] for k in frameworks[KLOE_ID].section("kloes")} if KLOE_ID in frameworks else None,
-    }
-    problems = []
-    for i, row in enumerate(rows):
-        for role, ids in (("saf", (row.saf,)), ("v6", row.v6), ("kloe", row.kloe)):
-            valid = known[role]
-            problems += [f"at mappings[{i}].{role}: unknown id {x!r}" for x in ids if valid is not None and x not in valid]
-    if problems:
-        raise FrameworkError(f"{path}: " + "; ".join(problems[:MAX_ERRORS_SHOWN]))

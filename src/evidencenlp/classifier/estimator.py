@@ -1,4 +1,4 @@
-"""The classify stage: :class:`EvidenceClassifier`, one scikit-learn estimator that owns every head.
+"""The classify stage: :class:`EvidenceClassifier`, a plain scikit-learn estimator that owns every head.
 
 It maps notes (texts, with their encoder embeddings) to calibrated probabilities for each task:
 key question, quality statement, evidence category, band, and the King's Fund principles. Inside:
@@ -11,9 +11,9 @@ key question, quality statement, evidence category, band, and the King's Fund pr
   key question as its marginal, so the statement always lies within the key question;
 - a :class:`~evidencenlp.heads.MultiLabelHead` for the principles.
 
-Saved as ``heads.npz`` (plain arrays, read with ``allow_pickle=False``) and ``heads.json`` (the
-hyper-parameters, the label space, encoder, framework versions, training-data hash, metrics and
-thresholds): nothing can run code on load.
+It does no I/O of its own: the embeddings and the framework index (which holds the embedder) are
+passed in; the joint maths live in :mod:`~evidencenlp.classifier.joint`, the review thresholds in
+:mod:`~evidencenlp.classifier.thresholds`, saving and loading in :mod:`~evidencenlp.classifier.persistence`.
 """
 
 from __future__ import annotations
@@ -21,32 +21,37 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from evidencenlp.classifier.joint import (
+    agree_with_direction,
+    align,
+    direction_confidence,
+    fit_joint_temperature,
+    joint,
+    softmax,
+)
+from evidencenlp.classifier.names import DIRECTION_TASK, PRINCIPLES_TASK
+from evidencenlp.classifier.thresholds import DEFAULT_THRESHOLDS
 from evidencenlp.cues import cue_features, with_markers
-from evidencenlp.encoder import EMBEDDING_DIM, ENCODER_NAME, SPACES
+from evidencenlp.defaults import BACKENDS
+from evidencenlp.encoder.base import EMBEDDING_DIM, SPACES
 from evidencenlp.errors import DataError, ModelError
+from evidencenlp.frameworks.index import FrameworkIndex
+from evidencenlp.frameworks.taxonomy import TASKS, Taxonomy
 from evidencenlp.heads import DEFAULT_C, LinearHead, MultiLabelHead, SharedCounts, TextHead
-from evidencenlp.matching import FrameworkIndex
-from evidencenlp.taxonomy import TASKS, Taxonomy
-from evidencenlp.training_data import data_hash
+from evidencenlp.sources.corpus import data_hash
 
-FORMAT = "evidencenlp-heads/2"
-READABLE_FORMATS: tuple[str, ...] = ("evidencenlp-heads/1", FORMAT)
-ARRAYS_FILE = "heads.npz"
-META_FILE = "heads.json"
-PRINCIPLES_TASK = "principles"
-DIRECTION_TASK = "direction"
 #: rows whose ``origin`` starts with this are public feedback (the router's positive class)
 FEEDBACK_ORIGIN = "phase1"
 FEEDBACK, INSPECTION = "feedback", "inspection"
@@ -64,130 +69,37 @@ def _text_key(task: str, analyzer: str) -> str:
     return task if analyzer == "word" else f"{task}@{analyzer}"
 
 
-def direction_confidence(band: np.ndarray) -> np.ndarray:
-    """``(n,)`` probability of the more likely direction: max(P(better half), P(worse half)) of ``band`` (best first)."""
-    half = band.shape[1] // 2
-    pos = band[:, :half].sum(axis=1)
-    return np.maximum(pos, band.sum(axis=1) - pos)
+#: rows whose ``origin`` starts with this are framework sentences (training-only; never used to calibrate)
+FRAMEWORK_ORIGIN = "framework"
+#: the tasks a ``text_tasks`` / ``char_tasks`` parameter may name
+TEXT_HEAD_TASKS: tuple[str, ...] = (*TASKS, DIRECTION_TASK)
 
 
-@dataclass(frozen=True)
-class ThresholdChoice:
-    """Review thresholds chosen on held-out predictions, with what they give there."""
-
-    key_question: float
-    direction: float
-    coverage: float
-    kq_error: float
-    direction_error: float
-    n_kq: int
-    n_direction: int
-
-    def to_dict(self) -> dict[str, float | int]:
-        """JSON-ready, rounded."""
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
-
-
-def choose_thresholds(kq_conf: np.ndarray, kq_correct: np.ndarray, dir_conf: np.ndarray, dir_correct: np.ndarray,
-                      kq_target: float = 0.10, direction_target: float = 0.03) -> ThresholdChoice:
-    """The pair of thresholds with the largest coverage such that, among notes not flagged, the key
-    question is wrong in at most ``kq_target`` and the direction in at most ``direction_target``.
-
-    Inputs are ``(n,)`` held-out arrays: confidences, and whether the suggestion was right
-    (``nan`` where the note has no such label). A note is flagged when either confidence is below
-    its threshold. Candidate thresholds are the quantiles 0, 0.02, …, 0.98 of each confidence.
-    """
-    kq_conf, dir_conf = np.asarray(kq_conf, float), np.asarray(dir_conf, float)
-    kq_ok, dir_ok = np.asarray(kq_correct, float), np.asarray(dir_correct, float)
-    has_kq, has_dir = ~np.isnan(kq_ok), ~np.isnan(dir_ok)
-    grid = np.linspace(0, 0.98, 50)
-    kq_cands = np.unique(np.quantile(kq_conf, grid))
-    dir_cands = np.unique(np.quantile(dir_conf, grid))
-    best: ThresholdChoice | None = None
-    for tk in kq_cands:
-        keep_k = kq_conf >= tk
-        for td in dir_cands:
-            keep = keep_k & (dir_conf >= td)
-            nk, nd = int((keep & has_kq).sum()), int((keep & has_dir).sum())
-            k_err = 1 - float(kq_ok[keep & has_kq].mean()) if nk else 0.0
-            d_err = 1 - float(dir_ok[keep & has_dir].mean()) if nd else 0.0
-            if k_err > kq_target or d_err > direction_target:
-                continue
-            coverage = float(keep.mean())
-            if best is None or coverage > best.coverage:
-                best = ThresholdChoice(float(tk), float(td), coverage, k_err, d_err, nk, nd)
-    if best is None:  # nothing meets the target: flag everything
-        return ThresholdChoice(1.01, 1.01, 0.0, 0.0, 0.0, 0, 0)
-    return best
-
-
-def agree_with_direction(band: np.ndarray, positive: np.ndarray) -> np.ndarray:
-    """Rescale band probabilities ``(n, n_bands)`` (best first) so their better half sums to ``positive`` ``(n,)``.
-
-    Within each half the band head's proportions are kept; the direction head decides how much mass
-    each half gets. Returns a new array whose rows sum to 1.
-    """
-    half = band.shape[1] // 2
-    out = band.astype(np.float64).copy()
-    pos = np.clip(out[:, :half].sum(axis=1), 1e-9, None)
-    neg = np.clip(out[:, half:].sum(axis=1), 1e-9, None)
-    out[:, :half] *= (positive / pos)[:, None]
-    out[:, half:] *= ((1.0 - positive) / neg)[:, None]
-    return out / out.sum(axis=1, keepdims=True)
-
-#: below these calibrated probabilities a suggestion says needs_review instead of a confident guess
-DEFAULT_THRESHOLDS: dict[str, float] = {"key_question": 0.5, "statement": 0.3, "band": 0.45,
-                                        "evidence_category": 0.0, "principles": 0.5}
-
-
-# -- the joint key question x statement distribution ------------------------------------------------
-
-
-def align(proba: np.ndarray, classes: Sequence[str], order: Sequence[str]) -> np.ndarray:
-    """Reorder probability columns from ``classes`` to ``order``; classes a head never saw get 0.
-
-    ``proba`` is ``(n, len(classes))``; the result is ``(n, len(order))``.
-    """
-    out = np.zeros((proba.shape[0], len(order)), dtype=np.float64)
-    where = {c: i for i, c in enumerate(classes)}
-    for j, name in enumerate(order):
-        if name in where:
-            out[:, j] = proba[:, where[name]]
+def source_sample_weights(origin: Sequence[str], source_weights: Sequence[tuple[str, float]]) -> np.ndarray:
+    """Sample weight ``(n,)`` of each row from its ``origin``: the weight of the first ``(prefix, weight)`` of
+    ``source_weights`` whose prefix starts the origin, else 1."""
+    out = np.ones(len(origin), dtype=np.float64)
+    for i, o in enumerate(origin):
+        for prefix, weight in source_weights:
+            if str(o).startswith(prefix):
+                out[i] = float(weight)
+                break
     return out
 
 
-def joint(statement: np.ndarray, key_question: np.ndarray, statement_kq: Sequence[str],
-          key_questions: Sequence[str], temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Joint statement probabilities and the key-question marginal.
-
-    ``statement`` is ``(n, S)`` in the order of ``statement_kq`` (the key question of each statement);
-    ``key_question`` is ``(n, K)`` in ``key_questions`` order. Returns ``(n, S)`` and ``(n, K)``.
-    """
-    kq_col = np.array([list(key_questions).index(k) for k in statement_kq])
-    logp = np.log(np.clip(statement, 1e-12, None)) + np.log(np.clip(key_question[:, kq_col], 1e-12, None))
-    logp /= temperature
-    logp -= logp.max(axis=1, keepdims=True)
-    p = np.exp(logp)
-    p /= p.sum(axis=1, keepdims=True)
-    marginal = np.stack([p[:, kq_col == k].sum(axis=1) for k in range(len(key_questions))], axis=1)
-    return p, marginal
+def _check_tasks(name: str, value: Sequence[str]) -> None:
+    unknown = [t for t in value if t not in TEXT_HEAD_TASKS]
+    if unknown:
+        raise ValueError(f"The {name!r} parameter of EvidenceClassifier names unknown task(s) "
+                         f"{', '.join(map(repr, unknown))}; expected some of {', '.join(TEXT_HEAD_TASKS)}.")
 
 
-def fit_joint_temperature(statement: np.ndarray, key_question: np.ndarray, statement_kq: Sequence[str],
-                          key_questions: Sequence[str], y: np.ndarray) -> float:
-    """Temperature in [0.2, 10] minimising the NLL of true statement indices ``y`` under :func:`joint`."""
-
-    def nll(t: float) -> float:
-        p, _ = joint(statement, key_question, statement_kq, key_questions, t)
-        return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean())
-
-    return float(minimize_scalar(nll, bounds=(0.2, 10.0), method="bounded").x)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+def _check_source_weights(value: Sequence[Any]) -> None:
+    for item in value:
+        if (not isinstance(item, (tuple, list)) or len(item) != 2 or not isinstance(item[0], str)
+                or not isinstance(item[1], Real) or not 0 <= float(item[1])):
+            raise ValueError("The 'source_weights' parameter of EvidenceClassifier must be pairs (origin prefix, "
+                             f"weight >= 0); got {item!r}.")
 
 
 @dataclass(frozen=True)
@@ -266,6 +178,24 @@ class EvidenceClassifier(BaseEstimator):
     metrics_: dict[str, Any]
     encoder_: str
 
+    #: scikit-learn's declarative parameter validation (checked by :meth:`fit`, see ``BaseEstimator``)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "text_C": [Interval(Real, 0, None, closed="neither")],
+        "text_tasks": [tuple, list],
+        "char_tasks": [tuple, list],
+        "direction": ["boolean"],
+        "ensemble": [StrOptions({"oof", "mean"})],
+        "source_weights": [tuple, list],
+        "router": ["boolean"],
+        "similarity_features": ["boolean"],
+        "cues": ["boolean"],
+        "calibrate": ["boolean"],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "frameworks": [str, Path, None],
+        "backend": [StrOptions(set(BACKENDS))],
+    }
+
     def __init__(self, C: float = DEFAULT_C, text_C: float = 0.5,
                  text_tasks: tuple[str, ...] = ("key_question", "evidence_category", "band", "direction"),
                  char_tasks: tuple[str, ...] = ("key_question", "direction"),
@@ -292,36 +222,37 @@ class EvidenceClassifier(BaseEstimator):
 
     # -- the framework index (not a parameter: built from ``frameworks`` or bound by the Suggester) --
 
+    def validate_params(self) -> None:
+        """Raise ``ValueError`` (scikit-learn's ``InvalidParameterError``) naming any invalid parameter."""
+        self._validate_params()
+        _check_tasks("text_tasks", self.text_tasks)
+        _check_tasks("char_tasks", self.char_tasks)
+        _check_source_weights(self.source_weights)
+
     def bind_index(self, index: FrameworkIndex) -> EvidenceClassifier:
-        """Use an already-built framework index (the Suggester shares its own). Returns self."""
+        """Use this framework index (with its embedder) for features and explanations. Returns self."""
         self._index = index
         return self
 
     @property
     def index(self) -> FrameworkIndex:
-        """The framework index the similarity features and explanations come from (built on first use)."""
+        """The framework index passed to :meth:`fit` or :meth:`bind_index` (the estimator never loads one)."""
         index = getattr(self, "_index", None)
         if index is None:
-            from evidencenlp.frameworks import load_crosswalk, load_frameworks
-
-            folder = Path(self.frameworks) if self.frameworks else None
-            fws = load_frameworks(folder)
-            crosswalk = load_crosswalk(folder / "crosswalk.yaml" if folder else None, fws)
-            index = FrameworkIndex(fws, crosswalk, backend=self.backend)
-            self._index = index
+            raise ModelError("this EvidenceClassifier has no framework index: pass fit(..., index=…) or call "
+                             "bind_index(load_framework_set(folder).index(embedder))")
         return index
 
-    def _check_fitted(self) -> None:
+    def check_fitted(self) -> None:
+        """Raise ``NotFittedError`` unless the heads were fitted or loaded."""
         if not hasattr(self, "heads_"):
             raise NotFittedError("this EvidenceClassifier is not fitted yet: call fit() or EvidenceClassifier.load()")
 
     # -- features ------------------------------------------------------------------------------
 
     def _embed(self, texts: Sequence[str], embeddings: np.ndarray | None) -> np.ndarray:
-        if embeddings is None:
-            from evidencenlp import encoder
-
-            return encoder.encode(list(texts), backend=self.backend)
+        if embeddings is None:  # the embedder the bound framework index was embedded with
+            return self.index.embedder.encode(list(texts))
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.shape != (len(texts), EMBEDDING_DIM):
             raise ValueError(f"embeddings must be ({len(texts)}, {EMBEDDING_DIM}); got {embeddings.shape}")
@@ -345,18 +276,32 @@ class EvidenceClassifier(BaseEstimator):
 
     # -- fit -----------------------------------------------------------------------------------
 
-    def fit(self, X: Sequence[str], y: pd.DataFrame, *, embeddings: np.ndarray | None = None) -> EvidenceClassifier:
+    def fit(self, X: Sequence[str], y: pd.DataFrame, *, embeddings: np.ndarray | None = None,
+            index: FrameworkIndex | None = None, origin: Sequence[str] | None = None,
+            sample_weight: Sequence[float] | np.ndarray | None = None) -> EvidenceClassifier:
         """Fit every head on the rows that carry its label.
 
         ``X``: ``n`` note texts (redacted). ``y``: a frame of ``n`` rows with the task columns
         (``key_question``, ``statement``, ``evidence_category``, ``band``; ``""`` = unknown), and
-        optionally ``principles`` (``;``-separated) and ``origin`` (rows whose origin starts with
-        ``framework`` are training-only sentences: temperatures are fitted on the other rows).
-        ``embeddings``: their encoder vectors ``(n, 384)`` (computed when omitted).
+        optionally ``principles`` (``;``-separated) and ``direction``.
+        ``embeddings``: their encoder vectors ``(n, 384)`` (default: embedded by the index's embedder).
+        ``index``: the framework index (default: the one bound by :meth:`bind_index`).
+        ``origin``: ``n`` source names (e.g. ``corpus:file.csv``, ``framework:…``, ``phase1:…``): rows from
+        ``framework`` sources are training-only sentences (temperatures are fitted on the other rows),
+        ``phase1`` rows are public feedback (the router's positive class), and the part before ``:``
+        groups rows for the direction mix. ``sample_weight``: ``n`` weights (default: from ``origin`` by
+        the ``source_weights`` parameter). Raises ``ValueError`` for an invalid parameter and
+        :class:`DataError` for inconsistent inputs.
         """
+        self.validate_params()
         texts = [str(t) for t in X]
         if len(y) != len(texts):
             raise DataError(f"X has {len(texts)} texts but y has {len(y)} rows")
+        if origin is None and "origin" in y:
+            raise DataError("y has an 'origin' column: pass the origins as fit(..., origin=...) (they are no "
+                            "longer read from y)")
+        if index is not None:
+            self.bind_index(index)
         labels = y.reset_index(drop=True)
         for task in TASKS:
             labels[task] = labels[task].fillna("").astype(str) if task in labels else ""
@@ -364,14 +309,21 @@ class EvidenceClassifier(BaseEstimator):
         index = self.index
         taxonomy = index.taxonomy
         features = self.features(texts, vectors)
-        origin = labels["origin"].fillna("").astype(str) if "origin" in labels else pd.Series([""] * len(texts))
-        notes = ~origin.str.startswith("framework").to_numpy()
-        weights = self._sample_weights(origin)
+        sources = pd.Series([""] * len(texts) if origin is None else [str(o) for o in origin], dtype=object)
+        if len(sources) != len(texts):
+            raise DataError(f"X has {len(texts)} texts but origin has {len(sources)} values")
+        notes = ~sources.str.startswith(FRAMEWORK_ORIGIN).to_numpy()
+        if sample_weight is None:
+            weights = source_sample_weights(sources.tolist(), self.source_weights)
+        else:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.shape != (len(texts),) or not np.isfinite(weights).all() or (weights < 0).any():
+                raise DataError(f"sample_weight must be {len(texts)} finite weights >= 0; got shape {weights.shape}")
         tasks = list(TASKS)
         if self.direction:
             labels["direction"] = self._direction_labels(labels, taxonomy)
             tasks.append(DIRECTION_TASK)
-        feedback = origin.str.startswith(FEEDBACK_ORIGIN).to_numpy()
+        feedback = sources.str.startswith(FEEDBACK_ORIGIN).to_numpy()
         # every task is learned on all rows; with the router, key question and direction also get an
         # "inspection" expert learned without the real-feedback rows (see the class docstring)
         experts = [(task, np.ones(len(texts), dtype=bool)) for task in tasks]
@@ -417,27 +369,18 @@ class EvidenceClassifier(BaseEstimator):
         self.classes_ = {task: taxonomy.labels(task) for task in (*tasks, PRINCIPLES_TASK)}
         self.weights_ = {name: self._ensemble_weights(name, labels, masks[name], notes) for name, _ in experts}
         self.joint_temperature_ = self._fit_joint_temperature(labels, masks, notes)
-        self.direction_mix_ = (self._fit_direction_mix(labels, masks, origin, features, list(head_texts))
+        self.direction_mix_ = (self._fit_direction_mix(labels, masks, sources, features, list(head_texts))
                                if DIRECTION_TASK in heads else 1.0)
         self.thresholds_ = dict(DEFAULT_THRESHOLDS)
         self.frameworks_version_ = index.version
         self.encoder_ = SPACES[self.backend]
         self.training_data_ = {"sha256": data_hash(labels.assign(text=texts)), "rows": len(texts),
-                               "origins": {str(k): int(v) for k, v in origin.value_counts().items()}}
+                               "origins": {str(k): int(v) for k, v in sources.value_counts().items()}}
         self.metrics_ = {}
         fitted: list[LinearHead | TextHead] = [*heads.values(), *text_heads.values()]
         for head in fitted:
             head.oof_logits_ = None  # large and only needed while fitting
         return self
-
-    def _sample_weights(self, origin: pd.Series) -> np.ndarray:
-        out = np.ones(len(origin), dtype=np.float64)
-        for i, o in enumerate(origin):
-            for prefix, weight in self.source_weights:
-                if o.startswith(prefix):
-                    out[i] = float(weight)
-                    break
-        return out
 
     @staticmethod
     def _direction_labels(labels: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
@@ -446,7 +389,7 @@ class EvidenceClassifier(BaseEstimator):
         derived = labels["band"].map(lambda b: taxonomy.direction_of(b) if b in taxonomy.bands else "")
         return given.where(given != "", derived)
 
-    def _components(self, task: str) -> list[str]:
+    def components(self, task: str) -> list[str]:
         """The components of a task's ensemble, in a fixed order: embedding, then word, then char."""
         return ["embedding"] + [a for a in ("word", "char_wb") if _text_key(task, a) in self.text_heads_]
 
@@ -455,11 +398,11 @@ class EvidenceClassifier(BaseEstimator):
         head: LinearHead | TextHead = (self.heads_[task] if component == "embedding"
                                        else self.text_heads_[_text_key(task, component)])
         assert head.oof_logits_ is not None
-        return align(_softmax(head.oof_logits_ / head.temperature_), head.classes_, order)
+        return align(softmax(head.oof_logits_ / head.temperature_), head.classes_, order)
 
     def _ensemble_weights(self, task: str, labels: pd.DataFrame, mask: np.ndarray, notes: np.ndarray) -> list[float]:
         """Weights of the task's components (sum 1): equal, or learned out of fold (``ensemble="oof"``)."""
-        names = self._components(task)
+        names = self.components(task)
         if len(names) == 1:
             return [1.0]
         if self.ensemble != "oof" or any((self.heads_[task] if n == "embedding" else
@@ -502,7 +445,7 @@ class EvidenceClassifier(BaseEstimator):
         order = self.taxonomy_.labels(_base(task))
         weights = self.weights_.get(task) or [1.0]
         total = np.zeros((features.shape[0], len(order)))
-        for name, w in zip(self._components(task), weights):
+        for name, w in zip(self.components(task), weights):
             if w == 0:
                 continue
             if name == "embedding":
@@ -524,19 +467,19 @@ class EvidenceClassifier(BaseEstimator):
         Both inputs are out of sample: out-of-fold for rows a head was trained on, plain predictions
         for rows it never saw (e.g. feedback rows for the band head).
         """
-        rows = np.flatnonzero(masks[DIRECTION_TASK] & ~origin.str.startswith("framework").to_numpy())
+        rows = np.flatnonzero(masks[DIRECTION_TASK] & ~origin.str.startswith(FRAMEWORK_ORIGIN).to_numpy())
         if len(rows) < 50:
             return 1.0
         dir_mask = np.flatnonzero(masks[DIRECTION_TASK])
         dir_oof = sum(w * self._component_oof(DIRECTION_TASK, n) for n, w in
-                      zip(self._components(DIRECTION_TASK), self.weights_[DIRECTION_TASK]))
+                      zip(self.components(DIRECTION_TASK), self.weights_[DIRECTION_TASK]))
         position = {r: i for i, r in enumerate(dir_mask)}
         p_dir = np.array([np.asarray(dir_oof)[position[r], 0] for r in rows])
         half = len(self.taxonomy_.bands) // 2
         band_rows = np.flatnonzero(masks["band"])
         band_pos_of = {r: i for i, r in enumerate(band_rows)}
         band_oof = sum(w * self._component_oof("band", n) for n, w in
-                       zip(self._components("band"), self.weights_["band"]))
+                       zip(self.components("band"), self.weights_["band"]))
         unseen = [r for r in rows if r not in band_pos_of]
         band_unseen = (self._task_proba("band", features[unseen], [text_inputs[r] for r in unseen])
                        if unseen else np.zeros((0, len(self.taxonomy_.bands))))
@@ -567,9 +510,9 @@ class EvidenceClassifier(BaseEstimator):
         if use.sum() < 10:
             return 1.0
         t = self.taxonomy_
-        st = align(_softmax(st_head.oof_logits_ / st_head.temperature_), st_head.classes_, t.statements)[use]
+        st = align(softmax(st_head.oof_logits_ / st_head.temperature_), st_head.classes_, t.statements)[use]
         kq_oof = sum(w * self._component_oof("key_question", n) for n, w in
-                     zip(self._components("key_question"), self.weights_["key_question"]))
+                     zip(self.components("key_question"), self.weights_["key_question"]))
         kq = np.asarray(kq_oof)[[position[r] for r in st_rows[use]]]
         y = np.array([t.statements.index(s) for s in labels["statement"].to_numpy()[st_rows[use]]])
         return fit_joint_temperature(st, kq, t.statement_kq, t.key_questions, y)
@@ -583,7 +526,7 @@ class EvidenceClassifier(BaseEstimator):
         ``proba[task]`` is ``(n, len(classes_[task]))`` in ``classes_`` (framework) order; key question
         and statement come from the joint distribution; ``principles`` are independent probabilities.
         """
-        self._check_fitted()
+        self.check_fitted()
         texts = [str(t) for t in X]
         vectors = self._embed(texts, embeddings)
         t = self.taxonomy_
@@ -643,7 +586,7 @@ class EvidenceClassifier(BaseEstimator):
     @property
     def model_version(self) -> str:
         """A short id that changes whenever the weights, frameworks or training data change."""
-        self._check_fitted()
+        self.check_fitted()
         digest = hashlib.sha256()
         for task in sorted(self.heads_):
             digest.update(np.ascontiguousarray(self.heads_[task].coef_).tobytes())
@@ -666,7 +609,7 @@ class EvidenceClassifier(BaseEstimator):
 
     def check_frameworks(self, index: FrameworkIndex) -> None:
         """Raise :class:`ModelError` when the loaded frameworks differ from those the heads were trained on."""
-        self._check_fitted()
+        self.check_fitted()
         stale = {k: v for k, v in self.frameworks_version_.items() if index.version.get(k) not in (None, v)}
         if stale:
             now = {k: index.version.get(k) for k in stale}
@@ -679,122 +622,23 @@ class EvidenceClassifier(BaseEstimator):
     # -- save / load ---------------------------------------------------------------------------
 
     def save(self, directory: Path | str) -> Path:
-        """Write ``heads.npz`` and ``heads.json`` into ``directory`` atomically; returns the folder."""
-        self._check_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        arrays: dict[str, np.ndarray] = {}
-        for task, head in self.heads_.items():
-            arrays.update(head.to_arrays(task))
-        if self.principles_head_ is not None:
-            arrays.update(self.principles_head_.to_arrays(PRINCIPLES_TASK))
-        for task, text_head in self.text_heads_.items():
-            arrays.update(text_head.to_arrays(f"text.{task}"))
-        router = getattr(self, "router_head_", None)
-        if router is not None:
-            arrays.update(router.to_arrays("router"))
-        params = json.loads(json.dumps(self.get_params()))  # tuples become lists
-        meta = {
-            "format": FORMAT,
-            "model_version": self.model_version,
-            "encoder": self.encoder_,
-            "embedding_dim": EMBEDDING_DIM,
-            "params": params,
-            "taxonomy": self.taxonomy_.to_dict(),
-            "joint_temperature": self.joint_temperature_,
-            "ensemble_weights": self.weights_,
-            "direction_mix": getattr(self, "direction_mix_", 1.0),
-            "frameworks": self.frameworks_version_,
-            "training_data": self.training_data_,
-            "thresholds": self.thresholds_,
-            "heads": {task: head.meta() for task, head in self.heads_.items()},
-            "principles": self.principles_head_.meta() if self.principles_head_ is not None else None,
-            "text_heads": {task: text_head.meta() for task, text_head in self.text_heads_.items()},
-            "router": router.meta() if router is not None else None,
-            "metrics": self.metrics_,
-        }
-        tmp_npz = directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp.npz"
-        np.savez_compressed(tmp_npz, **arrays)  # type: ignore[arg-type]
-        tmp_json = directory / f".{META_FILE}.{os.getpid()}.tmp"
-        tmp_json.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        tmp_npz.replace(directory / ARRAYS_FILE)
-        tmp_json.replace(directory / META_FILE)
-        return directory
+        """Write ``heads.npz`` and ``heads.json`` into ``directory`` atomically; returns the folder
+        (see :func:`evidencenlp.classifier.persistence.save_classifier`)."""
+        from evidencenlp.classifier.persistence import save_classifier
+
+        return save_classifier(self, directory)
 
     @classmethod
     def load(cls, directory: Path | str | None = None, index: FrameworkIndex | None = None) -> EvidenceClassifier:
-        """Read a classifier written by :meth:`save` (default: the packaged model).
+        """Read a classifier written by :meth:`save` (default: the packaged model), bound to ``index`` if given
+        (see :func:`evidencenlp.classifier.persistence.load_classifier`)."""
+        from evidencenlp.classifier.persistence import load_classifier
 
-        ``index`` shares an already-built framework index. Raises :class:`ModelError` when the files are
-        missing, corrupt, of another format or trained on another encoder.
-        """
-        from evidencenlp.paths import models_dir
-
-        directory = Path(directory) if directory is not None else models_dir()
-        meta_path, arrays_path = directory / META_FILE, directory / ARRAYS_FILE
-        if not meta_path.is_file() or not arrays_path.is_file():
-            raise ModelError(f"no trained classifier in {directory} (expected {META_FILE} and {ARRAYS_FILE}); "
-                             "run `evidencenlp train` first")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            with np.load(arrays_path, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot read the classifier in {directory}: {exc}") from None
-        if meta.get("format") not in READABLE_FORMATS:
-            raise ModelError(f"{meta_path}: unsupported format {meta.get('format')!r} (expected {FORMAT})")
-        params = dict(meta.get("params") or {})
-        expected = SPACES.get(str(params.get("backend", "torch")))
-        if meta.get("encoder") != expected:
-            raise ModelError(f"{meta_path}: heads were trained on encoder {meta.get('encoder')!r}, "
-                             f"but this installation uses {expected or ENCODER_NAME!r}; retrain with `evidencenlp train`")
-        if "params" not in meta:  # format 1 kept its settings at the top level
-            params = {"similarity_features": bool(meta.get("use_similarity_features", True)),
-                      "cues": bool(meta.get("use_cues", False)),
-                      "text_tasks": tuple((meta.get("text_heads") or {}).keys()), "char_tasks": (),
-                      "direction": False, "ensemble": "mean", "source_weights": (), "router": False}
-        for name in ("text_tasks", "char_tasks"):
-            if name in params:
-                params[name] = tuple(params[name])
-        if "source_weights" in params:
-            params["source_weights"] = tuple((str(p), float(w)) for p, w in params["source_weights"])
-        clf = cls(**params)
-        if index is not None:
-            clf.bind_index(index)
-        try:
-            clf.heads_ = {task: LinearHead.from_arrays(arrays, task, m) for task, m in meta["heads"].items()}
-            clf.principles_head_ = (MultiLabelHead.from_arrays(arrays, PRINCIPLES_TASK, meta["principles"])
-                                    if meta.get("principles") else None)
-            clf.text_heads_ = {task: TextHead.from_arrays(arrays, f"text.{task}", m)
-                               for task, m in (meta.get("text_heads") or {}).items()}
-            clf.router_head_ = (LinearHead.from_arrays(arrays, "router", meta["router"])
-                                if meta.get("router") else None)
-        except (KeyError, ValueError) as exc:
-            raise ModelError(f"{directory}: heads are incomplete or inconsistent ({exc})") from None
-        missing = [task for task in TASKS if task not in clf.heads_]
-        if missing:
-            raise ModelError(f"{directory}: the classifier lacks the {', '.join(missing)} head(s); "
-                             "retrain with `evidencenlp train`")
-        clf.taxonomy_ = (Taxonomy.from_dict(meta["taxonomy"]) if meta.get("taxonomy") else clf.index.taxonomy)
-        tasks = [task for task in (*TASKS, DIRECTION_TASK) if task in clf.heads_]
-        clf.classes_ = {task: clf.taxonomy_.labels(task) for task in (*tasks, PRINCIPLES_TASK)}
-        saved_weights = meta.get("ensemble_weights") or {}
-        clf.weights_ = {task: [float(w) for w in saved_weights[task]] if task in saved_weights
-                        else [1.0 / len(clf._components(task))] * len(clf._components(task)) for task in clf.heads_}
-        clf.joint_temperature_ = float(meta.get("joint_temperature", 1.0))
-        clf.direction_mix_ = float(meta.get("direction_mix", 1.0))
-        thresholds = dict(DEFAULT_THRESHOLDS)
-        thresholds.update(meta.get("thresholds") or {})
-        clf.thresholds_ = thresholds
-        clf.frameworks_version_ = dict(meta["frameworks"])
-        clf.training_data_ = dict(meta.get("training_data") or {})
-        clf.metrics_ = dict(meta.get("metrics") or {})
-        clf.encoder_ = str(meta["encoder"])
-        return clf
+        return load_classifier(cls, directory, index)
 
     def describe(self) -> Mapping[str, Any]:
         """Provenance for model cards and ``--version`` output: params, encoder, data, metrics."""
-        self._check_fitted()
+        self.check_fitted()
         return {"model_version": self.model_version, "encoder": self.encoder_, "params": self.get_params(),
                 "frameworks": self.frameworks_version_, "training_data": self.training_data_,
                 "metrics": self.metrics_, "thresholds": self.thresholds_}

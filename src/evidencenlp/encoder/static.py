@@ -1,0 +1,122 @@
+"""The ``static`` backend: a model2vec static model distilled at first use from the packaged encoder (one
+vector per token, averaged), cached. Its embedding space differs, so it has heads of its own
+(``models/static/``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evidencenlp.encoder.base import (
+    DEFAULT_BATCH_SIZE,
+    EMBEDDING_DIM,
+    MAX_TOKENS,
+    SPACES,
+    STATIC_RECIPE,
+    force_offline,
+    model_path,
+    normalise,
+    quiet_transformers,
+)
+from evidencenlp.encoder.build import backend_dir, build_once, weights_key
+from evidencenlp.errors import ModelError
+
+
+class StaticEmbedder:
+    """A model2vec static model distilled from the packaged encoder (built and loaded at first encode)."""
+
+    backend = "static"
+    space = SPACES["static"]
+    recipe = STATIC_RECIPE
+
+    def __init__(self) -> None:
+        if importlib.util.find_spec("model2vec") is None:
+            raise ModelError("the static backend needs model2vec: pip install \"evidencenlp[fast]\"")
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        """The model2vec ``StaticModel`` (distilled and cached first when missing)."""
+        with self._lock:
+            if self._model is None:
+                from model2vec import StaticModel
+
+                self._model = load_static(StaticModel, self.build())
+            return self._model
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (e.g. for a worker process) without the loaded model: it is loaded again there."""
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._lock = threading.Lock()
+        self._model = None
+
+    @staticmethod
+    def build() -> Path:
+        """The cached static model's folder, distilled here first when missing (about 30–60 s on 2 cores)."""
+        import model2vec
+
+        folder = backend_dir(f"static-{weights_key(STATIC_RECIPE, model2vec.__version__)}")
+        return build_once(folder, "model.safetensors", "static encoder", "about a minute", distill_static).parent
+
+    def encode(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed ``texts`` → float32 ``(len(texts), 384)``, rows L2-normalised."""
+        if len(texts) == 0:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        model = self.model
+        step = max(batch_size, 1024)
+        parts = []
+        for start in range(0, len(texts), step):
+            chunk = list(texts[start:start + step])
+            parts.append(model.encode(chunk, show_progress_bar=False, max_length=MAX_TOKENS,
+                                      use_multiprocessing=False))
+            if progress is not None:
+                progress(len(chunk))
+        return normalise(np.vstack(parts))
+
+
+def load_static(cls: Any, folder: Path) -> Any:
+    """The cached static model, read directly from the folder :func:`distill_static` wrote (what
+    ``StaticModel.from_pretrained`` reads, without importing the Hub client: about 1 s of start-up)."""
+    import safetensors
+    from tokenizers import Tokenizer
+
+    try:
+        with safetensors.safe_open(str(folder / "model.safetensors"), framework="numpy") as tensors:
+            names = set(tensors.keys())
+            vectors = tensors.get_tensor("embeddings")
+            weights = tensors.get_tensor("weights") if "weights" in names else None
+            mapping = tensors.get_tensor("mapping") if "mapping" in names else None
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    except (OSError, ValueError, KeyError, safetensors.SafetensorError) as exc:
+        raise ModelError(f"the cached static encoder at {folder} is unreadable ({type(exc).__name__}); "
+                         "delete that folder and it is rebuilt at the next use") from None
+    return cls(vectors=vectors, tokenizer=tokenizer, config=config, normalize=bool(config.get("normalize", True)),
+               weights=weights, token_mapping=mapping, max_length=config.get("max_length", 512))
+
+
+def distill_static(folder: Path) -> None:
+    """Distil the packaged encoder into a model2vec static model saved in ``folder``."""
+    try:
+        from model2vec.distill import distill_from_model
+    except ImportError:
+        raise ModelError("distilling the static backend needs model2vec's distill extra: "
+                         "pip install \"evidencenlp[fast]\"") from None
+    from transformers import AutoModel, AutoTokenizer
+
+    force_offline()
+    quiet_transformers()
+    body = AutoModel.from_pretrained(str(model_path()), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path()), local_files_only=True)
+    static = distill_from_model(body, tokenizer, pca_dims=EMBEDDING_DIM, device="cpu")  # type: ignore[arg-type]
+    static.save_pretrained(str(folder))
