@@ -50,19 +50,16 @@ def problems(conn: sqlite3.Connection, expected: Mapping[str, str] = GUARDS) -> 
 def restore(conn: sqlite3.Connection) -> list[str]:
     """Drop every trigger that differs from :data:`GUARDS` and create the expected ones; return what was wrong.
 
-    Runs in one write transaction; the rows are not touched.
+    Call it inside one write transaction (``evidencenlp.review.db.transaction``); the rows are not touched.
     """
-    from evidencenlp.review.db import transaction
-
-    with transaction(conn):
-        wrong = problems(conn)
-        found = present(conn)
-        for name, sql in found.items():
-            if name not in GUARDS or normalise(sql) != normalise(GUARDS[name]):
-                conn.execute(f'DROP TRIGGER "{name}"')
-        for name, sql in GUARDS.items():
-            if name not in found or normalise(found[name]) != normalise(sql):
-                conn.execute(sql)
+    wrong = problems(conn)
+    found = present(conn)
+    for name, sql in found.items():
+        if name not in GUARDS or normalise(sql) != normalise(GUARDS[name]):
+            conn.execute(f'DROP TRIGGER "{name}"')
+    for name, sql in GUARDS.items():
+        if name not in found or normalise(found[name]) != normalise(sql):
+            conn.execute(sql)
     return wrong
 
 

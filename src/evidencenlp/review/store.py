@@ -31,7 +31,7 @@ import pandas as pd
 from evidencenlp.review import guards, ledger
 from evidencenlp.review.assessments import AssessmentRegistry
 from evidencenlp.review.audit import AuditReport, audit
-from evidencenlp.review.db import connect
+from evidencenlp.review.db import connect, transaction
 from evidencenlp.review.decisions import ANY, MAX_RATIONALE, DecisionLog
 from evidencenlp.review.importer import DEFAULT_BATCH, Importer, SuggesterLike, SuggesterSource
 from evidencenlp.review.in_force import NoteInForce, decisions_in_force
@@ -206,7 +206,8 @@ class ReviewStore:
 
     def restore_triggers(self) -> list[str]:
         """Put back the expected triggers; return what was missing or altered (see :mod:`~evidencenlp.review.guards`)."""
-        return guards.restore(self.conn)
+        with transaction(self.conn):
+            return guards.restore(self.conn)
 
 
 # -- module-level conveniences (the names other modules import) --------------------------------
