@@ -28,8 +28,8 @@ from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
 from evidencenlp.evaluation.run import load_index
 from evidencenlp.evaluation.transfer import score
-from evidencenlp.text import process_many
 from evidencenlp.sources.inspection import inspection_examples
+from evidencenlp.text import process_many
 
 ROOT = Path(__file__).resolve().parents[1]
 
