@@ -72,7 +72,8 @@ def test_stream_draws_the_called_counts_by_coded_label() -> None:
 
 
 def test_judge_counts_hits_and_false_alerts() -> None:
-    report = judge([case(True), case(False)], pool(), TAX, runs=3, backend="fake", summarise=doubling_detector)
+    report = judge([case(True), case(False)], pool(), TAX, runs=3, backend="fake", summarise=doubling_detector,
+                   monitor=False)
     (called,) = report.found
     assert report.found[called] == 1.0  # found in the called month (or the one before) in every draw
     assert report.false_alerts == {"t1": 0.0, "t2": 0.0}
@@ -85,8 +86,25 @@ def test_judge_counts_hits_and_false_alerts() -> None:
                                 direction="worse")]  # the same finding at statement level counts once
 
     noisy = judge([case(False)], pool(), TAX, runs=2, backend="fake", summarise=always_b)
-    assert noisy.false_alerts == {"t2": 1.0}
+    assert noisy.false_alerts == {"t2": 1.0}  # the same finding in every monthly run counts once
     assert noisy.false_per_100_location_months == pytest.approx(100 / 24)
+
+
+def test_monitoring_replays_the_year_month_by_month() -> None:
+    """A detector that only looks at the newest month finds a mid-year rise only when run month by month."""
+    mid = case(True)
+    neg = [5] * 12
+    neg[5] = 20
+    mid["locations"]["Site A"]["negative"][KQ] = neg
+    mid["analyst"]["alerts"][0]["month"] = "2025-06"
+
+    def newest_only(tagged: pd.DataFrame) -> list[Any]:
+        newest = tagged["date"].str[:7].max()
+        return [a for a in doubling_detector(tagged) if a.period == newest]
+
+    once = judge([mid], pool(), TAX, runs=2, backend="fake", summarise=newest_only, monitor=False)
+    monthly = judge([mid], pool(), TAX, runs=2, backend="fake", summarise=newest_only, monitor=True)
+    assert list(once.found.values()) == [0.0] and list(monthly.found.values()) == [1.0]
 
 
 def test_bad_case_files_get_one_clear_error(tmp_path: Path) -> None:

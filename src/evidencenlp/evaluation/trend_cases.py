@@ -12,6 +12,10 @@ so), and the rest of the month's total from the comments coded positive or neutr
 method then sees is the **tool's** tags of those comments (:mod:`evidencenlp.trends.pool`: each
 comment tagged once; no text is kept), exactly as a user running ``summarise`` would.
 
+The method is run as an analyst runs it, every month on the data so far (``monitor=True``: the stream cut
+after each month from the fourth on; the alerts of all those runs, each finding once), since alerts
+are about the latest periods; ``monitor=False`` runs it once on the whole year.
+
 A called alert is *found* when the method alerts (direction ``worse``) at that location, about that key
 question (or one of its statements; the site's overall share for a ``null`` key question) in the
 called month or one month either side. Every other alert is *false*, counted once per location ×
@@ -63,6 +67,7 @@ class CaseReport:
 
     runs: int
     backend: str
+    monitor: bool = True
     found: dict[CalledAlert, float] = field(default_factory=dict)
     false_alerts: dict[str, float] = field(default_factory=dict)
     location_months: dict[str, int] = field(default_factory=dict)
@@ -87,7 +92,7 @@ class CaseReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"runs": self.runs, "backend": self.backend, "detection_rate": self.detection_rate,
+        return {"runs": self.runs, "backend": self.backend, "monitor": self.monitor, "detection_rate": self.detection_rate,
                 "false_alerts_per_100_location_months": self.false_per_100_location_months,
                 "false_alerts_per_run_in_quiet_scenarios": self.quiet_scenarios_alerted(),
                 "called": [{"scenario": c.scenario, "location": c.location, "key_question": c.key_question,
@@ -161,12 +166,29 @@ def _month_index(months: Sequence[str], month: str) -> int:
     return list(months).index(month) if month in months else -10
 
 
+#: the first month after which the monitoring replay runs the method (it needs a few months of baseline)
+FIRST_MONITORED_MONTH = 4
+
+
+def _monitored(case: dict[str, Any], tagged: pd.DataFrame, summarise: Callable[[pd.DataFrame], list[Any]],
+               monitor: bool) -> list[Any]:
+    """The method's alerts on the whole stream, or (``monitor``) on the stream cut after each month."""
+    if not monitor:
+        return summarise(tagged)
+    month = tagged["date"].str[:7]
+    out = []
+    for cut in case["months"][FIRST_MONITORED_MONTH - 1:]:
+        out.extend(summarise(tagged[month <= cut]))
+    return out
+
+
 def judge(cases: list[dict[str, Any]], frame: pd.DataFrame, taxonomy: Taxonomy, runs: int, backend: str,
-          summarise: Callable[[pd.DataFrame], list[Any]], seed: int = 0) -> CaseReport:
+          summarise: Callable[[pd.DataFrame], list[Any]], seed: int = 0, monitor: bool = True) -> CaseReport:
     """Run every scenario ``runs`` times; ``summarise(tagged)`` returns the alerts (records with
-    ``location``, ``period``, ``key_question``, ``statement`` and ``direction``)."""
+    ``location``, ``period``, ``key_question``, ``statement`` and ``direction``); see the module docstring
+    for ``monitor``."""
     pools, others, by_tool = _pools(frame, taxonomy)
-    report = CaseReport(runs=runs, backend=backend, drawn_by_tool=by_tool)
+    report = CaseReport(runs=runs, backend=backend, monitor=monitor, drawn_by_tool=by_tool)
     rng = np.random.default_rng(seed)
     for case in cases:
         sid = str(case["id"])
@@ -175,7 +197,8 @@ def judge(cases: list[dict[str, Any]], frame: pd.DataFrame, taxonomy: Taxonomy, 
         hits = dict.fromkeys(called, 0)
         false_total = 0
         for _ in range(runs):
-            alerts = [a for a in summarise(stream(case, frame, pools, others, rng)) if a.direction == "worse"]
+            tagged = stream(case, frame, pools, others, rng)
+            alerts = [a for a in _monitored(case, tagged, summarise, monitor) if a.direction == "worse"]
             found: set[CalledAlert] = set()
             false_topics = set()
             for a in alerts:
@@ -196,7 +219,8 @@ def judge(cases: list[dict[str, Any]], frame: pd.DataFrame, taxonomy: Taxonomy, 
     return report
 
 
-def run(cases_path: Path, phase1: Path, backend: str = "torch", runs: int = 20, seed: int = 0) -> CaseReport:
+def run(cases_path: Path, phase1: Path, backend: str = "torch", runs: int = 20, seed: int = 0,
+        monitor: bool = True) -> CaseReport:
     """Judge the library's ``summarise`` on the case file with the phase-1 comments tagged by ``backend``."""
     from evidencenlp.trends import normalise_frame, summarise_frame
     from evidencenlp.trends.pool import load_pool
@@ -210,4 +234,4 @@ def run(cases_path: Path, phase1: Path, backend: str = "torch", runs: int = 20, 
                                  text_column="text")
         return list(summarise_frame(normal, taxonomy).alerts)
 
-    return judge(cases, pool, taxonomy, runs, backend, alerts, seed)
+    return judge(cases, pool, taxonomy, runs, backend, alerts, seed, monitor)
