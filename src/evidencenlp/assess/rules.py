@@ -98,6 +98,7 @@ class EvidencePolicy:
     key_question_thin_weight: float = 3.0
     serious_finding_band: str | None = None
     serious_finding_min_confidence: float = 0.6
+    serious_finding_expected_count: float = 1.0
     serious_finding_counts_as_score: int = 1
     unrated_key_question_counts_as: str | None = None
     description: str = ""
@@ -109,6 +110,7 @@ class EvidencePolicy:
                 "key_question_thin_weight": self.key_question_thin_weight,
                 "serious_finding_band": self.serious_finding_band,
                 "serious_finding_min_confidence": self.serious_finding_min_confidence,
+                "serious_finding_expected_count": self.serious_finding_expected_count,
                 "serious_finding_counts_as_score": self.serious_finding_counts_as_score,
                 "unrated_key_question_counts_as": self.unrated_key_question_counts_as,
                 "description": self.description, "source": self.source}
@@ -296,6 +298,8 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
         serious_finding_band=band(doc.get("serious_finding_band", worst), "evidence.serious_finding_band"),
         serious_finding_min_confidence=number("serious_finding_min_confidence",
                                               default.serious_finding_min_confidence),
+        serious_finding_expected_count=number("serious_finding_expected_count",
+                                              default.serious_finding_expected_count),
         serious_finding_counts_as_score=int(number("serious_finding_counts_as_score",
                                                    taxonomy.band_score(worst))),
         unrated_key_question_counts_as=band(doc.get("unrated_key_question_counts_as", second),
