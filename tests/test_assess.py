@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from evidencenlp.assess import AssessOptions, assess_file, assess_records, assess_store, load_rules
 from evidencenlp.assess.records import TAGGED_COLUMNS, EvidenceRecord
-from evidencenlp.assess.rules import RatingRules, round_half_up
 from evidencenlp.assess.scoring import statement_score
 from evidencenlp.errors import InputFileError
+from evidencenlp.frameworks import load_framework_set
+from evidencenlp.frameworks.rules import RatingRules, round_half_up
 from evidencenlp.taxonomy import Taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -164,7 +165,7 @@ def test_edited_rules_in_a_copy_change_the_rating(tmp_path: Path, tax: Taxonomy)
               .replace("  - band: good\n    min_percent: 63\n", "  - band: good\n    min_percent: 70\n"))
     assert edited != text
     saf.write_text(edited, encoding="utf-8")
-    assert RatingRules.load(folder).percent_band(67).band == "requires_improvement"
+    assert load_framework_set(folder).rules.percent_band(67).band == "requires_improvement"
     kq = assess_records(records, FAST, frameworks_dir=folder).locations[0].key_questions["caring"]
     assert kq.rating == "requires_improvement"
     assert any("good: 70-87%" in s for s in assess_records(records, FAST, frameworks_dir=folder).rules[
@@ -180,7 +181,7 @@ def test_edited_overall_rule_in_a_copy(tmp_path: Path, rules: RatingRules) -> No
                    encoding="utf-8")
     ratings = ["outstanding", "good", "good", "good", "good"]
     assert rules.overall_rating(ratings).rating == "good"  # type: ignore[union-attr]
-    assert RatingRules.load(folder).overall_rating(ratings).rating == "outstanding"  # type: ignore[union-attr]
+    assert load_framework_set(folder).rules.overall_rating(ratings).rating == "outstanding"  # type: ignore[union-attr]
 
 
 # -- statements ------------------------------------------------------------------------------------

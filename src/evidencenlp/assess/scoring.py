@@ -36,7 +36,7 @@ from evidencenlp.assess.model import (
     StatementAssessment,
 )
 from evidencenlp.assess.records import EvidenceRecord
-from evidencenlp.assess.rules import EvidencePolicy, Limiter, RangeResult, RatingRules
+from evidencenlp.frameworks.rules import EvidencePolicy, Limiter, RangeResult, RatingRules
 
 STATEMENT_RULE = ("statement score = confidence-weighted mean of the notes' band scores, rounded to the nearest "
                   "score, an exact half to the lower score")

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from evidencenlp.assess import AssessOptions, EvidenceRecord, assess_records, load_rules
 from evidencenlp.assess.records import records_from_suggestion, suggestion_confidence
-from evidencenlp.assess.rules import RatingRules
 from evidencenlp.errors import InputFileError
+from evidencenlp.frameworks.rules import RatingRules
 
 if TYPE_CHECKING:
     from evidencenlp.suggest import Suggester, Suggestion

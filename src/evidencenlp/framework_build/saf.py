@@ -315,7 +315,7 @@ def key_questions_doc(statements: list[dict[str, str]], definitions: dict[str, s
 
 
 #: how ``evidencenlp assess`` weighs the evidence an assessment really has (the project's policy, not
-#: CQC's: the published rules assume every statement is scored; see docs and ``evidencenlp.assess.rules``)
+#: CQC's: the published rules assume every statement is scored; see docs and ``evidencenlp.frameworks.rules``)
 EVIDENCE_POLICY: dict[str, Any] = {
     "statement_full_weight": 1.0,
     "key_question_thin_weight": 3.0,

@@ -17,12 +17,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from evidencenlp.errors import FrameworkError
-from evidencenlp.frameworks import Framework, load_frameworks
-from evidencenlp.taxonomy import Taxonomy
+from evidencenlp.frameworks.files import Framework
+from evidencenlp.frameworks.taxonomy import Taxonomy
 
 #: how a percentage between whole-percent thresholds is treated (stated in every output's ``rules``)
 ROUNDING_RULE = ("the key question percentage is rounded half up to a whole percent before the thresholds "
@@ -190,13 +189,6 @@ class RatingRules:
         return cls(framework=framework.id, version=framework.version, source=str(rules.get("source", "")),
                    taxonomy=taxonomy, statement_scores=scores, thresholds=thresholds, limiters=limiters,
                    overall=overall, evidence=_evidence_policy(rules.get("evidence") or {}, taxonomy, where, band))
-
-    @classmethod
-    def load(cls, frameworks_dir: Path | None = None) -> RatingRules:
-        """The rules of the primary framework in ``frameworks_dir`` (default: the packaged frameworks)."""
-        frameworks = load_frameworks(frameworks_dir)
-        taxonomy = Taxonomy.from_frameworks(frameworks)
-        return cls.from_framework(frameworks[taxonomy.framework], taxonomy)
 
     # -- the rules ------------------------------------------------------------------------------
 
