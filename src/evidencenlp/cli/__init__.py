@@ -10,7 +10,7 @@ from evidencenlp.errors import EvidenceNLPError
 
 #: modules that register commands on ``app`` (imported for their side effect)
 COMMAND_MODULES: tuple[str, ...] = ("frameworks", "classify", "tag", "train", "evaluate", "agreement",
-                                    "review", "serve", "summarise", "assess")
+                                    "review", "serve", "summarise", "assess", "api")
 
 for _name in COMMAND_MODULES:
     try:
