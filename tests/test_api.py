@@ -403,6 +403,14 @@ def test_the_command_refuses_an_empty_token_from_the_environment() -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_the_command_stops_when_the_models_cannot_load(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "evidencenlp", "api", "--models", str(tmp_path),
+                           "--port", str(free_port())], capture_output=True, text=True,
+                          env={**os.environ, TOKEN_ENV: TOKEN}, timeout=120)
+    assert proc.returncode == 2 and "the API stopped: no trained classifier" in proc.stderr
+    assert "Traceback" not in proc.stderr and TOKEN not in proc.stdout + proc.stderr
+
+
 # -- the real process --------------------------------------------------------------------------------------------
 
 

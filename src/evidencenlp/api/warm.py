@@ -61,6 +61,8 @@ class WarmSuggester:
     """The suggester, loaded once in a background thread; its state is ``loading``, ``ready`` or ``failed``."""
 
     def __init__(self, source: SuggesterSource, on_failure: Callable[[str], None] | None = None) -> None:
+        """``source``: a SuggesterSpec or a zero-argument loader. ``on_failure(reason)`` is called (from the
+        loading thread) when loading fails; without it the reason is logged."""
         self._source = source
         self._on_failure = on_failure
         self._suggester: NoteSuggester | None = None
@@ -89,10 +91,12 @@ class WarmSuggester:
             log.info("models loaded in %.1f s (model %s)", self.load_seconds, suggester.model_version)
 
     def _fail(self, reason: str) -> None:
+        """Keep ``reason``; tell ``on_failure`` (which then reports it), or else log it."""
         self._error = reason
-        log.error("the API cannot suggest: %s", reason)
         if self._on_failure is not None:
             self._on_failure(reason)
+        else:
+            log.error("the API cannot suggest: %s", reason)
 
     @property
     def state(self) -> str:

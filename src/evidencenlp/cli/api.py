@@ -76,7 +76,6 @@ def api(
     server: uvicorn.Server | None = None
 
     def stop(reason: str) -> None:  # the models cannot load: a service without them must not look alive
-        err_console.print(f"[bold red]error:[/] {reason}", highlight=False, soft_wrap=True)
         if server is not None:
             server.should_exit = True
 
@@ -100,5 +99,6 @@ def api(
                           "proxy): the token is sent with every request.", highlight=False)
     err_console.print("Press Ctrl+C to stop.")
     server.run()
-    if web.state.api.warm.state == "failed":
-        raise typer.Exit(2)
+    warm = web.state.api.warm
+    if warm.state == "failed":
+        raise fail(f"the API stopped: {warm.error}")
