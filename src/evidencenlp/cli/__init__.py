@@ -10,7 +10,7 @@ from evidencenlp.errors import EvidenceNLPError
 
 #: modules that register commands on ``app`` (imported for their side effect)
 COMMAND_MODULES: tuple[str, ...] = ("frameworks", "classify", "tag", "train", "evaluate", "agreement",
-                                    "review", "serve", "summarise", "assess")
+                                    "review", "serve", "summarise", "assess", "api")
 
 
 def register_commands(modules: tuple[str, ...] = COMMAND_MODULES, package: str = "evidencenlp.cli") -> None:
