@@ -79,10 +79,14 @@ def label_pool(frame: object, taxonomy: Taxonomy) -> LabelPool:
     import pandas as pd
 
     assert isinstance(frame, pd.DataFrame)
-    kq = pd.Categorical(frame["key_question"], categories=list(taxonomy.key_questions)).codes.astype(np.int64)
-    st = pd.Categorical(frame["statement"], categories=list(taxonomy.statements)).codes.astype(np.int64)
+    def codes(column: str, labels: Sequence[str]) -> np.ndarray:
+        values = frame[column].where(frame[column].isin(list(labels)))  # "" (no label) → -1
+        return np.asarray(pd.Categorical(values, categories=list(labels)).codes, dtype=np.int64)
+
+    kq = codes("key_question", taxonomy.key_questions)
+    st = codes("statement", taxonomy.statements)
     org = pd.Categorical(frame["organization"])
-    true_kq = pd.Categorical(frame["true_key_question"], categories=list(taxonomy.key_questions)).codes
+    true_kq = codes("true_key_question", taxonomy.key_questions)
     return LabelPool(kq=kq, st=st, negative=frame["band"].isin(taxonomy.negative_bands).to_numpy(),
                      org=org.codes.astype(np.int64), orgs=[str(c) for c in org.categories],
                      true_kq=true_kq.astype(np.int64), true_negative=(frame["true_polarity"] == "negative").to_numpy())
