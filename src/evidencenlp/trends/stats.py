@@ -11,12 +11,13 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
 * **expected** = the baseline odds ``θ = (Y_b + a)/(R_b + a/θ̄)`` (the previous ``baseline`` periods
   before the window, shrunk towards the odds pooled over every location ``θ̄`` by ``a`` pseudo-events)
   times the window's reference ``R_w`` (``volume="ratio"``, a share or rate test), or times
-  ``max(R_w, w·R̄_b)`` (``volume="rise"``, the count test: a rise in the location's other comments
-  raises the expectation, so a volume rise alone is no alarm, while the complaints themselves are not
+  ``w·R̄_b`` × the reference's rise at its 1-SE lower bound, never below 1 (``volume="rise"``, the
+  count test: a rise in the location's other comments raises the expectation, so a volume rise alone is no alarm, while the complaints themselves are not
   in the reference and so cannot dilute it), or ``w·Ȳ_b`` (``volume="none"``, a plain count test);
-* **national factor** ``φ = max(1, (O + k)/(E + k))``: observed over expected at the *other* locations
-  in the same window, shrunk by ``k`` pseudo-events, applied when their rise is clear (z > 1.645): a
-  rise seen everywhere explains a local rise;
+* **national factor** ``φ ≥ 1``: the median over the *other* locations of their observed over expected
+  in the same window (not shrunk towards 1, so a rise seen everywhere is allowed for in full), applied
+  when their pooled rise is clear (z > 1); share tests use the others' median odds ratio on the odds
+  scale; the factor's own noise widens the test;
 * **over-dispersion** ``D ≥ 1``: the Pearson χ²/df of the same model over the history before the
   tested periods, pooled over every series of the family (shrinkage across locations), with ``d0``
   prior degrees of freedom at 1 (quasi-Poisson);
@@ -31,10 +32,9 @@ Several windows (default the latest 1 and 2 periods) are combined by Simes' rule
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import warnings
 
 import numpy as np
 from scipy import stats
