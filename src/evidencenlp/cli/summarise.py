@@ -138,7 +138,7 @@ def summarise(
     min_cell: int = typer.Option(10, "--min-cell", min=1, help="Cells with fewer comments are marked small."),
     baseline: int = typer.Option(12, "--baseline", min=0,
                                  help="Earlier periods in each test's baseline (0 = all earlier periods)."),
-    recent: int = typer.Option(3, "--recent", min=0, help="Seek alerts in the latest N periods (0 = every period)."),
+    recent: int = typer.Option(1, "--recent", min=0, help="Seek alerts in the latest N periods (0 = every period; each test also sums the latest two)."),
     fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate for alerts."),
     examples: int = typer.Option(3, "--examples", min=0, help="Example comments per cell (report/spreadsheet)."),
     prefix: str = typer.Option("", "--prefix", help="Prefix of the suggestion columns in a tagged file."),

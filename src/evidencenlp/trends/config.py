@@ -41,7 +41,7 @@ class SummaryConfig:
     period: str = "month"
     min_cell: int = 10
     baseline_periods: int | None = 12
-    recent_periods: int | None = 3
+    recent_periods: int | None = 1
     min_baseline_periods: int = 2
     windows: tuple[int, ...] = (1, 2)
     fdr: float = 0.05

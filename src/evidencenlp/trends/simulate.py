@@ -53,6 +53,11 @@ class StreamSetup:
     per_month: float = 40.0
     target_share: float = 0.3
     key_question: str = ""
+    #: where the injected complaints come from: ``"tagged"`` — comments the tool tags negative about the
+    #: key question (each counts where it is meant to: the method's own power); ``"true"`` — comments the
+    #: coders labelled negative about it, counted wherever the tool tags them (some land elsewhere:
+    #: the power a user sees, the classifier's dilution included)
+    inject: str = "tagged"
 
 
 @dataclass
@@ -64,6 +69,9 @@ class LabelPool:
     negative: np.ndarray
     org: np.ndarray
     orgs: list[str]
+    #: the coder's key question (index, -1 none) and polarity (True = negative) of each comment
+    true_kq: np.ndarray | None = None
+    true_negative: np.ndarray | None = None
 
 
 def label_pool(frame: object, taxonomy: Taxonomy) -> LabelPool:
@@ -71,11 +79,17 @@ def label_pool(frame: object, taxonomy: Taxonomy) -> LabelPool:
     import pandas as pd
 
     assert isinstance(frame, pd.DataFrame)
-    kq = pd.Categorical(frame["key_question"], categories=list(taxonomy.key_questions)).codes.astype(np.int64)
-    st = pd.Categorical(frame["statement"], categories=list(taxonomy.statements)).codes.astype(np.int64)
+    def codes(column: str, labels: Sequence[str]) -> np.ndarray:
+        values = frame[column].where(frame[column].isin(list(labels)))  # "" (no label) → -1
+        return np.asarray(pd.Categorical(values, categories=list(labels)).codes, dtype=np.int64)
+
+    kq = codes("key_question", taxonomy.key_questions)
+    st = codes("statement", taxonomy.statements)
     org = pd.Categorical(frame["organization"])
+    true_kq = codes("true_key_question", taxonomy.key_questions)
     return LabelPool(kq=kq, st=st, negative=frame["band"].isin(taxonomy.negative_bands).to_numpy(),
-                     org=org.codes.astype(np.int64), orgs=[str(c) for c in org.categories])
+                     org=org.codes.astype(np.int64), orgs=[str(c) for c in org.categories],
+                     true_kq=true_kq.astype(np.int64), true_negative=(frame["true_polarity"] == "negative").to_numpy())
 
 
 def target_key_question(pool: LabelPool, taxonomy: Taxonomy) -> str:
@@ -90,6 +104,12 @@ def simulate_counts(rng: np.random.Generator, pool: LabelPool, taxonomy: Taxonom
     mult, injected, kind = SCENARIOS[scenario]
     kq_index = taxonomy.key_questions.index(setup.key_question)
     target_rows = np.flatnonzero((pool.kq == kq_index) & pool.negative)
+    if setup.inject == "true":
+        if pool.true_kq is None or pool.true_negative is None:
+            raise ValueError("inject='true' needs the pool's true labels")
+        inject_rows = np.flatnonzero((pool.true_kq == kq_index) & pool.true_negative)
+    else:
+        inject_rows = target_rows
     L, P, K, S = setup.locations, setup.months, len(taxonomy.key_questions), len(taxonomy.statements)
     shape_kq, shape_st = (L, K, P), (L, S, P)
     counts = Counts(locations=[f"L{i}" for i in range(L)], periods=[f"M{t + 1:02d}" for t in range(P)],
@@ -111,7 +131,7 @@ def simulate_counts(rng: np.random.Generator, pool: LabelPool, taxonomy: Taxonom
             extra = 0
             if late and (kind == "national" or (kind == "rise" and li == 0)):
                 extra = rng.poisson((mult - 1) * setup.target_share * setup.per_month)
-            rows = np.concatenate([rng.choice(tgt, k + extra), rng.choice(rest, n - k)])
+            rows = np.concatenate([rng.choice(tgt, k), rng.choice(inject_rows, extra), rng.choice(rest, n - k)])
             _add(counts, pool, rows, li, t)
     return counts
 
@@ -128,40 +148,52 @@ def _add(counts: Counts, pool: LabelPool, rows: np.ndarray, li: int, t: int) -> 
     counts.x_st[li, :, t] += np.bincount(st[(st >= 0) & neg], minlength=s_len)
 
 
-#: a detector: counts → alerts as (location index, period index, key question or None)
-Detector = Callable[[Counts], list[tuple[int, int, str | None]]]
+#: a detector's alerts: (location index, period index, key question or None)
+Found = list[tuple[int, int, str | None]]
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A detector: ``detect`` maps counts to alerts; ``recent`` how many latest periods it tests (the
+    denominator of its false alerts per 100 location-months)."""
+
+    detect: Callable[[Counts], Found]
+    recent: int
 
 
 def family_detector(config: SummaryConfig) -> Detector:
     """The tool's own alert family (:func:`evidencenlp.trends.alerts.run_family`) with ``config``."""
-    def detect(counts: Counts) -> list[tuple[int, int, str | None]]:
+    def detect(counts: Counts) -> Found:
         family = run_family(counts, config)
         return [(counts.locations.index(a.location), counts.periods.index(a.period), a.key_question)
                 for a in family.alerts]
-    return detect
+    return Detector(detect, config.recent_periods or 12)
 
 
 def poisson_detector(baseline: int = 8, recent: int = 3, fdr: float = 0.05) -> Detector:
     """The reference: each key question's negatives in each of the latest ``recent`` months against the
     location's own previous ``baseline`` months (exact conditional Poisson test), BH over all of them."""
-    def detect(counts: Counts) -> list[tuple[int, int, str | None]]:
+    def detect(counts: Counts) -> Found:
         p = poisson_baseline_test(counts.x_kq, baseline)
         p_len = p.shape[-1]
         cells = [(li, gi, t) for li in range(p.shape[0]) for gi in range(p.shape[1])
                  for t in range(max(0, p_len - recent), p_len) if not np.isnan(p[li, gi, t])]
         q = bh_qvalues([p[c] for c in cells])
         return [(li, t, counts.key_questions[gi]) for (li, gi, t), qv in zip(cells, q) if qv <= fdr]
-    return detect
+    return Detector(detect, recent)
 
 
 def candidates() -> dict[str, Detector]:
-    """The detectors compared: the plain Poisson reference, the chosen family and three variants of it."""
+    """The detectors compared: the plain Poisson reference, the chosen family and variants of it."""
     chosen = SummaryConfig()
     return {
-        "Poisson vs own 8 months, BH (reference)": poisson_detector(),
-        "chosen: site + key question (count, share), windows 1 and 2": family_detector(chosen),
+        "Poisson vs own 8 months, BH over the latest 3 (reference)": poisson_detector(),
+        "chosen: latest month; site + key question (count, share); windows 1 and 2": family_detector(chosen),
+        "variant: latest 3 months tested": family_detector(replace(chosen, recent_periods=3)),
         "variant: window 2 only": family_detector(replace(chosen, windows=(2,))),
         "variant: no accumulation (window 1)": family_detector(replace(chosen, windows=(1,))),
+        "variant: windows 1, 2 and 3": family_detector(replace(chosen, windows=(1, 2, 3))),
+        "variant: no national factor": family_detector(replace(chosen, national=False)),
         "variant: count ignores volume (volume=none)": family_detector(replace(chosen, volume="none")),
         "variant: count as a share of all comments (volume=ratio)": family_detector(replace(chosen, volume="ratio")),
     }
@@ -177,10 +209,11 @@ class Rate:
     runs: int
     detected: float | None
     false_per_100: float
+    inject: str = "tagged"
 
 
 def measure(pool: LabelPool, taxonomy: Taxonomy, setup: StreamSetup, detectors: dict[str, Detector],
-            scenarios: Sequence[str], runs: int, seed: int = 20240601, recent: int = 3) -> list[Rate]:
+            scenarios: Sequence[str], runs: int, seed: int = 20240601) -> list[Rate]:
     """Run every detector on the same ``runs`` streams of each scenario."""
     out = []
     for scenario in scenarios:
@@ -188,33 +221,39 @@ def measure(pool: LabelPool, taxonomy: Taxonomy, setup: StreamSetup, detectors: 
         rng = np.random.default_rng([seed, list(SCENARIOS).index(scenario), int(setup.per_month)])
         streams = [simulate_counts(rng, pool, taxonomy, setup, scenario) for _ in range(runs)]
         last = setup.months - injected
-        for name, detect in detectors.items():
+        for name, det in detectors.items():
             hits = false = 0
             for counts in streams:
-                alerts = list(dict.fromkeys(detect(counts)))  # one finding per location × period × topic
+                alerts = list(dict.fromkeys(det.detect(counts)))  # one finding per location × period × topic
                 hit = [a for a in alerts if kind == "rise" and a[0] == 0 and a[1] >= last
                        and a[2] in (None, setup.key_question)]
                 hits += bool(hit)
                 false += len(alerts) - len(hit)
             out.append(Rate(name, scenario, setup.per_month, runs, hits / runs if kind == "rise" else None,
-                            100 * false / (runs * setup.locations * recent)))
+                            100 * false / (runs * setup.locations * min(det.recent, setup.months)), setup.inject))
     return out
 
 
 def table(rates: list[Rate]) -> str:
-    """A Markdown table: detectors as rows, scenarios as columns (detection rate, or false per 100)."""
+    """A Markdown table per volume and injection: detectors as rows, scenarios as columns (detection
+    rate, and false alerts per 100 location-months in brackets)."""
     scenarios = list(dict.fromkeys(r.scenario for r in rates))
-    volumes = list(dict.fromkeys(r.per_month for r in rates))
     lines = []
-    for vol in volumes:
-        lines.append(f"\n{vol:g} comments a month per location "
-                     "(detected share of runs; in brackets: false alerts per 100 location-months)\n")
+    for vol, inject in dict.fromkeys((r.per_month, r.inject) for r in rates):
+        how = ("injected complaints counted where the tool tags them (coders' negatives about the key question)"
+               if inject == "true" else "injected complaints all counted in the key question (the method's own power)")
+        lines.append(f"\n{vol:g} comments a month per location; {how}. Detected share of runs; in brackets: "
+                     "false alerts per 100 tested location-months\n")
         lines.append("| detector | " + " | ".join(scenarios) + " |")
         lines.append("|---|" + "---|" * len(scenarios))
         for det in dict.fromkeys(r.detector for r in rates):
             cells = []
             for sc in scenarios:
-                r = next(x for x in rates if x.detector == det and x.scenario == sc and x.per_month == vol)
+                r = next((x for x in rates if x.detector == det and x.scenario == sc and x.per_month == vol
+                          and x.inject == inject), None)
+                if r is None:
+                    cells.append("")
+                    continue
                 cells.append((f"{r.detected:.2f} " if r.detected is not None else "") + f"({r.false_per_100:.2f})")
             lines.append(f"| {det} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -232,23 +271,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--locations", type=int, default=3)
     ap.add_argument("--per-month", type=float, nargs="+", default=[20.0, 40.0, 100.0])
     ap.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
+    ap.add_argument("--inject", nargs="+", default=["tagged", "true"], choices=["tagged", "true"],
+                    help="tagged: injected complaints counted in the key question; true: coders' negatives, "
+                         "counted where the tool tags them")
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--brief", action="store_true", help="only the reference and the chosen detector")
+    ap.add_argument("--detectors", nargs="+", type=int, default=None,
+                    help="which detectors to run, by their row number in the table (0 = the reference)")
     args = ap.parse_args(argv)
     taxonomy = default_taxonomy()
     pool = load_pool(args.phase1 or default_data_path(), backend=args.backend)
     codes = label_pool(pool.frame, taxonomy)
     kq = target_key_question(codes, taxonomy)
+    ki = taxonomy.key_questions.index(kq)
+    true_rows = (codes.true_kq == ki) & codes.true_negative if codes.true_kq is not None else np.zeros(0, bool)
     print(f"pool: {len(pool.frame):,} comments, {pool.source}; target key question {kq!r} "
-          f"({int(((codes.kq == taxonomy.key_questions.index(kq)) & codes.negative).sum()):,} tagged negative)")
+          f"({int(((codes.kq == ki) & codes.negative).sum()):,} tagged negative about it; "
+          f"{int(true_rows.sum()):,} coded negative about it, of which the tool tags "
+          f"{float(((codes.kq == ki) & codes.negative)[true_rows].mean()):.0%} negative about it)")
+    detectors = candidates()
+    if args.detectors is not None:
+        names = list(detectors)
+        detectors = {names[i]: detectors[names[i]] for i in args.detectors}
     rates: list[Rate] = []
-    for vol in args.per_month:
-        setup = StreamSetup(locations=args.locations, per_month=vol, key_question=kq)
-        detectors = candidates()
-        if args.brief:
-            detectors = dict(list(detectors.items())[:2])
-        rates += measure(codes, taxonomy, setup, detectors, args.scenarios, args.runs, args.seed)
-    print(f"{args.runs} runs per scenario; {args.locations} locations × 12 months; tests in the latest 3 months")
+    for inject in args.inject:
+        for vol in args.per_month:
+            setup = StreamSetup(locations=args.locations, per_month=vol, key_question=kq, inject=inject)
+            rates += measure(codes, taxonomy, setup, detectors, args.scenarios, args.runs, args.seed)
+    print(f"{args.runs} runs per scenario; {args.locations} locations × 12 months")
     print(table(rates))
     return 0
 

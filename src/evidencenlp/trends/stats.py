@@ -11,12 +11,13 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
 * **expected** = the baseline odds ``θ = (Y_b + a)/(R_b + a/θ̄)`` (the previous ``baseline`` periods
   before the window, shrunk towards the odds pooled over every location ``θ̄`` by ``a`` pseudo-events)
   times the window's reference ``R_w`` (``volume="ratio"``, a share or rate test), or times
-  ``max(R_w, w·R̄_b)`` (``volume="rise"``, the count test: a rise in the location's other comments
-  raises the expectation, so a volume rise alone is no alarm, while the complaints themselves are not
+  ``w·R̄_b`` × the reference's rise at its 1-SE lower bound, never below 1 (``volume="rise"``, the
+  count test: a rise in the location's other comments raises the expectation, so a volume rise alone is no alarm, while the complaints themselves are not
   in the reference and so cannot dilute it), or ``w·Ȳ_b`` (``volume="none"``, a plain count test);
-* **national factor** ``φ = max(1, (O + k)/(E + k))``: observed over expected at the *other* locations
-  in the same window, shrunk by ``k`` pseudo-events, applied when their rise is clear (z > 1.645): a
-  rise seen everywhere explains a local rise;
+* **national factor** ``φ ≥ 1``: the median over the *other* locations of their observed over expected
+  in the same window (not shrunk towards 1, so a rise seen everywhere is allowed for in full), applied
+  when their pooled rise is clear (z > 1); share tests use the others' median odds ratio on the odds
+  scale; the factor's own noise widens the test;
 * **over-dispersion** ``D ≥ 1``: the Pearson χ²/df of the same model over the history before the
   tested periods, pooled over every series of the family (shrinkage across locations), with ``d0``
   prior degrees of freedom at 1 (quasi-Poisson);
@@ -31,6 +32,7 @@ Several windows (default the latest 1 and 2 periods) are combined by Simes' rule
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +42,8 @@ from scipy import stats
 Z95 = 1.959963984540054
 #: how the expected count follows the reference count (see the module docstring)
 VOLUME_MODES: tuple[str, ...] = ("rise", "ratio", "none")
+#: the national factor is applied when the other locations' pooled rise has a one-sided z above this
+NATIONAL_GATE = 1.0
 
 
 def wilson_interval(negative: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float],
@@ -151,24 +155,80 @@ def dispersion(target: np.ndarray, reference: np.ndarray, history: int, volume: 
     return max(1.0, (chi2 + prior_df) / (max(cells - series, 0) + prior_df))
 
 
-def _national(eligible: np.ndarray, observed: np.ndarray, expected: np.ndarray, d: float,
-              prior: float, gate: float = 1.6448536269514722) -> tuple[np.ndarray, np.ndarray]:
-    """The national factor (≥ 1) from the *other* locations and the variance of its log.
+def _others_median(ratio: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """For every location (axis 0): the median of ``ratio`` over the *other* locations where ``use``
+    (NaN where no other location is usable)."""
+    out = np.full(ratio.shape, np.nan)
+    vals = np.where(use, ratio, np.nan)
+    for li in range(ratio.shape[0]):
+        others = np.delete(vals, li, axis=0)
+        if others.shape[0]:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out[li] = np.nanmedian(others, axis=0)
+    return out
 
-    ``φ̂ = (O + k)/(E + k)`` over the other locations' eligible cells, applied only when the others' rise
-    is itself clear (one-sided z above ``gate``, 5% under no change: a noisy neighbour costs little power)
-    and never below 1 (a fall elsewhere does not make a steady location stand out).
+
+def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.ndarray, d: float,
+                    gate: float = NATIONAL_GATE) -> tuple[np.ndarray, np.ndarray]:
+    """The national factor (≥ 1) of every cell from the *other* locations, and the variance of its log.
+
+    ``φ`` = the median over the other locations of their ``(O + ½)/(E + ½)`` (observed over expected
+    in the same window and group; robust to one other location with its own burst, and not shrunk
+    towards 1, so a rise seen everywhere is allowed for in full), applied only when the others' rise is
+    itself clear (their pooled one-sided z above ``gate``, 5% under no change: a noisy neighbour costs
+    little power) and never below 1 (a fall elsewhere does not make a steady location stand out).
+    The variance of ``log φ`` is ``D/O`` (× π/2 for a median of three or more).
     """
     obs = np.where(eligible, observed, 0.0)
     exp = np.where(eligible, expected, 0.0)
     others_o = obs.sum(axis=0, keepdims=True) - obs
     others_e = exp.sum(axis=0, keepdims=True) - exp
-    var_log = d * (others_o + 1) / (others_o + prior) ** 2
+    others_n = eligible.sum(axis=0, keepdims=True) - eligible.astype(int)
     with np.errstate(divide="ignore", invalid="ignore"):
-        raw = np.log((others_o + prior) / (others_e + prior))
+        ratio = (observed + 0.5) / (expected + 0.5)
         rise_z = (others_o - others_e) / np.sqrt(d * np.maximum(others_e, 1e-9))
-    phi = np.where((others_e > 0) & (rise_z > gate), np.exp(np.maximum(raw, 0.0)), 1.0)
-    return phi, np.where(phi > 1, var_log, 0.0)
+    med = _others_median(ratio, eligible & (expected > 0))
+    clear = (others_e > 0) & (rise_z > gate) & np.isfinite(med)
+    phi = np.where(clear, np.maximum(np.nan_to_num(med, nan=1.0), 1.0), 1.0)
+    var_log = d / np.maximum(others_o, 1.0) * np.where(others_n >= 3, np.pi / 2, 1.0)
+    return phi, np.where(clear, var_log, 0.0)
+
+
+def national_odds_ratio(eligible: np.ndarray, yw: np.ndarray, rw: np.ndarray, yb: np.ndarray, rb: np.ndarray,
+                        expected: np.ndarray, d: float, gate: float = NATIONAL_GATE) -> tuple[np.ndarray, np.ndarray]:
+    """The national odds ratio (≥ 1) for share tests: the median over the other locations of their
+    window-against-baseline odds ratio ``((y+½)/(r+½)) / ((Y_b+½)/(R_b+½))``, applied when the others'
+    negatives are clearly above ``expected`` (their baseline mean count; pooled z above ``gate``); and the
+    variance of its log (``D·(1/O + 1/R)`` of the others' window, × π/2 for a median of three or more)."""
+    obs = np.where(eligible, yw, 0.0)
+    exp = np.where(eligible, expected, 0.0)
+    others_o = obs.sum(axis=0, keepdims=True) - obs
+    others_e = exp.sum(axis=0, keepdims=True) - exp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds_ratio = ((yw + 0.5) / (rw + 0.5)) / ((yb + 0.5) / (rb + 0.5))
+        rise_z = (others_o - others_e) / np.sqrt(d * np.maximum(others_e, 1e-9))
+    med = _others_median(odds_ratio, eligible)
+    clear = (others_e > 0) & (rise_z > gate) & np.isfinite(med)
+    odds = np.where(clear, np.maximum(np.nan_to_num(med, nan=1.0), 1.0), 1.0)
+    ref = np.where(eligible, rw, 0.0)
+    others_r = ref.sum(axis=0, keepdims=True) - ref
+    others_n = eligible.sum(axis=0, keepdims=True) - eligible.astype(int)
+    var_log = d * (1 / np.maximum(others_o, 1.0) + 1 / np.maximum(others_r, 1.0)) * np.where(others_n >= 3, np.pi / 2, 1.0)
+    return odds, np.where(clear, var_log, 0.0)
+
+
+def volume_factor(rw: np.ndarray, rb: np.ndarray, nb: np.ndarray, w: int, z: float = 1.0) -> np.ndarray:
+    """How much a location's expected count rises with its volume: the window's reference count over
+    its baseline mean, taken at its lower ``z``-standard-error bound on the log scale and never below 1
+    (``exp(max(0, log(R_w / (w·R̄_b)) − z·√(1/R_w + 1/R_b)))``): a doubled volume raises the expectation
+    by most of the doubling, while the month-to-month noise of the reference (±18% at 30 comments)
+    does not raise it at all, so it costs a real rise no power."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected_ref = w * rb / np.maximum(nb, 1)
+        log_ratio = np.log(np.maximum(rw, 0.5) / np.maximum(expected_ref, 1e-9))
+        se = np.sqrt(1 / np.maximum(rw, 1) + 1 / np.maximum(rb, 1))
+        return np.exp(np.clip(log_ratio - z * se, 0.0, None))
 
 
 def _signed_root_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -182,12 +242,13 @@ def _signed_root_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Sequence[int] = (1, 2),
                       baseline: int | None = 12, min_baseline_periods: int = 2, volume: str = "rise",
-                      national: bool = True, national_prior: float = 10.0, pseudo_events: float = 1.0,
+                      national: bool = True, pseudo_events: float = 1.0, volume_z: float = 1.0,
                       history: int | None = None, prior_df: float = 10.0) -> SurveillanceResult:
     """Test every location × group × period for a rise (and a fall) in ``target`` against its past.
 
     ``target`` and ``reference`` are non-negative integer arrays ``(L, G, P)``. ``history`` is how many
-    leading periods estimate the over-dispersion (default: all). See the module docstring for the model.
+    leading periods estimate the over-dispersion (default: all). ``volume_z``: the volume factor's
+    lower bound in standard errors (:func:`volume_factor`). See the module docstring for the model.
     """
     y = np.asarray(target, dtype=np.int64)
     r = np.asarray(reference, dtype=np.int64)
@@ -201,6 +262,7 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
         raise ValueError("windows must be positive period counts")
     d = dispersion(y, r, y.shape[-1] if history is None else history, volume, prior_df)
     active = ((y + r) > 0).astype(np.int64)
+    several = national and y.shape[0] > 1
     results = []
     for w in windows:
         yw = span_sum(y, 0, w).astype(float)
@@ -208,37 +270,35 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
         yb = span_sum(y, w, baseline).astype(float)
         rb = span_sum(r, w, baseline).astype(float)
         nb = span_sum(active, w, baseline)
-        if volume == "ratio":  # binomial: the share y/(y+r) against the baseline share
-            m, mb = yw + rw, yb + rb
-            pooled = np.clip(yb.sum(axis=0, keepdims=True) / np.maximum(mb.sum(axis=0, keepdims=True), 1), 1e-3, 1 - 1e-3)
-            share = (yb + pseudo_events * pooled) / (mb + pseudo_events)
-            mu0 = m * share
-            eligible = (nb >= min_baseline_periods) & (m > 0)
-        else:  # counts: the baseline mean count, following the reference upwards (rise) or not (none)
-            mu0 = w * (yb + pseudo_events) / np.maximum(nb, 1)
-            var_log = d / (yb + pseudo_events)
-            if volume == "rise":
-                expected_ref = w * rb / np.maximum(nb, 1)
-                factor = np.maximum(1.0, rw / np.maximum(expected_ref, 1e-9))
-                mu0 = mu0 * factor
-                # the factor's own noise, but never more than its distance from 1 (smooth at the floor)
-                var_log = var_log + np.minimum(1 / np.maximum(rw, 1) + 1 / np.maximum(rb, 1), np.log(factor) ** 2)
-            eligible = (nb >= min_baseline_periods) & ((yw + rw) > 0)
-        phi, var_phi = (_national(eligible, yw, mu0, d, national_prior) if national and y.shape[0] > 1
-                        else (np.ones_like(mu0), np.zeros_like(mu0)))
         with np.errstate(invalid="ignore", divide="ignore"):
-            if volume == "ratio":  # Fisher's exact test against the baseline (its odds × φ), counts ÷ D
-                p1 = np.minimum(share * phi, 0.995)  # φ is a ratio of counts: applied to the share
+            if volume == "ratio":  # Fisher's exact test of the window's share against the baseline's, counts ÷ D
+                m, mb = yw + rw, yb + rb
+                pooled = np.clip(yb.sum(axis=0, keepdims=True) / np.maximum(mb.sum(axis=0, keepdims=True), 1),
+                                 1e-3, 1 - 1e-3)
+                share = (yb + pseudo_events * pooled) / (mb + pseudo_events)
+                eligible = (nb >= min_baseline_periods) & (m > 0)
+                odds, var_odds = (national_odds_ratio(eligible, yw, rw, yb, rb, w * yb / np.maximum(nb, 1), d) if several
+                                  else (np.ones_like(share), np.zeros_like(share)))
+                p1 = share * odds / (1 - share + share * odds)  # the national rise, on the odds scale
+                phi = p1 / share
                 mu = m * p1
-                odds_factor = p1 / (1 - p1) / (share / (1 - share))
-                ya, ra = np.round(yw / d), np.round(rw / d)
-                yba, rba = np.round(yb * odds_factor / d), np.round(rb / d)
+                # the national odds ratio's own noise widens the test like extra over-dispersion
+                d_eff = d + mu * (1 - p1) * var_odds
+                ya, ra = np.round(yw / d_eff), np.round(rw / d_eff)
+                yba, rba = np.round(yb * odds / d_eff), np.round(rb / d_eff)
                 total, neg, drawn = ya + ra + yba + rba, ya + yba, ya + ra
                 p_up = stats.hypergeom.sf(ya - 1, total, neg, drawn)
                 p_down = stats.hypergeom.cdf(ya, total, neg, drawn)
                 z = np.where(p_up <= 0.5, stats.norm.isf(np.clip(p_up, 1e-300, 1.0)),
                              np.where(p_down < 0.5, stats.norm.ppf(np.clip(p_down, 1e-300, 1.0)), 0.0))
-            else:
+            else:  # counts: the baseline mean count, following the reference upwards (rise) or not (none)
+                mu0 = w * (yb + pseudo_events) / np.maximum(nb, 1)
+                var_log = d / (yb + pseudo_events)
+                if volume == "rise":
+                    mu0 = mu0 * volume_factor(rw, rb, nb, w, volume_z)
+                eligible = (nb >= min_baseline_periods) & ((yw + rw) > 0)
+                phi, var_phi = (national_factor(eligible, yw, mu0, d) if several
+                                else (np.ones_like(mu0), np.zeros_like(mu0)))
                 mu = mu0 * phi
                 z = _signed_root_deviance(yw, mu) / np.sqrt(d + mu * (var_log + var_phi))
                 p_up, p_down = stats.norm.sf(z), stats.norm.cdf(z)

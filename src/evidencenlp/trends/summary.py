@@ -41,13 +41,14 @@ DIMENSIONS: tuple[str, ...] = ("all", "key_question", "statement", "evidence_cat
 #: location label for rows with an empty location
 NO_LOCATION = "(no location)"
 #: the one-line description of the detector carried in every output
-METHOD = ("one family of one-sided tests per location in the latest periods, Benjamini-Hochberg FDR: the "
-          "location's overall negative share (site_share); negative comments about each key question against "
-          "the location's own past periods, the expectation rising with the location's other comments but never "
-          "falling (kq_count: a volume rise with the same mix is no alarm, the complaints cannot dilute it); "
-          "the negative share within the key question (kq_share); each on the sum of the latest 1 and 2 periods "
-          "(Simes), quasi-Poisson over-dispersion pooled over locations, baselines shrunk to the pooled rate, a "
-          "rise seen at the other locations allowed for; statements of an alerting key question tested next "
+METHOD = ("one family of one-sided tests per location in the latest period (--recent), Benjamini-Hochberg FDR: "
+          "the location's overall negative share (site_share); negative comments about each key question against "
+          "the location's own past periods, the expectation rising with the location's other comments (at the "
+          "rise's 1-SE lower bound) but never falling (kq_count: a volume rise with the same mix is no alarm, the "
+          "complaints cannot dilute it); the negative share within the key question (kq_share); each on the latest "
+          "period and the sum of the latest two (Simes), quasi-Poisson over-dispersion pooled over locations, "
+          "baselines shrunk to the pooled rate; a rise seen at the other locations (their median observed/expected, "
+          "or odds ratio for shares) allowed for; statements of an alerting key question tested next "
           "(hierarchical FDR)")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
