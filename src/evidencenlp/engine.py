@@ -52,9 +52,10 @@ from evidencenlp.partitions import (
     make_source,
     plan_partitions,
     read_partition,
+    require_byte_splittable,
     require_partitioned,
 )
-from evidencenlp.tabular import iter_chunks, table_format
+from evidencenlp.tabular import ReadReport, iter_chunks, table_format
 from evidencenlp.tagging import (
     MANIFEST,
     TagSummary,
@@ -66,6 +67,7 @@ from evidencenlp.tagging import (
     _save_part,
     _write_error,
     check_paths,
+    check_resume_target,
     check_text_cells,
     clean_stale_temp_files,
     finish_output,
@@ -212,15 +214,19 @@ def _check_options(input_path: Path, output: Path, delimiter: str | None, sheet:
 
 
 def _read_all(input_path: Path, output: Path, text_column: str, prefix: str, encoding: str,
-              delimiter: str | None) -> tuple[list[str], int, pd.DataFrame]:
-    """Read the whole input once with the single-process reader and its checks: columns, rows, empty meta."""
+              delimiter: str | None, report: ReadReport | None = None) -> tuple[list[str], int, pd.DataFrame]:
+    """Read the whole input once with the single-process reader and its checks: columns, rows, empty meta.
+
+    ``report`` counts what the read repaired (the workers read the same repaired values).
+    """
     columns: list[str] | None = None
     meta = pd.DataFrame()
     rows = 0
     try:
-        for chunk in iter_chunks(input_path, chunk_rows=DEFAULT_CHUNK_ROWS, encoding=encoding, delimiter=delimiter):
+        for chunk in iter_chunks(input_path, chunk_rows=DEFAULT_CHUNK_ROWS, encoding=encoding, delimiter=delimiter,
+                                 report=report):
             if columns is None:
-                _check_columns(input_path, chunk, text_column, prefix, delimiter)
+                _check_columns(input_path, chunk, text_column, prefix, delimiter, encoding)
                 columns, meta = [str(c) for c in chunk.columns], chunk.iloc[:0]
             if chunk.empty:
                 continue
@@ -237,6 +243,7 @@ def _read_all(input_path: Path, output: Path, text_column: str, prefix: str, enc
 
 def _check_output(output: Path, resume: bool, force: bool) -> None:
     """Refuse to overwrite an output or an interrupted run unless asked (nothing is removed here)."""
+    check_resume_target(output, resume, force)
     folder = parts_dir(output)
     if folder.exists() and not resume and not force:
         raise InputFileError(f"{output}: an earlier run was interrupted (its finished chunks are in {folder}); "
@@ -438,15 +445,17 @@ def _tag_partitions(client: Client, spec: SuggesterSpec, source: TableSource, to
 
 def _plan(spec: SuggesterSpec, input_path: Path, output: Path, text_column: str, partition_rows: int,
           resume: bool, force: bool, prefix: str, encoding: str, delimiter: str | None,
-          sheet: str | None) -> tuple[TableSource, list[Partition], pd.DataFrame, dict[str, Any]]:
+          sheet: str | None,
+          report: ReadReport | None = None) -> tuple[TableSource, list[Partition], pd.DataFrame, dict[str, Any]]:
     """Every check of ``tag_file`` (nothing is created), then the partitions and the run's manifest.
 
     The manifest's ``model_version`` is filled in once the workers report it.
     """
     _check_options(input_path, output, delimiter, sheet, spec.evidence_category)
     require_partitioned(input_path)
+    require_byte_splittable(input_path, encoding)
     _check_output(output, resume, force)
-    columns, rows, meta = _read_all(input_path, output, text_column, prefix, encoding, delimiter)
+    columns, rows, meta = _read_all(input_path, output, text_column, prefix, encoding, delimiter, report)
     source, parts = plan_partitions(make_source(input_path, columns, encoding, delimiter), partition_rows, rows)
     clean_stale_temp_files(output)
     manifest: dict[str, Any] = {**_manifest(input_path, text_column, partition_rows, spec.redact, prefix, "",
@@ -493,11 +502,13 @@ def tag_file_dask(spec: SuggesterSpec, input_path: Path, output: Path, text_colu
     if workers < 1:
         raise InputFileError(f"--workers must be at least 1; got {workers}")
     input_path, output = Path(input_path), Path(output)
+    repaired = ReadReport()
     source, parts, meta, manifest = _plan(spec, input_path, output, text_column, partition_rows, resume, force,
-                                          prefix, encoding, delimiter, sheet)
+                                          prefix, encoding, delimiter, sheet, repaired)
     folder = parts_dir(output)
     saved, done = _resume_state(output, manifest, parts, resume)
-    summary = TagSummary(output=output, rows=sum(done.values()), resumed_from_row=sum(done.values()))
+    summary = TagSummary(output=output, rows=sum(done.values()), resumed_from_row=sum(done.values()),
+                         replaced_characters=repaired.replaced_characters, rows_repaired=repaired.rows_repaired)
     started = time.perf_counter()
     todo = [p for p in parts if p.number not in done]
     if done:

@@ -51,7 +51,9 @@ def import_with_progress(store: ReviewStore, input_path: Path, text_column: str,
 def describe_import(summary: ImportSummary) -> None:
     """One line on stderr about an import (counts and row numbers only, never note text)."""
     line = (f"{summary.source_file}: {summary.rows:,} rows; {summary.imported:,} new notes suggested "
-            f"({summary.needs_review:,} need review), {summary.already:,} already imported, {summary.blank:,} blank")
+            f"({summary.needs_review:,} need review), {summary.already:,} already imported, {summary.blank:,} blank"
+            + (f"; replaced {summary.replaced_characters:,} invalid character(s) (lone surrogates) by U+FFFD"
+               if summary.replaced_characters else ""))
     err_console.print(line, highlight=False)
     kept = [f"{what} from column {column!r}" for what, column in (("id", summary.id_column),
             ("location", summary.location_column), ("date", summary.date_column)) if column]
