@@ -22,6 +22,7 @@ from evidencenlp.review.db import APPLICATION_ID, SCHEMA_VERSION
 from evidencenlp.review.models import ConflictError, Labels, ReviewError, TooLargeError
 from evidencenlp.review.queries import EXPORT_EXTRA_COLUMNS
 from evidencenlp.review.store import ReviewStore, confirmed_labels, export_confirmed, import_notes
+from evidencenlp.tabular import read_table
 from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import CORPUS_COLUMNS, load_labelled
 
@@ -336,7 +337,7 @@ def test_summary_per_key_question(store: ReviewStore) -> None:
 
 # -- export ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "tsv", "xlsx", "parquet"])
 def test_export_has_the_corpus_columns_and_only_confirmed_notes(store: ReviewStore, tmp_path: Path,
                                                                 suffix: str) -> None:
     ids = _ids(store)
@@ -347,14 +348,15 @@ def test_export_has_the_corpus_columns_and_only_confirmed_notes(store: ReviewSto
     store.undo(ids[3], "A")
     out = tmp_path / f"confirmed.{suffix}"
     assert store.export(out) == 2
-    frame = pd.read_csv(out, dtype=str, keep_default_na=False) if suffix == "csv" else pd.read_json(out, lines=True)
+    frame = read_table(out).reset_index(drop=True)
     assert list(frame.columns) == [*CORPUS_COLUMNS, *EXPORT_EXTRA_COLUMNS]
     assert list(frame["note_id"]) == ["N001", "N002"]
     assert list(frame["band"]) == ["good", "inadequate"]
     assert set(frame["service"]) == {"care_home"}
     # the export is valid training data
-    labelled = load_labelled(out, statements=[s.id for s in store.vocabulary.statements])
-    assert len(labelled) == 2
+    if suffix in ("csv", "jsonl"):
+        labelled = load_labelled(out, statements=[s.id for s in store.vocabulary.statements])
+        assert len(labelled) == 2
 
 
 def test_confirmed_labels_for_train(store: ReviewStore, tmp_path: Path) -> None:
@@ -365,8 +367,8 @@ def test_confirmed_labels_for_train(store: ReviewStore, tmp_path: Path) -> None:
     assert export_confirmed(store.path, tmp_path / "x.csv", assessment="Oak House") == 2
     with pytest.raises(InputFileError, match="not found"):
         confirmed_labels(tmp_path / "missing.sqlite")
-    with pytest.raises(InputFileError, match=r"\.csv or \.jsonl"):
-        store.export(tmp_path / "x.parquet")
+    with pytest.raises(InputFileError, match="unsupported file type '.docx'"):
+        store.export(tmp_path / "x.docx")
 
 
 def test_import_keeps_the_files_id_location_and_date_and_the_export_joins_back(tmp_path: Path) -> None:

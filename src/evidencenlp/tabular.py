@@ -302,24 +302,35 @@ def _row_keys(value: str, sep: str, ncols: int, low: str) -> list[str]:
     return keys
 
 
+def _next_key(a: tuple[tuple[int, int | str], ...], b: tuple[tuple[int, int | str], ...]) -> bool:
+    """True when ``b`` is the key after ``a``: the same but for its last number, one higher (7 → 8, N0041 → N0042)."""
+    numbers = [i for i, part in enumerate(a) if part[0] == 0]
+    if len(a) != len(b) or not numbers:
+        return False
+    last = numbers[-1]
+    return (a[:last] == b[:last] and a[last + 1:] == b[last + 1:] and b[last][0] == 0
+            and int(b[last][1]) == int(a[last][1]) + 1)
+
+
 def _swallows(suspect: _Suspect, high: str | None) -> bool:
-    """True when the row-like keys of ``suspect`` fill the gap up to the next record's key ``high``.
+    """True when the row-like keys of ``suspect`` continue its own key one by one, up to the next record's.
 
     A quote left open swallows the rows that follow it, so their keys run on from the opening record's
-    key (``low``) in order and stop before the next real record's. A properly closed comment whose
-    lines merely look like rows (a pasted line, a list) almost never does: between the keys 5 and 6
-    of consecutive rows there is no room at all. Keys are compared as :func:`_order_key`.
+    key (``low``: 1 → 2, 3, …) and stop before the next real record's key (``high``: same shape, higher;
+    or the end of the file). A properly closed comment whose lines merely look like rows (a pasted line,
+    a list) almost never does: between the keys 5 and 6 of consecutive rows there is no room at all.
+    Keys are compared as :func:`_order_key`; keys that are not such a sequence are never flagged.
     """
-    keys = [_order_key(k) for k in suspect.keys]
-    low = _order_key(suspect.low)
+    chain = [_order_key(suspect.low), *(_order_key(k) for k in suspect.keys)]
+    if not all(_next_key(a, b) for a, b in zip(chain, chain[1:])):
+        return False
+    if high is None:
+        return True
+    if _shape(high) != _shape(suspect.low):
+        return False
     try:
-        if any(a >= b for a, b in zip([low, *keys], keys)):
-            return False
-        if high is None:
-            return True
-        top = _order_key(high)
-        return keys[-1] < top
-    except TypeError:  # keys of different make-up (a number against a word): not a sequence
+        return chain[-1] < _order_key(high)
+    except TypeError:  # parts of different kinds (a number against a word): not a sequence
         return False
 
 

@@ -123,6 +123,12 @@ def review(
         raise fail(f"--order must be one of {', '.join(ORDERS)}; got {order!r}")
     if not (inspector or "").strip():
         raise fail("--inspector NAME is needed to review (or set EVIDENCENLP_INSPECTOR)")
+    from evidencenlp.review.names import inspector_name
+
+    try:
+        inspector = inspector_name(inspector)
+    except EvidenceNLPError as exc:
+        raise fail(f"--inspector: {exc}") from None
     from evidencenlp.review.store import ReviewStore
 
     with ReviewStore.open(db) as store:
@@ -160,7 +166,7 @@ def verify(db: Path) -> None:
 @app.command("review-export")
 def review_export(
     db: Path = typer.Option(..., "--db", metavar="FILE", help="Review database file."),
-    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="confirmed.csv or confirmed.jsonl."),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="e.g. confirmed.csv; .tsv, .xlsx, .jsonl and .parquet too (by extension)."),
     assessment: str = typer.Option(None, "--assessment", metavar="NAME", help="Only this assessment (default: all)."),
 ) -> None:
     """Write the confirmed labels (accepted or corrected) in the training corpus's columns.

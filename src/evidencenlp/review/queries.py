@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 
 from evidencenlp.defaults import ORDERS
-from evidencenlp.errors import InputFileError
 from evidencenlp.review.decisions import read_history
 from evidencenlp.review.labels import Vocabulary
 from evidencenlp.review.models import CONFIRMED, STATUSES, Note, NotFoundError, QueueItem, ReviewError
@@ -164,10 +163,13 @@ class Queries:
         return pd.concat([base.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
 
     def export(self, output: Path | str, assessment_id: int | None = None) -> int:
-        """Write confirmed labels (:meth:`export_frame`) to ``output`` (.csv or .jsonl, atomically); the row count."""
+        """Write confirmed labels (:meth:`export_frame`) to ``output`` atomically; the row count.
+
+        Any format ``tag`` writes (.csv .tsv .xlsx .jsonl .parquet, by extension), through the same
+        writer: spreadsheet formats get their formulas neutralised.
+        """
         output = Path(output)
-        if table_format(output) not in ("csv", "jsonl"):
-            raise InputFileError(f"{output}: export writes .csv or .jsonl")
+        table_format(output)
         frame = self.export_frame(assessment_id)
         write_table(frame, output)
         return len(frame)
