@@ -566,3 +566,23 @@ def test_import_with_the_real_suggester(tmp_path: Path, notes_csv: Path, suggest
         decision = s.confirm(note.id, "real inspector")
         assert decision.action == "accepted"
         assert len(s.confirmed_frame()) == 1
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "csv", "tsv"])
+def test_export_to_a_spreadsheet_neutralises_formulas(store: ReviewStore, tmp_path: Path, suffix: str) -> None:
+    from typer.testing import CliRunner
+
+    from evidencenlp.cli import app
+
+    ids = _ids(store)
+    store.confirm(ids[0], "A", rationale='=HYPERLINK("http://evil","x")')
+    out = tmp_path / f"confirmed.{suffix}"
+    result = CliRunner().invoke(app, ["review-export", "--db", str(store.path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    if suffix == "xlsx":
+        from openpyxl import load_workbook
+
+        cells = [c for row in load_workbook(out).active.iter_rows() for c in row]
+        assert not [c.coordinate for c in cells if c.data_type == "f"]
+    frame = read_table(out)
+    assert frame["rationale"].tolist() == ['\'=HYPERLINK("http://evil","x")']
