@@ -74,8 +74,8 @@ def tag(
     check_engine_options(engine, scheduler, workers)
     try:
         check_resume_target(output, resume, force)
-    except AlreadyComplete as done:
-        err_console.print(str(done), highlight=False, soft_wrap=True)
+    except AlreadyComplete as complete:
+        err_console.print(str(complete), highlight=False, soft_wrap=True)
         return
     if engine is Engine.dask:  # the workers load the models; this process only reads, saves and assembles
         check_paths(input_path, output, delimiter, sheet)  # before a cluster starts; the engine checks the rest
