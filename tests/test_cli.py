@@ -118,3 +118,48 @@ def test_command_registration_fails_loudly_on_a_missing_or_broken_module(tmp_pat
     import evidencenlp.cli as cli_package
     folder = Path(cli_package.__file__).parent
     assert set(COMMAND_MODULES) == {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
+
+
+def _commands() -> list[tuple[list[str], object]]:
+    from typer.main import get_command
+
+    from evidencenlp.cli import app
+
+    found: list[tuple[list[str], object]] = []
+
+    def walk(cmd: object, path: list[str]) -> None:
+        found.append((path, cmd))
+        for name, sub in sorted(getattr(cmd, "commands", {}).items()):
+            walk(sub, [*path, name])
+
+    walk(get_command(app), [])
+    return found
+
+
+@pytest.mark.parametrize("path,command", _commands(), ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_help_at_80_columns_shows_every_option_name_whole(path: list[str], command: object) -> None:
+    import re
+
+    from typer.testing import CliRunner
+
+    from evidencenlp.cli import app
+
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    names = [o for p in getattr(command, "params", []) for o in (*p.opts, *p.secondary_opts) if o.startswith("-")]
+    cut = [n for n in names if not re.search(re.escape(n) + r"(?![\w-])", result.output)]
+    assert not cut, f"option names cut at 80 columns: {cut}"
+
+
+@pytest.mark.parametrize("stdin,args,expected", [
+    (b"The bell \xff\xfe rang late", ["-"], "standard input is not UTF-8 text (invalid byte 0xff at byte 9)"),
+    (b"", ["bad \udcff arg"], "the note given is not UTF-8 text"),
+])
+def test_classify_refuses_text_that_is_not_utf8_in_one_line(stdin: bytes, args: list[str], expected: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "evidencenlp", "classify", *args], input=stdin, capture_output=True,
+                          env={**os.environ, "PYTHONUTF8": "1"}, timeout=300)
+    err = proc.stderr.decode("utf-8", errors="replace")
+    assert proc.returncode == 2 and expected in " ".join(err.split()), err
+    assert "Traceback" not in err and "rang" not in err

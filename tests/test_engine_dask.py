@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -124,7 +125,11 @@ def test_same_checks_and_rows_as_the_single_process_reader(tmp_path: Path, monke
     monkeypatch.setattr(engine, "_client", no_cluster)
     with pytest.raises((InputFileError, Started)) as caught:
         tag_file_dask(SuggesterSpec(), src, out, "text", partition_rows=1, **options)
-    if local_error is None:
+    from evidencenlp.tabular import is_wide_encoding, resolve_encoding
+
+    if local_error is None and is_wide_encoding(resolve_encoding(src, options.get("encoding", "utf-8"))):
+        assert "--engine dask cannot split UTF-16" in str(caught.value)  # read locally, refused for byte ranges
+    elif local_error is None:
         assert caught.type is Started, caught.value  # every check passed, then the cluster would start
         for rows in (1, 2):
             _assert_partitions_read_like_the_file(src, options.get("delimiter"), rows)
@@ -156,6 +161,92 @@ def test_validation_fails_before_any_cluster_or_parts(tmp_path: Path, monkeypatc
     with pytest.raises(InputFileError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         tag_file_dask(SuggesterSpec(), src, out, "text")
     assert not parts_dir(out).exists() and not out.exists()
+
+
+@pytest.mark.parametrize("address,expected", [
+    ("", "--scheduler needs the address of a running dask scheduler"),
+    ("   ", "--scheduler needs the address"),
+    ("http://127.0.0.1:8787", "not http:// (that is the dashboard's address"),
+    ("tcp://host:0", "the port must be between 1 and 65535"),
+    ("tcp://host:70000", "the port must be between 1 and 65535"),
+    ("tcp://a b:8786", "is not a dask scheduler address"),
+    ("inproc://x", "not inproc://"),
+])
+def test_scheduler_address_refused_before_anything(address: str, expected: str) -> None:
+    with pytest.raises(InputFileError, match=re.escape(expected)):
+        engine.check_scheduler_address(address)
+
+
+@pytest.mark.parametrize("address,normal", [
+    ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"), ("10.0.0.5", "tcp://10.0.0.5:8786"),
+    ("TLS://sched.example:9000", "tls://sched.example:9000"), ("tcp://[::1]:8786", "tcp://[::1]:8786"),
+    ("ws://host:8786/", "ws://host:8786"),
+])
+def test_scheduler_address_normalised(address: str, normal: str) -> None:
+    assert engine.check_scheduler_address(address) == normal
+
+
+def test_refused_scheduler_is_one_line_at_once(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        with pytest.raises(InputFileError, match="the connection was refused"):
+            engine.probe_scheduler(f"tcp://127.0.0.1:{port}", seconds=30)
+
+
+def test_tls_scheduler_without_certificates_is_one_line() -> None:
+    with pytest.raises(InputFileError, match="needs TLS certificates in the dask configuration"):
+        engine.probe_scheduler("tls://127.0.0.1:1")
+
+
+def test_unknown_host_is_one_line() -> None:
+    with pytest.raises(InputFileError, match="no host named 'no-such-host.invalid'"):
+        engine.probe_scheduler("tcp://no-such-host.invalid:8786")
+
+
+def test_a_service_that_is_not_a_scheduler_is_one_line(tmp_path: Path) -> None:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    held: list[socket.socket] = []
+
+    def accept() -> None:  # accepts and never answers, as a web server waiting for HTTP would
+        for _ in range(2):
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        with pytest.raises(InputFileError, match="no dask scheduler answered within 2 s|not a dask scheduler"):
+            engine.probe_scheduler(f"tcp://127.0.0.1:{port}", seconds=2)
+    finally:
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+@pytest.mark.parametrize("address,expected", [
+    ("", "--scheduler needs the address"), ("http://localhost:8787", "not http://"),
+])
+def test_cli_scheduler_address_is_checked_first(tmp_path: Path, address: str, expected: str) -> None:
+    from typer.testing import CliRunner
+
+    from evidencenlp.cli import app
+
+    src = tmp_path / "in.csv"
+    write_table(pd.DataFrame({"text": ["a note"]}), src)
+    result = CliRunner().invoke(app, ["tag", str(src), "-o", str(tmp_path / "out.csv"), "--engine", "dask",
+                                      "--scheduler", address])
+    assert result.exit_code == 2 and expected in " ".join(result.output.split())
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_xlsx_input_is_refused_with_what_to_do(tmp_path: Path) -> None:

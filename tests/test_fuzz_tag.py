@@ -78,7 +78,7 @@ CASES: list[tuple[str, str, bytes | Callable[[], bytes], list[str], Any]] = [
     ("csv-zip", "in.csv", lambda: zipped("x.csv", csv_text().encode()), [], "error"),
     ("csv-is-xlsx", "in.csv", lambda: workbook({"S": [["id", "text"], [1, note(1)]]}), [], "error"),
     ("csv-nul", "in.csv", b"id,text\n1,\x00\x00" + note(1).encode() + b"\n", [], "error"),
-    ("csv-utf16", "in.csv", lambda: csv_text().encode("utf-16"), [], "error"),
+    ("csv-utf16-bom", "in.csv", lambda: csv_text().encode("utf-16"), [], IDS3),
     ("csv-latin1", "in.csv", ("id,text\n1,caf\xe9 " + note(1) + "\n").encode("latin-1"), [], "error"),
     ("csv-semicolon", "in.csv", ("id;text\n" + "".join(f"{i};{note(i)}\n" for i in (1, 2, 3))).encode(), [],
      "error"),
@@ -149,6 +149,30 @@ CASES: list[tuple[str, str, bytes | Callable[[], bytes], list[str], Any]] = [
                                                                  "text": pa.array([], pa.string())})), [], "error"),
     ("parquet-control-chars", "in.parquet",
      lambda: parquet(pa.table({"id": [1, 2], "text": ["a\x01\x02b", "c\x0b"]})), [], ["1", "2"]),
+    # issue 19: a lone surrogate (a JSON escape without its pair) is replaced by U+FFFD, not a traceback
+    ("jsonl-lone-surrogate", "in.jsonl", b'{"id": 1, "text": "The bell \\ud83d rang"}\n{"id": 2, "text": "b"}\n'
+     b'{"id": 3, "te\\udc00xt2": "\\udfff", "text": "c"}\n', [], IDS3),
+    # issue 19: UTF-16 as Excel's "Unicode Text" writes it, and without a byte-order mark
+    ("csv-utf16-flag", "in.csv", lambda: csv_text().encode("utf-16"), ["--encoding", "utf-16"], IDS3),
+    ("tsv-utf16-excel", "in.tsv", lambda: b"\xff\xfe" + csv_text(sep="\t", eol="\r\n").encode("utf-16-le"), [],
+     IDS3),
+    ("tsv-utf16-excel-flag", "in.tsv", lambda: b"\xff\xfe" + csv_text(sep="\t", eol="\r\n").encode("utf-16-le"),
+     ["--encoding", "utf-16-le"], IDS3),
+    ("csv-utf16le-no-bom", "in.csv", lambda: csv_text().encode("utf-16-le"), ["--encoding", "utf-16-le"], IDS3),
+    ("csv-utf16-no-bom", "in.csv", lambda: csv_text().encode("utf-16-le"), ["--encoding", "utf-16"], IDS3),
+    ("tsv-utf16be-no-bom", "in.tsv", lambda: csv_text(sep="\t").encode("utf-16-be"), ["--encoding", "utf-16"], IDS3),
+    ("csv-utf16-no-bom-no-flag", "in.csv", lambda: csv_text().encode("utf-16-le"), [], "error"),
+    ("jsonl-utf16", "in.jsonl", lambda: jsonl({"id": 1, "text": note(1)}, {"id": 2, "text": "b"}).decode()
+     .encode("utf-16"), [], ["1", "2"]),
+    ("jsonl-utf16-no-bom", "in.jsonl", lambda: jsonl({"id": 1, "text": note(1)}).decode().encode("utf-16-le"),
+     ["--encoding", "utf-16-le"], ["1"]),
+    # issue 22: a properly closed multi-line comment whose second line has separators and looks like a row
+    ("csv-multiline-rowlike-words", "in.csv", b'site,text\nOak,"Kind staff\nGood food, clean rooms, calm"\n'
+     b"Elm,b\n", [], "ok"),
+    ("csv-multiline-rowlike-ids", "in.csv", b'id,text\n1,"first\n1,2,3 were fine"\n2,"x\n7,late, again"\n3,c\n',
+     [], IDS3),
+    ("csv-quote-swallows-to-eof", "in.csv", f'id,text\n1,"{note(1)}\n2,{note(2)}\n3,{note(3)}"\n'.encode(), [],
+     "error"),
 ]
 OUTPUTS = ["csv", "jsonl", "parquet", "xlsx"]
 
@@ -170,7 +194,8 @@ def _input_columns(path: Path, args: list[str]) -> list[str]:
     from evidencenlp.tabular import iter_chunks
 
     delimiter = args[args.index("--delimiter") + 1] if "--delimiter" in args else None
-    return [str(c) for c in next(iter(iter_chunks(path, delimiter=delimiter))).columns]
+    encoding = args[args.index("--encoding") + 1] if "--encoding" in args else "utf-8"
+    return [str(c) for c in next(iter(iter_chunks(path, delimiter=delimiter, encoding=encoding))).columns]
 
 
 @pytest.fixture

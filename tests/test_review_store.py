@@ -22,6 +22,7 @@ from evidencenlp.review.db import APPLICATION_ID, SCHEMA_VERSION
 from evidencenlp.review.models import ConflictError, Labels, ReviewError, TooLargeError
 from evidencenlp.review.queries import EXPORT_EXTRA_COLUMNS
 from evidencenlp.review.store import ReviewStore, confirmed_labels, export_confirmed, import_notes
+from evidencenlp.tabular import read_table
 from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import CORPUS_COLUMNS, load_labelled
 
@@ -336,7 +337,7 @@ def test_summary_per_key_question(store: ReviewStore) -> None:
 
 # -- export ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "tsv", "xlsx", "parquet"])
 def test_export_has_the_corpus_columns_and_only_confirmed_notes(store: ReviewStore, tmp_path: Path,
                                                                 suffix: str) -> None:
     ids = _ids(store)
@@ -347,14 +348,15 @@ def test_export_has_the_corpus_columns_and_only_confirmed_notes(store: ReviewSto
     store.undo(ids[3], "A")
     out = tmp_path / f"confirmed.{suffix}"
     assert store.export(out) == 2
-    frame = pd.read_csv(out, dtype=str, keep_default_na=False) if suffix == "csv" else pd.read_json(out, lines=True)
+    frame = read_table(out).reset_index(drop=True)
     assert list(frame.columns) == [*CORPUS_COLUMNS, *EXPORT_EXTRA_COLUMNS]
     assert list(frame["note_id"]) == ["N001", "N002"]
     assert list(frame["band"]) == ["good", "inadequate"]
     assert set(frame["service"]) == {"care_home"}
     # the export is valid training data
-    labelled = load_labelled(out, statements=[s.id for s in store.vocabulary.statements])
-    assert len(labelled) == 2
+    if suffix in ("csv", "jsonl"):
+        labelled = load_labelled(out, statements=[s.id for s in store.vocabulary.statements])
+        assert len(labelled) == 2
 
 
 def test_confirmed_labels_for_train(store: ReviewStore, tmp_path: Path) -> None:
@@ -365,8 +367,8 @@ def test_confirmed_labels_for_train(store: ReviewStore, tmp_path: Path) -> None:
     assert export_confirmed(store.path, tmp_path / "x.csv", assessment="Oak House") == 2
     with pytest.raises(InputFileError, match="not found"):
         confirmed_labels(tmp_path / "missing.sqlite")
-    with pytest.raises(InputFileError, match=r"\.csv, \.jsonl or \.xlsx"):
-        store.export(tmp_path / "x.parquet")
+    with pytest.raises(InputFileError, match="unsupported file type '.docx'"):
+        store.export(tmp_path / "x.docx")
 
 
 def test_import_keeps_the_files_id_location_and_date_and_the_export_joins_back(tmp_path: Path) -> None:
@@ -564,3 +566,23 @@ def test_import_with_the_real_suggester(tmp_path: Path, notes_csv: Path, suggest
         decision = s.confirm(note.id, "real inspector")
         assert decision.action == "accepted"
         assert len(s.confirmed_frame()) == 1
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "csv", "tsv"])
+def test_export_to_a_spreadsheet_neutralises_formulas(store: ReviewStore, tmp_path: Path, suffix: str) -> None:
+    from typer.testing import CliRunner
+
+    from evidencenlp.cli import app
+
+    ids = _ids(store)
+    store.confirm(ids[0], "A", rationale='=HYPERLINK("http://evil","x")')
+    out = tmp_path / f"confirmed.{suffix}"
+    result = CliRunner().invoke(app, ["review-export", "--db", str(store.path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    if suffix == "xlsx":
+        from openpyxl import load_workbook
+
+        cells = [c for row in load_workbook(out).active.iter_rows() for c in row]
+        assert not [c.coordinate for c in cells if c.data_type == "f"]
+    frame = read_table(out)
+    assert frame["rationale"].tolist() == ['\'=HYPERLINK("http://evil","x")']

@@ -481,3 +481,58 @@ def test_assessment_panel_rates_each_key_question_and_links_its_notes(loaded: Te
     after = loaded.get("/api/assessment", params={"assessment_id": "1"}).json()
     assert after["location"]["confirmed_notes"] == len(safe["note_ids"])
     assert loaded.get("/api/assessment").json()["assessment_id"] == 1  # default: the latest assessment
+
+
+# -- issue 19: a lying Content-Length, and inspector names that display reversed ---------------------------------
+
+
+def test_body_shorter_than_its_content_length_is_one_log_line(tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """The client announces 5,000 bytes, sends 12 and disconnects: a 400 and one warning, no traceback."""
+    import asyncio
+    import logging
+
+    web = create_app(tmp_path / "review.sqlite", suggester=FakeSuggester(), allowed_hosts=None,
+                     runner=InlineJobRunner(), upload_dir=tmp_path / "uploads")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/upload", "raw_path": b"/api/upload", "query_string": b"filename=notes.csv",
+             "root_path": "", "server": ("127.0.0.1", 8765), "client": ("127.0.0.1", 5000),
+             "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/octet-stream"),
+                         (b"content-length", b"5000")]}
+    messages = [{"type": "http.request", "body": b"id,text\n1,a\n", "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(web(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 400
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(records) == 1 and "Content-Length 5000" in records[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)
+    assert not list((tmp_path / "uploads").glob("*/*")), "the partial upload was kept"
+
+
+@pytest.mark.parametrize("name", ["Ann\u202eeoJ", "Ann\u200bJoe", "Ann\u2066Joe\u2069", "Ann\nJoe", "\u200f"])
+def test_inspector_names_with_hidden_characters_are_refused(loaded: TestClient, name: str) -> None:
+    nid = queue(loaded)[0]["note_id"]
+    res = loaded.post(f"/api/notes/{nid}/confirm", json={"inspector": name}, headers=JSON)
+    assert res.status_code == 422 and "invisible or text-reordering" in res.text
+    assert loaded.get("/api/summary").json()  # nothing stored, the app still answers
+    ok = loaded.post(f"/api/notes/{nid}/confirm", json={"inspector": "  Ann\u200cJoe  "}, headers=JSON)
+    assert ok.status_code == 200, ok.text  # a zero-width non-joiner is part of some names; spaces trimmed
+
+
+def test_cli_review_and_serve_refuse_a_reversed_name(tmp_path: Path) -> None:
+    runner = CliRunner()
+    notes = write_notes(tmp_path / "notes.csv")
+    for args in (["review", str(notes), "--db", str(tmp_path / "r.sqlite"), "--inspector", "Ann\u202eeoJ"],
+                 ["serve", "--db", str(tmp_path / "r.sqlite"), "--inspector", "Ann\u202eeoJ"]):
+        result = runner.invoke(cli_app, args)
+        assert result.exit_code == 2, result.output
+        assert "U+202E RIGHT-TO-LEFT OVERRIDE" in " ".join(result.output.split())

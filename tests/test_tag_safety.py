@@ -358,3 +358,97 @@ def test_flat_columns_still_added(fake: Fake, tmp_path: Path) -> None:
     src = _csv(tmp_path / "in.csv", "id,text\n1,kind staff\n2,\n")
     tag_file(fake, src, tmp_path / "out.parquet", "text")
     assert list(pd.read_parquet(tmp_path / "out.parquet").columns) == ["id", "text", *FLAT_COLUMNS]
+
+
+# --- issue 19: input that used to end in a traceback ----------------------------------------------------------
+
+
+def test_lone_surrogate_becomes_replacement_character_and_is_counted(fake: Fake, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id": 1, "text": "The bell \\ud83d rang \\udc00"}\n{"id": 2, "text": "Fine."}\n')
+    out = tmp_path / "out.csv"
+    summary = tag_file(fake, src, out, "text", redact=False)
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert frame["text"].tolist() == ["The bell \ufffd rang \ufffd", "Fine."]
+    assert (summary.replaced_characters, summary.rows_repaired) == (2, 1)
+
+
+def test_lone_surrogate_in_review_import_is_stored_and_counted(tmp_path: Path) -> None:
+    from evidencenlp.review.store import ReviewStore
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id": 1, "text": "The bell \\ud83d rang late"}\n{"id": 2, "text": "Staff were kind."}\n')
+    with ReviewStore.open(tmp_path / "r.sqlite") as store:
+        summary = store.import_notes(src, "text", Fake())
+        texts = [r[0] for r in store.conn.execute("SELECT text FROM notes ORDER BY id")]
+    assert summary.imported == 2 and summary.replaced_characters == 1
+    assert texts[0] == "The bell \ufffd rang late"
+
+
+def test_utf16_without_flag_or_mark_gets_a_hint_naming_the_flag(fake: Fake, tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes("id,text\r\n1,a\r\n".encode("utf-16-le"))
+    with pytest.raises(InputFileError, match="pass --encoding utf-16-le"):
+        tag_file(fake, src, tmp_path / "out.csv", "text")
+    big_endian = tmp_path / "be.tsv"
+    big_endian.write_bytes("id\ttext\n1\ta\n".encode("utf-16-be"))
+    with pytest.raises(InputFileError, match="pass --encoding utf-16-be"):
+        tag_file(fake, big_endian, tmp_path / "out.csv", "text")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le"])
+def test_excel_unicode_text_is_read_whatever_encoding_is_named(fake: Fake, tmp_path: Path, encoding: str) -> None:
+    """Excel's "Unicode Text": UTF-16 LE with a byte-order mark, tab-separated, CRLF; the mark decides."""
+    src = tmp_path / "export.tsv"
+    src.write_bytes(b"\xff\xfe" + 'id\ttext\r\n1\t"Caf\u00e9, ok"\r\n2\tb\r\n'.encode("utf-16-le"))
+    out = tmp_path / "out.parquet"
+    tag_file(fake, src, out, "text", redact=False, encoding=encoding)
+    frame = pd.read_parquet(out)
+    assert list(frame.columns[:2]) == ["id", "text"] and frame["text"].tolist() == ["Caf\u00e9, ok", "b"]
+
+
+def test_dask_partitioning_refuses_utf16(tmp_path: Path) -> None:
+    from evidencenlp.partitions import make_source
+
+    src = tmp_path / "in.csv"
+    src.write_bytes("id,text\n1,a\n".encode("utf-16"))
+    with pytest.raises(InputFileError, match="--engine dask cannot split UTF-16 text"):
+        make_source(src, ["id", "text"])
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(b"id,text\n1,a\n")
+    with pytest.raises(InputFileError, match="cannot split UTF-16-LE text"):
+        make_source(plain, ["id", "text"], encoding="utf-16-le")
+
+
+def test_resume_on_a_finished_output_leaves_it_unchanged(fake: Fake, tmp_path: Path) -> None:
+    from evidencenlp.tagging import AlreadyComplete
+
+    src = _csv(tmp_path / "in.csv", "id,text\n1,a note\n2,another\n")
+    out = tmp_path / "out.csv"
+    tag_file(fake, src, out, "text")
+    before = out.read_bytes()
+    out.touch()
+    stamp = out.stat().st_mtime_ns
+    src.write_text("id,text\n1,changed\n", encoding="utf-8")
+    with pytest.raises(AlreadyComplete, match="already complete"):
+        tag_file(fake, src, out, "text", resume=True)
+    assert out.read_bytes() == before and out.stat().st_mtime_ns == stamp
+    tag_file(fake, src, out, "text", resume=True, force=True)  # --force tags again
+    assert out.read_bytes() != before
+
+
+def test_cli_resume_on_a_finished_output_says_so_and_exits_0(fake: Fake, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from evidencenlp.cli import main
+
+    src = _csv(tmp_path / "in.csv", "id,text\n1,a note\n")
+    out = tmp_path / "out.csv"
+    tag_file(fake, src, out, "text")
+    before = out.read_bytes()
+    monkeypatch.setattr(sys, "argv", ["evidencenlp", "tag", str(src), "-o", str(out), "--resume"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code in (0, None) and "already complete" in " ".join(err.split())
+    assert "Traceback" not in err and out.read_bytes() == before

@@ -411,3 +411,55 @@ def test_an_identifier_cut_by_a_sentence_break_is_redacted_in_both_parts() -> No
     doc[4].is_sent_start = True  # a break inside the name ("Pickles" starts a sentence)
     p = _from_doc(doc, redact=True)
     assert p.sentences == ("Seen by Mrs [NAME]", "[NAME] today.")
+
+
+# -- issue 19: a note longer than spaCy takes at once ----------------------------------------------------------
+
+LONG_PARTS = ("Mrs Doreen Smith rang 07700 900123 about her mother.\n", "Staff were kind. The bell rang! ",
+              "Food was cold; nobody came? ")
+
+
+def _long_note(repeats: int) -> str:
+    return "".join(LONG_PARTS[i % len(LONG_PARTS)] for i in range(repeats))
+
+
+@pytest.mark.parametrize("limit", [60, 97, 1000])
+def test_a_long_note_in_pieces_equals_the_note_in_one_go(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    import evidencenlp.text as text_module
+    from evidencenlp.text import pieces
+
+    note = _long_note(60)
+    whole = process(note)
+    monkeypatch.setattr(text_module, "PIECE_CHARS", limit)
+    assert "".join(p for _, p in pieces(note, limit)) == note
+    assert all(len(p) <= limit for _, p in pieces(note, limit))
+    assert process(note) == whole
+    from evidencenlp.text import process_many
+
+    assert list(process_many(["A short one.", note, "Another."])) == [process("A short one."), whole,
+                                                                       process("Another.")]
+
+
+def test_pieces_shorter_than_a_sentence_keep_the_text_and_redactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    import evidencenlp.text as text_module
+
+    note = _long_note(30)
+    whole = process(note)
+    monkeypatch.setattr(text_module, "PIECE_CHARS", 40)
+    cut = process(note)
+    assert (cut.text, cut.redactions) == (whole.text, whole.redactions)
+
+
+def test_a_piece_without_spaces_is_cut_at_the_limit() -> None:
+    from evidencenlp.text import pieces
+
+    assert [p for _, p in pieces("x" * 25, 10)] == ["x" * 10, "x" * 10, "x" * 5]
+
+
+@pytest.mark.slow
+def test_a_note_over_a_million_characters_is_processed() -> None:
+    note = _long_note(28_000)
+    assert len(note) > pipeline().max_length
+    result = process(note)
+    assert "[PHONE]" in result.text and "07700" not in result.text
+    assert len(result.text) < len(note) and result.sentences[0] == "Mrs [NAME] rang [PHONE] about her mother."

@@ -10,8 +10,11 @@ How a run goes (:func:`tag_file_dask`):
    rows; CSV record boundaries come from a real CSV parse, so a quoted note with newlines is never
    split. Each partition is read by a worker *by path* with ``dask.dataframe.from_map``.
 3. **Start or join a cluster**: a local ``distributed.LocalCluster`` of ``workers`` processes with
-   one thread each, or the scheduler at ``scheduler``. Every worker loads its Suggester once, cached
-   in the worker process by :class:`SuggesterSpec`, and reports its model version (they must agree).
+   one thread each, or the scheduler at ``scheduler`` — its address checked first
+   (:func:`check_scheduler_address`), then probed with a dask handshake that gives up after
+   :data:`CONNECT_SECONDS` (:func:`probe_scheduler`), so a wrong address is one line, quickly.
+   Every worker loads its Suggester once, cached in the worker process by :class:`SuggesterSpec`,
+   and reports its model version (they must agree).
 4. **Tag**: each partition is tagged on a worker (:func:`tag_partition`); results come back to the
    driver, which saves each as ``part-NNNNNN.parquet`` (NNNNNN = partition number) in the same parts
    folder as ``tag_file``. The manifest records the engine and the partition boundaries: a rerun
@@ -24,12 +27,15 @@ The output equals the single-process output row for row. Nothing here prints or 
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import gc
 import json
 import logging
+import re
 import shutil
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -52,9 +58,10 @@ from evidencenlp.partitions import (
     make_source,
     plan_partitions,
     read_partition,
+    require_byte_splittable,
     require_partitioned,
 )
-from evidencenlp.tabular import iter_chunks, table_format
+from evidencenlp.tabular import ReadReport, iter_chunks, table_format
 from evidencenlp.tagging import (
     MANIFEST,
     TagSummary,
@@ -66,6 +73,7 @@ from evidencenlp.tagging import (
     _save_part,
     _write_error,
     check_paths,
+    check_resume_target,
     check_text_cells,
     clean_stale_temp_files,
     finish_output,
@@ -83,6 +91,14 @@ DEFAULT_WORKERS = DEFAULT_DASK_WORKERS
 #: how long to wait for the first worker to join a remote scheduler, and for the models to load
 WAIT_SECONDS = 900.0
 _ENGINE = "dask"
+#: how long to wait for a dask scheduler to answer when connecting (the TCP connection and dask's handshake)
+CONNECT_SECONDS = 10.0
+#: the address schemes of a dask scheduler reachable from another machine
+SCHEDULER_SCHEMES: tuple[str, ...] = ("tcp", "tls", "ws", "wss")
+#: the port ``dask scheduler`` listens on by default (used when an address names none)
+DEFAULT_SCHEDULER_PORT = 8786
+_ADDRESS = re.compile(r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?"
+                      r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(?P<port>\d+))?/?")
 #: manifest keys that may differ on resume (or are compared separately)
 _NOT_COMPARED = ("chunk_rows", "partitions", "engine", "model_version")
 
@@ -212,15 +228,19 @@ def _check_options(input_path: Path, output: Path, delimiter: str | None, sheet:
 
 
 def _read_all(input_path: Path, output: Path, text_column: str, prefix: str, encoding: str,
-              delimiter: str | None) -> tuple[list[str], int, pd.DataFrame]:
-    """Read the whole input once with the single-process reader and its checks: columns, rows, empty meta."""
+              delimiter: str | None, report: ReadReport | None = None) -> tuple[list[str], int, pd.DataFrame]:
+    """Read the whole input once with the single-process reader and its checks: columns, rows, empty meta.
+
+    ``report`` counts what the read repaired (the workers read the same repaired values).
+    """
     columns: list[str] | None = None
     meta = pd.DataFrame()
     rows = 0
     try:
-        for chunk in iter_chunks(input_path, chunk_rows=DEFAULT_CHUNK_ROWS, encoding=encoding, delimiter=delimiter):
+        for chunk in iter_chunks(input_path, chunk_rows=DEFAULT_CHUNK_ROWS, encoding=encoding, delimiter=delimiter,
+                                 report=report):
             if columns is None:
-                _check_columns(input_path, chunk, text_column, prefix, delimiter)
+                _check_columns(input_path, chunk, text_column, prefix, delimiter, encoding)
                 columns, meta = [str(c) for c in chunk.columns], chunk.iloc[:0]
             if chunk.empty:
                 continue
@@ -237,6 +257,7 @@ def _read_all(input_path: Path, output: Path, text_column: str, prefix: str, enc
 
 def _check_output(output: Path, resume: bool, force: bool) -> None:
     """Refuse to overwrite an output or an interrupted run unless asked (nothing is removed here)."""
+    check_resume_target(output, resume, force)
     folder = parts_dir(output)
     if folder.exists() and not resume and not force:
         raise InputFileError(f"{output}: an earlier run was interrupted (its finished chunks are in {folder}); "
@@ -294,6 +315,97 @@ def _finished_partitions(folder: Path, parts: list[Partition]) -> dict[int, int]
 # -- driver: the cluster ----------------------------------------------------------------------------
 
 
+def check_scheduler_address(address: str) -> str:
+    """``address`` as ``SCHEME://HOST:PORT`` when it can name a dask scheduler; else a one-line error.
+
+    Accepts ``tcp://``, ``tls://``, ``ws://`` and ``wss://`` (no scheme means ``tcp://``, no port
+    :data:`DEFAULT_SCHEDULER_PORT`, as for dask itself). Refuses an empty address, another scheme
+    (``http://`` is the dashboard, not the scheduler) and a port outside 1–65535. No network is used.
+    """
+    given = address.strip()
+    example = f"expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:{DEFAULT_SCHEDULER_PORT}"
+    if not given:
+        raise InputFileError(f"--scheduler needs the address of a running dask scheduler; {example} (or leave "
+                             "--scheduler out to start a local cluster)")
+    match = _ADDRESS.fullmatch(given)
+    if match is None:
+        raise InputFileError(f"--scheduler {address!r} is not a dask scheduler address; {example}")
+    scheme = (match["scheme"] or "tcp").lower()
+    if scheme not in SCHEDULER_SCHEMES:
+        hint = " (that is the dashboard's address; the scheduler's is tcp://HOST:8786)" if scheme.startswith("http") \
+            else ""
+        raise InputFileError(f"--scheduler {address!r}: a dask scheduler is reached by "
+                             f"{', '.join(s + '://' for s in SCHEDULER_SCHEMES)}, not {scheme}://{hint}")
+    port = int(match["port"]) if match["port"] else DEFAULT_SCHEDULER_PORT
+    if not 1 <= port <= 65535:
+        raise InputFileError(f"--scheduler {address!r}: the port must be between 1 and 65535; {example}")
+    return f"{scheme}://{match['host']}:{port}"
+
+
+def _connection_args(address: str) -> dict[str, Any]:
+    """The TLS context for a ``tls://``/``wss://`` address from the dask configuration; none for the others."""
+    if not address.startswith(("tls://", "wss://")):
+        return {}
+    from distributed.security import Security
+
+    args = Security().get_connection_args("client")
+    if args.get("ssl_context") is None:
+        raise InputFileError(f"--scheduler {address}: a tls:// scheduler needs TLS certificates in the dask "
+                             "configuration (distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and "
+                             ".key); see the dask documentation on TLS, or use tcp://")
+    return dict(args)
+
+
+async def _handshake(address: str, args: dict[str, Any], seconds: float) -> object:
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=seconds, **args)
+    try:
+        await comm.write({"op": "identity"})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
+def probe_scheduler(address: str, seconds: float = CONNECT_SECONDS) -> None:
+    """Check that a dask scheduler answers at ``address`` (as :func:`check_scheduler_address` returns it).
+
+    Looks the host up, then does dask's handshake, giving up after ``seconds``; every failure is one
+    :class:`InputFileError` line (host not found, refused, no answer, not a dask scheduler, TLS not
+    configured). Runs in a thread of its own, so it works inside a running event loop too.
+    """
+    host, port = address.split("://", 1)[1].rsplit(":", 1)
+    try:
+        socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise InputFileError(f"cannot reach the dask scheduler at {address}: no host named {host!r} was found") \
+            from None
+    args = _connection_args(address)
+    try:  # a plain TCP connection first: a refused one is known at once (dask's own connect keeps retrying)
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except ConnectionRefusedError:
+        raise InputFileError(f"cannot reach the dask scheduler at {address}: the connection was refused; is `dask "
+                             "scheduler` running there?") from None
+    except OSError:
+        raise InputFileError(f"cannot reach the dask scheduler at {address}: no answer within {seconds:.0f} s; is "
+                             "`dask scheduler` running there, and is the port open?") from None
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        job = pool.submit(asyncio.run, asyncio.wait_for(_handshake(address, args, seconds), seconds + 1))
+        try:
+            answer = job.result()
+        except (OSError, TimeoutError, asyncio.TimeoutError, ValueError, TypeError) as exc:
+            why = "the connection was refused" if isinstance(exc, ConnectionRefusedError) or "refused" in str(exc) \
+                else f"no dask scheduler answered within {seconds:.0f} s"
+            raise InputFileError(f"cannot reach the dask scheduler at {address}: {why}; is `dask scheduler` running "
+                                 "there, and is the port open?") from None
+        except Exception as exc:  # a reply that is not dask's (another service on that port)
+            raise InputFileError(f"cannot reach the dask scheduler at {address}: the answer was not a dask "
+                                 f"scheduler's ({type(exc).__name__})") from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        raise InputFileError(f"{address} answered, but it is not a dask scheduler (a dask worker or another "
+                             "service?); give the scheduler's address")
+
+
 def _say(on_event: Callable[[str], None] | None, message: str) -> None:
     if on_event is not None:
         on_event(message)
@@ -323,12 +435,14 @@ def _client(scheduler: str | None, workers: int, on_event: Callable[[str], None]
     from distributed import Client, LocalCluster
 
     with ExitStack() as stack:
-        if scheduler:
-            _say(on_event, f"connecting to the dask scheduler at {scheduler} …")
+        if scheduler is not None:
+            address = check_scheduler_address(scheduler)
+            _say(on_event, f"connecting to the dask scheduler at {address} …")
+            probe_scheduler(address)
             try:
-                client = Client(scheduler, set_as_default=False, timeout="30s")
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise InputFileError(f"cannot reach the dask scheduler at {scheduler} ({type(exc).__name__}); is "
+                client = Client(address, set_as_default=False, timeout=f"{CONNECT_SECONDS:.0f}s")
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                raise InputFileError(f"cannot reach the dask scheduler at {address} ({type(exc).__name__}); is "
                                      f"`dask scheduler` running there?") from None
         else:
             _say(on_event, f"starting a local dask cluster: {workers} worker process(es), 1 thread each …")
@@ -438,15 +552,17 @@ def _tag_partitions(client: Client, spec: SuggesterSpec, source: TableSource, to
 
 def _plan(spec: SuggesterSpec, input_path: Path, output: Path, text_column: str, partition_rows: int,
           resume: bool, force: bool, prefix: str, encoding: str, delimiter: str | None,
-          sheet: str | None) -> tuple[TableSource, list[Partition], pd.DataFrame, dict[str, Any]]:
+          sheet: str | None,
+          report: ReadReport | None = None) -> tuple[TableSource, list[Partition], pd.DataFrame, dict[str, Any]]:
     """Every check of ``tag_file`` (nothing is created), then the partitions and the run's manifest.
 
     The manifest's ``model_version`` is filled in once the workers report it.
     """
     _check_options(input_path, output, delimiter, sheet, spec.evidence_category)
     require_partitioned(input_path)
+    require_byte_splittable(input_path, encoding)
     _check_output(output, resume, force)
-    columns, rows, meta = _read_all(input_path, output, text_column, prefix, encoding, delimiter)
+    columns, rows, meta = _read_all(input_path, output, text_column, prefix, encoding, delimiter, report)
     source, parts = plan_partitions(make_source(input_path, columns, encoding, delimiter), partition_rows, rows)
     clean_stale_temp_files(output)
     manifest: dict[str, Any] = {**_manifest(input_path, text_column, partition_rows, spec.redact, prefix, "",
@@ -487,17 +603,23 @@ def tag_file_dask(spec: SuggesterSpec, input_path: Path, output: Path, text_colu
     cluster of ``workers`` processes (one thread each) is started and closed. ``on_rows`` is called
     with the rows of each saved partition, ``on_progress`` with notes encoded on the workers (live),
     ``on_event`` with one-line status messages (cluster start-up, workers ready). Raises
-    :class:`InputFileError` with the same messages as ``tag_file``, before any cluster is started.
+    :class:`InputFileError` with the same messages as ``tag_file``, before any cluster is started;
+    a ``scheduler`` address that cannot name one is refused before the input is read, and one that does
+    not answer within :data:`CONNECT_SECONDS` is one line too.
     """
     require_dask()
     if workers < 1:
         raise InputFileError(f"--workers must be at least 1; got {workers}")
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
     input_path, output = Path(input_path), Path(output)
+    repaired = ReadReport()
     source, parts, meta, manifest = _plan(spec, input_path, output, text_column, partition_rows, resume, force,
-                                          prefix, encoding, delimiter, sheet)
+                                          prefix, encoding, delimiter, sheet, repaired)
     folder = parts_dir(output)
     saved, done = _resume_state(output, manifest, parts, resume)
-    summary = TagSummary(output=output, rows=sum(done.values()), resumed_from_row=sum(done.values()))
+    summary = TagSummary(output=output, rows=sum(done.values()), resumed_from_row=sum(done.values()),
+                         replaced_characters=repaired.replaced_characters, rows_repaired=repaired.rows_repaired)
     started = time.perf_counter()
     todo = [p for p in parts if p.number not in done]
     if done:

@@ -26,7 +26,16 @@ from typing import Any
 import pandas as pd
 
 from evidencenlp.errors import InputFileError
-from evidencenlp.tabular import _object_frame, _parse_jsonl, _parser_message, _sep, _text_encoding, table_format
+from evidencenlp.tabular import (
+    _object_frame,
+    _parse_jsonl,
+    _parser_message,
+    _sep,
+    _text_encoding,
+    is_wide_encoding,
+    resolve_encoding,
+    table_format,
+)
 
 #: input formats a partitioned run reads (an .xlsx workbook cannot be read by row range)
 PARTITIONED_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet")
@@ -84,10 +93,25 @@ def require_partitioned(path: Path) -> str:
     return fmt
 
 
+def require_byte_splittable(path: Path, encoding: str = "utf-8") -> None:
+    """Refuse a UTF-16/32 text file (named by ``--encoding`` or by its byte-order mark) with what to do.
+
+    Partitions of a text file are byte ranges found by splitting at line ends; in UTF-16 a line end is
+    two bytes and a byte ``\\n`` may be half of another character, so such a file is not split.
+    """
+    if table_format(path) == "parquet":
+        return
+    used = resolve_encoding(path, encoding)
+    if is_wide_encoding(used):
+        raise InputFileError(f"{path}: --engine dask cannot split {used.upper()} text into partitions; tag it with "
+                             "the default --engine local, or save it as UTF-8 first")
+
+
 def make_source(path: Path, columns: list[str], encoding: str = "utf-8",
                 delimiter: str | None = None) -> TableSource:
-    """The :class:`TableSource` of ``path`` (an existing file of a partitioned format)."""
+    """The :class:`TableSource` of ``path`` (an existing file of a partitioned format, not UTF-16/32)."""
     fmt = require_partitioned(path)
+    require_byte_splittable(path, encoding)
     return TableSource(path=str(path.resolve()), fmt=fmt, size=path.stat().st_size,
                        columns=tuple(str(c) for c in columns), encoding=encoding, delimiter=delimiter)
 

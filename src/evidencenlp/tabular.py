@@ -6,17 +6,24 @@ raised as :class:`InputFileError` naming the file and, where known, the row and 
 cell value, since cells hold note text (a file without a header has data in its first row, so even
 column names are only shown when they look like names).
 
+Text that is not valid Unicode never stops a read: a lone surrogate (a JSON ``\\ud83d`` escape
+without its pair, which no file encoding can hold) is replaced by U+FFFD and counted in a
+:class:`ReadReport`. UTF-16 text (Excel's "Unicode Text") is read with ``--encoding utf-16``; a
+UTF-16 byte-order mark is always honoured, and a file that looks like UTF-16 without one gets a hint.
+
 Writers neutralise spreadsheet formulas in CSV/TSV/XLSX text cells (a leading ``'``) and never emit a
 live Excel formula; Parquet and JSONL keep values exactly.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +55,97 @@ def check_readable(path: Path) -> None:
         raise InputFileError(f"{path}: permission denied")
 
 
+@dataclass
+class ReadReport:
+    """What a read repaired (counts only): characters that are not valid Unicode, replaced by U+FFFD."""
+
+    #: lone surrogates replaced by U+FFFD
+    replaced_characters: int = 0
+    #: data rows that held at least one of them
+    rows_repaired: int = 0
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def repair_text(text: str) -> tuple[str, int]:
+    """``text`` with every lone surrogate (not valid Unicode: it cannot be written in any encoding)
+    replaced by U+FFFD, and how many were replaced. Any other text comes back unchanged."""
+    return _LONE_SURROGATE.subn("\ufffd", text)
+
+
+def _repair_value(value: Any) -> tuple[Any, int]:
+    """A parsed JSON value with :func:`repair_text` applied to every string in it (keys too)."""
+    if isinstance(value, str):
+        return repair_text(value)
+    if isinstance(value, list):
+        total, out = 0, []
+        for v in value:
+            fixed, n = _repair_value(v)
+            out.append(fixed)
+            total += n
+        return out, total
+    if isinstance(value, dict):
+        total, obj = 0, {}
+        for k, v in value.items():
+            key, n = repair_text(k) if isinstance(k, str) else (k, 0)
+            fixed, m = _repair_value(v)
+            obj[key] = fixed
+            total += n + m
+        return obj, total
+    return value, 0
+
+
+#: encodings whose code units are wider than a byte: lines cannot be split on the byte ``\n``
+_WIDE = ("utf-16", "utf-32")
+
+
+def _codec(encoding: str) -> str:
+    """The codec's canonical name (``utf-16-le`` for ``UTF16LE``), or ``encoding`` when unknown."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding
+
+
+def is_wide_encoding(encoding: str) -> bool:
+    """True for UTF-16 and UTF-32 (any byte order): NUL bytes are normal there."""
+    return _codec(encoding).startswith(_WIDE)
+
+
+def _utf16_order(head: bytes) -> str | None:
+    """``le`` or ``be`` when ``head`` (no byte-order mark) has the NUL pattern of mostly-ASCII UTF-16."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even = sum(1 for i in range(0, 2 * pairs, 2) if head[i] == 0)
+    odd = sum(1 for i in range(1, 2 * pairs, 2) if head[i] == 0)
+    if odd >= 0.3 * pairs and even <= 0.02 * pairs:
+        return "le"
+    if even >= 0.3 * pairs and odd <= 0.02 * pairs:
+        return "be"
+    return None
+
+
+def resolve_encoding(path: Path, encoding: str = "utf-8") -> str:
+    """The encoding to read the text file ``path`` with, given the ``--encoding`` the user passed.
+
+    A UTF-16 byte-order mark decides (``utf-16``: the mark gives the byte order and is dropped), since
+    no other encoding reads such a file. ``utf-16`` without a mark gets its byte order from the NUL
+    pattern of the first bytes (little-endian when unclear). Anything else is returned unchanged.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return encoding
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and not head.startswith(b"\xff\xfe\x00\x00"):
+        return "utf-16"
+    if _codec(encoding) == "utf-16":
+        return "utf-16-be" if _utf16_order(head) == "be" else "utf-16-le"
+    return encoding
+
+
 def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str) -> InputFileError:
     return InputFileError(f"{path}: cannot decode as {encoding} (invalid byte 0x{exc.object[exc.start]:02x} at "
                           f"byte {exc.start}); save the file as UTF-8 or pass --encoding (e.g. cp1252)")
@@ -57,6 +155,11 @@ def count_rows(path: Path, encoding: str = "utf-8", delimiter: str | None = None
     """Number of data rows (header excluded), or None when it cannot be known cheaply."""
     fmt = table_format(path)
     try:
+        if fmt != "parquet":
+            encoding = resolve_encoding(path, encoding)
+        if fmt == "jsonl" and is_wide_encoding(encoding):
+            with path.open(encoding=encoding, errors="replace", newline="\n") as text:
+                return sum(1 for line in text if line.strip())
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -74,20 +177,24 @@ def count_rows(path: Path, encoding: str = "utf-8", delimiter: str | None = None
 
 def iter_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, encoding: str = "utf-8",
                 skip_rows: int = 0, delimiter: str | None = None,
-                sheet: str | None = None) -> Iterator[pd.DataFrame]:
+                sheet: str | None = None, report: ReadReport | None = None) -> Iterator[pd.DataFrame]:
     """Yield the table at ``path`` as DataFrames of at most ``chunk_rows`` rows, skipping ``skip_rows`` first.
 
     The index of each chunk is the 0-based data row number in the file. The whole file is checked
     (CSV quoting, JSON syntax, duplicated columns, formulas without values) before the first chunk.
     ``delimiter`` overrides the CSV/TSV separator; ``sheet`` picks one sheet of a workbook (default:
-    every sheet, with a ``sheet`` column when there are several).
+    every sheet, with a ``sheet`` column when there are several). ``report``, when given, counts
+    what the read repaired (lone surrogates in JSONL, replaced by U+FFFD) in the rows yielded.
+    ``encoding`` is resolved with :func:`resolve_encoding` (a UTF-16 byte-order mark decides).
     """
     check_readable(path)
     fmt = table_format(path)
+    if fmt in ("csv", "tsv", "jsonl"):
+        encoding = resolve_encoding(path, encoding)
     if fmt in ("csv", "tsv"):
         yield from _iter_csv(path, chunk_rows, encoding, skip_rows, fmt, delimiter)
     elif fmt == "jsonl":
-        yield from _iter_jsonl(path, chunk_rows, encoding, skip_rows)
+        yield from _iter_jsonl(path, chunk_rows, encoding, skip_rows, report)
     elif fmt == "parquet":
         yield from _iter_parquet(path, chunk_rows, skip_rows)
     else:
@@ -102,18 +209,29 @@ def _text_encoding(encoding: str) -> str:
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
-def check_text_file(path: Path, fmt: str) -> None:
-    """Refuse compressed, zipped or binary bytes given a text extension (.csv/.tsv/.jsonl)."""
+def check_text_file(path: Path, fmt: str, encoding: str = "utf-8") -> None:
+    """Refuse compressed, zipped or binary bytes given a text extension (.csv/.tsv/.jsonl).
+
+    ``encoding`` is the one the file will be read with (after :func:`resolve_encoding`): with a
+    UTF-16/32 one NUL bytes are expected; with any other, a UTF-16 file gets a hint naming the flag.
+    """
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     kind = fmt.upper()
+    wide = is_wide_encoding(encoding)
     if head.startswith(b"\x1f\x8b"):
         raise InputFileError(f"{path}: this looks like a gzip file, not {kind} text; decompress it first")
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         raise InputFileError(f"{path}: this looks like a zip file, not {kind} text (an Excel workbook is a zip "
                              "file too: name it .xlsx)")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputFileError(f"{path}: this looks like UTF-16 text; save it as UTF-8 or pass --encoding utf-16")
+    if wide:
+        return
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # only a UTF-32 mark gets here (a UTF-16 one is read)
+        raise InputFileError(f"{path}: this looks like UTF-32 text; save it as UTF-8 or pass --encoding utf-32")
+    order = _utf16_order(head)
+    if order is not None:
+        raise InputFileError(f"{path}: this looks like UTF-16 text without a byte-order mark; pass --encoding "
+                             f"utf-16-{order} (or save it as UTF-8)")
     if b"\x00" in head:
         raise InputFileError(f"{path}: contains NUL bytes: a binary file, not {kind} text")
 
@@ -150,8 +268,80 @@ def _shape(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", re.sub(r"[^\W\d_]", "a", re.sub(r"\d", "9", text)))
 
 
+def _order_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders ``9`` before ``10`` and ``N9`` before ``N10`` (digit runs as numbers)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", text))
+
+
+@dataclass
+class _Suspect:
+    """A record whose multi-line quoted field holds lines that start like rows (decided at the next record)."""
+
+    line: int
+    row: int
+    lines: int
+    low: str
+    keys: list[str]
+
+
+def _row_keys(value: str, sep: str, ncols: int, low: str) -> list[str]:
+    """The first fields of the lines after the first of ``value`` that look like rows of this file.
+
+    Such a line splits into at least ``ncols - 1`` fields (2 at least) and its first field has the shape
+    of ``low`` — the key of the record the field opened in — and that shape holds a digit (an id, a
+    number, a date: a column of words cannot be told from words). Note text rarely does both.
+    """
+    shape = _shape(low)
+    if "9" not in shape:
+        return []
+    keys = []
+    for line in value.splitlines()[1:]:
+        fields = next(csv.reader([line], delimiter=sep), [])
+        if len(fields) >= max(2, ncols - 1) and fields[0].strip() and _shape(fields[0]) == shape:
+            keys.append(fields[0])
+    return keys
+
+
+def _next_key(a: tuple[tuple[int, int | str], ...], b: tuple[tuple[int, int | str], ...]) -> bool:
+    """True when ``b`` is the key after ``a``: the same but for its last number, one higher (7 → 8, N0041 → N0042)."""
+    numbers = [i for i, part in enumerate(a) if part[0] == 0]
+    if len(a) != len(b) or not numbers:
+        return False
+    last = numbers[-1]
+    return (a[:last] == b[:last] and a[last + 1:] == b[last + 1:] and b[last][0] == 0
+            and int(b[last][1]) == int(a[last][1]) + 1)
+
+
+def _swallows(suspect: _Suspect, high: str | None) -> bool:
+    """True when the row-like keys of ``suspect`` continue its own key one by one, up to the next record's.
+
+    A quote left open swallows the rows that follow it, so their keys run on from the opening record's
+    key (``low``: 1 → 2, 3, …) and stop before the next real record's key (``high``: same shape, higher;
+    or the end of the file). A properly closed comment whose lines merely look like rows (a pasted line,
+    a list) almost never does: between the keys 5 and 6 of consecutive rows there is no room at all.
+    Keys are compared as :func:`_order_key`; keys that are not such a sequence are never flagged.
+    """
+    chain = [_order_key(suspect.low), *(_order_key(k) for k in suspect.keys)]
+    if not all(_next_key(a, b) for a, b in zip(chain, chain[1:])):
+        return False
+    if high is None:
+        return True
+    if _shape(high) != _shape(suspect.low):
+        return False
+    try:
+        return chain[-1] < _order_key(high)
+    except TypeError:  # parts of different kinds (a number against a word): not a sequence
+        return False
+
+
 def _scan_csv(path: Path, encoding: str, sep: str, fmt: str) -> None:
-    """Check the whole CSV before reading it: header, and no quote left open that swallows rows."""
+    """Check the whole CSV before reading it: the header, and no quote left open that swallows rows.
+
+    Every record is parsed as CSV; a well-formed file is never refused. A quoted field that spans
+    lines is refused only when the lines it holds look like the rows that should have followed
+    (see :func:`_row_keys` and :func:`_swallows`): the sign of an opening quote that was never
+    closed where it should have been, which would otherwise merge those rows into one note.
+    """
     csv.field_size_limit(1 << 30)
     with path.open(encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=sep, strict=False)
@@ -165,6 +355,7 @@ def _scan_csv(path: Path, encoding: str, sep: str, fmt: str) -> None:
         ncols = len(header)
         last_line = reader.line_num
         prev_first: str | None = None
+        suspect: _Suspect | None = None
         row_no = 0
         while True:
             start = last_line + 1
@@ -172,27 +363,31 @@ def _scan_csv(path: Path, encoding: str, sep: str, fmt: str) -> None:
                 record = next(reader, None)
             except csv.Error as exc:
                 raise InputFileError(f"{path}: not a valid {fmt.upper()} file (line {start}: {exc})") from None
+            if record is not None and not record:  # a blank line is not a record
+                last_line = reader.line_num
+                continue
+            if suspect is not None:
+                if _swallows(suspect, record[0] if record else None):
+                    raise InputFileError(
+                        f"{path}: line {suspect.line} (data row {suspect.row}): a quoted field opened here runs "
+                        f"over {suspect.lines} lines and swallows what look like {len(suspect.keys)} following "
+                        "row(s) — an unterminated quote? Fix the quote and run again")
+                suspect = None
             if record is None:
                 break
             row_no += 1
             end = reader.line_num
             last_line = end
-            if end == start:
-                prev_first = record[0] if record else prev_first
-                continue
-            for value in record:
-                if "\n" not in value and "\r" not in value:
-                    continue
-                lines = value.splitlines()[1:]
-                ref = prev_first if prev_first is not None else (record[0] if record else "")
-                rowlike = [ln for ln in lines if ln.count(sep) >= max(1, ncols - 1)
-                           and ln.split(sep, 1)[0].strip() != "" and _shape(ln.split(sep, 1)[0]) == _shape(ref)]
-                if rowlike:
-                    raise InputFileError(
-                        f"{path}: line {start} (data row {row_no}): a quoted field opened here runs over "
-                        f"{end - start + 1} lines and swallows what look like {len(rowlike)} following row(s) — "
-                        "an unterminated quote? Fix the quote and run again")
-            prev_first = record[0] if record else prev_first
+            if end > start:
+                for i, value in enumerate(record):
+                    if "\n" not in value and "\r" not in value:
+                        continue
+                    low = record[0] if i > 0 else prev_first
+                    keys = _row_keys(value, sep, ncols, low) if low is not None else []
+                    if keys and low is not None:
+                        suspect = _Suspect(start, row_no, end - start + 1, low, keys)
+                        break
+            prev_first = record[0]
 
 
 def _unterminated_quote(path: Path, encoding: str, sep: str) -> int | None:
@@ -213,7 +408,8 @@ def _unterminated_quote(path: Path, encoding: str, sep: str) -> int | None:
 def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str | None:
     """The separator a CSV seems to use (``;``, tab, ``|`` or ``,``), or None when unclear."""
     try:
-        with path.open(encoding=_text_encoding(encoding), errors="replace", newline="") as fh:
+        with path.open(encoding=_text_encoding(resolve_encoding(path, encoding)), errors="replace",
+                       newline="") as fh:
             sample = fh.read(1 << 16)
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except (csv.Error, OSError):
@@ -224,8 +420,8 @@ def _iter_csv(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: s
               delimiter: str | None) -> Iterator[pd.DataFrame]:
     sep = _sep(fmt, delimiter)
     enc = _text_encoding(encoding)
-    check_text_file(path, fmt)
     try:
+        check_text_file(path, fmt, encoding)
         if path.stat().st_size == 0:
             raise pd.errors.EmptyDataError
         line = _unterminated_quote(path, enc, sep)
@@ -261,6 +457,9 @@ def _parser_message(exc: Exception) -> str:
 
 def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
     """(line number, text) of every non-blank line; numbers count ``\\n`` exactly as editors do."""
+    if is_wide_encoding(encoding):
+        yield from _wide_jsonl_lines(path, encoding)
+        return
     enc = _text_encoding(encoding)
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
@@ -276,7 +475,21 @@ def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
                 yield lineno, line
 
 
-def _parse_jsonl(path: Path, lineno: int, line: str) -> dict[str, Any]:
+def _wide_jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    """:func:`_jsonl_lines` for UTF-16/32 text, decoded as a stream (a byte ``\\n`` is not a line end there)."""
+    try:
+        with path.open(encoding=encoding, newline="\n") as fh:
+            lineno = 0
+            for lineno, line in enumerate(fh, start=1):
+                if line.strip():
+                    yield lineno, line
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path}: line {lineno + 1}: cannot decode as {encoding}; save the file as UTF-8 or "
+                             "pass the right --encoding") from None
+
+
+def _parse_jsonl(path: Path, lineno: int, line: str, report: ReadReport | None = None) -> dict[str, Any]:
+    """One JSONL line as a dict; lone surrogates in its strings become U+FFFD (counted in ``report``)."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -285,11 +498,17 @@ def _parse_jsonl(path: Path, lineno: int, line: str) -> dict[str, Any]:
         raise InputFileError(f"{path}: line {lineno}: the JSON is nested too deeply") from None
     if not isinstance(obj, dict):
         raise InputFileError(f"{path}: line {lineno}: expected a JSON object per line; got {type(obj).__name__}")
+    if "\\u" in line.lower():  # a lone surrogate can only come from a \\uXXXX escape
+        obj, replaced = _repair_value(obj)
+        if replaced and report is not None:
+            report.replaced_characters += replaced
+            report.rows_repaired += 1
     return obj
 
 
-def _iter_jsonl(path: Path, chunk_rows: int, encoding: str, skip_rows: int) -> Iterator[pd.DataFrame]:
-    check_text_file(path, "jsonl")
+def _iter_jsonl(path: Path, chunk_rows: int, encoding: str, skip_rows: int,
+                report: ReadReport | None = None) -> Iterator[pd.DataFrame]:
+    check_text_file(path, "jsonl", encoding)
     # first pass: every line valid, and the union of keys (a key first seen late must not be lost)
     keys: dict[str, None] = {}
     n = 0
@@ -304,7 +523,7 @@ def _iter_jsonl(path: Path, chunk_rows: int, encoding: str, skip_rows: int) -> I
     i = 0
     for lineno, line in _jsonl_lines(path, encoding):
         if i >= skip_rows:
-            obj = _parse_jsonl(path, lineno, line)
+            obj = _parse_jsonl(path, lineno, line, report)
             rows.append([obj.get(k) for k in columns])
             index.append(i)
             if len(rows) >= chunk_rows:

@@ -33,6 +33,7 @@ from evidencenlp.tabular import (
     FORMATS,
     XLSX_CELL_LIMIT,
     ChunkedWriter,
+    ReadReport,
     check_readable,
     iter_chunks,
     require_column,
@@ -100,6 +101,9 @@ class TagSummary:
     sheets: list[str] = field(default_factory=list)
     #: characters an .xlsx cannot hold, removed from the output
     removed_characters: int = 0
+    #: characters that are not valid Unicode (lone surrogates in JSONL), replaced by U+FFFD, and their rows
+    replaced_characters: int = 0
+    rows_repaired: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -177,6 +181,21 @@ def _sibling_parts(input_path: Path, output: Path) -> list[Path]:
     return found
 
 
+class AlreadyComplete(InputFileError):
+    """``--resume`` found the output written and no interrupted run: there is nothing to do.
+
+    Not a failure: the caller reports it and leaves the output as it is (``--force`` tags again).
+    """
+
+
+def check_resume_target(output: Path, resume: bool, force: bool) -> None:
+    """With ``resume`` (and no ``force``): raise :class:`AlreadyComplete` when ``output`` exists and no
+    interrupted run's parts are beside it, so a finished output is never tagged and written again."""
+    if resume and not force and output.exists() and not parts_dir(output).exists():
+        raise AlreadyComplete(f"{output}: already complete (no interrupted run to resume); left unchanged — pass "
+                              "--force to tag the input again")
+
+
 def _prepare_parts(input_path: Path, output: Path, manifest: dict[str, object], resume: bool,
                    force: bool) -> tuple[Path, int]:
     """Check the parts folder; return it and the number of input rows already done.
@@ -184,6 +203,7 @@ def _prepare_parts(input_path: Path, output: Path, manifest: dict[str, object], 
     A new folder is *not* created here (see :func:`_save_part`): a run that fails before its first
     chunk must leave nothing behind.
     """
+    check_resume_target(output, resume, force)
     folder = parts_dir(output)
     if folder.exists() and not resume:
         if not force:
@@ -224,12 +244,12 @@ def _save_part(folder: Path, manifest: dict[str, object], part_no: int, frame: p
 
 
 def _check_columns(path: Path, frame: pd.DataFrame, text_column: str, prefix: str,
-                   delimiter: str | None = None) -> None:
+                   delimiter: str | None = None, encoding: str = "utf-8") -> None:
     columns = [str(c) for c in frame.columns]
     fmt = table_format(path)
     if text_column not in columns and fmt in ("csv", "tsv"):
         used = delimiter or ("\t" if fmt == "tsv" else ",")
-        seen = sniff_delimiter(path)
+        seen = sniff_delimiter(path, encoding)
         if seen is not None and seen != used and (len(columns) == 1 or delimiter is None):
             shown = "tab" if seen == "\t" else seen
             raise InputFileError(f"{path}: no column {text_column!r}: the file seems to be {shown}-separated; "
@@ -441,6 +461,7 @@ def check_tag_input(input_path: Path, output: Path, text_column: str, prefix: st
     before loading the suggester, so a mistake is reported at once; :func:`tag_file` checks again.
     """
     check_paths(input_path, output, delimiter, sheet)
+    check_resume_target(output, resume, force)
     if not resume and not force:
         if parts_dir(output).exists():
             raise InputFileError(f"{output}: an earlier run was interrupted (its finished chunks are in "
@@ -453,7 +474,7 @@ def check_tag_input(input_path: Path, output: Path, text_column: str, prefix: st
     except RecursionError:
         raise InputFileError(f"{input_path}: a value is nested too deeply to read") from None
     if first is not None:
-        _check_columns(input_path, first, text_column, prefix, delimiter)
+        _check_columns(input_path, first, text_column, prefix, delimiter, encoding)
 
 
 def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: str,
@@ -483,11 +504,12 @@ def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: 
     part_no = len(_finished_parts(folder)) if folder.exists() else 0
     checked = False
     seen = 0
+    repaired = ReadReport()
     try:
         for chunk in iter_chunks(input_path, chunk_rows=chunk_rows, encoding=encoding, skip_rows=done,
-                                 delimiter=delimiter, sheet=sheet):
+                                 delimiter=delimiter, sheet=sheet, report=repaired):
             if not checked:
-                _check_columns(input_path, chunk, text_column, prefix, delimiter)
+                _check_columns(input_path, chunk, text_column, prefix, delimiter, encoding)
                 checked = True
             if chunk.empty:
                 continue
@@ -514,4 +536,5 @@ def tag_file(suggester: Suggester, input_path: Path, output: Path, text_column: 
         raise InputFileError(f"{input_path}: the file has a header but no rows")
     if not folder.exists():  # resumed with every row already done, yet the folder is gone
         raise InputFileError(f"{output}: there are no tagged rows to write")
+    summary.replaced_characters, summary.rows_repaired = repaired.replaced_characters, repaired.rows_repaired
     return finish_output(input_path, output, summary, started)

@@ -5,6 +5,11 @@ Insurance numbers, phone numbers (UK and international), postcodes, email addres
 addresses, dates of birth and person names, and records them as ``doc.spans["redactions"]``;
 :func:`process` returns the note with each replaced by a placeholder such as ``[NHS_NUMBER]``.
 No model is downloaded: everything here is rules and word lists shipped with the package.
+
+A note of any length is processed: spaCy refuses a text longer than ``nlp.max_length`` (E088, a
+guard for its parser and NER, which this pipeline does not use), so a longer note goes through the
+pipeline in pieces of at most :data:`PIECE_CHARS` characters, cut at a line or sentence end, and the
+pieces' sentences and redactions are joined with their offsets in the whole note.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ __all__ = ["EXACT_KEY", "KINDS", "PLACEHOLDERS", "SPAN_KEY", "ProcessedText", "R
 SPAN_KEY = "redactions"
 #: ``doc.user_data`` key of the identifiers' exact character spans (a list of :class:`Redaction`)
 EXACT_KEY = "evidencenlp.redactions"
+#: the longest text given to spaCy at once (its own limit, ``nlp.max_length``, is 1,000,000)
+PIECE_CHARS = 500_000
 
 
 def apply_redactions(text: str, redactions: Iterable[Redaction], offset: int = 0) -> str:
@@ -114,35 +121,102 @@ def _count_kinds(found: list[Redaction]) -> dict[str, int]:
     return dict(Counter(r.kind for r in found))
 
 
-def _from_doc(doc: Doc, redact: bool) -> ProcessedText:
+def _doc_parts(doc: Doc, redact: bool, offset: int = 0) -> tuple[list[Redaction], list[tuple[int, int]]]:
+    """The redactions (if ``redact``) and sentence (start, end) offsets of ``doc``, shifted by ``offset``.
+
+    The redactions are the exact character spans the redactor stored (``EXACT_KEY``); a doc from another
+    pipeline has only its token-aligned spans.
+    """
     found: list[Redaction] = []
     if redact:
         exact = doc.user_data.get(EXACT_KEY)
-        if exact is None:  # a doc from another pipeline: the token-aligned spans
+        if exact is None:
             spans: list[Span] = list(doc.spans.get(SPAN_KEY, []))
             exact = [Redaction(s.label_, s.start_char, s.end_char) for s in spans]
-        found = list(exact)
-    counts = _count_kinds(found)
-    text = apply_redactions(doc.text, found)
-    sentences = []
-    for sent in doc.sents:
+        found = [Redaction(r.kind, r.start + offset, r.end + offset) for r in exact]
+    return found, [(sent.start_char + offset, sent.end_char + offset) for sent in doc.sents]
+
+
+def _assemble(text: str, found: list[Redaction], sentences: list[tuple[int, int]]) -> ProcessedText:
+    out = []
+    for start, end in sentences:
         # an identifier that a sentence break cuts is redacted in both parts
-        start, end = sent.start_char, sent.end_char
         inside = [Redaction(r.kind, max(r.start, start), min(r.end, end)) for r in found
                   if r.start < end and r.end > start]
-        s = apply_redactions(sent.text, inside, offset=start).strip()
+        s = apply_redactions(text[start:end], inside, offset=start).strip()
         if s:
-            sentences.append(s)
-    return ProcessedText(text=text, sentences=tuple(sentences), redactions=counts)
+            out.append(s)
+    return ProcessedText(text=apply_redactions(text, found), sentences=tuple(out), redactions=_count_kinds(found))
+
+
+def _from_doc(doc: Doc, redact: bool) -> ProcessedText:
+    found, sentences = _doc_parts(doc, redact)
+    return _assemble(doc.text, found, sentences)
+
+
+_BREAKS = ("\n", ". ", "! ", "? ", "; ", " ")
+
+
+def pieces(text: str, limit: int = PIECE_CHARS) -> list[tuple[int, str]]:
+    """``text`` cut into (offset, piece) of at most ``limit`` characters that join back to ``text``.
+
+    Each cut is at the last line end in the piece, else after the last sentence end, else at the last
+    space (only a text without any is cut at exactly ``limit`` characters).
+    """
+    out: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > limit:
+        window = text[start:start + limit]
+        cut = 0
+        for mark in _BREAKS:
+            at = window.rfind(mark)
+            if at > 0:
+                cut = at + len(mark)
+                break
+        cut = cut or limit
+        out.append((start, window[:cut]))
+        start += cut
+    out.append((start, text[start:]))
+    return out
+
+
+def _process_long(text: str, redact: bool) -> ProcessedText:
+    """:func:`process` for a text longer than spaCy takes at once: piece by piece, offsets joined."""
+    found: list[Redaction] = []
+    sentences: list[tuple[int, int]] = []
+    parts = pieces(text, min(PIECE_CHARS, pipeline().max_length))
+    for (offset, _), doc in zip(parts, pipeline().pipe(piece for _, piece in parts)):
+        f, s = _doc_parts(doc, redact, offset)
+        found += f
+        sentences += s
+    return _assemble(text, found, sentences)
+
+
+def _is_long(text: str) -> bool:
+    return len(text) > min(PIECE_CHARS, pipeline().max_length)
 
 
 def process(text: str, redact: bool = True) -> ProcessedText:
-    """Segment ``text`` into sentences and (by default) redact identifiers."""
+    """Segment ``text`` into sentences and (by default) redact identifiers. Any length."""
+    if _is_long(text):
+        return _process_long(text, redact)
     return _from_doc(pipeline()(text), redact)
 
 
 def process_many(texts: Iterable[str], redact: bool = True, batch_size: int = 256) -> Iterator[ProcessedText]:
-    """Stream :func:`process` over many texts using spaCy's batched ``pipe``."""
+    """Stream :func:`process` over many texts using spaCy's batched ``pipe`` (a long text goes in pieces)."""
+    batch: list[str] = []
+    for text in texts:
+        if not _is_long(text):
+            batch.append(text)
+            continue
+        yield from _pipe(batch, redact, batch_size)
+        batch = []
+        yield _process_long(text, redact)
+    yield from _pipe(batch, redact, batch_size)
+
+
+def _pipe(texts: list[str], redact: bool, batch_size: int) -> Iterator[ProcessedText]:
     for doc in pipeline().pipe(texts, batch_size=batch_size):
         yield _from_doc(doc, redact)
 

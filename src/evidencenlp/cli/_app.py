@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -85,5 +86,26 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def read_text_arg(text: str) -> str:
-    """The note given on the command line, or standard input when it is ``-``."""
-    return sys.stdin.read() if text == "-" else text
+    """The note given on the command line, or standard input when it is ``-`` (UTF-8, a BOM dropped).
+
+    Bytes that are not UTF-8 (on standard input, or in the argument: Python keeps those as lone
+    surrogates) are refused with one line naming the first bad byte, never a traceback.
+    """
+    where = "the note given"
+    if text == "-":
+        where = "standard input"
+        raw = getattr(sys.stdin, "buffer", None)
+        if raw is None:  # a text stream given by a test harness
+            text = sys.stdin.read()
+        else:
+            data = raw.read()
+            try:
+                return data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise fail(f"standard input is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at byte "
+                           f"{exc.start}); save the note as UTF-8 and pipe it again") from None
+    bad = re.search("[\ud800-\udfff]", text)
+    if bad is not None:
+        raise fail(f"{where} is not UTF-8 text (an invalid byte at character {bad.start() + 1}); give the note as "
+                   "UTF-8 text")
+    return text

@@ -15,6 +15,7 @@ import typer
 
 from evidencenlp.cli._app import fail
 from evidencenlp.defaults import DEFAULT_DASK_WORKERS
+from evidencenlp.errors import EvidenceNLPError
 
 
 class Engine(str, Enum):
@@ -35,9 +36,10 @@ def engine_option() -> Any:
 def scheduler_option() -> Any:
     """``--scheduler tcp://HOST:8786``."""
     return typer.Option(None, "--scheduler", metavar="ADDRESS",
-                        help="With --engine dask: a running dask scheduler, e.g. tcp://HOST:8786. The workers read "
-                             "the input by path, so it must be at the same path on a filesystem every worker sees. "
-                             "Default: start a local cluster.")
+                        help="With --engine dask: a running dask scheduler, e.g. tcp://HOST:8786 (tcp, tls, ws or "
+                             "wss; one that does not answer within 10 s is an error). The workers read the input by "
+                             "path, so it must be at the same path on a filesystem every worker sees. Default: start "
+                             "a local cluster.")
 
 
 def workers_option() -> Any:
@@ -48,11 +50,19 @@ def workers_option() -> Any:
 
 
 def check_engine_options(engine: Engine, scheduler: str | None, workers: int | None) -> None:
-    """Refuse --scheduler/--workers without --engine dask, and both together."""
+    """Refuse --scheduler/--workers without --engine dask, both together, and an address that names no
+    scheduler (empty, ``http://``, a bad port): before anything is read or started."""
     if engine is not Engine.dask and (scheduler is not None or workers is not None):
         raise fail("--scheduler and --workers apply to --engine dask only")
     if scheduler is not None and workers is not None:
         raise fail("--workers sets the size of a local cluster; with --scheduler the cluster's own workers are used")
+    if scheduler is not None:
+        from evidencenlp.engine import check_scheduler_address
+
+        try:
+            check_scheduler_address(scheduler)
+        except EvidenceNLPError as exc:
+            raise fail(str(exc)) from None
 
 
 def dask_tagger(*, models: Path | None, redact: bool, evidence_category: str | None, backend: str,

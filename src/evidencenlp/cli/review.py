@@ -51,7 +51,9 @@ def import_with_progress(store: ReviewStore, input_path: Path, text_column: str,
 def describe_import(summary: ImportSummary) -> None:
     """One line on stderr about an import (counts and row numbers only, never note text)."""
     line = (f"{summary.source_file}: {summary.rows:,} rows; {summary.imported:,} new notes suggested "
-            f"({summary.needs_review:,} need review), {summary.already:,} already imported, {summary.blank:,} blank")
+            f"({summary.needs_review:,} need review), {summary.already:,} already imported, {summary.blank:,} blank"
+            + (f"; replaced {summary.replaced_characters:,} invalid character(s) (lone surrogates) by U+FFFD"
+               if summary.replaced_characters else ""))
     err_console.print(line, highlight=False)
     kept = [f"{what} from column {column!r}" for what, column in (("id", summary.id_column),
             ("location", summary.location_column), ("date", summary.date_column)) if column]
@@ -132,6 +134,12 @@ def review(
         raise fail(f"--order must be one of {', '.join(ORDERS)}; got {order!r}")
     if not (inspector or "").strip():
         raise fail("--inspector NAME is needed to review (or set EVIDENCENLP_INSPECTOR)")
+    from evidencenlp.review.names import inspector_name
+
+    try:
+        inspector = inspector_name(inspector)
+    except EvidenceNLPError as exc:
+        raise fail(f"--inspector: {exc}") from None
     from evidencenlp.review.store import ReviewStore
 
     with ReviewStore.open(db) as store:
@@ -187,7 +195,7 @@ def verify(db: Path, expect: str | None = None, restore_triggers: bool = False) 
 @app.command("review-export")
 def review_export(
     db: Path = typer.Option(..., "--db", metavar="FILE", help="Review database file."),
-    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="confirmed.csv or confirmed.jsonl."),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="e.g. confirmed.csv; .tsv, .xlsx, .jsonl and .parquet too (by extension)."),
     assessment: str = typer.Option(None, "--assessment", metavar="NAME", help="Only this assessment (default: all)."),
 ) -> None:
     """Write the confirmed labels (accepted or corrected) in the training corpus's columns.

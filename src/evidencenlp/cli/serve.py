@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from evidencenlp.cli._app import app, backend_option, console, err_console, fail
+from evidencenlp.errors import EvidenceNLPError
 
 DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_MAX_ROWS = 50_000
@@ -121,6 +122,13 @@ def serve(
 
         return Suggester.load(models=models, embedder=embedder)
 
+    if inspector is not None:
+        from evidencenlp.review.names import inspector_name
+
+        try:
+            inspector = inspector_name(inspector)
+        except EvidenceNLPError as exc:
+            raise fail(f"--inspector: {exc}") from None
     web = create_app(db, suggester=load_suggester, models=models, inspector=inspector, token=token,
                      allowed_hosts=LOOPBACK_HOSTS if loopback else None, allow_path_import=loopback,
                      max_upload_bytes=max_upload_mb * 1024 * 1024, max_rows=max_rows, embedder=embedder)

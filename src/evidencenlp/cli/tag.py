@@ -66,10 +66,17 @@ def tag(
 
     Privacy: messages name the file, row and column, never note text. Spreadsheet outputs (.csv,
     .tsv, .xlsx) get a leading ' on text that would start a formula (=, +, -, @).
+
+    --resume on an output that is already complete leaves it unchanged and exits 0.
     """
     from evidencenlp.tabular import count_rows
-    from evidencenlp.tagging import check_paths, check_tag_input, tag_file
+    from evidencenlp.tagging import AlreadyComplete, check_paths, check_resume_target, check_tag_input, tag_file
     check_engine_options(engine, scheduler, workers)
+    try:
+        check_resume_target(output, resume, force)
+    except AlreadyComplete as complete:
+        err_console.print(str(complete), highlight=False, soft_wrap=True)
+        return
     if engine is Engine.dask:  # the workers load the models; this process only reads, saves and assembles
         check_paths(input_path, output, delimiter, sheet)  # before a cluster starts; the engine checks the rest
         tag_dask = dask_tagger(models=models, redact=not no_redact, evidence_category=evidence_category,
@@ -118,6 +125,8 @@ def tag(
         f"{redacted:,} identifiers redacted; {summary.rows_per_second:,.0f} rows/s"
         + (f"; read sheet(s) {', '.join(map(repr, summary.sheets))}" if summary.sheets else "")
         + (f"; removed {summary.removed_characters:,} control characters Excel cannot hold"
-           if summary.removed_characters else ""),
+           if summary.removed_characters else "")
+        + (f"; replaced {summary.replaced_characters:,} invalid character(s) (lone surrogates) by U+FFFD in "
+           f"{summary.rows_repaired:,} row(s)" if summary.replaced_characters else ""),
         highlight=False,
     )

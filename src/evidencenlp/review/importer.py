@@ -23,7 +23,7 @@ from evidencenlp.review.assessments import AssessmentRegistry
 from evidencenlp.review.db import transaction, utc_now
 from evidencenlp.review.models import ImportSummary, ReviewError, TooLargeError, dumps
 from evidencenlp.review.redaction import redact_text
-from evidencenlp.tabular import cell_text, count_rows, iter_chunks, require_column, table_format
+from evidencenlp.tabular import ReadReport, cell_text, count_rows, iter_chunks, require_column, table_format
 from evidencenlp.training_data import SERVICES
 
 if TYPE_CHECKING:  # importing the suggester pulls in spaCy and torch; the store does not need them
@@ -126,8 +126,9 @@ class Importer:
 
         Idempotent: rows already imported (same assessment, file name and row) are skipped without
         calling the suggester; rows whose text changed since are listed in ``changed_rows`` and
-        kept as first imported. ``suggester`` may be a zero-argument callable, called only when a
-        row needs a suggestion. ``assessment`` defaults to the file name without extension.
+        kept as first imported. Text that is not valid Unicode (a lone surrogate in JSONL) is stored
+        with U+FFFD in its place and counted in ``replaced_characters``. ``suggester`` may be a
+        zero-argument callable, called only when a row needs a suggestion. ``assessment`` defaults to the file name without extension.
         ``progress`` is called with the number of rows read after each batch.
         """
         input_file = Path(input_file)
@@ -137,7 +138,8 @@ class Importer:
             total = count_rows(input_file, encoding)
             if total is not None and total > max_rows:
                 raise _too_many(source, max_rows)
-        chunks = iter_chunks(input_file, chunk_rows=batch_size, encoding=encoding)
+        repaired = ReadReport()
+        chunks = iter_chunks(input_file, chunk_rows=batch_size, encoding=encoding, report=repaired)
         head = next((c for c in chunks if len(c)), None)  # check file and columns before creating anything
         if head is None:
             raise InputFileError(f"{input_file}: the file has a header but no rows")
@@ -166,6 +168,7 @@ class Importer:
                 self._store_batch(found.id, source, pending, resolved[0], summary)
             if progress is not None:
                 progress(len(chunk))
+        summary.replaced_characters = repaired.replaced_characters
         return summary
 
     def resuggest(self, note_ids: Iterable[int], suggester: SuggesterLike) -> int:

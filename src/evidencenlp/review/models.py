@@ -206,6 +206,8 @@ class ImportSummary:
     id_column: str | None = None
     location_column: str | None = None
     date_column: str | None = None
+    #: characters that are not valid Unicode (lone surrogates in JSONL), replaced by U+FFFD when read
+    replaced_characters: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -12,7 +12,6 @@ from typing import Any
 import pandas as pd
 
 from evidencenlp.defaults import ORDERS
-from evidencenlp.errors import InputFileError
 from evidencenlp.review import ledger
 from evidencenlp.review.audit import HEAD_COLUMN
 from evidencenlp.review.decisions import read_history
@@ -192,14 +191,17 @@ class Queries:
         return pd.concat([base.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
 
     def export(self, output: Path | str, assessment_id: int | None = None) -> int:
-        """Write confirmed labels (:meth:`export_frame`) to ``output`` (.csv, .jsonl or .xlsx, atomically); the row count."""
+        """Write confirmed labels (:meth:`export_frame`) to ``output`` atomically; the row count.
+
+        Any format ``tag`` writes (.csv .tsv .xlsx .jsonl .parquet, by extension), through the same
+        writer: spreadsheet formats get their formulas neutralised.
+        """
         return self.export_with_head(output, assessment_id)[0]
 
     def export_with_head(self, output: Path | str, assessment_id: int | None = None) -> tuple[int, ledger.Head]:
         """:meth:`export`, and the audit log's head written in the file (the state the rows were read in)."""
         output = Path(output)
-        if table_format(output) not in ("csv", "jsonl", "xlsx"):
-            raise InputFileError(f"{output}: export writes .csv, .jsonl or .xlsx")
+        table_format(output)  # refuses an unknown extension with one clear line
         with snapshot(self.conn):
             head = ledger.head(self.conn)
             frame = self._export_frame(assessment_id, str(head))

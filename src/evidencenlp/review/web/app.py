@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import ClientDisconnect
 
 from evidencenlp.encoder.base import Embedder
 from evidencenlp.errors import EvidenceNLPError
@@ -61,6 +62,17 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("request %s %s failed: %s", request.method, request.url.path, type(exc).__name__)
     return JSONResponse({"detail": f"the server could not do this ({type(exc).__name__}); see its log"},
                         status_code=500)
+
+
+async def client_gone(request: Request, exc: Exception) -> JSONResponse:
+    """A body that ended before its ``Content-Length`` (a client that disconnected, or a lying header):
+    one line in the log, no traceback; nothing of the partial body is kept (an upload's part is removed
+    by the upload route's own clean-up)."""
+    declared = request.headers.get("content-length", "?")
+    log.warning("request %s %s: the client disconnected before sending the body it announced (Content-Length %s)",
+                request.method, request.url.path, declared[:20])
+    return JSONResponse({"detail": "the request body ended before its Content-Length; send it again"},
+                        status_code=400)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -121,6 +133,7 @@ def create_app(db_path: Path | str, *, suggester: SuggesterSource | None = None,
     app.state.runner = context.runner
     app.add_middleware(BaseHTTPMiddleware, dispatch=AccessGuard(token, allowed_hosts))
     app.add_exception_handler(EvidenceNLPError, user_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from evidencenlp.review.decisions import ANY, MAX_RATIONALE
 from evidencenlp.review.models import Labels
+from evidencenlp.review.names import BadNameError, inspector_name
 
 
 class LabelsIn(BaseModel):
@@ -30,6 +31,15 @@ class DecisionIn(BaseModel):
     labels: LabelsIn | None = None
     rationale: str | None = Field(default=None, max_length=MAX_RATIONALE)
     based_on: int | None = None
+
+    @field_validator("inspector")
+    @classmethod
+    def _visible_name(cls, value: str) -> str:
+        """The name trimmed; refused (422) when it holds invisible or text-reordering characters."""
+        try:
+            return inspector_name(value)
+        except BadNameError as exc:  # as pydantic's ValueError, so the API answers 422 naming the field
+            raise ValueError(str(exc)) from None
 
     def seen(self) -> object:
         """``based_on`` when the page sent it (even as null), else :data:`ANY` (do not check)."""
