@@ -266,7 +266,7 @@ def stage_times(stats: pstats.Stats, repeats: int) -> dict[str, float]:
 def profile_one_request(backend: str, note: str, repeats: int = 50, top: int = 25) -> dict[str, Any]:
     """Profile warm one-note suggestions in this process (the API's own work function); the top functions."""
     from evidencenlp.api.routes import suggest_json
-    from evidencenlp.engine import SuggesterSpec, worker_suggester
+    from evidencenlp.tagging import SuggesterSpec, worker_suggester
 
     suggester = worker_suggester(SuggesterSpec(backend=backend))
     for options in ((True, True), (False, False)):

@@ -20,12 +20,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from evidencenlp import engine
-from evidencenlp.engine import SuggesterSpec, tag_file_dask
 from evidencenlp.errors import InputFileError
 from evidencenlp.partitions import make_source, plan_partitions, read_partition
 from evidencenlp.tabular import iter_chunks, read_table, write_table
-from evidencenlp.tagging import FLAT_COLUMNS, parts_dir, tag_file
+from evidencenlp.tagging import FLAT_COLUMNS, SuggesterSpec, parts_dir, tag_file, tag_file_dask
+from evidencenlp.tagging import dask as engine
 from test_fuzz_tag import CASES, MARK
 from test_tag_safety import Fake
 

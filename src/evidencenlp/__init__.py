@@ -30,10 +30,12 @@ _LAZY = {
     "TrainingOptions": "evidencenlp.training",
     "evaluate": "evidencenlp.evaluation.run",
     "EvaluationOptions": "evidencenlp.evaluation.run",
+    "tag": "evidencenlp.tagging",
+    "TagOptions": "evidencenlp.tagging",
     "tag_file": "evidencenlp.tagging",
     "TagSummary": "evidencenlp.tagging",
-    "tag_file_dask": "evidencenlp.engine",
-    "SuggesterSpec": "evidencenlp.engine",
+    "tag_file_dask": "evidencenlp.tagging",
+    "SuggesterSpec": "evidencenlp.tagging",
     "process": "evidencenlp.text",
     "redact": "evidencenlp.text",
     "EvidenceNLPError": "evidencenlp.errors",
@@ -41,13 +43,12 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from evidencenlp.classifier import EvidenceClassifier
-    from evidencenlp.engine import SuggesterSpec, tag_file_dask
     from evidencenlp.errors import EvidenceNLPError
     from evidencenlp.evaluation.run import EvaluationOptions, evaluate
     from evidencenlp.frameworks import Framework, FrameworkText, load_crosswalk, load_framework_file, load_frameworks
     from evidencenlp.matching import FrameworkIndex
     from evidencenlp.suggest import BandLabel, Label, SentenceSuggestion, Suggester, Suggestion
-    from evidencenlp.tagging import TagSummary, tag_file
+    from evidencenlp.tagging import SuggesterSpec, TagOptions, TagSummary, tag, tag_file, tag_file_dask
     from evidencenlp.taxonomy import Taxonomy, default_taxonomy
     from evidencenlp.text import process, redact
     from evidencenlp.training import TrainingOptions, train
@@ -80,12 +81,14 @@ __all__ = [
     "Suggester",
     "Suggestion",
     "SuggesterSpec",
+    "TagOptions",
     "TagSummary",
     "load_crosswalk",
     "load_framework_file",
     "load_frameworks",
     "process",
     "redact",
+    "tag",
     "tag_file",
     "tag_file_dask",
 ]

@@ -27,13 +27,13 @@ import pandas as pd
 
 from evidencenlp.errors import InputFileError
 from evidencenlp.tabular import (
-    _object_frame,
-    _parse_jsonl,
-    _parser_message,
-    _sep,
-    _text_encoding,
     is_wide_encoding,
+    object_frame,
+    parse_jsonl_line,
+    parser_message,
+    python_encoding,
     resolve_encoding,
+    separator,
     table_format,
 )
 
@@ -145,7 +145,7 @@ def plan_partitions(source: TableSource, partition_rows: int, expected_rows: int
 def _decoded_lines(path: Path, encoding: str, position: list[int]) -> Iterator[str]:
     """The file's lines as text (``\\n``, ``\\r\\n`` or a lone ``\\r`` ends one), keeping ``position[0]``
     at the byte offset just after the last line yielded."""
-    decoder = codecs.getincrementaldecoder(_text_encoding(encoding))()
+    decoder = codecs.getincrementaldecoder(python_encoding(encoding))()
     with path.open("rb") as fh:
         for raw in fh:
             for piece in _LONE_CR.split(raw):
@@ -179,7 +179,7 @@ def csv_record_ends(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, 
 
 def _csv_ranges(source: TableSource, partition_rows: int) -> tuple[int, list[tuple[int, int]]]:
     """The header's end and byte ranges of about ``partition_rows`` CSV records each (blank lines not counted)."""
-    ends = csv_record_ends(Path(source.path), source.encoding, _sep(source.fmt, source.delimiter))
+    ends = csv_record_ends(Path(source.path), source.encoding, separator(source.fmt, source.delimiter))
     header_end = next(ends, (source.size, True))[0]
     ranges: list[tuple[int, int]] = []
     start, count = header_end, 0
@@ -214,15 +214,15 @@ def _read_csv_bytes(source: TableSource, start: int, end: int) -> pd.DataFrame:
         fh.seek(start)
         body = fh.read(end - start)
     try:
-        frame = pd.read_csv(io.BytesIO(header + body), sep=_sep(source.fmt, source.delimiter), dtype=str,
-                            keep_default_na=False, na_filter=False, encoding=_text_encoding(source.encoding),
+        frame = pd.read_csv(io.BytesIO(header + body), sep=separator(source.fmt, source.delimiter), dtype=str,
+                            keep_default_na=False, na_filter=False, encoding=python_encoding(source.encoding),
                             on_bad_lines="error", engine="c")
     except UnicodeDecodeError:
         raise InputFileError(f"{source.path}: bytes {start}–{end}: cannot decode as {source.encoding}; pass "
                              "--encoding") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputFileError(f"{source.path}: cannot split the file into partitions at bytes {start}–{end} "
-                             f"({_parser_message(exc)}); tag it with the default --engine local") from None
+                             f"({parser_message(exc)}); tag it with the default --engine local") from None
     if tuple(str(c) for c in frame.columns) != source.columns:
         raise InputFileError(f"{source.path}: the header read for bytes {start}–{end} differs from the file's; "
                              "tag it with the default --engine local")
@@ -234,7 +234,7 @@ def _read_csv_bytes(source: TableSource, start: int, end: int) -> pd.DataFrame:
 
 def _jsonl_text(path: Path, lineno: int, raw: bytes, encoding: str) -> str:
     """One line decoded as :func:`evidencenlp.tabular.iter_chunks` decodes it (a BOM only on line 1)."""
-    enc = _text_encoding(encoding)
+    enc = python_encoding(encoding)
     try:
         return raw.decode(enc if lineno == 1 else encoding if enc != "utf-8-sig" else "utf-8")
     except UnicodeDecodeError as exc:
@@ -270,11 +270,11 @@ def _read_jsonl(source: TableSource, part: Partition) -> pd.DataFrame:
     for lineno, raw in enumerate(io.BytesIO(body), start=part.first_line):
         line = _jsonl_text(path, lineno, raw, source.encoding)
         if line.strip():
-            obj = _parse_jsonl(path, lineno, line)
+            obj = parse_jsonl_line(path, lineno, line)
             records.append([obj.get(k) for k in source.columns])
     if not records:
         return pd.DataFrame(columns=list(source.columns), dtype=object)
-    return _object_frame(records, list(source.columns), list(range(part.row_start, part.row_start + len(records))))
+    return object_frame(records, list(source.columns), list(range(part.row_start, part.row_start + len(records))))
 
 
 # -- Parquet ---------------------------------------------------------------------------------------

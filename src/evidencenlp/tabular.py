@@ -169,7 +169,7 @@ def count_rows(path: Path, encoding: str = "utf-8", delimiter: str | None = None
                 return sum(1 for line in fh if line.strip())
         if fmt in ("csv", "tsv"):
             with path.open(encoding=encoding, newline="", errors="replace") as fh:
-                return max(0, sum(1 for _ in csv.reader(fh, delimiter=_sep(fmt, delimiter))) - 1)
+                return max(0, sum(1 for _ in csv.reader(fh, delimiter=separator(fmt, delimiter))) - 1)
     except Exception:
         return None
     return None
@@ -201,11 +201,13 @@ def iter_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, encoding: str 
         yield from _iter_xlsx(path, chunk_rows, skip_rows, sheet)
 
 
-def _sep(fmt: str, delimiter: str | None) -> str:
+def separator(fmt: str, delimiter: str | None) -> str:
+    """The field separator of a ``csv``/``tsv`` table: ``delimiter`` when given, else ``,`` or tab."""
     return delimiter if delimiter else ("\t" if fmt == "tsv" else ",")
 
 
-def _text_encoding(encoding: str) -> str:
+def python_encoding(encoding: str) -> str:
+    """The codec to open text with: UTF-8 becomes ``utf-8-sig`` (a byte-order mark is dropped); others as given."""
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
@@ -408,7 +410,7 @@ def _unterminated_quote(path: Path, encoding: str, sep: str) -> int | None:
 def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str | None:
     """The separator a CSV seems to use (``;``, tab, ``|`` or ``,``), or None when unclear."""
     try:
-        with path.open(encoding=_text_encoding(resolve_encoding(path, encoding)), errors="replace",
+        with path.open(encoding=python_encoding(resolve_encoding(path, encoding)), errors="replace",
                        newline="") as fh:
             sample = fh.read(1 << 16)
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -418,8 +420,8 @@ def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str | None:
 
 def _iter_csv(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: str,
               delimiter: str | None) -> Iterator[pd.DataFrame]:
-    sep = _sep(fmt, delimiter)
-    enc = _text_encoding(encoding)
+    sep = separator(fmt, delimiter)
+    enc = python_encoding(encoding)
     try:
         check_text_file(path, fmt, encoding)
         if path.stat().st_size == 0:
@@ -442,14 +444,14 @@ def _iter_csv(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: s
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path}: the file is empty (expected a header row with column names)") from None
     except pd.errors.ParserError as exc:
-        raise InputFileError(f"{path}: not a valid {fmt.upper()} file: {_parser_message(exc)}") from None
+        raise InputFileError(f"{path}: not a valid {fmt.upper()} file: {parser_message(exc)}") from None
     except LookupError:
         raise InputFileError(f"{path}: unknown text encoding {encoding!r}") from None
     except csv.Error as exc:
         raise InputFileError(f"{path}: not a valid {fmt.upper()} file ({exc})") from None
 
 
-def _parser_message(exc: Exception) -> str:
+def parser_message(exc: Exception) -> str:
     """pandas' parser message without any quoted cell content."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)[:200]
@@ -460,7 +462,7 @@ def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
     if is_wide_encoding(encoding):
         yield from _wide_jsonl_lines(path, encoding)
         return
-    enc = _text_encoding(encoding)
+    enc = python_encoding(encoding)
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             try:
@@ -488,7 +490,7 @@ def _wide_jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
                              "pass the right --encoding") from None
 
 
-def _parse_jsonl(path: Path, lineno: int, line: str, report: ReadReport | None = None) -> dict[str, Any]:
+def parse_jsonl_line(path: Path, lineno: int, line: str, report: ReadReport | None = None) -> dict[str, Any]:
     """One JSONL line as a dict; lone surrogates in its strings become U+FFFD (counted in ``report``)."""
     try:
         obj = json.loads(line)
@@ -513,7 +515,7 @@ def _iter_jsonl(path: Path, chunk_rows: int, encoding: str, skip_rows: int,
     keys: dict[str, None] = {}
     n = 0
     for lineno, line in _jsonl_lines(path, encoding):
-        keys.update(dict.fromkeys(str(k) for k in _parse_jsonl(path, lineno, line)))
+        keys.update(dict.fromkeys(str(k) for k in parse_jsonl_line(path, lineno, line)))
         n += 1
     if n == 0:
         raise InputFileError(f"{path}: the file has no rows (expected one JSON object per line)")
@@ -523,18 +525,19 @@ def _iter_jsonl(path: Path, chunk_rows: int, encoding: str, skip_rows: int,
     i = 0
     for lineno, line in _jsonl_lines(path, encoding):
         if i >= skip_rows:
-            obj = _parse_jsonl(path, lineno, line, report)
+            obj = parse_jsonl_line(path, lineno, line, report)
             rows.append([obj.get(k) for k in columns])
             index.append(i)
             if len(rows) >= chunk_rows:
-                yield _object_frame(rows, columns, index)
+                yield object_frame(rows, columns, index)
                 rows, index = [], []
         i += 1
     if rows:
-        yield _object_frame(rows, columns, index)
+        yield object_frame(rows, columns, index)
 
 
-def _object_frame(rows: list[list[Any]], columns: list[str], index: list[int]) -> pd.DataFrame:
+def object_frame(rows: list[list[Any]], columns: list[str], index: list[int]) -> pd.DataFrame:
+    """A frame of ``rows`` (cells as read) with ``columns`` and ``index``; each column's type inferred."""
     frame = pd.DataFrame(rows, columns=columns, index=index, dtype=object)
     return frame.infer_objects()
 
@@ -656,10 +659,10 @@ def _iter_xlsx(path: Path, chunk_rows: int, skip_rows: int, sheet: str | None) -
                     index.append(n)
                 n += 1
                 if len(buf) >= chunk_rows:
-                    yield _object_frame(buf, columns, index)
+                    yield object_frame(buf, columns, index)
                     buf, index = [], []
         if buf:
-            yield _object_frame(buf, columns, index)
+            yield object_frame(buf, columns, index)
     except InputFileError:
         raise
     except Exception as exc:  # a corrupt part inside the zip: never a traceback

@@ -5,7 +5,7 @@ whether the models are ready, ``GET /v1/frameworks`` describes the label space. 
 ``web`` extra (FastAPI, uvicorn); importing this package does not, so the command line stays fast.
 
 >>> from evidencenlp.api import create_api, ApiLimits            # doctest: +SKIP
->>> from evidencenlp.engine import SuggesterSpec                  # doctest: +SKIP
+>>> from evidencenlp.tagging import SuggesterSpec                  # doctest: +SKIP
 >>> app = create_api(SuggesterSpec(backend="static"), token="s3cret", limits=ApiLimits(max_notes=500))  # doctest: +SKIP
 """
 

@@ -42,7 +42,7 @@ def create_api(source: SuggesterSource, token: str, limits: ApiLimits | None = N
                on_load_failure: Callable[[str], None] | None = None) -> FastAPI:
     """The suggestion API as a FastAPI app.
 
-    ``source``: a :class:`~evidencenlp.engine.SuggesterSpec` (the models to load, at start-up, in a
+    ``source``: a :class:`~evidencenlp.tagging.SuggesterSpec` (the models to load, at start-up, in a
     background thread) or a zero-argument function returning a suggester (tests pass fakes).
     ``token``: the bearer token every endpoint but health requires. ``limits``: the bounds on one
     request (default :class:`ApiLimits`). ``frameworks``: the loaded frameworks ``/v1/frameworks``

@@ -1,8 +1,8 @@
 """Load the models once, in a background thread, and hand the warm suggester to every request.
 
 The API starts answering at once (``/v1/health`` says ``loading``) while :class:`WarmSuggester`
-builds the suggester from a :class:`~evidencenlp.engine.SuggesterSpec` (the one lazy way to build
-it: loaded, warmed and cached per process by :func:`evidencenlp.engine.worker_suggester`) or from
+builds the suggester from a :class:`~evidencenlp.tagging.SuggesterSpec` (the one lazy way to build
+it: loaded, warmed and cached per process by :func:`evidencenlp.tagging.worker_suggester`) or from
 a zero-argument loader (tests pass fakes). A load that fails is kept as one line saying why.
 """
 
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Protocol, Union
 from evidencenlp.errors import EvidenceNLPError
 
 if TYPE_CHECKING:
-    from evidencenlp.engine import SuggesterSpec
     from evidencenlp.suggest import Suggestion
+    from evidencenlp.tagging import SuggesterSpec
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def _load(source: SuggesterSource) -> NoteSuggester:
     if callable(source):
         suggester = source()
     else:
-        from evidencenlp.engine import worker_suggester
+        from evidencenlp.tagging import worker_suggester
 
         suggester = worker_suggester(source)
     suggester.suggest_many([WARM_UP_NOTE], sentences=True, evidence=True)

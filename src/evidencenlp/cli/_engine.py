@@ -1,6 +1,6 @@
 """The ``--engine``, ``--scheduler`` and ``--workers`` options of ``tag`` and ``summarise``.
 
-``--engine dask`` tags on a dask cluster (:func:`evidencenlp.engine.tag_file_dask`); nothing heavy is
+``--engine dask`` tags on a dask cluster (:func:`evidencenlp.tagging.tag_file_dask`); nothing heavy is
 imported here, so ``--help`` and option errors stay fast.
 """
 
@@ -51,30 +51,26 @@ def workers_option() -> Any:
 
 def check_engine_options(engine: Engine, scheduler: str | None, workers: int | None) -> None:
     """Refuse --scheduler/--workers without --engine dask, both together, and an address that names no
-    scheduler (empty, ``http://``, a bad port): before anything is read or started."""
-    if engine is not Engine.dask and (scheduler is not None or workers is not None):
-        raise fail("--scheduler and --workers apply to --engine dask only")
-    if scheduler is not None and workers is not None:
-        raise fail("--workers sets the size of a local cluster; with --scheduler the cluster's own workers are used")
-    if scheduler is not None:
-        from evidencenlp.engine import check_scheduler_address
+    scheduler (empty, ``http://``, a bad port): before anything is read or started
+    (:func:`evidencenlp.tagging.check_engine`)."""
+    from evidencenlp.tagging import TagOptions, check_engine
 
-        try:
-            check_scheduler_address(scheduler)
-        except EvidenceNLPError as exc:
-            raise fail(str(exc)) from None
+    try:
+        check_engine(engine.value, TagOptions(scheduler=scheduler, workers=workers))
+    except EvidenceNLPError as exc:
+        raise fail(str(exc)) from None
 
 
 def dask_tagger(*, models: Path | None, redact: bool, evidence_category: str | None, backend: str,
                 scheduler: str | None, workers: int | None,
                 on_event: Callable[[str], None]) -> Callable[..., Any]:
-    """:func:`~evidencenlp.engine.tag_file_dask` with the Suggester spec and cluster options bound.
+    """:func:`~evidencenlp.tagging.tag_file_dask` with the Suggester spec and cluster options bound.
 
     Call it as ``tag_file`` without its first argument: ``(input, output, text_column, **options)``.
     """
     from functools import partial
 
-    from evidencenlp.engine import SuggesterSpec, require_dask, tag_file_dask
+    from evidencenlp.tagging import SuggesterSpec, require_dask, tag_file_dask
 
     require_dask()
     spec = SuggesterSpec(models=models, redact=redact, evidence_category=evidence_category, backend=backend)

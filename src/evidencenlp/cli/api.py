@@ -64,7 +64,7 @@ def api(
     except ModuleNotFoundError as exc:
         raise fail(f"the API needs the web extra ({exc.name} is missing): pip install 'evidencenlp[web]'") from None
     from evidencenlp.api import TOKEN_ENV, ApiLimits, new_token
-    from evidencenlp.engine import SuggesterSpec
+    from evidencenlp.tagging import SuggesterSpec
 
     given = os.environ.get(TOKEN_ENV)
     if given is not None and not given.strip():

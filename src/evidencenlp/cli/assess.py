@@ -13,12 +13,9 @@ from evidencenlp.cli._app import app, backend_option, console, err_console, fail
 from evidencenlp.errors import EvidenceNLPError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from evidencenlp.assess import Assessment, AssessOptions
     from evidencenlp.assess.model import Sensitivity
-    from evidencenlp.encoder import Embedder
-    from evidencenlp.suggest import Suggester
 
 
 @app.command()
@@ -109,6 +106,7 @@ def _run(input_path: Path | None, db: Path | None, assessment: str | None, text_
     from evidencenlp.assess import assess_file, assess_store
     from evidencenlp.encoder import load_embedder
     from evidencenlp.tabular import check_readable, count_rows, table_format
+    from evidencenlp.tagging import SuggesterSpec  # the suggester loads only when the table has raw notes
 
     embedder = load_embedder(backend)  # the one embedder of the run (its model loads at first use)
     if db is not None:
@@ -122,16 +120,7 @@ def _run(input_path: Path | None, db: Path | None, assessment: str | None, text_
         return assess_file(input_path, text_column=text_column, location_column=location_column,
                            service_column=service_column, id_column=id_column, prefix=prefix, encoding=encoding,
                            options=options, frameworks_dir=frameworks, on_progress=lambda n: progress.advance(task, n),
-                           suggester=_suggester_factory(frameworks, embedder), embedder=embedder)
-
-
-def _suggester_factory(frameworks: Path | None, embedder: Embedder) -> Callable[[], Suggester]:
-    """Load the suggester (with this embedder) only when the table has raw notes to tag."""
-    def load() -> Suggester:
-        from evidencenlp.suggest import Suggester
-
-        return Suggester.load(frameworks=frameworks, embedder=embedder)
-    return load
+                           suggester=SuggesterSpec(frameworks=frameworks, embedder=embedder).load, embedder=embedder)
 
 
 def _short(sensitivity: Sensitivity) -> str:

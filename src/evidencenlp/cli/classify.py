@@ -64,9 +64,9 @@ def classify(
     note = read_text_arg(text)
     if not note.strip():
         raise fail("the note is empty: give the text as an argument or pipe it with -")
-    from evidencenlp.suggest import Suggester
+    from evidencenlp.tagging import SuggesterSpec
 
-    suggestion = Suggester.load(models=models, redact=not no_redact, backend=backend).suggest(note)
+    suggestion = SuggesterSpec(models=models, redact=not no_redact, backend=backend).load().suggest(note)
     if fmt is OutputFormat.json:
         print(json.dumps(suggestion.to_dict(), ensure_ascii=False, indent=2))
     else:

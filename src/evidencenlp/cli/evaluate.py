@@ -264,13 +264,10 @@ def _assessments(folder: Path, fmt: EvalFormat, models: Path | None) -> None:
     """``--assessments``: run :func:`evidencenlp.evaluation.assessments.evaluate_assessments` and print it."""
     from evidencenlp.errors import EvidenceNLPError
     from evidencenlp.evaluation.assessments import evaluate_assessments
+    from evidencenlp.tagging import SuggesterSpec
 
-    def load() -> Any:
-        from evidencenlp.suggest import Suggester
-
-        return Suggester.load(models=models)
     try:
-        result = evaluate_assessments(folder, suggester=load, on_bundle=lambda b: _log(f"rated {b}"))
+        result = evaluate_assessments(folder, suggester=SuggesterSpec(models=models).load, on_bundle=lambda b: _log(f"rated {b}"))
     except EvidenceNLPError as exc:
         raise fail(str(exc)) from None
     for problem in result.problems:

@@ -31,10 +31,13 @@ def import_with_progress(store: ReviewStore, input_path: Path, text_column: str,
     """
     from evidencenlp.suggest import Suggester
     from evidencenlp.tabular import count_rows
+    from evidencenlp.tagging import SuggesterSpec
+
+    spec = SuggesterSpec(models=models, backend=backend)
 
     def load() -> Suggester:
         err_console.print("loading the suggester …")
-        return Suggester.load(models=models, backend=backend)
+        return spec.load()
 
     columns = [TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                TimeElapsedColumn()]

@@ -6,7 +6,6 @@ import ipaddress
 import socket
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -117,11 +116,6 @@ def serve(
     embedder = load_embedder(backend)  # one embedder for imports and the assessment panel (loads at first use)
     loopback = is_loopback(host)
     token = None if loopback else new_token()
-    def load_suggester() -> Any:  # loaded on the first import that needs it
-        from evidencenlp.suggest import Suggester
-
-        return Suggester.load(models=models, embedder=embedder)
-
     if inspector is not None:
         from evidencenlp.review.names import inspector_name
 
@@ -129,6 +123,9 @@ def serve(
             inspector = inspector_name(inspector)
         except EvidenceNLPError as exc:
             raise fail(f"--inspector: {exc}") from None
+    from evidencenlp.tagging import SuggesterSpec
+
+    load_suggester = SuggesterSpec(models=models, embedder=embedder).load  # on the first import that needs it
     web = create_app(db, suggester=load_suggester, models=models, inspector=inspector, token=token,
                      allowed_hosts=LOOPBACK_HOSTS if loopback else None, allow_path_import=loopback,
                      max_upload_bytes=max_upload_mb * 1024 * 1024, max_rows=max_rows, embedder=embedder)

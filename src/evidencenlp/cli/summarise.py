@@ -179,10 +179,9 @@ def summarise(
     config = SummaryConfig(period=period, min_cell=min_cell, baseline_periods=baseline or None,
                            recent_periods=recent or None, fdr=fdr, examples=examples)
 
-    def factory():  # the encoder is loaded only for a raw file
-        from evidencenlp.suggest import Suggester
+    from evidencenlp.tagging import SuggesterSpec
 
-        return Suggester.load(models=models, backend=backend)
+    factory = SuggesterSpec(models=models, backend=backend).load  # the encoder is loaded only for a raw file
 
     def tagging() -> None:
         err_console.print(f"{input_path}: no suggestion columns; tagging first (redacted) …", highlight=False)

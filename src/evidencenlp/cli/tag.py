@@ -10,14 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperCommand
 
 from evidencenlp.cli._app import app, backend_option, err_console
-from evidencenlp.cli._engine import (
-    Engine,
-    check_engine_options,
-    dask_tagger,
-    engine_option,
-    scheduler_option,
-    workers_option,
-)
+from evidencenlp.cli._engine import Engine, check_engine_options, engine_option, scheduler_option, workers_option
 from evidencenlp.defaults import DEFAULT_CHUNK_ROWS
 
 
@@ -70,25 +63,18 @@ def tag(
     --resume on an output that is already complete leaves it unchanged and exits 0.
     """
     from evidencenlp.tabular import count_rows
-    from evidencenlp.tagging import AlreadyComplete, check_paths, check_resume_target, check_tag_input, tag_file
+    from evidencenlp.tagging import AlreadyComplete, SuggesterSpec, TagOptions, check_before_loading
+    from evidencenlp.tagging import tag as tag_table
+
     check_engine_options(engine, scheduler, workers)
-    try:
-        check_resume_target(output, resume, force)
+    options = TagOptions(text_column=text_column, chunk_rows=chunk_size, resume=resume, force=force, prefix=prefix,
+                         encoding=encoding, delimiter=delimiter, sheet=sheet, scheduler=scheduler, workers=workers)
+    spec = SuggesterSpec(models=models, redact=not no_redact, evidence_category=evidence_category, backend=backend)
+    try:  # mistakes in the input are reported before the model loads (seconds)
+        check_before_loading(input_path, output, options, engine.value)
     except AlreadyComplete as complete:
         err_console.print(str(complete), highlight=False, soft_wrap=True)
         return
-    if engine is Engine.dask:  # the workers load the models; this process only reads, saves and assembles
-        check_paths(input_path, output, delimiter, sheet)  # before a cluster starts; the engine checks the rest
-        tag_dask = dask_tagger(models=models, redact=not no_redact, evidence_category=evidence_category,
-                               backend=backend, scheduler=scheduler, workers=workers,
-                               on_event=lambda message: err_console.print(message, highlight=False))
-    else:  # mistakes in the input are reported before the model loads (seconds)
-        check_tag_input(input_path, output, text_column, prefix=prefix, encoding=encoding, delimiter=delimiter,
-                        sheet=sheet, resume=resume, force=force)
-        from evidencenlp.suggest import Suggester
-
-        suggester = Suggester.load(models=models, redact=not no_redact, evidence_category=evidence_category,
-                                   backend=backend)
     total = count_rows(input_path, encoding, delimiter)
     columns = [TextColumn("[bold]tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn()]
@@ -106,14 +92,8 @@ def tag(
             done[0] += n
             progress.update(task, completed=done[0])
 
-        if engine is Engine.dask:
-            summary = tag_dask(input_path, output, text_column, partition_rows=chunk_size, resume=resume,
-                               force=force, prefix=prefix, encoding=encoding, on_rows=advance, on_progress=live,
-                               delimiter=delimiter, sheet=sheet)
-        else:
-            summary = tag_file(suggester, input_path, output, text_column, chunk_rows=chunk_size, resume=resume,
-                               force=force, redact=not no_redact, prefix=prefix, encoding=encoding, on_rows=advance,
-                               on_progress=live, delimiter=delimiter, sheet=sheet)
+        summary = tag_table(input_path, output, options, spec, engine.value, on_rows=advance, on_progress=live,
+                            on_event=lambda message: err_console.print(message, highlight=False))
         progress.update(task, completed=summary.rows)
     redacted = sum(summary.redactions.values())
     err_console.print(

@@ -67,7 +67,7 @@ def summarise_file(path: Path, config: SummaryConfig | None = None, *, text_colu
     ``suggester_factory`` builds the :class:`~evidencenlp.suggest.Suggester` only then.
     ``on_tagging`` is called once before tagging starts; ``on_rows`` after each tagged chunk.
     ``tagger``, when given, tags instead of ``tag_file`` (e.g. on a dask cluster, see
-    :func:`evidencenlp.engine.tag_file_dask`): it is called as ``tagger(path, output, text_column,
+    :func:`evidencenlp.tagging.tag_file_dask`): it is called as ``tagger(path, output, text_column,
     prefix=…, encoding=…, on_rows=…)`` and must redact.
     """
     config = config or SummaryConfig()

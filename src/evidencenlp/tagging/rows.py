@@ -1,0 +1,43 @@
+"""The flat columns ``tag`` adds to every row: one :class:`~evidencenlp.suggest.Suggestion` as plain cells."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evidencenlp.suggest import Suggestion
+
+#: columns that ``tag`` adds to every row, in order
+FLAT_COLUMNS: tuple[str, ...] = (
+    "key_question", "key_question_score", "statement", "statement_score", "statement_top3",
+    "evidence_category", "evidence_category_score", "band", "band_score", "principles",
+    "evidence_text", "needs_review", "reason", "key_questions",
+)
+
+
+def flat_row(s: Suggestion) -> dict[str, Any]:
+    """The flat columns ``tag`` adds for one suggestion (:data:`FLAT_COLUMNS`); empty when it abstained."""
+    if s.reason is not None or s.key_question is None or s.statement is None or s.band is None:
+        return {**empty_row(), "needs_review": True, "reason": s.reason}
+    category = s.evidence_category
+    return {
+        "key_question": s.key_question.label,
+        "key_question_score": round(s.key_question.score, 4),
+        "statement": s.statement.label,
+        "statement_score": round(s.statement.score, 4),
+        "statement_top3": ";".join(x.label for x in s.statement_top3),
+        "evidence_category": category.label if category else None,
+        "evidence_category_score": round(category.score, 4) if category else None,
+        "band": s.band.label,
+        "band_score": round(s.band.score, 4),
+        "principles": ";".join(p.label for p in s.principles),
+        "evidence_text": s.evidence[0].text.text if s.evidence else "",
+        "needs_review": s.needs_review,
+        "reason": None,
+        "key_questions": ";".join(k.label for k in s.key_questions),
+    }
+
+
+def empty_row() -> dict[str, Any]:
+    """Flat columns for a row with no text: every suggestion column empty."""
+    return {c: None for c in FLAT_COLUMNS}
