@@ -17,6 +17,7 @@ test: CI never times anything.
 
     python bench/run.py                          # 1–3 (about 30 minutes on 2 cores)
     python bench/run.py --skip-memory --rows 1000
+    python bench/run.py --skip-memory --rows 600 --repeats 3   # paired rounds, medians (a shared machine)
     python bench/run.py --only-million           # just the 1M-row static run
 
 Results are written to ``bench/results.json``; ``--markdown`` prints the README table.
@@ -112,32 +113,52 @@ def embedding_agreement(notes: Sequence[str]) -> dict[str, float]:
             "cosine_min": round(float(cos.min()), 4)}
 
 
-def bench_throughput(rows: int, tmp: Path) -> dict[str, object]:
+def bench_throughput(rows: int, tmp: Path, repeats: int = 1) -> dict[str, object]:
+    """Whole ``tag`` processes per backend and bare encodes; with ``repeats`` > 1, paired rounds (each round
+    runs every process once, interleaved) and each ratio is the median of the rounds' ratios (min–max kept)."""
     notes = multi_sentence_notes(rows)
     src = write_notes(tmp / "notes.csv", notes)
     warm = write_notes(tmp / "warm.csv", notes[:40])
     first_use = {}
     for backend in BACKENDS:  # build each backend and embed its framework index once (cached)
         first_use[backend] = round(run(tag_cmd(warm, tmp / f"warm-{backend}.csv", backend))[0], 1)
-    bare = [run([sys.executable, "-c", BARE, str(src)])[0]]
-    seconds = {}
-    for backend in BACKENDS:
-        seconds[backend] = run(tag_cmd(src, tmp / f"tagged-{backend}.csv", backend))[0]
-    bare.append(run([sys.executable, "-c", BARE, str(src)])[0])
-    bare_s = float(np.mean(bare))
+    bare: list[float] = []
+    seconds: dict[str, list[float]] = {b: [] for b in BACKENDS}
+    for _ in range(repeats):
+        bare.append(run([sys.executable, "-c", BARE, str(src)])[0])
+        for backend in BACKENDS:
+            seconds[backend].append(run(tag_cmd(src, tmp / f"tagged-{backend}.csv", backend))[0])
+    if repeats == 1:
+        bare.append(run([sys.executable, "-c", BARE, str(src)])[0])
+        rounds_bare = [float(np.mean(bare))]
+    else:
+        rounds_bare = bare
+    median = {k: float(np.median(v)) for k, v in seconds.items()}
+
+    def ratios(num: list[float], den: list[float]) -> list[float]:
+        return [a / b for a, b in zip(num, den)]
+
+    per_round = {"tag_torch_to_bare": ratios(rounds_bare, seconds["torch"]),
+                 "onnx_int8_to_torch": ratios(seconds["torch"], seconds["onnx-int8"]),
+                 "static_to_torch": ratios(seconds["torch"], seconds["static"])}
     out: dict[str, object] = {
         "rows": rows, "mean_chars_per_note": round(float(np.mean([len(t) for t in notes])), 1),
         "first_use_seconds": first_use,
         "bare_encode_s": [round(b, 1) for b in bare],
-        "tag_s": {k: round(v, 1) for k, v in seconds.items()},
-        "rows_per_s": {"bare": round(rows / bare_s, 1), **{k: round(rows / v, 1) for k, v in seconds.items()}},
-        "ratio_tag_torch_to_bare": round(bare_s / seconds["torch"], 3),
-        "ratio_onnx_int8_to_torch": round(seconds["torch"] / seconds["onnx-int8"], 2),
-        "ratio_static_to_torch": round(seconds["torch"] / seconds["static"], 2),
+        "tag_s": {k: round(v, 1) for k, v in median.items()},
+        "rows_per_s": {"bare": round(rows / float(np.median(rounds_bare)), 1),
+                       **{k: round(rows / v, 1) for k, v in median.items()}},
+        "ratio_tag_torch_to_bare": round(float(np.median(per_round["tag_torch_to_bare"])), 3),
+        "ratio_onnx_int8_to_torch": round(float(np.median(per_round["onnx_int8_to_torch"])), 2),
+        "ratio_static_to_torch": round(float(np.median(per_round["static_to_torch"])), 2),
         "kq_agreement_onnx_int8_vs_torch": key_question_agreement(tmp / "tagged-torch.csv",
                                                                   tmp / "tagged-onnx-int8.csv"),
         "kq_agreement_static_vs_torch": key_question_agreement(tmp / "tagged-torch.csv", tmp / "tagged-static.csv"),
     }
+    if repeats > 1:
+        out["repeats"] = repeats
+        out["tag_s_per_round"] = {k: [round(x, 1) for x in v] for k, v in seconds.items()}
+        out["ratio_min_max"] = {k: [round(min(v), 2), round(max(v), 2)] for k, v in per_round.items()}
     out["onnx_int8_embeddings"] = embedding_agreement(notes[:500])
     return out
 
@@ -243,6 +264,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=3000, help="multi-sentence notes for the throughput run")
     parser.add_argument("--memory-rows", type=int, nargs="+", default=[4_000, 40_000])
     parser.add_argument("--memory-backend", default="torch", choices=BACKENDS)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="paired rounds of the throughput processes (a shared machine: report the medians)")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
@@ -262,7 +285,7 @@ def main() -> None:
         tmp = Path(name)
         if not args.only_million:
             if not args.skip_throughput:
-                results["throughput"] = bench_throughput(args.rows, tmp)
+                results["throughput"] = bench_throughput(args.rows, tmp, args.repeats)
                 print("throughput", json.dumps(results["throughput"]), flush=True)
             if not args.skip_accuracy:
                 results["accuracy"] = bench_accuracy()

@@ -135,12 +135,77 @@ def test_onnx_int8_embeddings_are_close_to_torch() -> None:
     np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     cosine = (a * b).sum(axis=1)
     assert cosine.min() > 0.95 and cosine.mean() > 0.98
-    # int8 activations are scaled per batch, so a note's embedding moves a little with its batch
-    # neighbours (documented); it stays far closer to itself than to any other note
+    # each note runs alone (its int8 activation scales are its own): see the neighbour tests below
     alone = encoder.encode(NOTES[:1], backend="onnx-int8")
     assert float((alone[0] * b[0]).sum()) > 0.97
     assert float((alone[0] * b[0]).sum()) > float((alone[0] @ b[1:].T).max())
     np.testing.assert_array_equal(encoder.encode(NOTES, backend="onnx-int8"), b)  # same batch: same result
+
+
+class _PerCallScaledSession:
+    """Stands in for a dynamically quantised onnxruntime session: like int8 activation scales chosen per
+    call, each row's output depends on every row of the call (here: divided by the call's largest id)."""
+
+    def __init__(self) -> None:
+        self.rows_per_call: list[int] = []
+
+    def run(self, _names, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        ids, mask = feeds["input_ids"], feeds["attention_mask"]
+        self.rows_per_call.append(len(ids))
+        scale = float(ids.max())
+        vectors = np.zeros((len(ids), encoder.EMBEDDING_DIM), dtype=np.float32)
+        for row, (row_ids, row_mask) in enumerate(zip(ids, mask)):
+            for token, keep in zip(row_ids, row_mask):
+                vectors[row, int(token) % encoder.EMBEDDING_DIM] += keep * (1.0 + token / scale)
+        return [vectors]
+
+
+class _CharTokenizer:
+    """Characters as token ids (padding to the longest when asked, as the real tokenizer would)."""
+
+    class _Encoding:
+        def __init__(self, ids: list[int]) -> None:
+            self.ids, self.attention_mask = ids, [1] * len(ids)
+
+    def encode(self, text: str) -> _Encoding:
+        return self._Encoding([ord(c) for c in text] or [1])
+
+    def encode_batch(self, texts: list[str]) -> list[_Encoding]:
+        encodings = [self.encode(t) for t in texts]
+        width = max(len(e.ids) for e in encodings)
+        for e in encodings:
+            e.attention_mask += [0] * (width - len(e.ids))
+            e.ids += [0] * (width - len(e.ids))
+        return encodings
+
+
+def test_onnx_int8_runs_each_note_alone_so_neighbours_never_change_it() -> None:
+    """Fast, without building the model: even with a session whose rows depend on the whole call (as
+    per-call int8 activation scales do), a note's embedding is the same whatever it is batched with."""
+    embedder = encoder.OnnxInt8Embedder()
+    session = _PerCallScaledSession()
+    embedder._session, embedder._tokenizer = session, _CharTokenizer()  # what _load() would have made
+    alone = embedder.encode(NOTES[:1])
+    steps: list[int] = []
+    crowd = embedder.encode(["ZZZZ zzzz ~~~~ high ids"] * 3 + NOTES + ["a"], progress=steps.append)
+    assert set(session.rows_per_call) == {1}
+    assert sum(steps) == len(NOTES) + 4
+    np.testing.assert_array_equal(crowd[3], alone[0])
+    np.testing.assert_allclose(np.linalg.norm(crowd, axis=1), 1.0, atol=1e-6)
+    for i, note in enumerate(NOTES):  # every row is its own note's, in the caller's order
+        np.testing.assert_array_equal(crowd[3 + i], embedder.encode([note])[0])
+
+
+@pytest.mark.slow
+def test_onnx_int8_embedding_of_a_note_is_the_same_in_any_batch() -> None:
+    """The built int8 model: the same note gives the same vector alone, among other notes, in any order."""
+    others = [n * 3 for n in NOTES[1:]] + ["ok", "Staff."]  # longer and shorter neighbours
+    alone = encoder.encode(NOTES[:1], backend="onnx-int8")[0]
+    first = encoder.encode(NOTES[:1] + others, backend="onnx-int8")
+    last = encoder.encode(others[::-1] + NOTES[:1], backend="onnx-int8")
+    np.testing.assert_array_equal(first[0], alone)
+    np.testing.assert_array_equal(last[-1], alone)
+    np.testing.assert_array_equal(first[1:], last[-2::-1])
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ EMBEDDING_DIM = 384
 DEFAULT_BATCH_SIZE = 32  # faster than 64 on CPU for short notes (less padding); see bench/
 MAX_TOKENS = 256  # the packaged model's max_seq_length: longer notes are truncated, as sentence-transformers does
 #: how the onnx-int8 and static backends are derived from the packaged weights (part of their cache keys)
-ONNX_RECIPE = "export-eager-opset17+ort-bert-fusion+dynamic-qint8-per-channel/2"
+ONNX_RECIPE = "export-eager-opset17+ort-bert-fusion+dynamic-qint8-per-channel+one-note-per-run/3"
 STATIC_RECIPE = "model2vec-distill-pca384-sif1e-4/1"
 #: the recipe of each derived backend (the torch backend is the packaged model itself: no recipe)
 RECIPES: dict[str, str] = {"torch": "", "onnx-int8": ONNX_RECIPE, "static": STATIC_RECIPE}

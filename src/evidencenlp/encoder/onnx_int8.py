@@ -1,16 +1,23 @@
 """The ``onnx-int8`` backend: the packaged network exported to ONNX, its operators fused and its weights
 quantised to 8-bit integers *locally*, at first use, from the packaged weights (onnxruntime); cached in
 the cache folder. Its embeddings stay close to ``torch``'s (mean cosine ≈ 0.99), so it reuses the torch
-heads; the model card gives the measured label agreement."""
+heads; the model card gives the measured label agreement.
+
+Each note runs alone (no batch, no padding): int8 activations are scaled per call, so a note's embedding
+depends on that note only, never on the notes beside it. The notes are spread over one single-threaded
+onnxruntime call per CPU at a time (threads share the one session), which on a small machine is faster
+than batches with onnxruntime's own thread pool (bench/)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +38,19 @@ from evidencenlp.encoder.base import (
 from evidencenlp.encoder.build import backend_dir, build_once, weights_key
 from evidencenlp.errors import ModelError
 
-#: notes per onnxruntime call: small batches pad least, and int8 kernels gain nothing from larger ones (bench/)
-ONNX_BATCH_SIZE = 8
+#: notes per onnxruntime call: one, so its dynamic int8 activation scales come from that note alone (a note's
+#: embedding never depends on its neighbours) and nothing is padded
+ONNX_BATCH_SIZE = 1
+#: notes handed to the worker threads at a time (between progress reports)
+_CHUNK = 64
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class OnnxInt8Embedder:
@@ -60,10 +78,11 @@ class OnnxInt8Embedder:
                 options = ort.SessionOptions()
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.log_severity_level = 3
+                options.intra_op_num_threads = 1  # one note per thread: our threads, not onnxruntime's pool
+                options.inter_op_num_threads = 1
                 self._session = ort.InferenceSession(str(self.build()), options, providers=["CPUExecutionProvider"])
                 tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
                 tokenizer.enable_truncation(MAX_TOKENS)
-                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                 self._tokenizer = tokenizer
             return self._session, self._tokenizer
 
@@ -93,20 +112,28 @@ class OnnxInt8Embedder:
 
     def encode(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Embed ``texts`` → float32 ``(len(texts), 384)``, rows L2-normalised (``batch_size`` is torch's)."""
+        """Embed ``texts`` → float32 ``(len(texts), 384)``, rows L2-normalised (``batch_size`` is torch's).
+
+        Each row depends on its own text only: the same note gives the same vector in any batch.
+        """
         out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
         if len(texts) == 0:
             return out
         session, tokenizer = self._load()
-        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths together: less padding
-        for start in range(0, len(texts), ONNX_BATCH_SIZE):
-            rows = order[start:start + ONNX_BATCH_SIZE]
-            encodings = tokenizer.encode_batch([texts[i] for i in rows])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            out[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            if progress is not None:
-                progress(len(rows))
+
+        def embed(text: str) -> np.ndarray:
+            encoding = tokenizer.encode(text)
+            feeds = {"input_ids": np.array([encoding.ids], dtype=np.int64),
+                     "attention_mask": np.array([encoding.attention_mask], dtype=np.int64)}
+            return session.run(None, feeds)[0][0]  # onnxruntime releases the GIL while it runs
+
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # longest first: no thread waits at the end
+        with ThreadPoolExecutor(min(usable_cpus(), len(texts)), thread_name_prefix="onnx-int8") as pool:
+            for start in range(0, len(texts), _CHUNK):
+                rows = order[start:start + _CHUNK]
+                out[rows] = list(pool.map(embed, [texts[i] for i in rows]))
+                if progress is not None:
+                    progress(len(rows))
         return normalise(out)
 
 

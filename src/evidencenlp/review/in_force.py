@@ -9,8 +9,8 @@ corrected it, the labels in force.
 
 >>> with open_read_only("review.sqlite") as conn:                    # doctest: +SKIP
 ...     notes = decisions_in_force(conn, assessment_id=1)
->>> notes[0].confirmed, notes[0].band                       # doctest: +SKIP
-(True, 'good')
+>>> notes[0].confirmed                                      # doctest: +SKIP
+True
 
 Nothing here writes, creates or migrates a database.
 """
