@@ -16,11 +16,10 @@ from typer.testing import CliRunner
 
 from conftest_review import NOTES, FakeSuggester, write_notes
 from evidencenlp.assess import assess_store
-from evidencenlp.review.app import create_app
 from evidencenlp.review.in_force import decisions_in_force, open_read_only
 from evidencenlp.review.models import Labels
 from evidencenlp.review.store import ReviewStore
-from evidencenlp.review.web import InlineJobRunner
+from evidencenlp.web import InlineJobRunner, create_app
 
 
 @pytest.fixture(autouse=True)

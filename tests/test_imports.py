@@ -157,3 +157,24 @@ def test_no_private_name_is_imported_across_modules() -> None:
 def test_the_allow_list_has_no_stale_entry() -> None:
     """When other work removes a private import, remove it from the allow-list too (the test gets stricter)."""
     assert ALLOWED_PRIVATE - _private_imports() == set()
+
+
+#: the shells beside the library (``python -m evidencenlp`` is the CLI's entry point)
+SHELLS: tuple[str, ...] = ("evidencenlp.cli", "evidencenlp.web", "evidencenlp.tui", "evidencenlp.api",
+                           "evidencenlp.__main__")
+
+
+def _shell(module: str) -> str | None:
+    return next((s for s in SHELLS if module == s or module.startswith(s + ".")), None)
+
+
+def test_the_library_imports_no_shell() -> None:
+    """The library never imports the CLI, the web app, the terminal review or the API (they sit beside it)."""
+    found = sorted((module, target) for module, targets in GRAPH.items() if _shell(module) is None
+                   for target in targets if _shell(target) is not None)
+    assert found == []
+
+
+def test_the_shells_are_beside_the_review_library() -> None:
+    assert "evidencenlp.web.app" in MODULES and "evidencenlp.tui.session" in MODULES
+    assert not any(m.startswith(("evidencenlp.review.web", "evidencenlp.review.tui")) for m in MODULES)

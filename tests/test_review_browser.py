@@ -16,8 +16,8 @@ import pytest
 
 from browser_support import chromium, serve
 from conftest_review import MixedSuggester, write_notes
-from evidencenlp.review.app import create_app
 from evidencenlp.review.store import ReviewStore
+from evidencenlp.web import create_app
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from evidencenlp.review.models import ReviewError
-from evidencenlp.review.web import InlineJobRunner, JobContext, JobRunner, ThreadJobRunner
+from evidencenlp.web import InlineJobRunner, JobContext, JobRunner, ThreadJobRunner
 
 
 def test_both_runners_follow_the_protocol() -> None:

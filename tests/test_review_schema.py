@@ -178,7 +178,7 @@ def test_labels_are_checked_against_the_stores_vocabulary_not_the_schema(tmp_pat
 
 
 def test_importing_the_review_store_loads_no_framework_file() -> None:
-    code = ("import evidencenlp.review.store, evidencenlp.review.db, evidencenlp.review.web, "
+    code = ("import evidencenlp.review.store, evidencenlp.review.db, evidencenlp.web, "
             "evidencenlp.frameworks.set as t, evidencenlp.review.labels as l; "
             "assert t._cached_set.cache_info().currsize == 0, 'framework set (taxonomy) loaded at import'; "
             "assert l._load.cache_info().currsize == 0, 'vocabulary loaded at import'")

@@ -358,8 +358,7 @@ def test_a_release_file_whose_triggers_were_dropped_is_not_upgraded(tmp_path: Pa
 def test_the_web_export_and_summary_carry_the_log_head(store: ReviewStore, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from evidencenlp.review.app import create_app
-    from evidencenlp.review.web import InlineJobRunner
+    from evidencenlp.web import InlineJobRunner, create_app
 
     head = str(store.head())
     web = create_app(store.path, suggester=FakeSuggester(), inspector="Ann", allowed_hosts=None,

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from conftest_review import NOTES, FakeSuggester, StraySuggester, write_notes
 from evidencenlp.cli import app
 from evidencenlp.review.store import ReviewStore
-from evidencenlp.review.tui import ReviewSession, StreamKeys
 from evidencenlp.taxonomy import default_taxonomy
+from evidencenlp.tui import ReviewSession, StreamKeys
 
 ENTER = "\r"
 

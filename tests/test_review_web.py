@@ -13,11 +13,10 @@ from typer.testing import CliRunner
 
 from conftest_review import NOTES, BlockingSuggester, FakeSuggester, StraySuggester, write_notes
 from evidencenlp.cli import app as cli_app
-from evidencenlp.review.app import TOKEN_COOKIE, create_app, is_loopback
 from evidencenlp.review.queries import EXPORT_EXTRA_COLUMNS
-from evidencenlp.review.web import InlineJobRunner, ThreadJobRunner
 from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import CORPUS_COLUMNS
+from evidencenlp.web import TOKEN_COOKIE, InlineJobRunner, ThreadJobRunner, create_app, is_loopback
 
 JSON = {"content-type": "application/json"}
 

@@ -126,7 +126,7 @@ def review(
     export); `--expect HEAD` (or `--expect confirmed.csv`) then also catches a log cut short or
     recomputed since.
     """
-    from evidencenlp.review.tui import ReviewSession, StreamKeys, terminal_keys
+    from evidencenlp.tui import ReviewSession, StreamKeys, terminal_keys
 
     if input_path is not None and str(input_path) == VERIFY and not input_path.suffix:
         verify(db, expect, restore_triggers)

@@ -111,7 +111,7 @@ def serve(
     import uvicorn
 
     from evidencenlp.encoder import load_embedder
-    from evidencenlp.review.web import LOOPBACK_HOSTS, create_app, is_loopback, new_token
+    from evidencenlp.web import LOOPBACK_HOSTS, create_app, is_loopback, new_token
 
     embedder = load_embedder(backend)  # one embedder for imports and the assessment panel (loads at first use)
     loopback = is_loopback(host)

@@ -9,9 +9,10 @@ Modules (each with one job; see docs/review.md):
 - :mod:`evidencenlp.review.assessments`, :mod:`~evidencenlp.review.importer`,
   :mod:`~evidencenlp.review.decisions`, :mod:`~evidencenlp.review.queries` — assessments, the import
   pipeline, the append-only decision log, the read-only queries;
-- :mod:`evidencenlp.review.store` — :class:`ReviewStore`, the façade that owns the connection;
-- :mod:`evidencenlp.review.tui` (keys from :mod:`~evidencenlp.review.keys`) — the terminal review flow;
-- :mod:`evidencenlp.review.web` — the local web page (FastAPI routers) and its JSON API.
+- :mod:`evidencenlp.review.store` — :class:`ReviewStore`, the façade that owns the connection.
+
+The shells over this library live beside the CLI, not here: :mod:`evidencenlp.tui` (the terminal
+review flow) and :mod:`evidencenlp.web` (the local web page, FastAPI routers, and its JSON API).
 
 Nothing here is final until an inspector confirms it, and decisions are never changed in place:
 a correction or an undo is a new decision row.

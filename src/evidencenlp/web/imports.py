@@ -2,7 +2,7 @@
 
 Imports are bounded: an upload larger than the app's ``max_upload_bytes`` is refused (413) while it
 streams in, and a file with more than ``max_rows`` rows is refused (413) before its first note is
-stored. An uploaded file lives in a folder of the app's :class:`~evidencenlp.review.web.uploads.UploadArea`
+stored. An uploaded file lives in a folder of the app's :class:`~evidencenlp.web.uploads.UploadArea`
 and is deleted however its import ends. Error messages name the upload as the user named it, never
 the server's folders.
 """
@@ -18,11 +18,11 @@ from fastapi import Path as PathParam
 
 from evidencenlp.errors import EvidenceNLPError
 from evidencenlp.review.models import NotFoundError, ReviewError, TooLargeError
-from evidencenlp.review.web.bodies import ImportIn
-from evidencenlp.review.web.context import ReviewContext, get_context
-from evidencenlp.review.web.jobs import JobCancelled, JobContext, JobStatus
-from evidencenlp.review.web.uploads import safe_upload_name
 from evidencenlp.tabular import count_rows, table_format
+from evidencenlp.web.bodies import ImportIn
+from evidencenlp.web.context import ReviewContext, get_context
+from evidencenlp.web.jobs import JobCancelled, JobContext, JobStatus
+from evidencenlp.web.uploads import safe_upload_name
 
 log = logging.getLogger("evidencenlp.review")
 

@@ -21,8 +21,8 @@ from starlette.background import BackgroundTask
 from evidencenlp.review.db import SCHEMA_VERSION
 from evidencenlp.review.queries import snapshot
 from evidencenlp.review.store import ReviewStore
-from evidencenlp.review.web.context import ReviewContext, get_context, get_store
-from evidencenlp.review.web.notes import ASSESSMENT_ID
+from evidencenlp.web.context import ReviewContext, get_context, get_store
+from evidencenlp.web.notes import ASSESSMENT_ID
 
 router = APIRouter(prefix="/api")
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from evidencenlp.review.models import ReviewError
 from evidencenlp.review.queries import ORDERS
 from evidencenlp.review.store import ReviewStore
-from evidencenlp.review.web.bodies import DecisionIn
-from evidencenlp.review.web.context import MAX_ID, get_store
+from evidencenlp.web.bodies import DecisionIn
+from evidencenlp.web.context import MAX_ID, get_store
 
 #: the page's queue filters → :meth:`ReviewStore.queue` arguments
 FILTERS: dict[str, dict[str, Any]] = {

@@ -18,8 +18,8 @@ from evidencenlp.encoder.base import Embedder
 from evidencenlp.review.importer import SuggesterLike, SuggesterSource
 from evidencenlp.review.labels import Vocabulary
 from evidencenlp.review.store import ReviewStore
-from evidencenlp.review.web.jobs import JobRunner
-from evidencenlp.review.web.uploads import UploadArea
+from evidencenlp.web.jobs import JobRunner
+from evidencenlp.web.uploads import UploadArea
 
 #: the largest id SQLite can hold: a larger one in a request is a 422, never a server error
 MAX_ID = 2**63 - 1

@@ -1,8 +1,8 @@
 """The local review page: a FastAPI app serving plain HTML/CSS/JS and a small JSON API.
 
 :func:`create_app` builds the app for one review database. Everything the page needs is served by
-the app itself (``review/static``): no CDN, no build step, no network at run time. Note text never
-appears in URLs or logs. Access rules are in :mod:`~evidencenlp.review.web.security`.
+the app itself (``web/static``): no CDN, no build step, no network at run time. Note text never
+appears in URLs or logs. Access rules are in :mod:`~evidencenlp.web.security`.
 
 Modules: ``app`` (wiring, error handling), ``context`` (shared services, dependencies), ``security``
 (host and token guard), ``jobs`` (the injectable background job runner), ``uploads`` (upload folders,
@@ -34,9 +34,9 @@ API (all JSON unless stated):
 
 from __future__ import annotations
 
-from evidencenlp.review.web.app import create_app
-from evidencenlp.review.web.jobs import InlineJobRunner, JobContext, JobRunner, JobStatus, ThreadJobRunner
-from evidencenlp.review.web.security import LOOPBACK_HOSTS, TOKEN_COOKIE, TOKEN_HEADER, is_loopback, new_token
+from evidencenlp.web.app import create_app
+from evidencenlp.web.jobs import InlineJobRunner, JobContext, JobRunner, JobStatus, ThreadJobRunner
+from evidencenlp.web.security import LOOPBACK_HOSTS, TOKEN_COOKIE, TOKEN_HEADER, is_loopback, new_token
 
 __all__ = ["LOOPBACK_HOSTS", "TOKEN_COOKIE", "TOKEN_HEADER", "InlineJobRunner", "JobContext", "JobRunner",
            "JobStatus", "ThreadJobRunner", "create_app", "is_loopback", "new_token"]

@@ -14,7 +14,7 @@ router = APIRouter()
 
 def static_dir() -> Path:
     """The folder of the page's HTML, CSS and JS (package data)."""
-    return Path(str(resources.files("evidencenlp.review").joinpath("static")))
+    return Path(str(resources.files("evidencenlp.web").joinpath("static")))
 
 
 def static_files() -> StaticFiles:

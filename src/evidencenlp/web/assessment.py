@@ -16,8 +16,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from evidencenlp.review.store import ReviewStore
-from evidencenlp.review.web.context import ReviewContext, get_context, get_store
-from evidencenlp.review.web.notes import ASSESSMENT_ID
+from evidencenlp.web.context import ReviewContext, get_context, get_store
+from evidencenlp.web.notes import ASSESSMENT_ID
 
 router = APIRouter(prefix="/api")
 

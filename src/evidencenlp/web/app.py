@@ -20,12 +20,12 @@ from evidencenlp.review.importer import SuggesterSource
 from evidencenlp.review.labels import Vocabulary, load_vocabulary
 from evidencenlp.review.models import ConflictError, NotFoundError, TooLargeError
 from evidencenlp.review.store import ReviewStore
-from evidencenlp.review.web import assessment, imports, notes, pages, reports
-from evidencenlp.review.web.context import ReviewContext, Suggesters
-from evidencenlp.review.web.imports import MAX_IMPORT_ROWS, MAX_UPLOAD_BYTES
-from evidencenlp.review.web.jobs import JobRunner, ThreadJobRunner
-from evidencenlp.review.web.security import LOOPBACK_HOSTS, AccessGuard
-from evidencenlp.review.web.uploads import BadUploadName, UploadArea
+from evidencenlp.web import assessment, imports, notes, pages, reports
+from evidencenlp.web.context import ReviewContext, Suggesters
+from evidencenlp.web.imports import MAX_IMPORT_ROWS, MAX_UPLOAD_BYTES
+from evidencenlp.web.jobs import JobRunner, ThreadJobRunner
+from evidencenlp.web.security import LOOPBACK_HOSTS, AccessGuard
+from evidencenlp.web.uploads import BadUploadName, UploadArea
 
 log = logging.getLogger("evidencenlp.review")
 
@@ -102,7 +102,7 @@ def create_app(db_path: Path | str, *, suggester: SuggesterSource | None = None,
     project's trained :class:`~evidencenlp.suggest.Suggester` is loaded on first need. ``token``
     makes every request require it. ``allowed_hosts`` restricts the ``Host`` header (None: any).
     ``runner`` runs imports (default: a :class:`ThreadJobRunner`; tests may pass an
-    :class:`~evidencenlp.review.web.jobs.InlineJobRunner`). ``max_upload_bytes`` and ``max_rows``
+    :class:`~evidencenlp.web.jobs.InlineJobRunner`). ``max_upload_bytes`` and ``max_rows``
     bound one import from the page. Uploads wait in ``upload_dir`` (default: a private folder in
     the temp folder); folders left there by a server that was killed are deleted now, and this
     app's own when it shuts down. ``embedder`` (the server's ``--backend``; default torch) is the one

@@ -13,8 +13,8 @@ q         quit (every decision is already saved)
 ?         help
 ========  ==============================================================
 
-Keys come from a :data:`~evidencenlp.review.keys.KeyReader` — :func:`terminal_keys` for a real
-terminal, :class:`StreamKeys` for a script or a test (both in :mod:`evidencenlp.review.keys`) — so
+Keys come from a :data:`~evidencenlp.tui.keys.KeyReader` — :func:`terminal_keys` for a real
+terminal, :class:`StreamKeys` for a script or a test (both in :mod:`evidencenlp.tui.keys`) — so
 the whole flow runs without a terminal. The bands,
 categories and statements offered are the store's vocabulary (the frameworks), never a fixed list.
 A decision the store refuses is shown as a message; the note stays on screen.
@@ -29,9 +29,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from evidencenlp.review.keys import KeyReader, StreamKeys, terminal_keys
 from evidencenlp.review.models import Labels, Note, ReviewError
 from evidencenlp.review.store import ReviewStore
+from evidencenlp.tui.keys import KeyReader, StreamKeys, terminal_keys
 
 __all__ = ["HELP", "KeyReader", "ReviewSession", "SessionResult", "StreamKeys", "terminal_keys"]
 
