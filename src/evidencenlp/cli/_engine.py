@@ -64,15 +64,10 @@ def check_engine_options(engine: Engine, scheduler: str | None, workers: int | N
 def dask_tagger(*, models: Path | None, redact: bool, evidence_category: str | None, backend: str,
                 scheduler: str | None, workers: int | None,
                 on_event: Callable[[str], None]) -> Callable[..., Any]:
-    """:func:`~evidencenlp.tagging.tag_file_dask` with the Suggester spec and cluster options bound.
+    """:func:`evidencenlp.tagging.run.dask_tagger` for these options: call it as ``tag_file`` without its
+    first argument, ``(input, output, text_column, **options)``."""
+    from evidencenlp.tagging import SuggesterSpec
+    from evidencenlp.tagging.run import dask_tagger as bind
 
-    Call it as ``tag_file`` without its first argument: ``(input, output, text_column, **options)``.
-    """
-    from functools import partial
-
-    from evidencenlp.tagging import SuggesterSpec, require_dask, tag_file_dask
-
-    require_dask()
     spec = SuggesterSpec(models=models, redact=redact, evidence_category=evidence_category, backend=backend)
-    return partial(tag_file_dask, spec, scheduler=scheduler, workers=workers or DEFAULT_DASK_WORKERS,
-                   on_event=on_event)
+    return bind(spec, scheduler=scheduler, workers=workers, on_event=on_event)
