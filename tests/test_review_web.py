@@ -297,7 +297,7 @@ def test_serve_generates_and_requires_a_token_off_loopback(tmp_path: Path, monke
 
     started = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
-    monkeypatch.setattr("evidencenlp.cli.serve._check_port", lambda host, port: None)
+    monkeypatch.setattr("evidencenlp.cli.serve.ensure_port_free", lambda host, port, hint: None)
     runner = CliRunner()
     res = runner.invoke(cli_app, ["serve", "--db", str(tmp_path / "r.sqlite"), "--host", "0.0.0.0", "--port", "8999"])
     assert res.exit_code == 0, res.output
@@ -434,7 +434,7 @@ def test_serve_on_all_interfaces_prints_the_real_addresses(tmp_path: Path, monke
 
     started: dict = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
-    monkeypatch.setattr("evidencenlp.cli.serve._check_port", lambda host, port: None)
+    monkeypatch.setattr("evidencenlp.cli.serve.ensure_port_free", lambda host, port, hint: None)
     monkeypatch.setattr("evidencenlp.cli.serve.machine_addresses", lambda: ["192.0.2.10", "2001:db8::5"])
     runner = CliRunner()
     args = ["serve", "--db", str(tmp_path / "r.sqlite"), "--host", "0.0.0.0", "--port", "8999",

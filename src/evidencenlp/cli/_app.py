@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import sys
 from typing import Any
 
@@ -109,3 +110,14 @@ def read_text_arg(text: str) -> str:
         raise fail(f"{where} is not UTF-8 text (an invalid byte at character {bad.start() + 1}); give the note as "
                    "UTF-8 text")
     return text
+
+
+def ensure_port_free(host: str, port: int, hint: str) -> None:
+    """Fail with one line (ending in ``hint``) when nothing can listen on ``host:port`` now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}); {hint}") from None

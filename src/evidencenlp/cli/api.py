@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import typer
@@ -14,22 +13,11 @@ from evidencenlp.api.limits import (
     DEFAULT_MAX_NOTES,
     DEFAULT_TIMEOUT_SECONDS,
 )
-from evidencenlp.cli._app import app, backend_option, console, err_console, fail
+from evidencenlp.cli._app import app, backend_option, console, ensure_port_free, err_console, fail
 
 #: a token shorter than this from the environment is accepted with a warning
 SHORT_TOKEN = 16
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
-def _ensure_port_free(host: str, port: int) -> None:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host.strip("[]"), port))
-        except OSError as exc:
-            raise fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}); is another server using it? "
-                       "Try another --port") from None
 
 
 @app.command("api")
@@ -70,7 +58,7 @@ def api(
     if given is not None and not given.strip():
         raise fail(f"{TOKEN_ENV} is set but empty; set a long random token or unset it to have one generated")
     token = given.strip() if given else new_token()
-    _ensure_port_free(host, port)
+    ensure_port_free(host, port, "is another server using it? Try another --port")
     limits = ApiLimits(max_notes=max_notes, max_note_chars=max_note_chars, timeout_seconds=timeout,
                        concurrency=concurrency)
     server: uvicorn.Server | None = None

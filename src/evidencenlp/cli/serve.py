@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from evidencenlp.cli._app import app, backend_option, console, err_console, fail
+from evidencenlp.cli._app import app, backend_option, console, ensure_port_free, err_console, fail
 from evidencenlp.errors import EvidenceNLPError
 
 DEFAULT_MAX_UPLOAD_MB = 20
@@ -18,17 +18,6 @@ ALL_INTERFACES = ("0.0.0.0", "::", "[::]", "")
 #: how to find this computer's address when it cannot be found here
 FIND_ADDRESS = ("find this computer's address with `ip -4 addr` (Linux), `ipconfig` (Windows) or "
                 "`ipconfig getifaddr en0` (macOS)")
-
-
-def _check_port(host: str, port: int) -> None:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host.strip("[]"), port))
-        except OSError as exc:
-            raise fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
-                       "is another `evidencenlp serve` running? Try --port 8766") from None
 
 
 def _interface_addresses() -> list[str]:
@@ -129,7 +118,7 @@ def serve(
     web = create_app(db, suggester=load_suggester, models=models, inspector=inspector, token=token,
                      allowed_hosts=LOOPBACK_HOSTS if loopback else None, allow_path_import=loopback,
                      max_upload_bytes=max_upload_mb * 1024 * 1024, max_rows=max_rows, embedder=embedder)
-    _check_port(host, port)
+    ensure_port_free(host, port, "is another `evidencenlp serve` running? Try --port 8766")
     suffix = f"?token={token}" if token else ""
     if loopback:
         console.print(f"Review page for {db}: [bold]{_url(host, port)}[/]  (this computer only)", highlight=False,
