@@ -162,3 +162,24 @@ def test_multi_topic_note_topics_are_consistent(suggester) -> None:
     fast = suggester.suggest_many([MULTI], sentences=False, evidence=False, topics=True)[0]
     assert [t.key_question.label for t in fast.topics] == kqs and fast.sentences == ()
     assert suggester.suggest_many([MULTI], sentences=False)[0].topics == ()
+
+
+def test_tag_topics_column_is_json_of_the_topics() -> None:
+    from evidencenlp.suggest import BandLabel, Label, Suggestion, Topic
+    from evidencenlp.tagging import FLAT_COLUMNS, flat_row
+
+    band = BandLabel("good", 0.6, {"outstanding": 0.1, "good": 0.6, "requires_improvement": 0.2, "inadequate": 0.1})
+    topics = (Topic(Label("caring", 0.9), Label("caring.kindness-compassion-and-dignity", 0.7), band,
+                    Label("positive", 0.8), 0.9, 0, 16, ((0, 16),)),
+              Topic(Label("responsive", 0.8), Label("responsive.equity-in-access", 0.5), band,
+                    Label("negative", 0.7), 0.8, 17, 35, ((17, 35),)))
+    s = Suggestion(text="Staff were kind. The wait was long.", key_question=topics[0].key_question,
+                   statement=topics[0].statement, statement_top3=(topics[0].statement,), evidence_category=None,
+                   band=band, principles=(), evidence=(), sentences=(), needs_review=False, model_version="x",
+                   topics=topics)
+    row = flat_row(s)
+    assert "topics" in FLAT_COLUMNS
+    got = json.loads(row["topics"])
+    assert [(t["key_question"], t["direction"], t["start"], t["end"]) for t in got] == [
+        ("caring", "positive", 0, 16), ("responsive", "negative", 17, 35)]
+    assert s.to_dict()["topics"][1]["evidence"] == {"start": 17, "end": 35, "text": "The wait was long."}

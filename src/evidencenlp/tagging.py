@@ -51,7 +51,7 @@ MANIFEST = "manifest.json"
 FLAT_COLUMNS: tuple[str, ...] = (
     "key_question", "key_question_score", "statement", "statement_score", "statement_top3",
     "evidence_category", "evidence_category_score", "band", "band_score", "principles",
-    "evidence_text", "needs_review", "reason", "key_questions",
+    "evidence_text", "needs_review", "reason", "key_questions", "topics",
 )
 
 
@@ -75,7 +75,16 @@ def flat_row(s: Suggestion) -> dict[str, Any]:
         "needs_review": s.needs_review,
         "reason": None,
         "key_questions": ";".join(k.label for k in s.key_questions),
+        "topics": topics_json(s),
     }
+
+
+def topics_json(s: Suggestion) -> str:
+    """The ``topics`` column: JSON text, one object per topic (key question, statement, band,
+    direction, score, evidence span offsets into the redacted note)."""
+    return json.dumps([{"key_question": t.key_question.label, "statement": t.statement.label, "band": t.band.label,
+                        "direction": t.direction.label if t.direction else None, "score": round(t.score, 4),
+                        "start": t.start, "end": t.end} for t in s.topics], ensure_ascii=False)
 
 
 def empty_row() -> dict[str, Any]:
@@ -322,7 +331,7 @@ def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redac
     """Add the suggestion columns to one chunk; blank notes keep empty columns. Updates ``summary``."""
     raw = frame[text_column].tolist()
     texts = [_note_text(v) for v in raw]
-    results = suggester.suggest_many(texts, sentences=False, evidence=False, progress=on_progress)
+    results = suggester.suggest_many(texts, sentences=False, evidence=False, progress=on_progress, topics=True)
     rows = []
     redacted_texts = []
     for text, result in zip(texts, results):
