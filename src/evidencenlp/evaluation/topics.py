@@ -121,7 +121,7 @@ def count_topics(true: Sequence[TrueTopics], predicted: Sequence[PredTopics]) ->
     """
     n = [0] * 7
     for t, p in zip(true, predicted, strict=True):
-        pred_kq = {}
+        pred_kq: dict[str, str] = {}
         for kq, d in p:
             pred_kq.setdefault(kq, d)
         true_kq = {kq for kq, _ in t}
@@ -355,10 +355,12 @@ def summarise_folds(folds: Sequence[FoldTopics], key_questions: Sequence[str], s
                                 "difference": _r(clf_f1 - svm_f1), "difference_95ci": [_r(lo), _r(hi)],
                                 "tfidf_svm_top_k_same_as_classifier":
                                     _r(multilabel_macro_f1(true_sets, svm_same_k, labels))}
-        rec_lo, rec_hi = bootstrap_interval(
-            lambda idx, p=part: count_topics([p["topics"][i] for i in idx],
-                                             [p["_pred"][i] for i in idx]).figures()["recall"],
-            len(part), seed=seed, strata=strata)
+        true_list, pred_list = part["topics"].tolist(), part["_pred"].tolist()
+
+        def recall(idx: np.ndarray, t: list[TrueTopics] = true_list, p: list[PredTopics] = pred_list) -> float:
+            return count_topics([t[i] for i in idx], [p[i] for i in idx]).figures()["recall"]
+
+        rec_lo, rec_hi = bootstrap_interval(recall, len(part), seed=seed, strata=strata)
         entry["recall_95ci"] = [_r(rec_lo), _r(rec_hi)]
         out[name] = entry
     return out
@@ -450,7 +452,9 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
     from evidencenlp.suggest import Suggester
 
     say = log or (lambda _m: None)
-    embed = embed or (lambda texts, _what, name: cached_embed(texts, name=name))
+    if embed is None:
+        def embed(texts: list[str], _what: str, name: str) -> np.ndarray:
+            return cached_embed(texts, name=name)
     index = load_index()
     params = shipped_params()
     frame = gather(SourceSelection(corpus=True, framework_examples=True, phase1=phase1,
