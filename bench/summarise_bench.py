@@ -3,11 +3,10 @@
 1. Speed: generates N tagged rows (default 100,000: 20 locations × 12 months, labels from the
    taxonomy, one injected local rise), writes them to Parquet, and times reading + summarising
    (:func:`evidencenlp.trends.summarise_file`), then the .xlsx output and the HTML report.
-2. Detector: simulated steady, national-shift and local-shift series
-   (:mod:`evidencenlp.trends_sim`): false alarm rate (share of series with any false alert) and
-   detection rate of an injected rise.
+The detector's power and false alarms are measured on real comment streams by
+``python -m evidencenlp.trends.simulate --phase1 PATH`` (see the README).
 
-    python bench/summarise_bench.py [--rows 100000] [--replicates 300]
+    python bench/summarise_bench.py [--rows 100000]
 """
 
 from __future__ import annotations
@@ -24,8 +23,7 @@ import pandas as pd
 
 from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.trends import SummaryConfig, summarise_file
-from evidencenlp.trends_report import write_report, write_tables
-from evidencenlp.trends_sim import SimulationSetup, detector_rates
+from evidencenlp.trends.report import write_report, write_tables
 
 
 def tagged_rows(rows: int, seed: int = 1) -> pd.DataFrame:
@@ -59,7 +57,6 @@ def tagged_rows(rows: int, seed: int = 1) -> pd.DataFrame:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--replicates", type=int, default=300)
     args = ap.parse_args()
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,25 +72,13 @@ def main() -> None:
         t3 = time.perf_counter()
         results["speed"] = {"rows": args.rows, "summarise_seconds": round(t1 - t0, 2),
                             "xlsx_seconds": round(t2 - t1, 2), "report_seconds": round(t3 - t2, 2),
-                            "groups": len(summary.groups), "tests": summary.tests, "alerts": len(summary.alerts),
+                            "groups": len(summary.groups), "tests": summary.family_size, "alerts": len(summary.alerts),
                             "undated": summary.undated,
                             "injected_rise_found": any(a.location == "Location 00" and a.period == "2024-12"
                                                        and a.direction == "worse" for a in summary.alerts)}
         print(f"summarise {args.rows:,} tagged rows (read + tables + tests): {t1 - t0:.2f} s; "
-              f"xlsx {t2 - t1:.2f} s; HTML report {t3 - t2:.2f} s; {summary.tests} tests, {len(summary.alerts)} alerts",
+              f"xlsx {t2 - t1:.2f} s; HTML report {t3 - t2:.2f} s; {summary.family_size} tests, {len(summary.alerts)} alerts",
               flush=True)
-    detector = []
-    scenarios = [("steady", SimulationSetup()), ("national", SimulationSetup(odds_ratio=3.0))]
-    scenarios += [("local", SimulationSetup(odds_ratio=o, mean_n=m)) for m in (15, 40) for o in (2.0, 4.0, 6.0)]
-    for name, setup in scenarios:
-        r = detector_rates(name, replicates=args.replicates, setup=setup)
-        detector.append({**r.to_dict(), "odds_ratio": setup.odds_ratio, "mean_n": setup.mean_n,
-                         "locations": setup.locations, "groups": setup.groups, "periods": setup.periods})
-        det = f"detection {r.detection_rate:.3f}; " if r.detection_rate is not None else ""
-        print(f"{name:8s} OR {setup.odds_ratio:3.1f} mean n/cell {setup.mean_n:4.0f}: {det}"
-              f"series with a false alarm {r.any_alert_rate:.3f}; false alerts/series "
-              f"{r.false_alerts_per_series:.3f}; {r.tests_per_series:.0f} tests/series", flush=True)
-    results["detector"] = detector
     results["date"] = dt.date.today().isoformat()
     print(json.dumps(results))
 

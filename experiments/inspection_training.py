@@ -25,7 +25,8 @@ import pandas as pd
 from evidencenlp.evaluation.cv import embed
 from evidencenlp.evaluation.run import load_index, shipped_params
 from evidencenlp.evaluation.transfer import predict_all_models, score
-from evidencenlp.training import TrainingOptions, inspection_examples, training_frame
+from evidencenlp.sources.inspection import inspection_examples
+from evidencenlp.training import TrainingOptions, training_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,15 +26,16 @@ import numpy as np
 
 from evidencenlp import encoder
 from evidencenlp.classifier import EvidenceClassifier
+from evidencenlp.evaluation.run import load_index
 from evidencenlp.evaluation.transfer import score
+from evidencenlp.sources.inspection import inspection_examples
 from evidencenlp.text import process_many
-from evidencenlp.training import inspection_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    clf = EvidenceClassifier.load(ROOT / "models")
+    clf = EvidenceClassifier.load(ROOT / "models").bind_index(load_index())
     test = inspection_examples()
     processed = list(process_many(test["text"].tolist(), redact=True))
     whole_texts = [p.text for p in processed]

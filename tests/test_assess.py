@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from evidencenlp.assess import AssessOptions, assess_file, assess_records, assess_store, load_rules
 from evidencenlp.assess.records import TAGGED_COLUMNS, EvidenceRecord
-from evidencenlp.assess.rules import RatingRules, round_half_up
 from evidencenlp.assess.scoring import statement_score
 from evidencenlp.errors import InputFileError
+from evidencenlp.frameworks import load_framework_set
+from evidencenlp.frameworks.rules import RatingRules, round_half_up
 from evidencenlp.taxonomy import Taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -164,7 +165,7 @@ def test_edited_rules_in_a_copy_change_the_rating(tmp_path: Path, tax: Taxonomy)
               .replace("  - band: good\n    min_percent: 63\n", "  - band: good\n    min_percent: 70\n"))
     assert edited != text
     saf.write_text(edited, encoding="utf-8")
-    assert RatingRules.load(folder).percent_band(67).band == "requires_improvement"
+    assert load_framework_set(folder).rules.percent_band(67).band == "requires_improvement"
     kq = assess_records(records, FAST, frameworks_dir=folder).locations[0].key_questions["caring"]
     assert kq.rating == "requires_improvement"
     assert any("good: 70-87%" in s for s in assess_records(records, FAST, frameworks_dir=folder).rules[
@@ -180,7 +181,7 @@ def test_edited_overall_rule_in_a_copy(tmp_path: Path, rules: RatingRules) -> No
                    encoding="utf-8")
     ratings = ["outstanding", "good", "good", "good", "good"]
     assert rules.overall_rating(ratings).rating == "good"  # type: ignore[union-attr]
-    assert RatingRules.load(folder).overall_rating(ratings).rating == "outstanding"  # type: ignore[union-attr]
+    assert load_framework_set(folder).rules.overall_rating(ratings).rating == "outstanding"  # type: ignore[union-attr]
 
 
 # -- statements ------------------------------------------------------------------------------------
@@ -440,12 +441,12 @@ def test_raw_notes_are_tagged_with_the_suggester(tmp_path: Path) -> None:
     result = assess_file(path, text_column="note", location_column="site", options=FAST, suggester=lambda: fake)
     assert fake.calls == [{"n": 5, "sentences": False}]
     assert result.source["tagged_here"] == 4 and result.source["blank"] == 1 and result.source["abstained"] == 1
-    a = result.location("A").key_questions["safe"]  # 2 notes of weight min(0.9, 0.8, 0.75): 1.5 >= 1
+    a = result.location("A").key_questions["safe"]  # 2 notes placed with their statement's probability 0.8
     assert a.rating == "good" and [n.note for n in a.statements[0].notes] == ["row 1", "row 2"]  # 1-based rows
     assert a.principles[0].notes == ("row 1", "row 2")
-    b = result.location("B").key_questions["safe"]  # one suggestion of weight 0.75: rated, from thin evidence
-    assert b.rating == "inadequate" and b.thin and b.statements[0].credibility == pytest.approx(0.75)
-    assert b.statements[0].serious_findings == ("row 4",)  # confidence 0.75 >= the policy's 0.6
+    b = result.location("B").key_questions["safe"]  # one suggestion placed with weight 0.8: rated, thin evidence
+    assert b.rating == "inadequate" and b.thin and b.statements[0].credibility == pytest.approx(0.8)
+    assert b.statements[0].serious_findings == ("row 4",)  # share 0.8 x P(inadequate) 0.75 = 0.6 >= the policy's 0.6
     assert result.location("B").overall.provisional
     relaxed = assess_file(path, text_column="note", location_column="site", suggester=lambda: FakeSuggester(),
                           options=AssessOptions(min_notes=1, min_weight=0.5, use_encoder=False))
@@ -501,8 +502,8 @@ def test_store_decisions_take_precedence(tmp_path: Path) -> None:
     notes = {n.note: n for n in result.locations[0].key_questions["safe"].statements[0].notes}
     got = {k: (n.band, n.source, n.weight) for k, n in notes.items()}
     assert got == {"N1": ("good", "accepted", 1.0), "N2": ("inadequate", "corrected", 1.0),
-                   "N3": ("good", "suggestion", 0.7), "N4": ("requires_improvement", "corrected", 1.0),
-                   "N5": ("good", "suggestion", 0.7)}
+                   "N3": ("good", "suggestion", 0.8), "N4": ("requires_improvement", "corrected", 1.0),
+                   "N5": ("good", "suggestion", 0.8)}  # a suggestion weighs its statement's probability
     assert result.locations[0].n_confirmed == 3 and path.read_bytes() == before  # read-only
     both = assess_store(path, None, FAST)
     assert [loc.location for loc in both.locations] == ["Visit A", "Visit B"]
@@ -575,3 +576,55 @@ def test_cli_db(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     safe = data["locations"][0]["key_questions"]["safe"]
     assert safe["rating"] == "requires_improvement" and safe["statements"][0]["confirmed_notes"] == 3
+
+
+# -- unreviewed suggestions: placements by probability, serious findings by expected count ---------------
+
+
+def _suggestion(tax: Taxonomy, statement: str, band: dict[str, float], top3: list[tuple[str, float]],
+                key_questions: list[tuple[str, float]], p_statement: float = 0.6):  # type: ignore[no-untyped-def]
+    from evidencenlp.suggest import BandLabel, Label, Suggestion
+
+    best = max(band, key=lambda b: band[b])
+    return Suggestion(text="t", key_question=Label(tax.key_question_of(statement), 0.7),
+                      statement=Label(statement, p_statement),
+                      statement_top3=(Label(statement, p_statement), *(Label(s, p) for s, p in top3)),
+                      evidence_category=None, band=BandLabel(best, band[best], band), principles=(), evidence=(),
+                      sentences=(), needs_review=False, model_version="t",
+                      key_questions=tuple(Label(k, p) for k, p in key_questions))
+
+
+def test_a_suggestion_counts_under_its_likely_statements(tax: Taxonomy) -> None:
+    from evidencenlp.assess.records import records_from_suggestion
+
+    safe, caring, led = tax.statements_of("safe")[0], tax.statements_of("caring")[0], tax.statements_of("well-led")[0]
+    kq_of = dict(zip(tax.statements, tax.statement_kq))
+    s = _suggestion(tax, safe, {"good": 0.7, "requires_improvement": 0.3}, [(caring, 0.25), (led, 0.1)],
+                    [("safe", 0.7), ("caring", 0.35)])
+    records = records_from_suggestion(s, "n1", 1, "L", kq_of)
+    # well-led is not a key question the model suggests: its statement is left out
+    assert [(r.statement, r.weight, r.primary) for r in records] == [(safe, 0.6, True), (caring, 0.25, False)]
+    assert records[0].band_probability("requires_improvement") == pytest.approx(0.3)
+    loc = assess_records(records, FAST).locations[0]
+    assert loc.n_notes == 1  # one note, placed twice
+    assert loc.key_questions["caring"].rating is not None and loc.key_questions["caring"].statements[0].credibility == 0.25
+    assert "primary" in loc.to_dict()["key_questions"]["caring"]["statements"][0]["notes"][0]
+
+
+def test_serious_finding_from_the_expected_number_of_inadequate_notes(tax: Taxonomy) -> None:
+    from evidencenlp.assess.records import records_from_suggestion
+
+    sts = tax.statements_of("responsive")
+    kq_of = dict(zip(tax.statements, tax.statement_kq))
+    good = [rec(tax, s, "good", note=f"g{i}{j}") for i, s in enumerate(sts[:4]) for j in range(3)]
+    worry = {"inadequate": 0.65, "requires_improvement": 0.35}  # share 0.8 x 0.65 = 0.52: below 0.6 alone
+
+    def worried(note: str) -> list[EvidenceRecord]:
+        return records_from_suggestion(_suggestion(tax, sts[0], worry, [], [], p_statement=0.8), note, 1, "L", kq_of)
+
+    one = assess_records([*good, *worried("w1")], FAST).locations[0].key_questions["responsive"]
+    assert one.rating == "good" and not one.statements[0].serious_findings
+    two = assess_records([*good, *worried("w1"), *worried("w2")], FAST).locations[0].key_questions["responsive"]
+    # together 1.04 findings expected (at least one): the limiter applies, the notes are named
+    assert two.range_rating == "good" and two.rating == "requires_improvement"
+    assert two.statements[0].serious_findings == ("w1", "w2")

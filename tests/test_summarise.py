@@ -1,5 +1,5 @@
-"""``summarise``: lenient dates and periods, the tables, the change detector (steady, national and
-injected shifts), the JSON contract and the file outputs. Hand-made tagged frames: no encoder needed,
+"""``summarise``: lenient dates and periods, the tables, the surveillance test (steady, national,
+volume and injected shifts), abstentions, the JSON contract, the terminal table and the file outputs. Hand-made tagged frames: no encoder needed,
 except one end-to-end run that tags a 30-row slice of the bundled example."""
 
 from __future__ import annotations
@@ -23,15 +23,14 @@ from evidencenlp.trends import (
     UNDATED,
     SummaryConfig,
     assign_periods,
-    change_tests,
     normalise_frame,
     parse_dates,
     spreadsheet_safe,
     summarise_file,
     summarise_frame,
+    surveillance_test,
     wilson_interval,
 )
-from evidencenlp.trends_sim import SimulationSetup, detector_rates
 
 REPO = Path(__file__).resolve().parents[1]
 TAX = default_taxonomy()
@@ -148,49 +147,73 @@ def test_unknown_label_names_row_and_column() -> None:
 
 # -- the detector ------------------------------------------------------------------------------------
 
-def test_detector_on_simulated_steady_national_and_shifted_series() -> None:
-    steady = detector_rates("steady", replicates=60, seed=11)
-    national = detector_rates("national", replicates=60, seed=12)
-    local = detector_rates("local", replicates=60, seed=13, setup=SimulationSetup(odds_ratio=6.0, mean_n=40))
-    assert steady.any_alert_rate <= 0.05 and national.any_alert_rate <= 0.05
-    assert local.detection_rate is not None and local.detection_rate >= 0.8
-    assert local.false_alerts_per_series <= 0.1
+def _stream(seed: int, locations: int = 4, periods: int = 12, volume: float = 60.0, share: float = 0.25,
+            rise: float = 1.0, volume_factor: float = 1.0, everywhere: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Target (negatives) and reference (other comments) arrays (L, 1, P); the last two periods changed
+    at location 0 (or everywhere): negatives × ``rise`` added, or the volume × ``volume_factor``."""
+    rng = np.random.default_rng(seed)
+    vol = np.full((locations, 1, periods), volume)
+    neg = np.full((locations, 1, periods), volume * share)
+    rows = slice(None) if everywhere else slice(0, 1)
+    vol[rows, :, -2:] *= volume_factor
+    neg[rows, :, -2:] *= volume_factor
+    extra = np.zeros_like(neg)
+    extra[rows, :, -2:] = (rise - 1) * volume * share
+    return rng.poisson(neg + extra), rng.poisson(vol - neg)
 
 
-def test_change_tests_shapes_and_baseline_rules() -> None:
-    n = np.full((2, 1, 4), 20)
-    x = np.array([[[4, 4, 4, 16]], [[4, 4, 4, 4]]])
-    res = change_tests(n, x, min_n=5, min_baseline_periods=2)
-    assert res.tested[:, 0].tolist() == [[False, False, True, True], [False, False, True, True]]
-    assert res.p_own_worse[0, 0, 3] < 1e-4 and res.p_worse[0, 0, 3] < 0.01 and res.p_worse[1, 0, 3] > 0.3
-    assert res.p_worse[0, 0, 3] == max(res.p_own_worse[0, 0, 3], res.p_contrast_worse[0, 0, 3])
-    assert res.baseline_n[0, 0, 3] == 60 and res.baseline_negative[0, 0, 3] == 12
-    win = change_tests(n, x, min_n=5, baseline_periods=1, min_baseline_periods=1)
-    assert win.baseline_n[0, 0, 3] == 20
+def test_surveillance_test_flags_a_rise_not_volume_nor_a_national_shift() -> None:
+    def p_last(y: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return surveillance_test(y, r, volume="rise").p_worse[:, 0, -1]
+
+    hits = [p_last(*_stream(s, rise=2.0))[0] for s in range(20)]
+    assert np.mean(np.array(hits) < 0.01) >= 0.7
+    for kind in ({}, {"volume_factor": 2.0}, {"rise": 2.0, "everywhere": True}):
+        smallest = [p_last(*_stream(100 + s, **kind)).min() for s in range(20)]  # type: ignore[arg-type]
+        assert np.mean(np.array(smallest) < 0.01) <= 0.1, kind
+    # a plain count test is fooled by the volume doubling: the reason the count follows the volume
+    fooled = [surveillance_test(*_stream(200 + s, volume_factor=2.0), volume="none").p_worse[0, 0, -1]
+              for s in range(20)]
+    assert np.mean(np.array(fooled) < 0.01) >= 0.8
+
+
+def test_surveillance_test_shapes_windows_and_baseline_rules() -> None:
+    y = np.array([[[4, 4, 4, 16]], [[4, 4, 4, 4]]])
+    r = np.full_like(y, 16)
+    res = surveillance_test(y, r, windows=(1, 2), min_baseline_periods=2, national=False)
+    assert res.eligible[:, 0].tolist() == [[False, False, True, True], [False, False, True, True]]
+    one, two = res.windows
+    assert one.baseline_target[0, 0, 3] == 12 and one.baseline_periods[0, 0, 3] == 3
+    assert two.observed[0, 0, 3] == 20 and two.baseline_target[0, 0, 3] == 8  # window 2: periods 3-4 vs 1-2
+    assert res.p_worse[0, 0, 3] < 0.01 and res.p_worse[1, 0, 3] > 0.3
+    capped = surveillance_test(y, r, windows=(1,), baseline=1, min_baseline_periods=1, national=False)
+    assert capped.windows[0].baseline_target[0, 0, 3] == 4
     with pytest.raises(ValueError):
-        change_tests(n, n + 1)
+        surveillance_test(y, r[:1])
 
 
 def test_summary_flags_an_injected_local_rise_only() -> None:
     kq = TAX.key_questions[0]
     steady = summarise_frame(normal(tagged_frame(seed=3)), TAX)
-    assert steady.alerts == [] and steady.tests > 0
-    national = summarise_frame(normal(tagged_frame(seed=4, national={7: 0.6})), TAX)
+    assert steady.alerts == [] and steady.family_size > 0
+    national = summarise_frame(normal(tagged_frame(seed=4, national={7: 0.4})), TAX)
     assert national.alerts == []  # everyone rose: a national change, not a local burst
     shifted = summarise_frame(normal(tagged_frame(seed=5, shift={("Bramley", kq, 7): 0.7})), TAX)
     hits = [a for a in shifted.alerts if a.location == "Bramley" and a.key_question == kq and a.period == "2024-08"]
     assert hits and all(a.direction == "worse" for a in hits)
     top = next(a for a in hits if a.statement is None)
-    assert top.observed > top.expected and top.q_value <= 0.05 and top.odds_ratio > 2
-    assert top.relative_odds_ratio is not None and top.relative_odds_ratio > 2
-    assert top.baseline_periods == [f"2024-{m:02d}" for m in range(1, 8)]
+    assert top.observed > top.expected and top.q_value <= 0.05 and top.ratio > 2
+    assert top.kind in ("kq_count", "kq_share") and top.window[-1] == "2024-08"
+    assert top.baseline_periods >= 2 and top.baseline_observed > 0
     assert all(a.location == "Bramley" for a in shifted.alerts)
     assert top.examples and all(t.startswith("bad") for t in top.examples)
+    assert shifted.tests and all(0 <= t.p_value <= 1 and t.q_value >= t.p_value for t in shifted.tests)
 
 
 def test_a_fall_is_flagged_better() -> None:
     kq = TAX.key_questions[2]
-    s = summarise_frame(normal(tagged_frame(seed=6, share=0.5, shift={("Corton", kq, 7): 0.05})), TAX)
+    s = summarise_frame(normal(tagged_frame(seed=6, share=0.5, shift={("Corton", kq, 7): 0.05})), TAX,
+                        SummaryConfig(improvements=True))
     assert any(a.location == "Corton" and a.key_question == kq and a.direction == "better" for a in s.alerts)
 
 
@@ -226,18 +249,20 @@ def test_cli_json_contract_and_outputs(tmp_path: Path) -> None:
     assert "'last Tuesday' (data row 1)" in res.stderr
     assert d["alerts"], "the injected rise must be flagged"
     for a in d["alerts"]:
-        assert {"location", "period", "key_question", "statement", "direction", "observed", "expected",
-                "q_value", "effect_size", "n"} <= set(a)
+        assert {"kind", "location", "period", "window", "key_question", "statement", "direction", "observed",
+                "expected", "reference", "baseline_observed", "p_value", "q_value", "ratio"} <= set(a)
         assert a["direction"] in ("worse", "better") and re.match(PERIOD_RE["month"], a["period"])
         assert "examples" not in a
     assert any(a["location"] == "Bramley" and a["key_question"] == kq and a["statement"] is None
                and a["direction"] == "worse" for a in d["alerts"])
+    assert len(d["tests"]) >= d["family_size"] > len(d["alerts"])  # every test, with its counts, p and q
+    assert all({"observed", "expected", "p_value", "q_value", "kind"} <= set(t) for t in d["tests"])
     assert all(re.match(PERIOD_RE["month"], g["period"]) or g["period"] == UNDATED for g in d["groups"])
     assert "bad comment" not in res.stdout and "examples" not in d["groups"][0]  # no note text on stdout
     from openpyxl import load_workbook
 
     wb = load_workbook(out_xlsx)
-    assert wb.sheetnames == ["alerts", "groups", "top statements", "about"]
+    assert wb.sheetnames == ["alerts", "tests", "groups", "top statements", "about"]
     cells = [c for row in wb["groups"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert any(c.startswith("'=cmd") for c in cells) and not any(c.startswith("=") for c in cells)
     assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -265,11 +290,12 @@ def test_cli_bad_input_is_one_line_not_a_traceback(tmp_path: Path) -> None:
 
 
 def test_file_outputs_csv_siblings(tmp_path: Path) -> None:
-    from evidencenlp.trends_report import write_tables
+    from evidencenlp.trends.report import write_tables
 
     s = summarise_frame(normal(tagged_frame(seed=5, months=4, locations=("A", "B"))), TAX)
     written = write_tables(s, tmp_path / "summary.csv")
-    assert [p.name for p in written] == ["summary.csv", "summary-alerts.csv", "summary-statements.csv"]
+    assert [p.name for p in written] == ["summary.csv", "summary-alerts.csv", "summary-tests.csv",
+                                         "summary-statements.csv"]
     groups = pd.read_csv(written[0])
     assert list(groups.columns)[:6] == ["location", "period", "dimension", "label", "n", "negative"]
     assert len(groups) == len(s.groups)
@@ -287,3 +313,49 @@ def test_end_to_end_raw_slice_is_tagged_first(tmp_path: Path, suggester) -> None
     texts = [t for ex in s.groups["examples"] for t in ex]
     assert texts and not any("07700" in t for t in texts)
     assert set(s.locations) <= set(raw["location"])
+
+
+def test_abstained_rows_are_counted_by_reason_not_as_blank() -> None:
+    frame = tagged_frame(seed=8, months=3, per_cell=4, locations=("A",))
+    for col in ("key_question", "statement", "evidence_category", "band"):
+        frame.loc[[0, 1, 2], col] = ""
+    frame["reason"] = ""
+    frame.loc[[0, 1], "reason"] = "no_content"
+    frame.loc[2, "reason"] = "not_english"
+    frame.loc[3, ["key_question", "statement", "evidence_category", "band", "text"]] = ""  # truly blank
+    s = summarise_frame(normalise_frame(frame, TAX), TAX)
+    assert s.abstained == {"no_content": 2, "not_english": 1} and s.blank == 1
+    assert s.tagged == len(frame) - 4
+    g = s.groups
+    jan = g[(g["period"] == "2024-01") & (g["dimension"] == "all")].iloc[0]
+    assert jan["n"] == (frame["date"].str.startswith("2024-01").sum() - 1)  # abstained count as comments
+    reasons = g[g["dimension"] == "abstained"].groupby("label")["n"].sum().to_dict()
+    assert reasons == {"no_content": 2, "not_english": 1}
+    assert s.to_dict()["abstained"] == {"no_content": 2, "not_english": 1}
+
+
+def test_terminal_table_says_which_periods_it_left_out(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from evidencenlp.cli import summarise as cli
+
+    s = summarise_frame(normal(tagged_frame(seed=9, months=12, per_cell=3, locations=("A", "B"))), TAX)
+    for width, expect_all in ((250, True), (80, False)):
+        cli.console = Console(width=width, record=True)
+        cli.print_table(s)
+        out = cli.console.export_text()
+        assert ("2024-02" in out) is expect_all and "2024-12" in out
+        assert ("left out" in out) is (not expect_all)
+        if not expect_all:
+            assert "--format json" in out and "--report" in out
+
+
+def test_quarters_with_too_few_periods_say_why_no_test_ran(tmp_path: Path) -> None:
+    frame = tagged_frame(seed=10, months=6, per_cell=4, locations=("A", "B"))
+    src = tmp_path / "six-months.csv"
+    write_table(frame, src)
+    res = invoke("summarise", str(src), "--period", "quarter")
+    assert res.exit_code == 0, res.output
+    assert "No test ran: 2 quarterly periods" in res.stdout and "use a shorter --period" in res.stdout
+    d = json.loads(invoke("summarise", str(src), "--period", "quarter", "--format", "json").stdout)
+    assert d["tests"] == [] and d["no_test_reason"].startswith("2 quarterly periods")

@@ -16,7 +16,7 @@ import pytest
 
 from browser_support import chromium
 from evidencenlp.trends import summarise_frame
-from evidencenlp.trends_report import write_report
+from evidencenlp.trends.report import write_report
 from test_summarise import TAX, normal, tagged_frame
 
 pytestmark = pytest.mark.browser
@@ -45,6 +45,7 @@ def test_report_in_headless_chromium(browser, tmp_path: Path) -> None:
     browser.get(page.as_uri())
     headings = [h.get_attribute("id") for h in browser.find_elements(By.CSS_SELECTOR, "h2")]
     assert headings[:2] == ["alerts", "locations"]  # alerts come first
+    assert browser.find_elements(By.CSS_SELECTOR, "#compare img"), "a chart compares the locations"
     first = browser.find_element(By.CSS_SELECTOR, ".alert")
     assert "Bramley" in first.text and first.get_attribute("data-direction") == "worse"
     assert first.find_elements(By.TAG_NAME, "blockquote"), "alerts show their example comments"

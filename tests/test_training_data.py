@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest_review import FakeSuggester, write_notes
 from evidencenlp.errors import DataError
 from evidencenlp.frameworks import load_crosswalk, load_frameworks
+from evidencenlp.review.store import ReviewStore, confirmed_labels
+from evidencenlp.sources.decisions import decision_rows
 from evidencenlp.taxonomy import default_taxonomy
 from evidencenlp.training_data import (
     SERVICES,
@@ -93,3 +98,26 @@ def test_bad_direction_pattern_group_names_file_and_group(tmp_path: Path, group:
     with pytest.raises(DataError, match=message) as err:
         direction_patterns(fws, load_crosswalk(frameworks=fws), path)
     assert "patterns.yaml: group 1" in str(err.value)
+
+
+def test_training_reads_review_decisions_read_only(tmp_path: Path) -> None:
+    """`train --include-decisions` takes the confirmed labels through the review package's read-only reader:
+    the same rows the store exports, and the database file is not written (it may even be read-only)."""
+    db = tmp_path / "review.sqlite"
+    with ReviewStore.open(db) as store:
+        store.import_notes(write_notes(tmp_path / "notes.csv"), "text", FakeSuggester(), assessment="Oak")
+        ids = [q.note_id for q in store.queue()]
+        store.confirm(ids[0], "J Smith")
+        store.skip(ids[1], "J Smith")
+        store.confirm(ids[2], "J Smith")
+    expected = confirmed_labels(db)
+    before = db.read_bytes()
+    os.chmod(db, stat.S_IRUSR)
+    try:
+        rows = decision_rows(db)
+    finally:
+        os.chmod(db, stat.S_IRUSR | stat.S_IWUSR)
+    assert db.read_bytes() == before
+    assert list(rows["origin"].unique()) == ["decisions"]
+    assert rows.drop(columns="origin").equals(expected)
+    assert len(rows) == 2

@@ -12,7 +12,7 @@ rating names its notes and the rules applied, and says it is indicative, for the
 'requires_improvement'
 >>> assess_store("review.sqlite", "Riverside visit")             # doctest: +SKIP
 
-Modules: :mod:`~evidencenlp.assess.rules` (the rules as data), :mod:`~evidencenlp.assess.records`
+Modules: the rules as data are :mod:`~evidencenlp.frameworks.rules` (held by the FrameworkSet); :mod:`~evidencenlp.assess.records`
 (one placed note), :mod:`~evidencenlp.assess.sources` (tables and the review store),
 :mod:`~evidencenlp.assess.scoring`, :mod:`~evidencenlp.assess.outstanding`,
 :mod:`~evidencenlp.assess.model` (result types) and :mod:`~evidencenlp.assess.report` (HTML).
@@ -21,19 +21,16 @@ Modules: :mod:`~evidencenlp.assess.rules` (the rules as data), :mod:`~evidencenl
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidencenlp import paths
 from evidencenlp.assess.model import INDICATIVE, Assessment, AssessOptions, LocationAssessment
 from evidencenlp.assess.outstanding import add_hints
 from evidencenlp.assess.records import EvidenceRecord, group_by_location, record_from_suggestion
-from evidencenlp.assess.rules import RatingRules
 from evidencenlp.assess.scoring import KEY_QUESTION_RULE, STATEMENT_RULE, assess_location
 from evidencenlp.assess.sources import LoadSummary, load_store, load_table
-from evidencenlp.errors import EvidenceNLPError
-from evidencenlp.frameworks import Crosswalk, Framework, load_crosswalk, load_frameworks
+from evidencenlp.frameworks import Crosswalk, Framework, load_framework_set
+from evidencenlp.frameworks.rules import RatingRules
 from evidencenlp.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -47,31 +44,11 @@ __all__ = ["INDICATIVE", "AssessOptions", "Assessment", "EvidenceRecord", "Locat
 _Loaded = tuple[dict[str, Framework], Taxonomy, RatingRules, Crosswalk | None]
 
 
-def _stamp(frameworks_dir: Path | None) -> tuple[str, tuple[tuple[str, int, int], ...]]:
-    folder = frameworks_dir or paths.frameworks_dir()
-    try:
-        files = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir()
-                             if p.is_file()))
-    except OSError:
-        files = ()
-    return str(folder.resolve()), files
-
-
-@lru_cache(maxsize=8)
-def _load_cached(stamp: tuple[str, tuple[tuple[str, int, int], ...]], frameworks_dir: Path | None) -> _Loaded:
-    frameworks = load_frameworks(frameworks_dir)
-    taxonomy = Taxonomy.from_frameworks(frameworks)
-    rules = RatingRules.from_framework(frameworks[taxonomy.framework], taxonomy)
-    try:
-        crosswalk: Crosswalk | None = load_crosswalk(frameworks_dir / "crosswalk.yaml" if frameworks_dir else None)
-    except EvidenceNLPError:  # the hints are optional: a sector framework may come without a crosswalk
-        crosswalk = None
-    return frameworks, taxonomy, rules, crosswalk
-
-
 def load_rules(frameworks_dir: Path | None = None) -> _Loaded:
-    """Frameworks, taxonomy, rating rules and crosswalk of a folder; cached until a file in it changes."""
-    return _load_cached(_stamp(frameworks_dir), frameworks_dir)
+    """Frameworks, taxonomy, rating rules and crosswalk (None when the folder has none: the hints are optional)
+    of a folder, from its :class:`~evidencenlp.frameworks.FrameworkSet` (read once, until a file changes)."""
+    fs = load_framework_set(frameworks_dir)
+    return fs.frameworks, fs.taxonomy, fs.rules, fs.optional_crosswalk
 
 
 def _rules_block(rules: RatingRules, options: AssessOptions) -> dict[str, Any]:

@@ -4,9 +4,13 @@ A record is what the scoring needs and nothing more; the note text is kept only 
 memory, and only for the HTML report's short excerpt and the "what would make this outstanding"
 similarity. :meth:`EvidenceRecord.to_dict` never includes it.
 
-Weights: a note confirmed or corrected by an inspector weighs 1.0; an unreviewed suggestion weighs
-its confidence, the lowest of its key question, statement and band probabilities (the same figure
-the review store keeps in ``suggestions.confidence``).
+Weights: a note confirmed or corrected by an inspector weighs 1.0 and is placed on its one statement.
+An unreviewed suggestion is placed on each of its likely statements (``statement_top3``, those in a
+key question the model suggests: its top key question and every one in ``key_questions``), each
+placement weighing the model's probability that the note is evidence for that statement; so a note
+may count fractionally under two key questions. The band uncertainty is kept apart, as the note's
+band probabilities (``band.probabilities``): the statement score uses the most probable band, the
+serious-finding rule the probability of the worst band (see :mod:`evidencenlp.assess.scoring`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ class EvidenceRecord:
         text: the note text, redacted when it came from tag, a suggester or a review store (never
             serialised; redacted again for the HTML report's excerpts).
         note_id: the note's id in the review store it came from (None for tables).
+        band_probabilities: ``(band, probability)`` pairs of an unreviewed suggestion (empty: the band is
+            taken as certain, as for a confirmed note; a tagged table gives only its band's probability).
+        primary: False for a suggestion's further placements (its second and third likely statements),
+            which are counted as evidence but not as separate notes.
     """
 
     note: str
@@ -62,11 +70,19 @@ class EvidenceRecord:
     text: str = field(default="", repr=False, compare=False)
     #: the note's id in a review store (None for tables)
     note_id: int | None = None
+    band_probabilities: tuple[tuple[str, float], ...] = ()
+    primary: bool = True
 
     @property
     def confirmed(self) -> bool:
         """True when an inspector accepted or corrected the note."""
         return self.source != "suggestion"
+
+    def band_probability(self, band: str) -> float:
+        """The probability that the note is in ``band``: 1 or 0 when confirmed or without probabilities."""
+        if self.confirmed or not self.band_probabilities:
+            return 1.0 if band == self.band else 0.0
+        return dict(self.band_probabilities).get(band, 0.0)
 
     def excerpt(self, chars: int = EXCERPT_CHARS) -> str:
         """A short excerpt of the text, redacted again here (for the HTML report only)."""
@@ -78,7 +94,9 @@ class EvidenceRecord:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, without any note text."""
         return {"note": self.note, "row": self.row, "band": self.band, "weight": round(self.weight, 4),
-                "source": self.source, "evidence_category": self.evidence_category,
+                "source": self.source, "primary": self.primary,
+                **({"band_probabilities": {b: round(p, 4) for b, p in self.band_probabilities}}
+                   if self.band_probabilities else {}), "evidence_category": self.evidence_category,
                 "needs_review": self.needs_review, "service": self.service, "principles": list(self.principles),
                 **({"note_id": self.note_id} if self.note_id is not None else {})}
 
@@ -95,17 +113,56 @@ def split_ids(value: Any) -> tuple[str, ...]:
     return tuple(p.strip() for p in str(value).split(";") if p.strip())
 
 
+@dataclass(frozen=True)
+class Placement:
+    """One statement a suggestion may be evidence for, and the model's probability of it."""
+
+    statement: str
+    probability: float
+
+
+def placements(statement: str, statement_p: float, key_question: str, top3: Sequence[tuple[str, float]],
+               key_questions: Sequence[str], statement_kq: Mapping[str, str]) -> list[Placement]:
+    """Where an unreviewed suggestion counts: its statement first, then each other ``top3`` statement of a
+    suggested key question (``key_question`` or one of ``key_questions``), with its probability.
+
+    In: the suggested statement and its probability, the suggested key question, the ``statement_top3``
+    pairs, the listed key questions and the statement -> key question map. Out: placements, the
+    suggested statement first; statements unknown to the framework are left out.
+    """
+    allowed = {key_question, *key_questions}
+    out = [Placement(statement, float(statement_p))]
+    for label, p in top3:
+        if label != statement and label in statement_kq and statement_kq[label] in allowed and p > 0:
+            out.append(Placement(label, float(p)))
+    return out
+
+
+def records_from_suggestion(s: Suggestion, note: str, row: int, location: str, statement_kq: Mapping[str, str],
+                            service: str | None = None) -> list[EvidenceRecord]:
+    """The records of a fresh :class:`Suggestion`: one per placement (empty when the tool abstained).
+
+    Each weighs the probability of its statement and carries the note's band probabilities.
+    """
+    if s.statement is None or s.band is None or s.key_question is None:
+        return []  # abstained (e.g. no content, not English): nothing to place
+    probs = tuple((b, float(p)) for b, p in s.band.probabilities.items()) or ((s.band.label, float(s.band.score)),)
+    places = placements(s.statement.label, s.statement.score, s.key_question.label,
+                        [(x.label, x.score) for x in s.statement_top3], [k.label for k in s.key_questions],
+                        statement_kq)
+    return [EvidenceRecord(
+        note=note, row=row, location=location, key_question=statement_kq.get(p.statement, s.key_question.label),
+        statement=p.statement, band=s.band.label, weight=p.probability,
+        evidence_category=s.evidence_category.label if s.evidence_category else None, needs_review=s.needs_review,
+        service=service, principles=tuple(x.label for x in s.principles), text=s.text, band_probabilities=probs,
+        primary=i == 0) for i, p in enumerate(places)]
+
+
 def record_from_suggestion(s: Suggestion, note: str, row: int, location: str, statement_kq: Mapping[str, str],
                            service: str | None = None) -> EvidenceRecord | None:
-    """A record from a fresh :class:`Suggestion` (weighted by its confidence); None when the tool abstained."""
-    if s.statement is None or s.band is None or s.key_question is None:
-        return None  # abstained (e.g. no content, not English): nothing to place
-    return EvidenceRecord(
-        note=note, row=row, location=location, key_question=statement_kq.get(s.statement.label, s.key_question.label),
-        statement=s.statement.label, band=s.band.label,
-        weight=suggestion_confidence(s.key_question.score, s.statement.score, s.band.score),
-        evidence_category=s.evidence_category.label if s.evidence_category else None, needs_review=s.needs_review,
-        service=service, principles=tuple(p.label for p in s.principles), text=s.text)
+    """The primary record of a fresh :class:`Suggestion` (its suggested statement); None when it abstained."""
+    found = records_from_suggestion(s, note, row, location, statement_kq, service)
+    return found[0] if found else None
 
 
 def group_by_location(records: Sequence[EvidenceRecord]) -> dict[str, list[EvidenceRecord]]:

@@ -36,7 +36,7 @@ from evidencenlp.assess.model import (
     StatementAssessment,
 )
 from evidencenlp.assess.records import EvidenceRecord
-from evidencenlp.assess.rules import EvidencePolicy, Limiter, RangeResult, RatingRules
+from evidencenlp.frameworks.rules import EvidencePolicy, Limiter, RangeResult, RatingRules
 
 STATEMENT_RULE = ("statement score = confidence-weighted mean of the notes' band scores, rounded to the nearest "
                   "score, an exact half to the lower score")
@@ -64,10 +64,39 @@ def counts_as(weight: float, full: float) -> float:
     return max(0.0, min(1.0, weight / full))
 
 
-def is_serious(record: EvidenceRecord, policy: EvidencePolicy) -> bool:
-    """A confirmed note in the serious band, or a suggestion of it at the policy's confidence or more."""
-    return record.band == policy.serious_finding_band and (
-        record.confirmed or record.weight >= policy.serious_finding_min_confidence - EPS)
+def serious_share(record: EvidenceRecord, policy: EvidencePolicy) -> float:
+    """How much of one serious finding on its statement a note is: its weight x P(serious band).
+
+    A confirmed note in the serious band is exactly 1; an unreviewed suggestion is the probability of
+    its placement times the probability of the serious band (``band_probabilities``).
+    """
+    if policy.serious_finding_band is None:
+        return 0.0
+    return record.weight * record.band_probability(policy.serious_finding_band)
+
+
+def serious_notes(records: Sequence[EvidenceRecord], policy: EvidencePolicy) -> tuple[str, ...]:
+    """The notes that make a statement's serious finding (empty when it has none).
+
+    A statement has one when a single note is a serious finding on its own (share at least
+    ``serious_finding_min_confidence``: any confirmed note in the serious band) or when its notes together
+    are expected to hold at least ``serious_finding_expected_count`` findings (the sum of the shares).
+    Named: the notes serious on their own, else the largest shares that make up the expected count.
+    """
+    shares = [(serious_share(r, policy), r.note) for r in records]
+    alone = [note for share, note in shares if share > EPS and share >= policy.serious_finding_min_confidence - EPS]
+    if alone:
+        return tuple(dict.fromkeys(alone))
+    if sum(share for share, _ in shares) < policy.serious_finding_expected_count - EPS:
+        return ()
+    named: list[str] = []
+    total = 0.0
+    for share, note in sorted(shares, key=lambda x: -x[0]):
+        if total >= policy.serious_finding_expected_count - EPS or share <= EPS:
+            break
+        named.append(note)
+        total += share
+    return tuple(dict.fromkeys(named))
 
 
 def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: RatingRules,
@@ -80,7 +109,7 @@ def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: R
     total = sum(weights.values())
     mean = sum(w * tax.band_score(b) for b, w in weights.items()) / total if total > 0 else 0.0
     categories = Counter(r.evidence_category for r in records if r.evidence_category)
-    serious = tuple(r.note for r in records if is_serious(r, rules.evidence))
+    serious = serious_notes(records, rules.evidence)
     reason = None
     if len(records) < options.min_notes:
         reason = f"{len(records)} note(s), fewer than the {options.min_notes} needed (--min-notes)"
@@ -249,22 +278,23 @@ def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current
     sums = {s.statement: sum(n.weight * tax.band_score(n.band) for n in s.notes) for s in scored}
     totals = {s.statement: sum(n.weight for n in s.notes) for s in scored}
     shares = {s.statement: s.credibility for s in scored}
-    serious = {s.statement: {id(n) for n in s.notes if is_serious(n, policy)} for s in scored}
+    serious = {s.statement: {id(n): serious_share(n, policy) for n in s.notes} for s in scored}
     pending = {s.statement: [n for n in s.notes if n.band != target_band] for s in scored}
     changes: list[NoteChange] = []
     rank_now = rules.band_rank(current)
     sign = 1 if up else -1
 
-    def serious_after(st: str, note: EvidenceRecord) -> set[int]:
-        marks = set(serious[st]) - {id(note)}
-        if target_band == policy.serious_finding_band and (note.confirmed or
-                                                           note.weight >= policy.serious_finding_min_confidence - EPS):
-            marks.add(id(note))
-        return marks
+    def serious_after(st: str, note: EvidenceRecord) -> dict[int, float]:
+        # the changed note's band is taken as certain: its share is its weight in the serious band, else 0
+        return {**serious[st], id(note): note.weight if target_band == policy.serious_finding_band else 0.0}
 
-    def rate(trial: Mapping[str, float], marks: Mapping[str, set[int]]) -> tuple[KQRating, list[int]]:
+    def is_serious(marks: Mapping[int, float]) -> bool:
+        return (max(marks.values(), default=0.0) >= max(policy.serious_finding_min_confidence, EPS) - EPS
+                or sum(marks.values()) >= policy.serious_finding_expected_count - EPS)
+
+    def rate(trial: Mapping[str, float], marks: Mapping[str, Mapping[int, float]]) -> tuple[KQRating, list[int]]:
         scores = {x: statement_score(trial[x] / totals[x]) for x in trial}
-        items = [StatementEvidence(x, scores[x], shares[x], bool(marks[x])) for x in trial]
+        items = [StatementEvidence(x, scores[x], shares[x], is_serious(marks[x])) for x in trial]
         return rate_statements(items, rules), list(scores.values())
 
     while True:
@@ -362,6 +392,7 @@ def assess_location(location: str, records: Sequence[EvidenceRecord], rules: Rat
     tax = rules.taxonomy
     kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], rules, options)
            for kq in tax.key_questions}
-    services = Counter(r.service for r in records if r.service)
-    return LocationAssessment(location, kqs, assess_overall(kqs, rules, options), len(records),
-                              sum(1 for r in records if r.confirmed), dict(services))
+    primary = [r for r in records if r.primary]  # a suggestion's further placements are not further notes
+    return LocationAssessment(location, kqs, assess_overall(kqs, rules, options), len(primary),
+                              sum(1 for r in primary if r.confirmed), dict(Counter(r.service for r in primary
+                                                                                   if r.service)))

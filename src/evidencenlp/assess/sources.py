@@ -11,6 +11,7 @@ Errors name the file, row and column; they never contain note text.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,9 +23,9 @@ import pandas as pd
 from evidencenlp.assess.records import (
     TAGGED_COLUMNS,
     EvidenceRecord,
-    record_from_suggestion,
+    placements,
+    records_from_suggestion,
     split_ids,
-    suggestion_confidence,
 )
 from evidencenlp.errors import InputFileError
 from evidencenlp.review.in_force import NoteInForce, decisions_in_force, open_read_only
@@ -154,16 +155,16 @@ def load_table(path: Path, taxonomy: Taxonomy, text_column: str = "text", locati
                     summary.blank += 1
                     continue
                 summary.tagged_here += 1
-                placed = record_from_suggestion(s, note, row, location, _statement_kq(taxonomy), service)
-                if placed is None:
+                placed = records_from_suggestion(s, note, row, location, _statement_kq(taxonomy), service)
+                if not placed:
                     summary.abstained += 1
                 else:
-                    records.append(placed)
+                    records += placed
             if on_progress is not None:
                 on_progress(len(rows))
     if tagged is None:
         raise InputFileError(f"{path}: the file has a header but no rows")
-    summary.placed = len(records)
+    summary.placed = sum(1 for r in records if r.primary)
     summary.locations = list(dict.fromkeys(r.location for r in records))
     return records, summary
 
@@ -202,14 +203,18 @@ def _tagged_record(path: Path, record: pd.Series, row: int, note: str, location:
     category = _cell(col("evidence_category")) or None
     if category is not None and taxonomy.categories and category not in taxonomy.categories:
         raise InputFileError(f"{path}: row {row}, column '{prefix}evidence_category': unknown label {category!r}")
-    weight = suggestion_confidence(*(_float(path, row, f"{prefix}{c}", col(c))
-                                     for c in ("key_question_score", "statement_score", "band_score")))
+    # a tagged table has the suggested statement's and band's probabilities only: one placement, weighing
+    # the statement's probability, with the band's probability (the others unknown)
+    _float(path, row, f"{prefix}key_question_score", col("key_question_score"))
+    weight = _float(path, row, f"{prefix}statement_score", col("statement_score"))
+    band_p = _float(path, row, f"{prefix}band_score", col("band_score"))
     principles_col = f"{prefix}principles"
     principles = split_ids(record[principles_col]) if principles_col in record.index else ()
     return EvidenceRecord(note=note, row=row, location=location, key_question=taxonomy.key_question_of(statement),
                           statement=statement, band=_cell(col("band")), weight=weight, source="suggestion",
                           evidence_category=category, needs_review=_bool(col("needs_review")), service=service,
-                          principles=tuple(p for p in principles if p in taxonomy.principles), text=text)
+                          principles=tuple(p for p in principles if p in taxonomy.principles), text=text,
+                          band_probabilities=((_cell(col("band")), band_p),))
 
 
 # -- the review store ---------------------------------------------------------------------------
@@ -242,16 +247,72 @@ def load_store(path: Path, taxonomy: Taxonomy, assessment: str | None = None) ->
                                          f"{', '.join(repr(n) for _, n in found) or '(none)'}")
                 found = chosen
             for aid, name in found:
-                records += _store_records(path, decisions_in_force(conn, aid), taxonomy, summary)
+                notes = decisions_in_force(conn, aid)
+                payloads = _payloads(conn, [n.note_id for n in notes if not n.confirmed])
+                records += _store_records(path, notes, taxonomy, summary, payloads)
                 summary.locations.append(name)
         except sqlite3.DatabaseError as exc:
             raise InputFileError(f"{path}: cannot read the review database ({exc})") from None
-    summary.placed = len(records)
+    summary.placed = sum(1 for r in records if r.primary)
     return records, summary
 
 
-def _store_records(path: Path, notes: list[NoteInForce], taxonomy: Taxonomy,
-                   summary: LoadSummary) -> Iterator[EvidenceRecord]:
+def _payloads(conn: sqlite3.Connection, note_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The latest suggestion payload (``Suggestion.to_dict()`` without text) of each unconfirmed note."""
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(note_ids), 500):
+        chunk = note_ids[start:start + 500]
+        rows = conn.execute(f"SELECT note_id, payload FROM current_suggestions WHERE note_id IN "
+                            f"({', '.join('?' * len(chunk))})", chunk)
+        for r in rows:
+            try:
+                doc = json.loads(r["payload"] or "{}")
+            except json.JSONDecodeError:
+                doc = {}
+            if isinstance(doc, dict):
+                out[int(r["note_id"])] = doc
+    return out
+
+
+def _pairs(items: Any) -> list[tuple[str, float]]:
+    """``[{"label", "score"}, ...]`` of a payload as (label, score) pairs; anything malformed is left out."""
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("label"), str):
+            try:
+                out.append((item["label"], float(item.get("score") or 0.0)))
+            except (TypeError, ValueError):
+                continue
+    return out
+
+
+def _suggested(n: NoteInForce, payload: dict[str, Any] | None, taxonomy: Taxonomy
+               ) -> tuple[list[tuple[str, float]], tuple[tuple[str, float], ...]]:
+    """Placements (statement, probability) and band probabilities of an unconfirmed note's suggestion.
+
+    From the stored payload when it has them (``statement_top3``, ``key_questions``,
+    ``band.probabilities``); else the suggested statement with its stored probability.
+    """
+    assert n.statement is not None and n.band is not None
+    _, st_raw, band_raw = n.suggestion_scores
+    st_score = float(st_raw) if st_raw is not None else float(n.suggestion_confidence or 0.0)
+    band_score = float(band_raw) if band_raw is not None else float(n.suggestion_confidence or 0.0)
+    band = (payload or {}).get("band")
+    probs = band.get("probabilities") if isinstance(band, dict) else None
+    band_p: tuple[tuple[str, float], ...] = ((n.band, band_score),)
+    if isinstance(probs, dict) and probs:
+        try:
+            band_p = tuple((str(b), float(p)) for b, p in probs.items() if b in taxonomy.bands)
+        except (TypeError, ValueError):
+            pass
+    places = placements(n.statement, st_score, n.key_question or taxonomy.key_question_of(n.statement),
+                        _pairs((payload or {}).get("statement_top3")),
+                        [k for k, _ in _pairs((payload or {}).get("key_questions"))], _statement_kq(taxonomy))
+    return [(p.statement, p.probability) for p in places], band_p
+
+
+def _store_records(path: Path, notes: list[NoteInForce], taxonomy: Taxonomy, summary: LoadSummary,
+                   payloads: dict[int, dict[str, Any]]) -> Iterator[EvidenceRecord]:
     for n in notes:
         summary.rows += 1
         if not n.statement or not n.band:
@@ -261,16 +322,17 @@ def _store_records(path: Path, notes: list[NoteInForce], taxonomy: Taxonomy,
             what = f"decision {n.decision_id}" if n.confirmed else "suggestion"
             raise InputFileError(f"{path}: note {n.note_id} ({what}): unknown statement or band "
                                  f"{n.statement!r}/{n.band!r} for framework {taxonomy.framework}")
+        band_p: tuple[tuple[str, float], ...] = ()
         if n.confirmed:
-            weight = 1.0
             summary.confirmed += 1
-        elif n.suggestion_confidence is not None:
-            weight = n.suggestion_confidence
+            places = [(n.statement, 1.0)]
         else:
-            weight = suggestion_confidence(*(float(x or 0.0) for x in n.suggestion_scores))
-        yield EvidenceRecord(
-            note=n.source_id or f"note {n.note_id}", row=n.source_row, location=n.assessment,
-            key_question=taxonomy.key_question_of(n.statement), statement=n.statement, band=n.band, weight=weight,
-            source=n.status if n.confirmed else "suggestion", evidence_category=n.evidence_category,
-            service=n.service, needs_review=n.needs_review,
-            principles=tuple(p for p in n.principles if p in taxonomy.principles), text=n.text, note_id=n.note_id)
+            places, band_p = _suggested(n, payloads.get(n.note_id), taxonomy)
+        for i, (statement, weight) in enumerate(places):
+            yield EvidenceRecord(
+                note=n.source_id or f"note {n.note_id}", row=n.source_row, location=n.assessment,
+                key_question=taxonomy.key_question_of(statement), statement=statement, band=n.band, weight=weight,
+                source=n.status if n.confirmed else "suggestion", evidence_category=n.evidence_category,
+                service=n.service, needs_review=n.needs_review,
+                principles=tuple(p for p in n.principles if p in taxonomy.principles), text=n.text,
+                note_id=n.note_id, band_probabilities=band_p, primary=i == 0)

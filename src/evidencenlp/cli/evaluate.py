@@ -171,6 +171,9 @@ def evaluate(
                                           "paragraphs to every training fold, as `train --inspection` does."),
     transfer: str = typer.Option(None, "--transfer", help="Transfer test: 'trusts' (leave one phase-1 trust out; "
                                  "needs --phase1) or 'inspection' (hold out the CQC inspection report paragraphs)."),
+    trend_cases: Path = typer.Option(None, "--trend-cases", help="Judge `summarise`'s alerts on analyst-written "
+                                     "scenarios (a JSON case file), streams drawn from the --phase1 comments."),
+    runs: int = typer.Option(20, "--runs", min=1, help="Draws of each trend scenario (with --trend-cases)."),
     models: Path = typer.Option(None, "--models", help="Folder with trained heads (default: the project's models/)."),
     C: float = typer.Option(DEFAULT_C, "--C", min=1e-4, help="Inverse regularisation of the heads fitted in each "
                             "fold (as `train --C`)."),
@@ -191,6 +194,9 @@ def evaluate(
         return
     if topics:
         _topics(phase1, fmt, seed)
+        return
+    if trend_cases is not None:
+        _trend_cases(trend_cases, phase1, runs, seed, fmt)
         return
     from evidencenlp.evaluation.report import write_report
     from evidencenlp.evaluation.run import EvaluationOptions
@@ -296,6 +302,41 @@ def _assessments(folder: Path, fmt: EvalFormat, models: Path | None) -> None:
         return
     for table in _assessment_tables(result.to_dict()):
         console.print(table)
+
+
+def _trend_cases(cases: Path, phase1: Path | None, runs: int, seed: int, fmt: EvalFormat) -> None:
+    """``--trend-cases``: run :func:`evidencenlp.evaluation.trend_cases.run` and print it (counts only)."""
+    from evidencenlp.errors import EvidenceNLPError
+    from evidencenlp.evaluation.trend_cases import run
+
+    if phase1 is None:
+        raise fail("--trend-cases needs --phase1 PATH (the pxtextmining phase-1 text_data.csv the streams are drawn from)")
+    try:
+        report = run(cases, phase1, runs=runs, seed=seed)
+    except EvidenceNLPError as exc:
+        raise fail(str(exc)) from None
+    data = report.to_dict()
+    if fmt is EvalFormat.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"Trend alerts on analyst-called scenarios ({len(data['location_months'])} scenarios, "
+                        f"{runs} draws each, {data['backend']} backend)")
+    for col in ("called alerts", "found (mean share of draws)", "false alerts per 100 location-months",
+                "false alerts per draw, quiet scenarios"):
+        table.add_column(col, justify="right")
+    table.add_row(str(len(data["called"])), f"{data['detection_rate']:.2f}",
+                  f"{data['false_alerts_per_100_location_months']:.2f}",
+                  f"{data['false_alerts_per_run_in_quiet_scenarios']:.2f}")
+    console.print(table)
+    detail = Table(title="Called alerts")
+    for col in ("scenario", "location", "key question", "month", "found"):
+        detail.add_column(col)
+    for c in data["called"]:
+        detail.add_row(c["scenario"], c["location"], c["key_question"] or "(site)", c["month"], f"{c['found']:.2f}")
+    console.print(detail)
+    if data["drawn_by_tool"]:
+        err_console.print("negatives drawn by the tool's tags (too few coded in the pool): "
+                          + ", ".join(data["drawn_by_tool"]), highlight=False)
 
 
 def _assessment_tables(data: dict[str, Any]) -> list[Table]:

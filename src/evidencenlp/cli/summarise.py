@@ -29,8 +29,21 @@ def _pct(v: float | None) -> str:
     return "–" if v is None or v != v else f"{100 * v:.0f}%"
 
 
+#: columns the period table needs besides the periods (location name, borders)
+_LOCATION_WIDTH = 18
+#: width of one period column ("123/456 45%†" plus padding)
+_PERIOD_WIDTH = 15
+
+
+def shown_periods(periods: list[str], width: int) -> list[str]:
+    """The latest periods that fit a terminal ``width`` wide (all of them when they fit; at least one)."""
+    fit = max(1, (width - _LOCATION_WIDTH) // _PERIOD_WIDTH)
+    return periods[-fit:]
+
+
 def print_table(summary: Summary) -> None:
-    """The analyst's summary on stdout: counts, alerts, recent negative shares, most discussed statements.
+    """The analyst's summary on stdout: counts, alerts (kind and counts), the closest non-alerts, negative
+    shares per period (every period that fits; what was left out is said), most discussed statements.
 
     Shows labels and numbers only, never note text.
     """
@@ -40,34 +53,52 @@ def print_table(summary: Summary) -> None:
     taxonomy = default_taxonomy()
     dated = [p for p in summary.periods if p != UNDATED]
     span = f"{dated[0]} to {dated[-1]}" if dated else "no dated comments"
-    console.print(f"[bold]{summary.source}[/]: {summary.rows:,} rows, {summary.tagged:,} tagged, {summary.blank:,} blank; "
-                  f"{len(summary.locations)} locations; {summary.config.period}ly periods {span}"
-                  + (f"; {summary.undated:,} undated (kept in period '{UNDATED}')" if summary.undated else ""),
+    abstained = "".join(f", {n:,} abstained ({reason.replace('_', ' ')})" for reason, n in sorted(summary.abstained.items()))
+    console.print(f"[bold]{summary.source}[/]: {summary.rows:,} rows, {summary.tagged:,} tagged{abstained}, "
+                  f"{summary.blank:,} blank; {len(summary.locations)} locations; {summary.config.period}ly periods "
+                  f"{span}" + (f"; {summary.undated:,} undated (kept in period '{UNDATED}')" if summary.undated else ""),
                   highlight=False)
-    alerts = Table(title=f"Alerts (q ≤ {summary.config.fdr:g}; {summary.tests:,} tests)", title_justify="left")
-    for col in ("location", "period", "key question", "statement", "direction"):
-        alerts.add_column(col)
-    for col in ("neg/n", "expected", "odds ratio", "q"):
-        alerts.add_column(col, justify="right")
-    for a in summary.alerts:
-        alerts.add_row(a.location, a.period, a.key_question, a.statement or "", a.direction, f"{a.observed}/{a.n}",
-                       f"{a.expected:.1f}", f"{a.odds_ratio:.2f}", f"{a.q_value:.2g}")
-    if summary.alerts:
-        console.print(alerts)
+
+    def topic(t) -> str:
+        if t.statement:
+            return taxonomy.title(t.statement)
+        return taxonomy.title(t.key_question) if t.key_question else "all topics"
+
+    def tests_table(title: str, tests: list) -> Table:
+        table = Table(title=title, title_justify="left")
+        for col in ("location", "periods", "kind", "topic"):
+            table.add_column(col)
+        for col in ("negative", "expected", "p", "q"):
+            table.add_column(col, justify="right")
+        for t in tests:
+            window = t.window[0] if len(t.window) == 1 else f"{t.window[0]}–{t.window[-1]}"
+            table.add_row(t.location, window, t.kind, topic(t), str(t.observed), f"{t.expected:.1f}",
+                          f"{t.p_value:.2g}", f"{t.q_value:.2g}")
+        return table
+
+    family = f"q ≤ {summary.config.fdr:g}; {summary.family_size:,} tests"
+    if summary.no_test_reason:
+        console.print(f"No test ran: {summary.no_test_reason}.", highlight=False)
+    elif summary.alerts:
+        console.print(tests_table(f"Alerts ({family})", summary.alerts))
     else:
-        console.print(f"No alerts (q ≤ {summary.config.fdr:g}; {summary.tests:,} tests).")
+        console.print(f"No alerts ({family}).", highlight=False)
+    near = summary.near_misses(3)
+    if near:
+        console.print(tests_table("Closest tests that did not alert", near))
     g = summary.groups
-    recent = dated[-4:]
+    width = console.width or 100
+    shown = shown_periods(dated, width - (_PERIOD_WIDTH if summary.undated else 0))
     shares = Table(title="Negative comments by location (negative/n, share; † = small cell)", title_justify="left")
     shares.add_column("location")
-    for p in recent:
+    for p in shown:
         shares.add_column(p, justify="right")
     if summary.undated:
         shares.add_column(UNDATED, justify="right")
     allrows = g[g["dimension"] == "all"].set_index(["location", "period"])
     for loc in summary.locations:
         cells = []
-        for p in recent + ([UNDATED] if summary.undated else []):
+        for p in shown + ([UNDATED] if summary.undated else []):
             if (loc, p) in allrows.index:
                 r = allrows.loc[(loc, p)]
                 cells.append(f"{int(r['negative'])}/{int(r['n'])} {_pct(float(r['negative_share']))}"
@@ -76,6 +107,11 @@ def print_table(summary: Summary) -> None:
                 cells.append("")
         shares.add_row(loc, *cells)
     console.print(shares)
+    if len(shown) < len(dated):
+        console.print(f"Showing the latest {len(shown)} of {len(dated)} {summary.config.period}s ({shown[0]} to "
+                      f"{shown[-1]}; {dated[0]} to {dated[len(dated) - len(shown) - 1]} left out to fit a terminal "
+                      f"{width} columns wide). Every period: widen the terminal, or use --format json, "
+                      "-o summary.xlsx or --report summary.html.", highlight=False, soft_wrap=True)
     top = Table(title="Most discussed statements", title_justify="left")
     for col in ("location", "#", "statement"):
         top.add_column(col)
@@ -100,8 +136,8 @@ def summarise(
     output: Path = typer.Option(None, "-o", "--output", help="Write the tables: .xlsx, .csv or .json."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report."),
     min_cell: int = typer.Option(10, "--min-cell", min=1, help="Cells with fewer comments are marked small."),
-    baseline: int = typer.Option(0, "--baseline", min=0,
-                                 help="Earlier periods in the baseline (0 = all earlier periods)."),
+    baseline: int = typer.Option(12, "--baseline", min=0,
+                                 help="Earlier periods in each test's baseline (0 = all earlier periods)."),
     recent: int = typer.Option(3, "--recent", min=0, help="Seek alerts in the latest N periods (0 = every period)."),
     fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate for alerts."),
     examples: int = typer.Option(3, "--examples", min=0, help="Example comments per cell (report/spreadsheet)."),
@@ -113,12 +149,13 @@ def summarise(
     scheduler: str = scheduler_option(),
     workers: int = workers_option(),
 ) -> None:
-    """Summarise feedback per location and period, and flag changes in negative comments.
+    """Summarise feedback per location and period, and alert on rises in negative comments.
 
     A raw file (no key_question/statement/band columns) is tagged first. Negative = the worse half of
-    the framework's bands. Alerts: per location x key question (and statement where counts allow),
-    a one-sided Fisher exact test against the location's earlier periods, intersected with a test
-    against the other locations' change over the same periods; Benjamini-Hochberg q-values.
+    the framework's bands. Alerts: one family per run, Benjamini-Hochberg q-values: each location's
+    overall negative share, and per key question its negative comments against the location's own
+    past (volume-adjusted) and its negative share, over the latest 1 and 2 periods; statements of an
+    alerting key question next. Every test's counts, p and q are in --format json.
     """
     from evidencenlp.trends import PERIODS, UNDATED, SummaryConfig, summarise_file
 
@@ -160,11 +197,11 @@ def summarise(
                           highlight=False, soft_wrap=True)
     written = []
     if output is not None:
-        from evidencenlp.trends_report import write_tables
+        from evidencenlp.trends.report import write_tables
 
         written += write_tables(summary, output)
     if report is not None:
-        from evidencenlp.trends_report import write_report
+        from evidencenlp.trends.report import write_report
 
         written.append(write_report(summary, report))
     if fmt == "json":

@@ -33,13 +33,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidencenlp.assess import AssessOptions, EvidenceRecord, assess_records, load_rules, record_from_suggestion
-from evidencenlp.assess.rules import RatingRules
+from evidencenlp.assess import AssessOptions, EvidenceRecord, assess_records, load_rules
+from evidencenlp.assess.records import records_from_suggestion, suggestion_confidence
 from evidencenlp.errors import InputFileError
+from evidencenlp.frameworks.rules import RatingRules
 
 if TYPE_CHECKING:
     from evidencenlp.suggest import Suggester, Suggestion
@@ -155,13 +156,15 @@ def read_bundles(folder: Path, rules: RatingRules) -> tuple[list[Bundle], list[s
 
 def unreviewed_records(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules: RatingRules
                        ) -> list[EvidenceRecord]:
-    """The tool's suggestions as records (each weighs its confidence; abstentions are left out)."""
+    """The tool's suggestions as records, as ``assess`` makes them from a raw table (abstentions left out).
+
+    Each note is placed on its likely statements, each placement weighing its statement's probability.
+    """
     kq_of = dict(zip(rules.taxonomy.statements, rules.taxonomy.statement_kq))
-    out = []
+    out: list[EvidenceRecord] = []
     for row, (note, s) in enumerate(zip(bundle.notes, suggestions), start=1):
-        rec = record_from_suggestion(s, note.id, row, bundle.id, kq_of, bundle.service_type) if s else None
-        if rec is not None:
-            out.append(rec)
+        if s is not None:
+            out += records_from_suggestion(s, note.id, row, bundle.id, kq_of, bundle.service_type)
     return out
 
 
@@ -180,14 +183,29 @@ def reviewed_records(bundle: Bundle, suggestions: Sequence[Suggestion | None]) -
     return out
 
 
+def baseline_records(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules: RatingRules
+                     ) -> list[EvidenceRecord]:
+    """Each suggestion on its suggested statement only, weighing its confidence (the lowest of its key
+    question, statement and band probabilities): the input of the plain baseline."""
+    kq_of = dict(zip(rules.taxonomy.statements, rules.taxonomy.statement_kq))
+    out = []
+    for row, (note, s) in enumerate(zip(bundle.notes, suggestions), start=1):
+        found = records_from_suggestion(s, note.id, row, bundle.id, kq_of, bundle.service_type) if s else []
+        if s is not None and found and s.key_question and s.statement and s.band:
+            out.append(replace(found[0], weight=suggestion_confidence(s.key_question.score, s.statement.score,
+                                                                      s.band.score)))
+    return out
+
+
 def baseline_ratings(records: Sequence[EvidenceRecord], rules: RatingRules) -> tuple[dict[str, str], str]:
-    """Confidence-weighted majority band per key question (ties to the worse band); overall by the principles."""
+    """Weighted majority band per key question over the primary records (ties to the worse band); overall by
+    the principles."""
     tax = rules.taxonomy
     ratings: dict[str, str] = {}
     for kq in tax.key_questions:
         weights: dict[str, float] = {}
         for r in records:
-            if r.key_question == kq:
+            if r.key_question == kq and r.primary:
                 weights[r.band] = weights.get(r.band, 0.0) + r.weight
         ratings[kq] = (max(weights, key=lambda b: (weights[b], -rules.band_rank(b))) if weights else NO_RATING)
     overall = rules.overall_rating([r for r in ratings.values() if r != NO_RATING])
@@ -238,7 +256,8 @@ def rate_bundle(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules:
         result.provisional[mode] = loc.overall.provisional
         result.unexplained[mode] = [k for k, v in loc.key_questions.items()
                                     if counts.get(k, 0) and v.rating is None and not v.no_rating_reason]
-    result.got["baseline"], result.overall["baseline"] = baseline_ratings(unreviewed, rules)
+    result.got["baseline"], result.overall["baseline"] = baseline_ratings(
+        baseline_records(bundle, suggestions, rules), rules)
     return result
 
 

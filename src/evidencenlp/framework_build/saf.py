@@ -315,23 +315,32 @@ def key_questions_doc(statements: list[dict[str, str]], definitions: dict[str, s
 
 
 #: how ``evidencenlp assess`` weighs the evidence an assessment really has (the project's policy, not
-#: CQC's: the published rules assume every statement is scored; see docs and ``evidencenlp.assess.rules``)
+#: CQC's: the published rules assume every statement is scored; see docs and ``evidencenlp.frameworks.rules``)
 EVIDENCE_POLICY: dict[str, Any] = {
     "statement_full_weight": 1.0,
     "key_question_thin_weight": 3.0,
     "serious_finding_band": "inadequate",
     "serious_finding_min_confidence": 0.6,
+    "serious_finding_expected_count": 1.0,
     "serious_finding_counts_as_score": 1,
     "unrated_key_question_counts_as": "requires_improvement",
     "description": (
-        "A confirmed or corrected note weighs 1; an unreviewed suggestion weighs its confidence. A statement counts "
-        "in full in its key question's percentage once its notes weigh statement_full_weight (one confirmed note), "
-        "and in proportion to its weight below that, so a key question whose statements are thin is still judged "
-        "from all of its notes. A key question whose notes weigh less than key_question_thin_weight is rated from "
-        "thin evidence and makes the overall rating provisional. A confirmed note in serious_finding_band (or a "
-        "suggestion of it with at least serious_finding_min_confidence) counts as a statement score of "
-        "serious_finding_counts_as_score for the limiters. In the overall rating, a key question without a rating "
-        "counts as unrated_key_question_counts_as and the overall rating is provisional."),
+        "A confirmed or corrected note weighs 1 on its statement. An unreviewed suggestion is placed on each of its "
+        "likely statements (its suggested statement, and any other of its three most probable statements in a key "
+        "question the model suggests), each placement weighing the model's probability of that statement, so a "
+        "note may count fractionally under two key questions; its statement score uses its most probable band. A "
+        "statement counts in full in its key question's percentage once its notes weigh statement_full_weight (one "
+        "confirmed note), and in proportion to its weight below that, so a key question whose statements are thin "
+        "is still judged from all of its notes. A key question whose notes weigh less than key_question_thin_weight "
+        "is rated from thin evidence and makes the overall rating provisional. A note's share of a serious finding "
+        "is its weight times its probability of serious_finding_band (a confirmed note in that band: 1). A "
+        "statement has a serious finding when one note's share is at least serious_finding_min_confidence or its "
+        "notes' shares add up to serious_finding_expected_count (at least one finding expected); it then counts as "
+        "a statement score of serious_finding_counts_as_score for the limiters. In the overall rating, a key "
+        "question without a rating counts as unrated_key_question_counts_as and the overall rating is "
+        "provisional. Chosen by structure, not tuned: 1.0 is one confirmed note and one expected finding; 0.6 was "
+        "kept from the first method (0.5 to 0.7 give the same agreement on either writer's bundles, "
+        "docs/assess.md)."),
     "source": "evidencenlp policy for thin evidence (issue 21); not published by CQC",
 }
 

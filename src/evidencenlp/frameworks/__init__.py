@@ -21,10 +21,11 @@ from evidencenlp.frameworks.files import (
 )
 from evidencenlp.frameworks.ids import CROSSWALK_FILE, KLOE_ID, MAX_ERRORS_SHOWN, PRINCIPLES_ID, SAF_ID, V6_ID
 from evidencenlp.frameworks.index import FrameworkIndex, Match
+from evidencenlp.frameworks.rules import RatingRules
 from evidencenlp.frameworks.set import FrameworkSet, default_taxonomy, load_framework_set, read_framework_set
 from evidencenlp.frameworks.taxonomy import TASKS, Taxonomy
 
 __all__ = ["CROSSWALK_FILE", "KLOE_ID", "MAX_ERRORS_SHOWN", "PRINCIPLES_ID", "SAF_ID", "TASKS", "V6_ID", "Crosswalk",
-           "CrosswalkRow", "Framework", "FrameworkIndex", "FrameworkSet", "FrameworkText", "Match", "Taxonomy",
+           "CrosswalkRow", "Framework", "FrameworkIndex", "RatingRules", "FrameworkSet", "FrameworkText", "Match", "Taxonomy",
            "default_taxonomy", "framework_files", "load_crosswalk", "load_framework_file", "load_framework_set",
            "load_frameworks", "read_document", "read_framework_set", "validate_document"]

@@ -24,6 +24,7 @@ from evidencenlp.frameworks.crosswalk import Crosswalk, load_crosswalk
 from evidencenlp.frameworks.files import Framework, load_frameworks
 from evidencenlp.frameworks.ids import CROSSWALK_FILE
 from evidencenlp.frameworks.index import FrameworkIndex
+from evidencenlp.frameworks.rules import RatingRules
 from evidencenlp.frameworks.stamp import Stamp, folder_stamp
 from evidencenlp.frameworks.taxonomy import Taxonomy
 from evidencenlp.paths import frameworks_dir
@@ -46,6 +47,7 @@ class FrameworkSet:
     optional_crosswalk: Crosswalk | None
     crosswalk_error: EvidenceNLPError | None = None
     _indexes: dict[Embedder, FrameworkIndex] = field(default_factory=dict, repr=False)
+    _rules: list[RatingRules] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -63,6 +65,15 @@ class FrameworkSet:
         if self.optional_crosswalk is not None:
             versions["crosswalk"] = self.optional_crosswalk.version
         return versions
+
+    @property
+    def rules(self) -> RatingRules:
+        """The primary framework's scoring and rating rules, read once (raises a FrameworkError when it has none)."""
+        with self._lock:
+            if not self._rules:
+                self._rules.append(RatingRules.from_framework(self.frameworks[self.taxonomy.framework],
+                                                              self.taxonomy))
+            return self._rules[0]
 
     def index(self, embedder: Embedder) -> FrameworkIndex:
         """The framework index embedded with ``embedder``: built at the first request, then shared."""

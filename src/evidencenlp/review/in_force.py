@@ -39,8 +39,10 @@ class NoteInForce:
 
     Attributes:
         note_id: the note's id in the store; ``assessment_id`` and ``assessment`` (its name).
-        source_row, source_id: where the note came from (1-based data row; the file's id column).
-        service: the note's service, when known. ``text``: the stored (redacted) note text.
+        source_file, source_row, source_id: where the note came from (the file's name, its 1-based data
+            row, the file's id column).
+        service: the note's service, when known; ``service_type`` its assessment's. ``text``: the stored
+            (redacted) note text.
         status: ``pending``, ``accepted``, ``corrected`` or ``skipped`` (the decision in force).
         decision_id: the latest decision row (None when none).
         key_question … principles: the labels in force when confirmed, else the latest suggestion's
@@ -52,9 +54,11 @@ class NoteInForce:
     note_id: int
     assessment_id: int
     assessment: str
+    source_file: str
     source_row: int
     source_id: str | None
     service: str | None
+    service_type: str | None
     text: str
     status: str
     decision_id: int | None
@@ -101,7 +105,8 @@ def open_read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
 
 
 _SQL = """
-SELECT n.id AS note_id, n.assessment_id, a.name AS assessment, n.source_row, n.source_id, n.service, n.text,
+SELECT n.id AS note_id, n.assessment_id, a.name AS assessment, n.source_file, n.source_row, n.source_id,
+       n.service, a.service_type, n.text,
        st.status, st.decision_id,
        st.key_question AS d_key_question, st.statement AS d_statement, st.evidence_category AS d_category,
        st.band AS d_band, st.principles AS d_principles,
@@ -123,7 +128,8 @@ def _note(r: sqlite3.Row) -> NoteInForce:
     p = "d_" if confirmed else "s_"
     return NoteInForce(
         note_id=int(r["note_id"]), assessment_id=int(r["assessment_id"]), assessment=str(r["assessment"]),
-        source_row=int(r["source_row"]), source_id=r["source_id"] or None, service=r["service"] or None,
+        source_file=str(r["source_file"] or ""), source_row=int(r["source_row"]), source_id=r["source_id"] or None,
+        service=r["service"] or None, service_type=r["service_type"] or None,
         text=str(r["text"] or ""), status=str(r["status"]),
         decision_id=r["decision_id"], key_question=r[p + "key_question"] or None, statement=r[p + "statement"] or None,
         evidence_category=r[p + "category"] or None, band=r[p + "band"] or None, principles=_ids(r[p + "principles"]),

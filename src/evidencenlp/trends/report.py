@@ -1,8 +1,9 @@
-"""One self-contained HTML page from a :class:`~evidencenlp.trends.Summary`.
+"""One self-contained HTML page, and the spreadsheet/CSV/JSON tables, from a :class:`~evidencenlp.trends.Summary`.
 
 Plots are drawn with matplotlib's Agg canvas (no display, no pyplot state) and embedded as base64
 PNG ``<img>`` tags; styles are inline; nothing is loaded from outside the file. Sections, in order:
-alerts (with their example comments), then per location the key question mix over time, the
+alerts (with their kind, the counts behind them and example comments), the closest tests that did
+not alert, a chart comparing the locations' negative share over time, then per location the key question mix over time, the
 negative share with 95% Wilson intervals, a statements × period heat map and a key question table
 with example comments. Example comments are redacted (:func:`evidencenlp.text.redact_only`) and
 HTML-escaped.
@@ -25,7 +26,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from evidencenlp.taxonomy import Taxonomy, default_taxonomy
-from evidencenlp.trends import METHOD, UNDATED, Alert, Summary
+from evidencenlp.trends.alerts import TestRecord
+from evidencenlp.trends.periods import UNDATED
+from evidencenlp.trends.summary import METHOD, Summary, spreadsheet_safe
 
 #: at most this many locations get their own charts (those with alerts first, then the busiest)
 MAX_LOCATIONS = 40
@@ -160,41 +163,88 @@ def _examples_html(examples: list[str]) -> str:
     return "".join(f"<blockquote>{_esc(t)}</blockquote>" for t in examples) or '<p class="muted">(no text)</p>'
 
 
-def _alert_html(alert: Alert, taxonomy: Taxonomy) -> str:
-    what = taxonomy.title(alert.statement) if alert.statement else taxonomy.title(alert.key_question)
-    level = "statement" if alert.statement else "key question"
-    national = ""
-    if alert.others_share is not None:
-        national = (f"; other locations {_pct(alert.others_baseline_share)} → {_pct(alert.others_share)}, "
-                    f"relative odds ratio {alert.relative_odds_ratio:.2f}")
-    base = alert.baseline_periods
-    span = f"{base[0]} to {base[-1]}" if len(base) > 1 else (base[0] if base else "")
-    return (f'<div class="alert {_esc(alert.direction)}" data-direction="{_esc(alert.direction)}">'
-            f"<h3>{_esc(alert.location)} · {_esc(alert.period)} · {_esc(level)}: {_esc(what)} — "
+#: what each kind of test asks, for people
+KIND_TEXT: dict[str, str] = {
+    "site_share": "overall negative share (all topics)",
+    "kq_count": "negative comments about the key question (count, volume-adjusted)",
+    "kq_share": "negative share within the key question",
+    "statement_count": "negative comments about the statement (count, volume-adjusted)",
+}
+
+
+def _subject(t: TestRecord, taxonomy: Taxonomy) -> str:
+    if t.statement:
+        return taxonomy.title(t.statement)
+    return taxonomy.title(t.key_question) if t.key_question else "all topics"
+
+
+def _window(t: TestRecord) -> str:
+    return t.window[0] if len(t.window) == 1 else f"{t.window[0]} to {t.window[-1]}"
+
+
+def _alert_html(alert: TestRecord, taxonomy: Taxonomy) -> str:
+    national = (f"; allows for a rise of ×{alert.national_factor:.2f} seen at the other locations"
+                if alert.national_factor > 1 else "")
+    return (f'<div class="alert {_esc(alert.direction)}" data-direction="{_esc(alert.direction)}" '
+            f'data-kind="{_esc(alert.kind)}">'
+            f"<h3>{_esc(alert.location)} · {_esc(_window(alert))} · {_esc(_subject(alert, taxonomy))} — "
             f"{'more' if alert.direction == 'worse' else 'fewer'} negative comments</h3>"
-            f"<p>{alert.observed} of {alert.n} negative ({_pct(alert.share)}) against {alert.expected:.1f} expected "
-            f"from the location's baseline ({alert.baseline_negative} of {alert.baseline_n}, "
-            f"{_pct(alert.baseline_share)}, {_esc(span)}); odds ratio {alert.odds_ratio:.2f}{national}; "
-            f"q = {alert.q_value:.3g}.</p>"
+            f"<p>Kind: {_esc(KIND_TEXT.get(alert.kind, alert.kind))}. {alert.observed} negative against "
+            f"{alert.expected:.1f} expected from the location's own {alert.baseline_periods} earlier periods "
+            f"({alert.baseline_observed} negative, {alert.baseline_reference} other comments; this window "
+            f"{alert.reference} other comments){national}; p = {alert.p_value:.2g}, q = {alert.q_value:.3g}.</p>"
             f"<p class=\"muted\">Example comments (redacted):</p>{_examples_html(alert.examples)}</div>")
+
+
+def _tests_rows(tests: list[TestRecord], taxonomy: Taxonomy) -> str:
+    return "".join(
+        f"<tr><td class=l>{_esc(t.location)}</td><td class=l>{_esc(_window(t))}</td><td class=l>{_esc(t.kind)}</td>"
+        f"<td class=l>{_esc(_subject(t, taxonomy))}</td><td>{t.observed}</td><td>{t.expected:.1f}</td>"
+        f"<td>{t.p_value:.2g}</td><td>{t.q_value:.3g}</td></tr>" for t in tests)
+
+
+_TESTS_HEAD = ("<tr><th class=l>location</th><th class=l>periods</th><th class=l>kind</th><th class=l>topic</th>"
+               "<th>negative</th><th>expected</th><th>p</th><th>q</th></tr>")
 
 
 def _alerts_section(summary: Summary, taxonomy: Taxonomy) -> str:
     head = (f'<h2 id="alerts">Alerts ({len(summary.alerts)})</h2>'
-            f'<p class="muted">{summary.tests} one-sided tests (latest {summary.config.recent_periods or "all"} '
+            f'<p class="muted">{summary.family_size} one-sided tests (latest {summary.config.recent_periods or "all"} '
             f"periods); alerts have a Benjamini–Hochberg q-value ≤ {summary.config.fdr:g}. Method: {_esc(METHOD)}.</p>")
+    if summary.no_test_reason:
+        head += f'<p class="note" id="no-tests">No test ran: {_esc(summary.no_test_reason)}.</p>'
+    near = summary.near_misses()
+    near_html = (f'<h3 id="near-misses">Closest tests that did not alert</h3><table id="near-table">{_TESTS_HEAD}'
+                 f"{_tests_rows(near, taxonomy)}</table>" if near else "")
     if not summary.alerts:
-        return head + '<p id="no-alerts">No change stands out from each location\'s own baseline and from the other ' \
-                      "locations at this false discovery rate.</p>"
-    rows = "".join(
-        f"<tr><td class=l>{_esc(a.location)}</td><td class=l>{_esc(a.period)}</td><td class=l>"
-        f"{_esc(taxonomy.title(a.key_question))}</td><td class=l>{_esc(taxonomy.title(a.statement) if a.statement else '')}"
-        f"</td><td class=l>{_esc(a.direction)}</td><td>{a.observed}/{a.n}</td><td>{a.expected:.1f}</td>"
-        f"<td>{a.odds_ratio:.2f}</td><td>{a.q_value:.3g}</td></tr>" for a in summary.alerts)
-    table = ("<table id=\"alerts-table\"><tr><th class=l>location</th><th class=l>period</th><th class=l>key question</th>"
-             "<th class=l>statement</th><th class=l>direction</th><th>negative / n</th><th>expected</th>"
-             f"<th>odds ratio</th><th>q</th></tr>{rows}</table>")
-    return head + table + "".join(_alert_html(a, taxonomy) for a in summary.alerts)
+        return head + '<p id="no-alerts">No change stands out from each location\'s own past at this false ' \
+                      "discovery rate.</p>" + near_html
+    table = f'<table id="alerts-table">{_TESTS_HEAD}{_tests_rows(summary.alerts, taxonomy)}</table>'
+    return head + table + "".join(_alert_html(a, taxonomy) for a in summary.alerts) + near_html
+
+
+def locations_figure(summary: Summary, locations: list[str]) -> Figure:
+    """One line per location: the negative share (all topics) per period, to compare locations at a glance."""
+    g = summary.groups
+    sub = g[(g["dimension"] == "all") & (g["period"] != UNDATED)]
+    periods = [p for p in summary.periods if p != UNDATED]
+    pos = {p: i for i, p in enumerate(periods)}
+    fig = Figure(figsize=(7.5, 3.2))
+    ax = fig.add_subplot()
+    alerted = {a.location for a in summary.alerts}
+    for i, loc in enumerate(locations):
+        rows = sub[sub["location"] == loc]
+        xs = [pos[p] for p in rows["period"]]
+        ax.plot(xs, rows["negative_share"].to_numpy(), marker="o", markersize=3,
+                linewidth=2.2 if loc in alerted else 1.0, color=_KQ_COLOURS[i % len(_KQ_COLOURS)],
+                label=loc + (" (alert)" if loc in alerted else ""))
+    _ticks(ax, periods)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("negative share")
+    ax.set_title("Negative share by location (all topics)", fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=6, ncol=4, loc="upper left", frameon=False)
+    return fig
 
 
 def _kq_table(summary: Summary, location: str, taxonomy: Taxonomy) -> str:
@@ -225,6 +275,13 @@ def _kq_table(summary: Summary, location: str, taxonomy: Taxonomy) -> str:
             f"<details><summary>Example comments, latest period</summary>{examples}</details>")
 
 
+def _abstained(summary: Summary) -> str:
+    if not summary.abstained:
+        return ""
+    parts = ", ".join(f"{n} {_esc(reason.replace('_', ' '))}" for reason, n in sorted(summary.abstained.items()))
+    return f"{sum(summary.abstained.values())} abstained ({parts}), "
+
+
 def render_html(summary: Summary, taxonomy: Taxonomy | None = None, title: str = "Feedback summary") -> str:
     """The whole report as one HTML string (self-contained: inline CSS, base64 PNGs)."""
     from evidencenlp import __version__ as version
@@ -241,7 +298,7 @@ def render_html(summary: Summary, taxonomy: Taxonomy | None = None, title: str =
     sections = [
         f"<h1>{_esc(title)}</h1>",
         f'<p class="muted">Generated {now} by evidencenlp {_esc(version)} from <code>{_esc(summary.source)}</code></p>',
-        (f"<p>{summary.rows} rows, {summary.tagged} tagged comments ({summary.blank} blank), "
+        (f"<p>{summary.rows} rows, {summary.tagged} tagged comments, {_abstained(summary)}{summary.blank} blank, "
          f"{len(summary.locations)} locations, {summary.config.period}ly periods {_esc(span)}. "
          f"Negative = band {' or '.join(_esc(taxonomy.title(b)) for b in summary.negative_bands)}.</p>"),
         undated,
@@ -253,6 +310,12 @@ def render_html(summary: Summary, taxonomy: Taxonomy | None = None, title: str =
     totals = summary.groups[summary.groups["dimension"] == "all"].groupby("location")["n"].sum()
     order = sorted(summary.locations, key=lambda loc: (loc not in alerted, -int(totals.get(loc, 0)), loc))
     sections.append('<h2 id="locations">Locations</h2>')
+    if order:
+        sections.append('<div id="compare">' + _png(locations_figure(summary, order[:len(_KQ_COLOURS)]),
+                                                   "negative share by location") + "</div>"
+                        + ('<p class="muted">The chart compares the first '
+                           f"{len(_KQ_COLOURS)} locations (alerted first, then the busiest).</p>"
+                           if len(order) > len(_KQ_COLOURS) else ""))
     if len(order) > MAX_LOCATIONS:
         sections.append(f'<p class="note">Charts for the first {MAX_LOCATIONS} of {len(order)} locations (alerted '
                         "first, then the busiest); the spreadsheet output has every location.</p>")
@@ -278,8 +341,6 @@ def write_report(summary: Summary, path: Path, taxonomy: Taxonomy | None = None,
 
 
 def _frame_for_sheet(frame: pd.DataFrame) -> pd.DataFrame:
-    from evidencenlp.trends import spreadsheet_safe
-
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
@@ -288,23 +349,34 @@ def _frame_for_sheet(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_tables(summary: Summary) -> dict[str, pd.DataFrame]:
-    """The summary as spreadsheet-ready tables (formula-safe text): alerts, groups, top statements, about."""
-    alerts = pd.DataFrame([a.to_dict(examples=True) for a in summary.alerts],
-                          columns=list(Alert.__dataclass_fields__) + ["effect_size", "effect_measure"])
-    alerts["baseline_periods"] = [", ".join(v) if isinstance(v, list) else v for v in alerts["baseline_periods"]]
-    about = pd.DataFrame({"field": ["source", "rows", "tagged", "blank", "undated", "period", "periods", "locations",
-                                    "negative bands", "tests", "fdr", "method"],
-                          "value": [summary.source, summary.rows, summary.tagged, summary.blank, summary.undated,
-                                    summary.config.period, " ".join(summary.periods), len(summary.locations),
-                                    ", ".join(summary.negative_bands), summary.tests, summary.config.fdr, METHOD]})
+    """The summary as spreadsheet-ready tables (formula-safe text): alerts, tests, groups, top statements, about."""
+    columns = list(TestRecord.__dataclass_fields__) + ["ratio"]
+
+    def frame(tests: list[TestRecord], examples: bool) -> pd.DataFrame:
+        out = pd.DataFrame([t.to_dict(examples=examples) for t in tests],
+                           columns=[c for c in columns if examples or c != "examples"])
+        out["window"] = [", ".join(v) if isinstance(v, list) else v for v in out["window"]]
+        out["parts"] = [", ".join(f"{k} {v:.3g}" for k, v in d.items()) if isinstance(d, dict) else d
+                        for d in out["parts"]]
+        return out
+
+    alerts = frame(summary.alerts, True)
+    abstained = ", ".join(f"{k} {v}" for k, v in sorted(summary.abstained.items()))
+    about = pd.DataFrame({"field": ["source", "rows", "tagged", "abstained", "blank", "undated", "period", "periods",
+                                    "locations", "negative bands", "tests", "no test reason", "fdr", "method"],
+                          "value": [summary.source, summary.rows, summary.tagged, abstained, summary.blank,
+                                    summary.undated, summary.config.period, " ".join(summary.periods),
+                                    len(summary.locations), ", ".join(summary.negative_bands), summary.family_size,
+                                    summary.no_test_reason, summary.config.fdr, METHOD]})
     about["value"] = about["value"].astype(str)
-    return {"alerts": _frame_for_sheet(alerts), "groups": _frame_for_sheet(summary.groups),
+    return {"alerts": _frame_for_sheet(alerts), "tests": _frame_for_sheet(frame(summary.tests, False)),
+            "groups": _frame_for_sheet(summary.groups),
             "top statements": _frame_for_sheet(summary.top_statements), "about": _frame_for_sheet(about)}
 
 
 def write_tables(summary: Summary, path: Path) -> list[Path]:
-    """Write the summary to ``path`` (.xlsx: one sheet per table; .csv: groups, plus ``-alerts`` and
-    ``-statements`` siblings; .json: :meth:`Summary.to_dict` with examples), each atomically."""
+    """Write the summary to ``path`` (.xlsx: one sheet per table; .csv: groups, plus ``-alerts``, ``-tests``
+    and ``-statements`` siblings; .json: :meth:`Summary.to_dict` with examples), each atomically."""
     import json
 
     from evidencenlp.errors import InputFileError
@@ -325,6 +397,7 @@ def write_tables(summary: Summary, path: Path) -> list[Path]:
     if suffix == ".csv":
         written = []
         for name, sibling in (("groups", path), ("alerts", path.with_name(f"{path.stem}-alerts.csv")),
+                              ("tests", path.with_name(f"{path.stem}-tests.csv")),
                               ("top statements", path.with_name(f"{path.stem}-statements.csv"))):
             write_table(tables[name], sibling)
             written.append(sibling)

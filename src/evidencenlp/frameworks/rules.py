@@ -17,12 +17,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from evidencenlp.errors import FrameworkError
-from evidencenlp.frameworks import Framework, load_frameworks
-from evidencenlp.taxonomy import Taxonomy
+from evidencenlp.frameworks.files import Framework
+from evidencenlp.frameworks.taxonomy import Taxonomy
 
 #: how a percentage between whole-percent thresholds is treated (stated in every output's ``rules``)
 ROUNDING_RULE = ("the key question percentage is rounded half up to a whole percent before the thresholds "
@@ -98,6 +97,7 @@ class EvidencePolicy:
     key_question_thin_weight: float = 3.0
     serious_finding_band: str | None = None
     serious_finding_min_confidence: float = 0.6
+    serious_finding_expected_count: float = 1.0
     serious_finding_counts_as_score: int = 1
     unrated_key_question_counts_as: str | None = None
     description: str = ""
@@ -109,6 +109,7 @@ class EvidencePolicy:
                 "key_question_thin_weight": self.key_question_thin_weight,
                 "serious_finding_band": self.serious_finding_band,
                 "serious_finding_min_confidence": self.serious_finding_min_confidence,
+                "serious_finding_expected_count": self.serious_finding_expected_count,
                 "serious_finding_counts_as_score": self.serious_finding_counts_as_score,
                 "unrated_key_question_counts_as": self.unrated_key_question_counts_as,
                 "description": self.description, "source": self.source}
@@ -188,13 +189,6 @@ class RatingRules:
         return cls(framework=framework.id, version=framework.version, source=str(rules.get("source", "")),
                    taxonomy=taxonomy, statement_scores=scores, thresholds=thresholds, limiters=limiters,
                    overall=overall, evidence=_evidence_policy(rules.get("evidence") or {}, taxonomy, where, band))
-
-    @classmethod
-    def load(cls, frameworks_dir: Path | None = None) -> RatingRules:
-        """The rules of the primary framework in ``frameworks_dir`` (default: the packaged frameworks)."""
-        frameworks = load_frameworks(frameworks_dir)
-        taxonomy = Taxonomy.from_frameworks(frameworks)
-        return cls.from_framework(frameworks[taxonomy.framework], taxonomy)
 
     # -- the rules ------------------------------------------------------------------------------
 
@@ -296,6 +290,8 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
         serious_finding_band=band(doc.get("serious_finding_band", worst), "evidence.serious_finding_band"),
         serious_finding_min_confidence=number("serious_finding_min_confidence",
                                               default.serious_finding_min_confidence),
+        serious_finding_expected_count=number("serious_finding_expected_count",
+                                              default.serious_finding_expected_count),
         serious_finding_counts_as_score=int(number("serious_finding_counts_as_score",
                                                    taxonomy.band_score(worst))),
         unrated_key_question_counts_as=band(doc.get("unrated_key_question_counts_as", second),

@@ -1,0 +1,79 @@
+"""How to summarise and when to alert: :class:`SummaryConfig` (validated, JSON-ready)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from evidencenlp.trends.periods import PERIODS
+from evidencenlp.trends.stats import VOLUME_MODES
+
+#: the kinds of test in the alert family, in the order they are reported
+KINDS: tuple[str, ...] = ("site_share", "kq_count", "kq_share")
+#: the drill-down kind, tested only under a key question that alerted (key questions before statements)
+STATEMENT_KIND = "statement_count"
+
+
+@dataclass(frozen=True)
+class SummaryConfig:
+    """How to summarise and when to alert.
+
+    Attributes:
+        period: ``"week"`` (ISO week, label ``YYYY-Www``), ``"month"`` (``YYYY-MM``) or ``"quarter"`` (``YYYY-Qn``).
+        min_cell: cells with fewer comments are marked ``small`` (not hidden).
+        baseline_periods: how many periods before a test's window form its baseline (``None`` = all earlier).
+        recent_periods: tests are run for the latest this-many periods (``None`` = every period with a
+            baseline); fewer tests means a smaller multiple-testing penalty, so recent changes show sooner.
+        min_baseline_periods: a location is tested only when its baseline has at least this many periods
+            with comments.
+        windows: evidence accumulated over the latest 1, 2, … periods ending at the tested period
+            (combined by Simes' rule).
+        fdr: the Benjamini–Hochberg false discovery rate; an alert is a test with ``q_value <= fdr``.
+        kinds: the tests in the family (:data:`KINDS`).
+        statements: test the statements of a key question that alerted (a second, hierarchical step).
+        improvements: also test for falls (doubles the family; off by default).
+        volume: how a key question's count follows the location's volume (see :mod:`evidencenlp.trends.stats`).
+        national: explain a rise seen at every location by the national factor.
+        examples: example comments kept per cell (negative ones first).
+        top_statements: how many most-discussed statements to list per location.
+    """
+
+    period: str = "month"
+    min_cell: int = 10
+    baseline_periods: int | None = 12
+    recent_periods: int | None = 3
+    min_baseline_periods: int = 2
+    windows: tuple[int, ...] = (1, 2)
+    fdr: float = 0.05
+    kinds: tuple[str, ...] = KINDS
+    statements: bool = True
+    improvements: bool = False
+    volume: str = "rise"
+    national: bool = True
+    examples: int = 3
+    top_statements: int = 5
+
+    def __post_init__(self) -> None:
+        if self.period not in PERIODS:
+            raise ValueError(f"period must be one of {', '.join(PERIODS)}; got {self.period!r}")
+        if self.baseline_periods is not None and self.baseline_periods < 1:
+            raise ValueError("baseline_periods must be at least 1 (or None for all earlier periods)")
+        if self.recent_periods is not None and self.recent_periods < 1:
+            raise ValueError("recent_periods must be at least 1 (or None for every period)")
+        if not 0 < self.fdr < 1:
+            raise ValueError("fdr must be between 0 and 1")
+        if self.min_baseline_periods < 1 or self.min_cell < 1 or self.examples < 0:
+            raise ValueError("min_baseline_periods and min_cell must be at least 1, examples at least 0")
+        if not self.windows or min(self.windows) < 1:
+            raise ValueError("windows must be one or more positive period counts")
+        unknown = [k for k in self.kinds if k not in KINDS]
+        if unknown or not self.kinds:
+            raise ValueError(f"kinds must be some of {', '.join(KINDS)}; got {', '.join(unknown) or 'none'}")
+        if self.volume not in VOLUME_MODES:
+            raise ValueError(f"volume must be one of {', '.join(VOLUME_MODES)}; got {self.volume!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        d = asdict(self)
+        d["windows"], d["kinds"] = list(self.windows), list(self.kinds)
+        return d
