@@ -183,3 +183,40 @@ def test_tag_topics_column_is_json_of_the_topics() -> None:
     assert [(t["key_question"], t["direction"], t["start"], t["end"]) for t in got] == [
         ("caring", "positive", 0, 16), ("responsive", "negative", 17, 35)]
     assert s.to_dict()["topics"][1]["evidence"] == {"start": 17, "end": 35, "text": "The wait was long."}
+
+
+# -- summarise counts topics -----------------------------------------------------------------------
+
+def test_summarise_counts_a_note_once_under_each_of_its_topics() -> None:
+    from evidencenlp.errors import InputFileError
+    from evidencenlp.taxonomy import default_taxonomy
+    from evidencenlp.trends import normalise_frame, summarise_frame
+
+    tax = default_taxonomy()
+    neg, pos = tax.negative_bands[0], tax.positive_bands[0]
+    waiting, kind = "responsive", "caring"
+    st_wait, st_kind = tax.statements_of(waiting)[0], tax.statements_of(kind)[0]
+    story = json.dumps([{"key_question": waiting, "statement": st_wait, "band": neg, "direction": "negative"},
+                        {"key_question": kind, "statement": st_kind, "band": pos, "direction": "positive"}])
+    frame = pd.DataFrame({
+        "location": ["North"] * 3, "date": ["2024-01-03", "2024-01-05", "2024-01-09"],
+        "text": ["a long story", "short", "older file row"],
+        "key_question": [waiting, kind, kind], "statement": [st_wait, st_kind, st_kind],
+        "evidence_category": [tax.categories[0]] * 3, "band": [neg, pos, pos],
+        "topics": [story, json.dumps([{"key_question": kind, "statement": st_kind, "band": pos}]), ""],
+    })
+    normal = normalise_frame(frame, tax, location_column="location", date_column="date", text_column="text")
+    s = summarise_frame(normal, tax)
+    g = s.groups.set_index(["location", "period", "dimension", "label"])
+    assert g.loc[("North", "2024-01", "all", "all")]["n"] == 3  # notes counted once
+    assert g.loc[("North", "2024-01", "key_question", waiting)]["n"] == 1
+    caring = g.loc[("North", "2024-01", "key_question", kind)]
+    assert (caring["n"], caring["negative"]) == (3, 0)  # the story's caring topic is positive
+    assert g.loc[("North", "2024-01", "statement", st_kind)]["n"] == 3
+    assert g.xs(("North", "2024-01", "band"), level=(0, 1, 2))["n"].sum() == 3  # bands count notes
+    bad = frame.assign(topics=["[{\"key_question\": \"nonsense\"}]", "", ""])
+    with pytest.raises(InputFileError, match=r"data row 1: column 'topics'"):
+        normalise_frame(bad, tax, location_column="location", date_column="date", text_column="text")
+    with pytest.raises(InputFileError, match=r"data row 2: column 'topics': not JSON"):
+        normalise_frame(frame.assign(topics=["", "{oops", ""]), tax, location_column="location",
+                        date_column="date", text_column="text")

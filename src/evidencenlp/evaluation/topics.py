@@ -441,13 +441,15 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
                log: Log | None = None) -> TopicsResult:
     """The whole topics evaluation on the phase-1 file ``phase1`` (read in place): leave one trust out
     with the shipped model's parameters on the rows ``evidencenlp train`` uses, then (``inspection``)
-    the inspection report paragraphs of odd-id locations with a classifier fitted on all those rows.
+    the inspection report paragraphs of odd-id locations with the shipped classifier (trained on all
+    those rows, never on the paragraphs) against a TF-IDF + SVM fitted on the same rows.
 
     ``embed(texts, what, cache name)`` embeds the training rows (default: the evaluation cache).
     """
+    from evidencenlp.classifier import EvidenceClassifier
     from evidencenlp.evaluation.cv import embed as cached_embed
     from evidencenlp.evaluation.run import load_index, shipped_params
-    from evidencenlp.evaluation.transfer import fit_classifier, fit_tfidf_svm
+    from evidencenlp.evaluation.transfer import fit_tfidf_svm
     from evidencenlp.sources import SourceSelection, gather, inspection_examples
     from evidencenlp.suggest import Suggester
 
@@ -475,10 +477,11 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
         paragraphs = inspection_examples()
         odd = paragraphs["group"].astype(str).str.strip().str[-1].isin(list("13579")).to_numpy()
         paragraphs = paragraphs[odd & (paragraphs["key_question"] != "").to_numpy()].reset_index(drop=True)
-        say(f"inspection paragraphs: {len(paragraphs):,} (odd-id locations); fitting on all {len(frame):,} rows …")
-        clf = fit_classifier(frame, vectors, index, params)
+        # the shipped classifier: trained on these same rows (`train --phase1`), never on the paragraphs
+        say(f"inspection paragraphs: {len(paragraphs):,} (odd-id locations); the shipped classifier, and a "
+            f"TF-IDF+SVM fitted on the same {len(frame):,} rows …")
         svm_kq = fit_tfidf_svm(frame, index).predict(paragraphs["text"].tolist()).proba["key_question"]
-        suggester = suggester_for(clf)
+        suggester = suggester_for(EvidenceClassifier.load(index=index))
         suggester.topic_threshold = result.shipped_setting["threshold"]
         suggester.topic_whole_weight = result.shipped_setting["whole_weight"]
         result.inspection = inspection_topics(suggester, svm_kq, paragraphs, index.taxonomy.positive_bands,
