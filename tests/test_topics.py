@@ -24,7 +24,7 @@ from evidencenlp.topics import pool_topics, pooled_rows, sentence_offsets
 def test_one_sentence_gives_one_topic_from_the_whole_note() -> None:
     whole = np.array([0.1, 0.6, 0.2, 0.1])
     for sentences in (np.zeros((0, 4)), np.array([[0.9, 0.05, 0.03, 0.02]])):
-        groups = pool_topics(whole, sentences, threshold=0.5)
+        groups = pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)
         assert len(groups) == 1
         assert groups[0].key_question == 1 and groups[0].members == () and groups[0].score == pytest.approx(0.6)
 
@@ -32,20 +32,20 @@ def test_one_sentence_gives_one_topic_from_the_whole_note() -> None:
 def test_sentences_about_one_key_question_keep_one_topic() -> None:
     whole = np.array([0.7, 0.1, 0.1, 0.1])
     sentences = np.array([[0.8, 0.1, 0.05, 0.05], [0.6, 0.3, 0.05, 0.05]])
-    groups = pool_topics(whole, sentences, threshold=0.5)
+    groups = pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)
     assert [(g.key_question, g.members) for g in groups] == [(0, ())]
 
 
 def test_a_confident_sentence_about_another_key_question_adds_a_topic() -> None:
     whole = np.array([0.55, 0.35, 0.05, 0.05])
     sentences = np.array([[0.9, 0.05, 0.03, 0.02], [0.1, 0.85, 0.03, 0.02], [0.2, 0.1, 0.45, 0.25]])
-    groups = pool_topics(whole, sentences, threshold=0.5)
+    groups = pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)
     assert [g.key_question for g in groups] == [0, 1]  # main first; key question 2 (0.45) is below the threshold
     assert groups[1].members == (1,) and groups[1].best == 1 and groups[1].score == pytest.approx(0.85)
     # the sentence about key question 2 joins the kept topic it gives the higher probability (0)
     assert groups[0].members == (0, 2)
     # a lower threshold lets it through, ordered by score after the main topic
-    groups = pool_topics(whole, sentences, threshold=0.4)
+    groups = pool_topics(whole, sentences, threshold=0.4, whole_weight=0.0)
     assert [g.key_question for g in groups] == [0, 1, 2]
 
 
@@ -62,7 +62,7 @@ def test_whole_weight_pools_the_whole_note_into_the_score() -> None:
 def test_main_topic_no_sentence_is_about_keeps_its_likeliest_sentence_as_evidence() -> None:
     whole = np.array([0.5, 0.25, 0.25, 0.0])
     sentences = np.array([[0.3, 0.6, 0.1, 0.0], [0.35, 0.05, 0.6, 0.0]])
-    groups = pool_topics(whole, sentences, threshold=0.5)
+    groups = pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)
     assert [g.key_question for g in groups] == [0, 1, 2]
     assert groups[0].best == 1 and groups[0].members == (1,)
     assert groups[0].score == pytest.approx(0.5)

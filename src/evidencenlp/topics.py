@@ -26,10 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: a non-main key question becomes a topic when its pooled score is at least this (chosen on data)
-DEFAULT_THRESHOLD = 0.5
+#: a non-main key question becomes a topic when its pooled score is at least this; chosen by topic F1
+#: on leave-one-trust-out phase-1 composites (``evaluate --topics``: the same choice on every fold)
+DEFAULT_THRESHOLD = 0.3
 #: weight of the whole note's probability in a topic's pooled score (the rest: its best sentence)
-DEFAULT_WHOLE_WEIGHT = 0.0
+DEFAULT_WHOLE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)

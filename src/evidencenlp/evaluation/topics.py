@@ -438,7 +438,7 @@ def inspection_topics(suggester: Suggester, svm_kq: np.ndarray, paragraphs: pd.D
 
 def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] | None = None,
                per_size: int = 300, seed: int = 0, inspection: bool = True, min_confidence: str = "medium",
-               log: Log | None = None) -> TopicsResult:
+               log: Log | None = None, grid: Sequence[tuple[float, float]] = GRID) -> TopicsResult:
     """The whole topics evaluation on the phase-1 file ``phase1`` (read in place): leave one trust out
     with the shipped model's parameters on the rows ``evidencenlp train`` uses, then (``inspection``)
     the inspection report paragraphs of odd-id locations with the shipped classifier (trained on all
@@ -472,7 +472,7 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
     is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
     result = evaluate_topics(frame[is_feedback].reset_index(drop=True), vectors[is_feedback],
                              frame[~is_feedback].reset_index(drop=True), vectors[~is_feedback], suggester_for,
-                             index, params, per_size=per_size, seed=seed, log=say)
+                             index, params, per_size=per_size, seed=seed, grid=grid, log=say)
     if inspection:
         paragraphs = inspection_examples()
         odd = paragraphs["group"].astype(str).str.strip().str[-1].isin(list("13579")).to_numpy()
