@@ -37,7 +37,7 @@ class Fake(FakeSuggester):
         self.model_version = model_version
 
     def suggest_many(self, texts: Sequence[str | None], sentences: bool = False, evidence: bool = False,
-                     progress: Any = None) -> list[Suggestion | None]:
+                     progress: Any = None, topics: bool | None = None) -> list[Suggestion | None]:
         return super().suggest_many(texts)
 
 

@@ -7,7 +7,7 @@ calibrated probabilities are low it says ``needs_review`` rather than guessing c
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from evidencenlp.explain import evidence_for, explaining_match
 from evidencenlp.frameworks import load_framework_set
 from evidencenlp.matching import FrameworkIndex, Match
 from evidencenlp.text import ProcessedText, process_many, redact_only
+from evidencenlp.topics import DEFAULT_THRESHOLD, DEFAULT_WHOLE_WEIGHT, pool_topics, pooled_rows, sentence_offsets
 
 #: the sub-folder of ``models/`` holding the heads trained on the static backend's embeddings
 STATIC_MODELS = "static"
@@ -88,6 +89,37 @@ class SentenceSuggestion:
 
 
 @dataclass(frozen=True)
+class Topic:
+    """One thing a note is about: a key question with its statement, band and direction, the evidence
+    span in the (redacted) note and a score.
+
+    ``score`` is the topic's pooled key question score (:func:`evidencenlp.topics.pool_topics`), equal
+    to ``key_question.score``; ``start``/``end`` are character offsets of the evidence span (the
+    sentence likeliest about the key question, or the whole note for a note with one topic) into
+    ``Suggestion.text``; ``spans`` are the offsets of every sentence of the topic.
+    """
+
+    key_question: Label
+    statement: Label
+    band: BandLabel
+    direction: Label | None
+    score: float
+    start: int
+    end: int
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self, text: str | None = None) -> dict[str, Any]:
+        """JSON-ready form (the ``topics`` items of the output contract); with the note's ``text`` the
+        evidence span's text is included."""
+        evidence: dict[str, Any] = {"start": self.start, "end": self.end}
+        if text is not None:
+            evidence["text"] = text[self.start:self.end]
+        return {"key_question": self.key_question.to_dict(), "statement": self.statement.to_dict(),
+                "band": self.band.to_dict(), "direction": self.direction.to_dict() if self.direction else None,
+                "score": round(self.score, 4), "evidence": evidence, "spans": [list(x) for x in self.spans]}
+
+
+@dataclass(frozen=True)
 class Suggestion:
     """Everything suggested for one note. ``text`` is the redacted note unless redaction was off.
 
@@ -110,6 +142,8 @@ class Suggestion:
     reason: str | None = None
     key_questions: tuple[Label, ...] = ()
     direction: Label | None = None
+    #: what the note is about, main topic first (:class:`Topic`); one topic for a single-topic note
+    topics: tuple[Topic, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON output contract (see README, "Output contract")."""
@@ -130,6 +164,7 @@ class Suggestion:
             "principles": [p.to_dict() for p in self.principles],
             "evidence": [m.to_dict() for m in self.evidence],
             "sentences": [s.to_dict() for s in self.sentences],
+            "topics": [t.to_dict(self.text) for t in self.topics],
             "needs_review": self.needs_review,
             "model_version": self.model_version,
             "redactions": dict(self.redactions),
@@ -163,6 +198,9 @@ class Suggester:
         self.embedder: Embedder = index.embedder
         #: its backend (``torch``, ``onnx-int8`` or ``static``)
         self.backend = index.backend
+        #: the pooling rule of :attr:`Suggestion.topics` (:func:`evidencenlp.topics.pool_topics`)
+        self.topic_threshold = DEFAULT_THRESHOLD
+        self.topic_whole_weight = DEFAULT_WHOLE_WEIGHT
         # a hash over all weights (computed once), and the backend when it is not the one they learned on
         self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
                                                           else f"+{self.backend}")
@@ -208,13 +246,18 @@ class Suggester:
 
     def suggest_many(self, texts: Sequence[str | None], sentences: bool = True, evidence: bool = True,
                      batch_size: int = DEFAULT_BATCH_SIZE,
-                     progress: Callable[[int], None] | None = None) -> list[Suggestion | None]:
+                     progress: Callable[[int], None] | None = None,
+                     topics: bool | None = None) -> list[Suggestion | None]:
         """Suggest for many notes; ``None`` (in place) for a missing, empty or blank note.
 
         ``sentences=False`` skips per-sentence suggestions (faster for batch tagging);
         ``evidence=False`` keeps only the single explaining sentence per note.
+        ``topics`` (default: as ``sentences``) fills :attr:`Suggestion.topics`; it needs the notes
+        segmented and their sentences encoded, so ``topics=True`` with ``sentences=False`` costs the
+        sentence pass without building per-sentence suggestions. Without it ``topics`` is empty.
         ``progress`` is called with the number of notes finished after each encoder batch.
         """
+        topics = sentences if topics is None else topics
         present = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         reasons = abstention_reasons([str(texts[i]) for i in present])
         keep = [i for i, r in zip(present, reasons) if r is None]
@@ -223,7 +266,7 @@ class Suggester:
             if r is not None:
                 out[i] = self._abstain(str(texts[i]), r)
         raw = [str(texts[i]) for i in keep]
-        if sentences:
+        if sentences or topics:
             processed = list(process_many(raw, redact=self.redact))
         else:
             processed = [redact_only(t) if self.redact else ProcessedText(t, (), {}) for t in raw]
@@ -236,16 +279,58 @@ class Suggester:
             progress(len(processed))
         preds = self.probabilities([p.text for p in processed] + sents, vectors) if len(vectors) else None
         per_note: list[list[SentenceSuggestion]] = [[] for _ in processed]
+        sentence_rows: list[list[int]] = [[] for _ in processed]
         for j, (row, text) in enumerate(zip(owners, sents), start=len(processed)):
             assert preds is not None  # there are sentences, so there were texts to predict
+            sentence_rows[row].append(j)
+            if not sentences:
+                continue
             kq, st, band = self._top(preds, j)
             match = explaining_match(self.index, preds.sims[j], st.label, band.label)
             per_note[row].append(SentenceSuggestion(text, kq, st, band, match,
                                                     self.classifier.needs_review(kq.score, st.score, band.score,
                                                                                  preds.proba, j)))
         for row, i in enumerate(keep):
-            out[i] = self._build(processed[row], preds, row, tuple(per_note[row]), evidence)
+            built = self._build(processed[row], preds, row, tuple(per_note[row]), evidence)
+            if topics:
+                assert preds is not None
+                built = replace(built, topics=self._topics(processed[row], built, preds, row, sentence_rows[row]))
+            out[i] = built
         return out
+
+    def _topics(self, p: ProcessedText, main: Suggestion, preds: ClassifierOutput, row: int,
+                rows: list[int]) -> tuple[Topic, ...]:
+        """The topics of one note (:func:`evidencenlp.topics.pool_topics`) from its whole-note row ``row``
+        and its sentences' rows ``rows`` of ``preds``; one topic equal to ``main`` when it has one."""
+        assert main.key_question is not None and main.statement is not None and main.band is not None
+        kq_proba = preds.proba["key_question"]
+        groups = pool_topics(kq_proba[row], kq_proba[rows], threshold=self.topic_threshold,
+                             whole_weight=self.topic_whole_weight)
+        if len(groups) == 1:
+            return (Topic(main.key_question, main.statement, main.band, main.direction, main.key_question.score,
+                          0, len(p.text), ((0, len(p.text)),)),)
+        offsets = sentence_offsets(p.text, p.sentences)
+        kq_classes = preds.classes["key_question"]
+        statement_kq = np.asarray(self.index.taxonomy.statement_kq)
+        out = []
+        for g in groups:
+            members = [rows[m] for m in g.members]
+            kq = kq_classes[g.key_question]
+            st_p = pooled_rows(preds.proba["statement"], members)
+            cols = np.flatnonzero(statement_kq == kq)
+            j = int(cols[int(st_p[cols].argmax())])
+            b_p = pooled_rows(preds.proba["band"], members)
+            band = BandLabel(preds.classes["band"][int(b_p.argmax())], float(b_p.max()),
+                             {name: float(b_p[i]) for i, name in enumerate(preds.classes["band"])})
+            direction = None
+            if "direction" in preds.proba:
+                d_p = pooled_rows(preds.proba["direction"], members)
+                direction = Label(preds.classes["direction"][int(d_p.argmax())], float(d_p.max()))
+            spans = tuple(o for o in (offsets[m] for m in g.members) if o is not None)
+            best = offsets[g.best] or (0, len(p.text))
+            out.append(Topic(Label(kq, g.score), Label(preds.classes["statement"][j], float(st_p[j])), band,
+                             direction, g.score, best[0], best[1], spans))
+        return tuple(out)
 
     def _abstain(self, text: str, reason: str) -> Suggestion:
         """The empty suggestion for a note the tool will not label (redacted like any other)."""

@@ -177,6 +177,8 @@ def evaluate(
     models: Path = typer.Option(None, "--models", help="Folder with trained heads (default: the project's models/)."),
     C: float = typer.Option(DEFAULT_C, "--C", min=1e-4, help="Inverse regularisation of the heads fitted in each "
                             "fold (as `train --C`)."),
+    topics: bool = typer.Option(False, "--topics", help="Measure topics of multi-topic text built from the "
+                                "--phase1 file's comments, leaving one trust out (and on the inspection paragraphs)."),
     assessments: Path = typer.Option(None, "--assessments", help="Rate each assessment bundle (*.json) in this "
                                      "folder with `assess` (suggestions only, and with the bundle's labels as "
                                      "confirmed decisions) and report agreement with its hand ratings and a "
@@ -189,6 +191,9 @@ def evaluate(
     """
     if assessments is not None:
         _assessments(assessments, fmt, models)
+        return
+    if topics:
+        _topics(phase1, fmt, seed)
         return
     if trend_cases is not None:
         _trend_cases(trend_cases, phase1, runs, seed, fmt)
@@ -258,6 +263,23 @@ def evaluate(
         from evidencenlp.evaluation.run import save_cv as write_cv
 
         err_console.print(f"wrote {write_cv(ev, target, log=_log)}")
+
+
+def _topics(phase1: Path | None, fmt: EvalFormat, seed: int) -> None:
+    """``--topics``: :func:`evidencenlp.evaluation.topics.run_topics` on the phase-1 file, printed."""
+    from evidencenlp.errors import EvidenceNLPError
+    from evidencenlp.evaluation.topics import run_topics
+
+    if phase1 is None:
+        raise fail("--topics needs --phase1 PATH (the pxtextmining phase-1 file)")
+    try:
+        result = run_topics(phase1, embed=lambda texts, what, name: _embed(texts, what, name), seed=seed, log=_log)
+    except EvidenceNLPError as exc:
+        raise fail(str(exc)) from None
+    if fmt is EvalFormat.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        console.print("\n".join(result.markdown()), highlight=False, markup=False)
 
 
 def _assessments(folder: Path, fmt: EvalFormat, models: Path | None) -> None:

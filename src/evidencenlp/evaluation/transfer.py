@@ -17,7 +17,7 @@ direction accuracy on comments whose criticality is clear. No note text is print
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +145,43 @@ def _direction_from_band(band_proba: np.ndarray) -> np.ndarray:
     return np.where(band_proba[:, :half].sum(axis=1) > 0.5, "positive", "negative")
 
 
+def fit_classifier(train: pd.DataFrame, train_vecs: np.ndarray, index: FrameworkIndex,
+                   params: dict[str, Any]) -> EvidenceClassifier:
+    """The classifier with ``params`` fitted on ``train`` (corpus columns + ``origin``) and its vectors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = EvidenceClassifier(**params).bind_index(index)
+        clf.fit(train["text"].astype(str).tolist(), train, embeddings=train_vecs,
+                origin=train["origin"].fillna("").astype(str).tolist() if "origin" in train else None)
+    return clf
+
+
+def fit_tfidf_svm(rows: pd.DataFrame, index: FrameworkIndex) -> TfidfSvmModel:
+    """The TF-IDF + linear SVM baseline (key question and band) fitted on ``rows``; a row's
+    ``direction`` stands for a band at the end of its half when it has no band."""
+    taxonomy = index.taxonomy
+    classes = {t: c for t, c in task_classes(index).items() if t in ("key_question", "band")}
+    dir_rows = rows.assign(band=rows.get("direction", pd.Series([""] * len(rows), index=rows.index))
+                           .map({"positive": taxonomy.positive_bands[-1], "negative": taxonomy.negative_bands[0]})
+                           .fillna("").where(rows["band"] == "", rows["band"]))
+    return TfidfSvmModel(classes).fit(dir_rows)
+
+
+def trust_folds(feedback: pd.DataFrame, feedback_vecs: np.ndarray, base: pd.DataFrame, base_vecs: np.ndarray
+                ) -> Iterator[tuple[str, pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray, pd.DataFrame]]:
+    """The leave-one-trust-out folds: ``(trust, train, train vectors, test, test vectors, held-in feedback)``.
+
+    ``train`` is ``base`` (corpus + framework, always trained on) plus the other trusts' comments;
+    ``test`` is the held-out trust's comments (index reset).
+    """
+    for group in sorted(set(feedback["group"])):
+        held = (feedback["group"] == group).to_numpy()
+        train = pd.concat([base, feedback[~held]], ignore_index=True)
+        train_vecs = np.vstack([base_vecs, feedback_vecs[~held]])
+        yield (str(group), train, train_vecs, feedback[held].reset_index(drop=True), feedback_vecs[held],
+               feedback[~held])
+
+
 def predict_all_models(train: pd.DataFrame, train_vecs: np.ndarray, test: pd.DataFrame, test_vecs: np.ndarray,
                        index: FrameworkIndex, params: dict[str, Any], feedback_only: pd.DataFrame | None,
                        log: Log, baselines: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
@@ -156,11 +193,7 @@ def predict_all_models(train: pd.DataFrame, train_vecs: np.ndarray, test: pd.Dat
     out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     taxonomy = index.taxonomy
     log("  fitting the classifier …")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf = EvidenceClassifier(**params).bind_index(index)
-        clf.fit(train["text"].astype(str).tolist(), train, embeddings=train_vecs,
-                origin=train["origin"].fillna("").astype(str).tolist() if "origin" in train else None)
+    clf = fit_classifier(train, train_vecs, index, params)
     proba = clf.predict_proba(texts, embeddings=test_vecs)
     kq = np.asarray(taxonomy.key_questions, dtype=object)[proba["key_question"].argmax(axis=1)]
     direction = (np.where(proba[DIRECTION_TASK][:, 0] > 0.5, "positive", "negative") if DIRECTION_TASK in proba
@@ -173,11 +206,7 @@ def predict_all_models(train: pd.DataFrame, train_vecs: np.ndarray, test: pd.Dat
         if rows is None or not len(rows):
             continue
         log(f"  fitting {TITLES[name]} …")
-        dir_rows = rows.assign(band=rows.get("direction", pd.Series([""] * len(rows), index=rows.index))
-                               .map({"positive": taxonomy.positive_bands[-1], "negative": taxonomy.negative_bands[0]})
-                               .fillna("").where(rows["band"] == "", rows["band"]))
-        model = TfidfSvmModel(classes).fit(dir_rows)
-        pred = model.predict(texts)
+        pred = fit_tfidf_svm(rows, index).predict(texts)
         out[name] = (np.asarray(classes["key_question"], dtype=object)[pred.proba["key_question"].argmax(axis=1)],
                      _direction_from_band(pred.proba["band"]))
     zs = ZeroShotModel(index).predict(texts, test_vecs)
@@ -197,14 +226,9 @@ def leave_one_group_out(feedback: pd.DataFrame, feedback_vecs: np.ndarray, base:
     folds: list[FoldResult] = []
     pooled: dict[str, list[tuple[np.ndarray, np.ndarray | None]]] = {}
     pooled_frames: list[pd.DataFrame] = []
-    for group in sorted(set(feedback["group"])):
-        held = (feedback["group"] == group).to_numpy()
-        train = pd.concat([base, feedback[~held]], ignore_index=True)
-        train_vecs = np.vstack([base_vecs, feedback_vecs[~held]])
-        test = feedback[held].reset_index(drop=True)
-        say(f"fold: test on {group} ({int(held.sum()):,} comments), train on {len(train):,} rows")
-        preds = predict_all_models(train, train_vecs, test, feedback_vecs[held], index, params,
-                                   feedback[~held], say)
+    for group, train, train_vecs, test, test_vecs, held_in in trust_folds(feedback, feedback_vecs, base, base_vecs):
+        say(f"fold: test on {group} ({len(test):,} comments), train on {len(train):,} rows")
+        preds = predict_all_models(train, train_vecs, test, test_vecs, index, params, held_in, say)
         fold = FoldResult(str(group), len(train), len(test))
         for model, (kq, direction) in preds.items():
             fold.metrics[model] = score(test, kq, direction, seed=seed)

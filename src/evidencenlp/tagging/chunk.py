@@ -81,7 +81,7 @@ def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redac
     """
     raw = frame[text_column].tolist()
     texts = [note_text(v) for v in raw]
-    results = suggester.suggest_many(texts, sentences=False, evidence=False, progress=on_progress)
+    results = suggester.suggest_many(texts, sentences=False, evidence=False, progress=on_progress, topics=True)
     rows = []
     redacted_texts = []
     for text, result in zip(texts, results):

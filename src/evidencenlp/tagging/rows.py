@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
 FLAT_COLUMNS: tuple[str, ...] = (
     "key_question", "key_question_score", "statement", "statement_score", "statement_top3",
     "evidence_category", "evidence_category_score", "band", "band_score", "principles",
-    "evidence_text", "needs_review", "reason", "key_questions",
+    "evidence_text", "needs_review", "reason", "key_questions", "topics",
 )
 
 
@@ -35,7 +36,16 @@ def flat_row(s: Suggestion) -> dict[str, Any]:
         "needs_review": s.needs_review,
         "reason": None,
         "key_questions": ";".join(k.label for k in s.key_questions),
+        "topics": topics_json(s),
     }
+
+
+def topics_json(s: Suggestion) -> str:
+    """The ``topics`` column: JSON text, one object per topic (key question, statement, band,
+    direction, score, evidence span offsets into the redacted note)."""
+    return json.dumps([{"key_question": t.key_question.label, "statement": t.statement.label, "band": t.band.label,
+                        "direction": t.direction.label if t.direction else None, "score": round(t.score, 4),
+                        "start": t.start, "end": t.end} for t in s.topics], ensure_ascii=False)
 
 
 def empty_row() -> dict[str, Any]:

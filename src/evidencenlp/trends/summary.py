@@ -35,6 +35,7 @@ from evidencenlp.trends.alerts import Counts, TestRecord, run_family
 from evidencenlp.trends.config import SummaryConfig
 from evidencenlp.trends.periods import UNDATED, assign_periods, is_missing, parse_dates
 from evidencenlp.trends.stats import wilson_interval
+from evidencenlp.trends.topic_counts import parse_topics, topic_rows
 
 #: the dimensions of the groups table, in output order (``all`` = every comment of the cell)
 DIMENSIONS: tuple[str, ...] = ("all", "key_question", "statement", "evidence_category", "band", "abstained")
@@ -154,7 +155,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 #: internal column names of a normalised frame (see :func:`normalise_frame`)
 NORMAL_COLUMNS: tuple[str, ...] = ("row", "location", "date_raw", "text", "key_question", "statement",
-                                   "evidence_category", "band", "score", "reason")
+                                   "evidence_category", "band", "score", "reason", "topics")
 
 
 def normalise_frame(frame: pd.DataFrame, taxonomy: Taxonomy, *, location_column: str | None = "location",
@@ -210,6 +211,9 @@ def normalise_frame(frame: pd.DataFrame, taxonomy: Taxonomy, *, location_column:
     reason_col = prefix + "reason"
     out["reason"] = text_of(reason_col) if reason_col in columns else ""
     out.loc[out["band"] != "", "reason"] = ""  # a labelled row has no abstention reason
+    topics_col = prefix + "topics"  # a note about several things counts once under each (topic_counts)
+    out["topics"] = (parse_topics(frame[topics_col].tolist(), out["row"].tolist(), taxonomy, source, topics_col)
+                     if topics_col in columns else [[] for _ in range(len(out))])
     return out
 
 
@@ -243,10 +247,13 @@ def _example_order(data: pd.DataFrame, negative_first: bool = True) -> pd.DataFr
     return withtext.iloc[order]
 
 
-def _groups(data: pd.DataFrame, config: SummaryConfig, periods: list[str]) -> pd.DataFrame:
-    ordered = _example_order(data)
+def _groups(data: pd.DataFrame, config: SummaryConfig, periods: list[str],
+            topic_data: pd.DataFrame | None = None) -> pd.DataFrame:
+    whole = data
     parts = []
     for dim in DIMENSIONS:
+        data = topic_data if topic_data is not None and dim in ("key_question", "statement") else whole
+        ordered = _example_order(data)
         column = "reason" if dim == "abstained" else dim
         keys = ["location", "period"] + ([] if dim == "all" else [column])
         frame = data if dim == "all" else data[data[column] != ""]
@@ -350,11 +357,12 @@ def summarise_frame(data: pd.DataFrame, taxonomy: Taxonomy | None = None, config
         undated_values.append((int(r), "" if v is None or is_missing(v) else str(v)[:40]))
     periods = calendar + ([UNDATED] if undated_mask.any() else [])
     locations = sorted(data["location"].unique().tolist())
-    groups = _groups(data, config, periods)
-    top = _top_statements(data, taxonomy, config)
-    family = run_family(counts_of(data, taxonomy, locations, calendar), config)
+    topic_data = topic_rows(data, negative_bands)
+    groups = _groups(data, config, periods, topic_data)
+    top = _top_statements(topic_data, taxonomy, config)
+    family = run_family(counts_of(data, taxonomy, locations, calendar, topic_data), config)
     if config.examples and family.alerts:
-        _attach_examples(family.alerts, data, config.examples)
+        _attach_examples(family.alerts, topic_data, config.examples)
     return Summary(config=config, source=source, rows=rows, tagged=int((data["band"] != "").sum()), blank=blank,
                    undated=int(undated_mask.sum()), undated_values=undated_values, periods=periods,
                    locations=locations, groups=groups, top_statements=top, tests=family.tests,
@@ -362,12 +370,15 @@ def summarise_frame(data: pd.DataFrame, taxonomy: Taxonomy | None = None, config
                    no_test_reason=family.no_test_reason)
 
 
-def counts_of(data: pd.DataFrame, taxonomy: Taxonomy, locations: list[str], calendar: list[str]) -> Counts:
-    """The dated rows of a summarised frame (``negative`` and ``period`` columns) as :class:`Counts`."""
+def counts_of(data: pd.DataFrame, taxonomy: Taxonomy, locations: list[str], calendar: list[str],
+              topic_data: pd.DataFrame | None = None) -> Counts:
+    """The dated rows of a summarised frame (``negative`` and ``period`` columns) as :class:`Counts`;
+    key question and statement counts from ``topic_data`` (one row per note and topic) when given."""
     whole = data.assign(_all="all")
+    by_topic = data if topic_data is None else topic_data
     n_all, x_all = _cube(whole, "_all", ["all"], locations, calendar)
-    n_kq, x_kq = _cube(data, "key_question", taxonomy.key_questions, locations, calendar)
-    n_st, x_st = _cube(data, "statement", taxonomy.statements, locations, calendar)
+    n_kq, x_kq = _cube(by_topic, "key_question", taxonomy.key_questions, locations, calendar)
+    n_st, x_st = _cube(by_topic, "statement", taxonomy.statements, locations, calendar)
     return Counts(locations=locations, periods=calendar, key_questions=list(taxonomy.key_questions),
                   statements=list(taxonomy.statements), statement_kq=list(taxonomy.statement_kq),
                   n_all=n_all[:, 0, :], x_all=x_all[:, 0, :], n_kq=n_kq, x_kq=x_kq, n_st=n_st, x_st=x_st)
@@ -382,4 +393,5 @@ def _attach_examples(alerts: list[TestRecord], data: pd.DataFrame, k: int) -> No
             cell = cell[cell["statement"] == a.statement]
         elif a.key_question is not None:
             cell = cell[cell["key_question"] == a.key_question]
+        cell = cell.drop_duplicates("row")  # a note with several topics is one example
         a.examples = _redacted(cell["text"].head(k).tolist())

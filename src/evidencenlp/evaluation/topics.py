@@ -1,0 +1,494 @@
+"""Topics measured on text with several topics, leaving one trust out (issue 23, item 2).
+
+No labelled multi-topic text exists here, so it is built: each *composite* joins 2 or 3 phase-1
+comments of different key questions from the held-out trust (one space between them, as written:
+a comment without a final full stop runs into the next one, as in real stories), and each
+comment's key question and polarity are the composite's true topics. Single comments of the
+held-out trust are the controls (one true topic each), and those of at least :data:`LONG_CHARS`
+characters are the long single texts.
+
+For each trust the classifier is fitted exactly as ``evaluate --transfer trusts`` fits it
+(:func:`evidencenlp.evaluation.transfer.trust_folds`, same rows, same parameters), and a TF-IDF +
+linear SVM on the same rows. The classifier's topics come from :attr:`Suggestion.topics` (the public
+output), for every point of a grid of pooling settings; the setting scored on a trust is chosen on
+the other trusts' texts only (by topic F1), never on the trust it is scored on.
+
+Figures:
+
+- per topic: recall (a true topic is found when a predicted topic has its key question; also with
+  its direction), precision, topics per text and per true topic, direction per found topic;
+- whole text: on composites, key question macro-F1 over texts as multi-label sets (the classifier's
+  topics against the SVM's top *k* key questions, *k* = the number of true topics: an oracle the
+  classifier is not given); on long single comments, the usual macro-F1 of the one key question.
+
+Nothing here prints or logs note text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from evidencenlp.encoder import DEFAULT_BATCH_SIZE, Embedder
+
+if TYPE_CHECKING:
+    from evidencenlp.suggest import Suggester, Suggestion
+
+Log = Callable[[str], None]
+#: a single comment at least this long counts as long text
+LONG_CHARS = 300
+#: the pooling settings tried: (threshold, whole_weight)
+GRID: tuple[tuple[float, float], ...] = tuple((t, w) for w in (0.0, 0.5) for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))
+SIZES: tuple[int, ...] = (2, 3)
+N_BOOTSTRAP = 1000
+
+TrueTopics = list[tuple[str, str]]  # (key question, polarity or "")
+PredTopics = list[tuple[str, str]]  # (key question, direction or "")
+
+
+# -- building the texts -------------------------------------------------------------------------
+
+def build_texts(comments: pd.DataFrame, per_size: int, seed: int = 0, sizes: Sequence[int] = SIZES) -> pd.DataFrame:
+    """Composites and controls from one trust's mapped comments.
+
+    ``comments`` has ``text``, ``key_question`` (non-empty) and ``direction`` (``""`` = unknown).
+    Returns a frame with ``kind`` (``composite`` / ``single``), ``size``, ``text`` and ``topics``
+    (a list of ``(key question, polarity)``): ``per_size`` composites per size in ``sizes``, whose
+    comments are drawn with key questions chosen in proportion to their frequency, then every
+    comment as a single control.
+    """
+    rng = np.random.default_rng(seed)
+    comments = comments.reset_index(drop=True)
+    by_kq = {k: np.flatnonzero(comments["key_question"].to_numpy() == k) for k in sorted(set(comments["key_question"]))}
+    weights = np.array([len(v) for v in by_kq.values()], dtype=float)
+    kqs = list(by_kq)
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        if size > len(kqs):
+            continue
+        for _ in range(per_size):
+            chosen = rng.choice(len(kqs), size=size, replace=False, p=weights / weights.sum())
+            picks = [int(rng.choice(by_kq[kqs[c]])) for c in chosen]
+            rows.append({"kind": "composite", "size": size,
+                         "text": " ".join(str(comments.at[i, "text"]).strip() for i in picks),
+                         "topics": [(str(comments.at[i, "key_question"]), str(comments.at[i, "direction"]))
+                                    for i in picks]})
+    for i in range(len(comments)):
+        rows.append({"kind": "single", "size": 1, "text": str(comments.at[i, "text"]),
+                     "topics": [(str(comments.at[i, "key_question"]), str(comments.at[i, "direction"]))]})
+    return pd.DataFrame(rows)
+
+
+# -- scoring -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TopicCounts:
+    """Counts behind the per-topic figures (additive over texts)."""
+
+    texts: int = 0
+    true: int = 0
+    predicted: int = 0
+    found: int = 0           # true topics whose key question is among the predicted topics
+    correct_predicted: int = 0  # predicted topics whose key question is a true one
+    with_polarity: int = 0   # found true topics whose polarity is known
+    direction_right: int = 0  # ... and whose topic has that direction
+    polar_true: int = 0      # true topics whose polarity is known (found or not)
+
+    def figures(self) -> dict[str, float]:
+        """recall, precision, f1, topics per text, topics per true topic, direction per topic,
+        recall with direction (found with the right direction / true topics of known polarity)."""
+        def div(a: float, b: float) -> float:
+            return a / b if b else float("nan")
+        recall, precision = div(self.found, self.true), div(self.correct_predicted, self.predicted)
+        return {"recall": recall, "precision": precision,
+                "f1": div(2 * recall * precision, recall + precision),
+                "topics_per_text": div(self.predicted, self.texts),
+                "topics_per_true_topic": div(self.predicted, self.true),
+                "direction_per_topic": div(self.direction_right, self.with_polarity),
+                "recall_with_direction": div(self.direction_right, self.polar_true),
+                "texts": float(self.texts), "true_topics": float(self.true)}
+
+
+def count_topics(true: Sequence[TrueTopics], predicted: Sequence[PredTopics]) -> TopicCounts:
+    """:class:`TopicCounts` of predicted topics against true topics, text by text.
+
+    A true topic is found when some predicted topic has its key question; its direction is right
+    when (its polarity is known and) the first such predicted topic has that direction.
+    """
+    n = [0] * 7
+    for t, p in zip(true, predicted, strict=True):
+        pred_kq: dict[str, str] = {}
+        for kq, d in p:
+            pred_kq.setdefault(kq, d)
+        true_kq = {kq for kq, _ in t}
+        n[0] += len(t)
+        n[1] += len(p)
+        n[3] += sum(kq in true_kq for kq, _ in p)
+        for kq, pol in t:
+            hit = kq in pred_kq
+            n[2] += hit
+            if pol:
+                n[6] += 1
+                if hit:
+                    n[4] += 1
+                    n[5] += pred_kq[kq] == pol
+    return TopicCounts(len(true), n[0], n[1], n[2], n[3], n[4], n[5], n[6])
+
+
+def multilabel_macro_f1(true: Sequence[set[str]], predicted: Sequence[set[str]], labels: Sequence[str]) -> float:
+    """Macro-F1 over ``labels`` of sets of labels per text (each label a yes/no decision per text)."""
+    scores = []
+    for label in labels:
+        y = np.array([label in t for t in true])
+        p = np.array([label in s for s in predicted])
+        tp, denom = float((y & p).sum()), float(y.sum() + p.sum())
+        scores.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def top_k_sets(proba: np.ndarray, classes: Sequence[str], k: Sequence[int]) -> list[set[str]]:
+    """For each row of ``proba`` ``(n, c)``, the set of its ``k[i]`` most probable ``classes``."""
+    order = np.argsort(-np.asarray(proba), axis=1)
+    return [{classes[j] for j in order[i, :k[i]]} for i in range(len(order))]
+
+
+def bootstrap_interval(stat: Callable[[np.ndarray], float], n: int, seed: int = 0,
+                       strata: np.ndarray | None = None) -> tuple[float, float]:
+    """95% percentile interval of ``stat(indices)`` over :data:`N_BOOTSTRAP` resamples of ``n`` rows
+    (within ``strata`` when given)."""
+    rng = np.random.default_rng(seed)
+    groups = [np.arange(n)] if strata is None else [np.flatnonzero(strata == s) for s in np.unique(strata)]
+    stats = [stat(np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups]))
+             for _ in range(N_BOOTSTRAP)]
+    return float(np.nanpercentile(stats, 2.5)), float(np.nanpercentile(stats, 97.5))
+
+
+# -- the classifier's topics ---------------------------------------------------------------------
+
+class MemoEmbedder:
+    """An :class:`~evidencenlp.encoder.Embedder` that embeds each distinct text once (kept in memory),
+    so the pooling grid re-runs the suggester without re-encoding; ``known`` seeds it with vectors
+    already computed (e.g. the training cache)."""
+
+    def __init__(self, inner: Embedder, known: dict[str, np.ndarray] | None = None) -> None:
+        self.inner = inner
+        self.backend, self.space, self.recipe = inner.backend, inner.space, inner.recipe
+        self.memo: dict[str, np.ndarray] = dict(known or {})
+
+    def encode(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors ``(len(texts), 384)``, embedding only the texts not seen before."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        if missing:
+            for t, v in zip(missing, self.inner.encode(missing, batch_size=batch_size, progress=progress)):
+                self.memo[t] = v
+        return np.vstack([self.memo[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+
+
+def predicted_topics(suggestions: Sequence[Suggestion | None]) -> list[PredTopics]:
+    """``(key question, direction)`` of every topic of each suggestion (direction from the topic's
+    direction head when present, else the better or worse half of its band)."""
+    out: list[PredTopics] = []
+    for s in suggestions:
+        topics: PredTopics = []
+        for t in (s.topics if s is not None else ()):
+            if t.direction is not None:
+                d = t.direction.label
+            else:
+                half = len(t.band.probabilities) // 2
+                d = "positive" if sum(list(t.band.probabilities.values())[:half]) > 0.5 else "negative"
+            topics.append((t.key_question.label, d))
+        out.append(topics)
+    return out
+
+
+def topics_on_grid(suggester: Suggester, texts: Sequence[str], grid: Sequence[tuple[float, float]] = GRID
+                   ) -> dict[tuple[float, float], list[PredTopics]]:
+    """The suggester's topics for ``texts`` under each pooling setting ``(threshold, whole_weight)``
+    (the suggester's own setting is restored afterwards)."""
+    saved = (suggester.topic_threshold, suggester.topic_whole_weight)
+    out = {}
+    try:
+        for threshold, weight in grid:
+            suggester.topic_threshold, suggester.topic_whole_weight = threshold, weight
+            out[(threshold, weight)] = predicted_topics(
+                suggester.suggest_many(list(texts), sentences=False, evidence=False, topics=True))
+    finally:
+        suggester.topic_threshold, suggester.topic_whole_weight = saved
+    return out
+
+
+# -- the whole evaluation ------------------------------------------------------------------------
+
+@dataclass
+class FoldTopics:
+    """One held-out trust: its texts, the classifier's topics per pooling setting (the main topic
+    first: the whole note's key question) and the SVM's key question probabilities (rows = texts)."""
+
+    trust: str
+    texts: pd.DataFrame
+    topics: dict[tuple[float, float], list[PredTopics]]
+    svm_kq: np.ndarray
+    chosen: tuple[float, float] | None = None
+
+
+@dataclass
+class TopicsResult:
+    """Figures of the topics evaluation (JSON-ready through :meth:`to_dict`)."""
+
+    params: dict[str, Any]
+    folds: list[dict[str, Any]] = field(default_factory=list)
+    pooled: dict[str, Any] = field(default_factory=dict)
+    shipped_setting: dict[str, Any] = field(default_factory=dict)
+    inspection: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"params": self.params, "folds": self.folds, "pooled": self.pooled,
+                "shipped_setting": self.shipped_setting, "inspection": self.inspection}
+
+    def markdown(self) -> list[str]:
+        """The figures as Markdown lines (a table per set of texts: pooled over trusts, then per trust)."""
+        def fmt(v: Any) -> str:
+            return "–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+        lines = ["| texts | trust | n | topic recall [95% CI] | precision | topics / text | topics / true topic | "
+                 "direction / topic | recall with direction | kq macro-F1 classifier | TF-IDF+SVM top-k (true k) | "
+                 "difference [95% CI] | TF-IDF+SVM top-k (classifier's k) |", "|" + "---|" * 13]
+        for trust, figures in [("all (pooled)", self.pooled), *((f["trust"], f) for f in self.folds)]:
+            for name, e in figures.items():
+                if not isinstance(e, dict) or "recall" not in e:
+                    continue
+                f1 = e["kq_macro_f1"]
+                clf = next(v for k, v in f1.items() if k.startswith("classifier"))
+                lines.append(f"| {name} | {trust} | {int(e['texts'])} | {fmt(e['recall'])} "
+                             f"[{fmt(e['recall_95ci'][0])}, {fmt(e['recall_95ci'][1])}] | {fmt(e['precision'])} | "
+                             f"{fmt(e['topics_per_text'])} | {fmt(e['topics_per_true_topic'])} | "
+                             f"{fmt(e['direction_per_topic'])} | {fmt(e['recall_with_direction'])} | {fmt(clf)} | "
+                             f"{fmt(f1['tfidf_svm_top_k_true'])} | {fmt(f1['difference'])} "
+                             f"[{fmt(f1['difference_95ci'][0])}, {fmt(f1['difference_95ci'][1])}] | "
+                             f"{fmt(f1['tfidf_svm_top_k_same_as_classifier'])} |")
+        settings = ", ".join(f"{f['trust']}: threshold {f['chosen_setting']['threshold']}, whole weight "
+                             f"{f['chosen_setting']['whole_weight']}" for f in self.folds)
+        lines += ["", f"Pooling setting per held-out trust (chosen on the other trusts): {settings}.",
+                  f"Chosen on all trusts (the shipped default): threshold {self.shipped_setting.get('threshold')}, "
+                  f"whole weight {self.shipped_setting.get('whole_weight')}."]
+        if self.inspection:
+            i = self.inspection
+            lines += ["", f"Inspection report paragraphs (odd-id locations, {i['paragraphs']}): key question macro-F1 "
+                          f"{fmt(i['kq_macro_f1']['classifier key question'])} vs TF-IDF+SVM "
+                          f"{fmt(i['kq_macro_f1']['tfidf_svm'])}; topics per paragraph {fmt(i['topics_per_text'])}; "
+                          f"label among the topics {fmt(i['recall'])}; direction of that topic "
+                          f"{fmt(i['direction_per_topic'])}."]
+        return lines
+
+
+def choose_setting(folds: Sequence[FoldTopics], grid: Sequence[tuple[float, float]] = GRID) -> tuple[float, float]:
+    """The pooling setting with the best topic F1 (composites and controls together) over ``folds``;
+    ties go to the higher threshold (fewer topics)."""
+    def f1(setting: tuple[float, float]) -> float:
+        total = [count_topics(f.texts["topics"].tolist(), f.topics[setting]) for f in folds]
+        c = TopicCounts(*(sum(getattr(x, name) for x in total) for name in TopicCounts.__dataclass_fields__))
+        return c.figures()["f1"]
+    return max(grid, key=lambda s: (round(f1(s), 6), s[0]))
+
+
+def fold_topics(trust: str, suggester: Suggester, svm_kq: np.ndarray, texts: pd.DataFrame,
+                grid: Sequence[tuple[float, float]] = GRID) -> FoldTopics:
+    """The classifier's topics (every setting of ``grid``) and whole-note key question probabilities
+    for one trust's ``texts``; ``svm_kq`` the SVM's probabilities for the same texts."""
+    return FoldTopics(trust, texts, topics_on_grid(suggester, texts["text"].tolist(), grid), svm_kq)
+
+
+def summarise_folds(folds: Sequence[FoldTopics], key_questions: Sequence[str], seed: int = 0) -> dict[str, Any]:
+    """Per-topic and whole-text figures over ``folds`` (each at its chosen setting), per kind of text.
+
+    Whole-text macro-F1 is over the key questions present in the truth of each set.
+    """
+    frames = []
+    for f in folds:
+        assert f.chosen is not None
+        frames.append(f.texts.assign(_trust=f.trust, _pred=f.topics[f.chosen], _svm=list(f.svm_kq),
+                                     _main=[kq[0][0] if kq else "" for kq in f.topics[f.chosen]]))
+    frame = pd.concat(frames, ignore_index=True)
+    out: dict[str, Any] = {}
+    subsets = {"composites": frame["kind"] == "composite",
+               **{f"composites_of_{n}": (frame["kind"] == "composite") & (frame["size"] == n) for n in SIZES},
+               "single_comments": frame["kind"] == "single",
+               f"single_comments_of_{LONG_CHARS}_chars_or_more":
+                   (frame["kind"] == "single") & (frame["text"].str.len() >= LONG_CHARS)}
+    for name, mask in subsets.items():
+        part = frame[mask.to_numpy()].reset_index(drop=True)
+        if part.empty:
+            continue
+        counts = count_topics(part["topics"].tolist(), part["_pred"].tolist())
+        entry: dict[str, Any] = {k: _r(v) for k, v in counts.figures().items()}
+        true_sets = [{kq for kq, _ in t} for t in part["topics"]]
+        labels = sorted(set().union(*true_sets))
+        k = [len(t) for t in true_sets]
+        svm_proba = np.vstack(part["_svm"].to_numpy())
+        svm = top_k_sets(svm_proba, key_questions, k)
+        if name.startswith("composites"):
+            clf_sets = [{kq for kq, _ in p} for p in part["_pred"]]
+            clf_label = "classifier topics"
+        else:
+            clf_sets = [{m} for m in part["_main"]]
+            clf_label = "classifier key question"
+        # the SVM given as many guesses as the classifier made topics (no oracle on either side)
+        svm_same_k = top_k_sets(svm_proba, key_questions, [max(1, len(c)) for c in clf_sets])
+        strata = part["_trust"].to_numpy()
+
+        def diff(idx: np.ndarray, clf_sets: list[set[str]] = clf_sets, svm: list[set[str]] = svm,
+                 true_sets: list[set[str]] = true_sets, labels: list[str] = labels) -> float:
+            t = [true_sets[i] for i in idx]
+            return (multilabel_macro_f1(t, [clf_sets[i] for i in idx], labels)
+                    - multilabel_macro_f1(t, [svm[i] for i in idx], labels))
+
+        clf_f1 = multilabel_macro_f1(true_sets, clf_sets, labels)
+        svm_f1 = multilabel_macro_f1(true_sets, svm, labels)
+        lo, hi = bootstrap_interval(diff, len(part), seed=seed, strata=strata)
+        entry["kq_macro_f1"] = {clf_label: _r(clf_f1), "tfidf_svm_top_k_true": _r(svm_f1),
+                                "difference": _r(clf_f1 - svm_f1), "difference_95ci": [_r(lo), _r(hi)],
+                                "tfidf_svm_top_k_same_as_classifier":
+                                    _r(multilabel_macro_f1(true_sets, svm_same_k, labels))}
+        true_list, pred_list = part["topics"].tolist(), part["_pred"].tolist()
+
+        def recall(idx: np.ndarray, t: list[TrueTopics] = true_list, p: list[PredTopics] = pred_list) -> float:
+            return count_topics([t[i] for i in idx], [p[i] for i in idx]).figures()["recall"]
+
+        rec_lo, rec_hi = bootstrap_interval(recall, len(part), seed=seed, strata=strata)
+        entry["recall_95ci"] = [_r(rec_lo), _r(rec_hi)]
+        out[name] = entry
+    return out
+
+
+def _r(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), 4)
+
+
+def evaluate_topics(feedback: pd.DataFrame, feedback_vecs: np.ndarray, base: pd.DataFrame, base_vecs: np.ndarray,
+                    suggester_for: Callable[[Any], Suggester], index: Any, params: dict[str, Any],
+                    per_size: int = 300, seed: int = 0, grid: Sequence[tuple[float, float]] = GRID,
+                    log: Log | None = None) -> TopicsResult:
+    """Leave one trust out: fit per fold (:func:`evidencenlp.evaluation.transfer.trust_folds`), build
+    that trust's texts (:func:`build_texts`), score topics with the setting chosen on the other trusts.
+
+    ``suggester_for(classifier)`` wraps a fitted classifier in a :class:`Suggester` (the caller
+    chooses its embedder, e.g. a :class:`MemoEmbedder`).
+    """
+    from evidencenlp.evaluation.transfer import fit_classifier, fit_tfidf_svm, trust_folds
+
+    say = log or (lambda _m: None)
+    folds: list[FoldTopics] = []
+    key_questions = list(index.taxonomy.key_questions)
+    for trust, train, train_vecs, test, _test_vecs, _held_in in trust_folds(feedback, feedback_vecs, base,
+                                                                            base_vecs):
+        comments = test[test["key_question"] != ""]
+        texts = build_texts(comments, per_size, seed=seed)
+        say(f"fold {trust}: {int((texts['kind'] == 'composite').sum()):,} composites, {len(comments):,} single "
+            f"comments; fitting on {len(train):,} rows …")
+        clf = fit_classifier(train, train_vecs, index, params)
+        svm = fit_tfidf_svm(train, index)
+        svm_kq = svm.predict(texts["text"].tolist()).proba["key_question"]
+        say(f"  topics over {len(grid)} pooling settings …")
+        folds.append(fold_topics(trust, suggester_for(clf), svm_kq, texts, grid))
+    for f in folds:
+        others = [g for g in folds if g is not f]
+        f.chosen = choose_setting(others or [f], grid)
+    result = TopicsResult(params={"per_size": per_size, "sizes": list(SIZES), "seed": seed,
+                                  "grid": [list(g) for g in grid], "long_chars": LONG_CHARS})
+    for f in folds:
+        assert f.chosen is not None
+        result.folds.append({"trust": f.trust, "chosen_setting": {"threshold": f.chosen[0],
+                                                                   "whole_weight": f.chosen[1]},
+                             **summarise_folds([f], key_questions, seed)})
+    result.pooled = summarise_folds(folds, key_questions, seed)
+    best = choose_setting(folds, grid)
+    result.shipped_setting = {"threshold": best[0], "whole_weight": best[1],
+                              "chosen_on": "all trusts' texts (for the shipped default; each fold above used "
+                                           "the setting chosen on the other trusts)"}
+    return result
+
+
+def inspection_topics(suggester: Suggester, svm_kq: np.ndarray, paragraphs: pd.DataFrame,
+                      positive_bands: Sequence[str], key_questions: Sequence[str], seed: int = 0) -> dict[str, Any]:
+    """Figures on inspection report paragraphs (one labelled key question each, band where shown):
+    the main key question's macro-F1 against the SVM's, topics per paragraph, how often the label is
+    among the topics, and the direction of the topic that carries it."""
+    suggestions = suggester.suggest_many(paragraphs["text"].tolist(), sentences=False, evidence=False, topics=True)
+    pred = predicted_topics(suggestions)
+    band = paragraphs["band"].fillna("").astype(str)
+    polarity = np.where(band == "", "", np.where(band.isin(list(positive_bands)), "positive", "negative"))
+    true = [[(str(k), str(d))] for k, d in zip(paragraphs["key_question"], polarity)]
+    counts = count_topics(true, pred)
+    y = paragraphs["key_question"].astype(str).tolist()
+    main = [p[0][0] if p else "" for p in pred]
+    svm = [key_questions[int(j)] for j in np.asarray(svm_kq).argmax(axis=1)]
+    labels = sorted(set(y))
+    clf_f1 = multilabel_macro_f1([{v} for v in y], [{v} for v in main], labels)
+    svm_f1 = multilabel_macro_f1([{v} for v in y], [{v} for v in svm], labels)
+    return {"paragraphs": len(paragraphs), **{k: _r(v) for k, v in counts.figures().items()},
+            "kq_macro_f1": {"classifier key question": _r(clf_f1), "tfidf_svm": _r(svm_f1),
+                            "difference": _r(clf_f1 - svm_f1)}}
+
+
+def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] | None = None,
+               per_size: int = 300, seed: int = 0, inspection: bool = True, min_confidence: str = "medium",
+               log: Log | None = None, grid: Sequence[tuple[float, float]] = GRID) -> TopicsResult:
+    """The whole topics evaluation on the phase-1 file ``phase1`` (read in place): leave one trust out
+    with the shipped model's parameters on the rows ``evidencenlp train`` uses, then (``inspection``)
+    the inspection report paragraphs of odd-id locations with the shipped classifier (trained on all
+    those rows, never on the paragraphs) against a TF-IDF + SVM fitted on the same rows.
+
+    ``embed(texts, what, cache name)`` embeds the training rows (default: the evaluation cache).
+    """
+    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.evaluation.cv import embed as cached_embed
+    from evidencenlp.evaluation.run import load_index, shipped_params
+    from evidencenlp.evaluation.transfer import fit_tfidf_svm
+    from evidencenlp.sources import SourceSelection, gather, inspection_examples
+    from evidencenlp.suggest import Suggester
+
+    say = log or (lambda _m: None)
+    if embed is None:
+        def embed(texts: list[str], _what: str, name: str) -> np.ndarray:
+            return cached_embed(texts, name=name)
+    index = load_index()
+    params = shipped_params()
+    frame = gather(SourceSelection(corpus=True, framework_examples=True, phase1=phase1,
+                                   phase1_min_confidence=min_confidence), index)
+    vectors = embed(frame["text"].tolist(), f"{len(frame):,} training texts", "training")
+    memo = MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors)))
+
+    def suggester_for(clf: Any) -> Suggester:
+        suggester = Suggester(index, clf)
+        suggester.embedder = memo
+        return suggester
+
+    is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
+    result = evaluate_topics(frame[is_feedback].reset_index(drop=True), vectors[is_feedback],
+                             frame[~is_feedback].reset_index(drop=True), vectors[~is_feedback], suggester_for,
+                             index, params, per_size=per_size, seed=seed, grid=grid, log=say)
+    if inspection:
+        paragraphs = inspection_examples()
+        odd = paragraphs["group"].astype(str).str.strip().str[-1].isin(list("13579")).to_numpy()
+        paragraphs = paragraphs[odd & (paragraphs["key_question"] != "").to_numpy()].reset_index(drop=True)
+        # the shipped classifier: trained on these same rows (`train --phase1`), never on the paragraphs
+        say(f"inspection paragraphs: {len(paragraphs):,} (odd-id locations); the shipped classifier, and a "
+            f"TF-IDF+SVM fitted on the same {len(frame):,} rows …")
+        svm_kq = fit_tfidf_svm(frame, index).predict(paragraphs["text"].tolist()).proba["key_question"]
+        suggester = suggester_for(EvidenceClassifier.load(index=index))
+        suggester.topic_threshold = result.shipped_setting["threshold"]
+        suggester.topic_whole_weight = result.shipped_setting["whole_weight"]
+        result.inspection = inspection_topics(suggester, svm_kq, paragraphs, index.taxonomy.positive_bands,
+                                              list(index.taxonomy.key_questions), seed)
+    return result
+
+
+__all__ = ["GRID", "LONG_CHARS", "MemoEmbedder", "TopicCounts", "TopicsResult", "bootstrap_interval", "build_texts",
+           "choose_setting", "count_topics", "evaluate_topics", "fold_topics", "multilabel_macro_f1",
+           "inspection_topics", "predicted_topics", "run_topics", "summarise_folds", "top_k_sets", "topics_on_grid"]

@@ -1,0 +1,222 @@
+"""Topics of multi-topic notes: the pooling rule over arrays, the scoring of the topics evaluation,
+and (slow) the Suggester's ``topics`` with the shipped model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evidencenlp.evaluation.topics import (
+    TopicCounts,
+    build_texts,
+    count_topics,
+    multilabel_macro_f1,
+    top_k_sets,
+)
+from evidencenlp.topics import pool_topics, pooled_rows, sentence_offsets
+
+# key question columns in these tests: 0, 1, 2, 3
+
+
+def test_one_sentence_gives_one_topic_from_the_whole_note() -> None:
+    whole = np.array([0.1, 0.6, 0.2, 0.1])
+    for sentences in (np.zeros((0, 4)), np.array([[0.9, 0.05, 0.03, 0.02]])):
+        groups = pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)
+        assert len(groups) == 1
+        assert groups[0].key_question == 1 and groups[0].members == () and groups[0].score == pytest.approx(0.6)
+
+
+def test_sentences_about_one_key_question_keep_one_topic() -> None:
+    whole = np.array([0.7, 0.1, 0.1, 0.1])
+    sentences = np.array([[0.8, 0.1, 0.05, 0.05], [0.6, 0.3, 0.05, 0.05]])
+    groups = pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)
+    assert [(g.key_question, g.members) for g in groups] == [(0, ())]
+
+
+def test_a_confident_sentence_about_another_key_question_adds_a_topic() -> None:
+    whole = np.array([0.55, 0.35, 0.05, 0.05])
+    sentences = np.array([[0.9, 0.05, 0.03, 0.02], [0.1, 0.85, 0.03, 0.02], [0.2, 0.1, 0.45, 0.25]])
+    groups = pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)
+    assert [g.key_question for g in groups] == [0, 1]  # main first; key question 2 (0.45) is below the threshold
+    assert groups[1].members == (1,) and groups[1].best == 1 and groups[1].score == pytest.approx(0.85)
+    # the sentence about key question 2 joins the kept topic it gives the higher probability (0)
+    assert groups[0].members == (0, 2)
+    # a lower threshold lets it through, ordered by score after the main topic
+    groups = pool_topics(whole, sentences, threshold=0.4, whole_weight=0.0)
+    assert [g.key_question for g in groups] == [0, 1, 2]
+
+
+def test_whole_weight_pools_the_whole_note_into_the_score() -> None:
+    whole = np.array([0.8, 0.1, 0.05, 0.05])
+    sentences = np.array([[0.9, 0.05, 0.03, 0.02], [0.1, 0.7, 0.1, 0.1]])
+    assert len(pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)) == 2
+    # 0.5 * 0.1 + 0.5 * 0.7 = 0.4 < 0.5
+    assert len(pool_topics(whole, sentences, threshold=0.5, whole_weight=0.5)) == 1
+    with pytest.raises(ValueError, match="whole_weight"):
+        pool_topics(whole, sentences, whole_weight=1.5)
+
+
+def test_main_topic_no_sentence_is_about_keeps_its_likeliest_sentence_as_evidence() -> None:
+    whole = np.array([0.5, 0.25, 0.25, 0.0])
+    sentences = np.array([[0.3, 0.6, 0.1, 0.0], [0.35, 0.05, 0.6, 0.0]])
+    groups = pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0)
+    assert [g.key_question for g in groups] == [0, 1, 2]
+    assert groups[0].best == 1 and groups[0].members == (1,)
+    assert groups[0].score == pytest.approx(0.5)
+
+
+def test_pooled_rows_is_the_mean_of_the_members() -> None:
+    proba = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    assert pooled_rows(proba, [0, 2]) == pytest.approx([0.75, 0.25])
+    with pytest.raises(ValueError):
+        pooled_rows(proba, [])
+
+
+def test_sentence_offsets_are_found_in_order_and_missing_ones_are_none() -> None:
+    text = "Staff were kind. The wait was long. Staff were kind."
+    offsets = sentence_offsets(text, ["Staff were kind.", "The wait was long.", "Staff were kind.", "Not here."])
+    assert offsets[:3] == [(0, 16), (17, 35), (36, 52)]
+    assert [text[a:b] for a, b in offsets[:3]] == ["Staff were kind.", "The wait was long.", "Staff were kind."]
+    assert offsets[3] is None
+
+
+def test_count_topics_recall_precision_and_direction() -> None:
+    true = [[("caring", "positive"), ("responsive", "negative")], [("safe", "")]]
+    pred = [[("caring", "positive"), ("responsive", "positive"), ("well-led", "negative")], [("effective", "")]]
+    c = count_topics(true, pred)
+    assert c == TopicCounts(texts=2, true=3, predicted=4, found=2, correct_predicted=2, with_polarity=2,
+                            direction_right=1, polar_true=2)
+    f = c.figures()
+    assert f["recall"] == pytest.approx(2 / 3) and f["precision"] == pytest.approx(0.5)
+    assert f["topics_per_true_topic"] == pytest.approx(4 / 3) and f["direction_per_topic"] == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        count_topics(true, pred[:1])
+
+
+def test_multilabel_macro_f1_and_top_k() -> None:
+    true = [{"a", "b"}, {"c"}]
+    assert multilabel_macro_f1(true, true, ["a", "b", "c"]) == pytest.approx(1.0)
+    # a: tp 1 of (1 + 1); b: missed (0); c: predicted twice, true once: 2*1/3
+    got = multilabel_macro_f1(true, [{"a", "c"}, {"c"}], ["a", "b", "c"])
+    assert got == pytest.approx((1.0 + 0.0 + 2 / 3) / 3)
+    proba = np.array([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1]])
+    assert top_k_sets(proba, ["a", "b", "c"], [2, 1]) == [{"b", "c"}, {"a"}]
+
+
+def test_build_texts_joins_comments_of_different_key_questions() -> None:
+    comments = pd.DataFrame({"text": [f"comment {i}." for i in range(12)],
+                             "key_question": ["caring"] * 6 + ["safe"] * 3 + ["responsive"] * 3,
+                             "direction": ["positive", "negative", ""] * 4})
+    texts = build_texts(comments, per_size=20, seed=1)
+    composites = texts[texts["kind"] == "composite"]
+    assert len(composites) == 40 and set(composites["size"]) == {2, 3}
+    for _, row in composites.iterrows():
+        kqs = [k for k, _ in row["topics"]]
+        assert len(kqs) == row["size"] == len(set(kqs))  # different key questions
+        assert row["text"].count("comment") == row["size"]
+    singles = texts[texts["kind"] == "single"]
+    assert singles["text"].tolist() == comments["text"].tolist()
+    assert build_texts(comments, per_size=20, seed=1)["text"].tolist() == texts["text"].tolist()  # seeded
+
+
+# -- the Suggester with the shipped model ----------------------------------------------------------
+
+SINGLE = "The call bell rang for eleven minutes before anyone came. She is often left waiting for help."
+MULTI = ("We waited over six hours in the emergency department and nobody told us anything. "
+         "The nurses were so kind and gentle with my mother. "
+         "The ward was dirty and the toilets were filthy.")
+
+
+@pytest.mark.slow
+def test_single_topic_note_has_one_topic_equal_to_its_main_suggestion(suggester) -> None:
+    for text in ("Staff were lovely.", SINGLE):
+        s = suggester.suggest(text)
+        if len(s.topics) != 1:  # the rule may find two topics in SINGLE: check it is not a one-sentence note
+            assert len(s.sentences) > 1
+            continue
+        t = s.topics[0]
+        assert (t.key_question, t.statement, t.band, t.direction) == (s.key_question, s.statement, s.band,
+                                                                       s.direction)
+        assert (t.start, t.end) == (0, len(s.text)) and t.score == s.key_question.score
+    one = suggester.suggest("Staff were lovely.")
+    assert len(one.topics) == 1
+
+
+@pytest.mark.slow
+def test_multi_topic_note_topics_are_consistent(suggester) -> None:
+    s = suggester.suggest(MULTI)
+    d = json.loads(json.dumps(s.to_dict()))
+    assert d["topics"] and d["topics"][0]["key_question"]["label"] == s.key_question.label
+    kqs = [t["key_question"]["label"] for t in d["topics"]]
+    assert len(kqs) == len(set(kqs)) >= 2
+    for t in d["topics"]:
+        assert t["statement"]["label"].split(".")[0] == t["key_question"]["label"]
+        ev = t["evidence"]
+        assert s.text[ev["start"]:ev["end"]] == ev["text"] and ev["text"]
+        assert t["score"] == t["key_question"]["score"]
+        assert t["direction"]["label"] in ("positive", "negative")
+    # tagging without per-sentence suggestions still gives the same topics
+    fast = suggester.suggest_many([MULTI], sentences=False, evidence=False, topics=True)[0]
+    assert [t.key_question.label for t in fast.topics] == kqs and fast.sentences == ()
+    assert suggester.suggest_many([MULTI], sentences=False)[0].topics == ()
+
+
+def test_tag_topics_column_is_json_of_the_topics() -> None:
+    from evidencenlp.suggest import BandLabel, Label, Suggestion, Topic
+    from evidencenlp.tagging import FLAT_COLUMNS, flat_row
+
+    band = BandLabel("good", 0.6, {"outstanding": 0.1, "good": 0.6, "requires_improvement": 0.2, "inadequate": 0.1})
+    topics = (Topic(Label("caring", 0.9), Label("caring.kindness-compassion-and-dignity", 0.7), band,
+                    Label("positive", 0.8), 0.9, 0, 16, ((0, 16),)),
+              Topic(Label("responsive", 0.8), Label("responsive.equity-in-access", 0.5), band,
+                    Label("negative", 0.7), 0.8, 17, 35, ((17, 35),)))
+    s = Suggestion(text="Staff were kind. The wait was long.", key_question=topics[0].key_question,
+                   statement=topics[0].statement, statement_top3=(topics[0].statement,), evidence_category=None,
+                   band=band, principles=(), evidence=(), sentences=(), needs_review=False, model_version="x",
+                   topics=topics)
+    row = flat_row(s)
+    assert "topics" in FLAT_COLUMNS
+    got = json.loads(row["topics"])
+    assert [(t["key_question"], t["direction"], t["start"], t["end"]) for t in got] == [
+        ("caring", "positive", 0, 16), ("responsive", "negative", 17, 35)]
+    assert s.to_dict()["topics"][1]["evidence"] == {"start": 17, "end": 35, "text": "The wait was long."}
+
+
+# -- summarise counts topics -----------------------------------------------------------------------
+
+def test_summarise_counts_a_note_once_under_each_of_its_topics() -> None:
+    from evidencenlp.errors import InputFileError
+    from evidencenlp.taxonomy import default_taxonomy
+    from evidencenlp.trends import normalise_frame, summarise_frame
+
+    tax = default_taxonomy()
+    neg, pos = tax.negative_bands[0], tax.positive_bands[0]
+    waiting, kind = "responsive", "caring"
+    st_wait, st_kind = tax.statements_of(waiting)[0], tax.statements_of(kind)[0]
+    story = json.dumps([{"key_question": waiting, "statement": st_wait, "band": neg, "direction": "negative"},
+                        {"key_question": kind, "statement": st_kind, "band": pos, "direction": "positive"}])
+    frame = pd.DataFrame({
+        "location": ["North"] * 3, "date": ["2024-01-03", "2024-01-05", "2024-01-09"],
+        "text": ["a long story", "short", "older file row"],
+        "key_question": [waiting, kind, kind], "statement": [st_wait, st_kind, st_kind],
+        "evidence_category": [tax.categories[0]] * 3, "band": [neg, pos, pos],
+        "topics": [story, json.dumps([{"key_question": kind, "statement": st_kind, "band": pos}]), ""],
+    })
+    normal = normalise_frame(frame, tax, location_column="location", date_column="date", text_column="text")
+    s = summarise_frame(normal, tax)
+    g = s.groups.set_index(["location", "period", "dimension", "label"])
+    assert g.loc[("North", "2024-01", "all", "all")]["n"] == 3  # notes counted once
+    assert g.loc[("North", "2024-01", "key_question", waiting)]["n"] == 1
+    caring = g.loc[("North", "2024-01", "key_question", kind)]
+    assert (caring["n"], caring["negative"]) == (3, 0)  # the story's caring topic is positive
+    assert g.loc[("North", "2024-01", "statement", st_kind)]["n"] == 3
+    assert g.xs(("North", "2024-01", "band"), level=(0, 1, 2))["n"].sum() == 3  # bands count notes
+    bad = frame.assign(topics=["[{\"key_question\": \"nonsense\"}]", "", ""])
+    with pytest.raises(InputFileError, match=r"data row 1: column 'topics'"):
+        normalise_frame(bad, tax, location_column="location", date_column="date", text_column="text")
+    with pytest.raises(InputFileError, match=r"data row 2: column 'topics': not JSON"):
+        normalise_frame(frame.assign(topics=["", "{oops", ""]), tax, location_column="location",
+                        date_column="date", text_column="text")
