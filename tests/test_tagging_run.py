@@ -28,7 +28,7 @@ class Redacting(Fake):
         self.redact = redact
 
     def suggest_many(self, texts: Sequence[str | None], sentences: bool = False, evidence: bool = False,
-                     progress: Any = None) -> list[Suggestion | None]:
+                     progress: Any = None, topics: bool = False) -> list[Suggestion | None]:
         out = super().suggest_many(texts)
         if not self.redact:
             return out
