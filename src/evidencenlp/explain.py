@@ -7,7 +7,7 @@ SAF statement itself, the closest KLOE prompt and v6 topic question, and an illu
 suggested principle.
 
 A match whose cosine similarity is below the model's weak-match threshold (``thresholds_["weak_match"]``,
-chosen on held-out notes by :func:`choose_weak_threshold` when the model is trained) is marked
+chosen on the labelled notes by :func:`weak_threshold_from_labels` when the model is trained) is marked
 ``weak``: the displays show it as "(weak match)" rather than as a reason.
 """
 
@@ -21,9 +21,9 @@ import numpy as np
 from evidencenlp.frameworks import KLOE_ID, SAF_ID, V6_ID
 from evidencenlp.matching import FrameworkIndex, Match
 
-#: weak-match threshold for models trained before it was chosen on data (the value the torch model's held-out
-#: notes gave when it was introduced; see :func:`choose_weak_threshold`)
-DEFAULT_WEAK_MATCH = 0.4
+#: weak-match threshold for models trained before it was chosen on data: the value chosen for the torch model
+#: when it was introduced (see :func:`weak_threshold_from_labels`)
+DEFAULT_WEAK_MATCH = 0.2259
 
 
 def mark_weak(match: Match, weak_below: float) -> Match:
@@ -50,6 +50,21 @@ def choose_weak_threshold(similarity: np.ndarray, correct: np.ndarray, floor: fl
     grid = np.sort(x)
     ok = grid[fit.predict(grid) >= floor]
     return float(ok[0]) if len(ok) else float(grid[-1])
+
+
+def weak_threshold_from_labels(index: FrameworkIndex, sims: np.ndarray, statements: Sequence[str],
+                               bands: Sequence[str], quantile: float = 0.1) -> float:
+    """The similarity below which an explanation is weaker than ``1 - quantile`` of right explanations.
+
+    ``sims`` ``(n, n_texts)``: labelled notes' cosines to the framework sentences; ``statements`` and
+    ``bands``: their labels. For each note the explanation of its *labelled* statement and band is found
+    (:func:`explaining_match`); the threshold is the ``quantile`` of those similarities: a match below it is
+    weaker than 9 in 10 explanations of the right statement (with the default 0.1). Returns
+    ``DEFAULT_WEAK_MATCH`` with fewer than 50 labelled notes.
+    """
+    found = [m.similarity for row, (st, band) in enumerate(zip(statements, bands)) if st and band
+             for m in [explaining_match(index, sims[row], st, band)] if m is not None]
+    return float(np.quantile(found, quantile)) if len(found) >= 50 else DEFAULT_WEAK_MATCH
 
 
 def explaining_match(index: FrameworkIndex, sims_row: np.ndarray, statement: str, band: str,

@@ -199,9 +199,13 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
                       "probabilities) measured the same way."]
         if "weak_match" in review:
             lines += ["", f"Weak-match threshold: an explanation whose cosine to the note is below "
-                      f"{review['weak_match']:.3f} is marked `weak` (on the held-out notes with a statement, the "
-                      "similarity below which the suggested statement is more often wrong than right, from an "
-                      "isotonic fit)."]
+                      f"{review['weak_match']:.3f} is marked `weak`: the 10th percentile, over the labelled notes "
+                      "with a statement and a band, of the similarity of each note to the explanation of its own "
+                      "(right) statement and band — a weak match is weaker than 9 in 10 right explanations."
+                      + (f" (The other rule tried, the similarity below which the suggested statement is more often "
+                         f"wrong than right on the held-out notes, gave {review['weak_match_heldout']:.3f}: on these "
+                         "mostly short feedback comments the statement is right more often than not at almost any "
+                         "similarity, so it would mark almost nothing.)" if "weak_match_heldout" in review else "")]
         lines.append("")
     for name, title in (("transfer_trusts.json", "Transfer to unseen trusts (leave one trust out)"),
                         ("transfer_inspection.json", "Transfer to inspectors' own writing (held-out CQC reports)")):

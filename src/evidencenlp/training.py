@@ -191,6 +191,7 @@ def train(options: TrainingOptions | None = None, index: FrameworkIndex | None =
     classifier.metrics_ = {"holdout": {"split": split, **as_metrics(heldout)}, "review": review}
     classifier.training_data_["sources"] = source_provenance(options, frame)
     classifier.risk_ = heldout_clf.risk_  # fitted on the held-out predictions by review_thresholds
+    review["weak_match"] = labelled_weak_match(index, frame, vectors)
     classifier.thresholds_.update({"key_question": review["key_question"], "direction": review["direction"],
                                    "statement": 0.0, "band": 0.0, "weak_match": review["weak_match"]})
     if before is not None:
@@ -290,8 +291,24 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
     before = nested(lambda tr, te: (plain[tr], plain[te]))
     report["nested"] = {name: _rates(honest, kq_ok, dir_ok, rows) for name, rows in sources if rows.any()}
     report["plain"] = {name: _rates(before, kq_ok, dir_ok, rows) for name, rows in sources if rows.any()}
-    report["weak_match"] = weak_match_threshold(classifier, out, test)
+    report["weak_match_heldout"] = weak_match_threshold(classifier, out, test)
     return report
+
+
+def labelled_weak_match(index: FrameworkIndex, frame: pd.DataFrame, vectors: np.ndarray,
+                        quantile: float = 0.1) -> float:
+    """The weak-match threshold from the labelled notes with a statement and a band (the corpus; framework
+    sentences excluded): the ``quantile`` of the similarity of each note to the explanation of its own
+    labelled statement and band (see :func:`evidencenlp.explain.weak_threshold_from_labels`)."""
+    from evidencenlp.explain import weak_threshold_from_labels
+
+    rows = ((frame["statement"].fillna("") != "") & (frame["band"].fillna("") != "")
+            & ~frame["origin"].fillna("").astype(str).str.startswith("framework")).to_numpy()
+    if not rows.any():
+        return weak_threshold_from_labels(index, np.zeros((0, len(index.texts))), [], [], quantile)
+    sims = index.similarities(vectors[rows])
+    return round(weak_threshold_from_labels(index, sims, frame.loc[rows, "statement"].tolist(),
+                                            frame.loc[rows, "band"].tolist(), quantile), 4)
 
 
 def weak_match_threshold(classifier: EvidenceClassifier, out: Any, test: pd.DataFrame) -> float:

@@ -50,6 +50,7 @@ def save_classifier(self: EvidenceClassifier, directory: Path | str) -> Path:
     router = getattr(self, "router_head_", None)
     if router is not None:
         arrays.update(router.to_arrays("router"))
+    risk = getattr(self, "risk_", None)
     params = json.loads(json.dumps(self.get_params()))  # tuples become lists
     meta = {
         "format": FORMAT,
@@ -68,7 +69,7 @@ def save_classifier(self: EvidenceClassifier, directory: Path | str) -> Path:
         "principles": self.principles_head_.meta() if self.principles_head_ is not None else None,
         "text_heads": {task: text_head.meta() for task, text_head in self.text_heads_.items()},
         "router": router.meta() if router is not None else None,
-        "risk": self.risk_.to_dict() if getattr(self, "risk_", None) is not None else None,
+        "risk": risk.to_dict() if risk is not None else None,
         "metrics": self.metrics_,
     }
     tmp_npz = directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp.npz"
