@@ -73,13 +73,13 @@ def test_evaluate_scores_exactly_what_tag_shows(suggester, tmp_path: Path) -> No
     frame["key_question"] = [taxonomy.key_question_of(s) for s in frame["statement"]]
     src, out = tmp_path / "labelled.csv", tmp_path / "tagged.csv"
     write_table(frame, src)
-    tag_file(suggester, src, out, "text")
+    tag_file(suggester, src, out, "text", prefix="suggested_")
     tagged = read_table(out).fillna("")
     ev = evaluate(EvaluationOptions(data=src, models=("heads",)), index=suggester.index)
     for task in ("statement", "key_question"):
         result = ev.results["heads"][task]
         truth = frame[task].to_numpy(dtype=object)
-        shown = tagged[task].astype(str).to_numpy(dtype=object)
+        shown = tagged[f"suggested_{task}"].astype(str).to_numpy(dtype=object)
         labels = list(result.labels)
         expected = np.zeros((len(labels), len(labels)), dtype=int)
         for t, p in zip(truth, shown):
