@@ -1,6 +1,7 @@
 """The output contract holds for any note: random, adversarial, empty or foreign.
 
-- the statement lies within the key question; ``statement_top3`` starts with the statement;
+- the statement lies within the key question; ``statement_top3`` starts with the statement and is sorted
+  (one distribution: no alternative is shown above the suggestion);
 - the first evidence sentence belongs to the suggested statement (directly or through a v6 topic /
   KLOE the crosswalk links to it) and to the suggested band;
 - notes with nothing to assess or not in English get no labels, a ``reason`` and ``needs_review``;
@@ -53,6 +54,9 @@ def _check(suggester, s) -> None:
         return
     assert taxonomy.key_question_of(s.statement.label) == s.key_question.label
     assert s.statement_top3[0] == s.statement
+    scores = [x.score for x in s.statement_top3]
+    assert scores == sorted(scores, reverse=True)  # one distribution: nothing shown above the suggestion
+    assert all(isinstance(m.to_dict()["weak"], bool) for m in s.evidence)
     first = s.evidence[0]
     linked = index.crosswalk.saf_for(first.text.framework, first.text.item)
     assert s.statement.label in linked, (s.statement.label, first.text.framework, first.text.item)

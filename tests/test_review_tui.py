@@ -60,7 +60,7 @@ def test_accept_alternative_band_category_skip_and_quit(store: ReviewStore) -> N
     assert "Ward manager showed incident log" in screen
     assert "Learning culture" in screen and "%" in screen
     assert "We statement for safe.learning-culture" in screen
-    assert "[1] Learning culture" in screen and "[3]" in screen
+    assert "[1] suggested: Learning culture" in screen and "[3]" in screen
     assert "Run the same command to carry on" in screen
 
 

@@ -39,7 +39,8 @@ def test_contract_fields_and_types(result, suggester) -> None:
     assert abs(sum(d["band"]["probabilities"].values()) - 1) < 1e-3
     assert d["band"]["label"] == max(d["band"]["probabilities"], key=d["band"]["probabilities"].get)
     for ev in d["evidence"]:
-        assert set(ev) == {"framework", "item", "band", "text", "similarity"}
+        assert set(ev) == {"framework", "item", "band", "text", "similarity", "weak"}
+        assert isinstance(ev["weak"], bool)
         assert -1 <= ev["similarity"] <= 1
     assert isinstance(d["needs_review"], bool)
     assert d["model_version"].startswith("heads-")

@@ -116,11 +116,13 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         "- **Heads:** per task (key question, SAF quality statement, evidence category, band, band direction) a "
         "multinomial logistic regression on the embedding plus cosine-similarity features to the framework sentences "
         "and a wording cue, with a temperature fitted on out-of-fold logits of notes; word 1-2-gram TF-IDF + linear "
-        "SVM heads (key question, category, band, direction) and character 2-5-gram heads (key question, direction), "
+        f"SVM heads ({', '.join(t.replace('_', ' ') for t in classifier.text_tasks) or 'none'}) and character "
+        f"2-5-gram heads ({', '.join(t.replace('_', ' ') for t in classifier.char_tasks) or 'none'}), "
         "mixed with weights learned out of fold (see Ensembles). Key question, statement and direction are learned "
         "twice — on all rows and on the inspection rows only — and a router (is this public feedback?) mixes the two "
         "experts. Key question and statement form one joint distribution with its own fitted temperature; the "
-        "statement is chosen within the key question. The band agrees with a blend of the direction head and its own "
+        "suggested statement is its most probable and the key question that statement's, so every display ranks "
+        "from one distribution. The band agrees with a blend of the direction head and its own "
         "direction. King's Fund principles: one binary logistic regression per principle.",
         f"- **Frameworks:** {', '.join(f'{k} {v}' for k, v in classifier.frameworks_version_.items())}",
         f"- **Training data:** {classifier.training_data_.get('rows', '?')} rows, sha256 "
@@ -158,21 +160,52 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         lines.append("")
     review = classifier.metrics_.get("review")
     if review:
+        risk = "risk" in str(review.get("method", ""))
+        what = ("the risk model's probability that the key question is right" if risk
+                else "key question probability")
+        dwhat = "that the direction is right" if risk else "direction probability"
         lines += ["## When it says needs_review", (
             f"Thresholds chosen on {review.get('held_out_rows', '?')} held-out rows so that among notes not flagged the "
             f"key question is wrong in at most {review['targets']['kq_error']:.0%} and the band direction in at most "
-            f"{review['targets']['direction_error']:.0%}: key question probability ≥ {review['key_question']:.3f}, "
-            f"direction probability ≥ {review['direction']:.3f}."), "",
+            f"{review['targets']['direction_error']:.0%}: {what} ≥ {review['key_question']:.3f}, "
+            f"{dwhat} ≥ {review['direction']:.3f}."
+            + (" The risk model (two logistic regressions on the key question's probability and margin, the "
+               "statement's probability, the direction confidences of the band and direction heads and whether they "
+               "agree, the router's feedback probability, the note's length and its nearest framework sentence) is "
+               "fitted on the held-out predictions; the thresholds are chosen on its cross-fitted (5-fold) outputs."
+               if risk else "")), "",
             "| rows | coverage (not flagged) | key question wrong, not flagged | direction wrong, not flagged "
             "| key question wrong, all | direction wrong, all |", "|---|---|---|---|---|---|"]
-        for name in ("all", "corpus", "real_feedback"):
-            r = review.get(name)
-            if r:
-                def f(v: object) -> str:
-                    return "–" if v is None else f"{v:.3f}"
-                lines.append(f"| {name} (n={r['rows']}) | {f(r['coverage'])} | {f(r['kq_error_unflagged'])} | "
-                             f"{f(r['direction_error_unflagged'])} | {f(r['kq_error_all'])} | "
-                             f"{f(r['direction_error_all'])} |")
+
+        def f(v: object) -> str:
+            return "–" if v is None else f"{v:.3f}"
+
+        def table(block: dict, prefix: str = "") -> None:
+            for name in ("all", "corpus", "real_feedback"):
+                r = block.get(name)
+                if r:
+                    lines.append(f"| {prefix}{name} (n={r['rows']}) | {f(r['coverage'])} | "
+                                 f"{f(r['kq_error_unflagged'])} | {f(r['direction_error_unflagged'])} | "
+                                 f"{f(r['kq_error_all'])} | {f(r['direction_error_all'])} |")
+        table(review)
+        if review.get("nested"):
+            table(review["nested"], "nested, risk model: ")
+        if review.get("plain"):
+            table(review["plain"], "nested, probabilities only: ")
+        if review.get("nested"):
+            lines += ["", "Nested rows: each fifth of the held-out notes is judged by thresholds (and a risk model) "
+                      "chosen on the other four fifths only — what the choice gives on notes it never saw; "
+                      "'probabilities only' is the previous rule (the key question's and the direction's own "
+                      "probabilities) measured the same way."]
+        if "weak_match" in review:
+            lines += ["", f"Weak-match threshold: an explanation whose cosine to the note is below "
+                      f"{review['weak_match']:.3f} is marked `weak`: the 10th percentile, over the labelled notes "
+                      "with a statement and a band, of the similarity of each note to the explanation of its own "
+                      "(right) statement and band — a weak match is weaker than 9 in 10 right explanations."
+                      + (f" (The other rule tried, the similarity below which the suggested statement is more often "
+                         f"wrong than right on the held-out notes, gave {review['weak_match_heldout']:.3f}: on these "
+                         "mostly short feedback comments the statement is right more often than not at almost any "
+                         "similarity, so it would mark almost nothing.)" if "weak_match_heldout" in review else "")]
         lines.append("")
     for name, title in (("transfer_trusts.json", "Transfer to unseen trusts (leave one trust out)"),
                         ("transfer_inspection.json", "Transfer to inspectors' own writing (held-out CQC reports)")):

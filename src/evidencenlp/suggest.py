@@ -17,7 +17,7 @@ from evidencenlp.abstain import abstention_reasons
 from evidencenlp.classifier import ClassifierOutput, EvidenceClassifier
 from evidencenlp.encoder import DEFAULT_BATCH_SIZE, SPACES, Embedder, limit_blas_threads, load_embedder
 from evidencenlp.errors import InputFileError, ModelError
-from evidencenlp.explain import evidence_for, explaining_match
+from evidencenlp.explain import DEFAULT_WEAK_MATCH, evidence_for, explaining_match
 from evidencenlp.frameworks import load_framework_set
 from evidencenlp.matching import FrameworkIndex, Match
 from evidencenlp.text import ProcessedText, process_many, redact_only
@@ -226,6 +226,11 @@ class Suggester:
         return cls(index, classifier.bind_index(index), redact=redact, evidence_category=evidence_category)
 
     @property
+    def weak_below(self) -> float:
+        """Similarity under which an explanation is marked a weak match (chosen on data when the model was trained)."""
+        return float(self.classifier.thresholds_.get("weak_match", DEFAULT_WEAK_MATCH))
+
+    @property
     def model_version(self) -> str:
         """The classifier's version id (changes with weights, frameworks and training data)."""
         return self._model_version
@@ -286,7 +291,7 @@ class Suggester:
             if not sentences:
                 continue
             kq, st, band = self._top(preds, j)
-            match = explaining_match(self.index, preds.sims[j], st.label, band.label)
+            match = explaining_match(self.index, preds.sims[j], st.label, band.label, self.weak_below)
             per_note[row].append(SentenceSuggestion(text, kq, st, band, match,
                                                     self.classifier.needs_review(kq.score, st.score, band.score,
                                                                                  preds.proba, j)))
@@ -340,8 +345,7 @@ class Suggester:
                           model_version=self.model_version, redactions=dict(p.redactions), reason=reason)
 
     def _top(self, preds: ClassifierOutput, row: int) -> tuple[Label, Label, BandLabel]:
-        kq, kq_p = preds.top("key_question", row)
-        st, st_p = preds.statement_within(kq, row, self.index.taxonomy.statement_kq)
+        (kq, kq_p), (st, st_p) = preds.suggestion(row, self.index.taxonomy.statement_kq)
         b, b_p = preds.top("band", row)
         band = BandLabel(b, b_p, {name: float(preds.proba["band"][row, i])
                                   for i, name in enumerate(preds.classes["band"])})
@@ -351,9 +355,7 @@ class Suggester:
                sentence_results: tuple[SentenceSuggestion, ...], evidence: bool) -> Suggestion:
         assert preds is not None
         kq, st, band = self._top(preds, row)
-        statements = preds.classes["statement"]
-        others = [i for i in np.argsort(-preds.proba["statement"][row]) if statements[i] != st.label][:2]
-        top3 = (st, *(Label(statements[i], float(preds.proba["statement"][row, i])) for i in others))
+        top3 = tuple(Label(label, score) for label, score in preds.statement_top(row, 3))  # the suggestion first
         c_label, c_p = preds.top("evidence_category", row)
         category = Label(self.evidence_category, 1.0) if self.evidence_category else Label(c_label, c_p)
         threshold = self.classifier.thresholds_["principles"]
@@ -363,7 +365,7 @@ class Suggester:
         if band.label not in self.index.taxonomy.positive_bands:
             principles = ()  # principles of outstanding care: evidence in that direction only (good or outstanding)
         matches = evidence_for(self.index, preds.sims[row], st.label, band.label, [x.label for x in principles],
-                               full=evidence)
+                               full=evidence, weak_below=self.weak_below)
         kq_row = preds.proba["key_question"][row]
         key_questions = tuple(Label(k, float(kq_row[j])) for j, k in sorted(
             enumerate(preds.classes["key_question"]), key=lambda x: -kq_row[x[0]])

@@ -190,26 +190,23 @@ def train(options: TrainingOptions | None = None, index: FrameworkIndex | None =
     classifier = fit(np.ones(len(frame), dtype=bool))
     classifier.metrics_ = {"holdout": {"split": split, **as_metrics(heldout)}, "review": review}
     classifier.training_data_["sources"] = source_provenance(options, frame)
+    classifier.risk_ = heldout_clf.risk_  # fitted on the held-out predictions by review_thresholds
+    review["weak_match"] = labelled_weak_match(index, frame, vectors)
     classifier.thresholds_.update({"key_question": review["key_question"], "direction": review["direction"],
-                                   "statement": 0.0, "band": 0.0})
+                                   "statement": 0.0, "band": 0.0, "weak_match": review["weak_match"]})
     if before is not None:
         classifier.metrics_["holdout_before_decisions"] = as_metrics(before)
     return TrainingResult(classifier, heldout, split, len(frame), before)
 
 
-def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vectors: np.ndarray,
-                      kq_target: float = 0.10, direction_target: float = 0.03) -> dict[str, Any]:
-    """Choose ``needs_review`` thresholds on held-out rows for the stated targets, and report coverage.
-
-    Among held-out notes *not* flagged, the key question may be wrong in at most ``kq_target`` and
-    the band's direction in at most ``direction_target``. Returns the thresholds, the targets and,
-    per source (hand-written corpus, real feedback, all), coverage and error rates at them.
-    """
-    from evidencenlp.classifier import choose_thresholds, direction_confidence
+def _correctness(classifier: EvidenceClassifier, test: pd.DataFrame,
+                 proba: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each held-out suggestion's key question and band direction are right (``nan`` = no label)."""
+    from evidencenlp.classifier import decide
 
     taxonomy = classifier.taxonomy_
-    proba = classifier.predict_proba(test["text"].astype(str).tolist(), embeddings=vectors)
-    kq_pred = np.asarray(taxonomy.key_questions, dtype=object)[proba["key_question"].argmax(axis=1)]
+    _, kq_idx = decide(proba["statement"], taxonomy.statement_kq, taxonomy.key_questions)
+    kq_pred = np.asarray(taxonomy.key_questions, dtype=object)[kq_idx]
     kq_true = test["key_question"].fillna("").astype(str).to_numpy()
     kq_ok = np.where(kq_true != "", (kq_pred == kq_true).astype(float), np.nan)
     half = len(taxonomy.bands) // 2
@@ -218,27 +215,117 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
     derived = test["band"].fillna("").astype(str).map(lambda b: taxonomy.direction_of(b) if b else "")
     dir_true = given.where(given != "", derived).to_numpy()
     dir_ok = np.where(dir_true != "", (dir_pred == dir_true).astype(float), np.nan)
-    kq_conf, dir_conf = proba["key_question"].max(axis=1), direction_confidence(proba["band"])
-    choice = choose_thresholds(kq_conf, kq_ok, dir_conf, dir_ok, kq_target, direction_target)
+    return kq_ok, dir_ok
+
+
+def _rates(keep: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+    k, d = rows & keep & ~np.isnan(kq_ok), rows & keep & ~np.isnan(dir_ok)
+    return {"rows": int(rows.sum()), "coverage": round(float(keep[rows].mean()), 4),
+            "kq_error_unflagged": round(1 - float(kq_ok[k].mean()), 4) if k.any() else None,
+            "direction_error_unflagged": round(1 - float(dir_ok[d].mean()), 4) if d.any() else None,
+            "kq_error_all": round(1 - float(np.nanmean(kq_ok[rows])), 4) if (~np.isnan(kq_ok[rows])).any() else None,
+            "direction_error_all": round(1 - float(np.nanmean(dir_ok[rows])), 4)
+            if (~np.isnan(dir_ok[rows])).any() else None}
+
+
+def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vectors: np.ndarray,
+                      kq_target: float = 0.10, direction_target: float = 0.03, folds: int = 5,
+                      seed: int = 0) -> dict[str, Any]:
+    """Fit the review risk model and choose ``needs_review`` thresholds on held-out rows for the stated targets.
+
+    Among held-out notes *not* flagged, the key question may be wrong in at most ``kq_target`` and
+    the band's direction in at most ``direction_target``. The risk model
+    (:class:`~evidencenlp.classifier.risk.RiskModel`) is fitted on the held-out predictions; the
+    thresholds are chosen on its cross-fitted confidences (``folds`` folds: each row scored by a risk
+    model that never saw it), and ``classifier.risk_`` is set to the model fitted on every held-out row.
+
+    Returns the thresholds, the targets and, per source (hand-written corpus, real feedback, all),
+    coverage and error rates at them; ``nested`` (each fold's thresholds and risk model chosen on the
+    other folds only — an honest estimate of what the choice gives on new notes) and ``plain`` (the same
+    nested estimate with the key question's and direction's own probabilities, the previous rule).
+    """
+    from sklearn.model_selection import KFold
+
+    from evidencenlp.classifier import RISK_FEATURES, RiskModel, choose_thresholds
+
+    texts = test["text"].astype(str).tolist()
+    out = classifier.predict_all(texts, vectors)
+    kq_ok, dir_ok = _correctness(classifier, test, out.proba)
+    X = classifier.risk_inputs(texts, classifier.features(texts, vectors, out.sims), out.sims, out.proba)
+    plain = X[:, [RISK_FEATURES.index("kq_top"), RISK_FEATURES.index("direction_conf")]]
+    splits = list(KFold(folds, shuffle=True, random_state=seed).split(X))
+    crossfit = np.zeros((len(X), 2))
+    for tr, te in splits:
+        crossfit[te] = np.column_stack(RiskModel.fit(X[tr], kq_ok[tr], dir_ok[tr]).confidence(X[te]))
+    choice = choose_thresholds(crossfit[:, 0], kq_ok, crossfit[:, 1], dir_ok, kq_target, direction_target)
+    classifier.risk_ = RiskModel.fit(X, kq_ok, dir_ok)
+
+    def nested(conf_of: Any) -> np.ndarray:
+        keep = np.zeros(len(X), dtype=bool)
+        for tr, te in splits:
+            conf_tr, conf_te = conf_of(tr, te)
+            c = choose_thresholds(conf_tr[:, 0], kq_ok[tr], conf_tr[:, 1], dir_ok[tr], kq_target, direction_target)
+            keep[te] = (conf_te[:, 0] >= c.key_question) & (conf_te[:, 1] >= c.direction)
+        return keep
+
+    def risk_conf(tr: np.ndarray, te: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        inner = np.zeros((len(tr), 2))  # thresholds chosen on cross-fitted confidences inside the training folds
+        for itr, ite in KFold(folds, shuffle=True, random_state=seed).split(tr):
+            inner[ite] = np.column_stack(RiskModel.fit(X[tr][itr], kq_ok[tr][itr], dir_ok[tr][itr])
+                                         .confidence(X[tr][ite]))
+        return inner, np.column_stack(RiskModel.fit(X[tr], kq_ok[tr], dir_ok[tr]).confidence(X[te]))
+
     origin = test["origin"].fillna("").astype(str).to_numpy() if "origin" in test else np.array([""] * len(test))
     report: dict[str, Any] = {"key_question": choice.key_question, "direction": choice.direction,
+                              "method": "risk model (classifier.risk): P(key question right), P(direction right)",
                               "targets": {"kq_error": kq_target, "direction_error": direction_target},
                               "held_out_rows": int(len(test))}
-    keep = (kq_conf >= choice.key_question) & (dir_conf >= choice.direction)
-    for name, rows in (("all", np.ones(len(test), dtype=bool)),
-                       ("corpus", np.char.startswith(origin.astype(str), "corpus")),
-                       ("real_feedback", np.char.startswith(origin.astype(str), "phase1"))):
-        if not rows.any():
-            continue
-        k, d = rows & keep & ~np.isnan(kq_ok), rows & keep & ~np.isnan(dir_ok)
-        report[name] = {"rows": int(rows.sum()), "coverage": round(float(keep[rows].mean()), 4),
-                        "kq_error_unflagged": round(1 - float(kq_ok[k].mean()), 4) if k.any() else None,
-                        "direction_error_unflagged": round(1 - float(dir_ok[d].mean()), 4) if d.any() else None,
-                        "kq_error_all": round(1 - float(np.nanmean(kq_ok[rows])), 4)
-                        if (~np.isnan(kq_ok[rows])).any() else None,
-                        "direction_error_all": round(1 - float(np.nanmean(dir_ok[rows])), 4)
-                        if (~np.isnan(dir_ok[rows])).any() else None}
+    keep = (crossfit[:, 0] >= choice.key_question) & (crossfit[:, 1] >= choice.direction)
+    sources = (("all", np.ones(len(test), dtype=bool)),
+               ("corpus", np.char.startswith(origin.astype(str), "corpus")),
+               ("real_feedback", np.char.startswith(origin.astype(str), "phase1")))
+    for name, rows in sources:
+        if rows.any():
+            report[name] = _rates(keep, kq_ok, dir_ok, rows)
+    honest = nested(risk_conf)
+    before = nested(lambda tr, te: (plain[tr], plain[te]))
+    report["nested"] = {name: _rates(honest, kq_ok, dir_ok, rows) for name, rows in sources if rows.any()}
+    report["plain"] = {name: _rates(before, kq_ok, dir_ok, rows) for name, rows in sources if rows.any()}
+    report["weak_match_heldout"] = weak_match_threshold(classifier, out, test)
     return report
+
+
+def labelled_weak_match(index: FrameworkIndex, frame: pd.DataFrame, vectors: np.ndarray,
+                        quantile: float = 0.1) -> float:
+    """The weak-match threshold from the labelled notes with a statement and a band (the corpus; framework
+    sentences excluded): the ``quantile`` of the similarity of each note to the explanation of its own
+    labelled statement and band (see :func:`evidencenlp.explain.weak_threshold_from_labels`)."""
+    from evidencenlp.explain import weak_threshold_from_labels
+
+    rows = ((frame["statement"].fillna("") != "") & (frame["band"].fillna("") != "")
+            & ~frame["origin"].fillna("").astype(str).str.startswith("framework")).to_numpy()
+    if not rows.any():
+        return weak_threshold_from_labels(index, np.zeros((0, len(index.texts))), [], [], quantile)
+    sims = index.similarities(vectors[rows])
+    return round(weak_threshold_from_labels(index, sims, frame.loc[rows, "statement"].tolist(),
+                                            frame.loc[rows, "band"].tolist(), quantile), 4)
+
+
+def weak_match_threshold(classifier: EvidenceClassifier, out: Any, test: pd.DataFrame) -> float:
+    """The similarity under which the explanation's statement is usually wrong, on held-out notes with a statement
+    (see :func:`evidencenlp.explain.choose_weak_threshold`)."""
+    from evidencenlp.explain import choose_weak_threshold, explaining_match
+
+    truth = test["statement"].fillna("").astype(str).to_numpy()
+    sims, correct = [], []
+    for row in np.flatnonzero(truth != ""):
+        _, (st, _) = out.suggestion(row, classifier.taxonomy_.statement_kq)
+        band, _ = out.top("band", row)
+        m = explaining_match(classifier.index, out.sims[row], st, band)
+        if m is not None:
+            sims.append(m.similarity)
+            correct.append(st == truth[row])
+    return round(choose_weak_threshold(np.array(sims), np.array(correct)), 4)
 
 
 def _file_sha256(path: Path) -> str:

@@ -8,7 +8,8 @@ key question, quality statement, evidence category, band, and the King's Fund pr
 - for the tasks in ``text_tasks`` a TF-IDF :class:`~evidencenlp.heads.TextHead`, averaged with the
   embedding head;
 - one joint key question × statement distribution, ``P(s) ∝ (p_st(s) · p_kq(kq(s)))^(1/T)`` with the
-  key question as its marginal, so the statement always lies within the key question;
+  key question as its marginal; the suggestion is its most probable statement and that statement's key
+  question (:func:`~evidencenlp.classifier.joint.decide`), so every display ranks from one distribution;
 - a :class:`~evidencenlp.heads.MultiLabelHead` for the principles.
 
 It does no I/O of its own: the embeddings and the framework index (which holds the embedder) are
@@ -36,12 +37,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from evidencenlp.classifier.joint import (
     agree_with_direction,
     align,
+    decide,
     direction_confidence,
     fit_joint_temperature,
     joint,
     softmax,
+    statement_ranking,
 )
-from evidencenlp.classifier.names import DIRECTION_TASK, PRINCIPLES_TASK
+from evidencenlp.classifier.names import DIRECTION_TASK, PRINCIPLES_TASK, REVIEW_KEY
+from evidencenlp.classifier.risk import RiskModel, risk_features
 from evidencenlp.classifier.thresholds import DEFAULT_THRESHOLDS
 from evidencenlp.cues import cue_features, with_markers
 from evidencenlp.defaults import BACKENDS
@@ -117,15 +121,27 @@ class ClassifierOutput:
         return self.classes[task][j], float(p[j])
 
     def statement_within(self, key_question: str, row: int, statement_kq: Sequence[str]) -> tuple[str, float]:
-        """The most probable statement *of* ``key_question`` for one row and its (joint) probability.
-
-        The key question is decided first (the marginal), then the statement among its own: so the
-        suggested statement always lies within the suggested key question.
-        """
+        """The most probable statement *of* ``key_question`` for one row and its (joint) probability."""
         p = self.proba["statement"][row]
         cols = np.flatnonzero(np.asarray(statement_kq) == key_question)
         j = int(cols[int(p[cols].argmax())])
         return self.classes["statement"][j], float(p[j])
+
+    def suggestion(self, row: int, statement_kq: Sequence[str]) -> tuple[tuple[str, float], tuple[str, float]]:
+        """``((key question, its marginal probability), (statement, its joint probability))`` of one row.
+
+        The statement is the most probable of the joint distribution and the key question is its own
+        (see :func:`~evidencenlp.classifier.joint.decide`): what every display and ``evaluate`` show.
+        """
+        st, kq = decide(self.proba["statement"][row:row + 1], statement_kq, self.classes["key_question"])
+        s, k = int(st[0]), int(kq[0])
+        return ((self.classes["key_question"][k], float(self.proba["key_question"][row, k])),
+                (self.classes["statement"][s], float(self.proba["statement"][row, s])))
+
+    def statement_top(self, row: int, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` most probable statements of one row with their joint probabilities, the suggestion first."""
+        cols = statement_ranking(self.proba["statement"][row:row + 1], k)[0]
+        return [(self.classes["statement"][j], float(self.proba["statement"][row, j])) for j in cols]
 
 
 class EvidenceClassifier(BaseEstimator):
@@ -133,6 +149,8 @@ class EvidenceClassifier(BaseEstimator):
 
     Parameters (stored unchanged, as scikit-learn expects; see :meth:`get_params`):
         C: inverse L2 strength of the logistic-regression heads on the embedding features.
+        statement_C: the same for the statement heads (``None``: ``C``); with about 40 notes per statement
+            they are better served by a weaker penalty than the key-question heads.
         text_C: inverse strength of the TF-IDF linear-SVM heads.
         text_tasks: tasks whose embedding head is combined with a word TF-IDF head.
         char_tasks: tasks that also get a character 2-5-gram TF-IDF head (robust to typos).
@@ -173,6 +191,7 @@ class EvidenceClassifier(BaseEstimator):
     direction_mix_: float
     joint_temperature_: float
     thresholds_: dict[str, float]
+    risk_: RiskModel | None
     frameworks_version_: dict[str, str]
     training_data_: dict[str, Any]
     metrics_: dict[str, Any]
@@ -192,19 +211,21 @@ class EvidenceClassifier(BaseEstimator):
         "cues": ["boolean"],
         "calibrate": ["boolean"],
         "random_state": [Interval(Integral, 0, None, closed="left")],
+        "statement_C": [Interval(Real, 0, None, closed="neither"), None],
         "frameworks": [str, Path, None],
         "backend": [StrOptions(set(BACKENDS))],
     }
 
     def __init__(self, C: float = DEFAULT_C, text_C: float = 0.5,
-                 text_tasks: tuple[str, ...] = ("key_question", "evidence_category", "band", "direction"),
+                 text_tasks: tuple[str, ...] = ("key_question", "statement", "evidence_category", "band", "direction"),
                  char_tasks: tuple[str, ...] = ("key_question", "direction"),
                  direction: bool = True,
                  ensemble: str = "oof",
                  source_weights: tuple[tuple[str, float], ...] = (("framework", 0.3),),
                  router: bool = True,
                  similarity_features: bool = True, cues: bool = True, calibrate: bool = True,
-                 random_state: int = 0, frameworks: str | None = None, backend: str = "torch") -> None:
+                 random_state: int = 0, frameworks: str | None = None, backend: str = "torch",
+                 statement_C: float | None = None) -> None:
         self.C = C
         self.text_C = text_C
         self.text_tasks = text_tasks
@@ -217,6 +238,7 @@ class EvidenceClassifier(BaseEstimator):
         self.cues = cues
         self.calibrate = calibrate
         self.random_state = random_state
+        self.statement_C = statement_C
         self.frameworks = frameworks
         self.backend = backend
 
@@ -339,7 +361,8 @@ class EvidenceClassifier(BaseEstimator):
                 raise DataError(f"{task}: labels not in the framework's label space: {', '.join(sorted(unknown)[:5])}")
             if mask.sum() == 0 or labels.loc[mask, task].nunique() < 2:
                 raise DataError(f"the training data has fewer than two {task} labels; cannot train that head")
-            heads[name] = LinearHead(C=self.C, calibrate=self.calibrate, random_state=self.random_state).fit(
+            C = self.statement_C if task == "statement" and self.statement_C is not None else self.C
+            heads[name] = LinearHead(C=C, calibrate=self.calibrate, random_state=self.random_state).fit(
                 features[mask], labels.loc[mask, task].tolist(), calibration_mask=notes[mask],
                 sample_weight=weights[mask])
             masks[name] = mask
@@ -372,6 +395,7 @@ class EvidenceClassifier(BaseEstimator):
         self.direction_mix_ = (self._fit_direction_mix(labels, masks, sources, features, list(head_texts))
                                if DIRECTION_TASK in heads else 1.0)
         self.thresholds_ = dict(DEFAULT_THRESHOLDS)
+        self.risk_ = None  # fitted on held-out predictions by evidencenlp.training (see classifier.risk)
         self.frameworks_version_ = index.version
         self.encoder_ = SPACES[self.backend]
         self.training_data_ = {"sha256": data_hash(labels.assign(text=texts)), "rows": len(texts),
@@ -510,7 +534,9 @@ class EvidenceClassifier(BaseEstimator):
         if use.sum() < 10:
             return 1.0
         t = self.taxonomy_
-        st = align(softmax(st_head.oof_logits_ / st_head.temperature_), st_head.classes_, t.statements)[use]
+        st_oof = sum(w * self._component_oof("statement", n) for n, w in
+                     zip(self.components("statement"), self.weights_["statement"]))
+        st = np.asarray(st_oof)[use]
         kq_oof = sum(w * self._component_oof("key_question", n) for n, w in
                      zip(self.components("key_question"), self.weights_["key_question"]))
         kq = np.asarray(kq_oof)[[position[r] for r in st_rows[use]]]
@@ -550,7 +576,27 @@ class EvidenceClassifier(BaseEstimator):
         proba[PRINCIPLES_TASK] = (
             align(self.principles_head_.predict_proba(features), self.principles_head_.classes_, t.principles)
             if self.principles_head_ is not None else np.zeros((len(texts), len(t.principles))))
+        proba[REVIEW_KEY] = self.review_confidence(proba, self.risk_inputs(texts, features, sims, proba))
         return ClassifierOutput(proba=proba, classes=dict(self.classes_), sims=sims)
+
+    def risk_inputs(self, texts: Sequence[str], features: np.ndarray, sims: np.ndarray,
+                    proba: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The review risk model's features ``(n, d)`` of ``n`` notes (see :func:`~evidencenlp.classifier.risk.risk_features`)."""
+        router = getattr(self, "router_head_", None)
+        feedback = (router.predict_proba(features)[:, router.classes_.index(FEEDBACK)] if router is not None
+                    else np.zeros(len(texts)))
+        sims_max = sims.max(axis=1) if sims.size else np.zeros(len(texts))
+        _, kq_index = decide(proba["statement"], self.taxonomy_.statement_kq, self.classes_["key_question"])
+        return risk_features(proba, np.array([len(x) for x in texts]), feedback, sims_max, kq_index)
+
+    def review_confidence(self, proba: Mapping[str, np.ndarray], risk_inputs: np.ndarray) -> np.ndarray:
+        """``(n, 2)``: the confidence that the key question and that the band direction are right — from the
+        risk model when one was fitted, else the key question's probability and the direction's."""
+        risk = getattr(self, "risk_", None)
+        if risk is not None:
+            kq_ok, dir_ok = risk.confidence(risk_inputs)
+            return np.column_stack([kq_ok, dir_ok])
+        return np.column_stack([risk_inputs[:, 0], direction_confidence(proba["band"])])  # the suggested kq's probability
 
     def predict_proba(self, X: Sequence[str], *, embeddings: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Task → calibrated probabilities ``(n, n_classes)`` in ``classes_[task]`` order."""
@@ -561,21 +607,29 @@ class EvidenceClassifier(BaseEstimator):
         out = self.predict_all(X, embeddings)
         frame = pd.DataFrame({task: np.asarray(out.classes[task], dtype=object)[out.proba[task].argmax(axis=1)]
                               for task in TASKS})
-        kq_of = self.taxonomy_.statement_kq
-        frame["statement"] = [out.statement_within(k, i, kq_of)[0] for i, k in enumerate(frame["key_question"])]
+        st, kq = decide(out.proba["statement"], self.taxonomy_.statement_kq, out.classes["key_question"])
+        frame["statement"] = np.asarray(out.classes["statement"], dtype=object)[st]
+        frame["key_question"] = np.asarray(out.classes["key_question"], dtype=object)[kq]
         return frame
 
     def needs_review(self, kq: float, statement: float, band: float,
                      proba: Mapping[str, np.ndarray] | None = None, row: int = 0) -> bool:
         """True when the calibrated risk is too high.
 
-        Flagged when the key question's probability, or the probability of the band's direction
-        (better half vs worse half of the bands), is below its threshold; thresholds of the older
-        kind (statement, band) apply when set above 0. ``thresholds_`` are chosen on held-out data
-        for a stated target by :func:`choose_thresholds`.
+        Flagged when the confidence that the key question is right, or that the band's direction
+        (better half vs worse half of the bands) is right, is below its threshold. With ``proba`` from
+        :meth:`predict_all` these confidences are its ``review`` column pair (the risk model's, see
+        :mod:`~evidencenlp.classifier.risk`); without it, ``kq`` is used. Thresholds of the older kind
+        (statement, band) apply when set above 0. ``thresholds_`` are chosen on held-out data for a
+        stated target by :func:`choose_thresholds`.
         """
         t = self.thresholds_
-        if kq < t["key_question"] or statement < t["statement"] or band < t["band"]:
+        if statement < t["statement"] or band < t["band"]:
+            return True
+        if proba is not None and REVIEW_KEY in proba:  # the risk model's confidences (or the plain ones)
+            kq_ok, dir_ok = (float(x) for x in proba[REVIEW_KEY][row])
+            return bool(kq_ok < t["key_question"] or dir_ok < t.get("direction", 0.0))
+        if kq < t["key_question"]:
             return True
         if proba is not None and t.get("direction", 0.0) > 0:
             return bool(direction_confidence(proba["band"][row:row + 1])[0] < t["direction"])

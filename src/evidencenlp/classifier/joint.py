@@ -1,5 +1,5 @@
 """The maths between the heads: aligning label columns, the joint key question × statement distribution and
-its temperature, and making the band agree with the direction head.
+its temperature, the one decision every display shows, and making the band agree with the direction head.
 
 All functions are pure: arrays in, arrays out (rows are notes).
 """
@@ -62,6 +62,27 @@ def joint(statement: np.ndarray, key_question: np.ndarray, statement_kq: Sequenc
     p /= p.sum(axis=1, keepdims=True)
     marginal = np.stack([p[:, kq_col == k].sum(axis=1) for k in range(len(key_questions))], axis=1)
     return p, marginal
+
+
+def statement_ranking(statement: np.ndarray, k: int = 3) -> np.ndarray:
+    """Column indices ``(n, k)`` of the ``k`` most probable statements per row of the joint ``(n, S)``, most
+    probable first (ties broken by framework order). Column 0 is the suggested statement."""
+    return np.argsort(-np.asarray(statement), axis=1, kind="stable")[:, :k]
+
+
+def decide(statement: np.ndarray, statement_kq: Sequence[str], key_questions: Sequence[str]) -> tuple[np.ndarray,
+                                                                                                   np.ndarray]:
+    """The suggestion of each row: ``(statement index, key question index)``, each ``(n,)``.
+
+    One distribution decides and is displayed: the suggested statement is the most probable statement of
+    the joint key question × statement distribution ``(n, S)``, and the suggested key question is that
+    statement's. So the suggestion is always first among the statements shown, and always lies within the
+    key question shown. (The key question's own score is its marginal; where another key question has
+    more mass spread over several statements, the most probable single statement still decides.)
+    """
+    st = statement_ranking(statement, 1)[:, 0]
+    kq_col = np.array([list(key_questions).index(k) for k in statement_kq])
+    return st, kq_col[st]
 
 
 def fit_joint_temperature(statement: np.ndarray, key_question: np.ndarray, statement_kq: Sequence[str],

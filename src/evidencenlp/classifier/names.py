@@ -6,3 +6,5 @@ FORMAT = "evidencenlp-heads/2"
 READABLE_FORMATS: tuple[str, ...] = ("evidencenlp-heads/1", FORMAT)
 ARRAYS_FILE = "heads.npz"
 META_FILE = "heads.json"
+#: key of ``ClassifierOutput.proba`` holding ``(n, 2)`` review confidences (key question right, direction right)
+REVIEW_KEY = "review"

@@ -22,6 +22,7 @@ from evidencenlp.classifier.names import (
     PRINCIPLES_TASK,
     READABLE_FORMATS,
 )
+from evidencenlp.classifier.risk import RiskModel
 from evidencenlp.classifier.thresholds import DEFAULT_THRESHOLDS
 from evidencenlp.encoder.base import EMBEDDING_DIM, ENCODER_NAME, SPACES
 from evidencenlp.errors import ModelError
@@ -49,6 +50,7 @@ def save_classifier(self: EvidenceClassifier, directory: Path | str) -> Path:
     router = getattr(self, "router_head_", None)
     if router is not None:
         arrays.update(router.to_arrays("router"))
+    risk = getattr(self, "risk_", None)
     params = json.loads(json.dumps(self.get_params()))  # tuples become lists
     meta = {
         "format": FORMAT,
@@ -67,6 +69,7 @@ def save_classifier(self: EvidenceClassifier, directory: Path | str) -> Path:
         "principles": self.principles_head_.meta() if self.principles_head_ is not None else None,
         "text_heads": {task: text_head.meta() for task, text_head in self.text_heads_.items()},
         "router": router.meta() if router is not None else None,
+        "risk": risk.to_dict() if risk is not None else None,
         "metrics": self.metrics_,
     }
     tmp_npz = directory / f".{ARRAYS_FILE}.{os.getpid()}.tmp.npz"
@@ -125,6 +128,7 @@ def load_classifier(cls: type[EvidenceClassifier], directory: Path | str | None 
                            for task, m in (meta.get("text_heads") or {}).items()}
         clf.router_head_ = (LinearHead.from_arrays(arrays, "router", meta["router"])
                             if meta.get("router") else None)
+        clf.risk_ = RiskModel.from_dict(meta["risk"]) if meta.get("risk") else None
     except (KeyError, ValueError) as exc:
         raise ModelError(f"{directory}: heads are incomplete or inconsistent ({exc})") from None
     missing = [task for task in TASKS if task not in clf.heads_]

@@ -43,8 +43,11 @@ def render_table(s: Suggestion) -> Table:
     table.add_row("principles", ", ".join(p.label for p in s.principles) or "—", "")
     if s.evidence:
         e = s.evidence[0]
-        table.add_row("because it resembles", f"{e.text.text}\n[dim]{e.text.framework} · {e.text.item}"
-                      f"{' · ' + e.text.band if e.text.band else ''}[/]", f"{e.similarity:.2f}")
+        table.add_row("because it resembles" + (" (weak match)" if e.weak else ""),
+                      f"{e.text.text}\n[dim]{e.text.framework} · {e.text.item}"
+                      f"{' · ' + e.text.band if e.text.band else ''}[/]"
+                      + ("\n[yellow](weak match: the closest framework sentence is not close)[/]" if e.weak else ""),
+                      f"{e.similarity:.2f}")
     table.add_row("needs review", "[yellow]yes[/]" if s.needs_review else "no", "")
     for i, sent in enumerate(s.sentences, 1):
         table.add_row(f"sentence {i}", f"{sent.text}\n→ {sent.statement.label}, {sent.band.label}",

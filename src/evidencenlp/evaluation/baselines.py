@@ -37,7 +37,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from evidencenlp.classifier import EvidenceClassifier
+from evidencenlp.classifier import EvidenceClassifier, decide
 
 #: the names of the models, in the order they are shown (the model under test first)
 from evidencenlp.defaults import MODEL_NAMES, MODEL_TITLES
@@ -60,27 +60,34 @@ class Predictions:
     """Per-task probabilities of one model on ``n`` notes.
 
     ``proba[task]`` is ``(n, len(classes[task]))``; rows sum to 1 (or to 0 when the model has no
-    opinion on that task, e.g. a head missing from an old bundle).
+    opinion on that task, e.g. a head missing from an old bundle). ``labels[task]`` ``(n,)``, when
+    given, is the label the model suggests where it is not simply the most probable column (the
+    classifier's key question is its suggested statement's: see ``evidencenlp.classifier.decide``).
     """
 
     model: str
     classes: dict[str, list[str]]
     proba: dict[str, np.ndarray] = field(default_factory=dict)
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
 
     def predicted(self, task: str) -> np.ndarray:
-        """Top label per row ``(n,)`` of str."""
+        """The suggested label per row ``(n,)`` of str: ``labels[task]``, else the top column."""
+        if task in self.labels:
+            return self.labels[task]
         return np.asarray(self.classes[task], dtype=object)[self.proba[task].argmax(axis=1)]
 
     def take(self, rows: np.ndarray) -> Predictions:
         """The predictions of a subset of rows (index array or boolean mask)."""
-        return Predictions(self.model, self.classes, {t: p[rows] for t, p in self.proba.items()})
+        return Predictions(self.model, self.classes, {t: p[rows] for t, p in self.proba.items()},
+                           {t: v[rows] for t, v in self.labels.items()})
 
     @staticmethod
     def concat(parts: Sequence[Predictions]) -> Predictions:
         """Stack several predictions of the same model row-wise (e.g. the folds of a CV)."""
         first = parts[0]
         return Predictions(first.model, first.classes,
-                           {t: np.vstack([p.proba[t] for p in parts]) for t in first.proba})
+                           {t: np.vstack([p.proba[t] for p in parts]) for t in first.proba},
+                           {t: np.concatenate([p.labels[t] for p in parts]) for t in first.labels})
 
 
 def _reorder(proba: np.ndarray, model_classes: Sequence[str], canonical: Sequence[str]) -> np.ndarray:
@@ -129,7 +136,10 @@ class HeadsModel:
         if self.classifier is None:
             raise ValueError("the heads are not fitted")
         proba = self.classifier.bind_index(self.index).predict_proba(list(texts), embeddings=vectors)
-        return Predictions(self.name, task_classes(self.index), {task: proba[task] for task in TASKS})
+        st, kq = decide(proba["statement"], self.index.taxonomy.statement_kq, self.index.taxonomy.key_questions)
+        labels = {"statement": np.asarray(self.index.taxonomy.statements, dtype=object)[st],
+                  "key_question": np.asarray(self.index.taxonomy.key_questions, dtype=object)[kq]}
+        return Predictions(self.name, task_classes(self.index), {task: proba[task] for task in TASKS}, labels)
 
 
 class MajorityModel:

@@ -225,7 +225,12 @@ def with_polarity(pred: Predictions) -> Predictions:
     neg = np.where(total > 0, total - pos, 0.5)
     pos = np.where(total > 0, pos, 0.5)
     classes = dict(pred.classes, polarity=list(POLARITY_CLASSES))
-    return Predictions(pred.model, classes, dict(pred.proba, polarity=np.stack([neg, pos], axis=1)))
+    polarity = np.stack([neg, pos], axis=1)
+    labels = dict(pred.labels)
+    if "band" in labels:  # no band suggested (the tool abstained): no direction either
+        top = np.asarray(POLARITY_CLASSES, dtype=object)[polarity.argmax(axis=1)]
+        labels[POLARITY] = np.where(labels["band"] == "", "", top).astype(object)
+    return Predictions(pred.model, classes, dict(pred.proba, polarity=polarity), labels)
 
 
 def tasks_of(frame: pd.DataFrame) -> list[str]:
@@ -235,12 +240,22 @@ def tasks_of(frame: pd.DataFrame) -> list[str]:
 
 
 def score_task(task: str, y_true: np.ndarray, proba: np.ndarray, classes: list[str],
-               folds: np.ndarray | None = None) -> TaskResult:
-    """All metrics of one task from true labels ``(n,)`` and probabilities ``(n, len(classes))``."""
-    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] if len(proba) else np.zeros(0, dtype=object)
+               folds: np.ndarray | None = None, predicted: np.ndarray | None = None) -> TaskResult:
+    """All metrics of one task from true labels ``(n,)`` and probabilities ``(n, len(classes))``.
+
+    ``predicted`` ``(n,)`` is the label the model suggests when it is not simply the most probable
+    column (see :class:`~evidencenlp.evaluation.baselines.Predictions`); confidence is its probability.
+    """
+    if predicted is None:
+        pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] if len(proba) else np.zeros(0, dtype=object)
+        conf, correct = M.top_label(proba, classes, y_true) if len(proba) else (np.zeros(0), np.zeros(0, dtype=bool))
+    else:
+        pred = np.asarray(predicted, dtype=object)
+        col = {c: i for i, c in enumerate(classes)}
+        conf = np.array([proba[i, col[p]] if p in col else 0.0 for i, p in enumerate(pred)], dtype=float)
+        correct = pred == y_true
     present = set(y_true) | set(pred)
     labels = [c for c in classes if c in present] + sorted(present - set(classes))
-    conf, correct = M.top_label(proba, classes, y_true) if len(proba) else (np.zeros(0), np.zeros(0, dtype=bool))
     conf = np.clip(conf, 0.0, 1.0)
     fold_acc, fold_f1 = [], []
     if folds is not None and len(set(folds.tolist())) > 1:
@@ -283,7 +298,8 @@ def score_predictions(frame: pd.DataFrame, predictions: dict[str, Predictions], 
             mask = (frame[task].fillna("").astype(str) != "").to_numpy()
             y = frame.loc[mask, task].astype(str).to_numpy(dtype=object)
             results[name][task] = score_task(task, y, pred.proba[task][mask], pred.classes[task],
-                                             None if folds is None else folds[mask])
+                                             None if folds is None else folds[mask],
+                                             pred.labels[task][mask] if task in pred.labels else None)
     breakdowns: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for column in BREAKDOWN_COLUMNS:
         if column not in frame.columns:
@@ -504,9 +520,11 @@ def fixed_split(train: pd.DataFrame, train_vectors: np.ndarray, test: pd.DataFra
 def score_labelled(test: pd.DataFrame, test_vectors: np.ndarray, index: FrameworkIndex, bundle: EvidenceClassifier | None,
                    baseline_train: pd.DataFrame | None = None, baseline_vectors: np.ndarray | None = None,
                    models: Sequence[str] = MODEL_NAMES, category_vectors: np.ndarray | None = None,
-                   test_name: str = "data", log: Log = _quiet) -> Evaluation:
+                   test_name: str = "data", log: Log = _quiet, abstained: np.ndarray | None = None) -> Evaluation:
     """Score the given (shipped) heads on a labelled table; baselines that need training are fitted
-    on ``baseline_train`` (typically framework examples + corpus) and skipped without it."""
+    on ``baseline_train`` (typically framework examples + corpus) and skipped without it.
+    ``abstained`` ``(n,)`` marks notes the tool gives no suggestion for (``tag`` leaves them empty): the
+    heads' predictions there are empty labels, scored as misses, exactly as ``tag`` shows them."""
     _check_columns(test, test_name)
     test = test.reset_index(drop=True)
     names = [m for m in models if (m == "heads" and bundle is not None) or m == "zero_shot"
@@ -529,6 +547,8 @@ def score_labelled(test: pd.DataFrame, test_vectors: np.ndarray, index: Framewor
             if name != "heads" and baseline_train is not None:
                 model.fit(baseline_train, baseline_vectors)
             preds[name] = model.predict(texts, test_vectors)
+    if abstained is not None and abstained.any() and "heads" in preds:
+        preds["heads"] = _without(preds["heads"], np.asarray(abstained, dtype=bool))
     results, breakdowns = score_predictions(test, preds)
     heads = (f"shipped heads {bundle.model_version} (trained on {bundle.training_data_.get('rows', '?')} rows, "
              f"sha256 {str(bundle.training_data_.get('sha256', '?'))[:12]}…)" if bundle is not None else "no heads")
@@ -540,6 +560,13 @@ def score_labelled(test: pd.DataFrame, test_vectors: np.ndarray, index: Framewor
             "model_version": bundle.model_version if bundle is not None else None,
             "near_duplicates_of_training": overlap}
     return Evaluation("data", description, data, list(preds), tasks_of(test), results, breakdowns, notes)
+
+
+def _without(pred: Predictions, rows: np.ndarray) -> Predictions:
+    """``pred`` with no suggestion on ``rows`` (boolean ``(n,)``): empty labels, zero probabilities."""
+    proba = {t: np.where(rows[:, None], 0.0, p) for t, p in pred.proba.items()}
+    labels = {t: np.where(rows, "", pred.predicted(t)).astype(object) for t in pred.proba}
+    return Predictions(pred.model, pred.classes, proba, labels)
 
 
 def _near_duplicates_of(vectors: np.ndarray, reference: np.ndarray, threshold: float = NEAR_DUPLICATE) -> int:

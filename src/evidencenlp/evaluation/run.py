@@ -149,10 +149,13 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
         fw, corpus = _training_parts(index, options.framework_examples)
         parts = [p for p in (fw, corpus) if p is not None and len(p)]
         base = pd.concat(parts, ignore_index=True) if parts else None
+        if not any(m not in ("heads", "zero_shot") for m in names):
+            base = None  # only the trained baselines are fitted on it
         base_vecs = embed(base["text"].tolist(), "training data", "training") if base is not None else None
+        test, abstained = as_tag_sees(test)
         test_vecs = embed(test["text"].tolist(), f"{len(test):,} test notes", "evaluate")
         ev = score_labelled(test, test_vecs, index, classifier, base, base_vecs, models=names,
-                            test_name=path.name, log=say)
+                            test_name=path.name, log=say, abstained=abstained)
         if phase1_summary is not None:
             ev.data["phase1"] = phase1_summary
             ev.mode = "phase1"
@@ -183,6 +186,17 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
     return cross_validate(corpus, vecs[n_fw:], index, fw, vecs[:n_fw] if n_fw else None, folds=options.folds,
                           seed=options.seed, models=names, n_jobs=options.jobs, C=options.C, log=say,
                           params=params)
+
+
+def as_tag_sees(test: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The labelled notes as ``tag`` and the review see them: redacted the same way (``tag``'s default), and
+    which of them ``tag`` abstains on (no suggestion: scored as a miss). Returns ``(frame, abstained (n,))``."""
+    from evidencenlp.abstain import abstention_reasons
+    from evidencenlp.text import redact_only
+
+    texts = test["text"].astype(str).tolist()
+    abstained = np.array([r is not None for r in abstention_reasons(texts)], dtype=bool)
+    return test.assign(text=[redact_only(t).text for t in texts]), abstained
 
 
 def _with_extra_training(fw: pd.DataFrame | None, options: EvaluationOptions,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evidencenlp.classifier import DIRECTION_TASK, EvidenceClassifier
+from evidencenlp.classifier import DIRECTION_TASK, EvidenceClassifier, decide
 from evidencenlp.evaluation.baselines import TfidfSvmModel, ZeroShotModel, task_classes
 from evidencenlp.matching import FrameworkIndex
 
@@ -195,7 +195,9 @@ def predict_all_models(train: pd.DataFrame, train_vecs: np.ndarray, test: pd.Dat
     log("  fitting the classifier …")
     clf = fit_classifier(train, train_vecs, index, params)
     proba = clf.predict_proba(texts, embeddings=test_vecs)
-    kq = np.asarray(taxonomy.key_questions, dtype=object)[proba["key_question"].argmax(axis=1)]
+    # the key question the tool suggests: its suggested statement's (evidencenlp.classifier.decide)
+    _, kq_index = decide(proba["statement"], taxonomy.statement_kq, taxonomy.key_questions)
+    kq = np.asarray(taxonomy.key_questions, dtype=object)[kq_index]
     direction = (np.where(proba[DIRECTION_TASK][:, 0] > 0.5, "positive", "negative") if DIRECTION_TASK in proba
                  else _direction_from_band(proba["band"]))
     out["classifier"] = (kq, direction)

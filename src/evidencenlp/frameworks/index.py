@@ -27,11 +27,13 @@ class Match:
 
     text: FrameworkText
     similarity: float
+    #: True when the similarity is below the model's weak-match threshold (see :mod:`evidencenlp.explain`)
+    weak: bool = False
 
     def to_dict(self) -> dict[str, object]:
-        """``{framework, item, band, text, similarity}`` as in the output contract."""
+        """``{framework, item, band, text, similarity, weak}`` as in the output contract."""
         return {"framework": self.text.framework, "item": self.text.item, "band": self.text.band,
-                "text": self.text.text, "similarity": round(self.similarity, 4)}
+                "text": self.text.text, "similarity": round(self.similarity, 4), "weak": self.weak}
 
 
 class FrameworkIndex:

@@ -4,7 +4,7 @@ Keys (shown on screen):
 
 ========  ==============================================================
 a, Enter  confirm what is shown (the suggestion, or your corrections)
-1 2 3     use alternative statement 1–3 (then Enter to confirm)
+1 2 3     use statement 1–3: 1 is the suggestion, 2 and 3 the alternatives (then Enter)
 b 1 2 …   set the band (numbered best first, as listed on screen)
 c 1 2 …   set the evidence category (in the order listed on screen)
 s         skip the note (it comes back at the end, and in the next session)
@@ -35,7 +35,7 @@ from evidencenlp.tui.keys import KeyReader, StreamKeys, terminal_keys
 
 __all__ = ["HELP", "KeyReader", "ReviewSession", "SessionResult", "StreamKeys", "terminal_keys"]
 
-HELP = ("[a/Enter] confirm   [1-3] alternative statement   [b] band   [c] evidence category   "
+HELP = ("[a/Enter] confirm   [1] suggested statement  [2-3] alternative statement   [b] band   [c] evidence category   "
         "[s] skip   [u] undo   [q] quit   [?] help")
 
 
@@ -261,15 +261,19 @@ class ReviewSession:
         body.append(e["text"], style="bold")
         where = f"\n{e['framework']} · {e['item']}" + (f" · {e['band']}" if e.get("band") else "")
         body.append(where + f" · similarity {e['similarity']:.2f}", style="dim")
+        if e.get("weak"):
+            body.append(" (weak match)", style="bold yellow")
         return Panel(body, title="why: the framework sentence that explains it", title_align="left",
                      border_style="cyan")
 
     def _alternatives(self, s: dict, draft: Labels) -> Text:
-        text = Text("alternatives: ", style="bold")
+        """The statements keys 1-3 choose: [1] is the suggestion itself (marked so), [2] and [3] the alternatives."""
+        text = Text("statements: ", style="bold")
         for i, alt in enumerate(s.get("statement_top3") or [], start=1):
             style = "reverse" if alt["label"] == draft.statement else ""
-            text.append(f"[{i}] {self.vocab.title('statements', alt['label'])} ({alt['label']}) {alt['score']:.0%}",
-                        style=style)
+            mark = "suggested: " if i == 1 else ("alternative: " if i == 2 else "")
+            text.append(f"[{i}] {mark}{self.vocab.title('statements', alt['label'])} ({alt['label']}) "
+                        f"{alt['score']:.0%}", style=style)
             text.append("   ")
         return text
 

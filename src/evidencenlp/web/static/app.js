@@ -268,7 +268,7 @@ function renderNote() {
   $("note-text").replaceChildren(...(why ? markShared(n.text, why.text) : [document.createTextNode(n.text)]));
   if (why) {
     $("why-text").replaceChildren(...markShared(why.text, n.text));
-    $("why-src").textContent = `${why.framework} · ${why.item}${why.band ? " · " + title("bands", why.band) : ""} · similarity ${why.similarity.toFixed(2)}`;
+    $("why-src").textContent = `${why.framework} · ${why.item}${why.band ? " · " + title("bands", why.band) : ""} · similarity ${why.similarity.toFixed(2)}${why.weak ? " (weak match)" : ""}`;
   } else if (s.reason) {
     $("why-text").textContent = `No suggestion (${reasonText(s.reason)}): the tool abstained on this note.`;
     $("why-src").textContent = "Choose the statement, band and evidence category yourself, or skip the note.";
