@@ -45,6 +45,27 @@ class EvidenceOut(BaseModel):
     band: str | None
     text: str
     similarity: float
+    weak: bool = Field(False, description="True when the similarity is below the model's weak-match threshold.")
+
+
+class SpanOut(BaseModel):
+    """Where a topic's evidence is in the (redacted) note: character offsets, and the text there."""
+
+    start: int
+    end: int
+    text: str | None = None
+
+
+class TopicOut(BaseModel):
+    """One thing the note is about (README, "Topics"): main topic first; one topic for a single-topic note."""
+
+    key_question: LabelOut
+    statement: LabelOut
+    band: BandOut
+    direction: LabelOut | None
+    score: float
+    evidence: SpanOut
+    spans: list[list[int]]
 
 
 class SentenceOut(BaseModel):
@@ -73,6 +94,7 @@ class SuggestionOut(BaseModel):
     principles: list[LabelOut]
     evidence: list[EvidenceOut]
     sentences: list[SentenceOut]
+    topics: list[TopicOut]
     needs_review: bool
     model_version: str
     redactions: dict[str, int]
