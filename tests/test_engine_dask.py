@@ -319,7 +319,6 @@ def test_resume_tags_only_the_missing_partitions(scheduler: str, notes_csv: Path
 
 
 def test_summarise_raw_input_on_the_cluster(scheduler: str, tmp_path: Path) -> None:
-    from functools import partial
 
     from evidencenlp.trends import SummaryConfig, summarise_file
 
@@ -327,9 +326,10 @@ def test_summarise_raw_input_on_the_cluster(scheduler: str, tmp_path: Path) -> N
     raw.loc[raw.index[0], "text"] = "Call 07700 900123 about Mum, the call bell went unanswered for an hour."
     src = tmp_path / "raw.csv"
     write_table(raw, src)
-    tagger = partial(tag_file_dask, SuggesterSpec(), scheduler=scheduler, partition_rows=10)
-    s = summarise_file(src, SummaryConfig(period="week"), tagger=tagger,
-                       suggester_factory=lambda: pytest.fail("a Suggester was loaded in the driver"))
+    with pytest.MonkeyPatch.context() as mp:  # the driver never loads a Suggester (the workers do)
+        mp.setattr(SuggesterSpec, "load", lambda self: pytest.fail("a Suggester was loaded in the driver"))
+        s = summarise_file(src, SummaryConfig(period="week"), suggester=SuggesterSpec(), engine="dask",
+                           scheduler=scheduler)
     assert s.rows == 24 and s.tagged == 24
     assert not any("07700" in t for ex in s.groups["examples"] for t in ex)
 

@@ -302,14 +302,17 @@ def test_file_outputs_csv_siblings(tmp_path: Path) -> None:
     assert len(groups) == len(s.groups)
 
 
-def test_end_to_end_raw_slice_is_tagged_first(tmp_path: Path, suggester) -> None:
+def test_end_to_end_raw_slice_is_tagged_first(tmp_path: Path, suggester, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencenlp.tagging import SuggesterSpec
+
     raw = pd.read_csv(REPO / "examples" / "feedback.csv", dtype=str, keep_default_na=False)
     assert {"id", "location", "date", "text"} <= set(raw.columns) and 300 <= len(raw) <= 600
     part = raw.iloc[:30].copy()
     part.loc[part.index[0], "text"] = "Call 07700 900123 about Mum, the call bell went unanswered for an hour."
     src = tmp_path / "raw.csv"
     write_table(part, src)
-    s = summarise_file(src, SummaryConfig(period="week"), suggester_factory=lambda: suggester)
+    monkeypatch.setattr(SuggesterSpec, "load", lambda self: suggester)  # the session's loaded models
+    s = summarise_file(src, SummaryConfig(period="week"), suggester=SuggesterSpec())
     assert s.rows == 30 and s.tagged == 30
     texts = [t for ex in s.groups["examples"] for t in ex]
     assert texts and not any("07700" in t for t in texts)

@@ -6,9 +6,7 @@ imported here, so ``--help`` and option errors stay fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -59,15 +57,3 @@ def check_engine_options(engine: Engine, scheduler: str | None, workers: int | N
         check_engine(engine.value, TagOptions(scheduler=scheduler, workers=workers))
     except EvidenceNLPError as exc:
         raise fail(str(exc)) from None
-
-
-def dask_tagger(*, models: Path | None, redact: bool, evidence_category: str | None, backend: str,
-                scheduler: str | None, workers: int | None,
-                on_event: Callable[[str], None]) -> Callable[..., Any]:
-    """:func:`evidencenlp.tagging.run.dask_tagger` for these options: call it as ``tag_file`` without its
-    first argument, ``(input, output, text_column, **options)``."""
-    from evidencenlp.tagging import SuggesterSpec
-    from evidencenlp.tagging.run import dask_tagger as bind
-
-    spec = SuggesterSpec(models=models, redact=redact, evidence_category=evidence_category, backend=backend)
-    return bind(spec, scheduler=scheduler, workers=workers, on_event=on_event)

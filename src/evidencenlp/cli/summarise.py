@@ -13,7 +13,6 @@ from evidencenlp.cli._app import app, backend_option, console, err_console, fail
 from evidencenlp.cli._engine import (
     Engine,
     check_engine_options,
-    dask_tagger,
     engine_option,
     scheduler_option,
     workers_option,
@@ -171,24 +170,20 @@ def summarise(
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise fail(f"{report}: the report is an HTML page; name it .html")
     check_engine_options(engine, scheduler, workers)
-    tagger = None  # --engine dask: a raw file is tagged on dask workers (redacted)
-    if engine is Engine.dask:
-        tagger = dask_tagger(models=models, redact=True, evidence_category=None, backend=backend,
-                             scheduler=scheduler, workers=workers,
-                             on_event=lambda message: err_console.print(message, highlight=False))
     config = SummaryConfig(period=period, min_cell=min_cell, baseline_periods=baseline or None,
                            recent_periods=recent or None, fdr=fdr, examples=examples)
 
     from evidencenlp.tagging import SuggesterSpec
 
-    factory = SuggesterSpec(models=models, backend=backend).load  # the encoder is loaded only for a raw file
+    spec = SuggesterSpec(models=models, backend=backend, redact=True)  # loaded only for a raw file
 
     def tagging() -> None:
         err_console.print(f"{input_path}: no suggestion columns; tagging first (redacted) …", highlight=False)
 
     summary = summarise_file(input_path, config, text_column=text_column, location_column=location_column or None,
-                             date_column=date_column, prefix=prefix, encoding=encoding, suggester_factory=factory,
-                             on_tagging=tagging, tagger=tagger)
+                             date_column=date_column, prefix=prefix, encoding=encoding, suggester=spec,
+                             engine=engine.value, scheduler=scheduler, workers=workers, on_tagging=tagging,
+                             on_event=lambda message: err_console.print(message, highlight=False))
     if summary.undated:
         shown = ", ".join(f"{v!r} (data row {r})" for r, v in summary.undated_values)
         err_console.print(f"{summary.undated:,} comments have a missing or unparseable date in column "

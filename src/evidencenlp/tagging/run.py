@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from evidencenlp.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_DASK_WORKERS
 from evidencenlp.errors import InputFileError
@@ -109,14 +108,3 @@ def tag(input_path: Path, output: Path, options: TagOptions, suggester: Suggeste
                     resume=options.resume, force=options.force, redact=suggester.redact, prefix=options.prefix,
                     encoding=options.encoding, on_rows=on_rows, on_progress=on_progress,
                     delimiter=options.delimiter, sheet=options.sheet)
-
-
-def dask_tagger(suggester: SuggesterSpec, scheduler: str | None = None, workers: int | None = None,
-                on_event: Callable[[str], None] | None = None) -> Callable[..., TagSummary]:
-    """:func:`~evidencenlp.tagging.dask.tag_file_dask` with the spec and the cluster bound, for a caller that
-    tags like :func:`~evidencenlp.tagging.local.tag_file` without its first argument:
-    ``(input, output, text_column, **options)`` (``summarise --engine dask``). Refuses a missing dask extra."""
-    require_dask()
-    bound: Callable[..., Any] = partial(tag_file_dask, suggester, scheduler=scheduler,
-                                        workers=workers or DEFAULT_DASK_WORKERS, on_event=on_event)
-    return bound

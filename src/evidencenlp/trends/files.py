@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,6 +14,9 @@ from evidencenlp.tabular import check_readable, iter_chunks, require_column, tab
 from evidencenlp.taxonomy import Taxonomy, default_taxonomy
 from evidencenlp.trends.config import SummaryConfig
 from evidencenlp.trends.summary import Summary, normalise_frame, summarise_frame
+
+if TYPE_CHECKING:
+    from evidencenlp.tagging import SuggesterSpec
 
 
 def is_tagged(columns: Sequence[str], prefix: str = "") -> bool:
@@ -42,33 +44,22 @@ def read_tagged(path: Path, taxonomy: Taxonomy, *, location_column: str | None, 
     return pd.concat(parts, ignore_index=True)
 
 
-def _local_tagger(suggester_factory: Callable[[], Any] | None) -> Callable[..., Any]:
-    """:func:`evidencenlp.tagging.tag_file` with a Suggester built now (redacting)."""
-    from evidencenlp.tagging import tag_file
-
-    if suggester_factory is None:
-        from evidencenlp.suggest import Suggester
-
-        suggester_factory = Suggester.load
-    return partial(tag_file, suggester_factory(), redact=True)
-
-
 def summarise_file(path: Path, config: SummaryConfig | None = None, *, text_column: str = "text",
                    location_column: str | None = "location", date_column: str = "date", prefix: str = "",
                    encoding: str = "utf-8", taxonomy: Taxonomy | None = None,
-                   suggester_factory: Callable[[], Any] | None = None,
+                   suggester: SuggesterSpec | None = None, engine: str = "local",
+                   scheduler: str | None = None, workers: int | None = None,
                    on_tagging: Callable[[], None] | None = None,
                    on_rows: Callable[[int], None] | None = None,
-                   tagger: Callable[..., Any] | None = None) -> Summary:
+                   on_event: Callable[[str], None] | None = None) -> Summary:
     """Summarise a raw or tagged table.
 
     A raw table (no ``key_question``/``statement``/``band`` columns) is first tagged with
-    :func:`evidencenlp.tagging.tag_file` (streaming, redacted) into a temporary Parquet file;
-    ``suggester_factory`` builds the :class:`~evidencenlp.suggest.Suggester` only then.
-    ``on_tagging`` is called once before tagging starts; ``on_rows`` after each tagged chunk.
-    ``tagger``, when given, tags instead of ``tag_file`` (e.g. on a dask cluster, see
-    :func:`evidencenlp.tagging.tag_file_dask`): it is called as ``tagger(path, output, text_column,
-    prefix=…, encoding=…, on_rows=…)`` and must redact.
+    :func:`evidencenlp.tagging.tag` (streaming, on ``engine`` "local" or "dask" with ``scheduler`` /
+    ``workers``) into a temporary Parquet file, by the Suggester ``suggester`` describes (default: the
+    packaged models), which must redact: the summary keeps example comments. ``on_tagging`` is called
+    once before tagging starts, ``on_rows`` after each tagged chunk, ``on_event`` with one-line status
+    messages (dask: cluster start-up).
     """
     config = config or SummaryConfig()
     taxonomy = taxonomy or default_taxonomy()
@@ -84,13 +75,19 @@ def summarise_file(path: Path, config: SummaryConfig | None = None, *, text_colu
                            text_column=text_column, prefix=prefix, encoding=encoding)
         return summarise_frame(data, taxonomy, config, source=str(path))
     require_column(path, columns, text_column)
+    from evidencenlp.tagging import SuggesterSpec, TagOptions, tag
+
+    spec = suggester or SuggesterSpec()
+    if not spec.redact:
+        raise InputFileError("summarise keeps example comments, so it tags raw files with redaction: "
+                             "use a SuggesterSpec with redact=True")
     if on_tagging is not None:
         on_tagging()
-    if tagger is None:
-        tagger = _local_tagger(suggester_factory)
     with tempfile.TemporaryDirectory(prefix="evidencenlp-summarise-") as tmp:
         tagged = Path(tmp) / "tagged.parquet"
-        tagger(path, tagged, text_column, prefix=prefix, encoding=encoding, on_rows=on_rows)
+        options = TagOptions(text_column=text_column, prefix=prefix, encoding=encoding, scheduler=scheduler,
+                             workers=workers)
+        tag(path, tagged, options, spec, engine, on_rows=on_rows, on_event=on_event)
         data = read_tagged(tagged, taxonomy, location_column=location_column, date_column=date_column,
                            text_column=text_column, prefix=prefix)
     return summarise_frame(data, taxonomy, config, source=str(path))
