@@ -273,9 +273,8 @@ class SharedCounts:
         """Row of every n-gram occurrence, its id in this batch's own vocabulary, and that vocabulary."""
         key = (analyzer, ngram_range)
         if key not in self._analysed:
-            from sklearn.feature_extraction.text import CountVectorizer
-
             import pandas as pd
+            from sklearn.feature_extraction.text import CountVectorizer
 
             vectoriser = CountVectorizer(ngram_range=ngram_range, analyzer=analyzer, strip_accents="unicode",
                                          lowercase=True)

@@ -6,6 +6,7 @@ calibrated probabilities are low it says ``needs_review`` rather than guessing c
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,6 +167,8 @@ class Suggester:
         # a hash over all weights (computed once), and the backend when it is not the one they learned on
         self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
                                                           else f"+{self.backend}")
+        #: each statement's key question, as an array (compared once per note)
+        self._statement_kq = np.asarray(index.taxonomy.statement_kq)
         limit_blas_threads()
 
     @classmethod
@@ -260,7 +263,7 @@ class Suggester:
 
     def _top(self, preds: ClassifierOutput, row: int) -> tuple[Label, Label, BandLabel]:
         kq, kq_p = preds.top("key_question", row)
-        st, st_p = preds.statement_within(kq, row, self.index.taxonomy.statement_kq)
+        st, st_p = preds.statement_within(kq, row, self._statement_kq)
         b, b_p = preds.top("band", row)
         band = BandLabel(b, b_p, {name: float(preds.proba["band"][row, i])
                                   for i, name in enumerate(preds.classes["band"])})
@@ -271,7 +274,8 @@ class Suggester:
         assert preds is not None
         kq, st, band = self._top(preds, row)
         statements = preds.classes["statement"]
-        others = [i for i in np.argsort(-preds.proba["statement"][row]) if statements[i] != st.label][:2]
+        others = list(itertools.islice((i for i in np.argsort(-preds.proba["statement"][row])
+                                        if statements[i] != st.label), 2))
         top3 = (st, *(Label(statements[i], float(preds.proba["statement"][row, i])) for i in others))
         c_label, c_p = preds.top("evidence_category", row)
         category = Label(self.evidence_category, 1.0) if self.evidence_category else Label(c_label, c_p)
