@@ -168,7 +168,7 @@ class Suggester:
         self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
                                                           else f"+{self.backend}")
         #: each statement's key question, as an array (compared once per note)
-        self._statement_kq = np.asarray(index.taxonomy.statement_kq)
+        self._statement_kq: Any = np.asarray(index.taxonomy.statement_kq)
         limit_blas_threads()
 
     @classmethod
