@@ -19,6 +19,7 @@ test: CI never times anything.
     python bench/run.py --skip-memory --rows 1000
     python bench/run.py --skip-memory --rows 600 --repeats 3   # paired rounds, medians (a shared machine)
     python bench/run.py --only-million           # just the 1M-row static run
+    python bench/run.py --only-million --million-rows 200000 --baseline-src ../old/src   # before/after, one run
 
 Results are written to ``bench/results.json``; ``--markdown`` prints the README table.
 """
@@ -219,12 +220,43 @@ def bench_memory(sizes: list[int], backend: str, tmp: Path) -> dict[str, object]
             "ratio_largest_to_smallest": round(peaks[max(sizes)] / peaks[min(sizes)], 3)}
 
 
-def bench_million(tmp: Path, rows: int = 1_000_000) -> dict[str, object]:
+def with_src(src: Path | None) -> dict[str, str] | None:
+    """The environment of a process that imports evidencenlp from ``src`` (None: as installed/inherited)."""
+    if src is None:
+        return None
+    return {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages (a shared machine slows every timing)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def bench_million(tmp: Path, rows: int = 1_000_000, src: Path | None = None,
+                  baseline_src: Path | None = None) -> dict[str, object]:
+    """``tag --backend static`` on ``rows`` short notes (whole process, start-up included).
+
+    With ``baseline_src`` (another checkout's ``src``, e.g. the previous release) the same file is
+    tagged first with that code, then with ``src``, in this one run: their ratio is what to compare
+    on a shared machine. The two outputs must be equal (checked here).
+    """
     base = short_notes(20_000, seed=3)
-    src = write_notes(tmp / "million.csv", (base * (rows // len(base) + 1))[:rows])
-    seconds, peak = run(tag_cmd(src, tmp / "million-out.parquet", "static"))
-    return {"rows": rows, "backend": "static", "seconds": round(seconds, 1), "rows_per_s": round(rows / seconds, 1),
-            "peak_rss_mib": round(peak, 1)}
+    notes = write_notes(tmp / "million.csv", (base * (rows // len(base) + 1))[:rows])
+    out: dict[str, object] = {"rows": rows, "backend": "static", "load_average_before": load_average()}
+    if baseline_src is not None:
+        seconds, peak = run(tag_cmd(notes, tmp / "baseline-out.parquet", "static"), env=with_src(baseline_src))
+        out["baseline"] = {"src": str(baseline_src), "seconds": round(seconds, 1),
+                           "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1)}
+    seconds, peak = run(tag_cmd(notes, tmp / "million-out.parquet", "static"), env=with_src(src))
+    out.update({"seconds": round(seconds, 1), "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1),
+                "load_average_after": load_average()})
+    if baseline_src is not None:
+        baseline = out["baseline"]
+        assert isinstance(baseline, dict)
+        out["speed_ratio_to_baseline"] = round(baseline["seconds"] / seconds, 2)
+        out["outputs_equal"] = bool(pd.read_parquet(tmp / "baseline-out.parquet").equals(
+            pd.read_parquet(tmp / "million-out.parquet")))
+    return out
 
 
 def markdown(results: dict[str, object]) -> str:
@@ -255,7 +287,13 @@ def markdown(results: dict[str, object]) -> str:
             + f"; ratio {m['ratio_largest_to_smallest']} | within 1.10, < 1.5 GB |")
     mm = results.get("million")
     if isinstance(mm, dict):
-        lines.append(f"| 1M rows, static | {mm['rows_per_s']} rows/s, peak {mm['peak_rss_mib']} MiB | — |")
+        before = mm.get("baseline")
+        was = (f"; baseline {before['rows_per_s']} rows/s, peak {before['peak_rss_mib']} MiB, ratio "
+               f"{mm['speed_ratio_to_baseline']}×, outputs equal: {mm['outputs_equal']}"
+               if isinstance(before, dict) else "")
+        lines.append(f"| {mm['rows']:,} short notes, static | {mm['rows_per_s']} rows/s, peak {mm['peak_rss_mib']} MiB"
+                     f"{was}; load average {mm.get('load_average_before')} → {mm.get('load_average_after')} "
+                     "| ≥ 5,000 rows/s |")
     return "\n".join(lines)
 
 
@@ -271,6 +309,13 @@ def main() -> None:
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--million", action="store_true", help="also the 1M-row static run")
     parser.add_argument("--only-million", action="store_true")
+    parser.add_argument("--million-rows", type=int, default=1_000_000,
+                        help="rows of the static run (try fewer first)")
+    parser.add_argument("--src", type=Path, default=None,
+                        help="the static run imports evidencenlp from this folder (default: as installed)")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="also tag the same file with the code in this folder first (e.g. the previous "
+                             "release's src), in the same run, and report the speed ratio")
     parser.add_argument("--markdown", action="store_true", help="print the README table at the end")
     parser.add_argument("--model-card", action="store_true",
                         help="copy the backends' figures to models/backends.json and rewrite models/MODEL_CARD.md")
@@ -296,7 +341,7 @@ def main() -> None:
                 results["memory"] = bench_memory(args.memory_rows, args.memory_backend, tmp)
                 print("memory", json.dumps(results["memory"]), flush=True)
         if args.million or args.only_million:
-            results["million"] = bench_million(tmp)
+            results["million"] = bench_million(tmp, args.million_rows, args.src, args.baseline_src)
             print("million", json.dumps(results["million"]), flush=True)
     partial = args.out.with_suffix(".json.tmp")
     partial.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

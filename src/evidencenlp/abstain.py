@@ -88,7 +88,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from evidencenlp.identifiers.lexicon import fold, lexicon
+from evidencenlp.identifiers.lexicon import lexicon
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from lingua import LanguageDetector
@@ -293,7 +293,7 @@ def _has_content_word(text: str) -> bool:
     for match in _TOKEN.finditer(text):
         raw = match.group()
         word = raw.lower().replace("'", "")
-        letters = "".join(c for c in word if c.isalpha())
+        letters = word if word.isalpha() else "".join(c for c in word if c.isalpha())
         if not letters or word in _NON_CONTENT or letters in _NON_CONTENT:
             continue
         if len(letters) < 3:
@@ -314,18 +314,18 @@ def _language_evidence(text: str) -> str:
     stops after about :data:`_MAX_EVIDENCE_CHARS` characters: the opening of a long note is
     plenty to tell its language, and detection time grows with length.
     """
-    has_lower = any(c.islower() for c in text)
+    has_lower = _ASCII_LOWER.search(text) is not None if text.isascii() else any(c.islower() for c in text)
     kept: list[str] = []
     length = 0
     sentence_start = True
-    for match in _LANG_TOKEN.finditer(text):
-        token = match.group()
+    for token in _LANG_TOKEN.findall(text):
         if not token[0].isalnum():
             sentence_start = True
             continue
         starts = sentence_start
         sentence_start = False
-        if any(c.isdigit() for c in token):
+        # a letter is never a digit: only tokens that are not all letters are looked at character by character
+        if not (token.isalpha() or token.replace("'", "").isalpha()) and any(c.isdigit() for c in token):
             continue
         if has_lower and token[0].isupper():
             if len(token) >= 2 and token.isupper():
@@ -340,12 +340,20 @@ def _language_evidence(text: str) -> str:
 
 
 _ASCII_LETTER: Final = re.compile(r"[A-Za-z]")
+_ASCII_LOWER: Final = re.compile(r"[a-z]")
 
 
 def _letter_count(text: str) -> int:
     if text.isascii():
         return len(_ASCII_LETTER.findall(text))
     return sum(1 for c in text if c.isalpha())
+
+
+def _evidence_letters(evidence: str) -> int:
+    """:func:`_letter_count` of language evidence (lower-case words without digits, joined by spaces)."""
+    if evidence.isascii():  # only letters, apostrophes inside words and the spaces between them
+        return len(evidence) - evidence.count(" ") - evidence.count("'")
+    return _letter_count(evidence)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,7 +403,8 @@ def _plainly_english(evidence: str) -> bool:
     if len(words) < PLAIN_MIN_WORDS or markers == 0:
         return False
     common = lexicon().common_words
-    n_common = sum(1 for w in words if fold(w) in common)
+    # the words are lower-case ASCII (the pattern), which fold() leaves as they are
+    n_common = sum(map(common.__contains__, words))
     if markers >= PLAIN_MIN_MARKERS:
         return n_common >= PLAIN_COMMON_SHARE * len(words)
     return n_common == len(words) and len(words) >= PLAIN_ALL_COMMON_MIN_WORDS
@@ -424,8 +433,8 @@ def _screen(text: str) -> tuple[str | None, str | None]:
         raise TypeError(f"abstention rules take str notes, not {type(text).__name__}")
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     latin = other = 0
-    if text.isascii():  # the common case, counted in C: every ASCII letter is Latin
-        latin = len(_ASCII_LETTER.findall(text))
+    if text.isascii():  # the common case: every ASCII letter is Latin, and only "none at all" matters below
+        latin = int(_ASCII_LETTER.search(text) is not None)
     else:
         for char in text:
             if char.isalpha():
@@ -440,7 +449,7 @@ def _screen(text: str) -> tuple[str | None, str | None]:
     if _phrase_key(text) in _PLACEHOLDER_PHRASES or not _has_content_word(text):
         return NO_CONTENT, None
     evidence = _language_evidence(text)
-    if _letter_count(evidence) < MIN_LETTERS:
+    if _evidence_letters(evidence) < MIN_LETTERS:
         return None, None
     return None, evidence
 
@@ -472,7 +481,7 @@ def abstention_reasons(texts: Sequence[str]) -> list[str | None]:
     fast = _english_confidences("fast", [evidence for _, evidence in pending])
     unsure: list[tuple[int, str, int]] = []
     for (index, evidence), confidence in zip(pending, fast):
-        letters = _letter_count(evidence)
+        letters = _evidence_letters(evidence)
         if letters >= LONG_LETTERS:
             if confidence < FAST_NOT_ENGLISH_BELOW:
                 reasons[index] = NOT_ENGLISH

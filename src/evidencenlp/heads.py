@@ -9,6 +9,7 @@ export their parameters as numpy arrays.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -223,6 +224,36 @@ class MultiLabelHead(_StandardisedLinear):
         return head
 
 
+def _word_grams(vectoriser: Any, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """The word n-grams of every text, as ``vectoriser``'s analyzer gives them, for the whole batch at once.
+
+    Each text is decoded, preprocessed and tokenised by the vectoriser's own functions; the n-grams
+    (tokens joined by a space, as scikit-learn's ``_word_ngrams`` makes them) are then made across the
+    batch's token list, keeping those within one text. Returns the text (row) of each gram and the grams:
+    per text the same multiset of grams as ``vectoriser.build_analyzer()`` (in another order).
+    """
+    decode, preprocess, tokenise = vectoriser.decode, vectoriser.build_preprocessor(), vectoriser.build_tokenizer()
+    tokens = [tokenise(preprocess(decode(doc))) for doc in texts]
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    flat: list[str] = list(itertools.chain.from_iterable(tokens))
+    text_of = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+    min_n, max_n = vectoriser.ngram_range
+    rows, grams = [], []
+    for n in range(min_n, max_n + 1):
+        if n == 1:
+            rows.append(text_of)
+            grams.extend(flat)
+            continue
+        starts = len(flat) - n + 1
+        if starts <= 0:
+            break
+        within = text_of[:starts] == text_of[n - 1:]  # the n tokens from here belong to one text
+        joined = map(" ".join, zip(*(flat[k:k + starts] for k in range(n))))
+        grams.extend(itertools.compress(joined, within.tolist()))
+        rows.append(text_of[:starts][within])
+    return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)), grams
+
+
 class SharedCounts:
     """One batch of texts whose n-gram analysis is done once per analyzer and shared by every :class:`TextHead`.
 
@@ -242,28 +273,34 @@ class SharedCounts:
         """Row of every n-gram occurrence, its id in this batch's own vocabulary, and that vocabulary."""
         key = (analyzer, ngram_range)
         if key not in self._analysed:
+            import pandas as pd
             from sklearn.feature_extraction.text import CountVectorizer
 
-            analyse = CountVectorizer(ngram_range=ngram_range, analyzer=analyzer, strip_accents="unicode",
-                                      lowercase=True).build_analyzer()
-            ids: dict[str, int] = {}
-            parts, lengths = [], np.zeros(len(self.texts), dtype=np.int64)
-            for row, doc in enumerate(self.texts):
-                grams = analyse(doc)
-                lengths[row] = len(grams)
-                parts.append(np.fromiter((ids.setdefault(g, len(ids)) for g in grams), dtype=np.int32,
-                                         count=len(grams)))
-            rows = np.repeat(np.arange(len(self.texts), dtype=np.int32), lengths)
-            gids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-            self._analysed[key] = (rows, gids, list(ids))
+            vectoriser = CountVectorizer(ngram_range=ngram_range, analyzer=analyzer, strip_accents="unicode",
+                                         lowercase=True)
+            if analyzer == "word":
+                rows, flat = _word_grams(vectoriser, self.texts)
+            else:
+                analyse = vectoriser.build_analyzer()
+                grams = [analyse(doc) for doc in self.texts]
+                lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+                rows = np.repeat(np.arange(len(self.texts), dtype=np.int32), lengths)
+                flat = list(itertools.chain.from_iterable(grams))
+            # ids in order of first appearance, hashed in C (a gram's id only serves the look-up in counts)
+            codes, uniques = pd.factorize(np.array(flat, dtype=object)) if flat else (np.zeros(0, np.int64), [])
+            self._analysed[key] = (rows, np.asarray(codes).astype(np.int32, copy=False), list(uniques))
         return self._analysed[key]
 
-    def counts(self, analyzer: str, ngram_range: tuple[int, int], vocabulary: dict[str, int]) -> Any:
-        """Counts ``(n_texts, len(vocabulary))`` (scipy csr) of the terms in ``vocabulary``."""
+    def counts(self, analyzer: str, ngram_range: tuple[int, int], vocabulary: dict[str, int] | Any) -> Any:
+        """Counts ``(n_texts, len(vocabulary))`` (scipy csr) of the terms in ``vocabulary``: a dict term → column,
+        or a ``pandas.Index`` of the terms in column order (looked up in C)."""
         from scipy.sparse import csr_matrix
 
         rows, gids, terms = self._analyse(analyzer, ngram_range)
-        remap = np.fromiter((vocabulary.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
+        if isinstance(vocabulary, dict):
+            remap = np.fromiter((vocabulary.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
+        else:
+            remap = vocabulary.get_indexer(terms).astype(np.int64, copy=False)
         cols = remap[gids] if len(gids) else np.zeros(0, dtype=np.int64)
         keep = cols >= 0
         return csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
@@ -293,7 +330,7 @@ class TextHead:
     temperature_: float = 1.0
     oof_logits_: np.ndarray | None = field(default=None, repr=False)
     _counter: Any = field(default=None, repr=False, compare=False)
-    _vocab: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _vocab: Any = field(default=None, repr=False, compare=False)  # pandas.Index of the vocabulary
 
     @property
     def ngram_range(self) -> tuple[int, int]:
@@ -305,8 +342,10 @@ class TextHead:
 
         if isinstance(texts, SharedCounts):
             if self._vocab is None:
+                import pandas as pd
+
                 assert self.vocabulary_ is not None
-                self._vocab = {str(t): i for i, t in enumerate(self.vocabulary_)}
+                self._vocab = pd.Index([str(t) for t in self.vocabulary_], dtype=object)
             return texts.counts(self.analyzer, self.ngram_range, self._vocab)
         if self._counter is None:
             assert self.vocabulary_ is not None
@@ -317,12 +356,14 @@ class TextHead:
 
     def transform(self, texts: Sequence[str] | SharedCounts) -> Any:  # scipy.sparse csr (n_texts, n_terms)
         """The TF-IDF matrix of ``texts`` exactly as sklearn's TfidfVectorizer(sublinear_tf=True) gives it."""
-        from sklearn.preprocessing import normalize
+        from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
+        assert self.idf_ is not None
         X = self._count(texts).tocsr()
-        X.data = 1.0 + np.log(X.data)
-        X = X.multiply(self.idf_).tocsr()
-        return normalize(X, norm="l2", copy=False)
+        X.sum_duplicates()  # canonical: sorted column indices, no duplicates (as a product with diag(idf) leaves it)
+        X.data = (1.0 + np.log(X.data)) * self.idf_[X.indices]
+        inplace_csr_row_normalize_l2(X)  # what sklearn's normalize(norm="l2") runs, without its input checks
+        return X
 
     def _svc(self) -> Any:
         from sklearn.svm import LinearSVC

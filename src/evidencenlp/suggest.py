@@ -20,7 +20,7 @@ from evidencenlp.errors import InputFileError, ModelError
 from evidencenlp.explain import DEFAULT_WEAK_MATCH, evidence_for, explaining_match
 from evidencenlp.frameworks import load_framework_set
 from evidencenlp.matching import FrameworkIndex, Match
-from evidencenlp.text import ProcessedText, process_many, redact_only
+from evidencenlp.text import ProcessedText, process_many, redact_many, redact_only
 from evidencenlp.topics import DEFAULT_THRESHOLD, DEFAULT_WHOLE_WEIGHT, pool_topics, pooled_rows, sentence_offsets
 
 #: the sub-folder of ``models/`` holding the heads trained on the static backend's embeddings
@@ -204,6 +204,8 @@ class Suggester:
         # a hash over all weights (computed once), and the backend when it is not the one they learned on
         self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
                                                           else f"+{self.backend}")
+        #: each statement's key question, as an array (compared once per note)
+        self._statement_kq: Any = np.asarray(index.taxonomy.statement_kq)
         limit_blas_threads()
 
     @classmethod
@@ -267,14 +269,14 @@ class Suggester:
         reasons = abstention_reasons([str(texts[i]) for i in present])
         keep = [i for i, r in zip(present, reasons) if r is None]
         out: list[Suggestion | None] = [None] * len(texts)
-        for i, r in zip(present, reasons):
-            if r is not None:
-                out[i] = self._abstain(str(texts[i]), r)
+        abstained = [(i, r) for i, r in zip(present, reasons) if r is not None]
+        for (i, r), p in zip(abstained, self._redacted([str(texts[i]) for i, _ in abstained])):
+            out[i] = self._abstain(str(texts[i]), r, p)
         raw = [str(texts[i]) for i in keep]
         if sentences or topics:
             processed = list(process_many(raw, redact=self.redact))
         else:
-            processed = [redact_only(t) if self.redact else ProcessedText(t, (), {}) for t in raw]
+            processed = self._redacted(raw)
         owners = [row for row, p in enumerate(processed) if len(p.sentences) > 1 for _ in p.sentences]
         sents = [s for p in processed if len(p.sentences) > 1 for s in p.sentences]
         # notes and their sentences go through the encoder and the heads together: one pass
@@ -337,9 +339,13 @@ class Suggester:
                              direction, g.score, best[0], best[1], spans))
         return tuple(out)
 
-    def _abstain(self, text: str, reason: str) -> Suggestion:
-        """The empty suggestion for a note the tool will not label (redacted like any other)."""
-        p = redact_only(text) if self.redact else ProcessedText(text, (), {})
+    def _redacted(self, texts: list[str]) -> list[ProcessedText]:
+        """The notes redacted (when redaction is on) without sentence segmentation, in one batch."""
+        return redact_many(texts) if self.redact else [ProcessedText(t, (), {}) for t in texts]
+
+    def _abstain(self, text: str, reason: str, processed: ProcessedText | None = None) -> Suggestion:
+        """The empty suggestion for a note the tool will not label (redacted like any other, or ``processed``)."""
+        p = processed or (redact_only(text) if self.redact else ProcessedText(text, (), {}))
         return Suggestion(text=p.text, key_question=None, statement=None, statement_top3=(), evidence_category=None,
                           band=None, principles=(), evidence=(), sentences=(), needs_review=True,
                           model_version=self.model_version, redactions=dict(p.redactions), reason=reason)

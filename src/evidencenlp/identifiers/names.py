@@ -68,6 +68,26 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
+def form_label_ends(text: str) -> dict[int, str]:
+    """Where a name may start after a form label ("Surname: ", "NOK: "), each offset mapped to ``"form"``;
+    a bare "Name:" counts only at the start of a line or an item ("Drug name:" does not)."""
+    found: dict[int, str] = {}
+    for sep in _SEPARATOR.finditer(text):
+        colon = sep.start()
+        m = W.FORM_LABEL.search(text, max(0, colon - 32), colon + 1)
+        if m is None:
+            continue
+        if not m.group("field") and m.group("label").lower().startswith("name"):
+            before = text[:m.start()].rstrip(" \t")
+            if before and before[-1] not in "\n\r;|.,":
+                continue
+        end = colon + 1
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        found[end] = "form"
+    return found
+
+
 class _NameFinder:
     """Applies the name rules to one note."""
 
@@ -81,23 +101,8 @@ class _NameFinder:
             self.cues.update(self.form_labels())
 
     def form_labels(self) -> dict[int, str]:
-        """Where a name may start after a form label ("Surname: ", "NOK: "); a bare "Name:" counts only
-        at the start of a line or an item ("Drug name:" does not)."""
-        text, found = self.text, {}
-        for sep in _SEPARATOR.finditer(text):
-            colon = sep.start()
-            m = W.FORM_LABEL.search(text, max(0, colon - 32), colon + 1)
-            if m is None:
-                continue
-            if not m.group("field") and m.group("label").lower().startswith("name"):
-                before = text[:m.start()].rstrip(" \t")
-                if before and before[-1] not in "\n\r;|.,":
-                    continue
-            end = colon + 1
-            while end < len(text) and text[end] in " \t":
-                end += 1
-            found[end] = "form"
-        return found
+        """Where a name may start after a form label (see :func:`form_label_ends`)."""
+        return form_label_ends(self.text)
 
     # -- token tests ---------------------------------------------------------------------------
 

@@ -228,6 +228,11 @@ def find_emails(text: str) -> Iterator[Redaction]:
     """Email addresses, also with "(at)", "[at]" or a spelled "dot" ("jo [at] example dot com")."""
     for m in _EMAIL.finditer(text):
         yield Redaction("EMAIL", m.start(), m.end())
+    yield from find_emails_spelled(text)
+
+
+def find_emails_spelled(text: str) -> Iterator[Redaction]:
+    """The email addresses of :func:`find_emails` written without an ``@`` ("jo [at] example dot com")."""
     if _EMAIL_SPELLED_HINT.search(text):
         for m in _EMAIL_SPELLED.finditer(text):
             yield Redaction("EMAIL", m.start(), m.end())
@@ -411,6 +416,12 @@ def _org_after(text: str, end: int) -> bool:
 
 def find_addresses(text: str) -> Iterator[Redaction]:
     """Street addresses: "14 Acacia Avenue", "Flat 3, 22 Park Road, Leeds", "lives on Elm Road"."""
+    yield from _numbered_addresses(text)
+    yield from find_addresses_without_number(text)
+
+
+def _numbered_addresses(text: str) -> Iterator[Redaction]:
+    """Addresses with a house number ("14 Acacia Avenue"): the rule needs a digit."""
     for m in _ADDRESS.finditer(text):
         before = text[max(0, m.start() - 24):m.start()]
         if _NOT_HOUSE.search(before) or (_YEAR_NUMBER.match(m.group()) and _YEAR_BEFORE.search(before)):
@@ -422,6 +433,11 @@ def find_addresses(text: str) -> Iterator[Redaction]:
         end -= text[end - 1] == "."  # "Rd." keeps its dot only inside the address
         unit = _UNIT_BEFORE.search(before)
         yield Redaction("ADDRESS", m.start() - len(unit.group()) if unit else m.start(), end)
+
+
+def find_addresses_without_number(text: str) -> Iterator[Redaction]:
+    """The addresses of :func:`find_addresses` found without a house number ("lives on Elm Road",
+    "Ivy House, Green Lane", "Address: Rose Cottage, Thirsk")."""
     low = text.lower()
     more = ("house" in low or "flat" in low or "bungalow" in low or "cottage" in low or "property" in low
             or "address" in low)

@@ -1,0 +1,142 @@
+"""The static path's fast paths give exactly what the plain paths give (issue 24, item 1).
+
+Batch redaction with pre-filters (:mod:`evidencenlp.identifiers.batch`), the abstention screen's
+shortcuts, and the text heads' batch n-grams and sparse TF-IDF are each compared with the plain
+computation on a few thousand varied notes: the training corpus, the redaction test sets, and
+variants of them (lower case, capitals, invisible characters, no punctuation).
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.sparse import csr_matrix
+
+from evidencenlp import abstain
+from evidencenlp.identifiers import find_identifiers
+from evidencenlp.identifiers.batch import find_identifiers_many, may_hold_name
+from evidencenlp.identifiers.names import find_name_spans
+from evidencenlp.text import redact_many, redact_only
+
+DATA = Path(__file__).parent / "data"
+CORPUS = Path(__file__).resolve().parents[1] / "training" / "corpus"
+
+
+def _notes() -> list[str]:
+    notes = [json.loads(line)["text"] for path in sorted(DATA.glob("redaction_*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    notes += pd.concat([pd.read_csv(p, dtype=str) for p in sorted(CORPUS.glob("*.csv"))])["text"].dropna().tolist()
+    return notes
+
+
+def _variants(notes: list[str]) -> list[str]:
+    """Each note as written, lower-cased, in capitals, with a zero-width space and with a no-break space
+    after its first word, and without commas and full stops (a sample of each, to keep the test fast)."""
+    out = list(notes)
+    out += [n.lower() for n in notes[::3]]
+    out += [n.upper() for n in notes[1::5]]
+    out += [n.replace(" ", "\u200b", 1) for n in notes[2::7]]
+    out += [n.replace(" ", "\u00a0", 1) for n in notes[3::7]]
+    out += [n.replace(",", "").replace(".", "") for n in notes[4::5]]
+    out += ["", " ", "I", "ok", "Mr", "mrs jones", "nurse Blessing", "The carer, Blessing, sang", "J. Smith came",
+            "MrsPatel rang", "Name: jo bloggs", "jenny on ward 4", "my mum sheila", "SHEILA ON NIGHTS",
+            "Ask for Priya", "thanks to Will", "Dr.Ahmed", "Bronagh the SALT", "Jas from the pharmacy",
+            "jo [at] example dot com", "jo@example.com", "NHS 943 476 5919", "Zoë was kind", "Seán O’Neill"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def notes() -> list[str]:
+    return _variants(_notes())
+
+
+@pytest.mark.parametrize("step", [pytest.param(1, marks=pytest.mark.slow), 5])
+def test_batch_redaction_finds_exactly_what_the_plain_path_finds(notes: list[str], step: int) -> None:
+    notes = notes[::step]
+    assert len(notes) > 4000 // step
+    fast = find_identifiers_many(notes)
+    plain = [find_identifiers(n) for n in notes]
+    differ = [i for i, (a, b) in enumerate(zip(fast, plain)) if a != b]
+    assert differ == [], f"{len(differ)} notes differ, e.g. note #{differ[:3]}"
+    assert sum(map(bool, plain)) > 500 // step  # the sets hold plenty of identifiers, so this compares something
+
+
+def test_name_prefilter_never_skips_a_note_with_a_name(notes: list[str]) -> None:
+    with_names = [n for n in notes if find_name_spans(n)]
+    assert len(with_names) > 300
+    assert all(may_hold_name(n) for n in with_names)
+    # and it does skip notes: most corpus notes hold no name
+    assert sum(not may_hold_name(n) for n in notes) > len(notes) // 3
+
+
+def test_redact_many_equals_redact_only(notes: list[str]) -> None:
+    sample = notes[1::6]
+    assert redact_many(sample) == [redact_only(n) for n in sample]
+
+
+def test_abstention_shortcuts_agree_with_the_plain_counts(notes: list[str]) -> None:
+    from evidencenlp.identifiers.lexicon import fold
+
+    for note in notes:
+        text = unicodedata.normalize("NFKC", note).translate(abstain._APOSTROPHES)
+        evidence = abstain._language_evidence(text)
+        # letters of the evidence counted from its length, as the plain count gives them
+        assert abstain._evidence_letters(evidence) == abstain._letter_count(evidence)
+        # the words the "plainly English" test looks up are already folded
+        assert all(fold(w) == w for w in abstain._WORD.findall(evidence))
+        # no word holding a digit reaches the evidence (the digit test is skipped for all-letter words)
+        assert not any(c.isdigit() for c in evidence)
+
+
+def _tfidf_reference(head, texts: list[str]) -> csr_matrix:
+    """The TF-IDF matrix as scikit-learn builds it: CountVectorizer with the head's vocabulary,
+    sublinear tf, idf weights, l2-normalised rows (the path before the batch shortcuts)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+
+    vocab = {str(t): i for i, t in enumerate(head.vocabulary_)}
+    X = CountVectorizer(vocabulary=vocab, ngram_range=head.ngram_range, analyzer=head.analyzer,
+                        strip_accents="unicode", lowercase=True, dtype=np.float64).transform(texts).tocsr()
+    X.data = 1.0 + np.log(X.data)
+    X = normalize(X.multiply(head.idf_).tocsr(), norm="l2", copy=False)
+    X.sort_indices()
+    return X
+
+
+@pytest.mark.parametrize("analyzer", ["word", pytest.param("char_wb", marks=pytest.mark.slow)])
+def test_text_head_batch_tfidf_equals_scikit_learn(notes: list[str], analyzer: str) -> None:
+    from evidencenlp.heads import SharedCounts, TextHead
+
+    corpus = pd.concat([pd.read_csv(p, dtype=str) for p in sorted(CORPUS.glob("*.csv"))]).dropna(
+        subset=["text", "key_question"])[:600]
+    head = TextHead(analyzer=analyzer, min_df=1 if analyzer == "word" else 2).fit(
+        corpus["text"].tolist(), corpus["key_question"].tolist())
+    texts = notes[::7] + ["", "   ", "Café crème, naïve résumé", "ÉCOLE", "a b c", "x"]
+    shared = SharedCounts(texts)
+    fast = head.transform(shared)
+    ref = _tfidf_reference(head, texts)
+    assert np.array_equal(fast.indptr, ref.indptr) and np.array_equal(fast.indices, ref.indices)
+    assert np.array_equal(fast.data, ref.data)
+    assert np.array_equal(head.decision_function(shared), np.asarray(ref @ head.coef_.T + head.intercept_))
+
+
+def test_word_grams_are_the_analyzers_grams(notes: list[str]) -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from evidencenlp.heads import _word_grams
+
+    for ngram_range in ((1, 1), (1, 2), (2, 3)):
+        vec = CountVectorizer(ngram_range=ngram_range, strip_accents="unicode", lowercase=True)
+        texts = notes[::5] + ["", "one", "two words"]
+        rows, grams = _word_grams(vec, texts)
+        analyse = vec.build_analyzer()
+        got: list[Counter[str]] = [Counter() for _ in texts]
+        for row, gram in zip(rows.tolist(), grams):
+            got[row][gram] += 1
+        assert got == [Counter(analyse(t)) for t in texts]
