@@ -53,13 +53,13 @@ def find_identifiers(text: str) -> list[Redaction]:
     """
     found: list[Redaction] = []
     for view in matching_views(text):
-        finds = _find_all(view.text)
+        finds = find_all(view.text)
         found.extend(finds if not view.origin
                      else (Redaction(r.kind, *view.to_note(r.start, r.end)) for r in finds))
-    return _resolve_overlaps(found)
+    return resolve_overlaps(found)
 
 
-def _find_all(text: str) -> list[Redaction]:
+def find_all(text: str) -> list[Redaction]:
     """Every finder's spans in ``text``, overlaps not yet resolved."""
     found: list[Redaction] = []
     for finder in (find_emails, find_nhs_numbers, find_hospital_numbers, find_ni_numbers, find_phones,
@@ -69,7 +69,7 @@ def _find_all(text: str) -> list[Redaction]:
     return found
 
 
-def _resolve_overlaps(spans: list[Redaction]) -> list[Redaction]:
+def resolve_overlaps(spans: list[Redaction]) -> list[Redaction]:
     """Keep the earliest, longest, most specific span of each overlapping group."""
     kept: list[Redaction] = []
     for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start), _PRIORITY[s.kind])):

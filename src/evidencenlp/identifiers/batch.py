@@ -28,11 +28,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from evidencenlp.identifiers import _find_all, _resolve_overlaps, find_identifiers
+from evidencenlp.identifiers import find_all, find_identifiers, resolve_overlaps
 from evidencenlp.identifiers import name_words as W
 from evidencenlp.identifiers.invisible import has_invisible
 from evidencenlp.identifiers.lexicon import fold, lexicon
-from evidencenlp.identifiers.names import _CONTRACTION, _TOKEN, find_name_spans, form_label_ends
+from evidencenlp.identifiers.names import CONTRACTION, NAME_TOKEN, find_name_spans, form_label_ends
 from evidencenlp.identifiers.patterns import (
     Redaction,
     find_addresses,
@@ -91,7 +91,7 @@ def _word_may_name(word: str) -> int:
     folded = lowered if lowered.isascii() else fold(word)
     lex = lexicon()
     capitalised = word[0].isupper()
-    common = folded in lex.common_words or (("'" in word or "’" in word) and _CONTRACTION.search(word) is not None)
+    common = folded in lex.common_words or (("'" in word or "’" in word) and CONTRACTION.search(word) is not None)
     first = folded in lex.first_names or ("-" in folded and folded.split("-", 1)[0] in lex.first_names)
     if first and (capitalised or not common):
         return _ALWAYS
@@ -128,7 +128,7 @@ def may_hold_name(text: str) -> bool:
     """
     cache = _WORD_CACHE
     with_cue = title_before = False
-    for word in _TOKEN.findall(text):
+    for word in NAME_TOKEN.findall(text):
         flag = cache.get(word)
         if flag is None:
             if len(cache) >= _CACHE_LIMIT:
@@ -166,7 +166,7 @@ def _find_fast(text: str) -> list[Redaction]:
     found.extend(find_addresses(text) if digits else find_addresses_without_number(text))
     if may_hold_name(text):
         found.extend(Redaction("NAME", start, end) for start, end in find_name_spans(text))
-    return _resolve_overlaps(found)
+    return resolve_overlaps(found)
 
 
 def find_identifiers_many(texts: Sequence[str]) -> list[list[Redaction]]:
@@ -176,4 +176,4 @@ def find_identifiers_many(texts: Sequence[str]) -> list[list[Redaction]]:
 
 def _reference(text: str) -> list[Redaction]:
     """The plain path, for comparison in tests: every finder on every view."""
-    return _resolve_overlaps(_find_all(text)) if not has_invisible(text) else find_identifiers(text)
+    return resolve_overlaps(find_all(text)) if not has_invisible(text) else find_identifiers(text)

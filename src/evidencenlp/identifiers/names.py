@@ -33,9 +33,9 @@ from evidencenlp.identifiers.lexicon import DAYS, MONTHS, NOT_ALONE, Lexicon, fo
 #: articles before a first name that make it a thing: "a Sara Stedy", "the Jack Russell"
 _ARTICLES = frozenset("a an the".split())
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+NAME_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 #: "I've", "I'm", "we'll", "didn't": a contraction is never a name
-_CONTRACTION = re.compile(r"['’](?:ve|m|ll|d|re|t)$", re.I)
+CONTRACTION = re.compile(r"['’](?:ve|m|ll|d|re|t)$", re.I)
 _SEPARATOR = re.compile(r"[:=]")
 
 
@@ -51,13 +51,13 @@ class _Token:
         self.folded = folded
         self.capitalised = text[0].isupper()
         self.all_caps = len(text) > 1 and text.isupper()
-        self.contraction = ("'" in text or "’" in text) and _CONTRACTION.search(text) is not None
+        self.contraction = ("'" in text or "’" in text) and CONTRACTION.search(text) is not None
 
 
 def _tokens(text: str) -> list[_Token]:
     """Word tokens; a possessive "'s" is left out of the token ("Patel's" -> "Patel")."""
     out = []
-    for m in _TOKEN.finditer(text):
+    for m in NAME_TOKEN.finditer(text):
         start, end = m.span()
         word = m.group()
         if len(word) > 2 and word[-1] in "sS" and word[-2] in "'’":
@@ -618,7 +618,7 @@ class _NameFinder:
         words in places, look-alikes or before a number ("Rose 3") never do."""
         words: dict[str, bool] = {}  # folded word -> counts in any case
         for start, end in spans:
-            for m in _TOKEN.finditer(self.text, start, end):
+            for m in NAME_TOKEN.finditer(self.text, start, end):
                 word = fold(m.group())
                 if len(word) > 1 and word not in W.NOT_PROPAGATED and word not in NOT_ALONE:
                     words[word] = word not in self.lex.common_words and word not in self.lex.ambiguous
