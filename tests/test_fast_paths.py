@@ -140,3 +140,13 @@ def test_word_grams_are_the_analyzers_grams(notes: list[str]) -> None:
         for row, gram in zip(rows.tolist(), grams):
             got[row][gram] += 1
         assert got == [Counter(analyse(t)) for t in texts]
+
+
+@pytest.mark.parametrize("cases", sorted(p.name for p in DATA.glob("redaction_*.jsonl")))
+def test_redaction_sets_score_the_same_through_the_batch_path(cases: str) -> None:
+    from evidencenlp.evaluation.redaction import score_file
+
+    plain = score_file(DATA / cases)
+    fast = score_file(DATA / cases, finder=lambda text: find_identifiers_many([text])[0])
+    assert fast == plain
+    assert plain.n_cases > 100 and plain.per_kind  # a scored set, compared field by field
