@@ -94,7 +94,7 @@ def fifty(tmp_path: Path, slow_rating: None) -> Iterator[tuple[str, Path, FlakyD
 def click_through(browser: Any, url: str, pause: float) -> dict[int, str]:
     """Confirm every note in file order (every 5th corrected to another evidence category); returns the
     corrections by note position. ``pause``: seconds between seeing a note and deciding."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -104,12 +104,22 @@ def click_through(browser: Any, url: str, pause: float) -> dict[int, str]:
     wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
     name = browser.find_element(By.ID, "inspector")
     name.clear()
-    name.send_keys("Fast Inspector", Keys.TAB)
+    name.send_keys("Fast Inspector", Keys.ENTER)  # Enter in the name field gives the keys back to the page
+    wait.until(lambda d: d.execute_script("return document.activeElement === document.body"))
 
     corrections: dict[int, str] = {}
     for i in range(N_NOTES):
         label = f"Visit note {i + 1:02d}"
-        wait.until(lambda d, label=label: label in d.find_element(By.ID, "note-text").text)
+        try:
+            wait.until(lambda d, label=label: label in d.find_element(By.ID, "note-text").text)
+        except TimeoutException:  # say where the page stood (fake notes: no personal data)
+            state = browser.execute_script(
+                "return {active: document.activeElement && document.activeElement.id, "
+                "dialog: document.getElementById('import-dialog').open, "
+                "message: document.getElementById('message').textContent, "
+                "progress: document.getElementById('progress-text').textContent, "
+                "shown: document.getElementById('note-pos').textContent}")
+            raise AssertionError(f"note {i + 1} never showed: {state}") from None
         if pause:
             time.sleep(pause)
         if i % 5 == 2:  # a correction: another evidence category, then the Confirm button
