@@ -32,8 +32,8 @@ def main() -> None:
     from evidencenlp.evaluation.cv import embed, plan_folds
     from evidencenlp.evaluation.run import (
         EvaluationOptions,
-        _training_parts,
-        _with_extra_training,
+        training_parts,
+        with_extra_training,
         load_index,
         shipped_params,
     )
@@ -41,9 +41,9 @@ def main() -> None:
 
     index = load_index()
     t = index.taxonomy
-    fw, corpus = _training_parts(index, True)
+    fw, corpus = training_parts(index, True)
     assert corpus is not None
-    fw = _with_extra_training(fw, EvaluationOptions(train_phase1=args.phase1), index)
+    fw = with_extra_training(fw, EvaluationOptions(train_phase1=args.phase1), index)
     both = pd.concat([fw, corpus], ignore_index=True)
     vecs = embed(both["text"].tolist(), name="training")
     n_fw = len(fw)

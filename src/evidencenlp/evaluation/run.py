@@ -99,7 +99,7 @@ def _default_embed(texts: list[str], what: str, name: str) -> np.ndarray:
     return embed(texts, name=name)
 
 
-def _training_parts(index: FrameworkIndex, use_framework: bool) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+def training_parts(index: FrameworkIndex, use_framework: bool) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """(framework examples, corpus); either may be ``None``."""
     from evidencenlp.sources.corpus import corpus_files, framework_examples, load_corpus
 
@@ -146,7 +146,7 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
             raw.index = range(len(raw))
             test = validate_labelled(raw, path, index.statements)
         classifier = EvidenceClassifier.load(options.model_dir, index=index) if "heads" in names else None
-        fw, corpus = _training_parts(index, options.framework_examples)
+        fw, corpus = training_parts(index, options.framework_examples)
         parts = [p for p in (fw, corpus) if p is not None and len(p)]
         base = pd.concat(parts, ignore_index=True) if parts else None
         if not any(m not in ("heads", "zero_shot") for m in names):
@@ -168,16 +168,16 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
         assert options.train_on is not None and options.test_on is not None
         train = load_labelled(options.train_on, index.statements)
         test = load_labelled(options.test_on, index.statements)
-        fw, _ = _training_parts(index, options.framework_examples)
+        fw, _ = training_parts(index, options.framework_examples)
         fw_vecs = embed(fw["text"].tolist(), "framework examples", "framework-examples") if fw is not None else None
         return fixed_split(train, embed(train["text"].tolist(), options.train_on.name, "evaluate"), test,
                            embed(test["text"].tolist(), options.test_on.name, "evaluate"), index, fw, fw_vecs,
                            models=names, train_name=options.train_on.name, test_name=options.test_on.name,
                            C=options.C, log=say)
-    fw, corpus = _training_parts(index, options.framework_examples)
+    fw, corpus = training_parts(index, options.framework_examples)
     if corpus is None or corpus.empty:
         raise DataError("no corpus to cross-validate on (training/corpus/*.csv); give --data or --train-on")
-    fw = _with_extra_training(fw, options, index)
+    fw = with_extra_training(fw, options, index)
     # embed framework examples + corpus together, exactly as `train` does, to share its cache
     both = pd.concat([p for p in (fw, corpus) if p is not None], ignore_index=True)
     vecs = embed(both["text"].tolist(), f"{len(both):,} training texts", "training")
@@ -199,7 +199,7 @@ def as_tag_sees(test: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return test.assign(text=[redact_only(t).text for t in texts]), abstained
 
 
-def _with_extra_training(fw: pd.DataFrame | None, options: EvaluationOptions,
+def with_extra_training(fw: pd.DataFrame | None, options: EvaluationOptions,
                          index: FrameworkIndex) -> pd.DataFrame | None:
     """Framework examples plus, when asked, real feedback and inspection paragraphs for every training fold."""
     from evidencenlp.sources import inspection_examples
