@@ -36,10 +36,10 @@ def main() -> None:
     from evidencenlp.evaluation.cv import embed, plan_folds
     from evidencenlp.evaluation.run import (
         EvaluationOptions,
-        training_parts,
-        with_extra_training,
         load_index,
         shipped_params,
+        training_parts,
+        with_extra_training,
     )
 
     index = load_index()
