@@ -46,17 +46,21 @@ def _suggest(folders: list[str], cache: Path | None) -> tuple[dict[str, list[Any
     return result
 
 
-def _fit(data: dict[str, list[Any]], folders: list[str], version: str) -> BandCalibration:
+def _fit(data: dict[str, list[Any]], folders: list[str], version: str, by_key_question: bool = True
+         ) -> BandCalibration:
     rules = load_rules()[2]
     probs: list[list[float]] = []
     labels: list[str] = []
+    kqs: list[str] = []
     for folder in folders:
         for bundle, suggestions in data[folder]:
-            p, y = band_notes(bundle, suggestions, rules)
+            p, y, k = band_notes(bundle, suggestions, rules)
             probs += p
             labels += y
+            kqs += k
     return fit_band_calibration(probs, labels, rules.taxonomy.bands, version,
-                                "the labelled notes of the assessment bundles in " + ", ".join(folders))
+                                "the labelled notes of the assessment bundles in " + ", ".join(folders),
+                                key_questions=kqs if by_key_question else None)
 
 
 def _score(data: list[Any], options: AssessOptions, calibration: BandCalibration | None) -> dict[str, Any]:
@@ -83,6 +87,8 @@ def main() -> None:
         report["held_out"][held] = {
             "trained_on": train,
             "calibrated": _score(data[held], AssessOptions(use_encoder=False), cal),
+            "calibrated_without_key_question": _score(data[held], AssessOptions(use_encoder=False),
+                                                      _fit(data, train, version, by_key_question=False)),
             "uncalibrated": _score(data[held], AssessOptions(use_encoder=False, band_calibration=False), None)}
     print(json.dumps(report, indent=1))
     if args.write:

@@ -135,6 +135,37 @@ def test_fitted_calibration_corrects_a_systematic_confusion(tmp_path: Path, tax:
     assert again == cal and again.n_notes == 400 and "synthetic" in again.describe()["trained_on"]
 
 
+def test_key_question_offsets_learn_how_bands_differ_by_key_question(tmp_path: Path, tax: Taxonomy) -> None:
+    rng = np.random.default_rng(1)
+    bands = list(tax.bands)
+    probs, labels, kqs = [], [], []
+    for _ in range(600):
+        kq = "safe" if rng.random() < 0.5 else "caring"
+        # the head says "good" with the same probabilities everywhere; the truth differs by key question
+        true = ("inadequate" if rng.random() < 0.6 else "good") if kq == "safe" else \
+            ("outstanding" if rng.random() < 0.6 else "good")
+        probs.append([0.2, 0.4, 0.2, 0.2])
+        labels.append(true)
+        kqs.append(kq)
+    probs += [np.roll([0.7, 0.1, 0.1, 0.1], i).tolist() for i in range(4)]  # every band seen at least once
+    labels += bands
+    kqs += ["effective"] * 4
+    cal = fit_band_calibration(probs, labels, bands, "v1", "synthetic", key_questions=kqs)
+    same = np.array([0.2, 0.4, 0.2, 0.2])
+    safe, caring = cal.calibrate(same, "safe"), cal.calibrate(same, "caring")
+    assert safe[bands.index("inadequate")] > caring[bands.index("inadequate")]
+    assert caring[bands.index("outstanding")] > safe[bands.index("outstanding")]
+    save_band_calibration(cal, tmp_path / CALIBRATION_FILE)
+    again = load_band_calibration(tmp_path / CALIBRATION_FILE)
+    assert again == cal and np.allclose(again.calibrate(same, "safe"), safe)
+    # in a location, each suggestion is calibrated for the key question it was suggested in
+    st_safe, st_caring = tax.statements_of("safe")[0], tax.statements_of("caring")[0]
+    records = [suggestion(tax, st_safe, dict(zip(bands, same)), "a"),
+               suggestion(tax, st_caring, dict(zip(bands, same)), "b")]
+    out = adapt_to_location(records, tax.bands, cal, strength=None)
+    assert dict(out[0].band_probabilities)["inadequate"] > dict(out[1].band_probabilities)["inadequate"]
+
+
 def test_bad_calibration_file_is_one_clear_line(tmp_path: Path) -> None:
     path = tmp_path / CALIBRATION_FILE
     path.write_text("{not json", encoding="utf-8")
@@ -161,6 +192,7 @@ def test_the_shipped_calibration_is_for_the_shipped_band_head() -> None:
     cal = shipped_band_calibration(REPO / "models")
     assert cal is not None, "models/band_calibration.json is missing or was fitted for another band head"
     assert cal.n_notes > 0 and "assessment bundles" in cal.trained_on
+    assert {k for k, _ in cal.key_question_offsets} <= set(load_rules()[1].key_questions)
     # every band keeps some probability: the calibration never rules a band out
     out = cal.calibrate(np.array([0.25, 0.25, 0.25, 0.25]))
     assert out.min() > 0.01 and out.sum() == pytest.approx(1.0)

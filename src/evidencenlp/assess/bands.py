@@ -4,10 +4,13 @@ Two steps, both on the band probabilities of the model's suggestions (confirmed 
 never changed):
 
 1. **Calibration** (:class:`BandCalibration`, ``models/band_calibration.json``): a multinomial logistic
-   regression on the log band probabilities of one band head (4 x 4 weights and 4 biases), fitted on
-   hand-labelled assessment notes. It corrects the head's systematic confusions on assessment evidence
-   (outstanding suggested as good, requires improvement as inadequate). It applies only to the band
-   head it was fitted for (``model_version``); otherwise the probabilities are used as they are.
+   regression on the log band probabilities of one band head (4 x 4 weights and 4 biases) and the
+   note's suggested key question (one offset per band and key question), fitted on hand-labelled
+   assessment notes. It corrects the head's systematic confusions on assessment evidence (outstanding
+   suggested as good, requires improvement as inadequate) and its blindness to how bands differ by key
+   question (safe evidence is more often inadequate, caring evidence more often outstanding). It
+   applies only to the band head it was fitted for (``model_version``); otherwise the probabilities
+   are used as they are.
 2. **Location prior adaptation** (:func:`adapt_to_location`): the calibrated probabilities assume the
    band mix of the notes they were fitted on (``reference_prior``). A location has its own mix (an
    inadequate home has many more inadequate notes), so its band prevalence is estimated from all of
@@ -47,6 +50,8 @@ class BandCalibration:
         coef: ``len(bands) x len(bands)`` weights (row: output band, column: log probability of a band).
         intercept: one bias per output band.
         reference_prior: the band mix of the notes it was fitted on (what its outputs assume).
+        key_question_offsets: ``(key question, one offset per band)`` pairs added for a note suggested in
+            that key question (empty: none).
         model_version: the band head (``heads.json`` ``model_version``) it was fitted for.
         trained_on: what data, in words (kept in the file and every output).
         n_notes: how many notes it was fitted on.
@@ -59,11 +64,16 @@ class BandCalibration:
     model_version: str
     trained_on: str
     n_notes: int
+    key_question_offsets: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
-    def calibrate(self, probabilities: Sequence[float] | np.ndarray) -> np.ndarray:
-        """Calibrated probabilities (in :attr:`bands` order) from the head's (same order)."""
+    def calibrate(self, probabilities: Sequence[float] | np.ndarray, key_question: str | None = None) -> np.ndarray:
+        """Calibrated probabilities (in :attr:`bands` order) from the head's (same order) for a note
+        suggested in ``key_question`` (None, or one without an offset: no offset)."""
         logp = np.log(np.maximum(np.asarray(probabilities, dtype=float), FLOOR))
         z = np.asarray(self.coef) @ logp + np.asarray(self.intercept)
+        offset = dict(self.key_question_offsets).get(key_question or "")
+        if offset is not None:
+            z = z + np.asarray(offset)
         z = np.exp(z - z.max())
         return np.asarray(z / z.sum())
 
@@ -71,8 +81,9 @@ class BandCalibration:
         """JSON-ready form (the file's content)."""
         return {"format": FORMAT, "model_version": self.model_version, "bands": list(self.bands),
                 "coef": [list(r) for r in self.coef], "intercept": list(self.intercept),
-                "reference_prior": list(self.reference_prior), "trained_on": self.trained_on,
-                "n_notes": self.n_notes}
+                "reference_prior": list(self.reference_prior),
+                "key_question_offsets": {k: list(v) for k, v in self.key_question_offsets},
+                "trained_on": self.trained_on, "n_notes": self.n_notes}
 
     def describe(self) -> dict[str, Any]:
         """What the output's rules block says about it (no weights)."""
@@ -80,19 +91,27 @@ class BandCalibration:
 
 
 def fit_band_calibration(probabilities: Sequence[Sequence[float]], labels: Sequence[str], bands: Sequence[str],
-                         model_version: str, trained_on: str, c: float = 1.0) -> BandCalibration:
-    """Fit a calibration on notes: each note's head probabilities (``bands`` order) and its true band."""
+                         model_version: str, trained_on: str, c: float = 1.0,
+                         key_questions: Sequence[str] | None = None) -> BandCalibration:
+    """Fit a calibration on notes: each note's head probabilities (``bands`` order), its true band and,
+    when given, the key question it was suggested in (which adds one offset per band and key question)."""
     from sklearn.linear_model import LogisticRegression
 
     y = np.array([list(bands).index(b) for b in labels])
     if len(set(y.tolist())) < len(bands):
         raise ValueError("every band needs at least one labelled note to fit a band calibration")
     x = np.log(np.maximum(np.asarray(probabilities, dtype=float), FLOOR))
+    kqs = sorted(set(key_questions)) if key_questions is not None else []
+    if key_questions is not None:
+        onehot = np.array([[float(k == q) for q in kqs] for k in key_questions])
+        x = np.hstack([x, onehot])
     model = LogisticRegression(C=c, max_iter=5000).fit(x, y)
-    prior = np.bincount(y, minlength=len(bands)) / len(y)
-    return BandCalibration(tuple(bands), tuple(tuple(float(v) for v in row) for row in model.coef_),
+    n = len(bands)
+    prior = np.bincount(y, minlength=n) / len(y)
+    offsets = tuple((q, tuple(float(v) for v in model.coef_[:, n + i])) for i, q in enumerate(kqs))
+    return BandCalibration(tuple(bands), tuple(tuple(float(v) for v in row[:n]) for row in model.coef_),
                            tuple(float(v) for v in model.intercept_), tuple(float(v) for v in prior),
-                           model_version, trained_on, len(y))
+                           model_version, trained_on, len(y), offsets)
 
 
 def save_band_calibration(calibration: BandCalibration, path: Path) -> None:
@@ -111,11 +130,14 @@ def load_band_calibration(path: Path) -> BandCalibration:
                               tuple(tuple(float(v) for v in row) for row in doc["coef"]),
                               tuple(float(v) for v in doc["intercept"]),
                               tuple(float(v) for v in doc["reference_prior"]), str(doc["model_version"]),
-                              str(doc.get("trained_on", "")), int(doc.get("n_notes", 0)))
+                              str(doc.get("trained_on", "")), int(doc.get("n_notes", 0)),
+                              tuple((str(k), tuple(float(x) for x in v))
+                                    for k, v in dict(doc.get("key_question_offsets") or {}).items()))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise InputFileError(f"{path}: not a band calibration file ({exc.__class__.__name__})") from None
     if doc.get("format") != FORMAT or any(len(r) != n for r in cal.coef) or len(cal.coef) != n \
-            or len(cal.intercept) != n or len(cal.reference_prior) != n:
+            or len(cal.intercept) != n or len(cal.reference_prior) != n \
+            or any(len(v) != n for _, v in cal.key_question_offsets):
         raise InputFileError(f"{path}: not a {FORMAT} file with {n} x {n} weights")
     return cal
 
@@ -180,7 +202,10 @@ def adapt_to_location(records: Sequence[EvidenceRecord], bands: Sequence[str],
     rows = [(i, p) for i, r in enumerate(records) if (p := _full(r, bands)) is not None]
     if not rows or calibration is None:
         return list(records)
-    probs = np.array([calibration.calibrate(p) for _, p in rows])
+    # the key question a note was suggested in: its primary placement's (every placement shares its band)
+    suggested = {(r.note, r.row): r.key_question for r in records if r.primary and not r.confirmed}
+    probs = np.array([calibration.calibrate(p, suggested.get((records[i].note, records[i].row),
+                                                             records[i].key_question)) for i, p in rows])
     if strength is not None:
         reference = np.maximum(np.asarray(calibration.reference_prior, dtype=float), FLOOR)
         weights = np.array([records[i].weight for i, _ in rows])

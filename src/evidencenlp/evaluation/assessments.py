@@ -340,15 +340,17 @@ def summarise(results: Sequence[BundleResult], rules: RatingRules) -> dict[str, 
 
 
 def band_notes(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules: RatingRules
-               ) -> tuple[list[list[float]], list[str]]:
-    """The band head's probabilities (``rules.taxonomy.bands`` order) and the labelled band of each note the
-    tool did not abstain on: the data a :class:`~evidencenlp.assess.bands.BandCalibration` is fitted on."""
-    probs, labels = [], []
+               ) -> tuple[list[list[float]], list[str], list[str]]:
+    """The band head's probabilities (``rules.taxonomy.bands`` order), the labelled band and the suggested key
+    question of each note the tool did not abstain on: the data a
+    :class:`~evidencenlp.assess.bands.BandCalibration` is fitted on."""
+    probs, labels, kqs = [], [], []
     for note, s in zip(bundle.notes, suggestions):
-        if s is not None and s.band is not None and s.band.probabilities:
+        if s is not None and s.band is not None and s.band.probabilities and s.statement is not None:
             probs.append([float(s.band.probabilities.get(b, 0.0)) for b in rules.taxonomy.bands])
             labels.append(note.band)
-    return probs, labels
+            kqs.append(rules.taxonomy.key_question_of(s.statement.label))
+    return probs, labels, kqs
 
 
 def evaluate_assessments(folder: Path | str, suggester: Suggester | Callable[[], Suggester] | None = None,
