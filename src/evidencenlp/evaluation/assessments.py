@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidencenlp.assess import AssessOptions, EvidenceRecord, assess_records, load_rules
-from evidencenlp.assess.bands import BandCalibration
+from evidencenlp.assess.bands import BandCalibration, shipped_band_calibration
 from evidencenlp.assess.records import records_from_suggestion, suggestion_confidence
 from evidencenlp.errors import InputFileError
 from evidencenlp.frameworks.rules import RatingRules
@@ -361,7 +361,8 @@ def evaluate_assessments(folder: Path | str, suggester: Suggester | Callable[[],
 
     ``suggester`` (or a function that loads one) defaults to ``Suggester.load()`` (the torch
     encoder). ``on_bundle`` is called with each bundle id once it is rated. ``calibration`` replaces
-    the models folder's band calibration (``options.band_calibration`` False: none).
+    the models folder's band calibration, which is used only when it was fitted for the suggester's
+    band head (``options.band_calibration`` False: none).
     """
     options = options or AssessOptions(use_encoder=False)
     rules = load_rules(frameworks_dir)[2]
@@ -372,11 +373,19 @@ def evaluate_assessments(folder: Path | str, suggester: Suggester | Callable[[],
         active = _Suggester.load(frameworks=frameworks_dir)
     else:
         active = suggester() if callable(suggester) and not hasattr(suggester, "suggest_many") else suggester  # type: ignore[assignment]
+    if calibration is None and options.band_calibration:
+        # the models folder's calibration only for suggestions of the band head it was fitted for
+        found = shipped_band_calibration()
+        if found is not None and found.model_version == str(getattr(active, "model_version", "")):
+            calibration = found
+        else:
+            options = replace(options, band_calibration=False)
     results = []
     for bundle in bundles:
         suggestions = active.suggest_many([n.text for n in bundle.notes], sentences=False, evidence=False)
         results.append(rate_bundle(bundle, suggestions, rules, options, frameworks_dir, calibration))
         if on_bundle is not None:
             on_bundle(bundle.id)
-    return AssessmentEvaluation(results, summarise(results, rules) if results else {}, problems,
-                                options.to_dict(), str(getattr(active, "model_version", "")))
+    used = {**options.to_dict(), "band_calibration_data": calibration.describe() if calibration else None}
+    return AssessmentEvaluation(results, summarise(results, rules) if results else {}, problems, used,
+                                str(getattr(active, "model_version", "")))
