@@ -85,6 +85,20 @@ def test_echoed_labels_reproduce_every_hand_rating() -> None:
     assert first[:40] not in text  # labels and counts only, never note text
 
 
+def test_band_calibration_only_for_the_band_head_it_was_fitted_for() -> None:
+    from evidencenlp.assess.bands import shipped_band_calibration
+
+    echo = EchoSuggester(_labels(DEV), confidence=1.0)
+    result = evaluate_assessments(DEV, suggester=echo)
+    assert result.options["band_calibration"] is False and result.options["band_calibration_data"] is None
+    shipped = shipped_band_calibration()
+    assert shipped is not None
+    echo.model_version = shipped.model_version  # suggestions claiming the shipped head are calibrated
+    again = evaluate_assessments(DEV, suggester=echo)
+    assert again.options["band_calibration"] is True
+    assert again.options["band_calibration_data"]["n_notes"] == shipped.n_notes
+
+
 def test_wrong_suggestions_move_unreviewed_only_and_are_counted(tmp_path: Path) -> None:
     folder = tmp_path / "b"
     folder.mkdir()

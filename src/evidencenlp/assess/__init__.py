@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evidencenlp.assess.bands import BandCalibration, shipped_band_calibration
 from evidencenlp.assess.model import INDICATIVE, Assessment, AssessOptions, LocationAssessment
 from evidencenlp.assess.outstanding import add_hints
 from evidencenlp.assess.records import EvidenceRecord, group_by_location, record_from_suggestion
@@ -51,9 +52,10 @@ def load_rules(frameworks_dir: Path | None = None) -> _Loaded:
     return fs.frameworks, fs.taxonomy, fs.rules, fs.optional_crosswalk
 
 
-def _rules_block(rules: RatingRules, options: AssessOptions) -> dict[str, Any]:
+def _rules_block(rules: RatingRules, options: AssessOptions, calibration: BandCalibration | None) -> dict[str, Any]:
     full = options.min_weight if options.min_weight is not None else rules.evidence.statement_full_weight
     return {**rules.to_dict(), "statement_score": STATEMENT_RULE,
+            "band_calibration": calibration.describe() if calibration is not None else None,
             "insufficient_evidence": (f"a statement with fewer than {options.min_notes} note(s) is not scored; one "
                                       "confirmed or corrected note is evidence on its own (weight 1); an unreviewed "
                                       "suggestion weighs its confidence, the lowest of its key question, statement "
@@ -65,25 +67,31 @@ def _rules_block(rules: RatingRules, options: AssessOptions) -> dict[str, Any]:
 
 def assess_records(records: Sequence[EvidenceRecord], options: AssessOptions | None = None,
                    frameworks_dir: Path | None = None, source: dict[str, Any] | None = None,
-                   locations: Sequence[str] | None = None, embedder: Embedder | None = None) -> Assessment:
+                   locations: Sequence[str] | None = None, embedder: Embedder | None = None,
+                   calibration: BandCalibration | None = None) -> Assessment:
     """Assess records grouped by location with the rules of the frameworks in ``frameworks_dir``.
 
     ``locations`` fixes the order (and includes locations with no records); default: first appearance.
     ``embedder`` picks the "what would make this outstanding" descriptors (default: the torch one).
+    ``calibration`` replaces the models folder's band calibration (used when ``options.band_calibration``).
     """
     options = options or AssessOptions()
     frameworks, taxonomy, rules, crosswalk = load_rules(frameworks_dir)
+    if not options.band_calibration:
+        calibration = None
+    elif calibration is None:
+        calibration = shipped_band_calibration()
     grouped = group_by_location(records)
     names = list(locations) if locations is not None else list(grouped)
     result = []
     good_score = max((s for s in rules.statement_scores if s < rules.max_score), default=rules.max_score)
     for name in names:
-        loc = assess_location(name, grouped.get(name, []), rules, options)
+        loc = assess_location(name, grouped.get(name, []), rules, options, calibration)
         statements = [s for kq in loc.key_questions.values() for s in kq.statements]
         add_hints(statements, frameworks, crosswalk, good_score, rules.score_band(rules.max_score), options,
                   embedder)
         result.append(loc)
-    return Assessment(result, _rules_block(rules, options), source or {}, dict(taxonomy.titles))
+    return Assessment(result, _rules_block(rules, options, calibration), source or {}, dict(taxonomy.titles))
 
 
 def assess_file(path: Path | str, text_column: str = "text", location_column: str | None = None,

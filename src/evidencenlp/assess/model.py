@@ -33,6 +33,9 @@ class AssessOptions:
             statement's notes (False: the first outstanding descriptor of the first linked topic).
         met_similarity: an outstanding descriptor counts as already met when a note suggested or
             confirmed outstanding in the statement has at least this cosine similarity to it.
+        band_calibration: calibrate the suggestions' band probabilities with the models folder's
+            ``band_calibration.json`` (when it was fitted for the band head there) and adapt them to each
+            location's band mix (:mod:`evidencenlp.assess.bands`); False: the head's probabilities as they are.
     """
 
     min_notes: int = 1
@@ -40,12 +43,13 @@ class AssessOptions:
     regulation_breach: bool = False
     use_encoder: bool = True
     met_similarity: float = 0.6
+    band_calibration: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"min_notes": self.min_notes, "min_weight": self.min_weight,
                 "regulation_breach": self.regulation_breach, "use_encoder": self.use_encoder,
-                "met_similarity": self.met_similarity}
+                "met_similarity": self.met_similarity, "band_calibration": self.band_calibration}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Score statements, rate key questions, find the sensitivity and the overall rating of one location.
 
-Statement score (indicative): the confidence-weighted mean of the notes' band scores, rounded to the
-nearest score; an exact half goes to the LOWER score (a concern is not averaged away). One note is
+Statement score (indicative): the confidence-weighted mean of the notes' scores, rounded to the
+nearest score; an exact half goes to the LOWER score (a concern is not averaged away). A confirmed
+note's score is its band's; an unreviewed suggestion's is, by the framework's ``unreviewed_score``,
+its expected score (band probabilities, calibrated and adapted to the location by
+:mod:`evidencenlp.assess.bands`, times the band scores) or its most probable band's. One note is
 evidence: a statement with one confirmed note is scored (``min_notes`` raises the bar).
 
 Key question: the published percentage (sum of statement scores / (max score x statements) x 100),
@@ -24,6 +27,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from evidencenlp.assess.bands import BandCalibration, adapt_to_location
 from evidencenlp.assess.model import (
     AssessOptions,
     KeyQuestionAssessment,
@@ -38,8 +42,9 @@ from evidencenlp.assess.model import (
 from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.frameworks.rules import EvidencePolicy, Limiter, RangeResult, RatingRules
 
-STATEMENT_RULE = ("statement score = confidence-weighted mean of the notes' band scores, rounded to the nearest "
-                  "score, an exact half to the lower score")
+STATEMENT_RULE = ("statement score = confidence-weighted mean of the notes' scores (a confirmed note: its band's; "
+                  "an unreviewed suggestion: as rating_rules.evidence.unreviewed_score says), rounded to the "
+                  "nearest score, an exact half to the lower score")
 KEY_QUESTION_RULE = ("key question percentage = sum over statements of (score x counts_as) / (max score x sum of "
                      "counts_as) x 100, where counts_as = min(1, the statement's evidence weight / "
                      "statement_full_weight); with every statement counting in full this is the published sum of "
@@ -62,6 +67,23 @@ def counts_as(weight: float, full: float) -> float:
     if full <= 0:
         return 1.0 if weight > 0 else 0.0
     return max(0.0, min(1.0, weight / full))
+
+
+def note_score(record: EvidenceRecord, rules: RatingRules) -> float:
+    """A note's score on its statement.
+
+    A confirmed note (or one without probabilities over every band) scores its band. An unreviewed
+    suggestion scores, when the policy's ``unreviewed_score`` is ``expected``, the sum of its band
+    probabilities times the band scores (so an uncertain note pulls its statement only as far as the
+    model believes it), else its most probable band's score.
+    """
+    tax = rules.taxonomy
+    if record.confirmed or rules.evidence.unreviewed_score != "expected":
+        return float(tax.band_score(record.band))
+    probs = dict(record.band_probabilities)
+    if not all(b in probs for b in tax.bands) or sum(probs.values()) <= 0:
+        return float(tax.band_score(record.band))
+    return sum(probs[b] * tax.band_score(b) for b in tax.bands) / sum(probs.values())
 
 
 def serious_share(record: EvidenceRecord, policy: EvidencePolicy) -> float:
@@ -107,7 +129,7 @@ def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: R
     for r in records:
         weights[r.band] += r.weight
     total = sum(weights.values())
-    mean = sum(w * tax.band_score(b) for b, w in weights.items()) / total if total > 0 else 0.0
+    mean = sum(r.weight * note_score(r, rules) for r in records) / total if total > 0 else 0.0
     categories = Counter(r.evidence_category for r in records if r.evidence_category)
     serious = serious_notes(records, rules.evidence)
     reason = None
@@ -275,11 +297,11 @@ def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current
     target_score = tax.band_score(target_band)
     policy = rules.evidence
     # per statement: running weighted sum, total weight, share, serious notes, and the notes not yet changed
-    sums = {s.statement: sum(n.weight * tax.band_score(n.band) for n in s.notes) for s in scored}
+    sums = {s.statement: sum(n.weight * note_score(n, rules) for n in s.notes) for s in scored}
     totals = {s.statement: sum(n.weight for n in s.notes) for s in scored}
     shares = {s.statement: s.credibility for s in scored}
     serious = {s.statement: {id(n): serious_share(n, policy) for n in s.notes} for s in scored}
-    pending = {s.statement: [n for n in s.notes if n.band != target_band] for s in scored}
+    pending = {s.statement: [n for n in s.notes if abs(note_score(n, rules) - target_score) > EPS] for s in scored}
     changes: list[NoteChange] = []
     rank_now = rules.band_rank(current)
     sign = 1 if up else -1
@@ -303,9 +325,9 @@ def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current
             if not notes or totals[st] <= 0:
                 continue
             # the note of this statement whose change moves the weighted sum furthest
-            note = max(notes, key=lambda n: n.weight * abs(target_score - tax.band_score(n.band)))
+            note = max(notes, key=lambda n: n.weight * abs(target_score - note_score(n, rules)))
             trial = dict(sums)
-            trial[st] += note.weight * (target_score - tax.band_score(note.band))
+            trial[st] += note.weight * (target_score - note_score(note, rules))
             res, scores = rate(trial, {**serious, st: serious_after(st, note)})
             key = (sign * rules.band_rank(res.rating), sign * min(scores),
                    sign * (res.exact if res.exact is not None else 0.0),
@@ -317,7 +339,7 @@ def _path(statements: Sequence[StatementAssessment], rules: RatingRules, current
                                    reason=f"changing the band of every note of the scored statements does not move "
                                           f"the rating {direction}")
         _, st, note = best
-        sums[st] += note.weight * (target_score - tax.band_score(note.band))
+        sums[st] += note.weight * (target_score - note_score(note, rules))
         serious[st] = serious_after(st, note)
         pending[st].remove(note)
         changes.append(NoteChange(note.note, st, note.band, target_band))
@@ -387,9 +409,15 @@ def ratings_of(kqs: Mapping[str, KeyQuestionAssessment]) -> list[str]:
 
 
 def assess_location(location: str, records: Sequence[EvidenceRecord], rules: RatingRules,
-                    options: AssessOptions) -> LocationAssessment:
-    """Every key question of the framework and the overall rating, for one location's records."""
+                    options: AssessOptions, calibration: BandCalibration | None = None) -> LocationAssessment:
+    """Every key question of the framework and the overall rating, for one location's records.
+
+    The suggestions' band probabilities are first calibrated (``calibration``, None: as they are) and
+    adapted to the location's own band mix (``rules.evidence.location_prior_strength``; see
+    :mod:`evidencenlp.assess.bands`); confirmed notes are never changed.
+    """
     tax = rules.taxonomy
+    records = adapt_to_location(records, tax.bands, calibration, rules.evidence.location_prior_strength)
     kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], rules, options)
            for kq in tax.key_questions}
     primary = [r for r in records if r.primary]  # a suggestion's further placements are not further notes

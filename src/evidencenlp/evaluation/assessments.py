@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidencenlp.assess import AssessOptions, EvidenceRecord, assess_records, load_rules
+from evidencenlp.assess.bands import BandCalibration, shipped_band_calibration
 from evidencenlp.assess.records import records_from_suggestion, suggestion_confidence
 from evidencenlp.errors import InputFileError
 from evidencenlp.frameworks.rules import RatingRules
@@ -242,15 +243,18 @@ class BundleResult:
 
 
 def rate_bundle(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules: RatingRules,
-                options: AssessOptions, frameworks_dir: Path | None = None) -> BundleResult:
-    """Rate one bundle in the three modes from its notes' suggestions."""
+                options: AssessOptions, frameworks_dir: Path | None = None,
+                calibration: BandCalibration | None = None) -> BundleResult:
+    """Rate one bundle in the three modes from its notes' suggestions (``calibration``: instead of the
+    models folder's band calibration)."""
     counts = Counter(n.key_question for n in bundle.notes)
     result = BundleResult(bundle.id, bundle.service_type, len(bundle.notes),
                           {kq: counts.get(kq, 0) for kq in rules.taxonomy.key_questions}, dict(bundle.expected),
                           bundle.expected_overall, bundle.expected_provisional)
     unreviewed = unreviewed_records(bundle, suggestions, rules)
     for mode, records in (("unreviewed", unreviewed), ("reviewed", reviewed_records(bundle, suggestions))):
-        loc = assess_records(records, options, frameworks_dir, locations=[bundle.id]).locations[0]
+        loc = assess_records(records, options, frameworks_dir, locations=[bundle.id],
+                             calibration=calibration).locations[0]
         result.got[mode] = {k: v.rating or NO_RATING for k, v in loc.key_questions.items()}
         result.overall[mode] = loc.overall.rating or NO_RATING
         result.provisional[mode] = loc.overall.provisional
@@ -335,13 +339,30 @@ def summarise(results: Sequence[BundleResult], rules: RatingRules) -> dict[str, 
     return out
 
 
+def band_notes(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules: RatingRules
+               ) -> tuple[list[list[float]], list[str], list[str]]:
+    """The band head's probabilities (``rules.taxonomy.bands`` order), the labelled band and the suggested key
+    question of each note the tool did not abstain on: the data a
+    :class:`~evidencenlp.assess.bands.BandCalibration` is fitted on."""
+    probs, labels, kqs = [], [], []
+    for note, s in zip(bundle.notes, suggestions):
+        if s is not None and s.band is not None and s.band.probabilities and s.statement is not None:
+            probs.append([float(s.band.probabilities.get(b, 0.0)) for b in rules.taxonomy.bands])
+            labels.append(note.band)
+            kqs.append(rules.taxonomy.key_question_of(s.statement.label))
+    return probs, labels, kqs
+
+
 def evaluate_assessments(folder: Path | str, suggester: Suggester | Callable[[], Suggester] | None = None,
                          options: AssessOptions | None = None, frameworks_dir: Path | None = None,
-                         on_bundle: Callable[[str], None] | None = None) -> AssessmentEvaluation:
+                         on_bundle: Callable[[str], None] | None = None,
+                         calibration: BandCalibration | None = None) -> AssessmentEvaluation:
     """Rate every bundle of ``folder`` in the three modes and measure agreement with the hand ratings.
 
     ``suggester`` (or a function that loads one) defaults to ``Suggester.load()`` (the torch
-    encoder). ``on_bundle`` is called with each bundle id once it is rated.
+    encoder). ``on_bundle`` is called with each bundle id once it is rated. ``calibration`` replaces
+    the models folder's band calibration, which is used only when it was fitted for the suggester's
+    band head (``options.band_calibration`` False: none).
     """
     options = options or AssessOptions(use_encoder=False)
     rules = load_rules(frameworks_dir)[2]
@@ -352,11 +373,19 @@ def evaluate_assessments(folder: Path | str, suggester: Suggester | Callable[[],
         active = _Suggester.load(frameworks=frameworks_dir)
     else:
         active = suggester() if callable(suggester) and not hasattr(suggester, "suggest_many") else suggester  # type: ignore[assignment]
+    if calibration is None and options.band_calibration:
+        # the models folder's calibration only for suggestions of the band head it was fitted for
+        found = shipped_band_calibration()
+        if found is not None and found.model_version == str(getattr(active, "model_version", "")):
+            calibration = found
+        else:
+            options = replace(options, band_calibration=False)
     results = []
     for bundle in bundles:
         suggestions = active.suggest_many([n.text for n in bundle.notes], sentences=False, evidence=False)
-        results.append(rate_bundle(bundle, suggestions, rules, options, frameworks_dir))
+        results.append(rate_bundle(bundle, suggestions, rules, options, frameworks_dir, calibration))
         if on_bundle is not None:
             on_bundle(bundle.id)
-    return AssessmentEvaluation(results, summarise(results, rules) if results else {}, problems,
-                                options.to_dict(), str(getattr(active, "model_version", "")))
+    used = {**options.to_dict(), "band_calibration_data": calibration.describe() if calibration else None}
+    return AssessmentEvaluation(results, summarise(results, rules) if results else {}, problems, used,
+                                str(getattr(active, "model_version", "")))

@@ -324,11 +324,17 @@ EVIDENCE_POLICY: dict[str, Any] = {
     "serious_finding_expected_count": 1.0,
     "serious_finding_counts_as_score": 1,
     "unrated_key_question_counts_as": "requires_improvement",
+    "unreviewed_score": "expected",
+    "location_prior_strength": 3.0,
     "description": (
         "A confirmed or corrected note weighs 1 on its statement. An unreviewed suggestion is placed on each of its "
         "likely statements (its suggested statement, and any other of its three most probable statements in a key "
         "question the model suggests), each placement weighing the model's probability of that statement, so a "
-        "note may count fractionally under two key questions; its statement score uses its most probable band. A "
+        "note may count fractionally under two key questions; its score on its statement is its expected score (its "
+        "band probabilities times the band scores), after the band probabilities are calibrated for assessment notes "
+        "(models/band_calibration.json, when fitted for the shipped band head) and adapted to the location's own band "
+        "mix, estimated from all of its notes by EM with location_prior_strength notes' worth of the calibration's "
+        "reference mix as the prior (unreviewed_score: most_probable uses its most probable band's score instead). A "
         "statement counts in full in its key question's percentage once its notes weigh statement_full_weight (one "
         "confirmed note), and in proportion to its weight below that, so a key question whose statements are thin "
         "is still judged from all of its notes. A key question whose notes weigh less than key_question_thin_weight "

@@ -100,6 +100,11 @@ class EvidencePolicy:
     serious_finding_expected_count: float = 1.0
     serious_finding_counts_as_score: int = 1
     unrated_key_question_counts_as: str | None = None
+    #: how an unreviewed suggestion's band becomes a score: ``expected`` (its probabilities times the band
+    #: scores) or ``most_probable`` (the score of its most probable band)
+    unreviewed_score: str = "most_probable"
+    #: notes' worth of the reference band mix that anchors a location's own mix (None: no adaptation)
+    location_prior_strength: float | None = None
     description: str = ""
     source: str = ""
 
@@ -112,6 +117,7 @@ class EvidencePolicy:
                 "serious_finding_expected_count": self.serious_finding_expected_count,
                 "serious_finding_counts_as_score": self.serious_finding_counts_as_score,
                 "unrated_key_question_counts_as": self.unrated_key_question_counts_as,
+                "unreviewed_score": self.unreviewed_score, "location_prior_strength": self.location_prior_strength,
                 "description": self.description, "source": self.source}
 
 
@@ -284,6 +290,11 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
     full = number("statement_full_weight", default.statement_full_weight)
     if full <= 0:
         raise FrameworkError(f"{where}.evidence.statement_full_weight: expected a number > 0; got {full:g}")
+    unreviewed = str(doc.get("unreviewed_score", default.unreviewed_score))
+    if unreviewed not in ("expected", "most_probable"):
+        raise FrameworkError(f"{where}.evidence.unreviewed_score: expected 'expected' or 'most_probable'; "
+                             f"got {unreviewed!r}")
+    strength = number("location_prior_strength", 0.0) if doc.get("location_prior_strength") is not None else None
     return EvidencePolicy(
         statement_full_weight=full,
         key_question_thin_weight=number("key_question_thin_weight", default.key_question_thin_weight),
@@ -296,6 +307,7 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
                                                    taxonomy.band_score(worst))),
         unrated_key_question_counts_as=band(doc.get("unrated_key_question_counts_as", second),
                                             "evidence.unrated_key_question_counts_as"),
+        unreviewed_score=unreviewed, location_prior_strength=strength,
         description=str(doc.get("description", "")), source=str(doc.get("source", "")))
 
 

@@ -1,0 +1,101 @@
+"""Fit the band calibration of ``evidencenlp assess`` and measure it across bundle sets (issue 21).
+
+Each set of assessment bundles is held out in turn: the calibration is fitted on the labelled notes of
+the other sets and the held-out bundles are rated with it (unreviewed mode), and without any
+calibration. Then, with ``--write``,
+the calibration is fitted on every set's notes and saved to ``models/band_calibration.json``.
+
+    PYTHONPATH=src python experiments/band_calibration.py evaluation/assessment_bundles \
+        evaluation/assessment_bundles_c tests/data/assessment_dev [--write] [--cache /tmp/sugg.pkl]
+
+No note text is printed. The suggestions come from the shipped model (``Suggester.load()``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+from evidencenlp.assess import AssessOptions, load_rules
+from evidencenlp.assess.bands import CALIBRATION_FILE, BandCalibration, fit_band_calibration, save_band_calibration
+from evidencenlp.evaluation.assessments import band_notes, rate_bundle, read_bundles, summarise
+from evidencenlp.paths import models_dir
+
+
+def _suggest(folders: list[str], cache: Path | None) -> tuple[dict[str, list[Any]], str]:
+    if cache is not None and cache.is_file():
+        with cache.open("rb") as fh:
+            loaded: tuple[dict[str, list[Any]], str] = pickle.load(fh)
+        return loaded
+    from evidencenlp.suggest import Suggester
+
+    rules = load_rules()[2]
+    suggester = Suggester.load()
+    out: dict[str, list[Any]] = {}
+    for folder in folders:
+        bundles, _ = read_bundles(Path(folder), rules)
+        out[folder] = [(b, suggester.suggest_many([n.text for n in b.notes], sentences=False, evidence=False))
+                       for b in bundles]
+    result = (out, str(suggester.model_version))
+    if cache is not None:
+        with cache.open("wb") as fh:
+            pickle.dump(result, fh)
+    return result
+
+
+def _fit(data: dict[str, list[Any]], folders: list[str], version: str, by_key_question: bool = True
+         ) -> BandCalibration:
+    rules = load_rules()[2]
+    probs: list[list[float]] = []
+    labels: list[str] = []
+    kqs: list[str] = []
+    for folder in folders:
+        for bundle, suggestions in data[folder]:
+            p, y, k = band_notes(bundle, suggestions, rules)
+            probs += p
+            labels += y
+            kqs += k
+    return fit_band_calibration(probs, labels, rules.taxonomy.bands, version,
+                                "the labelled notes of the assessment bundles in " + ", ".join(folders),
+                                key_questions=kqs if by_key_question else None)
+
+
+def _score(data: list[Any], options: AssessOptions, calibration: BandCalibration | None) -> dict[str, Any]:
+    rules = load_rules()[2]
+    results = [rate_bundle(b, s, rules, options, None, calibration) for b, s in data]
+    summary = summarise(results, rules)["unreviewed"]
+    return {"key_questions_exact": summary["key_questions"]["exact_count"],
+            "within_one": summary["key_questions"]["within_one_count"], "n": summary["key_questions"]["n"],
+            "overall_exact": summary["overall"]["exact_count"], "bundles": summary["overall"]["n"],
+            "inadequate_rated_better_than_ri": len(summary["inadequate_rated_better_than_requires_improvement"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+")
+    parser.add_argument("--write", action="store_true", help="fit on every folder and save models/" + CALIBRATION_FILE)
+    parser.add_argument("--cache", type=Path, default=None, help="pickle of the suggestions (read if present)")
+    args = parser.parse_args()
+    data, version = _suggest(args.folders, args.cache)
+    report: dict[str, Any] = {"model_version": version, "held_out": {}}
+    for held in args.folders:
+        train = [f for f in args.folders if f != held]
+        cal = _fit(data, train, version)
+        report["held_out"][held] = {
+            "trained_on": train,
+            "calibrated": _score(data[held], AssessOptions(use_encoder=False), cal),
+            "calibrated_without_key_question": _score(data[held], AssessOptions(use_encoder=False),
+                                                      _fit(data, train, version, by_key_question=False)),
+            "uncalibrated": _score(data[held], AssessOptions(use_encoder=False, band_calibration=False), None)}
+    print(json.dumps(report, indent=1))
+    if args.write:
+        cal = _fit(data, args.folders, version)
+        save_band_calibration(cal, models_dir() / CALIBRATION_FILE)
+        print(f"wrote {models_dir() / CALIBRATION_FILE} ({cal.n_notes} notes)")
+
+
+if __name__ == "__main__":
+    main()
