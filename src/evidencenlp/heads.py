@@ -300,7 +300,12 @@ class SharedCounts:
         if isinstance(vocabulary, dict):
             remap = np.fromiter((vocabulary.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
         else:
-            remap = vocabulary.get_indexer(terms).astype(np.int64, copy=False)
+            import pandas as pd
+
+            # an object Index of the terms: a plain list would first be inferred (as Arrow strings), which
+            # costs more than the look-up itself for the few terms of one note
+            looked_up = pd.Index(np.array(terms, dtype=object), dtype=object, copy=False)
+            remap = vocabulary.get_indexer(looked_up).astype(np.int64, copy=False)
         cols = remap[gids] if len(gids) else np.zeros(0, dtype=np.int64)
         keep = cols >= 0
         return csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
