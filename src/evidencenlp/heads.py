@@ -308,8 +308,15 @@ class SharedCounts:
             remap = vocabulary.get_indexer(looked_up).astype(np.int64, copy=False)
         cols = remap[gids] if len(gids) else np.zeros(0, dtype=np.int64)
         keep = cols >= 0
-        return csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
-                          shape=(len(self.texts), len(vocabulary)), dtype=np.float64)
+        at, cols = rows[keep], cols[keep]
+        if len(at) > 1 and bool((at[1:] < at[:-1]).any()):  # grouped by n-gram order: put rows in order
+            order = np.argsort(at, kind="stable")
+            at, cols = at[order], cols[order]
+        indptr = np.zeros(len(self.texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(at, minlength=len(self.texts)), out=indptr[1:])
+        # straight to CSR (duplicates are summed where the counts are used, as a COO matrix would have them)
+        return csr_matrix((np.ones(len(cols)), cols, indptr), shape=(len(self.texts), len(vocabulary)),
+                          dtype=np.float64)
 
 
 @dataclass
@@ -336,6 +343,7 @@ class TextHead:
     oof_logits_: np.ndarray | None = field(default=None, repr=False)
     _counter: Any = field(default=None, repr=False, compare=False)
     _vocab: Any = field(default=None, repr=False, compare=False)  # pandas.Index of the vocabulary
+    _weights: Any = field(default=None, repr=False, compare=False)  # coef_.T as float64, C order
 
     @property
     def ngram_range(self) -> tuple[int, int]:
@@ -396,6 +404,7 @@ class TextHead:
         self.idf_ = vec.idf_.astype(np.float64)
         self._counter = None
         self._vocab = None
+        self._weights = None
         X = self.transform(texts)
         model = self._svc().fit(X, labels, sample_weight=sample_weight)
         self.classes_ = [str(c) for c in model.classes_]
@@ -428,7 +437,11 @@ class TextHead:
         if self.coef_ is None:
             raise ValueError("this head is not fitted yet")
         X = self.transform(texts)
-        return np.asarray(X @ self.coef_.T + self.intercept_)
+        if self._weights is None or self._weights.shape[0] != self.coef_.shape[1]:
+            # what scipy makes of coef_.T at every product (float64, C order), made once: the same sums, and
+            # no copy of the whole matrix per call (most of the cost of one note)
+            self._weights = np.ascontiguousarray(self.coef_.T, dtype=np.float64)
+        return np.asarray(X @ self._weights + self.intercept_)
 
     def predict_proba(self, texts: Sequence[str] | SharedCounts) -> np.ndarray:
         """Calibrated probabilities ``(n_texts, n_classes)`` in ``classes_`` order (texts, or shared counts)."""
