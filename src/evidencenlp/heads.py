@@ -254,6 +254,23 @@ def _word_grams(vectoriser: Any, texts: Sequence[str]) -> tuple[np.ndarray, list
     return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)), grams
 
 
+#: below this many grams (a note or a few), ids are given in Python: pandas' set-up costs more than the hashing
+_SMALL_BATCH_GRAMS = 2048
+
+
+def _factorize(grams: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Each gram's id (int32) in order of first appearance, and the distinct grams in that order (as
+    ``pandas.factorize`` gives them; hashed in C for a large batch). An id only serves a look-up."""
+    if len(grams) < _SMALL_BATCH_GRAMS:
+        ids: dict[str, int] = {}
+        codes = np.fromiter((ids.setdefault(g, len(ids)) for g in grams), dtype=np.int32, count=len(grams))
+        return codes, list(ids)
+    import pandas as pd
+
+    found, uniques = pd.factorize(np.array(grams, dtype=object))
+    return np.asarray(found).astype(np.int32, copy=False), list(uniques)
+
+
 class SharedCounts:
     """One batch of texts whose n-gram analysis is done once per analyzer and shared by every :class:`TextHead`.
 
@@ -273,7 +290,6 @@ class SharedCounts:
         """Row of every n-gram occurrence, its id in this batch's own vocabulary, and that vocabulary."""
         key = (analyzer, ngram_range)
         if key not in self._analysed:
-            import pandas as pd
             from sklearn.feature_extraction.text import CountVectorizer
 
             vectoriser = CountVectorizer(ngram_range=ngram_range, analyzer=analyzer, strip_accents="unicode",
@@ -286,9 +302,7 @@ class SharedCounts:
                 lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
                 rows = np.repeat(np.arange(len(self.texts), dtype=np.int32), lengths)
                 flat = list(itertools.chain.from_iterable(grams))
-            # ids in order of first appearance, hashed in C (a gram's id only serves the look-up in counts)
-            codes, uniques = pd.factorize(np.array(flat, dtype=object)) if flat else (np.zeros(0, np.int64), [])
-            self._analysed[key] = (rows, np.asarray(codes).astype(np.int32, copy=False), list(uniques))
+            self._analysed[key] = (rows, *_factorize(flat))
         return self._analysed[key]
 
     def counts(self, analyzer: str, ngram_range: tuple[int, int], vocabulary: dict[str, int] | Any) -> Any:

@@ -34,18 +34,26 @@ def segmenter() -> Language:
     return nlp
 
 
+def _punct_chars() -> set[str]:
+    """The sentencizer's ``punct_chars`` (the characters after which it may start a sentence)."""
+    from spacy.pipeline import Sentencizer
+
+    sentencizer = segmenter().get_pipe("sentencizer")
+    assert isinstance(sentencizer, Sentencizer)
+    return set(sentencizer.punct_chars)
+
+
 @lru_cache(maxsize=1)
 def _sentence_ends() -> frozenset[str]:
     """The characters after which the sentencizer may start a sentence (its ``punct_chars``) that are
     also punctuation to spaCy (a token of them only is ``is_punct``)."""
-    chars = segmenter().get_pipe("sentencizer").punct_chars
-    return frozenset(c for c in chars if len(c) == 1 and unicodedata.category(c).startswith("P"))
+    return frozenset(c for c in _punct_chars() if len(c) == 1 and unicodedata.category(c).startswith("P"))
 
 
 @lru_cache(maxsize=1)
 def _first_end() -> re.Pattern[str]:
     """A pattern finding the first character of the sentencizer's ``punct_chars``."""
-    chars = "".join(sorted(set("".join(segmenter().get_pipe("sentencizer").punct_chars))))
+    chars = "".join(sorted(set("".join(_punct_chars()))))
     return re.compile("[" + re.escape(chars) + "]")
 
 
