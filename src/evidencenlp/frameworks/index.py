@@ -95,6 +95,8 @@ class FrameworkIndex:
             vectors = encode_cached([t.text for t in self.texts], cache or cache_dir(), "framework-index",
                                     embedder=self.embedder)
         self.vectors = vectors
+        #: the sentence columns of each statement, band and principle (:meth:`_columns`)
+        self._group_columns: dict[str, list[np.ndarray]] = {}
 
     @property
     def version(self) -> dict[str, str]:
@@ -107,17 +109,29 @@ class FrameworkIndex:
         """Cosine similarity of each note to each framework sentence: ``(n_notes, n_texts)``."""
         return vectors @ self.vectors.T
 
+    def _columns(self, kind: str) -> list[np.ndarray]:
+        """The sentence columns of each statement, band or principle (``kind``), found once."""
+        cache = self._group_columns
+        if kind not in cache:
+            if kind == "statement":
+                cache[kind] = [np.flatnonzero(self.link[:, s]) for s in range(len(self.statements))]
+            elif kind == "band":
+                cache[kind] = [np.flatnonzero(self.band_of == b) for b in range(len(self.taxonomy.bands))]
+            else:
+                cache[kind] = [np.flatnonzero(self.principle_of == p) for p in range(len(self.principles))]
+        return cache[kind]
+
     def statement_scores(self, sims: np.ndarray) -> np.ndarray:
         """Best similarity per SAF statement over its linked sentences: ``(n_notes, n_statements)``."""
-        return _group_max(sims, [np.flatnonzero(self.link[:, s]) for s in range(len(self.statements))])
+        return _group_max(sims, self._columns("statement"))
 
     def band_scores(self, sims: np.ndarray) -> np.ndarray:
         """Best similarity per band over band descriptors and ratings: ``(n_notes, 4)``."""
-        return _group_max(sims, [np.flatnonzero(self.band_of == b) for b in range(len(self.taxonomy.bands))])
+        return _group_max(sims, self._columns("band"))
 
     def principle_scores(self, sims: np.ndarray) -> np.ndarray:
         """Best similarity per principle over its definition and illustrations: ``(n_notes, n_principles)``."""
-        return _group_max(sims, [np.flatnonzero(self.principle_of == p) for p in range(len(self.principles))])
+        return _group_max(sims, self._columns("principle"))
 
     def key_question_scores(self, statement_scores: np.ndarray) -> np.ndarray:
         """Best statement similarity per key question: ``(n_notes, n_kq)`` in the taxonomy's order."""
