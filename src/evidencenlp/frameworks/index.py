@@ -36,18 +36,6 @@ class Match:
                 "text": self.text.text, "similarity": round(self.similarity, 4), "weak": self.weak}
 
 
-def _group_max(sims: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
-    """``(n_notes, len(groups))``: each note's highest similarity over each group of sentence columns
-    (``-1`` for an empty group). The columns are gathered as rows of the transposed matrix (one copy):
-    the same maxima, without a strided gather per group."""
-    out = np.full((sims.shape[0], len(groups)), -1.0, dtype=np.float32)
-    by_sentence = np.ascontiguousarray(sims.T) if sims.shape[0] > 1 else sims.T
-    for j, cols in enumerate(groups):
-        if len(cols):
-            out[:, j] = by_sentence[cols].max(axis=0)
-    return out
-
-
 class FrameworkIndex:
     """Embeddings of all framework sentences, with their links to SAF statements.
 
@@ -95,8 +83,6 @@ class FrameworkIndex:
             vectors = encode_cached([t.text for t in self.texts], cache or cache_dir(), "framework-index",
                                     embedder=self.embedder)
         self.vectors = vectors
-        #: the sentence columns of each statement, band and principle (:meth:`_columns`)
-        self._group_columns: dict[str, list[np.ndarray]] = {}
 
     @property
     def version(self) -> dict[str, str]:
@@ -109,29 +95,32 @@ class FrameworkIndex:
         """Cosine similarity of each note to each framework sentence: ``(n_notes, n_texts)``."""
         return vectors @ self.vectors.T
 
-    def _columns(self, kind: str) -> list[np.ndarray]:
-        """The sentence columns of each statement, band or principle (``kind``), found once."""
-        cache = self._group_columns
-        if kind not in cache:
-            if kind == "statement":
-                cache[kind] = [np.flatnonzero(self.link[:, s]) for s in range(len(self.statements))]
-            elif kind == "band":
-                cache[kind] = [np.flatnonzero(self.band_of == b) for b in range(len(self.taxonomy.bands))]
-            else:
-                cache[kind] = [np.flatnonzero(self.principle_of == p) for p in range(len(self.principles))]
-        return cache[kind]
-
     def statement_scores(self, sims: np.ndarray) -> np.ndarray:
         """Best similarity per SAF statement over its linked sentences: ``(n_notes, n_statements)``."""
-        return _group_max(sims, self._columns("statement"))
+        out = np.full((sims.shape[0], len(self.statements)), -1.0, dtype=np.float32)
+        for s in range(len(self.statements)):
+            cols = self.link[:, s]
+            if cols.any():
+                out[:, s] = sims[:, cols].max(axis=1)
+        return out
 
     def band_scores(self, sims: np.ndarray) -> np.ndarray:
         """Best similarity per band over band descriptors and ratings: ``(n_notes, 4)``."""
-        return _group_max(sims, self._columns("band"))
+        out = np.full((sims.shape[0], len(self.taxonomy.bands)), -1.0, dtype=np.float32)
+        for b in range(len(self.taxonomy.bands)):
+            cols = self.band_of == b
+            if cols.any():
+                out[:, b] = sims[:, cols].max(axis=1)
+        return out
 
     def principle_scores(self, sims: np.ndarray) -> np.ndarray:
         """Best similarity per principle over its definition and illustrations: ``(n_notes, n_principles)``."""
-        return _group_max(sims, self._columns("principle"))
+        out = np.full((sims.shape[0], len(self.principles)), -1.0, dtype=np.float32)
+        for p in range(len(self.principles)):
+            cols = self.principle_of == p
+            if cols.any():
+                out[:, p] = sims[:, cols].max(axis=1)
+        return out
 
     def key_question_scores(self, statement_scores: np.ndarray) -> np.ndarray:
         """Best statement similarity per key question: ``(n_notes, n_kq)`` in the taxonomy's order."""
