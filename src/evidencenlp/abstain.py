@@ -106,6 +106,7 @@ __all__ = [
     "REASONS",
     "abstention_reason",
     "abstention_reasons",
+    "warm_up",
 ]
 
 NO_CONTENT: Final = "no_content"
@@ -381,6 +382,13 @@ def _detector(kind: str) -> LanguageDetector:
             detector = builder.build()
             _DETECTORS[kind] = detector
     return detector
+
+
+def warm_up() -> None:
+    """Build both language detectors and load their language models now (a warm service calls this at
+    start-up: otherwise the first note that needs the accurate detector waits tens of seconds for it)."""
+    for kind in ("fast", "accurate"):
+        _english_confidences(kind, ["the staff were wonderful", "personnel merveilleux"])
 
 
 def _english_confidences(kind: str, texts: list[str]) -> list[float]:

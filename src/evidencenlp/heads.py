@@ -254,6 +254,23 @@ def _word_grams(vectoriser: Any, texts: Sequence[str]) -> tuple[np.ndarray, list
     return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)), grams
 
 
+#: below this many grams (a note or a few), ids are given in Python: pandas' set-up costs more than the hashing
+_SMALL_BATCH_GRAMS = 2048
+
+
+def _factorize(grams: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Each gram's id (int32) in order of first appearance, and the distinct grams in that order (as
+    ``pandas.factorize`` gives them; hashed in C for a large batch). An id only serves a look-up."""
+    if len(grams) < _SMALL_BATCH_GRAMS:
+        ids: dict[str, int] = {}
+        codes = np.fromiter((ids.setdefault(g, len(ids)) for g in grams), dtype=np.int32, count=len(grams))
+        return codes, list(ids)
+    import pandas as pd
+
+    found, uniques = pd.factorize(np.array(grams, dtype=object))
+    return np.asarray(found).astype(np.int32, copy=False), list(uniques)
+
+
 class SharedCounts:
     """One batch of texts whose n-gram analysis is done once per analyzer and shared by every :class:`TextHead`.
 
@@ -273,7 +290,6 @@ class SharedCounts:
         """Row of every n-gram occurrence, its id in this batch's own vocabulary, and that vocabulary."""
         key = (analyzer, ngram_range)
         if key not in self._analysed:
-            import pandas as pd
             from sklearn.feature_extraction.text import CountVectorizer
 
             vectoriser = CountVectorizer(ngram_range=ngram_range, analyzer=analyzer, strip_accents="unicode",
@@ -286,9 +302,7 @@ class SharedCounts:
                 lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
                 rows = np.repeat(np.arange(len(self.texts), dtype=np.int32), lengths)
                 flat = list(itertools.chain.from_iterable(grams))
-            # ids in order of first appearance, hashed in C (a gram's id only serves the look-up in counts)
-            codes, uniques = pd.factorize(np.array(flat, dtype=object)) if flat else (np.zeros(0, np.int64), [])
-            self._analysed[key] = (rows, np.asarray(codes).astype(np.int32, copy=False), list(uniques))
+            self._analysed[key] = (rows, *_factorize(flat))
         return self._analysed[key]
 
     def counts(self, analyzer: str, ngram_range: tuple[int, int], vocabulary: dict[str, int] | Any) -> Any:
@@ -300,11 +314,23 @@ class SharedCounts:
         if isinstance(vocabulary, dict):
             remap = np.fromiter((vocabulary.get(t, -1) for t in terms), dtype=np.int64, count=len(terms))
         else:
-            remap = vocabulary.get_indexer(terms).astype(np.int64, copy=False)
+            import pandas as pd
+
+            # an object Index of the terms: a plain list would first be inferred (as Arrow strings), which
+            # costs more than the look-up itself for the few terms of one note
+            looked_up = pd.Index(np.array(terms, dtype=object), dtype=object, copy=False)
+            remap = vocabulary.get_indexer(looked_up).astype(np.int64, copy=False)
         cols = remap[gids] if len(gids) else np.zeros(0, dtype=np.int64)
         keep = cols >= 0
-        return csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
-                          shape=(len(self.texts), len(vocabulary)), dtype=np.float64)
+        at, cols = rows[keep], cols[keep]
+        if len(at) > 1 and bool((at[1:] < at[:-1]).any()):  # grouped by n-gram order: put rows in order
+            order = np.argsort(at, kind="stable")
+            at, cols = at[order], cols[order]
+        indptr = np.zeros(len(self.texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(at, minlength=len(self.texts)), out=indptr[1:])
+        # straight to CSR (duplicates are summed where the counts are used, as a COO matrix would have them)
+        return csr_matrix((np.ones(len(cols)), cols, indptr), shape=(len(self.texts), len(vocabulary)),
+                          dtype=np.float64)
 
 
 @dataclass
@@ -331,6 +357,7 @@ class TextHead:
     oof_logits_: np.ndarray | None = field(default=None, repr=False)
     _counter: Any = field(default=None, repr=False, compare=False)
     _vocab: Any = field(default=None, repr=False, compare=False)  # pandas.Index of the vocabulary
+    _weights: Any = field(default=None, repr=False, compare=False)  # coef_.T as float64, C order
 
     @property
     def ngram_range(self) -> tuple[int, int]:
@@ -391,6 +418,7 @@ class TextHead:
         self.idf_ = vec.idf_.astype(np.float64)
         self._counter = None
         self._vocab = None
+        self._weights = None
         X = self.transform(texts)
         model = self._svc().fit(X, labels, sample_weight=sample_weight)
         self.classes_ = [str(c) for c in model.classes_]
@@ -423,7 +451,11 @@ class TextHead:
         if self.coef_ is None:
             raise ValueError("this head is not fitted yet")
         X = self.transform(texts)
-        return np.asarray(X @ self.coef_.T + self.intercept_)
+        if self._weights is None or self._weights.shape[0] != self.coef_.shape[1]:
+            # what scipy makes of coef_.T at every product (float64, C order), made once: the same sums, and
+            # no copy of the whole matrix per call (most of the cost of one note)
+            self._weights = np.ascontiguousarray(self.coef_.T, dtype=np.float64)
+        return np.asarray(X @ self._weights + self.intercept_)
 
     def predict_proba(self, texts: Sequence[str] | SharedCounts) -> np.ndarray:
         """Calibrated probabilities ``(n_texts, n_classes)`` in ``classes_`` order (texts, or shared counts)."""

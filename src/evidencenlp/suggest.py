@@ -21,7 +21,14 @@ from evidencenlp.explain import DEFAULT_WEAK_MATCH, evidence_for, explaining_mat
 from evidencenlp.frameworks import load_framework_set
 from evidencenlp.matching import FrameworkIndex, Match
 from evidencenlp.text import ProcessedText, process_many, redact_many, redact_only
-from evidencenlp.topics import DEFAULT_THRESHOLD, DEFAULT_WHOLE_WEIGHT, pool_topics, pooled_rows, sentence_offsets
+from evidencenlp.topics import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_WHOLE_WEIGHT,
+    TopicGroup,
+    pool_topics,
+    pooled_rows,
+    sentence_offsets,
+)
 
 #: the sub-folder of ``models/`` holding the heads trained on the static backend's embeddings
 STATIC_MODELS = "static"
@@ -171,6 +178,26 @@ class Suggestion:
         }
 
 
+@dataclass
+class Analysed:
+    """What :meth:`Suggester.analyse` gives for a batch of notes.
+
+    ``out`` has one place per note: ``None`` for a blank note and for a note kept, the abstention for
+    the others; ``keep`` are the indices of the notes kept, ``processed`` their redacted (segmented)
+    texts in that order; ``preds`` the heads' output (``None`` when none was kept), rows
+    ``0..len(keep)-1`` the notes, then their sentences (``sentences``, of the kept note ``owners[j]``);
+    ``sentence_rows[row]`` the rows of note ``row``'s sentences (none for a note of one sentence).
+    """
+
+    out: list[Suggestion | None]
+    keep: list[int]
+    processed: list[ProcessedText]
+    preds: ClassifierOutput | None
+    owners: list[int]
+    sentences: list[str]
+    sentence_rows: list[list[int]]
+
+
 class Suggester:
     """Compose the pipeline stages; load once, then call :meth:`suggest` or :meth:`suggest_many`.
 
@@ -265,6 +292,32 @@ class Suggester:
         ``progress`` is called with the number of notes finished after each encoder batch.
         """
         topics = sentences if topics is None else topics
+        batch = self.analyse(texts, sentences=sentences, topics=topics, batch_size=batch_size, progress=progress)
+        out, preds, processed = batch.out, batch.preds, batch.processed
+        per_note: list[list[SentenceSuggestion]] = [[] for _ in processed]
+        if sentences:
+            for j, (row, text) in enumerate(zip(batch.owners, batch.sentences), start=len(processed)):
+                assert preds is not None  # there are sentences, so there were texts to predict
+                kq, st, band = self._top(preds, j)
+                match = explaining_match(self.index, preds.sims[j], st.label, band.label, self.weak_below)
+                per_note[row].append(SentenceSuggestion(text, kq, st, band, match,
+                                                        self.classifier.needs_review(kq.score, st.score, band.score,
+                                                                                     preds.proba, j)))
+        for row, i in enumerate(batch.keep):
+            built = self._build(processed[row], preds, row, tuple(per_note[row]), evidence)
+            if topics:
+                assert preds is not None
+                built = replace(built, topics=self._topics(processed[row], built, preds, row,
+                                                           batch.sentence_rows[row]))
+            out[i] = built
+        return out
+
+    def analyse(self, texts: Sequence[str | None], sentences: bool = True, topics: bool = True,
+                batch_size: int = DEFAULT_BATCH_SIZE,
+                progress: Callable[[int], None] | None = None) -> Analysed:
+        """The stages of :meth:`suggest_many` before any suggestion is assembled: abstention (those
+        notes' suggestions made), redaction and, with ``sentences`` or ``topics``, segmentation; the
+        encoder and the heads over the notes kept and their sentences, in one pass."""
         present = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         reasons = abstention_reasons([str(texts[i]) for i in present])
         keep = [i for i, r in zip(present, reasons) if r is None]
@@ -285,37 +338,33 @@ class Suggester:
         if sents and progress is not None:
             progress(len(processed))
         preds = self.probabilities([p.text for p in processed] + sents, vectors) if len(vectors) else None
-        per_note: list[list[SentenceSuggestion]] = [[] for _ in processed]
         sentence_rows: list[list[int]] = [[] for _ in processed]
-        for j, (row, text) in enumerate(zip(owners, sents), start=len(processed)):
-            assert preds is not None  # there are sentences, so there were texts to predict
+        for j, row in enumerate(owners, start=len(processed)):
             sentence_rows[row].append(j)
-            if not sentences:
-                continue
-            kq, st, band = self._top(preds, j)
-            match = explaining_match(self.index, preds.sims[j], st.label, band.label, self.weak_below)
-            per_note[row].append(SentenceSuggestion(text, kq, st, band, match,
-                                                    self.classifier.needs_review(kq.score, st.score, band.score,
-                                                                                 preds.proba, j)))
-        for row, i in enumerate(keep):
-            built = self._build(processed[row], preds, row, tuple(per_note[row]), evidence)
-            if topics:
-                assert preds is not None
-                built = replace(built, topics=self._topics(processed[row], built, preds, row, sentence_rows[row]))
-            out[i] = built
-        return out
+        return Analysed(out, keep, processed, preds, owners, sents, sentence_rows)
 
     def _topics(self, p: ProcessedText, main: Suggestion, preds: ClassifierOutput, row: int,
                 rows: list[int]) -> tuple[Topic, ...]:
         """The topics of one note (:func:`evidencenlp.topics.pool_topics`) from its whole-note row ``row``
         and its sentences' rows ``rows`` of ``preds``; one topic equal to ``main`` when it has one."""
         assert main.key_question is not None and main.statement is not None and main.band is not None
-        kq_proba = preds.proba["key_question"]
-        groups = pool_topics(kq_proba[row], kq_proba[rows], threshold=self.topic_threshold,
-                             whole_weight=self.topic_whole_weight)
+        groups = self.topic_groups(preds, row, rows)
         if len(groups) == 1:
             return (Topic(main.key_question, main.statement, main.band, main.direction, main.key_question.score,
                           0, len(p.text), ((0, len(p.text)),)),)
+        return self.pooled_topics(p, preds, rows, groups)
+
+    def topic_groups(self, preds: ClassifierOutput, row: int, rows: list[int]) -> list[TopicGroup]:
+        """The topic groups (:func:`evidencenlp.topics.pool_topics`) of the note on row ``row`` of
+        ``preds`` whose sentences are the rows ``rows``."""
+        kq_proba = preds.proba["key_question"]
+        return pool_topics(kq_proba[row], kq_proba[rows], threshold=self.topic_threshold,
+                           whole_weight=self.topic_whole_weight)
+
+    def pooled_topics(self, p: ProcessedText, preds: ClassifierOutput, rows: list[int],
+                      groups: list[TopicGroup]) -> tuple[Topic, ...]:
+        """The topics of a note with several ``groups``: each its key question, statement, band and
+        direction pooled over its sentences' rows of ``preds``, with their offsets into ``p.text``."""
         offsets = sentence_offsets(p.text, p.sentences)
         kq_classes = preds.classes["key_question"]
         statement_kq = np.asarray(self.index.taxonomy.statement_kq)

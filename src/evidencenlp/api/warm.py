@@ -46,13 +46,17 @@ SuggesterSource = Union["SuggesterSpec", Callable[[], NoteSuggester]]
 
 
 def _load(source: SuggesterSource) -> NoteSuggester:
-    """Build the suggester ``source`` describes (a spec goes through the per-process cache), then warm it."""
+    """Build the suggester ``source`` describes (a spec goes through the per-process cache), then warm it
+    (with a spec, the language detectors too)."""
     if callable(source):
         suggester = source()
     else:
         from evidencenlp.tagging import worker_suggester
 
         suggester = worker_suggester(source)
+        from evidencenlp.abstain import warm_up
+
+        warm_up()  # the language detectors' models, which the warm-up note (plain English) never needs
     suggester.suggest_many([WARM_UP_NOTE], sentences=True, evidence=True)
     return suggester
 

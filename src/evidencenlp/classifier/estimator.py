@@ -635,6 +635,20 @@ class EvidenceClassifier(BaseEstimator):
             return bool(direction_confidence(proba["band"][row:row + 1])[0] < t["direction"])
         return False
 
+    def needs_review_rows(self, kq: np.ndarray, statement: np.ndarray, band: np.ndarray,
+                          proba: Mapping[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """:meth:`needs_review` of many rows at once: ``kq``, ``statement`` and ``band`` are the suggested
+        labels' scores ``(n,)`` of the rows ``rows`` of ``proba`` (:meth:`predict_all`); bool ``(n,)``."""
+        t = self.thresholds_
+        flagged = (statement < t["statement"]) | (band < t["band"])
+        if REVIEW_KEY in proba:
+            review = proba[REVIEW_KEY][rows]
+            return np.asarray(flagged | (review[:, 0] < t["key_question"]) | (review[:, 1] < t.get("direction", 0.0)))
+        flagged |= kq < t["key_question"]
+        if t.get("direction", 0.0) > 0:
+            flagged |= direction_confidence(proba["band"][rows]) < t["direction"]
+        return np.asarray(flagged)
+
     # -- provenance ----------------------------------------------------------------------------
 
     @property

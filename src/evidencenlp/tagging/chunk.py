@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
-from evidencenlp.tagging.rows import FLAT_COLUMNS, empty_row, flat_row
+from evidencenlp.tagging.columns import chunk_columns
+from evidencenlp.tagging.rows import FLAT_COLUMNS
 
 if TYPE_CHECKING:
     from evidencenlp.suggest import Suggester
@@ -81,29 +82,21 @@ def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redac
     """
     raw = frame[text_column].tolist()
     texts = [note_text(v) for v in raw]
-    results = suggester.suggest_many(texts, sentences=False, evidence=False, progress=on_progress, topics=True)
-    rows = []
-    redacted_texts = []
-    for text, result in zip(texts, results):
-        if result is None:
-            summary.blank += 1
-            rows.append(empty_row())
-            redacted_texts.append(text)
-            continue
-        summary.tagged += 1
-        summary.needs_review += int(result.needs_review)
-        if result.reason is not None:
-            summary.abstained[result.reason] = summary.abstained.get(result.reason, 0) + 1
-        for kind, n in result.redactions.items():
-            summary.redactions[kind] = summary.redactions.get(kind, 0) + n
-        rows.append(flat_row(result))
-        redacted_texts.append(result.text)
+    built = chunk_columns(suggester, texts, progress=on_progress)
+    summary.tagged += built.tagged
+    summary.blank += built.blank
+    summary.needs_review += built.needs_review
+    for reason, n in built.abstained.items():
+        summary.abstained[reason] = summary.abstained.get(reason, 0) + n
+    for kind, n in built.redactions.items():
+        summary.redactions[kind] = summary.redactions.get(kind, 0) + n
+    redacted_texts = built.texts
     out = frame.copy()
     if redact:
         out[text_column] = redacted_texts
     elif any(isinstance(v, bytes) for v in raw):
         out[text_column] = texts
-    added = pd.DataFrame(rows, index=frame.index, columns=list(FLAT_COLUMNS))
+    added = pd.DataFrame(built.columns, index=frame.index, columns=list(FLAT_COLUMNS))
     added["needs_review"] = added["needs_review"].astype("boolean")
     added.columns = [prefix + c for c in FLAT_COLUMNS]
     summary.rows += len(frame)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from evidencenlp.suggest import Suggestion
+    from evidencenlp.suggest import Suggestion, Topic
 
 #: columns that ``tag`` adds to every row, in order
 FLAT_COLUMNS: tuple[str, ...] = (
@@ -43,9 +44,14 @@ def flat_row(s: Suggestion) -> dict[str, Any]:
 def topics_json(s: Suggestion) -> str:
     """The ``topics`` column: JSON text, one object per topic (key question, statement, band,
     direction, score, evidence span offsets into the redacted note)."""
+    return topics_text(s.topics)
+
+
+def topics_text(topics: Sequence[Topic]) -> str:
+    """The ``topics`` column of a note with these ``topics`` (see :func:`topics_json`)."""
     return json.dumps([{"key_question": t.key_question.label, "statement": t.statement.label, "band": t.band.label,
                         "direction": t.direction.label if t.direction else None, "score": round(t.score, 4),
-                        "start": t.start, "end": t.end} for t in s.topics], ensure_ascii=False)
+                        "start": t.start, "end": t.end} for t in topics], ensure_ascii=False)
 
 
 def empty_row() -> dict[str, Any]:

@@ -1,0 +1,208 @@
+"""``tag``'s flat columns for a whole chunk at once, from the heads' arrays (issue 24).
+
+:func:`chunk_columns` gives, for a list of notes, exactly the cells that
+:func:`~evidencenlp.tagging.rows.flat_row` gives note by note from
+:meth:`~evidencenlp.suggest.Suggester.suggest_many` (``sentences=False, evidence=False, topics=True``),
+without assembling a :class:`~evidencenlp.suggest.Suggestion` per note: the suggestion, its top three
+statements, the band, category, principles and key questions are read off the probability matrices
+with numpy for every note together; the explaining sentence is found once per (statement, band) pair
+for all the notes that share it; review flags come from
+:meth:`~evidencenlp.classifier.EvidenceClassifier.needs_review_rows`. Only a note of several sentences
+whose sentences add a topic goes through the per-note topic code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from evidencenlp.classifier.joint import decide, statement_ranking
+from evidencenlp.tagging.rows import FLAT_COLUMNS, flat_row, topics_text
+
+if TYPE_CHECKING:
+    from evidencenlp.classifier import ClassifierOutput
+    from evidencenlp.frameworks.index import FrameworkIndex
+    from evidencenlp.suggest import Analysed, Suggester
+
+
+@dataclass
+class ChunkColumns:
+    """The flat columns of a chunk and what it did.
+
+    ``columns`` maps each of :data:`~evidencenlp.tagging.rows.FLAT_COLUMNS` to one cell per note;
+    ``texts`` is each note as it goes out (redacted when redaction is on; a blank note as given);
+    the counts are those of :class:`~evidencenlp.tagging.chunk.TagSummary` (no note text).
+    """
+
+    columns: dict[str, list[Any]]
+    texts: list[str | None]
+    tagged: int = 0
+    blank: int = 0
+    needs_review: int = 0
+    abstained: Counter[str] = field(default_factory=Counter)
+    redactions: Counter[str] = field(default_factory=Counter)
+
+
+def chunk_columns(suggester: Suggester, texts: Sequence[str | None],
+                  progress: Callable[[int], None] | None = None) -> ChunkColumns:
+    """The flat columns of ``texts`` (``None`` for a missing cell), as ``tag`` writes them.
+
+    A suggester that is not a :class:`~evidencenlp.suggest.Suggester` (anything with ``suggest_many``)
+    is asked note by note (:func:`per_note_columns`).
+    """
+    if not hasattr(suggester, "analyse"):
+        return per_note_columns(suggester, texts, progress)
+    batch = suggester.analyse(texts, sentences=False, topics=True, progress=progress)
+    n = len(texts)
+    out = ChunkColumns({c: [None] * n for c in FLAT_COLUMNS}, list(texts))
+    cols = out.columns
+    found: list[dict[str, int] | None] = [None] * n
+    for i, s in enumerate(batch.out):
+        if s is None:
+            continue
+        cols["needs_review"][i] = True
+        cols["reason"][i] = s.reason
+        out.texts[i] = s.text
+        out.abstained[str(s.reason)] += 1
+        found[i] = s.redactions
+    for i, p in zip(batch.keep, batch.processed):
+        out.texts[i] = p.text
+        found[i] = p.redactions
+    for counts in found:  # in row order, as the counts are shown
+        if counts:
+            out.redactions.update(counts)
+    if batch.keep and batch.preds is not None:
+        _fill_kept(suggester, batch, batch.preds, cols)
+    out.needs_review = sum(1 for v in cols["needs_review"] if v)
+    out.tagged = len(batch.keep) + sum(out.abstained.values())
+    out.blank = n - out.tagged
+    return out
+
+
+def per_note_columns(suggester: Any, texts: Sequence[str | None],
+                     progress: Callable[[int], None] | None = None) -> ChunkColumns:
+    """The flat columns from ``suggester.suggest_many`` and :func:`~evidencenlp.tagging.rows.flat_row`, note
+    by note (the reference :func:`chunk_columns` is tested against)."""
+    results = suggester.suggest_many(texts, sentences=False, evidence=False, progress=progress, topics=True)
+    out = ChunkColumns({c: [None] * len(texts) for c in FLAT_COLUMNS}, list(texts))
+    for i, result in enumerate(results):
+        if result is None:
+            out.blank += 1
+            continue
+        out.tagged += 1
+        out.needs_review += int(result.needs_review)
+        if result.reason is not None:
+            out.abstained[result.reason] += 1
+        out.redactions.update(result.redactions)
+        for name, value in flat_row(result).items():
+            out.columns[name][i] = value
+        out.texts[i] = result.text
+    return out
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    """Each value as a Python float rounded to 4 places (as :func:`round` does it, not numpy)."""
+    return [round(v, 4) for v in values.tolist()]
+
+
+def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, cols: dict[str, list[Any]]) -> None:
+    """Write the cells of the notes kept (rows ``0..len(batch.keep)-1`` of ``preds``) into ``cols``."""
+    m = len(batch.keep)
+    rows = np.arange(m)
+    proba, classes = preds.proba, preds.classes
+    classifier, taxonomy = suggester.classifier, suggester.index.taxonomy
+    statements = np.asarray(classes["statement"], dtype=object)
+    st_p = proba["statement"][:m]
+    st_idx, kq_idx = decide(st_p, taxonomy.statement_kq, classes["key_question"])
+    kq_score = proba["key_question"][rows, kq_idx]
+    st_score = st_p[rows, st_idx]
+    band_p = proba["band"][:m]
+    band_idx = band_p.argmax(axis=1)
+    band_score = band_p[rows, band_idx]
+    kq_label = np.asarray(classes["key_question"], dtype=object)[kq_idx].tolist()
+    st_label = statements[st_idx].tolist()
+    band_label = np.asarray(classes["band"], dtype=object)[band_idx].tolist()
+    top3 = [";".join(r) for r in statements[statement_ranking(st_p, 3)].tolist()]
+    if suggester.evidence_category:
+        category, category_score = [suggester.evidence_category] * m, [1.0] * m
+    else:
+        c_p = proba["evidence_category"][:m]
+        c_idx = c_p.argmax(axis=1)
+        category = np.asarray(classes["evidence_category"], dtype=object)[c_idx].tolist()
+        category_score = _rounded(c_p[rows, c_idx])
+    positive = np.isin(np.asarray(band_label, dtype=object), list(taxonomy.positive_bands))
+    principles = _over_threshold(proba["principles"][:m], classes["principles"],
+                                 classifier.thresholds_["principles"], positive)
+    key_questions = _over_threshold(proba["key_question"][:m], classes["key_question"],
+                                    classifier.thresholds_.get("key_questions", 0.3), np.ones(m, dtype=bool))
+    evidence = _explaining_texts(suggester.index, preds.sims[:m], st_label, band_label)
+    review = classifier.needs_review_rows(kq_score, st_score, band_score, proba, rows).tolist()
+    direction: list[str | None] = [None] * m
+    if "direction" in proba:
+        direction = np.asarray(classes["direction"], dtype=object)[proba["direction"][:m].argmax(axis=1)].tolist()
+    kq_rounded = _rounded(kq_score)
+    topics = []
+    for row in range(m):
+        sentence_rows = batch.sentence_rows[row]
+        groups = suggester.topic_groups(preds, row, sentence_rows) if sentence_rows else []
+        if len(groups) > 1:
+            topics.append(topics_text(suggester.pooled_topics(batch.processed[row], preds, sentence_rows, groups)))
+        else:
+            topics.append(_one_topic(kq_label[row], st_label[row], band_label[row], direction[row],
+                                     kq_rounded[row], len(batch.processed[row].text)))
+    cells = {"key_question": kq_label, "key_question_score": kq_rounded, "statement": st_label,
+             "statement_score": _rounded(st_score), "statement_top3": top3, "evidence_category": category,
+             "evidence_category_score": category_score, "band": band_label, "band_score": _rounded(band_score),
+             "principles": principles, "evidence_text": evidence, "needs_review": review,
+             "key_questions": key_questions, "topics": topics}
+    for name, values in cells.items():
+        column = cols[name]
+        for i, v in zip(batch.keep, values):
+            column[i] = v
+
+
+def _one_topic(key_question: str, statement: str, band: str, direction: str | None, score: float, end: int) -> str:
+    """The ``topics`` cell of a note with one topic: the main suggestion over the whole note."""
+    return json.dumps([{"key_question": key_question, "statement": statement, "band": band, "direction": direction,
+                        "score": score, "start": 0, "end": end}], ensure_ascii=False)
+
+
+def _over_threshold(p: np.ndarray, labels: Sequence[str], threshold: float, allowed: np.ndarray) -> list[str]:
+    """Per row of ``p`` ``(n, k)``: the labels whose probability is at least ``threshold``, most probable
+    first (ties in label order), joined by ``;``; empty where ``allowed`` is False."""
+    over = (p >= threshold) & allowed[:, None]
+    out = [""] * len(p)
+    for row in np.flatnonzero(over.any(axis=1)).tolist():
+        order = np.argsort(-p[row], kind="stable")
+        out[row] = ";".join(labels[j] for j in order.tolist() if over[row, j])
+    return out
+
+
+def _explaining_texts(index: FrameworkIndex, sims: np.ndarray, statements: list[str], bands: list[str]) -> list[str]:
+    """The text of each note's explaining sentence (:func:`evidencenlp.explain.explaining_match`): the
+    most similar sentence linked to its statement and band, else to its statement, else any; the
+    notes that share a (statement, band) pair are looked up together."""
+    out = [""] * len(statements)
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for row, pair in enumerate(zip(statements, bands)):
+        pairs.setdefault(pair, []).append(row)
+    texts = index.texts
+    for (statement, band), members in pairs.items():
+        link = index.link[:, index.statements.index(statement)]
+        candidates = np.flatnonzero(link & (index.band_of == index.taxonomy.bands.index(band)))
+        if not len(candidates):
+            candidates = np.flatnonzero(link)
+        if not len(candidates):
+            candidates = np.arange(len(texts))
+        if not len(candidates):
+            continue
+        where = np.asarray(members)
+        best = candidates[sims[np.ix_(where, candidates)].argmax(axis=1)]
+        for row, i in zip(members, best.tolist()):
+            out[row] = texts[i].text
+    return out
