@@ -177,6 +177,23 @@ def test_surveillance_test_flags_a_rise_not_volume_nor_a_national_shift() -> Non
     assert np.mean(np.array(fooled) < 0.01) >= 0.8
 
 
+def test_shift_posterior_ignores_noise_and_allows_a_clear_shift_in_full() -> None:
+    from evidencenlp.trends.stats import shift_posterior
+
+    se = 0.2
+    est = np.array([-3 * se, 0.0, se, 2 * se, np.log(2.0), 5 * se])
+    mean, var = shift_posterior(est, np.full_like(est, se * se), 0.5, 1.0)
+    assert np.all(np.diff(mean) > 0)  # smooth and increasing in the estimate: no gate
+    assert mean[0] < 0.02 and var[0] < 0.01  # a fall elsewhere does not raise the expectation
+    assert mean[1] < 0.05 and mean[2] < 0.5 * se  # noise moves it little
+    assert abs(mean[4] - np.log(2.0)) < 0.1 and var[4] < 2 * se * se  # a clear doubling: in full, its noise kept
+    # the doubt about whether there was a shift widens the test most in between
+    assert var[3] > var[1] and var[3] > var[4]
+    # the rarer shifts are a priori, the less noise moves the expectation
+    rare, _ = shift_posterior(est, np.full_like(est, se * se), 0.1, 1.0)
+    assert np.all(rare <= mean + 1e-12)
+
+
 def test_surveillance_test_shapes_windows_and_baseline_rules() -> None:
     y = np.array([[[4, 4, 4, 16]], [[4, 4, 4, 4]]])
     r = np.full_like(y, 16)
