@@ -194,6 +194,23 @@ def test_shift_posterior_ignores_noise_and_allows_a_clear_shift_in_full() -> Non
     assert np.all(rare <= mean + 1e-12)
 
 
+def test_weighted_bh_spends_the_error_rate_where_the_weights_say() -> None:
+    from evidencenlp.trends.stats import bh_qvalues, weighted_bh_qvalues
+
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=12) ** 3
+    np.testing.assert_allclose(weighted_bh_qvalues(p, np.full(12, 7.0)), bh_qvalues(p))  # equal weights: plain BH
+    w = np.r_[np.full(2, 5.0), np.full(10, 0.5)]
+    q = weighted_bh_qvalues(p, w)
+    np.testing.assert_allclose(q, bh_qvalues(np.minimum(p / (w * 12 / w.sum()), 1.0)))
+    assert q[0] < bh_qvalues(p)[0] or p[0] > 0.5  # an up-weighted test needs less evidence
+    # under the global null the weighted procedure still rejects in about fdr of the families
+    rejected = [(weighted_bh_qvalues(rng.uniform(size=12), w) <= 0.05).any() for _ in range(4000)]
+    assert np.mean(rejected) < 0.065
+    with pytest.raises(ValueError):
+        weighted_bh_qvalues(p, -w)
+
+
 def test_surveillance_test_shapes_windows_and_baseline_rules() -> None:
     y = np.array([[[4, 4, 4, 16]], [[4, 4, 4, 4]]])
     r = np.full_like(y, 16)

@@ -47,6 +47,8 @@ from scipy import stats
 Z95 = 1.959963984540054
 #: how the expected count follows the reference count (see the module docstring)
 VOLUME_MODES: tuple[str, ...] = ("rise", "ratio", "none")
+#: the continuity correction of the count test's signed-root deviance (½: conservative, like an exact test)
+CONTINUITY = 0.5
 #: the default prior of a shift: the probability that there is one, and the standard deviation of its
 #: half-normal size on the log scale (1: rises up to about ×e are unremarkable)
 SHIFT_PRIOR_PROB = 0.5
@@ -80,6 +82,22 @@ def bh_qvalues(p: np.ndarray | Sequence[float]) -> np.ndarray:
     if arr.size == 0:
         return arr
     return np.asarray(stats.false_discovery_control(arr, method="bh"))
+
+
+def weighted_bh_qvalues(p: np.ndarray | Sequence[float], weights: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Weighted Benjamini–Hochberg (Genovese, Roeder & Wasserman 2006): the q-values of ``p / w`` with the
+    weights rescaled to average 1, so the false discovery rate stays controlled when the weights do not
+    depend on the tested counts (here: each test's expected count from its baseline). Equal weights: plain BH."""
+    arr = np.asarray(p, dtype=float)
+    if arr.size == 0:
+        return arr
+    w = np.asarray(weights, dtype=float)
+    if w.shape != arr.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("weights must be non-negative, finite and one per p-value, not all zero")
+    w = w * (w.size / w.sum())
+    with np.errstate(divide="ignore"):
+        scaled = np.where(w > 0, arr / w, np.inf)
+    return np.minimum(bh_qvalues(np.minimum(scaled, 1.0)), 1.0)
 
 
 def simes(p: np.ndarray) -> np.ndarray:
@@ -281,7 +299,7 @@ def _signed_root_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """Poisson signed-root deviance of ``y`` against ``mu`` with a continuity correction of ½ towards ``mu``
     (accurate in the tails where a normal or square-root approximation is not)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        yc = np.where(y > mu, np.maximum(y - 0.5, mu), np.minimum(y + 0.5, mu))
+        yc = np.where(y > mu, np.maximum(y - CONTINUITY, mu), np.minimum(y + CONTINUITY, mu))
         term = np.where(yc > 0, yc * np.log(yc / mu), 0.0) - (yc - mu)
         return np.sign(yc - mu) * np.sqrt(np.maximum(2 * term, 0.0))
 
