@@ -194,6 +194,19 @@ def test_shift_posterior_ignores_noise_and_allows_a_clear_shift_in_full() -> Non
     assert np.all(rare <= mean + 1e-12)
 
 
+def test_the_prior_of_a_national_shift_is_learnt_from_every_location_and_topic() -> None:
+    from evidencenlp.trends.stats import estimated_shift_prior
+
+    rng = np.random.default_rng(5)
+    se = 0.2
+    noise = rng.normal(0, se, size=(3, 6, 1))  # period 0: no shift anywhere
+    shifted = noise + np.log(2.0)  # period 1: every location and topic rose ×2
+    est = np.concatenate([noise, shifted], axis=-1)
+    prior = estimated_shift_prior(est, np.full_like(est, se * se), np.ones_like(est, dtype=bool))
+    assert prior.shape == (1, 1, 2)
+    assert prior[0, 0, 0] < 0.2 < 0.9 < prior[0, 0, 1]
+
+
 def test_weighted_bh_spends_the_error_rate_where_the_weights_say() -> None:
     from evidencenlp.trends.stats import bh_qvalues, weighted_bh_qvalues
 

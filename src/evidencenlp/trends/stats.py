@@ -19,7 +19,9 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
   ``R_w/(w·R̄_b)``) and the **national shift** (log of the median over the *other* locations of their
   observed over expected in the same window; share tests: their median odds ratio, on the odds scale)
   are each an estimate with a known variance; a spike-and-slab prior (no shift, or a half-normal rise)
-  gives the posterior probability of a shift and the mean and variance of its size. The expectation is
+  gives the posterior probability of a shift and the mean and variance of its size (for the count
+  test's national shift, the prior probability is learnt per period from every location and topic:
+  :func:`estimated_shift_prior`). The expectation is
   multiplied by ``exp(mean)`` and the variance joins the test's: noise near 0 barely moves either, a
   clear shift is allowed for in full, and the doubt about whether there was one widens the test
   smoothly (no gate for the noise to fall either side of); a fall never lowers an expectation;
@@ -186,17 +188,27 @@ def dispersion(target: np.ndarray, reference: np.ndarray, history: int, volume: 
     return max(1.0, (chi2 + prior_df) / (max(cells - series, 0) + prior_df))
 
 
-def shift_posterior(estimate: np.ndarray, variance: np.ndarray, prior_prob: float = SHIFT_PRIOR_PROB,
+def _log_bayes_factor(est: np.ndarray, s2: np.ndarray, t2: float) -> np.ndarray:
+    """log of slab over spike marginal likelihoods of ``est``: ``2·N(est; 0, s2+t2)·Φ(a)`` (half-normal
+    slab, ``a`` the slab posterior mean over its sd) against ``N(est; 0, s2)``."""
+    a = est * np.sqrt(t2 / (s2 * (t2 + s2)))
+    return (np.log(2.0) + stats.norm.logcdf(a) - 0.5 * np.log((s2 + t2) / s2)
+            - 0.5 * est * est * (1 / (s2 + t2) - 1 / s2))
+
+
+def shift_posterior(estimate: np.ndarray, variance: np.ndarray,
+                    prior_prob: float | np.ndarray = SHIFT_PRIOR_PROB,
                     prior_sd: float = SHIFT_PRIOR_SD) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and variance of an upward shift ``η ≥ 0`` on the log scale, averaged over whether it exists.
 
     In: ``estimate`` of ``η`` (e.g. the log of the other locations' observed over expected) with its
     sampling ``variance`` (element-wise arrays). The prior is a spike and slab: no shift (``η = 0``) with
-    probability ``1 − prior_prob``, else ``η ~ half-normal(prior_sd)`` (a rise only: a fall elsewhere never
-    lowers an expectation). Out: ``(E[η], Var[η])`` — the probability of a shift ``P`` (from the Bayes
-    factor of the two priors) times the slab's truncated-normal posterior, and the variance of the mixture
-    ``P·v + P(1−P)·m²``. Noise (``estimate`` within a standard error or two of 0) gives a small ``P``, so it
-    barely moves the expectation; a clear shift is allowed for in full with its uncertainty, and the
+    probability ``1 − prior_prob`` (a number, or an array broadcast against ``estimate``), else
+    ``η ~ half-normal(prior_sd)`` (a rise only: a fall elsewhere never lowers an expectation). Out:
+    ``(E[η], Var[η])`` — the probability of a shift ``P`` (from the Bayes factor of the two priors) times
+    the slab's truncated-normal posterior, and the variance of the mixture ``P·v + P(1−P)·m²``. Noise
+    (``estimate`` within a standard error or two of 0) gives a small ``P``, so it barely moves the
+    expectation; a clear shift is allowed for in full with its uncertainty, and the
     uncertainty about *whether* there was one widens the test smoothly (no gate to fall either side of).
     """
     est = np.asarray(estimate, dtype=float)
@@ -206,9 +218,7 @@ def shift_posterior(estimate: np.ndarray, variance: np.ndarray, prior_prob: floa
     post_sd = np.sqrt(post_var)
     m = est * t2 / (t2 + s2)
     a = m / post_sd
-    # log marginal likelihoods: slab 2·N(est; 0, s2+t2)·Φ(a), spike N(est; 0, s2)
-    log_bf = (np.log(2.0) + stats.norm.logcdf(a) - 0.5 * np.log((s2 + t2) / s2)
-              - 0.5 * est * est * (1 / (s2 + t2) - 1 / s2))
+    log_bf = _log_bayes_factor(est, s2, t2)
     prob = 1 / (1 + (1 - prior_prob) / prior_prob * np.exp(-np.clip(log_bf, -700, 700)))
     mills = np.exp(stats.norm.logpdf(a) - stats.norm.logcdf(a))  # φ(a)/Φ(a)
     slab_mean = m + post_sd * mills
@@ -239,8 +249,9 @@ def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.nda
     over expected in the same window and group; robust to one other location with its own burst), with
     variance ``D/O`` of the others' pooled count (× π/2 for a median of three or more) plus that of their
     pooled expectation (``var_log_expected``: each location's variance of ``log E``, weighted by ``E²``); it
-    is averaged over whether there was a shift at all (:func:`shift_posterior`). 0 and 0 where no other
-    location can tell.
+    is averaged over whether there was a shift at all (:func:`shift_posterior`), the prior probability of a
+    shift estimated per period from every location and group (:func:`estimated_shift_prior`: shrinkage
+    across locations and topics). 0 and 0 where no other location can tell.
     """
     obs = np.where(eligible, observed, 0.0)
     exp_ = np.where(eligible, expected, 0.0)
@@ -256,8 +267,25 @@ def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.nda
     usable = np.isfinite(med) & (others_n > 0)
     var_est = (d / np.maximum(others_o, 1.0) * np.where(others_n >= 3, np.pi / 2, 1.0)
                + others_v / np.maximum(others_e, 1e-9) ** 2)
-    mean, var = shift_posterior(np.log(np.where(usable, med, 1.0)), var_est, *NATIONAL_PRIOR)
+    est = np.log(np.where(usable, med, 1.0))
+    mean, var = shift_posterior(est, var_est, estimated_shift_prior(est, var_est, usable), NATIONAL_PRIOR[1])
     return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
+
+
+def estimated_shift_prior(est: np.ndarray, var: np.ndarray, usable: np.ndarray, iterations: int = 30) -> np.ndarray:
+    """The probability of a national shift in each period (last axis), estimated from every location and
+    group of that period (empirical Bayes: EM for the spike-and-slab mixing proportion, started at the
+    agnostic :data:`NATIONAL_PRIOR` and kept within [0.01, 0.99]). In: the log-shift estimates ``est`` of
+    shape (L, G, P), their variances and where they are ``usable``. Out: shape (1, 1, P). A period where
+    the other locations show no shift in any topic gets a small prior, so noise in one topic's estimate
+    barely moves its expectation; a period with shifts in several places keeps a large one."""
+    prob = np.full((1, 1, est.shape[-1]), NATIONAL_PRIOR[0])
+    bf = np.exp(np.clip(_log_bayes_factor(est, np.maximum(var, 1e-12), NATIONAL_PRIOR[1] ** 2), -700, 700))
+    n = np.maximum(usable.sum(axis=(0, 1), keepdims=True), 1)
+    for _ in range(iterations):
+        post = prob * bf / (prob * bf + 1 - prob)
+        prob = np.clip(np.where(usable, post, 0.0).sum(axis=(0, 1), keepdims=True) / n, 0.01, 0.99)
+    return prob
 
 
 def national_odds_ratio(eligible: np.ndarray, yw: np.ndarray, rw: np.ndarray, yb: np.ndarray, rb: np.ndarray,
