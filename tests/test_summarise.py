@@ -177,6 +177,53 @@ def test_surveillance_test_flags_a_rise_not_volume_nor_a_national_shift() -> Non
     assert np.mean(np.array(fooled) < 0.01) >= 0.8
 
 
+def test_shift_posterior_ignores_noise_and_allows_a_clear_shift_in_full() -> None:
+    from evidencenlp.trends.stats import shift_posterior
+
+    se = 0.2
+    est = np.array([-3 * se, 0.0, se, 2 * se, np.log(2.0), 5 * se])
+    mean, var = shift_posterior(est, np.full_like(est, se * se), 0.5, 1.0)
+    assert np.all(np.diff(mean) > 0)  # smooth and increasing in the estimate: no gate
+    assert mean[0] < 0.02 and var[0] < 0.01  # a fall elsewhere does not raise the expectation
+    assert mean[1] < 0.05 and mean[2] < 0.5 * se  # noise moves it little
+    assert abs(mean[4] - np.log(2.0)) < 0.1 and var[4] < 2 * se * se  # a clear doubling: in full, its noise kept
+    # the doubt about whether there was a shift widens the test most in between
+    assert var[3] > var[1] and var[3] > var[4]
+    # the rarer shifts are a priori, the less noise moves the expectation
+    rare, _ = shift_posterior(est, np.full_like(est, se * se), 0.1, 1.0)
+    assert np.all(rare <= mean + 1e-12)
+
+
+def test_the_prior_of_a_national_shift_is_learnt_from_every_location_and_topic() -> None:
+    from evidencenlp.trends.stats import estimated_shift_prior
+
+    rng = np.random.default_rng(5)
+    se = 0.2
+    noise = rng.normal(0, se, size=(3, 6, 1))  # period 0: no shift anywhere
+    shifted = noise + np.log(2.0)  # period 1: every location and topic rose ×2
+    est = np.concatenate([noise, shifted], axis=-1)
+    prior = estimated_shift_prior(est, np.full_like(est, se * se), np.ones_like(est, dtype=bool))
+    assert prior.shape == (1, 1, 2)
+    assert prior[0, 0, 0] < 0.2 < 0.9 < prior[0, 0, 1]
+
+
+def test_weighted_bh_spends_the_error_rate_where_the_weights_say() -> None:
+    from evidencenlp.trends.stats import bh_qvalues, weighted_bh_qvalues
+
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=12) ** 3
+    np.testing.assert_allclose(weighted_bh_qvalues(p, np.full(12, 7.0)), bh_qvalues(p))  # equal weights: plain BH
+    w = np.r_[np.full(2, 5.0), np.full(10, 0.5)]
+    q = weighted_bh_qvalues(p, w)
+    np.testing.assert_allclose(q, bh_qvalues(np.minimum(p / (w * 12 / w.sum()), 1.0)))
+    assert q[0] < bh_qvalues(p)[0] or p[0] > 0.5  # an up-weighted test needs less evidence
+    # under the global null the weighted procedure still rejects in about fdr of the families
+    rejected = [(weighted_bh_qvalues(rng.uniform(size=12), w) <= 0.05).any() for _ in range(4000)]
+    assert np.mean(rejected) < 0.065
+    with pytest.raises(ValueError):
+        weighted_bh_qvalues(p, -w)
+
+
 def test_surveillance_test_shapes_windows_and_baseline_rules() -> None:
     y = np.array([[[4, 4, 4, 16]], [[4, 4, 4, 4]]])
     r = np.full_like(y, 16)

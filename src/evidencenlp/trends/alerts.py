@@ -16,6 +16,8 @@ the count is the primary question; the record names the kind with
 the smaller p and keeps both in ``parts``), so the family holds one site test and one test per key
 question for every location × period; for the latest ``recent_periods`` periods they form ONE family
 under Benjamini–Hochberg. The
+family may be weighted (``SummaryConfig.weighted``, off by default: weighted Benjamini–Hochberg with each
+test's expected negatives, capped, as its weight). The
 statements of a key question that alerted are then tested as its children (``statement_count``, the
 same count test), with Benjamini–Hochberg within each child family (hierarchical FDR, Yekutieli 2008):
 key questions before statements.
@@ -29,10 +31,14 @@ from typing import Any
 import numpy as np
 
 from evidencenlp.trends.config import STATEMENT_KIND, SummaryConfig
-from evidencenlp.trends.stats import SurveillanceResult, bh_qvalues, surveillance_test
+from evidencenlp.trends.stats import SurveillanceResult, bh_qvalues, surveillance_test, weighted_bh_qvalues
 
 #: weighted Bonferroni of a key question's two tests (weights sum to 1): the count is the primary question
 KIND_WEIGHTS: dict[str, float] = {"kq_count": 0.8, "kq_share": 0.2}
+#: a test's weight in the family is its expected negatives over the longest window (from its baseline),
+#: capped here: about the count at which a doubling becomes detectable, so a topic with a negative comment
+#: a month spends little of the error rate and a topic that can show a doubling gets its full share
+WEIGHT_CAP = 10.0
 
 
 @dataclass
@@ -82,6 +88,8 @@ class TestRecord:
     p_value: float
     q_value: float
     alert: bool
+    #: the test's weight in the family's weighted Benjamini–Hochberg (1 = an equal share; see :data:`WEIGHT_CAP`)
+    weight: float = 1.0
     #: the one-sided p of each component test (count and share of a key question, combined by Simes)
     parts: dict[str, float] = field(default_factory=dict)
     #: redacted example comments of an alert's window (filled by the summary; never in JSON on stdout)
@@ -164,6 +172,14 @@ def _record(res: SurveillanceResult, kind: str, idx: tuple[int, int, int], direc
                       z=float(w.z[idx]), p_value=p, q_value=float("nan"), alert=False)
 
 
+def _weight(res: SurveillanceResult, idx: tuple[int, int, int]) -> float:
+    """A test's prior weight: its baseline mean count over the longest window (no national factor, the
+    window's own counts not used), capped at :data:`WEIGHT_CAP`, never below a tenth of a comment."""
+    longest = res.windows[-1]
+    mean = longest.baseline_target[idx] / max(int(longest.baseline_periods[idx]), 1) * longest.window
+    return float(min(max(mean, 0.1), WEIGHT_CAP))
+
+
 def _tested_periods(n_periods: int, config: SummaryConfig) -> range:
     start = 0 if config.recent_periods is None else max(0, n_periods - config.recent_periods)
     return range(start, n_periods)
@@ -221,10 +237,14 @@ def run_family(counts: Counts, config: SummaryConfig) -> Family:
                     else next(iter(parts.values()))
                 rec = _record(results[lead], lead, idx, direction, p, counts, groups[gi])
                 rec.parts = parts
+                rec.weight = _weight(results[kinds[0]], idx) if config.weighted else 1.0
                 records.append(rec)
     if not records:
         return Family([], no_test_reason(counts, config))
-    for rec, q in zip(records, bh_qvalues([r.p_value for r in records])):
+    weights = [rec.weight for rec in records]
+    for rec, w, q in zip(records, np.asarray(weights) * (len(weights) / max(sum(weights), 1e-12)),
+                         weighted_bh_qvalues([r.p_value for r in records], weights)):
+        rec.weight = float(w)
         rec.q_value = float(q)
         rec.alert = bool(q <= config.fdr)
     if config.statements:

@@ -29,6 +29,8 @@ class SummaryConfig:
         windows: evidence accumulated over the latest 1, 2, … periods ending at the tested period
             (combined by Simes' rule).
         fdr: the Benjamini–Hochberg false discovery rate; an alert is a test with ``q_value <= fdr``.
+        weighted: weight the family's tests by their expected negatives (capped; weighted Benjamini–Hochberg),
+            so topics too small to show a rise spend little of the error rate.
         kinds: the tests in the family (:data:`KINDS`).
         statements: test the statements of a key question that alerted (a second, hierarchical step).
         improvements: also test for falls (doubles the family; off by default).
@@ -45,6 +47,7 @@ class SummaryConfig:
     min_baseline_periods: int = 2
     windows: tuple[int, ...] = (1, 2)
     fdr: float = 0.05
+    weighted: bool = False
     kinds: tuple[str, ...] = KINDS
     statements: bool = True
     improvements: bool = False

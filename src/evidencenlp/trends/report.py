@@ -184,7 +184,7 @@ def _window(t: TestRecord) -> str:
 
 def _alert_html(alert: TestRecord, taxonomy: Taxonomy) -> str:
     national = (f"; allows for a rise of ×{alert.national_factor:.2f} seen at the other locations"
-                if alert.national_factor > 1 else "")
+                if round(alert.national_factor, 2) > 1 else "")
     return (f'<div class="alert {_esc(alert.direction)}" data-direction="{_esc(alert.direction)}" '
             f'data-kind="{_esc(alert.kind)}">'
             f"<h3>{_esc(alert.location)} · {_esc(_window(alert))} · {_esc(_subject(alert, taxonomy))} — "

@@ -189,6 +189,7 @@ def candidates() -> dict[str, Detector]:
     return {
         "Poisson vs own 8 months, BH over the latest 3 (reference)": poisson_detector(),
         "chosen: latest month; site + key question (count, share); windows 1 and 2": family_detector(chosen),
+        "variant: weighted BH (weight = expected negatives, capped at 10)": family_detector(replace(chosen, weighted=True)),
         "variant: latest 3 months tested": family_detector(replace(chosen, recent_periods=3)),
         "variant: window 2 only": family_detector(replace(chosen, windows=(2,))),
         "variant: no accumulation (window 1)": family_detector(replace(chosen, windows=(1,))),

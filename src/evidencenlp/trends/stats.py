@@ -11,18 +11,25 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
 * **expected** = the baseline odds ``θ = (Y_b + a)/(R_b + a/θ̄)`` (the previous ``baseline`` periods
   before the window, shrunk towards the odds pooled over every location ``θ̄`` by ``a`` pseudo-events)
   times the window's reference ``R_w`` (``volume="ratio"``, a share or rate test), or times
-  ``w·R̄_b`` × the reference's rise at its 1-SE lower bound, never below 1 (``volume="rise"``, the
-  count test: a rise in the location's other comments raises the expectation, so a volume rise alone is no alarm, while the complaints themselves are not
-  in the reference and so cannot dilute it), or ``w·Ȳ_b`` (``volume="none"``, a plain count test);
-* **national factor** ``φ ≥ 1``: the median over the *other* locations of their observed over expected
-  in the same window (not shrunk towards 1, so a rise seen everywhere is allowed for in full), applied
-  when their pooled rise is clear (z > 1); share tests use the others' median odds ratio on the odds
-  scale; the factor's own noise widens the test;
+  ``w·R̄_b`` × the location's volume shift (``volume="rise"``, the count test: a rise in the location's
+  other comments raises the expectation, so a volume rise alone is no alarm, while the complaints
+  themselves are not in the reference and so cannot dilute it), or ``w·Ȳ_b`` (``volume="none"``, a plain
+  count test);
+* **shifts, averaged over whether they happened** (:func:`shift_posterior`): the volume shift (log of
+  ``R_w/(w·R̄_b)``) and the **national shift** (log of the median over the *other* locations of their
+  observed over expected in the same window; share tests: their median odds ratio, on the odds scale)
+  are each an estimate with a known variance; a spike-and-slab prior (no shift, or a half-normal rise)
+  gives the posterior probability of a shift and the mean and variance of its size (for the count
+  test's national shift, the prior probability is learnt per period from every location and topic:
+  :func:`estimated_shift_prior`). The expectation is
+  multiplied by ``exp(mean)`` and the variance joins the test's: noise near 0 barely moves either, a
+  clear shift is allowed for in full, and the doubt about whether there was one widens the test
+  smoothly (no gate for the noise to fall either side of); a fall never lowers an expectation;
 * **over-dispersion** ``D ≥ 1``: the Pearson χ²/df of the same model over the history before the
   tested periods, pooled over every series of the family (shrinkage across locations), with ``d0``
   prior degrees of freedom at 1 (quasi-Poisson);
 * counts: **z** = the Poisson signed-root deviance of ``y`` against ``μ`` (continuity-corrected) ÷ ``√(D + μ·Var(log μ̂))``,
-  where ``Var(log μ̂)`` carries the baseline's, the reference's and the national factor's uncertainty;
+  where ``Var(log μ̂)`` carries the baseline's uncertainty and the two shifts' posterior variances;
   one-sided normal p-values; shares (``ratio``): Fisher's exact test of the window against the baseline
   (its negatives × φ), every count divided by ``D`` (exact for small cells, where a normal
   approximation over-alerts).
@@ -42,8 +49,18 @@ from scipy import stats
 Z95 = 1.959963984540054
 #: how the expected count follows the reference count (see the module docstring)
 VOLUME_MODES: tuple[str, ...] = ("rise", "ratio", "none")
-#: the national factor is applied when the other locations' pooled rise has a one-sided z above this
-NATIONAL_GATE = 1.0
+#: the continuity correction of the count test's signed-root deviance (½: conservative, like an exact test)
+CONTINUITY = 0.5
+#: the default prior of a shift: the probability that there is one, and the standard deviation of its
+#: half-normal size on the log scale (1: rises up to about ×e are unremarkable)
+SHIFT_PRIOR_PROB = 0.5
+SHIFT_PRIOR_SD = 1.0
+#: the prior (probability, sd) of a national shift in a window: agnostic (even odds), as the other
+#: locations are the only evidence of one
+NATIONAL_PRIOR: tuple[float, float] = (SHIFT_PRIOR_PROB, SHIFT_PRIOR_SD)
+#: the prior (probability, sd) of a rise in a location's volume in a window: uncommon (one window in ten),
+#: and its own comments measure it well, so a real doubling is still allowed for in full
+VOLUME_PRIOR: tuple[float, float] = (0.1, SHIFT_PRIOR_SD)
 
 
 def wilson_interval(negative: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float],
@@ -67,6 +84,22 @@ def bh_qvalues(p: np.ndarray | Sequence[float]) -> np.ndarray:
     if arr.size == 0:
         return arr
     return np.asarray(stats.false_discovery_control(arr, method="bh"))
+
+
+def weighted_bh_qvalues(p: np.ndarray | Sequence[float], weights: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Weighted Benjamini–Hochberg (Genovese, Roeder & Wasserman 2006): the q-values of ``p / w`` with the
+    weights rescaled to average 1, so the false discovery rate stays controlled when the weights do not
+    depend on the tested counts (here: each test's expected count from its baseline). Equal weights: plain BH."""
+    arr = np.asarray(p, dtype=float)
+    if arr.size == 0:
+        return arr
+    w = np.asarray(weights, dtype=float)
+    if w.shape != arr.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("weights must be non-negative, finite and one per p-value, not all zero")
+    w = w * (w.size / w.sum())
+    with np.errstate(divide="ignore"):
+        scaled = np.where(w > 0, arr / w, np.inf)
+    return np.minimum(bh_qvalues(np.minimum(scaled, 1.0)), 1.0)
 
 
 def simes(p: np.ndarray) -> np.ndarray:
@@ -155,6 +188,45 @@ def dispersion(target: np.ndarray, reference: np.ndarray, history: int, volume: 
     return max(1.0, (chi2 + prior_df) / (max(cells - series, 0) + prior_df))
 
 
+def _log_bayes_factor(est: np.ndarray, s2: np.ndarray, t2: float) -> np.ndarray:
+    """log of slab over spike marginal likelihoods of ``est``: ``2·N(est; 0, s2+t2)·Φ(a)`` (half-normal
+    slab, ``a`` the slab posterior mean over its sd) against ``N(est; 0, s2)``."""
+    a = est * np.sqrt(t2 / (s2 * (t2 + s2)))
+    return (np.log(2.0) + stats.norm.logcdf(a) - 0.5 * np.log((s2 + t2) / s2)
+            - 0.5 * est * est * (1 / (s2 + t2) - 1 / s2))
+
+
+def shift_posterior(estimate: np.ndarray, variance: np.ndarray,
+                    prior_prob: float | np.ndarray = SHIFT_PRIOR_PROB,
+                    prior_sd: float = SHIFT_PRIOR_SD) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and variance of an upward shift ``η ≥ 0`` on the log scale, averaged over whether it exists.
+
+    In: ``estimate`` of ``η`` (e.g. the log of the other locations' observed over expected) with its
+    sampling ``variance`` (element-wise arrays). The prior is a spike and slab: no shift (``η = 0``) with
+    probability ``1 − prior_prob`` (a number, or an array broadcast against ``estimate``), else
+    ``η ~ half-normal(prior_sd)`` (a rise only: a fall elsewhere never lowers an expectation). Out:
+    ``(E[η], Var[η])`` — the probability of a shift ``P`` (from the Bayes factor of the two priors) times
+    the slab's truncated-normal posterior, and the variance of the mixture ``P·v + P(1−P)·m²``. Noise
+    (``estimate`` within a standard error or two of 0) gives a small ``P``, so it barely moves the
+    expectation; a clear shift is allowed for in full with its uncertainty, and the
+    uncertainty about *whether* there was one widens the test smoothly (no gate to fall either side of).
+    """
+    est = np.asarray(estimate, dtype=float)
+    s2 = np.maximum(np.asarray(variance, dtype=float), 1e-12)
+    t2 = prior_sd * prior_sd
+    post_var = t2 * s2 / (t2 + s2)
+    post_sd = np.sqrt(post_var)
+    m = est * t2 / (t2 + s2)
+    a = m / post_sd
+    log_bf = _log_bayes_factor(est, s2, t2)
+    prob = 1 / (1 + (1 - prior_prob) / prior_prob * np.exp(-np.clip(log_bf, -700, 700)))
+    mills = np.exp(stats.norm.logpdf(a) - stats.norm.logcdf(a))  # φ(a)/Φ(a)
+    slab_mean = m + post_sd * mills
+    slab_var = post_var * np.maximum(1 - a * mills - mills * mills, 0.0)
+    mean = prob * slab_mean
+    return mean, prob * slab_var + prob * (1 - prob) * slab_mean * slab_mean
+
+
 def _others_median(ratio: np.ndarray, use: np.ndarray) -> np.ndarray:
     """For every location (axis 0): the median of ``ratio`` over the *other* locations where ``use``
     (NaN where no other location is usable)."""
@@ -170,85 +242,104 @@ def _others_median(ratio: np.ndarray, use: np.ndarray) -> np.ndarray:
 
 
 def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.ndarray, d: float,
-                    gate: float = NATIONAL_GATE) -> tuple[np.ndarray, np.ndarray]:
-    """The national factor (≥ 1) of every cell from the *other* locations, and the variance of its log.
+                    var_log_expected: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The national shift of every cell, seen at the *other* locations: mean and variance of its log (≥ 0).
 
-    ``φ`` = the median over the other locations of their ``(O + ½)/(E + ½)`` (observed over expected
-    in the same window and group; robust to one other location with its own burst, and not shrunk
-    towards 1, so a rise seen everywhere is allowed for in full), applied only when the others' rise is
-    itself clear (their pooled one-sided z above ``gate``, 5% under no change: a noisy neighbour costs
-    little power) and never below 1 (a fall elsewhere does not make a steady location stand out).
-    The variance of ``log φ`` is ``D/O`` (× π/2 for a median of three or more).
+    The estimate is the log of the median over the other locations of their ``(O + ½)/(E + ½)`` (observed
+    over expected in the same window and group; robust to one other location with its own burst), with
+    variance ``D/O`` of the others' pooled count (× π/2 for a median of three or more) plus that of their
+    pooled expectation (``var_log_expected``: each location's variance of ``log E``, weighted by ``E²``); it
+    is averaged over whether there was a shift at all (:func:`shift_posterior`), the prior probability of a
+    shift estimated per period from every location and group (:func:`estimated_shift_prior`: shrinkage
+    across locations and topics). 0 and 0 where no other location can tell.
     """
     obs = np.where(eligible, observed, 0.0)
-    exp = np.where(eligible, expected, 0.0)
-    others_o = obs.sum(axis=0, keepdims=True) - obs
-    others_e = exp.sum(axis=0, keepdims=True) - exp
+    exp_ = np.where(eligible, expected, 0.0)
+    vexp = np.zeros_like(exp_) if var_log_expected is None else np.where(eligible, var_log_expected, 0.0) * exp_ ** 2
+    others_e = exp_.sum(axis=0, keepdims=True) - exp_
+    others_v = vexp.sum(axis=0, keepdims=True) - vexp
+    obs_sum = obs.sum(axis=0, keepdims=True)
+    others_o = obs_sum - obs
     others_n = eligible.sum(axis=0, keepdims=True) - eligible.astype(int)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (observed + 0.5) / (expected + 0.5)
-        rise_z = (others_o - others_e) / np.sqrt(d * np.maximum(others_e, 1e-9))
     med = _others_median(ratio, eligible & (expected > 0))
-    clear = (others_e > 0) & (rise_z > gate) & np.isfinite(med)
-    phi = np.where(clear, np.maximum(np.nan_to_num(med, nan=1.0), 1.0), 1.0)
-    var_log = d / np.maximum(others_o, 1.0) * np.where(others_n >= 3, np.pi / 2, 1.0)
-    return phi, np.where(clear, var_log, 0.0)
+    usable = np.isfinite(med) & (others_n > 0)
+    var_est = (d / np.maximum(others_o, 1.0) * np.where(others_n >= 3, np.pi / 2, 1.0)
+               + others_v / np.maximum(others_e, 1e-9) ** 2)
+    est = np.log(np.where(usable, med, 1.0))
+    mean, var = shift_posterior(est, var_est, estimated_shift_prior(est, var_est, usable), NATIONAL_PRIOR[1])
+    return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
+
+
+def estimated_shift_prior(est: np.ndarray, var: np.ndarray, usable: np.ndarray, iterations: int = 30) -> np.ndarray:
+    """The probability of a national shift in each period (last axis), estimated from every location and
+    group of that period (empirical Bayes: EM for the spike-and-slab mixing proportion, started at the
+    agnostic :data:`NATIONAL_PRIOR` and kept within [0.01, 0.99]). In: the log-shift estimates ``est`` of
+    shape (L, G, P), their variances and where they are ``usable``. Out: shape (1, 1, P). A period where
+    the other locations show no shift in any topic gets a small prior, so noise in one topic's estimate
+    barely moves its expectation; a period with shifts in several places keeps a large one."""
+    prob = np.full((1, 1, est.shape[-1]), NATIONAL_PRIOR[0])
+    bf = np.exp(np.clip(_log_bayes_factor(est, np.maximum(var, 1e-12), NATIONAL_PRIOR[1] ** 2), -700, 700))
+    n = np.maximum(usable.sum(axis=(0, 1), keepdims=True), 1)
+    for _ in range(iterations):
+        post = prob * bf / (prob * bf + 1 - prob)
+        prob = np.clip(np.where(usable, post, 0.0).sum(axis=(0, 1), keepdims=True) / n, 0.01, 0.99)
+    return prob
 
 
 def national_odds_ratio(eligible: np.ndarray, yw: np.ndarray, rw: np.ndarray, yb: np.ndarray, rb: np.ndarray,
-                        expected: np.ndarray, d: float, gate: float = NATIONAL_GATE) -> tuple[np.ndarray, np.ndarray]:
-    """The national odds ratio (≥ 1) for share tests: the median over the other locations of their
-    window-against-baseline odds ratio ``((y+½)/(r+½)) / ((Y_b+½)/(R_b+½))``, applied when the others'
-    negatives are clearly above ``expected`` (their baseline mean count; pooled z above ``gate``); and the
-    variance of its log (``D·(1/O + 1/R)`` of the others' window, × π/2 for a median of three or more)."""
+                        d: float) -> tuple[np.ndarray, np.ndarray]:
+    """The national shift for share tests, on the log-odds scale: mean and variance (≥ 0), from the median
+    over the other locations of their window-against-baseline odds ratio
+    ``((y+½)/(r+½)) / ((Y_b+½)/(R_b+½))`` (variance ``D·(1/O + 1/R)`` of the others' window, × π/2 for a
+    median of three or more), averaged over whether there was a shift (:func:`shift_posterior`)."""
     obs = np.where(eligible, yw, 0.0)
-    exp = np.where(eligible, expected, 0.0)
-    others_o = obs.sum(axis=0, keepdims=True) - obs
-    others_e = exp.sum(axis=0, keepdims=True) - exp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        odds_ratio = ((yw + 0.5) / (rw + 0.5)) / ((yb + 0.5) / (rb + 0.5))
-        rise_z = (others_o - others_e) / np.sqrt(d * np.maximum(others_e, 1e-9))
-    med = _others_median(odds_ratio, eligible)
-    clear = (others_e > 0) & (rise_z > gate) & np.isfinite(med)
-    odds = np.where(clear, np.maximum(np.nan_to_num(med, nan=1.0), 1.0), 1.0)
     ref = np.where(eligible, rw, 0.0)
+    others_o = obs.sum(axis=0, keepdims=True) - obs
     others_r = ref.sum(axis=0, keepdims=True) - ref
     others_n = eligible.sum(axis=0, keepdims=True) - eligible.astype(int)
-    var_log = d * (1 / np.maximum(others_o, 1.0) + 1 / np.maximum(others_r, 1.0)) * np.where(others_n >= 3, np.pi / 2, 1.0)
-    return odds, np.where(clear, var_log, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds_ratio = ((yw + 0.5) / (rw + 0.5)) / ((yb + 0.5) / (rb + 0.5))
+    med = _others_median(odds_ratio, eligible)
+    usable = np.isfinite(med) & (others_n > 0)
+    var_est = d * (1 / np.maximum(others_o, 1.0) + 1 / np.maximum(others_r, 1.0)) * np.where(others_n >= 3, np.pi / 2, 1.0)
+    mean, var = shift_posterior(np.log(np.where(usable, med, 1.0)), var_est, *NATIONAL_PRIOR)
+    return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
 
 
-def volume_factor(rw: np.ndarray, rb: np.ndarray, nb: np.ndarray, w: int, z: float = 1.0) -> np.ndarray:
-    """How much a location's expected count rises with its volume: the window's reference count over
-    its baseline mean, taken at its lower ``z``-standard-error bound on the log scale and never below 1
-    (``exp(max(0, log(R_w / (w·R̄_b)) − z·√(1/R_w + 1/R_b)))``): a doubled volume raises the expectation
-    by most of the doubling, while the month-to-month noise of the reference (±18% at 30 comments)
-    does not raise it at all, so it costs a real rise no power."""
+def volume_shift(rw: np.ndarray, rb: np.ndarray, nb: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """How much a location's expected count rises with its volume: mean and variance of the log factor (≥ 0).
+
+    The estimate is ``log(R_w / (w·R̄_b))`` — the window's reference count (the location's other comments)
+    over its baseline mean — with variance ``1/R_w + 1/R_b``, averaged over whether the volume rose at all
+    (:func:`shift_posterior`): under steady volume the reference's month-to-month noise (±18% at 30
+    comments) is independent of the negatives and barely moves the expectation, while a doubled volume
+    raises it by the doubling, its uncertainty carried in the test's variance."""
     with np.errstate(divide="ignore", invalid="ignore"):
         expected_ref = w * rb / np.maximum(nb, 1)
-        log_ratio = np.log(np.maximum(rw, 0.5) / np.maximum(expected_ref, 1e-9))
-        se = np.sqrt(1 / np.maximum(rw, 1) + 1 / np.maximum(rb, 1))
-        return np.exp(np.clip(log_ratio - z * se, 0.0, None))
+        log_ratio = np.log(np.maximum(rw, 0.5) / np.maximum(expected_ref, 0.5))
+        var = 1 / np.maximum(rw, 1) + 1 / np.maximum(rb, 1)
+    return shift_posterior(log_ratio, var, *VOLUME_PRIOR)
 
 
 def _signed_root_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """Poisson signed-root deviance of ``y`` against ``mu`` with a continuity correction of ½ towards ``mu``
     (accurate in the tails where a normal or square-root approximation is not)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        yc = np.where(y > mu, np.maximum(y - 0.5, mu), np.minimum(y + 0.5, mu))
+        yc = np.where(y > mu, np.maximum(y - CONTINUITY, mu), np.minimum(y + CONTINUITY, mu))
         term = np.where(yc > 0, yc * np.log(yc / mu), 0.0) - (yc - mu)
         return np.sign(yc - mu) * np.sqrt(np.maximum(2 * term, 0.0))
 
 
 def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Sequence[int] = (1, 2),
                       baseline: int | None = 12, min_baseline_periods: int = 2, volume: str = "rise",
-                      national: bool = True, pseudo_events: float = 1.0, volume_z: float = 1.0,
+                      national: bool = True, pseudo_events: float = 1.0,
                       history: int | None = None, prior_df: float = 10.0) -> SurveillanceResult:
     """Test every location × group × period for a rise (and a fall) in ``target`` against its past.
 
     ``target`` and ``reference`` are non-negative integer arrays ``(L, G, P)``. ``history`` is how many
-    leading periods estimate the over-dispersion (default: all). ``volume_z``: the volume factor's
-    lower bound in standard errors (:func:`volume_factor`). See the module docstring for the model.
+    leading periods estimate the over-dispersion (default: all). See the module docstring for the model.
     """
     y = np.asarray(target, dtype=np.int64)
     r = np.asarray(reference, dtype=np.int64)
@@ -277,8 +368,9 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
                                  1e-3, 1 - 1e-3)
                 share = (yb + pseudo_events * pooled) / (mb + pseudo_events)
                 eligible = (nb >= min_baseline_periods) & (m > 0)
-                odds, var_odds = (national_odds_ratio(eligible, yw, rw, yb, rb, w * yb / np.maximum(nb, 1), d) if several
-                                  else (np.ones_like(share), np.zeros_like(share)))
+                log_odds, var_odds = (national_odds_ratio(eligible, yw, rw, yb, rb, d) if several
+                                      else (np.zeros_like(share), np.zeros_like(share)))
+                odds = np.exp(log_odds)
                 p1 = share * odds / (1 - share + share * odds)  # the national rise, on the odds scale
                 phi = p1 / share
                 mu = m * p1
@@ -295,10 +387,12 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
                 mu0 = w * (yb + pseudo_events) / np.maximum(nb, 1)
                 var_log = d / (yb + pseudo_events)
                 if volume == "rise":
-                    mu0 = mu0 * volume_factor(rw, rb, nb, w, volume_z)
+                    log_vol, var_vol = volume_shift(rw, rb, nb, w)
+                    mu0, var_log = mu0 * np.exp(log_vol), var_log + var_vol
                 eligible = (nb >= min_baseline_periods) & ((yw + rw) > 0)
-                phi, var_phi = (national_factor(eligible, yw, mu0, d) if several
-                                else (np.ones_like(mu0), np.zeros_like(mu0)))
+                log_phi, var_phi = (national_factor(eligible, yw, mu0, d, var_log) if several
+                                    else (np.zeros_like(mu0), np.zeros_like(mu0)))
+                phi = np.exp(log_phi)
                 mu = mu0 * phi
                 z = _signed_root_deviance(yw, mu) / np.sqrt(d + mu * (var_log + var_phi))
                 p_up, p_down = stats.norm.sf(z), stats.norm.cdf(z)
