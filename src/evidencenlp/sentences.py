@@ -15,6 +15,19 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
+
+
+_NUMBER_ABBREVIATIONS = frozenset("no nos num tel mob ext fax ref hosp".split())
+
+
+def number_abbreviations_component(doc: Doc) -> Doc:
+    """spaCy component, after the sentencizer: no sentence break between "No." and the number after it."""
+    for i in range(1, len(doc) - 1):
+        if doc[i].text == "." and doc[i - 1].lower_ in _NUMBER_ABBREVIATIONS and doc[i + 1].is_sent_start \
+                and any(c.isdigit() for c in doc[i + 1].text):
+            doc[i + 1].is_sent_start = False
+    return doc
 
 
 @lru_cache(maxsize=1)
@@ -23,8 +36,6 @@ def segmenter() -> Language:
     without the redactor. Built once."""
     import spacy
     from spacy.language import Language
-
-    from evidencenlp.text import number_abbreviations_component
 
     if "evidencenlp_number_abbreviations" not in Language.factories:
         Language.component("evidencenlp_number_abbreviations", func=number_abbreviations_component)

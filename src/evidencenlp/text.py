@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # spaCy (which imports torch through thinc) loads only when s
     from spacy.tokens import Doc, Span
 
 from evidencenlp.identifiers import KINDS, PLACEHOLDERS, Redaction, find_identifiers, nhs_number_is_valid
+from evidencenlp.sentences import number_abbreviations_component
 
 __all__ = ["EXACT_KEY", "KINDS", "PLACEHOLDERS", "SPAN_KEY", "ProcessedText", "Redaction", "apply_redactions",
            "find_identifiers", "nhs_number_is_valid", "number_abbreviations_component", "pipeline", "process",
@@ -71,18 +72,6 @@ def redactor_component(doc: Doc) -> Doc:
 
 #: abbreviations that a number follows ("NHS No. 943 476 5919", "Tel. 0113 ...", "Hosp no. K123456"):
 #: their dot does not end a sentence when the next token holds a digit
-_NUMBER_ABBREVIATIONS = frozenset("no nos num tel mob ext fax ref hosp".split())
-
-
-def number_abbreviations_component(doc: Doc) -> Doc:
-    """spaCy component, after the sentencizer: no sentence break between "No." and the number after it."""
-    for i in range(1, len(doc) - 1):
-        if doc[i].text == "." and doc[i - 1].lower_ in _NUMBER_ABBREVIATIONS and doc[i + 1].is_sent_start \
-                and any(c.isdigit() for c in doc[i + 1].text):
-            doc[i + 1].is_sent_start = False
-    return doc
-
-
 @lru_cache(maxsize=1)
 def pipeline() -> Language:
     """The shared blank-English pipeline: sentencizer, then the redactor. Built once.
