@@ -88,6 +88,8 @@ def test_judge_counts_hits_and_false_alerts() -> None:
     noisy = judge([case(False)], pool(), TAX, runs=2, backend="fake", summarise=always_b)
     assert noisy.false_alerts == {"t2": 1.0}  # the same finding in every monthly run counts once
     assert noisy.false_per_100_location_months == pytest.approx(100 / 24)
+    latest = judge([case(False)], pool(), TAX, runs=2, backend="fake", summarise=always_b, monitor=False)
+    assert latest.false_per_100_location_months == pytest.approx(100 / 2)  # one run: only the latest month tested
 
 
 def test_monitoring_replays_the_year_month_by_month() -> None:

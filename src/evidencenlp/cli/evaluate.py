@@ -174,6 +174,9 @@ def evaluate(
     trend_cases: Path = typer.Option(None, "--trend-cases", help="Judge `summarise`'s alerts on analyst-written "
                                      "scenarios (a JSON case file), streams drawn from the --phase1 comments."),
     runs: int = typer.Option(20, "--runs", min=1, help="Draws of each trend scenario (with --trend-cases)."),
+    latest_only: bool = typer.Option(False, "--latest-only", help="With --trend-cases: run the alerts once on "
+                                     "the whole year, so only its latest month is tested (for case files whose "
+                                     "calls are about the latest month); default: replay every month."),
     models: Path = typer.Option(None, "--models", help="Folder with trained heads (default: the project's models/)."),
     C: float = typer.Option(DEFAULT_C, "--C", min=1e-4, help="Inverse regularisation of the heads fitted in each "
                             "fold (as `train --C`)."),
@@ -196,7 +199,7 @@ def evaluate(
         _topics(phase1, fmt, seed)
         return
     if trend_cases is not None:
-        _trend_cases(trend_cases, phase1, runs, seed, fmt)
+        _trend_cases(trend_cases, phase1, runs, seed, fmt, monitor=not latest_only)
         return
     from evidencenlp.evaluation.report import write_report
     from evidencenlp.evaluation.run import EvaluationOptions
@@ -301,7 +304,8 @@ def _assessments(folder: Path, fmt: EvalFormat, models: Path | None) -> None:
         console.print(table)
 
 
-def _trend_cases(cases: Path, phase1: Path | None, runs: int, seed: int, fmt: EvalFormat) -> None:
+def _trend_cases(cases: Path, phase1: Path | None, runs: int, seed: int, fmt: EvalFormat,
+                 monitor: bool = True) -> None:
     """``--trend-cases``: run :func:`evidencenlp.evaluation.trend_cases.run` and print it (counts only)."""
     from evidencenlp.errors import EvidenceNLPError
     from evidencenlp.evaluation.trend_cases import run
@@ -309,7 +313,7 @@ def _trend_cases(cases: Path, phase1: Path | None, runs: int, seed: int, fmt: Ev
     if phase1 is None:
         raise fail("--trend-cases needs --phase1 PATH (the pxtextmining phase-1 text_data.csv the streams are drawn from)")
     try:
-        report = run(cases, phase1, runs=runs, seed=seed)
+        report = run(cases, phase1, runs=runs, seed=seed, monitor=monitor)
     except EvidenceNLPError as exc:
         raise fail(str(exc)) from None
     data = report.to_dict()
@@ -318,7 +322,7 @@ def _trend_cases(cases: Path, phase1: Path | None, runs: int, seed: int, fmt: Ev
         return
     table = Table(title=f"Trend alerts on analyst-called scenarios ({len(data['location_months'])} scenarios, "
                         f"{runs} draws each, {data['backend']} backend)")
-    for col in ("called alerts", "found (mean share of draws)", "false alerts per 100 location-months",
+    for col in ("called alerts", "found (mean share of draws)", "false alerts per 100 tested location-months",
                 "false alerts per draw, quiet scenarios"):
         table.add_column(col, justify="right")
     table.add_row(str(len(data["called"])), f"{data['detection_rate']:.2f}",

@@ -214,7 +214,8 @@ def judge(cases: list[dict[str, Any]], frame: pd.DataFrame, taxonomy: Taxonomy, 
         for c in called:
             report.found[c] = hits[c] / runs
         report.false_alerts[sid] = false_total / runs
-        report.location_months[sid] = len(case["locations"]) * len(case["months"])
+        # monitoring tests every month once; a single run on the whole year tests only its latest month
+        report.location_months[sid] = len(case["locations"]) * (len(case["months"]) if monitor else 1)
         report.quiet[sid] = not called
     return report
 
