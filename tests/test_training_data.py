@@ -121,31 +121,3 @@ def test_training_reads_review_decisions_read_only(tmp_path: Path) -> None:
     assert list(rows["origin"].unique()) == ["decisions"]
     assert rows.drop(columns="origin").equals(expected)
     assert len(rows) == 2
-
-
-def test_statement_choices_are_linked_statements_of_the_sentences_own_key_question() -> None:
-    """Issue 23: framework sentences shared by several statements teach one of them (the committed choices)."""
-    from evidencenlp.sources.statement_choices import CHOSEN_KINDS, load_statement_choices
-
-    fws = load_frameworks()
-    crosswalk = load_crosswalk(frameworks=fws)
-    taxonomy = default_taxonomy()
-    choices = load_statement_choices()
-    texts = {(t.framework, t.item, t.kind, t.text): t for fw in fws.values() for t in fw.texts()}
-    assert len(choices) >= 500
-    for key, statement in choices.items():
-        t = texts[key]  # every choice names a sentence of the packaged frameworks
-        assert t.kind in CHOSEN_KINDS
-        linked = crosswalk.saf_for(t.framework, t.item)
-        assert len(linked) >= 2 and statement in linked
-        assert taxonomy.key_question_of(statement) == t.key_question
-    fresh = framework_examples(fws, crosswalk)
-    without = framework_examples(fws, crosswalk, choices={})
-    taught = fresh.loc[fresh["statement"] != "", "statement"].value_counts()
-    before = without.loc[without["statement"] != "", "statement"].value_counts()
-    assert (taught.reindex(before.index) >= before).all()
-    assert (taught >= 5).sum() > (before >= 5).sum() + 10  # the thinly taught statements gain sentences
-    old = set(without.loc[without["statement"] != "", "note_id"])
-    chosen = fresh[(fresh["statement"] != "") & ~fresh["note_id"].isin(old)]
-    assert len(chosen) == len(choices)
-    assert (chosen["statement"].map(taxonomy.key_question_of) == chosen["key_question"]).all()

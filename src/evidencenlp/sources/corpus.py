@@ -7,7 +7,6 @@ head is trained only on the rows that carry its label). ``principles`` is a ``;`
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +24,6 @@ from evidencenlp.frameworks.ids import (
 from evidencenlp.frameworks.set import default_taxonomy
 from evidencenlp.frameworks.taxonomy import Taxonomy
 from evidencenlp.paths import training_dir
-from evidencenlp.sources.statement_choices import ChoiceKey, load_statement_choices
 from evidencenlp.tabular import read_table
 
 CORPUS_COLUMNS: tuple[str, ...] = ("note_id", "text", "key_question", "statement", "evidence_category", "band",
@@ -78,23 +76,16 @@ def direction_patterns(frameworks: dict[str, Framework], crosswalk: Crosswalk,
     return rows
 
 
-def framework_examples(frameworks: dict[str, Framework], crosswalk: Crosswalk,
-                       choices: Mapping[ChoiceKey, str] | None = None) -> pd.DataFrame:
+def framework_examples(frameworks: dict[str, Framework], crosswalk: Crosswalk) -> pd.DataFrame:
     """Labelled sentences derived from the frameworks (weak supervision).
 
     - v6 band descriptors and KLOE ratings characteristics → key question, band, and the SAF
-      statement when the crosswalk links the topic/KLOE to exactly one statement, or, when it links
-      several, the one ``choices`` names (default: ``training/framework_statement_choices.csv``, see
-      :mod:`evidencenlp.sources.statement_choices`; ``{}`` for none) if it is linked and of the
-      sentence's key question;
-    - KLOE prompts (statement as above; a prompt with none is left out) and SAF "we statements" →
-      key question and statement;
+      statement when the crosswalk links the topic/KLOE to exactly one statement;
+    - KLOE prompts and SAF "we statements" → key question and statement;
     - King's Fund principle illustrations → the principle, band ``outstanding``;
     - the direction patterns of :func:`direction_patterns` (evidence phrasings of v6 descriptors).
     Evidence category and service are left empty (framework text is none of them).
     """
-    choices = load_statement_choices() if choices is None else choices
-    kq_of = default_taxonomy().key_question_of
     rows: list[dict[str, str]] = []
     for fid in (V6_ID, KLOE_ID, SAF_ID, PRINCIPLES_ID):
         fw = frameworks.get(fid)
@@ -102,12 +93,8 @@ def framework_examples(frameworks: dict[str, Framework], crosswalk: Crosswalk,
             continue
         for n, t in enumerate(fw.texts()):
             statements = crosswalk.saf_for(t.framework, t.item)
-            statement = statements[0] if len(statements) == 1 else ""
-            chosen = choices.get((t.framework, t.item, t.kind, t.text), "") if len(statements) > 1 else ""
-            if chosen in statements and kq_of(chosen) == t.key_question:
-                statement = chosen
             row = {"note_id": f"fw:{fid}:{t.item}:{t.kind}:{n}", "text": t.text, "key_question": t.key_question or "",
-                   "statement": statement, "evidence_category": "",
+                   "statement": statements[0] if len(statements) == 1 else "", "evidence_category": "",
                    "band": t.band or "", "principles": "", "service": "", "origin": f"framework:{fid}:{t.kind}"}
             if t.kind in ("descriptor", "rating", "key_question_rating"):
                 rows.append(row)
