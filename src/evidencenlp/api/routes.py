@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
 
+from evidencenlp.api import threads
 from evidencenlp.api.bodies import ErrorOut, FrameworksOut, HealthOut, SuggestIn, SuggestOut
 from evidencenlp.api.gate import DEADLINE_KEY
 from evidencenlp.api.limits import ApiLimits
@@ -80,6 +81,7 @@ def check_notes(notes: Sequence[str | None], limits: ApiLimits) -> None:
 
 def suggest_json(suggester: NoteSuggester, notes: list[str | None], sentences: bool, evidence: bool) -> bytes:
     """The ``{"suggestions": [...]}`` answer as JSON bytes (run in a worker thread: this is the CPU work)."""
+    threads.for_request(len(notes))
     results = suggester.suggest_many(notes, sentences=sentences, evidence=evidence)
     payload = {"suggestions": [r.to_dict() if r is not None else None for r in results]}
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

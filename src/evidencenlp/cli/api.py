@@ -38,6 +38,10 @@ def api(
                                   help="Most seconds one request may take (reading, queueing and suggesting)."),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1, metavar="N",
                                     help="Batches suggested at the same time; further requests wait their turn."),
+    threads: int | None = typer.Option(None, "--threads", min=1, metavar="N",
+                                help="CPU threads the torch encoder uses for a batch (torch backend; default: "
+                                     "torch's own, one per core). Requests of up to 4 notes always use one: "
+                                     "with more, a short request waits for every thread and the idle ones spin."),
 ) -> None:
     """Serve suggestions over HTTP: POST /v1/suggest, GET /v1/health, GET /v1/frameworks (docs at /docs).
 
@@ -67,6 +71,8 @@ def api(
         if server is not None:
             server.should_exit = True
 
+    if backend == "torch":
+        _torch_threads(threads)
     web = create_api(SuggesterSpec(models=models, backend=backend), token, limits, on_load_failure=stop)
     server = uvicorn.Server(uvicorn.Config(web, host=host.strip("[]"), port=port, log_level="info",
                                            access_log=True, timeout_graceful_shutdown=5))
@@ -90,3 +96,14 @@ def api(
     warm = web.state.api.warm
     if warm.state == "failed":
         raise fail(f"the API stopped: {warm.error}")
+
+
+def _torch_threads(threads: int | None) -> None:
+    """One thread for requests of a few notes, ``threads`` (default: torch's own) for batches."""
+    from evidencenlp.api import threads as policy
+
+    try:
+        import torch
+    except ModuleNotFoundError:  # the torch backend's own loading says what is missing
+        return
+    policy.configure(threads or torch.get_num_threads())
