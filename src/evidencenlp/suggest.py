@@ -21,7 +21,16 @@ from evidencenlp.explain import DEFAULT_WEAK_MATCH, evidence_for, explaining_mat
 from evidencenlp.frameworks import load_framework_set
 from evidencenlp.matching import FrameworkIndex, Match
 from evidencenlp.text import ProcessedText, process_many, redact_many, redact_only
-from evidencenlp.topics import DEFAULT_THRESHOLD, DEFAULT_WHOLE_WEIGHT, pool_topics, pooled_rows, sentence_offsets
+from evidencenlp.topics import (
+    DEFAULT_ANY_SEGMENT,
+    DEFAULT_CLAUSES,
+    DEFAULT_THRESHOLD,
+    DEFAULT_WHOLE_WEIGHT,
+    pool_topics,
+    pooled_rows,
+    segments,
+    sentence_offsets,
+)
 
 #: the sub-folder of ``models/`` holding the heads trained on the static backend's embeddings
 STATIC_MODELS = "static"
@@ -201,6 +210,10 @@ class Suggester:
         #: the pooling rule of :attr:`Suggestion.topics` (:func:`evidencenlp.topics.pool_topics`)
         self.topic_threshold = DEFAULT_THRESHOLD
         self.topic_whole_weight = DEFAULT_WHOLE_WEIGHT
+        #: whether any segment's probability can add a topic (:func:`evidencenlp.topics.pool_topics`)
+        self.topic_any_segment = DEFAULT_ANY_SEGMENT
+        #: whether topics pool clauses (``True``) or whole sentences (:func:`evidencenlp.topics.segments`)
+        self.topic_clauses = DEFAULT_CLAUSES
         # a hash over all weights (computed once), and the backend when it is not the one they learned on
         self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
                                                           else f"+{self.backend}")
@@ -277,61 +290,73 @@ class Suggester:
             processed = list(process_many(raw, redact=self.redact))
         else:
             processed = self._redacted(raw)
-        owners = [row for row, p in enumerate(processed) if len(p.sentences) > 1 for _ in p.sentences]
-        sents = [s for p in processed if len(p.sentences) > 1 for s in p.sentences]
+        # per-sentence suggestions are for notes of several sentences; topics pool the notes' segments
+        # (clauses of their sentences: :func:`evidencenlp.topics.segments`) when there are several
+        sent_lists = [list(p.sentences) if sentences and len(p.sentences) > 1 else [] for p in processed]
+        seg_lists = [self.topic_segments(p.sentences) if topics else [] for p in processed]
+        seg_lists = [segs if len(segs) > 1 else [] for segs in seg_lists]
+        extra = list(dict.fromkeys(s for lists in (sent_lists, seg_lists) for texts_ in lists for s in texts_))
+        row_of = {t: j for j, t in enumerate(extra, start=len(processed))}
         # notes and their sentences go through the encoder and the heads together: one pass
-        vectors = self.embedder.encode([p.text for p in processed] + sents, batch_size=batch_size,
-                                       progress=None if sents else progress)
-        if sents and progress is not None:
+        vectors = self.embedder.encode([p.text for p in processed] + extra, batch_size=batch_size,
+                                       progress=None if extra else progress)
+        if extra and progress is not None:
             progress(len(processed))
-        preds = self.probabilities([p.text for p in processed] + sents, vectors) if len(vectors) else None
+        preds = self.probabilities([p.text for p in processed] + extra, vectors) if len(vectors) else None
         per_note: list[list[SentenceSuggestion]] = [[] for _ in processed]
-        sentence_rows: list[list[int]] = [[] for _ in processed]
-        for j, (row, text) in enumerate(zip(owners, sents), start=len(processed)):
-            assert preds is not None  # there are sentences, so there were texts to predict
-            sentence_rows[row].append(j)
-            if not sentences:
-                continue
-            kq, st, band = self._top(preds, j)
-            match = explaining_match(self.index, preds.sims[j], st.label, band.label, self.weak_below)
-            per_note[row].append(SentenceSuggestion(text, kq, st, band, match,
-                                                    self.classifier.needs_review(kq.score, st.score, band.score,
-                                                                                 preds.proba, j)))
+        for row, texts_ in enumerate(sent_lists):
+            for text in texts_:
+                assert preds is not None  # there are sentences, so there were texts to predict
+                j = row_of[text]
+                kq, st, band = self._top(preds, j)
+                match = explaining_match(self.index, preds.sims[j], st.label, band.label, self.weak_below)
+                per_note[row].append(SentenceSuggestion(text, kq, st, band, match,
+                                                        self.classifier.needs_review(kq.score, st.score, band.score,
+                                                                                     preds.proba, j)))
         for row, i in enumerate(keep):
             built = self._build(processed[row], preds, row, tuple(per_note[row]), evidence)
             if topics:
                 assert preds is not None
-                built = replace(built, topics=self._topics(processed[row], built, preds, row, sentence_rows[row]))
+                built = replace(built, topics=self._topics(processed[row], built, preds, row,
+                                                           [row_of[s] for s in seg_lists[row]], seg_lists[row]))
             out[i] = built
         return out
 
+    def topic_segments(self, sentences: Sequence[str]) -> list[str]:
+        """The pieces of a note whose key questions :attr:`Suggestion.topics` pools: its sentences cut
+        into clauses (:func:`evidencenlp.topics.segments`, with :attr:`topic_clauses`)."""
+        return segments(sentences, clauses_on=self.topic_clauses)
+
     def _topics(self, p: ProcessedText, main: Suggestion, preds: ClassifierOutput, row: int,
-                rows: list[int]) -> tuple[Topic, ...]:
+                rows: list[int], segs: list[str]) -> tuple[Topic, ...]:
         """The topics of one note (:func:`evidencenlp.topics.pool_topics`) from its whole-note row ``row``
-        and its sentences' rows ``rows`` of ``preds``; one topic equal to ``main`` when it has one."""
+        and the rows ``rows`` of ``preds`` of its segments ``segs``; one topic equal to ``main`` when it
+        has one."""
         assert main.key_question is not None and main.statement is not None and main.band is not None
         kq_proba = preds.proba["key_question"]
         groups = pool_topics(kq_proba[row], kq_proba[rows], threshold=self.topic_threshold,
-                             whole_weight=self.topic_whole_weight)
+                             whole_weight=self.topic_whole_weight, any_segment=self.topic_any_segment)
         if len(groups) == 1:
             return (Topic(main.key_question, main.statement, main.band, main.direction, main.key_question.score,
                           0, len(p.text), ((0, len(p.text)),)),)
-        offsets = sentence_offsets(p.text, p.sentences)
+        offsets = sentence_offsets(p.text, segs)
         kq_classes = preds.classes["key_question"]
         statement_kq = np.asarray(self.index.taxonomy.statement_kq)
         out = []
         for g in groups:
             members = [rows[m] for m in g.members]
             kq = kq_classes[g.key_question]
-            st_p = pooled_rows(preds.proba["statement"], members)
+            # members weigh in by how much they are about the topic's key question
+            weights = kq_proba[members, g.key_question]
+            st_p = pooled_rows(preds.proba["statement"], members, weights)
             cols = np.flatnonzero(statement_kq == kq)
             j = int(cols[int(st_p[cols].argmax())])
-            b_p = pooled_rows(preds.proba["band"], members)
+            b_p = pooled_rows(preds.proba["band"], members, weights)
             band = BandLabel(preds.classes["band"][int(b_p.argmax())], float(b_p.max()),
                              {name: float(b_p[i]) for i, name in enumerate(preds.classes["band"])})
             direction = None
             if "direction" in preds.proba:
-                d_p = pooled_rows(preds.proba["direction"], members)
+                d_p = pooled_rows(preds.proba["direction"], members, weights)
                 direction = Label(preds.classes["direction"][int(d_p.argmax())], float(d_p.max()))
             spans = tuple(o for o in (offsets[m] for m in g.members) if o is not None)
             best = offsets[g.best] or (0, len(p.text))
