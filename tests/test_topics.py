@@ -121,6 +121,33 @@ def test_multilabel_macro_f1_and_top_k() -> None:
     assert top_k_sets(proba, ["a", "b", "c"], [2, 1]) == [{"b", "c"}, {"a"}]
 
 
+def test_choose_setting_by_f1_or_by_recall_within_the_topic_budget() -> None:
+    from evidencenlp.evaluation.topics import FoldTopics, TopicsResult, choose_setting
+
+    texts = pd.DataFrame({"kind": ["composite", "composite", "single", "single"], "size": [2, 2, 1, 1],
+                          "text": ["a", "b", "c", "d"],
+                          "topics": [[("safe", ""), ("caring", "")], [("effective", ""), ("caring", "")],
+                                     [("safe", "")], [("caring", "")]]})
+    careful, loose, wild = (0.5, 0.5, False), (0.3, 0.0, False), (0.2, 0.0, True)
+    topics = {careful: [[("safe", "")], [("caring", "")], [("safe", "")], [("caring", "")]],  # recall 4/6, 4 topics
+              loose: [[("safe", ""), ("caring", "")], [("caring", "")], [("safe", ""), ("well-led", "")],
+                      [("caring", ""), ("safe", "")]],  # recall 5/6, 7 topics
+              wild: [[("safe", ""), ("caring", ""), ("responsive", "")], [("caring", ""), ("effective", "")],
+                     [("safe", ""), ("well-led", ""), ("effective", "")],
+                     [("caring", ""), ("safe", ""), ("well-led", "")]]}  # recall 6/6, 11 topics
+    fold = FoldTopics("T", texts, topics, np.zeros((4, 5)))
+    grid = [careful, loose, wild]
+    # topic F1: careful 2*(4/6*1)/(4/6+1) = 0.8; loose 5/6 and 5/7: 0.769; wild 6/6 and 6/11: 0.706
+    assert choose_setting([fold], grid, "f1") == careful
+    # topics per true topic: 4/6, 7/6, 11/6: wild is over the budget of 1.5, loose has the best recall under it
+    assert choose_setting([fold], grid, "recall_within_budget") == loose
+    assert choose_setting([fold], grid, "recall_within_budget", budget=0.5) == careful  # none within: F1
+    with pytest.raises(ValueError, match="criterion"):
+        choose_setting([fold], grid, "nonsense")
+    result = TopicsResult(params={"criterion": "recall_within_budget"})
+    assert result.to_dict()["alternatives"] == {}
+
+
 def test_build_texts_joins_comments_of_different_key_questions() -> None:
     comments = pd.DataFrame({"text": [f"comment {i}." for i in range(12)],
                              "key_question": ["caring"] * 6 + ["safe"] * 3 + ["responsive"] * 3,

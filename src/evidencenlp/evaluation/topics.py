@@ -260,18 +260,22 @@ class TopicsResult:
     pooled: dict[str, Any] = field(default_factory=dict)
     shipped_setting: dict[str, Any] = field(default_factory=dict)
     inspection: dict[str, Any] = field(default_factory=dict)
+    #: the same figures with the setting chosen by another criterion (criterion → :meth:`to_dict`)
+    alternatives: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {"params": self.params, "folds": self.folds, "pooled": self.pooled,
-                "shipped_setting": self.shipped_setting, "inspection": self.inspection}
+                "shipped_setting": self.shipped_setting, "inspection": self.inspection,
+                "alternatives": self.alternatives}
 
     def markdown(self) -> list[str]:
         """The figures as Markdown lines (a table per set of texts: pooled over trusts, then per trust)."""
         def fmt(v: Any) -> str:
             return "–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
-        lines = ["| texts | trust | n | topic recall [95% CI] | precision | topics / text | topics / true topic | "
+        lines = [f"Pooling setting chosen by: {self.params.get('criterion', 'f1')}", "",
+                 "| texts | trust | n | topic recall [95% CI] | precision | topics / text | topics / true topic | "
                  "direction / topic | recall with direction | kq macro-F1 classifier | TF-IDF+SVM top-k (true k) | "
                  "difference [95% CI] | TF-IDF+SVM top-k (classifier's k) |", "|" + "---|" * 13]
         for trust, figures in [("all (pooled)", self.pooled), *((f["trust"], f) for f in self.folds)]:
@@ -287,6 +291,7 @@ class TopicsResult:
                              f"{fmt(f1['tfidf_svm_top_k_true'])} | {fmt(f1['difference'])} "
                              f"[{fmt(f1['difference_95ci'][0])}, {fmt(f1['difference_95ci'][1])}] | "
                              f"{fmt(f1['tfidf_svm_top_k_same_as_classifier'])} |")
+
         def setting(s: dict[str, Any]) -> str:
             return (f"threshold {s.get('threshold')}, whole weight {s.get('whole_weight')}, "
                     f"any segment {s.get('any_segment')}")
@@ -301,17 +306,44 @@ class TopicsResult:
                           f"{fmt(i['kq_macro_f1']['tfidf_svm'])}; topics per paragraph {fmt(i['topics_per_text'])}; "
                           f"label among the topics {fmt(i['recall'])}; direction of that topic "
                           f"{fmt(i['direction_per_topic'])}."]
+        for criterion, alt in self.alternatives.items():
+            other = TopicsResult(params={**alt["params"], "criterion": criterion}, folds=alt["folds"],
+                                 pooled=alt["pooled"], shipped_setting=alt["shipped_setting"])
+            lines += ["", *other.markdown()]
         return lines
 
 
-def choose_setting(folds: Sequence[FoldTopics], grid: Sequence[Setting] = GRID) -> Setting:
-    """The pooling setting with the best topic F1 (composites and controls together) over ``folds``;
-    ties go to the higher threshold (fewer topics)."""
-    def f1(setting: Setting) -> float:
-        total = [count_topics(f.texts["topics"].tolist(), f.topics[setting]) for f in folds]
+#: how a pooling setting is chosen on the training trusts (:func:`choose_setting`)
+CRITERIA: tuple[str, ...] = ("recall_within_budget", "f1")
+#: the issue's bound on topics per true topic, used by the ``recall_within_budget`` criterion
+TOPIC_BUDGET = 1.5
+
+
+def choose_setting(folds: Sequence[FoldTopics], grid: Sequence[Setting] = GRID, criterion: str = "f1",
+                   budget: float = TOPIC_BUDGET) -> Setting:
+    """The pooling setting chosen on ``folds``' texts.
+
+    ``f1``: the best topic F1 (composites and controls together). ``recall_within_budget`` (the
+    issue's target): the best topic recall on composites among the settings whose topics per true
+    topic, composites and controls together, is at most ``budget`` (the best F1 when none is).
+    Ties go to the higher threshold (fewer topics).
+    """
+    def counts(setting: Setting, composites_only: bool = False) -> dict[str, float]:
+        total = []
+        for f in folds:
+            keep = (f.texts["kind"] == "composite").to_numpy() if composites_only else np.ones(len(f.texts), bool)
+            idx = np.flatnonzero(keep)
+            total.append(count_topics([f.texts["topics"].iloc[i] for i in idx], [f.topics[setting][i] for i in idx]))
         c = TopicCounts(*(sum(getattr(x, name) for x in total) for name in TopicCounts.__dataclass_fields__))
-        return c.figures()["f1"]
-    return max(grid, key=lambda s: (round(f1(s), 6), s[0]))
+        return c.figures()
+
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    if criterion == "recall_within_budget":
+        within = [s for s in grid if counts(s)["topics_per_true_topic"] <= budget]
+        if within:
+            return max(within, key=lambda s: (round(counts(s, True)["recall"], 6), round(counts(s)["f1"], 6), s[0]))
+    return max(grid, key=lambda s: (round(counts(s)["f1"], 6), s[0]))
 
 
 def fold_topics(trust: str, suggester: Suggester, svm_kq: np.ndarray, texts: pd.DataFrame,
@@ -413,22 +445,27 @@ def evaluate_topics(feedback: pd.DataFrame, feedback_vecs: np.ndarray, base: pd.
         svm_kq = svm.predict(texts["text"].tolist()).proba["key_question"]
         say(f"  topics over {len(grid)} pooling settings …")
         folds.append(fold_topics(trust, suggester_for(clf), svm_kq, texts, grid))
-    for f in folds:
-        others = [g for g in folds if g is not f]
-        f.chosen = choose_setting(others or [f], grid)
     result = TopicsResult(params={"per_size": per_size, "sizes": list(SIZES), "seed": seed,
-                                  "grid": [list(g) for g in grid], "long_chars": LONG_CHARS})
-    for f in folds:
-        assert f.chosen is not None
-        result.folds.append({"trust": f.trust, "chosen_setting": {"threshold": f.chosen[0],
-                                                                   "whole_weight": f.chosen[1],
-                                                                   "any_segment": f.chosen[2]},
-                             **summarise_folds([f], key_questions, seed)})
-    result.pooled = summarise_folds(folds, key_questions, seed)
-    best = choose_setting(folds, grid)
-    result.shipped_setting = {"threshold": best[0], "whole_weight": best[1], "any_segment": best[2],
-                              "chosen_on": "all trusts' texts (for the shipped default; each fold above used "
-                                           "the setting chosen on the other trusts)"}
+                                  "grid": [list(g) for g in grid], "long_chars": LONG_CHARS,
+                                  "criterion": CRITERIA[0], "topic_budget": TOPIC_BUDGET})
+    for criterion in CRITERIA:
+        target = result if criterion == CRITERIA[0] else TopicsResult(params={"criterion": criterion})
+        for f in folds:
+            others = [g for g in folds if g is not f]
+            f.chosen = choose_setting(others or [f], grid, criterion)
+        for f in folds:
+            assert f.chosen is not None
+            target.folds.append({"trust": f.trust, "chosen_setting": {"threshold": f.chosen[0],
+                                                                       "whole_weight": f.chosen[1],
+                                                                       "any_segment": f.chosen[2]},
+                                 **summarise_folds([f], key_questions, seed)})
+        target.pooled = summarise_folds(folds, key_questions, seed)
+        best = choose_setting(folds, grid, criterion)
+        target.shipped_setting = {"threshold": best[0], "whole_weight": best[1], "any_segment": best[2],
+                                  "chosen_on": "all trusts' texts (for the shipped default; each fold above used "
+                                               "the setting chosen on the other trusts)"}
+        if target is not result:
+            result.alternatives[criterion] = target.to_dict()
     return result
 
 
