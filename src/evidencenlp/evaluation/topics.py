@@ -11,7 +11,11 @@ For each trust the classifier is fitted exactly as ``evaluate --transfer trusts`
 (:func:`evidencenlp.evaluation.transfer.trust_folds`, same rows, same parameters), and a TF-IDF +
 linear SVM on the same rows. The classifier's topics come from :attr:`Suggestion.topics` (the public
 output), for every point of a grid of pooling settings; the setting scored on a trust is chosen on
-the other trusts' texts only (by topic F1), never on the trust it is scored on.
+the other trusts' texts only, never on the trust it is scored on, by the issue's target (best
+composite recall within 1.5 topics per true topic), and by topic F1 beside it (:func:`choose_setting`).
+
+:func:`run_long_stories` (``evaluate --long-stories``) scores the same topics on a JSONL file of long
+texts whose topics are labelled, against TF-IDF + SVM baselines.
 
 Figures:
 
