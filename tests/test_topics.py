@@ -72,7 +72,8 @@ def test_any_segment_lets_a_second_key_question_of_a_segment_through() -> None:
     whole = np.array([0.6, 0.2, 0.1, 0.1])
     # no segment gives key question 1 its highest probability, but the second gives it 0.45
     sentences = np.array([[0.9, 0.05, 0.03, 0.02], [0.5, 0.45, 0.03, 0.02]])
-    assert [g.key_question for g in pool_topics(whole, sentences, threshold=0.4, whole_weight=0.0)] == [0]
+    assert [g.key_question for g in pool_topics(whole, sentences, threshold=0.4, whole_weight=0.0,
+                                                any_segment=False)] == [0]
     groups = pool_topics(whole, sentences, threshold=0.4, whole_weight=0.0, any_segment=True)
     assert [g.key_question for g in groups] == [0, 1]
     assert groups[0].members == (0, 1)  # both segments are mostly about the main topic ...
