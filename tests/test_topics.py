@@ -68,9 +68,25 @@ def test_main_topic_no_sentence_is_about_keeps_its_likeliest_sentence_as_evidenc
     assert groups[0].score == pytest.approx(0.5)
 
 
+def test_any_segment_lets_a_second_key_question_of_a_segment_through() -> None:
+    whole = np.array([0.6, 0.2, 0.1, 0.1])
+    # no segment gives key question 1 its highest probability, but the second gives it 0.45
+    sentences = np.array([[0.9, 0.05, 0.03, 0.02], [0.5, 0.45, 0.03, 0.02]])
+    assert [g.key_question for g in pool_topics(whole, sentences, threshold=0.4, whole_weight=0.0,
+                                                any_segment=False)] == [0]
+    groups = pool_topics(whole, sentences, threshold=0.4, whole_weight=0.0, any_segment=True)
+    assert [g.key_question for g in groups] == [0, 1]
+    assert groups[0].members == (0, 1)  # both segments are mostly about the main topic ...
+    assert groups[1].members == (1,) and groups[1].best == 1  # ... the new one's evidence is the likeliest
+    assert groups[1].score == pytest.approx(0.45)
+    assert len(pool_topics(whole, sentences, threshold=0.5, whole_weight=0.0, any_segment=True)) == 1
+
+
 def test_pooled_rows_is_the_mean_of_the_members() -> None:
     proba = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
     assert pooled_rows(proba, [0, 2]) == pytest.approx([0.75, 0.25])
+    assert pooled_rows(proba, [0, 1], weights=[3.0, 1.0]) == pytest.approx([0.75, 0.25])
+    assert pooled_rows(proba, [0, 1], weights=[0.0, 0.0]) == pytest.approx([0.5, 0.5])
     with pytest.raises(ValueError):
         pooled_rows(proba, [])
 
@@ -104,6 +120,33 @@ def test_multilabel_macro_f1_and_top_k() -> None:
     assert got == pytest.approx((1.0 + 0.0 + 2 / 3) / 3)
     proba = np.array([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1]])
     assert top_k_sets(proba, ["a", "b", "c"], [2, 1]) == [{"b", "c"}, {"a"}]
+
+
+def test_choose_setting_by_f1_or_by_recall_within_the_topic_budget() -> None:
+    from evidencenlp.evaluation.topics import FoldTopics, TopicsResult, choose_setting
+
+    texts = pd.DataFrame({"kind": ["composite", "composite", "single", "single"], "size": [2, 2, 1, 1],
+                          "text": ["a", "b", "c", "d"],
+                          "topics": [[("safe", ""), ("caring", "")], [("effective", ""), ("caring", "")],
+                                     [("safe", "")], [("caring", "")]]})
+    careful, loose, wild = (0.5, 0.5, False), (0.3, 0.0, False), (0.2, 0.0, True)
+    topics = {careful: [[("safe", "")], [("caring", "")], [("safe", "")], [("caring", "")]],  # recall 4/6, 4 topics
+              loose: [[("safe", ""), ("caring", "")], [("caring", "")], [("safe", ""), ("well-led", "")],
+                      [("caring", ""), ("safe", "")]],  # recall 5/6, 7 topics
+              wild: [[("safe", ""), ("caring", ""), ("responsive", "")], [("caring", ""), ("effective", "")],
+                     [("safe", ""), ("well-led", ""), ("effective", "")],
+                     [("caring", ""), ("safe", ""), ("well-led", "")]]}  # recall 6/6, 11 topics
+    fold = FoldTopics("T", texts, topics, np.zeros((4, 5)))
+    grid = [careful, loose, wild]
+    # topic F1: careful 2*(4/6*1)/(4/6+1) = 0.8; loose 5/6 and 5/7: 0.769; wild 6/6 and 6/11: 0.706
+    assert choose_setting([fold], grid, "f1") == careful
+    # topics per true topic: 4/6, 7/6, 11/6: wild is over the budget of 1.5, loose has the best recall under it
+    assert choose_setting([fold], grid, "recall_within_budget") == loose
+    assert choose_setting([fold], grid, "recall_within_budget", budget=0.5) == careful  # none within: F1
+    with pytest.raises(ValueError, match="criterion"):
+        choose_setting([fold], grid, "nonsense")
+    result = TopicsResult(params={"criterion": "recall_within_budget"})
+    assert result.to_dict()["alternatives"] == {}
 
 
 def test_build_texts_joins_comments_of_different_key_questions() -> None:
@@ -220,3 +263,142 @@ def test_summarise_counts_a_note_once_under_each_of_its_topics() -> None:
     with pytest.raises(InputFileError, match=r"data row 2: column 'topics': not JSON"):
         normalise_frame(frame.assign(topics=["", "{oops", ""]), tax, location_column="location",
                         date_column="date", text_column="text")
+
+
+# -- long texts with labelled topics (evaluate --long-stories) --------------------------------------
+
+LONG_FIXTURE = "tests/data/long_stories/fixture.jsonl"
+
+
+def test_read_long_stories_resolves_labels_and_reports_bad_lines_without_text(repo) -> None:
+    from evidencenlp.evaluation.topics import read_long_stories
+    from evidencenlp.taxonomy import default_taxonomy
+
+    texts, problems = read_long_stories(repo / LONG_FIXTURE, default_taxonomy())
+    assert [t.id for t in texts] == ["f1", "f2", "f3"]
+    # titles and capitals resolve to framework ids; a missing direction comes from the band
+    assert texts[1].topics == (("safe", "safe.infection-prevention-and-control", "negative"),)
+    assert texts[1].main_key_question == "safe"
+    assert texts[2].topics[0][2] == "positive" and texts[2].kind == "inspection_note"
+    assert [p.split(": ")[1] for p in problems] == ["line 4", "line 5", "line 6", "line 7"]
+    assert "topics[1].key_question" in problems[1] and "text: expected non-empty" in problems[2]
+    for p in problems:  # no note text in any message
+        assert "Fine" not in p and "toilets" not in p
+
+
+class _FakeModel:
+    """A baseline whose probabilities are given: key question columns in framework order, bands."""
+
+    def __init__(self, kq: np.ndarray, band: np.ndarray) -> None:
+        self.kq, self.band = kq, band
+
+    def predict(self, texts):
+        from types import SimpleNamespace
+
+        assert len(texts) == len(self.kq)
+        return SimpleNamespace(proba={"key_question": self.kq, "band": self.band})
+
+
+def _fake_suggester(taxonomy, topics_per_text):
+    """A suggester whose topics are given: ``[(kq, statement, direction), …]`` per text, main first."""
+    from types import SimpleNamespace
+
+    from evidencenlp.suggest import BandLabel, Label, Suggestion, Topic
+
+    band = BandLabel("good", 0.6, {b: 0.25 for b in taxonomy.bands})
+    out = []
+    for topics in topics_per_text:
+        ts = tuple(Topic(Label(k, 0.8), Label(s, 0.5), band, Label(d, 0.9), 0.8, 0, 1, ((0, 1),))
+                   for k, s, d in topics)
+        out.append(Suggestion(text="x", key_question=ts[0].key_question, statement=ts[0].statement,
+                              statement_top3=(ts[0].statement,), evidence_category=None, band=band, principles=(),
+                              evidence=(), sentences=(), needs_review=False, model_version="x", topics=ts))
+    return SimpleNamespace(index=SimpleNamespace(taxonomy=taxonomy),
+                           suggest_many=lambda texts, **_: out[:len(texts)])
+
+
+def test_evaluate_long_stories_scores_topics_and_baselines(repo) -> None:
+    from evidencenlp.evaluation.topics import evaluate_long_stories, long_stories_markdown, read_long_stories
+    from evidencenlp.taxonomy import default_taxonomy
+
+    def approx(x: float) -> object:  # figures are rounded to 4 decimals
+        return pytest.approx(x, abs=2e-4)
+
+    tax = default_taxonomy()
+    texts, _ = read_long_stories(repo / LONG_FIXTURE, tax)
+    kq = {k: i for i, k in enumerate(tax.key_questions)}
+    # f1: both topics found, the caring one with a wrong statement and direction; f2: a wrong topic only;
+    # f3: found, with an extra topic
+    suggester = _fake_suggester(tax, [
+        [("responsive", "responsive.equity-in-access", "negative"),
+         ("caring", "caring.workforce-wellbeing-and-enablement", "negative")],
+        [("well-led", "well-led.governance-management-and-sustainability", "negative")],
+        [("well-led", "well-led.governance-management-and-sustainability", "positive"),
+         ("effective", "effective.assessing-needs", "positive")]])
+    proba = np.full((3, len(tax.key_questions)), 0.05)
+    for row, (first, second) in enumerate([("caring", "safe"), ("safe", "effective"), ("safe", "well-led")]):
+        proba[row, kq[first]], proba[row, kq[second]] = 0.6, 0.2
+    band = np.array([[0.4, 0.3, 0.2, 0.1], [0.1, 0.1, 0.4, 0.4], [0.1, 0.2, 0.3, 0.4]])
+    result = evaluate_long_stories(texts, suggester, {"svm": _FakeModel(proba, band)})
+    everything = result["kinds"]["all"]
+    c = everything["classifier"]
+    assert (everything["n"], c["true_topics"]) == (3, 4)
+    assert c["recall"] == approx(3 / 4) and c["precision"] == approx(3 / 5)
+    assert c["topics_per_text"] == approx(5 / 3) and c["topics_per_true_topic"] == approx(5 / 4)
+    assert c["direction_per_topic"] == approx(2 / 3) and c["statement_match"] == approx(2 / 3)
+    # main key question: responsive, well-led, well-led against responsive, safe, well-led
+    assert c["main_kq_accuracy"] == approx(2 / 3)
+    assert c["main_kq_macro_f1"] == approx((1 + 0 + 2 / 3) / 3)
+    svm = everything["svm"]
+    # SVM top 1: caring, safe, safe → right once (safe in f2); f1 over {responsive, safe, well-led}
+    assert svm["main_kq_accuracy"] == approx(1 / 3)
+    assert svm["main_kq_macro_f1"] == approx((0 + 2 / 3 + 0) / 3)
+    assert svm["classifier_minus_baseline"] == approx(c["main_kq_macro_f1"] - svm["main_kq_macro_f1"])
+    # SVM top k (true k = 2, 1, 1): {caring, safe}, {safe}, {safe} → finds caring and safe of 4
+    assert svm["topics_top_k_true"]["recall"] == approx(2 / 4)
+    assert svm["topics_top_k_classifier"]["topics_per_text"] == approx(5 / 3)
+    assert set(result["kinds"]) == {"all", "story", "inspection_note"}
+    assert result["kinds"]["story"]["n"] == 2
+    lines = "\n".join(long_stories_markdown(result))
+    assert "classifier topics" in lines and "svm top k (true k)" in lines
+    assert "toilets" not in json.dumps(result) + lines
+
+
+# -- clauses -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("The nurses were kind, but the ward was dirty and cold", ["The nurses were kind", "but the ward was dirty and cold"]),
+    ("I was seen quickly however the parking was awful", ["I was seen quickly", "however the parking was awful"]),
+    ("Reception was rude; the doctor listened to me", ["Reception was rude", "the doctor listened to me"]),
+    ("Dr Smith explained everything - the food was cold", ["Dr Smith explained everything", "the food was cold"]),
+    ("Staff were lovely The wait was far too long", ["Staff were lovely", "The wait was far too long"]),
+    ("First line of the note\nSecond line of the note", ["First line of the note", "Second line of the note"]),
+    ("Very good, but slow", ["Very good", "but slow"]),
+    ("Lovely staff I was seen quickly", ["Lovely staff", "I was seen quickly"]),
+])
+def test_clauses_cut_at_contrasts_punctuation_and_run_on_sentences(sentence: str, expected: list[str]) -> None:
+    from evidencenlp.topics import clauses
+
+    got = clauses(sentence)
+    assert got == expected
+    assert all(c in sentence for c in got)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Good.", "Great service - thanks", "The staff were kind and I felt safe", "We went to Royal Derby Hospital",
+    "Seen by Dr Patel today", "It was ok - fine"])
+def test_clauses_leave_short_or_uncut_sentences_whole(sentence: str) -> None:
+    from evidencenlp.topics import clauses
+
+    assert clauses(sentence) == [sentence.strip()]
+    assert clauses("   ") == []
+
+
+def test_segments_are_clauses_in_order_or_the_sentences() -> None:
+    from evidencenlp.topics import segments
+
+    sentences = ["The nurses were kind, but the ward was dirty and cold.", "Thank you all."]
+    assert segments(sentences) == ["The nurses were kind", "but the ward was dirty and cold.", "Thank you all."]
+    assert segments(sentences, clauses_on=False) == sentences
+    text = " ".join(sentences)
+    assert all(o is not None for o in sentence_offsets(text, segments(sentences)))

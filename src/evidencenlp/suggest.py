@@ -22,11 +22,14 @@ from evidencenlp.frameworks import load_framework_set
 from evidencenlp.matching import FrameworkIndex, Match
 from evidencenlp.text import ProcessedText, process_many, redact_many, redact_only
 from evidencenlp.topics import (
+    DEFAULT_ANY_SEGMENT,
+    DEFAULT_CLAUSES,
     DEFAULT_THRESHOLD,
     DEFAULT_WHOLE_WEIGHT,
     TopicGroup,
     pool_topics,
     pooled_rows,
+    segments,
     sentence_offsets,
 )
 
@@ -185,17 +188,21 @@ class Analysed:
     ``out`` has one place per note: ``None`` for a blank note and for a note kept, the abstention for
     the others; ``keep`` are the indices of the notes kept, ``processed`` their redacted (segmented)
     texts in that order; ``preds`` the heads' output (``None`` when none was kept), rows
-    ``0..len(keep)-1`` the notes, then their sentences (``sentences``, of the kept note ``owners[j]``);
-    ``sentence_rows[row]`` the rows of note ``row``'s sentences (none for a note of one sentence).
+    ``0..len(keep)-1`` the notes, then every distinct sentence and topic segment once;
+    ``sentences[row]`` / ``sentence_rows[row]`` the sentences of note ``row`` (for per-sentence
+    suggestions; none for a note of one sentence or without ``sentences``) and their rows;
+    ``segments[row]`` / ``segment_rows[row]`` the pieces its topics pool
+    (:func:`evidencenlp.topics.segments`; none for a note of one piece or without ``topics``).
     """
 
     out: list[Suggestion | None]
     keep: list[int]
     processed: list[ProcessedText]
     preds: ClassifierOutput | None
-    owners: list[int]
-    sentences: list[str]
+    sentences: list[list[str]]
     sentence_rows: list[list[int]]
+    segments: list[list[str]]
+    segment_rows: list[list[int]]
 
 
 class Suggester:
@@ -228,6 +235,10 @@ class Suggester:
         #: the pooling rule of :attr:`Suggestion.topics` (:func:`evidencenlp.topics.pool_topics`)
         self.topic_threshold = DEFAULT_THRESHOLD
         self.topic_whole_weight = DEFAULT_WHOLE_WEIGHT
+        #: whether any segment's probability can add a topic (:func:`evidencenlp.topics.pool_topics`)
+        self.topic_any_segment = DEFAULT_ANY_SEGMENT
+        #: whether topics pool clauses (``True``) or whole sentences (:func:`evidencenlp.topics.segments`)
+        self.topic_clauses = DEFAULT_CLAUSES
         # a hash over all weights (computed once), and the backend when it is not the one they learned on
         self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
                                                           else f"+{self.backend}")
@@ -295,8 +306,8 @@ class Suggester:
         batch = self.analyse(texts, sentences=sentences, topics=topics, batch_size=batch_size, progress=progress)
         out, preds, processed = batch.out, batch.preds, batch.processed
         per_note: list[list[SentenceSuggestion]] = [[] for _ in processed]
-        if sentences:
-            for j, (row, text) in enumerate(zip(batch.owners, batch.sentences), start=len(processed)):
+        for row, (texts_, rows_) in enumerate(zip(batch.sentences, batch.sentence_rows)):
+            for text, j in zip(texts_, rows_):
                 assert preds is not None  # there are sentences, so there were texts to predict
                 kq, st, band = self._top(preds, j)
                 match = explaining_match(self.index, preds.sims[j], st.label, band.label, self.weak_below)
@@ -308,7 +319,7 @@ class Suggester:
             if topics:
                 assert preds is not None
                 built = replace(built, topics=self._topics(processed[row], built, preds, row,
-                                                           batch.sentence_rows[row]))
+                                                           batch.segment_rows[row], batch.segments[row]))
             out[i] = built
         return out
 
@@ -330,57 +341,70 @@ class Suggester:
             processed = list(process_many(raw, redact=self.redact))
         else:
             processed = self._redacted(raw)
-        owners = [row for row, p in enumerate(processed) if len(p.sentences) > 1 for _ in p.sentences]
-        sents = [s for p in processed if len(p.sentences) > 1 for s in p.sentences]
-        # notes and their sentences go through the encoder and the heads together: one pass
-        vectors = self.embedder.encode([p.text for p in processed] + sents, batch_size=batch_size,
-                                       progress=None if sents else progress)
-        if sents and progress is not None:
+        # per-sentence suggestions are for notes of several sentences; topics pool the notes' segments
+        # (clauses of their sentences: :func:`evidencenlp.topics.segments`) when there are several
+        sent_lists = [list(p.sentences) if sentences and len(p.sentences) > 1 else [] for p in processed]
+        seg_lists = [self.topic_segments(p.sentences) if topics else [] for p in processed]
+        seg_lists = [segs if len(segs) > 1 else [] for segs in seg_lists]
+        extra = list(dict.fromkeys(s for lists in (sent_lists, seg_lists) for texts_ in lists for s in texts_))
+        row_of = {t: j for j, t in enumerate(extra, start=len(processed))}
+        # notes, their sentences and segments go through the encoder and the heads together (each once)
+        vectors = self.embedder.encode([p.text for p in processed] + extra, batch_size=batch_size,
+                                       progress=None if extra else progress)
+        if extra and progress is not None:
             progress(len(processed))
-        preds = self.probabilities([p.text for p in processed] + sents, vectors) if len(vectors) else None
-        sentence_rows: list[list[int]] = [[] for _ in processed]
-        for j, row in enumerate(owners, start=len(processed)):
-            sentence_rows[row].append(j)
-        return Analysed(out, keep, processed, preds, owners, sents, sentence_rows)
+        preds = self.probabilities([p.text for p in processed] + extra, vectors) if len(vectors) else None
+        return Analysed(out, keep, processed, preds, sent_lists, [[row_of[s] for s in ss] for ss in sent_lists],
+                        seg_lists, [[row_of[s] for s in ss] for ss in seg_lists])
+
+    def topic_segments(self, sentences: Sequence[str]) -> list[str]:
+        """The pieces of a note whose key questions :attr:`Suggestion.topics` pools: its sentences cut
+        into clauses (:func:`evidencenlp.topics.segments`, with :attr:`topic_clauses`)."""
+        return segments(sentences, clauses_on=self.topic_clauses)
 
     def _topics(self, p: ProcessedText, main: Suggestion, preds: ClassifierOutput, row: int,
-                rows: list[int]) -> tuple[Topic, ...]:
+                rows: list[int], segs: list[str]) -> tuple[Topic, ...]:
         """The topics of one note (:func:`evidencenlp.topics.pool_topics`) from its whole-note row ``row``
-        and its sentences' rows ``rows`` of ``preds``; one topic equal to ``main`` when it has one."""
+        and the rows ``rows`` of ``preds`` of its segments ``segs``; one topic equal to ``main`` when it
+        has one."""
         assert main.key_question is not None and main.statement is not None and main.band is not None
         groups = self.topic_groups(preds, row, rows)
         if len(groups) == 1:
             return (Topic(main.key_question, main.statement, main.band, main.direction, main.key_question.score,
                           0, len(p.text), ((0, len(p.text)),)),)
-        return self.pooled_topics(p, preds, rows, groups)
+        return self.pooled_topics(p, preds, rows, groups, segs)
 
     def topic_groups(self, preds: ClassifierOutput, row: int, rows: list[int]) -> list[TopicGroup]:
         """The topic groups (:func:`evidencenlp.topics.pool_topics`) of the note on row ``row`` of
-        ``preds`` whose sentences are the rows ``rows``."""
+        ``preds`` whose segments are the rows ``rows``."""
         kq_proba = preds.proba["key_question"]
         return pool_topics(kq_proba[row], kq_proba[rows], threshold=self.topic_threshold,
-                           whole_weight=self.topic_whole_weight)
+                           whole_weight=self.topic_whole_weight, any_segment=self.topic_any_segment)
 
     def pooled_topics(self, p: ProcessedText, preds: ClassifierOutput, rows: list[int],
-                      groups: list[TopicGroup]) -> tuple[Topic, ...]:
+                      groups: list[TopicGroup], segs: Sequence[str]) -> tuple[Topic, ...]:
         """The topics of a note with several ``groups``: each its key question, statement, band and
-        direction pooled over its sentences' rows of ``preds``, with their offsets into ``p.text``."""
-        offsets = sentence_offsets(p.text, p.sentences)
+        direction pooled over its segments' rows of ``preds`` (weighted by how much each is about the
+        topic's key question), with the segments' offsets into ``p.text``."""
+        offsets = sentence_offsets(p.text, segs)
+        kq_proba = preds.proba["key_question"]
         kq_classes = preds.classes["key_question"]
         statement_kq = np.asarray(self.index.taxonomy.statement_kq)
         out = []
         for g in groups:
             members = [rows[m] for m in g.members]
             kq = kq_classes[g.key_question]
-            st_p = pooled_rows(preds.proba["statement"], members)
+            # members weigh in by how much they are about the topic's key question
+            weights = kq_proba[members, g.key_question]
+            st_p = pooled_rows(preds.proba["statement"], members, weights)
             cols = np.flatnonzero(statement_kq == kq)
             j = int(cols[int(st_p[cols].argmax())])
-            b_p = pooled_rows(preds.proba["band"], members)
+            b_p = pooled_rows(preds.proba["band"], members, weights)
             band = BandLabel(preds.classes["band"][int(b_p.argmax())], float(b_p.max()),
                              {name: float(b_p[i]) for i, name in enumerate(preds.classes["band"])})
             direction = None
             if "direction" in preds.proba:
-                d_p = pooled_rows(preds.proba["direction"], members)
+                d_p = pooled_rows(preds.proba["direction"], members, weights)
                 direction = Label(preds.classes["direction"][int(d_p.argmax())], float(d_p.max()))
             spans = tuple(o for o in (offsets[m] for m in g.members) if o is not None)
             best = offsets[g.best] or (0, len(p.text))

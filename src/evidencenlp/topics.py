@@ -1,36 +1,45 @@
-"""Topics of a long note: which key questions its sentences are about, pooled with the whole-note answer.
+"""Topics of a long note: which key questions its clauses are about, pooled with the whole-note answer.
 
 A story about waiting and about kind staff is about two things; one key question per note cannot say
-so. This module holds the pooling rule as small functions over probability arrays (no model, no text
-processing), so it can be tested with hand-made arrays and measured on its own
-(:mod:`evidencenlp.evaluation.topics`):
+so. This module holds the pooling rule as small functions over probability arrays, so it can be
+tested with hand-made arrays and measured on its own (:mod:`evidencenlp.evaluation.topics`), and
+the cut of a note's sentences into the *segments* it pools (:func:`segments`: clauses, so that
+comments run together without a full stop, or "kind staff but a long wait", are not one piece):
 
 1. the whole note's most probable key question is always a topic (the *main* topic, listed first;
    its score is the larger of its whole-note probability and its pooled score);
-2. every sentence is about its own most probable key question; another key question becomes a topic
-   when at least one sentence is about it and its pooled score clears ``threshold``:
-   ``score(k) = whole_weight * P_note(k) + (1 - whole_weight) * max over those sentences of P_sentence(k)``;
-3. a sentence whose key question did not become a topic joins the topic it gives the highest probability;
-4. sentences about the same key question make one topic, whatever their statements: statements of one
-   key question overlap too much, sentence by sentence, to split a topic on them.
+2. every segment is about its own most probable key question; another key question becomes a topic
+   when at least one segment is about it (with ``any_segment``: when any segment gives it a
+   probability) and its pooled score clears ``threshold``:
+   ``score(k) = whole_weight * P_note(k) + (1 - whole_weight) * max over those segments of P_segment(k)``;
+3. a segment whose key question did not become a topic joins the topic it gives the highest probability;
+4. segments about the same key question make one topic, whatever their statements: statements of one
+   key question overlap too much, segment by segment, to split a topic on them.
 
-A note of one sentence, or whose sentences add no topic, has exactly one topic: its main suggestion.
-The default ``threshold`` and ``whole_weight`` were chosen on leave-one-trust-out composites of
-phase-1 comments (see the README, "Topics", and ``evidencenlp evaluate --topics``).
+A note of one segment, or whose segments add no topic, has exactly one topic: its main suggestion.
+The defaults were chosen on leave-one-trust-out composites of phase-1 comments (see the README,
+"Topics", and ``evidencenlp evaluate --topics``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-#: a non-main key question becomes a topic when its pooled score is at least this; chosen by topic F1
-#: on leave-one-trust-out phase-1 composites (``evaluate --topics``: the same choice on every fold)
-DEFAULT_THRESHOLD = 0.3
-#: weight of the whole note's probability in a topic's pooled score (the rest: its best sentence)
-DEFAULT_WHOLE_WEIGHT = 0.5
+#: a non-main key question becomes a topic when its pooled score is at least this. The three defaults
+#: below were chosen on leave-one-trust-out phase-1 composites (``evaluate --topics``, criterion
+#: ``recall_within_budget``: best recall with at most 1.5 topics per true topic; the same choice on
+#: every fold). They are the loosest of the grid: long single texts get many topics (see the README)
+DEFAULT_THRESHOLD = 0.2
+#: weight of the whole note's probability in a topic's pooled score (the rest: its best segment)
+DEFAULT_WHOLE_WEIGHT = 0.0
+#: whether any row's probability can add a key question (:func:`pool_topics`'s ``any_segment``)
+DEFAULT_ANY_SEGMENT = True
+#: topics pool clauses of sentences (:func:`segments`), not whole sentences
+DEFAULT_CLAUSES = True
 
 
 @dataclass(frozen=True)
@@ -50,13 +59,17 @@ class TopicGroup:
 
 
 def pool_topics(whole: np.ndarray, sentences: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
-                whole_weight: float = DEFAULT_WHOLE_WEIGHT) -> list[TopicGroup]:
+                whole_weight: float = DEFAULT_WHOLE_WEIGHT, any_segment: bool = DEFAULT_ANY_SEGMENT
+                ) -> list[TopicGroup]:
     """The topics of one note from its key question probabilities.
 
     ``whole`` is ``(k,)``: the whole note's key question distribution; ``sentences`` is ``(n, k)``:
-    one row per sentence (``n`` may be 0 or 1). Returns the main topic first, then the others by
-    descending score. With fewer than two sentences, or when no other key question clears
+    one row per sentence or clause (``n`` may be 0 or 1). Returns the main topic first, then the
+    others by descending score. With fewer than two rows, or when no other key question clears
     ``threshold``, the one main topic has no members (the whole note is its evidence).
+    ``any_segment`` lets a key question through on any row's probability of it (rule 2 with "those
+    sentences" = all of them), not only on rows that give it their highest probability: a clause
+    about two things can add its second; such a topic's evidence is the row likeliest about it.
     """
     whole = np.asarray(whole, dtype=float)
     sentences = np.asarray(sentences, dtype=float).reshape(-1, whole.shape[0])
@@ -67,8 +80,9 @@ def pool_topics(whole: np.ndarray, sentences: np.ndarray, threshold: float = DEF
         return [TopicGroup(main, (), -1, float(whole[main]))]
     own = sentences.argmax(axis=1)
     scores = {main: float(whole[main])}
-    for k in sorted(set(own.tolist())):
-        pooled = whole_weight * float(whole[k]) + (1.0 - whole_weight) * float(sentences[own == k, k].max())
+    for k in (range(whole.shape[0]) if any_segment else sorted(set(own.tolist()))):
+        rows = sentences[:, k] if any_segment else sentences[own == k, k]
+        pooled = whole_weight * float(whole[k]) + (1.0 - whole_weight) * float(rows.max())
         if k == main:
             scores[k] = max(scores[k], pooled)
         elif pooled >= threshold:
@@ -83,18 +97,79 @@ def pool_topics(whole: np.ndarray, sentences: np.ndarray, threshold: float = DEF
         members = tuple(int(i) for i in np.flatnonzero(home == k))
         if members:
             best = max(members, key=lambda i: sentences[i, k])
-        else:  # the main topic that no sentence is mostly about: its evidence is the sentence likeliest about it
+        else:  # a topic no row is mostly about: its evidence is the row likeliest about it
             best = int(sentences[:, k].argmax())
         groups.append(TopicGroup(int(k), members or (best,), int(best), scores[k]))
     return groups
 
 
-def pooled_rows(proba: np.ndarray, members: Sequence[int]) -> np.ndarray:
-    """The mean of the rows ``members`` of ``proba`` (``(n, c)`` → ``(c,)``): a topic's distribution."""
+def pooled_rows(proba: np.ndarray, members: Sequence[int],
+                weights: Sequence[float] | np.ndarray | None = None) -> np.ndarray:
+    """The mean of the rows ``members`` of ``proba`` (``(n, c)`` → ``(c,)``): a topic's distribution;
+    with ``weights`` (one per member, e.g. each member's probability of the topic's key question) the
+    weighted mean (the plain mean when the weights sum to 0)."""
     rows = np.asarray(proba, dtype=float)[list(members)]
     if not len(rows):
         raise ValueError("a topic needs at least one member row")
-    return np.asarray(rows.mean(axis=0))
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    if w is None or not w.sum() > 0:
+        return np.asarray(rows.mean(axis=0))
+    return np.asarray((rows * w[:, None]).sum(axis=0) / w.sum())
+
+
+#: where a sentence is cut into clauses: line ends, semicolons, dashes between spaces, and the
+#: contrasting or joining words that start a new clause (the cut falls before the word, which stays
+#: with the clause it starts)
+CLAUSE_BREAK = re.compile(
+    r"\s*(?:\n+|;|\s[-\u2013\u2014]+\s|\.{2,}|,\s*(?=and\b|but\b|however\b|although\b|though\b|whereas\b|"
+    r"yet\b|except\b|apart\b|other than\b|unfortunately\b|also\b))\s*"
+    r"|\s+(?=(?:but|however|although|though|whereas|unfortunately|except that|apart from|other than that)\b)",
+    re.IGNORECASE)
+#: a break between two run-on sentences that lost their full stop: a lower-case word, then a capital
+#: that starts a new sentence ("… were lovely The wait …"); not after :data:`NO_BREAK_AFTER`
+RUN_ON_BREAK = re.compile(r"(?<=[a-z0-9)])\s+(?=(?:I|[A-Z][a-z]+)\b)")
+#: words after which a capital does not start a new sentence (titles, articles, prepositions, conjunctions)
+NO_BREAK_AFTER = frozenset(
+    "dr mr mrs ms miss st a an the to at in on of for from with by and or but so because as when that if "
+    "which who then until before after where while since than though my our his her their your".split())
+#: a clause shorter than this (in words) joins the clause before it (or after it, when first)
+MIN_CLAUSE_WORDS = 2
+
+
+def clauses(sentence: str, run_on: bool = True, min_words: int = MIN_CLAUSE_WORDS) -> list[str]:
+    """``sentence`` cut into clauses (:data:`CLAUSE_BREAK`; with ``run_on`` also :data:`RUN_ON_BREAK`),
+    each a stripped substring of it, in order; pieces under ``min_words`` words join a neighbour, so a
+    sentence too short to cut comes back whole (``[sentence.strip()]``; ``[]`` for blank text)."""
+    cuts = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(sentence)]
+    if run_on:
+        for m in RUN_ON_BREAK.finditer(sentence):
+            before = sentence[:m.start()].split()
+            if before and before[-1].lower().strip("(),") not in NO_BREAK_AFTER:
+                cuts.append((m.start(), m.end()))
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for a, b in sorted(cuts):
+        if a >= start:
+            spans.append((start, a))
+            start = max(start, b)
+    spans.append((start, len(sentence)))
+    spans = [(a, b) for a, b in spans if sentence[a:b].strip()]
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and (len(sentence[a:b].split()) < min_words or len(sentence[slice(*merged[-1])].split()) < min_words):
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return [sentence[a:b].strip() for a, b in merged]
+
+
+def segments(sentences: Sequence[str], clauses_on: bool = True, run_on: bool = True,
+             min_words: int = MIN_CLAUSE_WORDS) -> list[str]:
+    """The pieces topics are pooled over: each sentence's :func:`clauses` in order (``clauses_on``),
+    else the sentences themselves (blank ones dropped)."""
+    if not clauses_on:
+        return [s.strip() for s in sentences if s.strip()]
+    return [c for s in sentences for c in clauses(s, run_on=run_on, min_words=min_words)]
 
 
 def sentence_offsets(text: str, sentences: Sequence[str]) -> list[tuple[int, int] | None]:
@@ -116,5 +191,6 @@ def sentence_offsets(text: str, sentences: Sequence[str]) -> list[tuple[int, int
     return out
 
 
-__all__ = ["DEFAULT_THRESHOLD", "DEFAULT_WHOLE_WEIGHT", "TopicGroup", "pool_topics", "pooled_rows",
-           "sentence_offsets"]
+__all__ = ["CLAUSE_BREAK", "DEFAULT_ANY_SEGMENT", "DEFAULT_CLAUSES", "DEFAULT_THRESHOLD", "DEFAULT_WHOLE_WEIGHT",
+           "MIN_CLAUSE_WORDS", "NO_BREAK_AFTER", "RUN_ON_BREAK", "TopicGroup", "clauses", "pool_topics", "pooled_rows",
+           "segments", "sentence_offsets"]

@@ -182,6 +182,8 @@ def evaluate(
                             "fold (as `train --C`)."),
     topics: bool = typer.Option(False, "--topics", help="Measure topics of multi-topic text built from the "
                                 "--phase1 file's comments, leaving one trust out (and on the inspection paragraphs)."),
+    long_stories: Path = typer.Option(None, "--long-stories", help="Score topics on a JSONL file of long texts "
+                                      "with labelled topics (and, with --phase1, TF-IDF + SVM baselines)."),
     assessments: Path = typer.Option(None, "--assessments", help="Rate each assessment bundle (*.json) in this "
                                      "folder with `assess` (suggestions only, and with the bundle's labels as "
                                      "confirmed decisions) and report agreement with its hand ratings and a "
@@ -197,6 +199,9 @@ def evaluate(
         return
     if topics:
         _topics(phase1, fmt, seed)
+        return
+    if long_stories is not None:
+        _long_stories(long_stories, phase1, models, fmt, seed)
         return
     if trend_cases is not None:
         _trend_cases(trend_cases, phase1, runs, seed, fmt, monitor=not latest_only)
@@ -283,6 +288,27 @@ def _topics(phase1: Path | None, fmt: EvalFormat, seed: int) -> None:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
     else:
         console.print("\n".join(result.markdown()), highlight=False, markup=False)
+
+
+def _long_stories(path: Path, phase1: Path | None, models: Path | None, fmt: EvalFormat, seed: int) -> None:
+    """``--long-stories``: :func:`evidencenlp.evaluation.topics.run_long_stories`, printed (no note text)."""
+    from rich.markup import escape
+
+    from evidencenlp.errors import EvidenceNLPError
+    from evidencenlp.evaluation.topics import long_stories_markdown, run_long_stories
+
+    try:
+        result = run_long_stories(path, phase1=phase1, models=models, seed=seed, log=_log)
+    except EvidenceNLPError as exc:
+        raise fail(str(exc)) from None
+    for problem in result["problems"]:
+        err_console.print(f"[yellow]skipped or partly used:[/] {escape(problem)}", highlight=False)
+    if fmt is EvalFormat.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    elif result["texts"]:
+        console.print("\n".join(long_stories_markdown(result)), highlight=False, markup=False, soft_wrap=True)
+    else:
+        raise fail(f"{path}: no text could be scored")
 
 
 def _assessments(folder: Path, fmt: EvalFormat, models: Path | None) -> None:

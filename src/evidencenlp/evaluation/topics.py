@@ -11,7 +11,11 @@ For each trust the classifier is fitted exactly as ``evaluate --transfer trusts`
 (:func:`evidencenlp.evaluation.transfer.trust_folds`, same rows, same parameters), and a TF-IDF +
 linear SVM on the same rows. The classifier's topics come from :attr:`Suggestion.topics` (the public
 output), for every point of a grid of pooling settings; the setting scored on a trust is chosen on
-the other trusts' texts only (by topic F1), never on the trust it is scored on.
+the other trusts' texts only, never on the trust it is scored on, by the issue's target (best
+composite recall within 1.5 topics per true topic), and by topic F1 beside it (:func:`choose_setting`).
+
+:func:`run_long_stories` (``evaluate --long-stories``) scores the same topics on a JSONL file of long
+texts whose topics are labelled, against TF-IDF + SVM baselines.
 
 Figures:
 
@@ -41,8 +45,10 @@ if TYPE_CHECKING:
 Log = Callable[[str], None]
 #: a single comment at least this long counts as long text
 LONG_CHARS = 300
-#: the pooling settings tried: (threshold, whole_weight)
-GRID: tuple[tuple[float, float], ...] = tuple((t, w) for w in (0.0, 0.5) for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))
+#: a pooling setting: (threshold, whole_weight, any_segment) of :func:`evidencenlp.topics.pool_topics`
+Setting = tuple[float, float, bool]
+#: the pooling settings tried
+GRID: tuple[Setting, ...] = tuple((t, w, a) for a in (False, True) for w in (0.0, 0.5) for t in (0.2, 0.3, 0.4, 0.5))
 SIZES: tuple[int, ...] = (2, 3)
 N_BOOTSTRAP = 1000
 
@@ -206,19 +212,32 @@ def predicted_topics(suggestions: Sequence[Suggestion | None]) -> list[PredTopic
     return out
 
 
-def topics_on_grid(suggester: Suggester, texts: Sequence[str], grid: Sequence[tuple[float, float]] = GRID
-                   ) -> dict[tuple[float, float], list[PredTopics]]:
-    """The suggester's topics for ``texts`` under each pooling setting ``(threshold, whole_weight)``
-    (the suggester's own setting is restored afterwards)."""
-    saved = (suggester.topic_threshold, suggester.topic_whole_weight)
+def topics_on_grid(suggester: Suggester, texts: Sequence[str], grid: Sequence[Setting] = GRID
+                   ) -> dict[Setting, list[PredTopics]]:
+    """The suggester's topics for ``texts`` under each pooling setting ``(threshold, whole_weight,
+    any_segment)`` (the suggester's own setting is restored afterwards). The classify stage runs once:
+    every setting pools the same probabilities."""
+    saved = (suggester.topic_threshold, suggester.topic_whole_weight, suggester.topic_any_segment)
+    probabilities = suggester.probabilities
+    memo: dict[tuple[str, ...], Any] = {}
+
+    def once(batch: Sequence[str], vectors: np.ndarray) -> Any:
+        key = tuple(batch)
+        if key not in memo:
+            memo.clear()
+            memo[key] = probabilities(batch, vectors)
+        return memo[key]
+
     out = {}
+    setattr(suggester, "probabilities", once)  # noqa: B010 - on this instance only, removed below
     try:
-        for threshold, weight in grid:
-            suggester.topic_threshold, suggester.topic_whole_weight = threshold, weight
-            out[(threshold, weight)] = predicted_topics(
+        for setting in grid:
+            suggester.topic_threshold, suggester.topic_whole_weight, suggester.topic_any_segment = setting
+            out[setting] = predicted_topics(
                 suggester.suggest_many(list(texts), sentences=False, evidence=False, topics=True))
     finally:
-        suggester.topic_threshold, suggester.topic_whole_weight = saved
+        suggester.topic_threshold, suggester.topic_whole_weight, suggester.topic_any_segment = saved
+        delattr(suggester, "probabilities")
     return out
 
 
@@ -231,9 +250,9 @@ class FoldTopics:
 
     trust: str
     texts: pd.DataFrame
-    topics: dict[tuple[float, float], list[PredTopics]]
+    topics: dict[Setting, list[PredTopics]]
     svm_kq: np.ndarray
-    chosen: tuple[float, float] | None = None
+    chosen: Setting | None = None
 
 
 @dataclass
@@ -245,18 +264,22 @@ class TopicsResult:
     pooled: dict[str, Any] = field(default_factory=dict)
     shipped_setting: dict[str, Any] = field(default_factory=dict)
     inspection: dict[str, Any] = field(default_factory=dict)
+    #: the same figures with the setting chosen by another criterion (criterion → :meth:`to_dict`)
+    alternatives: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {"params": self.params, "folds": self.folds, "pooled": self.pooled,
-                "shipped_setting": self.shipped_setting, "inspection": self.inspection}
+                "shipped_setting": self.shipped_setting, "inspection": self.inspection,
+                "alternatives": self.alternatives}
 
     def markdown(self) -> list[str]:
         """The figures as Markdown lines (a table per set of texts: pooled over trusts, then per trust)."""
         def fmt(v: Any) -> str:
             return "–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
-        lines = ["| texts | trust | n | topic recall [95% CI] | precision | topics / text | topics / true topic | "
+        lines = [f"Pooling setting chosen by: {self.params.get('criterion', 'f1')}", "",
+                 "| texts | trust | n | topic recall [95% CI] | precision | topics / text | topics / true topic | "
                  "direction / topic | recall with direction | kq macro-F1 classifier | TF-IDF+SVM top-k (true k) | "
                  "difference [95% CI] | TF-IDF+SVM top-k (classifier's k) |", "|" + "---|" * 13]
         for trust, figures in [("all (pooled)", self.pooled), *((f["trust"], f) for f in self.folds)]:
@@ -272,11 +295,14 @@ class TopicsResult:
                              f"{fmt(f1['tfidf_svm_top_k_true'])} | {fmt(f1['difference'])} "
                              f"[{fmt(f1['difference_95ci'][0])}, {fmt(f1['difference_95ci'][1])}] | "
                              f"{fmt(f1['tfidf_svm_top_k_same_as_classifier'])} |")
-        settings = ", ".join(f"{f['trust']}: threshold {f['chosen_setting']['threshold']}, whole weight "
-                             f"{f['chosen_setting']['whole_weight']}" for f in self.folds)
+
+        def setting(s: dict[str, Any]) -> str:
+            return (f"threshold {s.get('threshold')}, whole weight {s.get('whole_weight')}, "
+                    f"any segment {s.get('any_segment')}")
+
+        settings = "; ".join(f"{f['trust']}: {setting(f['chosen_setting'])}" for f in self.folds)
         lines += ["", f"Pooling setting per held-out trust (chosen on the other trusts): {settings}.",
-                  f"Chosen on all trusts (the shipped default): threshold {self.shipped_setting.get('threshold')}, "
-                  f"whole weight {self.shipped_setting.get('whole_weight')}."]
+                  f"Chosen on all trusts (the shipped default): {setting(self.shipped_setting)}."]
         if self.inspection:
             i = self.inspection
             lines += ["", f"Inspection report paragraphs (odd-id locations, {i['paragraphs']}): key question macro-F1 "
@@ -284,21 +310,48 @@ class TopicsResult:
                           f"{fmt(i['kq_macro_f1']['tfidf_svm'])}; topics per paragraph {fmt(i['topics_per_text'])}; "
                           f"label among the topics {fmt(i['recall'])}; direction of that topic "
                           f"{fmt(i['direction_per_topic'])}."]
+        for criterion, alt in self.alternatives.items():
+            other = TopicsResult(params={**alt["params"], "criterion": criterion}, folds=alt["folds"],
+                                 pooled=alt["pooled"], shipped_setting=alt["shipped_setting"])
+            lines += ["", *other.markdown()]
         return lines
 
 
-def choose_setting(folds: Sequence[FoldTopics], grid: Sequence[tuple[float, float]] = GRID) -> tuple[float, float]:
-    """The pooling setting with the best topic F1 (composites and controls together) over ``folds``;
-    ties go to the higher threshold (fewer topics)."""
-    def f1(setting: tuple[float, float]) -> float:
-        total = [count_topics(f.texts["topics"].tolist(), f.topics[setting]) for f in folds]
+#: how a pooling setting is chosen on the training trusts (:func:`choose_setting`)
+CRITERIA: tuple[str, ...] = ("recall_within_budget", "f1")
+#: the issue's bound on topics per true topic, used by the ``recall_within_budget`` criterion
+TOPIC_BUDGET = 1.5
+
+
+def choose_setting(folds: Sequence[FoldTopics], grid: Sequence[Setting] = GRID, criterion: str = "f1",
+                   budget: float = TOPIC_BUDGET) -> Setting:
+    """The pooling setting chosen on ``folds``' texts.
+
+    ``f1``: the best topic F1 (composites and controls together). ``recall_within_budget`` (the
+    issue's target): the best topic recall on composites among the settings whose topics per true
+    topic, composites and controls together, is at most ``budget`` (the best F1 when none is).
+    Ties go to the higher threshold (fewer topics).
+    """
+    def counts(setting: Setting, composites_only: bool = False) -> dict[str, float]:
+        total = []
+        for f in folds:
+            keep = (f.texts["kind"] == "composite").to_numpy() if composites_only else np.ones(len(f.texts), bool)
+            idx = np.flatnonzero(keep)
+            total.append(count_topics([f.texts["topics"].iloc[i] for i in idx], [f.topics[setting][i] for i in idx]))
         c = TopicCounts(*(sum(getattr(x, name) for x in total) for name in TopicCounts.__dataclass_fields__))
-        return c.figures()["f1"]
-    return max(grid, key=lambda s: (round(f1(s), 6), s[0]))
+        return c.figures()
+
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    if criterion == "recall_within_budget":
+        within = [s for s in grid if counts(s)["topics_per_true_topic"] <= budget]
+        if within:
+            return max(within, key=lambda s: (round(counts(s, True)["recall"], 6), round(counts(s)["f1"], 6), s[0]))
+    return max(grid, key=lambda s: (round(counts(s)["f1"], 6), s[0]))
 
 
 def fold_topics(trust: str, suggester: Suggester, svm_kq: np.ndarray, texts: pd.DataFrame,
-                grid: Sequence[tuple[float, float]] = GRID) -> FoldTopics:
+                grid: Sequence[Setting] = GRID) -> FoldTopics:
     """The classifier's topics (every setting of ``grid``) and whole-note key question probabilities
     for one trust's ``texts``; ``svm_kq`` the SVM's probabilities for the same texts."""
     return FoldTopics(trust, texts, topics_on_grid(suggester, texts["text"].tolist(), grid), svm_kq)
@@ -372,7 +425,7 @@ def _r(x: float) -> float | None:
 
 def evaluate_topics(feedback: pd.DataFrame, feedback_vecs: np.ndarray, base: pd.DataFrame, base_vecs: np.ndarray,
                     suggester_for: Callable[[Any], Suggester], index: Any, params: dict[str, Any],
-                    per_size: int = 300, seed: int = 0, grid: Sequence[tuple[float, float]] = GRID,
+                    per_size: int = 300, seed: int = 0, grid: Sequence[Setting] = GRID,
                     log: Log | None = None) -> TopicsResult:
     """Leave one trust out: fit per fold (:func:`evidencenlp.evaluation.transfer.trust_folds`), build
     that trust's texts (:func:`build_texts`), score topics with the setting chosen on the other trusts.
@@ -396,21 +449,27 @@ def evaluate_topics(feedback: pd.DataFrame, feedback_vecs: np.ndarray, base: pd.
         svm_kq = svm.predict(texts["text"].tolist()).proba["key_question"]
         say(f"  topics over {len(grid)} pooling settings …")
         folds.append(fold_topics(trust, suggester_for(clf), svm_kq, texts, grid))
-    for f in folds:
-        others = [g for g in folds if g is not f]
-        f.chosen = choose_setting(others or [f], grid)
     result = TopicsResult(params={"per_size": per_size, "sizes": list(SIZES), "seed": seed,
-                                  "grid": [list(g) for g in grid], "long_chars": LONG_CHARS})
-    for f in folds:
-        assert f.chosen is not None
-        result.folds.append({"trust": f.trust, "chosen_setting": {"threshold": f.chosen[0],
-                                                                   "whole_weight": f.chosen[1]},
-                             **summarise_folds([f], key_questions, seed)})
-    result.pooled = summarise_folds(folds, key_questions, seed)
-    best = choose_setting(folds, grid)
-    result.shipped_setting = {"threshold": best[0], "whole_weight": best[1],
-                              "chosen_on": "all trusts' texts (for the shipped default; each fold above used "
-                                           "the setting chosen on the other trusts)"}
+                                  "grid": [list(g) for g in grid], "long_chars": LONG_CHARS,
+                                  "criterion": CRITERIA[0], "topic_budget": TOPIC_BUDGET})
+    for criterion in CRITERIA:
+        target = result if criterion == CRITERIA[0] else TopicsResult(params={"criterion": criterion})
+        for f in folds:
+            others = [g for g in folds if g is not f]
+            f.chosen = choose_setting(others or [f], grid, criterion)
+        for f in folds:
+            assert f.chosen is not None
+            target.folds.append({"trust": f.trust, "chosen_setting": {"threshold": f.chosen[0],
+                                                                       "whole_weight": f.chosen[1],
+                                                                       "any_segment": f.chosen[2]},
+                                 **summarise_folds([f], key_questions, seed)})
+        target.pooled = summarise_folds(folds, key_questions, seed)
+        best = choose_setting(folds, grid, criterion)
+        target.shipped_setting = {"threshold": best[0], "whole_weight": best[1], "any_segment": best[2],
+                                  "chosen_on": "all trusts' texts (for the shipped default; each fold above used "
+                                               "the setting chosen on the other trusts)"}
+        if target is not result:
+            result.alternatives[criterion] = target.to_dict()
     return result
 
 
@@ -438,7 +497,7 @@ def inspection_topics(suggester: Suggester, svm_kq: np.ndarray, paragraphs: pd.D
 
 def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] | None = None,
                per_size: int = 300, seed: int = 0, inspection: bool = True, min_confidence: str = "medium",
-               log: Log | None = None, grid: Sequence[tuple[float, float]] = GRID) -> TopicsResult:
+               log: Log | None = None, grid: Sequence[Setting] = GRID) -> TopicsResult:
     """The whole topics evaluation on the phase-1 file ``phase1`` (read in place): leave one trust out
     with the shipped model's parameters on the rows ``evidencenlp train`` uses, then (``inspection``)
     the inspection report paragraphs of odd-id locations with the shipped classifier (trained on all
@@ -484,11 +543,311 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
         suggester = suggester_for(EvidenceClassifier.load(index=index))
         suggester.topic_threshold = result.shipped_setting["threshold"]
         suggester.topic_whole_weight = result.shipped_setting["whole_weight"]
+        suggester.topic_any_segment = result.shipped_setting["any_segment"]
         result.inspection = inspection_topics(suggester, svm_kq, paragraphs, index.taxonomy.positive_bands,
                                               list(index.taxonomy.key_questions), seed)
     return result
 
 
-__all__ = ["GRID", "LONG_CHARS", "MemoEmbedder", "TopicCounts", "TopicsResult", "bootstrap_interval", "build_texts",
+__all__ = ["GRID", "LONG_CHARS", "LabelledText", "Setting", "evaluate_long_stories", "long_stories_markdown",
+           "read_long_stories", "run_long_stories", "score_long_topics", "MemoEmbedder", "TopicCounts", "TopicsResult", "bootstrap_interval", "build_texts",
            "choose_setting", "count_topics", "evaluate_topics", "fold_topics", "multilabel_macro_f1",
            "inspection_topics", "predicted_topics", "run_topics", "summarise_folds", "top_k_sets", "topics_on_grid"]
+
+
+# -- long texts with labelled topics (``evaluate --long-stories``) ---------------------------------
+
+@dataclass(frozen=True)
+class LabelledText:
+    """One text of a long-stories file: its ``id``, ``kind``, text, labelled topics
+    ``(key question, statement or "", direction or "")`` (framework ids) and main key question."""
+
+    id: str
+    kind: str
+    text: str
+    topics: tuple[tuple[str, str, str], ...]
+    main_key_question: str
+
+
+def _norm(value: str) -> str:
+    return " ".join(value.lower().replace("_", " ").replace("-", " ").split())
+
+
+class _Resolver:
+    """Framework ids from what a person may write: the id itself, its title, any case or spacing."""
+
+    def __init__(self, taxonomy: Any) -> None:
+        self.taxonomy = taxonomy
+        self.kq = {_norm(v): k for k in taxonomy.key_questions for v in (k, taxonomy.title(k))}
+        self.statement = {_norm(v): s for s in taxonomy.statements
+                          for v in (s, taxonomy.title(s), s.split(".", 1)[-1])}
+        self.band = {_norm(v): b for b in taxonomy.bands for v in (b, taxonomy.title(b))}
+
+    def key_question(self, value: Any) -> str | None:
+        return self.kq.get(_norm(value)) if isinstance(value, str) else None
+
+    def statement_of(self, value: Any, kq: str) -> str | None:
+        """A statement id; a title shared by several statements is resolved within ``kq``."""
+        if not isinstance(value, str) or not value.strip():
+            return None
+        if value in self.taxonomy.statements:
+            return value
+        found = [s for s in self.taxonomy.statements_of(kq)
+                 if _norm(value) in (_norm(s), _norm(self.taxonomy.title(s)), _norm(s.split(".", 1)[-1]))]
+        return found[0] if found else self.statement.get(_norm(value))
+
+    def direction(self, direction: Any, band: Any) -> str | None:
+        from evidencenlp.taxonomy import DIRECTIONS
+
+        if isinstance(direction, str) and direction.strip():
+            d = direction.strip().lower()
+            return d if d in DIRECTIONS else None
+        b = self.band.get(_norm(band)) if isinstance(band, str) else None
+        return self.taxonomy.direction_of(b) if b else ""
+
+
+def read_long_stories(path: Any, taxonomy: Any) -> tuple[list[LabelledText], list[str]]:
+    """The texts of a JSONL file (one object a line: ``id``, ``kind``, ``text``, ``topics`` =
+    ``[{key_question, statement, direction, band, span}]``, ``main_key_question``) and the problems
+    found: one line each (``file: line N: field: what was expected``), never quoting the text.
+
+    Key questions, statements and bands may be framework ids or titles, in any case; direction is
+    ``positive`` / ``negative`` (or, when missing, the direction of the band). A line with a problem is
+    skipped (the rest are scored); a topic without a statement is kept for key question and direction.
+    """
+    import json
+    from pathlib import Path
+
+    from evidencenlp.errors import InputFileError
+
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot read the long-stories file ({type(exc).__name__})") from None
+    resolve = _Resolver(taxonomy)
+    texts: list[LabelledText] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}: line {n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: not JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"{where}: expected a JSON object")
+            continue
+        text, main = obj.get("text"), resolve.key_question(obj.get("main_key_question"))
+        ident = str(obj.get("id", n))
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{where}: text: expected non-empty text")
+            continue
+        if main is None:
+            problems.append(f"{where}: main_key_question: expected one of {', '.join(taxonomy.key_questions)}")
+            continue
+        raw = obj.get("topics")
+        if not isinstance(raw, list) or not raw:
+            problems.append(f"{where}: topics: expected a non-empty list of objects")
+            continue
+        topics: list[tuple[str, str, str]] = []
+        for j, t in enumerate(raw, start=1):
+            kq = resolve.key_question(t.get("key_question")) if isinstance(t, dict) else None
+            if kq is None:
+                problems.append(f"{where}: topics[{j}].key_question: expected one of "
+                                f"{', '.join(taxonomy.key_questions)}")
+                topics = []
+                break
+            direction = resolve.direction(t.get("direction"), t.get("band"))
+            if direction is None:
+                problems.append(f"{where}: topics[{j}].direction: expected positive or negative")
+                topics = []
+                break
+            statement = resolve.statement_of(t.get("statement"), kq) or ""
+            if t.get("statement") and not statement:
+                problems.append(f"{where}: topics[{j}].statement: not a statement of the framework "
+                                "(kept for key question and direction)")
+            span = t.get("span")
+            if isinstance(span, str) and span and span not in text:
+                problems.append(f"{where}: topics[{j}].span: not a substring of text (kept; spans are not scored)")
+            topics.append((kq, statement, direction))
+        if not topics:
+            continue
+        if ident in seen:
+            problems.append(f"{where}: id: repeated (scored again)")
+        seen.add(ident)
+        texts.append(LabelledText(ident, str(obj.get("kind") or "unknown"), text, tuple(topics), main))
+    return texts, problems
+
+
+def score_long_topics(true: Sequence[Sequence[tuple[str, str, str]]],
+                      predicted: Sequence[Sequence[tuple[str, str, str]]]) -> dict[str, float]:
+    """Per-topic figures of predicted ``(key question, statement, direction)`` topics against labelled
+    ones, text by text: :meth:`TopicCounts.figures` (a predicted topic matches a labelled one with the
+    same key question) plus ``statement_match`` — among labelled topics with a statement whose key
+    question was found, the share where the matching predicted topic has that statement."""
+    counts = count_topics([[(k, d) for k, _, d in t] for t in true], [[(k, d) for k, _, d in p] for p in predicted])
+    with_statement = statement_right = 0
+    for t, p in zip(true, predicted, strict=True):
+        by_kq: dict[str, str] = {}
+        for k, s, _ in p:
+            by_kq.setdefault(k, s)
+        for k, s, _ in t:
+            if s and k in by_kq:
+                with_statement += 1
+                statement_right += by_kq[k] == s
+    out = counts.figures()
+    out["statement_match"] = statement_right / with_statement if with_statement else float("nan")
+    out["with_statement"] = float(with_statement)
+    return out
+
+
+def _top_k_topics(proba: np.ndarray, classes: Sequence[str], k: Sequence[int], direction: Sequence[str]
+                  ) -> list[list[tuple[str, str, str]]]:
+    """The SVM's topics: its ``k[i]`` most probable key questions, each with the note's direction."""
+    return [[(kq, "", direction[i]) for kq in sorted(s, key=lambda c: -proba[i, list(classes).index(c)])]
+            for i, s in enumerate(top_k_sets(proba, classes, k))]
+
+
+def evaluate_long_stories(texts: Sequence[LabelledText], suggester: Suggester,
+                          baselines: dict[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:
+    """Topics of ``suggester`` on labelled long texts, per ``kind`` and all together.
+
+    Per topic: recall, precision, topics per text and per true topic, direction and statement among
+    matched topics (:func:`score_long_topics`). Whole text: key question macro-F1 of the main
+    suggestion against ``main_key_question`` (over the key questions labelled main), and the same for
+    each of ``baselines`` (name → a fitted :class:`~evidencenlp.evaluation.baselines.TfidfSvmModel`:
+    its top key question; its top *k* key questions as topics, *k* = the number of labelled key
+    questions, an oracle, or the classifier's number of topics), with the difference's 95% bootstrap
+    interval. JSON-ready; no text.
+    """
+    baselines = baselines or {}
+    suggestions = suggester.suggest_many([t.text for t in texts], sentences=False, evidence=False, topics=True)
+    predicted: list[list[tuple[str, str, str]]] = []
+    main: list[str] = []
+    for s in suggestions:
+        topics = []
+        for t, (kq, d) in zip(s.topics if s is not None else (), predicted_topics([s])[0]):
+            topics.append((kq, t.statement.label, d))
+        predicted.append(topics)
+        main.append(s.key_question.label if s is not None and s.key_question is not None else "")
+    taxonomy = suggester.index.taxonomy
+    key_questions = list(taxonomy.key_questions)
+    base_proba: dict[str, tuple[np.ndarray, list[str]]] = {}
+    for name, model in baselines.items():
+        out = model.predict([t.text for t in texts]).proba
+        band = out.get("band")
+        half = len(taxonomy.bands) // 2
+        direction = ([("positive" if b[:half].sum() >= 0.5 else "negative") for b in band] if band is not None
+                     else [""] * len(texts))
+        base_proba[name] = (out["key_question"], direction)
+    kinds = sorted({t.kind for t in texts})
+    result: dict[str, Any] = {"texts": len(texts), "kinds": {}}
+    for kind in ["all", *kinds]:
+        idx = [i for i, t in enumerate(texts) if kind == "all" or t.kind == kind]
+        if not idx:
+            continue
+        true = [list(texts[i].topics) for i in idx]
+        pred = [predicted[i] for i in idx]
+        y = [texts[i].main_key_question for i in idx]
+        labels = sorted(set(y))
+        entry: dict[str, Any] = {"classifier": {**{k: _r(v) for k, v in score_long_topics(true, pred).items()},
+                                                "main_kq_macro_f1": _r(multilabel_macro_f1(
+                                                    [{v} for v in y], [{main[i]} for i in idx], labels)),
+                                                "main_kq_accuracy": _r(float(np.mean([main[i] == v for i, v
+                                                                                      in zip(idx, y)])))}}
+        n_true = [len({k for k, _, _ in t}) for t in true]
+        n_clf = [max(1, len(p)) for p in pred]
+        for name, (proba, direction) in base_proba.items():
+            p = proba[idx]
+            top1 = [key_questions[int(j)] for j in p.argmax(axis=1)]
+            dirs = [direction[i] for i in idx]
+
+            def diff(sample: np.ndarray, y: list[str] = y, top1: list[str] = top1, idx: list[int] = idx,
+                     labels: list[str] = labels) -> float:
+                t = [{y[j]} for j in sample]
+                return (multilabel_macro_f1(t, [{main[idx[j]]} for j in sample], labels)
+                        - multilabel_macro_f1(t, [{top1[j]} for j in sample], labels))
+
+            f1 = multilabel_macro_f1([{v} for v in y], [{v} for v in top1], labels)
+            lo, hi = bootstrap_interval(diff, len(idx), seed=seed)
+            entry[name] = {
+                "main_kq_macro_f1": _r(f1),
+                "main_kq_accuracy": _r(float(np.mean([a == b for a, b in zip(top1, y)]))),
+                "classifier_minus_baseline": _r(entry["classifier"]["main_kq_macro_f1"] - f1),
+                "classifier_minus_baseline_95ci": [_r(lo), _r(hi)],
+                "topics_top_k_true": {k: _r(v) for k, v in score_long_topics(
+                    true, _top_k_topics(p, key_questions, n_true, dirs)).items()},
+                "topics_top_k_classifier": {k: _r(v) for k, v in score_long_topics(
+                    true, _top_k_topics(p, key_questions, n_clf, dirs)).items()}}
+        result["kinds"][kind] = {"n": len(idx), **entry}
+    return result
+
+
+def long_stories_markdown(result: dict[str, Any]) -> list[str]:
+    """:func:`evaluate_long_stories`'s figures as Markdown lines (one row per kind × model)."""
+    def fmt(v: Any) -> str:
+        return "–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| texts | n | model | topic recall | precision | topics / text | topics / true topic | "
+             "direction / matched topic | statement / matched topic | main kq macro-F1 | main kq accuracy |",
+             "|" + "---|" * 11]
+    for kind, e in result["kinds"].items():
+        c = e["classifier"]
+        lines.append(f"| {kind} | {e['n']} | classifier topics | {fmt(c['recall'])} | {fmt(c['precision'])} | "
+                     f"{fmt(c['topics_per_text'])} | {fmt(c['topics_per_true_topic'])} | "
+                     f"{fmt(c['direction_per_topic'])} | {fmt(c['statement_match'])} | "
+                     f"{fmt(c['main_kq_macro_f1'])} | {fmt(c['main_kq_accuracy'])} |")
+        for name, b in e.items():
+            if name in ("n", "classifier"):
+                continue
+            for which, label in (("topics_top_k_true", "top k (true k)"),
+                                 ("topics_top_k_classifier", "top k (classifier's k)")):
+                t = b[which]
+                first = which == "topics_top_k_true"
+                lines.append(f"| {kind} | {e['n']} | {name} {label} | {fmt(t['recall'])} | {fmt(t['precision'])} | "
+                             f"{fmt(t['topics_per_text'])} | {fmt(t['topics_per_true_topic'])} | "
+                             f"{fmt(t['direction_per_topic'])} | – | "
+                             f"{fmt(b['main_kq_macro_f1']) if first else ''} | "
+                             f"{fmt(b['main_kq_accuracy']) if first else ''} |")
+    lines.append("")
+    for kind, e in result["kinds"].items():
+        for name, b in e.items():
+            if name not in ("n", "classifier"):
+                lo, hi = b["classifier_minus_baseline_95ci"]
+                lines.append(f"{kind}: main key question macro-F1, classifier minus {name}: "
+                             f"{fmt(b['classifier_minus_baseline'])} [{fmt(lo)}, {fmt(hi)}]")
+    return lines
+
+
+def run_long_stories(path: Any, phase1: Any | None = None, models: Any | None = None, seed: int = 0,
+                     min_confidence: str = "medium", log: Log | None = None) -> dict[str, Any]:
+    """``evaluate --long-stories``: read ``path`` (:func:`read_long_stories`), score the shipped (or
+    ``models``) suggester's topics on it and, with the phase-1 file ``phase1``, two TF-IDF + linear SVM
+    baselines: one fitted on all phase-1 comments (the SAF mapping of ``train --phase1``), one on the
+    rows the shipped classifier is trained on (corpus, framework examples and those comments)."""
+    from evidencenlp.evaluation.transfer import fit_tfidf_svm
+    from evidencenlp.sources import SourceSelection, gather
+    from evidencenlp.suggest import Suggester
+
+    say = log or (lambda _m: None)
+    suggester = Suggester.load(models)
+    index = suggester.index
+    texts, problems = read_long_stories(path, index.taxonomy)
+    say(f"{len(texts):,} texts read, {len(problems):,} problems")
+    baselines: dict[str, Any] = {}
+    if phase1 is not None:
+        frame = gather(SourceSelection(corpus=True, framework_examples=True, phase1=phase1,
+                                       phase1_min_confidence=min_confidence), index)
+        is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
+        say(f"fitting TF-IDF + SVM on {int(is_feedback.sum()):,} phase-1 comments and on all {len(frame):,} rows …")
+        baselines["tfidf_svm_phase1"] = fit_tfidf_svm(frame[is_feedback].reset_index(drop=True), index)
+        baselines["tfidf_svm_same_rows"] = fit_tfidf_svm(frame, index)
+    result = evaluate_long_stories(texts, suggester, baselines, seed) if texts else {"texts": 0, "kinds": {}}
+    result["problems"] = problems
+    result["topic_setting"] = {"threshold": suggester.topic_threshold, "whole_weight": suggester.topic_whole_weight,
+                               "any_segment": suggester.topic_any_segment, "clauses": suggester.topic_clauses}
+    return result

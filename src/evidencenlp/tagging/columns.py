@@ -148,10 +148,11 @@ def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, c
     kq_rounded = _rounded(kq_score)
     topics = []
     for row in range(m):
-        sentence_rows = batch.sentence_rows[row]
-        groups = suggester.topic_groups(preds, row, sentence_rows) if sentence_rows else []
+        segment_rows = batch.segment_rows[row]
+        groups = suggester.topic_groups(preds, row, segment_rows) if segment_rows else []
         if len(groups) > 1:
-            topics.append(topics_text(suggester.pooled_topics(batch.processed[row], preds, sentence_rows, groups)))
+            pooled = suggester.pooled_topics(batch.processed[row], preds, segment_rows, groups, batch.segments[row])
+            topics.append(topics_text(pooled))
         else:
             topics.append(_one_topic(kq_label[row], st_label[row], band_label[row], direction[row],
                                      kq_rounded[row], len(batch.processed[row].text)))
