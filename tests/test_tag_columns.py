@@ -57,3 +57,23 @@ def test_chunk_columns_equal_the_per_note_rows_static_backend() -> None:
     from evidencenlp.suggest import Suggester
 
     _check(Suggester.load(backend="static"), STORIES + ODD + _variants(_notes())[::3])
+
+
+def test_without_topics_each_note_keeps_only_its_main_suggestion(suggester) -> None:
+    """``tag --no-topics``: the topics column holds the main suggestion only; every other column is unchanged."""
+    notes = STORIES + ODD
+    with_topics = chunk_columns(suggester, notes)
+    suggester.tag_topics = False
+    try:
+        without = chunk_columns(suggester, notes)
+    finally:
+        suggester.tag_topics = True
+    for column in FLAT_COLUMNS:
+        if column != "topics":
+            assert without.columns[column] == with_topics.columns[column], column
+    assert without.texts == with_topics.texts  # the same redacted text without segmenting
+    for cell, kq in zip(without.columns["topics"], without.columns["key_question"]):
+        if kq:
+            (topic,) = json.loads(cell)
+            assert topic["key_question"] == kq
+    assert any(len(json.loads(t)) > 1 for t in with_topics.columns["topics"] if t)

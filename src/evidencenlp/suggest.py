@@ -239,6 +239,9 @@ class Suggester:
         self.topic_any_segment = DEFAULT_ANY_SEGMENT
         #: whether topics pool clauses (``True``) or whole sentences (:func:`evidencenlp.topics.segments`)
         self.topic_clauses = DEFAULT_CLAUSES
+        #: whether batch tagging (:func:`evidencenlp.tagging.columns.chunk_columns`) pools topics; off,
+        #: each note's one topic is its main suggestion and no note is segmented or its pieces encoded
+        self.tag_topics = True
         # a hash over all weights (computed once), and the backend when it is not the one they learned on
         self._model_version = classifier.model_version + ("" if self.backend == classifier.backend
                                                           else f"+{self.backend}")

@@ -46,6 +46,10 @@ def tag(
                                                              "(default: ',' for .csv, tab for .tsv)."),
     sheet: str = typer.Option(None, "--sheet", help="Read only this sheet of an .xlsx input (default: every "
                                                      "sheet, with a 'sheet' column when there are several)."),
+    topics: bool = typer.Option(True, "--topics/--no-topics",
+                                help="Pool every topic of a note into the topics column (default). --no-topics "
+                                     "keeps only the main suggestion there and skips cutting notes into clauses "
+                                     "and encoding them: faster on long notes."),
     backend: str = backend_option(),
     engine: Engine = engine_option(),
     scheduler: str = scheduler_option(),
@@ -69,7 +73,8 @@ def tag(
     check_engine_options(engine, scheduler, workers)
     options = TagOptions(text_column=text_column, chunk_rows=chunk_size, resume=resume, force=force, prefix=prefix,
                          encoding=encoding, delimiter=delimiter, sheet=sheet, scheduler=scheduler, workers=workers)
-    spec = SuggesterSpec(models=models, redact=not no_redact, evidence_category=evidence_category, backend=backend)
+    spec = SuggesterSpec(models=models, redact=not no_redact, evidence_category=evidence_category, backend=backend,
+                         topics=topics)
     try:  # mistakes in the input are reported before the model loads (seconds)
         check_before_loading(input_path, output, options, engine.value)
     except AlreadyComplete as complete:

@@ -57,7 +57,7 @@ def chunk_columns(suggester: Suggester, texts: Sequence[str | None],
     """
     if not hasattr(suggester, "analyse"):
         return per_note_columns(suggester, texts, progress)
-    batch = suggester.analyse(texts, sentences=False, topics=True, progress=progress)
+    batch = suggester.analyse(texts, sentences=False, topics=suggester.tag_topics, progress=progress)
     n = len(texts)
     out = ChunkColumns({c: [None] * n for c in FLAT_COLUMNS}, list(texts))
     cols = out.columns

@@ -36,14 +36,19 @@ class SuggesterSpec:
     backend: str = "torch"
     frameworks: Path | None = None
     embedder: Embedder | None = None
+    #: pool several topics per note in batch tagging (off: the ``topics`` column holds the main
+    #: suggestion only, and tagging skips segmenting and encoding each note's clauses)
+    topics: bool = True
 
     def load(self) -> Suggester:
         """Build the Suggester this spec describes (slow: frameworks, index, classifier)."""
         from evidencenlp.suggest import Suggester
 
-        return Suggester.load(models=self.models, frameworks=self.frameworks, redact=self.redact,
-                              evidence_category=self.evidence_category, backend=self.backend,
-                              embedder=self.embedder)
+        suggester = Suggester.load(models=self.models, frameworks=self.frameworks, redact=self.redact,
+                                   evidence_category=self.evidence_category, backend=self.backend,
+                                   embedder=self.embedder)
+        suggester.tag_topics = self.topics
+        return suggester
 
 
 _SUGGESTERS: dict[SuggesterSpec, Suggester] = {}
