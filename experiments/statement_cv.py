@@ -36,16 +36,13 @@ def main() -> None:
     from evidencenlp.evaluation.cv import embed, plan_folds
     from evidencenlp.evaluation.run import (
         EvaluationOptions,
+        cv_training,
         load_index,
         shipped_params,
-        training_parts,
-        with_extra_training,
     )
 
     index = load_index()
-    fw, corpus = training_parts(index, True)
-    assert corpus is not None
-    fw = with_extra_training(fw, EvaluationOptions(train_phase1=args.phase1), index)
+    fw, corpus = cv_training(index, EvaluationOptions(train_phase1=args.phase1))
     both = pd.concat([fw, corpus], ignore_index=True)
     vecs = embed(both["text"].tolist(), name="training")
     n_fw = len(fw)

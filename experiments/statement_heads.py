@@ -32,18 +32,15 @@ def main() -> None:
     from evidencenlp.evaluation.cv import embed, plan_folds
     from evidencenlp.evaluation.run import (
         EvaluationOptions,
+        cv_training,
         load_index,
         shipped_params,
-        training_parts,
-        with_extra_training,
     )
     from evidencenlp.heads import LinearHead, TextHead
 
     index = load_index()
     t = index.taxonomy
-    fw, corpus = training_parts(index, True)
-    assert corpus is not None
-    fw = with_extra_training(fw, EvaluationOptions(train_phase1=args.phase1), index)
+    fw, corpus = cv_training(index, EvaluationOptions(train_phase1=args.phase1))
     both = pd.concat([fw, corpus], ignore_index=True)
     vecs = embed(both["text"].tolist(), name="training")
     n_fw = len(fw)

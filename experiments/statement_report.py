@@ -25,14 +25,13 @@ def main() -> None:
     args = ap.parse_args()
 
     from evidencenlp.encoder import load_embedder
-    from evidencenlp.evaluation.run import EvaluationOptions, training_parts, with_extra_training
+    from evidencenlp.evaluation.run import EvaluationOptions, cv_training
     from evidencenlp.frameworks import load_framework_set
 
     ev = json.loads(args.evaluation.read_text(encoding="utf-8"))
     res = ev["results"][args.model]["statement"]
     index = load_framework_set().index(load_embedder("torch"))
-    fw, corpus = training_parts(index, True)
-    fw = with_extra_training(fw, EvaluationOptions(train_phase1=args.phase1), index)
+    fw, corpus = cv_training(index, EvaluationOptions(train_phase1=args.phase1))
     counts = {}
     for name, frame in (("corpus", corpus), ("framework", fw[fw["origin"].str.startswith("framework")]),
                         ("feedback", fw[fw["origin"].str.startswith("phase1")])):

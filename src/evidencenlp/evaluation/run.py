@@ -108,6 +108,16 @@ def training_parts(index: FrameworkIndex, use_framework: bool) -> tuple[pd.DataF
     return fw, corpus
 
 
+def cv_training(index: FrameworkIndex, options: EvaluationOptions) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """What corpus cross-validation trains on: (framework examples plus the ``options``' extra training
+    rows — every fold gets them — or ``None``, the corpus the folds are drawn from). Raises
+    :class:`DataError` when there is no corpus."""
+    fw, corpus = training_parts(index, options.framework_examples)
+    if corpus is None or corpus.empty:
+        raise DataError("no corpus to cross-validate on (training/corpus/*.csv); give --data or --train-on")
+    return with_extra_training(fw, options, index), corpus
+
+
 def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | None = None,
              embed: Embedder | None = None, log: Log | None = None) -> Evaluation:
     """Run the evaluation ``options`` describe and return its :class:`Evaluation` (figures per model and task)."""
@@ -174,10 +184,7 @@ def evaluate(options: EvaluationOptions | None = None, index: FrameworkIndex | N
                            embed(test["text"].tolist(), options.test_on.name, "evaluate"), index, fw, fw_vecs,
                            models=names, train_name=options.train_on.name, test_name=options.test_on.name,
                            C=options.C, log=say)
-    fw, corpus = training_parts(index, options.framework_examples)
-    if corpus is None or corpus.empty:
-        raise DataError("no corpus to cross-validate on (training/corpus/*.csv); give --data or --train-on")
-    fw = with_extra_training(fw, options, index)
+    fw, corpus = cv_training(index, options)
     # embed framework examples + corpus together, exactly as `train` does, to share its cache
     both = pd.concat([p for p in (fw, corpus) if p is not None], ignore_index=True)
     vecs = embed(both["text"].tolist(), f"{len(both):,} training texts", "training")

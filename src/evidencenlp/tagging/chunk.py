@@ -83,13 +83,9 @@ def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redac
     raw = frame[text_column].tolist()
     texts = [note_text(v) for v in raw]
     built = chunk_columns(suggester, texts, progress=on_progress)
-    summary.tagged += built.tagged
-    summary.blank += built.blank
-    summary.needs_review += built.needs_review
-    for reason, n in built.abstained.items():
-        summary.abstained[reason] = summary.abstained.get(reason, 0) + n
-    for kind, n in built.redactions.items():
-        summary.redactions[kind] = summary.redactions.get(kind, 0) + n
+    summary.add(TagSummary(summary.output, rows=len(frame), tagged=built.tagged, blank=built.blank,
+                           needs_review=built.needs_review, abstained=dict(built.abstained),
+                           redactions=dict(built.redactions)))
     redacted_texts = built.texts
     out = frame.copy()
     if redact:
@@ -99,7 +95,6 @@ def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redac
     added = pd.DataFrame(built.columns, index=frame.index, columns=list(FLAT_COLUMNS))
     added["needs_review"] = added["needs_review"].astype("boolean")
     added.columns = [prefix + c for c in FLAT_COLUMNS]
-    summary.rows += len(frame)
     return pd.concat([out, added], axis=1)
 
 
