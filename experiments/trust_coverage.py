@@ -1,0 +1,377 @@
+"""How many held-out notes can go unflagged at the review targets: review policies compared, nested.
+
+Reads the file ``experiments/heldout_predictions.py`` writes (held-out predictions of ``train``'s
+grouped split; no note text) and scores each review policy — a risk model (what predicts that the key
+question / the band's direction is right) plus a rule choosing thresholds on its confidences — the
+honest way: **nested**. The held-out notes are cut into five folds grouped by near-duplicate group (as
+``train`` groups); for each fold the risk model and thresholds are chosen on the other four fifths only
+(thresholds on the risk model's cross-fitted confidences there) and applied to the fifth. Coverage
+(share of notes not flagged) and the key question's and direction's error rates among the notes not
+flagged are pooled over the five folds and averaged over ``--seeds`` fold assignments. Also
+leave-one-trust-out for the real comments: each trust's comments flagged by a policy chosen without
+that trust (the corpus notes always in).
+
+    python experiments/trust_coverage.py /tmp/trust4/heldout.npz [--variants base,hgb,...] [--json out.json]
+
+Targets: among notes not flagged, key question wrong ≤ 10% and direction wrong ≤ 3%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+KQ_TARGET, DIR_TARGET = 0.10, 0.03
+
+
+# -- features -------------------------------------------------------------------------------------
+
+def feature_table(d: Any) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Every candidate feature ``(n,)`` by name, and the names of the current risk model's features."""
+    from evidencenlp.classifier import RISK_FEATURES
+
+    X = np.asarray(d["X"], float)
+    f = {name: X[:, i] for i, name in enumerate(RISK_FEATURES)}
+    kq = np.asarray(d["p_key_question"], float)
+    band = np.asarray(d["p_band"], float)
+    half = band.shape[1] // 2
+    chosen = np.abs(kq - X[:, [0]]).argmin(axis=1)  # the suggested key question's column (decide's)
+    rows = np.arange(len(kq))
+    band_pos = band[:, :half].sum(axis=1)
+    pred_pos = band_pos >= 0.5
+    srt = np.sort(band, axis=1)
+    f["band_top"] = srt[:, -1]
+    f["band_margin"] = srt[:, -1] - srt[:, -2]
+    f["direction_margin"] = np.abs(band_pos - 0.5) * 2
+    if "p_direction" in d:
+        head = np.asarray(d["p_direction"], float)[:, 0]
+        f["direction_head_margin"] = np.abs(head - 0.5) * 2
+        f["direction_head_vs_band"] = np.abs(head - band_pos)
+    st = np.sort(np.asarray(d["p_statement"], float), axis=1)
+    f["statement_margin"] = st[:, -1] - st[:, -2]
+    f["kq_is_argmax"] = (chosen == kq.argmax(axis=1)).astype(float)
+    # kNN agreement with the nearest training rows' labels (cosine-weighted, labelled neighbours only)
+    classes = [str(c) for c in d["kq_classes"]]
+    pred_kq = np.asarray(classes, dtype=object)[chosen]
+    pred_dir = np.where(pred_pos, "positive", "negative")
+    if "knn_sim" in d:
+        sim = np.asarray(d["knn_sim"], float)
+        w = np.clip(sim, 0, None)
+        for k in (5, 20):
+            kk = min(k, sim.shape[1])
+            for name, lab, pred in (("kq", d["knn_kq"], pred_kq), ("dir", d["knn_dir"], pred_dir)):
+                lab = np.asarray(lab)[:, :kk]
+                has = lab != ""
+                agree = (lab == pred[:, None]) & has
+                f[f"knn{k}_{name}_agree"] = ((w[:, :kk] * agree).sum(1) + 0.5) / ((w[:, :kk] * has).sum(1) + 1.0)
+        f["knn_top_sim"] = sim[:, 0]
+    if "clause_kq" in d:
+        ckq = np.asarray(d["clause_kq"], float)
+        cdir = np.asarray(d["clause_dir"], float)
+        f["clause_kq_at_pred"] = ckq[rows, chosen]
+        f["clause_kq_agree"] = (ckq.argmax(axis=1) == chosen).astype(float)
+        cpos = np.where(np.isnan(cdir), band_pos, cdir)
+        f["clause_dir_at_pred"] = np.where(pred_pos, cpos, 1 - cpos)
+        f["clause_dir_agree"] = ((cpos >= 0.5) == pred_pos).astype(float)
+        f["log_clauses"] = np.log1p(np.asarray(d["clause_n"], float))
+    return f, list(RISK_FEATURES)
+
+
+#: feature sets tried (names from :func:`feature_table`)
+def feature_sets(f: dict[str, np.ndarray], base: list[str]) -> dict[str, list[str]]:
+    margins = ["band_top", "band_margin", "direction_margin", "statement_margin", "kq_is_argmax"]
+    margins += [m for m in ("direction_head_margin", "direction_head_vs_band") if m in f]
+    knn = [k for k in f if k.startswith("knn")]
+    clause = [k for k in f if k.startswith("clause") or k == "log_clauses"]
+    sets = {"base": base, "base+margins": base + margins}
+    if knn:
+        sets["base+margins+knn"] = base + margins + knn
+    if clause:
+        sets["base+margins+clause"] = base + margins + clause
+    if knn and clause:
+        sets["all"] = base + margins + knn + clause
+    return sets
+
+
+# -- scorers: (features, kq_ok, dir_ok) -> predict (n, 2) confidences -------------------------------
+
+Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
+
+
+def _fit_one(make: Callable[[], Any], X: np.ndarray, ok: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    has = ~np.isnan(ok)
+    y = ok[has].astype(int)
+    if has.sum() < 20 or len(set(y.tolist())) < 2:
+        c = float(y.mean()) if has.any() else 0.5
+        return lambda Z: np.full(len(Z), c)
+    model = make().fit(X[has], y)
+    return lambda Z: model.predict_proba(Z)[:, 1]
+
+
+def lr_scorer(C: float = 1.0, interactions: bool = False) -> Scorer:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    def make() -> Any:
+        steps: list[Any] = [StandardScaler()]
+        if interactions:
+            steps += [PolynomialFeatures(2, include_bias=False), StandardScaler()]
+        return make_pipeline(*steps, LogisticRegression(C=C, max_iter=2000))
+
+    def fit(X: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        a, b = _fit_one(make, X, kq_ok), _fit_one(make, X, dir_ok)
+        return lambda Z: np.column_stack([a(Z), b(Z)])
+    return fit
+
+
+def hgb_scorer(max_depth: int = 3, lr: float = 0.05, iters: int = 150, leaf: int = 30) -> Scorer:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    def make() -> Any:
+        return HistGradientBoostingClassifier(max_depth=max_depth, learning_rate=lr, max_iter=iters,
+                                              min_samples_leaf=leaf, l2_regularization=1.0, random_state=0)
+
+    def fit(X: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        a, b = _fit_one(make, X, kq_ok), _fit_one(make, X, dir_ok)
+        return lambda Z: np.column_stack([a(Z), b(Z)])
+    return fit
+
+
+def plain_scorer(kq_col: int, dir_col: int) -> Scorer:
+    """No model: the key question's own probability and the direction's (the rule before the risk model)."""
+    def fit(X: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda Z: Z[:, [kq_col, dir_col]]
+    return fit
+
+
+# -- threshold rules: (confidences, kq_ok, dir_ok, register) -> keep(confidences, register) ----------
+
+def _errors(keep: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray) -> tuple[float, float]:
+    k, dd = keep & ~np.isnan(kq_ok), keep & ~np.isnan(dir_ok)
+    return (1 - float(kq_ok[k].mean()) if k.any() else 0.0, 1 - float(dir_ok[dd].mean()) if dd.any() else 0.0)
+
+
+def two_thresholds(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
+                   kq_target: float, dir_target: float) -> Callable[[np.ndarray], np.ndarray]:
+    from evidencenlp.classifier import choose_thresholds
+
+    c = choose_thresholds(conf[:, 0], kq_ok, conf[:, 1], dir_ok, kq_target, dir_target)
+    return lambda Z: (Z[:, 0] >= c.key_question) & (Z[:, 1] >= c.direction)
+
+
+def one_score(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
+              kq_target: float, dir_target: float) -> Callable[[np.ndarray], np.ndarray]:
+    """One cut-off on the product of the two confidences: the lowest meeting both targets."""
+    s = conf[:, 0] * conf[:, 1]
+    best = np.inf
+    for t in np.unique(np.quantile(s, np.linspace(0, 0.995, 200))):
+        ke, de = _errors(s >= t, kq_ok, dir_ok)
+        if ke <= kq_target and de <= dir_target:
+            best = float(t)
+            break
+    return lambda Z: Z[:, 0] * Z[:, 1] >= best
+
+
+def min_score(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
+              kq_target: float, dir_target: float) -> Callable[[np.ndarray], np.ndarray]:
+    """One cut-off on the lower of the two confidences."""
+    s = np.minimum(conf[:, 0], conf[:, 1])
+    best = np.inf
+    for t in np.unique(np.quantile(s, np.linspace(0, 0.995, 200))):
+        ke, de = _errors(s >= t, kq_ok, dir_ok)
+        if ke <= kq_target and de <= dir_target:
+            best = float(t)
+            break
+    return lambda Z: np.minimum(Z[:, 0], Z[:, 1]) >= best
+
+
+Rule = Callable[[np.ndarray, np.ndarray, np.ndarray, float, float], Callable[[np.ndarray], np.ndarray]]
+
+
+@dataclass
+class Policy:
+    """A review policy: a scorer, a threshold rule, optionally separate thresholds per register."""
+
+    name: str
+    features: list[str]
+    scorer: Scorer
+    rule: Rule
+    by_register: bool = False
+    margin: float = 0.0  # choose at targets tightened by this much (absolute) on the training fifths
+    inner_folds: int = 5
+
+    def fit(self, F: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray, reg: np.ndarray,
+            seed: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """Fit on the rows given; returns keep(F_new, reg_new) -> bool."""
+        from sklearn.model_selection import KFold
+
+        inner = np.zeros((len(F), 2))
+        for itr, ite in KFold(self.inner_folds, shuffle=True, random_state=seed).split(F):
+            inner[ite] = self.scorer(F[itr], kq_ok[itr], dir_ok[itr])(F[ite])
+        final = self.scorer(F, kq_ok, dir_ok)
+        kt, dt = KQ_TARGET - self.margin * (KQ_TARGET / DIR_TARGET), DIR_TARGET - self.margin
+        if not self.by_register:
+            rule = self.rule(inner, kq_ok, dir_ok, kt, dt)
+            return lambda Fn, rn: rule(final(Fn))
+        rules = {r: self.rule(inner[reg == r], kq_ok[reg == r], dir_ok[reg == r], kt, dt) for r in (0, 1)}
+
+        def keep(Fn: np.ndarray, rn: np.ndarray) -> np.ndarray:
+            conf = final(Fn)
+            out = np.zeros(len(Fn), dtype=bool)
+            for r, rule in rules.items():
+                m = rn == r
+                if m.any():
+                    out[m] = rule(conf[m])
+            return out
+        return keep
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+
+def grouped_folds(groups: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Fold id per row: whole near-duplicate groups assigned to folds at random, sizes balanced."""
+    rng = np.random.default_rng(seed)
+    uniq, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    order = rng.permutation(len(uniq))
+    load, fold_of = np.zeros(k), np.zeros(len(uniq), dtype=int)
+    for g in order[np.argsort(-counts[order], kind="stable")]:
+        fold_of[g] = int(load.argmin())
+        load[fold_of[g]] += counts[g]
+    return fold_of[inv]
+
+
+def rates(keep: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray, rows: np.ndarray) -> dict[str, float]:
+    ke, de = _errors(keep & rows, kq_ok, dir_ok)
+    return {"coverage": float(keep[rows].mean()), "kq_error": ke, "direction_error": de}
+
+
+def nested(policy: Policy, F: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray, reg: np.ndarray,
+           groups: np.ndarray, seeds: int, folds: int = 5) -> list[np.ndarray]:
+    """Keep masks (one per seed), each row decided by a policy fitted on the other folds."""
+    out = []
+    for seed in range(seeds):
+        fold = grouped_folds(groups, folds, seed)
+        keep = np.zeros(len(F), dtype=bool)
+        for k in range(folds):
+            te = fold == k
+            keep[te] = policy.fit(F[~te], kq_ok[~te], dir_ok[~te], reg[~te], seed)(F[te], reg[te])
+        out.append(keep)
+    return out
+
+
+def leave_one_trust_out(policy: Policy, F: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray, reg: np.ndarray,
+                        groups: np.ndarray, trust: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Keep mask of the real comments, each trust's decided by a policy fitted without it (nor its near-duplicates)."""
+    keep = np.zeros(len(F), dtype=bool)
+    per: dict[str, Any] = {}
+    for t in sorted(set(trust[real].tolist())):
+        te = real & (trust == t)
+        tr = ~te & ~np.isin(groups, groups[te])
+        keep[te] = policy.fit(F[tr], kq_ok[tr], dir_ok[tr], reg[tr], 0)(F[te], reg[te])
+        per[str(t)] = {"rows": int(te.sum()), **{k: round(v, 4) for k, v in rates(keep, kq_ok, dir_ok, te).items()}}
+    return keep, per
+
+
+def summarise(keeps: list[np.ndarray], kq_ok: np.ndarray, dir_ok: np.ndarray,
+              sources: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    out = {}
+    for name, rows in sources.items():
+        rs = [rates(k, kq_ok, dir_ok, rows) for k in keeps]
+        out[name] = {key: round(float(np.mean([r[key] for r in rs])), 4) for key in rs[0]}
+        out[name]["coverage_sd"] = round(float(np.std([r["coverage"] for r in rs])), 4)
+        out[name]["direction_error_max"] = round(float(np.max([r["direction_error"] for r in rs])), 4)
+    return out
+
+
+def policies(f: dict[str, np.ndarray], base: list[str], only: set[str] | None) -> list[Policy]:
+    sets = feature_sets(f, base)
+    kq_col, dir_col = base.index("kq_top"), base.index("direction_conf")
+    ps = [
+        Policy("plain (kq prob, direction prob), two cut-offs", base, plain_scorer(kq_col, dir_col), two_thresholds),
+        Policy("base: LR on current features, two cut-offs", base, lr_scorer(), two_thresholds),
+    ]
+    for name, cols in sets.items():
+        if name == "base":
+            continue
+        ps.append(Policy(f"LR {name}, two cut-offs", cols, lr_scorer(), two_thresholds))
+    best = sets.get("all", sets["base+margins"])
+    best_name = "all" if "all" in sets else "base+margins"
+    ps += [
+        Policy(f"LR {best_name} C=0.1, two cut-offs", best, lr_scorer(C=0.1), two_thresholds),
+        Policy(f"LR {best_name} + interactions C=0.05, two cut-offs", best, lr_scorer(C=0.05, interactions=True),
+               two_thresholds),
+        Policy("HGB base, two cut-offs", base, hgb_scorer(), two_thresholds),
+        Policy(f"HGB {best_name}, two cut-offs", best, hgb_scorer(), two_thresholds),
+        Policy("base LR, one cut-off on product", base, lr_scorer(), one_score),
+        Policy("base LR, one cut-off on min", base, lr_scorer(), min_score),
+        Policy(f"LR {best_name}, one cut-off on product", best, lr_scorer(), one_score),
+        Policy("base LR, two cut-offs by register", base, lr_scorer(), two_thresholds, by_register=True),
+        Policy(f"LR {best_name}, two cut-offs by register", best, lr_scorer(), two_thresholds, by_register=True),
+        Policy(f"LR {best_name}, product by register", best, lr_scorer(), one_score, by_register=True),
+    ]
+    if only:
+        ps = [p for p in ps if any(o in p.name for o in only)]
+    return ps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("heldout", type=Path)
+    ap.add_argument("--seeds", type=int, default=3, help="fold assignments averaged")
+    ap.add_argument("--only", default="", help="comma-separated substrings of policy names to run")
+    ap.add_argument("--no-trusts", action="store_true", help="skip leave-one-trust-out")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    d = dict(np.load(args.heldout, allow_pickle=False))
+    f, base = feature_table(d)
+    kq_ok, dir_ok = np.asarray(d["kq_ok"], float), np.asarray(d["dir_ok"], float)
+    origin = np.asarray(d["y_origin"]).astype(str)
+    real = np.char.startswith(origin, "phase1")
+    sources = {"all": np.ones(len(origin), dtype=bool), "corpus": np.char.startswith(origin, "corpus"),
+               "real_feedback": real}
+    reg = (f["feedback"] >= 0.5).astype(int)
+    groups, trust = np.asarray(d["nd_group"]), np.asarray(d["y_group"]).astype(str)
+    print(f"{len(origin)} held-out notes ({int(sources['corpus'].sum())} corpus, {int(real.sum())} real); "
+          f"no flagging: kq wrong {np.nanmean(1 - kq_ok):.3f} (n={int((~np.isnan(kq_ok)).sum())}), "
+          f"direction wrong {np.nanmean(1 - dir_ok):.3f} (n={int((~np.isnan(dir_ok)).sum())}); "
+          f"router says feedback for {reg.mean():.3f}", flush=True)
+    results = []
+    only = {s.strip() for s in args.only.split(",") if s.strip()} or None
+    for p in policies(f, base, only):
+        t0 = time.time()
+        F = np.column_stack([f[c] for c in p.features])
+        keeps = nested(p, F, kq_ok, dir_ok, reg, groups, args.seeds)
+        res: dict[str, Any] = {"policy": p.name, "features": p.features,
+                               "nested": summarise(keeps, kq_ok, dir_ok, sources),
+                               "by_register_nested": summarise(keeps, kq_ok, dir_ok,
+                                                               {"feedback-like": reg == 1, "inspection-like": reg == 0})}
+        if not args.no_trusts:
+            lk, per = leave_one_trust_out(p, F, kq_ok, dir_ok, reg, groups, trust, real)
+            res["leave_one_trust_out"] = {k: round(v, 4) for k, v in rates(lk, kq_ok, dir_ok, real).items()}
+            res["per_trust"] = per
+        results.append(res)
+        a = res["nested"]["all"]
+        line = (f"{p.name:<58} cover {a['coverage']:.3f}±{a['coverage_sd']:.3f}  kq {a['kq_error']:.3f}  "
+                f"dir {a['direction_error']:.3f} (max {a['direction_error_max']:.3f}) | corpus "
+                f"{res['nested']['corpus']['coverage']:.3f} real {res['nested']['real_feedback']['coverage']:.3f}")
+        if "leave_one_trust_out" in res:
+            lo = res["leave_one_trust_out"]
+            line += f" | LOTO {lo['coverage']:.3f} kq {lo['kq_error']:.3f} dir {lo['direction_error']:.3f}"
+        print(line + f"  [{time.time() - t0:.0f}s]", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
