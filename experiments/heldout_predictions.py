@@ -8,7 +8,8 @@ whether its key question and direction are right (``kq_ok``, ``dir_ok``; ``nan``
 near-duplicate group among the held-out notes (``nd_group``, as ``train`` groups), its ``--knn``
 nearest training rows (``knn_sim``, ``knn_kq``, ``knn_dir``: their cosine and labels) and, with
 ``--clauses``, the key question and direction probabilities averaged over the note's clauses
-(``clause_kq``, ``clause_dir``, ``clause_n``) for studying the review policy offline
+(``clause_kq``, ``clause_dir``, ``clause_n``) and whether ``Suggester`` abstains on it (``abstained``:
+no content, not English — it is then never rated, so never reaches the review thresholds) for studying the review policy offline
 (``experiments/trust_coverage.py``).
 
     python experiments/heldout_predictions.py --phase1 …/text_data.csv --out /tmp/heldout.npz
@@ -57,9 +58,12 @@ def main() -> None:
     feats = clf.features(texts, vectors[test], out.sims)
     router = (clf.router_head_.predict_proba(feats)[:, clf.router_head_.classes_.index("feedback")]
               if clf.router_head_ is not None else np.zeros(len(texts)))
-    cols = {c: held[c].fillna("").astype(str).to_numpy() for c in
+    cols = {c: held[c].fillna("").astype(str).to_numpy().astype(str) for c in
             ("key_question", "statement", "band", "direction", "origin", "evidence_category", "group")}
     X = clf.risk_inputs(texts, feats, out.sims, out.proba)
+    from evidencenlp.abstain import abstention_reasons
+
+    abstained = np.array([r is not None for r in abstention_reasons(texts)])  # Suggester never rates these
     kq_ok, dir_ok = _correctness(clf, held, out.proba)
     # nearest training rows (labels only) for kNN-agreement features
     trained = frame[train].reset_index(drop=True)
@@ -71,8 +75,9 @@ def main() -> None:
     nn = np.argsort(-sims_tr, axis=1)[:, :args.knn]
     extra: dict[str, np.ndarray] = {
         "knn_sim": np.take_along_axis(sims_tr, nn, axis=1).astype(np.float32),
-        "knn_kq": trained["key_question"].fillna("").astype(str).to_numpy()[nn],
-        "knn_dir": t_dir[nn], "knn_origin": trained["origin"].fillna("").astype(str).to_numpy()[nn]}
+        "knn_kq": trained["key_question"].fillna("").astype(str).to_numpy().astype(str)[nn],
+        "knn_dir": np.asarray(t_dir, dtype=str)[nn],
+        "knn_origin": trained["origin"].fillna("").astype(str).to_numpy().astype(str)[nn]}
     if args.clauses:
         from evidencenlp.text import process_many
         from evidencenlp.topics import segments
@@ -93,7 +98,7 @@ def main() -> None:
         extra.update(clause_kq=clause_kq, clause_dir=clause_dir[:, 0], clause_n=np.array([len(s) for s in segs]))
     np.savez(args.out, **{f"p_{k}": v for k, v in out.proba.items()}, router=router,
              length=held["text"].astype(str).str.len().to_numpy(), sims_max=out.sims.max(axis=1),
-             X=X, kq_ok=kq_ok, dir_ok=dir_ok, nd_group=near_duplicate_groups(vectors[test]),
+             X=X, abstained=abstained, kq_ok=kq_ok, dir_ok=dir_ok, nd_group=near_duplicate_groups(vectors[test]),
              kq_classes=np.asarray(clf.classes_["key_question"]),
              **{f"y_{k}": v for k, v in cols.items()}, **extra)
     np.save(str(args.out).replace(".npz", "_sims.npy"), out.sims.astype(np.float32))

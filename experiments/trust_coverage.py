@@ -147,6 +147,34 @@ def hgb_scorer(max_depth: int = 3, lr: float = 0.05, iters: int = 150, leaf: int
     return fit
 
 
+def split_scorer(kq_cols: list[int], dir_cols: list[int], kq: str = "lr", direction: str = "lr",
+                 C: float = 1.0) -> Scorer:
+    """Separate inputs for the two models; ``"raw"`` takes the single column as the confidence (no model)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def one(kind: str, cols: list[int], X: np.ndarray, ok: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        if kind == "raw":
+            return lambda Z: Z[:, cols[0]]
+        if kind == "hgb":
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            def make() -> Any:
+                return HistGradientBoostingClassifier(max_depth=2, learning_rate=0.05, max_iter=100,
+                                                      min_samples_leaf=40, l2_regularization=1.0, random_state=0)
+        else:
+            def make() -> Any:
+                return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+        g = _fit_one(make, X[:, cols], ok)
+        return lambda Z: g(Z[:, cols])
+
+    def fit(X: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        a, b = one(kq, kq_cols, X, kq_ok), one(direction, dir_cols, X, dir_ok)
+        return lambda Z: np.column_stack([a(Z), b(Z)])
+    return fit
+
+
 def plain_scorer(kq_col: int, dir_col: int) -> Scorer:
     """No model: the key question's own probability and the direction's (the rule before the risk model)."""
     def fit(X: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
@@ -169,17 +197,35 @@ def two_thresholds(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
     return lambda Z: (Z[:, 0] >= c.key_question) & (Z[:, 1] >= c.direction)
 
 
+def _upper(keep: np.ndarray, ok: np.ndarray, level: float) -> float:
+    """Jeffreys upper bound (at ``level``) of the error rate among kept labelled rows; the plain rate at level 0."""
+    from scipy.stats import beta
+
+    k = keep & ~np.isnan(ok)
+    n, wrong = int(k.sum()), float((1 - ok[k]).sum())
+    if n == 0:
+        return 0.0
+    return wrong / n if level <= 0 else float(beta.ppf(level, wrong + 0.5, n - wrong + 0.5))
+
+
 def one_score(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
-              kq_target: float, dir_target: float) -> Callable[[np.ndarray], np.ndarray]:
-    """One cut-off on the product of the two confidences: the lowest meeting both targets."""
+              kq_target: float, dir_target: float, level: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
+    """One cut-off on the product of the two confidences: the lowest meeting both targets (with ``level``,
+    their Jeffreys upper bounds must)."""
     s = conf[:, 0] * conf[:, 1]
     best = np.inf
     for t in np.unique(np.quantile(s, np.linspace(0, 0.995, 200))):
-        ke, de = _errors(s >= t, kq_ok, dir_ok)
-        if ke <= kq_target and de <= dir_target:
+        keep = s >= t
+        if _upper(keep, kq_ok, level) <= kq_target and _upper(keep, dir_ok, level) <= dir_target:
             best = float(t)
             break
     return lambda Z: Z[:, 0] * Z[:, 1] >= best
+
+
+def one_score_ucb(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
+                  kq_target: float, dir_target: float) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`one_score` with the errors' 75% Jeffreys upper bounds held to the targets."""
+    return one_score(conf, kq_ok, dir_ok, kq_target, dir_target, level=0.75)
 
 
 def min_score(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
@@ -293,6 +339,42 @@ def summarise(keeps: list[np.ndarray], kq_ok: np.ndarray, dir_ok: np.ndarray,
     return out
 
 
+#: inputs of the separate key question and direction models tried (``split`` policies)
+KQ_INPUTS = {"kq_top": ["kq_top"],
+             "kq probs": ["kq_top", "kq_margin", "kq_entropy", "statement_top", "statement_margin"],
+             "kq probs+register": ["kq_top", "kq_margin", "kq_entropy", "statement_top", "statement_margin",
+                                   "feedback", "log_length", "max_similarity"],
+             "kq probs+knn+clause": ["kq_top", "kq_margin", "kq_entropy", "statement_top", "knn20_kq_agree",
+                                     "clause_kq_at_pred"]}
+DIR_INPUTS = {"direction_head_conf": ["direction_head_conf"],
+              "dir heads": ["direction_head_conf", "direction_conf", "band_top", "band_margin", "heads_agree"],
+              "dir heads+register": ["direction_head_conf", "direction_conf", "band_top", "band_margin", "heads_agree",
+                                     "feedback", "log_length", "max_similarity"],
+              "dir heads+knn+clause": ["direction_head_conf", "direction_conf", "band_top", "band_margin",
+                                       "feedback", "knn5_dir_agree", "clause_dir_at_pred"]}
+
+
+def split_policies(f: dict[str, np.ndarray], base: list[str]) -> list[Policy]:
+    """Policies whose key question and direction models see different inputs."""
+    out = []
+    combos = [("kq_top", "direction_head_conf", "raw", "raw"), ("kq_top", "dir heads+register", "raw", "lr"),
+              ("kq probs", "dir heads", "lr", "lr"), ("kq probs+register", "dir heads+register", "lr", "lr"),
+              ("kq probs+knn+clause", "dir heads+knn+clause", "lr", "lr"),
+              ("kq probs+register", "dir heads+register", "hgb", "hgb")]
+    for kqn, dn, kk, dk in combos:
+        cols = list(dict.fromkeys(KQ_INPUTS[kqn] + DIR_INPUTS[dn]))
+        if any(c not in f for c in cols):
+            continue
+        sc = split_scorer([cols.index(c) for c in KQ_INPUTS[kqn]], [cols.index(c) for c in DIR_INPUTS[dn]], kk, dk)
+        label = f"split kq[{kk}: {kqn}] dir[{dk}: {dn}]"
+        out.append(Policy(label + ", two cut-offs", cols, sc, two_thresholds))
+        if (kk, dk) == ("lr", "lr") and kqn == "kq probs+register":
+            out.append(Policy(label + ", two cut-offs by register", cols, sc, two_thresholds, by_register=True))
+            out.append(Policy(label + ", one cut-off on product", cols, sc, one_score))
+            out.append(Policy(label + ", one cut-off on product (75% upper bound)", cols, sc, one_score_ucb))
+    return out
+
+
 def policies(f: dict[str, np.ndarray], base: list[str], only: set[str] | None) -> list[Policy]:
     sets = feature_sets(f, base)
     kq_col, dir_col = base.index("kq_top"), base.index("direction_conf")
@@ -314,11 +396,13 @@ def policies(f: dict[str, np.ndarray], base: list[str], only: set[str] | None) -
         Policy(f"HGB {best_name}, two cut-offs", best, hgb_scorer(), two_thresholds),
         Policy("base LR, one cut-off on product", base, lr_scorer(), one_score),
         Policy("base LR, one cut-off on min", base, lr_scorer(), min_score),
+        Policy("base LR, one cut-off on product (75% upper bound)", base, lr_scorer(), one_score_ucb),
         Policy(f"LR {best_name}, one cut-off on product", best, lr_scorer(), one_score),
         Policy("base LR, two cut-offs by register", base, lr_scorer(), two_thresholds, by_register=True),
         Policy(f"LR {best_name}, two cut-offs by register", best, lr_scorer(), two_thresholds, by_register=True),
         Policy(f"LR {best_name}, product by register", best, lr_scorer(), one_score, by_register=True),
     ]
+    ps += split_policies(f, base)
     if only:
         ps = [p for p in ps if any(o in p.name for o in only)]
     return ps
@@ -331,9 +415,17 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated substrings of policy names to run")
     ap.add_argument("--no-trusts", action="store_true", help="skip leave-one-trust-out")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--keep-abstained", action="store_true",
+                    help="also fit and score on the notes Suggester abstains on (never rated in the product)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     d = dict(np.load(args.heldout, allow_pickle=False))
+    n_all = len(d["kq_ok"])
+    if "abstained" in d and not args.keep_abstained:
+        rated = ~np.asarray(d["abstained"], bool)
+        d = {k: (v[rated] if v.ndim and len(v) == n_all else v) for k, v in d.items()}
+        print(f"{int((~rated).sum())} of {n_all} held-out notes are abstained on by Suggester (no content / not "
+              "English) and left out: coverage below is of the notes it rates")
     f, base = feature_table(d)
     kq_ok, dir_ok = np.asarray(d["kq_ok"], float), np.asarray(d["dir_ok"], float)
     origin = np.asarray(d["y_origin"]).astype(str)
