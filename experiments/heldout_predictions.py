@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--params", default="{}")
     ap.add_argument("--knn", type=int, default=20, help="nearest training rows saved per held-out note")
     ap.add_argument("--clauses", action="store_true", help="also predict on each note's clauses (slower)")
+    ap.add_argument("--review", type=Path, help="also write train's review report (review_thresholds) as JSON here")
     args = ap.parse_args()
 
     from evidencenlp.classifier import EvidenceClassifier
@@ -103,6 +104,14 @@ def main() -> None:
              **{f"y_{k}": v for k, v in cols.items()}, **extra)
     np.save(str(args.out).replace(".npz", "_sims.npy"), out.sims.astype(np.float32))
     print(f"wrote {args.out}")
+    if args.review is not None:
+        from evidencenlp.training import review_thresholds
+
+        report = review_thresholds(clf, held, vectors[test])
+        args.review.write_text(json.dumps(report, indent=1))
+        print(json.dumps({k: report[k] for k in ("key_question", "direction", "method", "held_out_rows",
+                                                  "abstained_rows", "nested", "plain",
+                                                  "nested_coverage_with_abstained")}, indent=1))
 
 
 if __name__ == "__main__":

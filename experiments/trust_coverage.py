@@ -208,6 +208,17 @@ def _upper(keep: np.ndarray, ok: np.ndarray, level: float) -> float:
     return wrong / n if level <= 0 else float(beta.ppf(level, wrong + 0.5, n - wrong + 0.5))
 
 
+def two_thresholds_at(level: float) -> Rule:
+    """:func:`two_thresholds` with the errors' Jeffreys upper bounds at ``level`` held to the targets."""
+    from evidencenlp.classifier import choose_thresholds
+
+    def rule(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
+             kq_target: float, dir_target: float) -> Callable[[np.ndarray], np.ndarray]:
+        c = choose_thresholds(conf[:, 0], kq_ok, conf[:, 1], dir_ok, kq_target, dir_target, level=level)
+        return lambda Z: (Z[:, 0] >= c.key_question) & (Z[:, 1] >= c.direction)
+    return rule
+
+
 def one_score(conf: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
               kq_target: float, dir_target: float, level: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
     """One cut-off on the product of the two confidences: the lowest meeting both targets (with ``level``,
@@ -280,6 +291,50 @@ class Policy:
                     out[m] = rule(conf[m])
             return out
         return keep
+
+
+@dataclass
+class RegisterPolicy(Policy):
+    """A different :class:`Policy` per register (router's feedback probability ≥ 0.5 or not), each fitted on its
+    register's rows only; ``features`` is the union of their columns, ``parts[r]`` one per register."""
+
+    parts: dict[int, Policy] | None = None
+
+    def fit(self, F: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray, reg: np.ndarray,
+            seed: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        assert self.parts is not None
+        cols = {r: [self.features.index(c) for c in p.features] for r, p in self.parts.items()}
+        fitted = {r: p.fit(F[reg == r][:, cols[r]], kq_ok[reg == r], dir_ok[reg == r], reg[reg == r], seed)
+                  for r, p in self.parts.items()}
+
+        def keep(Fn: np.ndarray, rn: np.ndarray) -> np.ndarray:
+            out = np.zeros(len(Fn), dtype=bool)
+            for r, k in fitted.items():
+                m = rn == r
+                if m.any():
+                    out[m] = k(Fn[m][:, cols[r]], rn[m])
+            return out
+        return keep
+
+
+def register_policies(f: dict[str, np.ndarray]) -> list[Policy]:
+    """Feedback-like notes by the chosen policy; inspection-like notes by a stricter one."""
+    simple = ["kq_top", "direction_head_conf"]
+    feedback = Policy("simple", simple, split_scorer([0], [1], "lr", "lr"), two_thresholds)
+    rich_cols = list(dict.fromkeys(KQ_INPUTS["kq probs+register"] + DIR_INPUTS["dir heads+register"]))
+    rich = split_scorer([rich_cols.index(c) for c in KQ_INPUTS["kq probs+register"]],
+                        [rich_cols.index(c) for c in DIR_INPUTS["dir heads+register"]], "lr", "lr")
+    inspections = {
+        "rich LR, product, 75% upper bounds": Policy("", rich_cols, rich, one_score_ucb),
+        "rich LR, two cut-offs, 75% upper bounds": Policy("", rich_cols, rich, two_thresholds_at(0.75)),
+        "simple LR, product, 75% upper bounds": Policy("", simple, split_scorer([0], [1], "lr", "lr"), one_score_ucb),
+    }
+    out: list[Policy] = []
+    for name, insp in inspections.items():
+        cols = list(dict.fromkeys(simple + insp.features))
+        out.append(RegisterPolicy(f"register: feedback simple two cut-offs; inspection {name}", cols,
+                                  feedback.scorer, feedback.rule, parts={1: feedback, 0: insp}))
+    return out
 
 
 # -- evaluation -----------------------------------------------------------------------------------
@@ -357,7 +412,7 @@ DIR_INPUTS = {"direction_head_conf": ["direction_head_conf"],
 def split_policies(f: dict[str, np.ndarray], base: list[str]) -> list[Policy]:
     """Policies whose key question and direction models see different inputs."""
     out = []
-    combos = [("kq_top", "direction_head_conf", "raw", "raw"), ("kq_top", "dir heads+register", "raw", "lr"),
+    combos = [("kq_top", "direction_head_conf", "raw", "raw"), ("kq_top", "direction_head_conf", "lr", "lr"), ("kq_top", "dir heads+register", "raw", "lr"),
               ("kq probs", "dir heads", "lr", "lr"), ("kq probs+register", "dir heads+register", "lr", "lr"),
               ("kq probs+knn+clause", "dir heads+knn+clause", "lr", "lr"),
               ("kq probs+register", "dir heads+register", "hgb", "hgb")]
@@ -368,8 +423,17 @@ def split_policies(f: dict[str, np.ndarray], base: list[str]) -> list[Policy]:
         sc = split_scorer([cols.index(c) for c in KQ_INPUTS[kqn]], [cols.index(c) for c in DIR_INPUTS[dn]], kk, dk)
         label = f"split kq[{kk}: {kqn}] dir[{dk}: {dn}]"
         out.append(Policy(label + ", two cut-offs", cols, sc, two_thresholds))
+        if (kk, dk, kqn, dn) == ("lr", "lr", "kq_top", "direction_head_conf"):  # the chosen inputs (RiskModel's)
+            for level in (0.6, 0.75):
+                out.append(Policy(label + f", two cut-offs, {level:.0%} upper bounds", cols, sc, two_thresholds_at(level)))
+            out.append(Policy(label + ", two cut-offs by register", cols, sc, two_thresholds, by_register=True))
+            out.append(Policy(label + ", two cut-offs by register, 75% upper bounds", cols, sc,
+                              two_thresholds_at(0.75), by_register=True))
+            out.append(Policy(label + ", one cut-off on product", cols, sc, one_score))
         if (kk, dk) == ("lr", "lr") and kqn == "kq probs+register":
             out.append(Policy(label + ", two cut-offs by register", cols, sc, two_thresholds, by_register=True))
+            out.append(Policy(label + ", two cut-offs by register, 75% upper bounds", cols, sc,
+                              two_thresholds_at(0.75), by_register=True))
             out.append(Policy(label + ", one cut-off on product", cols, sc, one_score))
             out.append(Policy(label + ", one cut-off on product (75% upper bound)", cols, sc, one_score_ucb))
     return out
@@ -403,6 +467,7 @@ def policies(f: dict[str, np.ndarray], base: list[str], only: set[str] | None) -
         Policy(f"LR {best_name}, product by register", best, lr_scorer(), one_score, by_register=True),
     ]
     ps += split_policies(f, base)
+    ps += register_policies(f)
     if only:
         ps = [p for p in ps if any(o in p.name for o in only)]
     return ps

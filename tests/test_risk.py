@@ -103,3 +103,30 @@ def test_inconsistent_risk_entries_are_refused(change: dict) -> None:
     entry = {**RiskModel.fit(X, kq_ok, dir_ok).to_dict(), **change}
     with pytest.raises(ValueError, match="risk model"):
         RiskModel.from_dict(entry)
+
+
+@pytest.mark.slow
+def test_review_thresholds_leave_out_the_notes_the_suggester_abstains_on(suggester, repo) -> None:
+    """Placeholder answers are abstained on (never rated), so they neither count in coverage nor teach the
+    risk model: the report with them equals the report without them, apart from the row counts."""
+    import copy
+
+    import pandas as pd
+
+    from evidencenlp.training import review_thresholds
+
+    notes = pd.read_csv(repo / "training" / "corpus" / "notes_a.csv", dtype=str).fillna("").head(160)
+    notes = notes.assign(origin="corpus:notes_a")[["text", "key_question", "statement", "band", "origin"]]
+    placeholders = pd.DataFrame({"text": ["Nothing", "N/A", "none", "Good"] * 10, "key_question": "",
+                                 "statement": "", "band": "good", "origin": "phase1:Trust Z"})
+    both = pd.concat([notes, placeholders], ignore_index=True)
+    vectors = suggester.embedder.encode(both["text"].tolist())
+    with_them = review_thresholds(copy.copy(suggester.classifier), both, vectors)
+    without = review_thresholds(copy.copy(suggester.classifier), notes, vectors[:len(notes)])
+    assert with_them["abstained_rows"] == len(placeholders) and without["abstained_rows"] == 0
+    assert with_them["held_out_rows"] == len(both) and with_them["nested"]["all"]["rows"] == len(notes)
+    assert "real_feedback" not in with_them["nested"]  # the placeholders were its only real comments
+    for key in ("key_question", "direction", "all", "nested", "plain"):
+        assert with_them[key] == without[key]
+    assert with_them["nested_coverage_with_abstained"] == pytest.approx(
+        without["nested"]["all"]["coverage"] * len(notes) / len(both), abs=1e-3)
