@@ -130,3 +130,26 @@ def test_review_thresholds_leave_out_the_notes_the_suggester_abstains_on(suggest
         assert with_them[key] == without[key]
     assert with_them["nested_coverage_with_abstained"] == pytest.approx(
         without["nested"]["all"]["coverage"] * len(notes) / len(both), abs=1e-3)
+
+
+@pytest.mark.slow
+def test_a_classifier_saves_and_reloads_its_risk_model_and_predicts_with_it(suggester, tmp_path) -> None:
+    """The risk entry of ``heads.json`` in the new format round-trips through save/load, and ``predict_all``'s
+    review confidences are the risk model's on the classifier's own risk inputs."""
+    import copy
+
+    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.classifier.names import REVIEW_KEY
+
+    X, kq_ok, dir_ok = synthetic(800, seed=7)
+    clf = copy.copy(suggester.classifier)
+    clf.risk_ = RiskModel.fit(X, kq_ok, dir_ok)
+    clf.save(tmp_path)
+    assert json.loads((tmp_path / "heads.json").read_text())["risk"]["kq_inputs"] == list(KQ_INPUTS)
+    back = EvidenceClassifier.load(tmp_path, index=suggester.classifier.index)
+    assert back.risk_ is not None and back.risk_.direction_inputs == DIRECTION_INPUTS
+    texts = ["Staff did not answer the call bell for 20 minutes.", "The ward was clean and staff were kind."]
+    vectors = suggester.embedder.encode(texts)
+    out = back.predict_all(texts, vectors)
+    inputs = back.risk_inputs(texts, back.features(texts, vectors, out.sims), out.sims, out.proba)
+    np.testing.assert_allclose(out.proba[REVIEW_KEY], np.column_stack(clf.risk_.confidence(inputs)))
