@@ -267,6 +267,8 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
 
     def split(rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         k = min(folds, len(set(groups[rows].tolist())))
+        if k < 2:  # too few notes to cross-fit: nothing is judged by a model that never saw it
+            return []
         return list(GroupKFold(k, shuffle=True, random_state=seed).split(rows, groups=groups[rows]))
 
     def crossfitted(rows: np.ndarray) -> np.ndarray:
