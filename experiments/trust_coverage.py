@@ -9,7 +9,8 @@ honest way: **nested**. The held-out notes are cut into five folds grouped by ne
 (share of notes not flagged) and the key question's and direction's error rates among the notes not
 flagged are pooled over the five folds and averaged over ``--seeds`` fold assignments. Also
 leave-one-trust-out for the real comments: each trust's comments flagged by a policy chosen without
-that trust (the corpus notes always in).
+that trust (the corpus notes always in). Notes the suggester abstains on (``abstained`` in the file: no
+content, not English) are never rated, so they are left out unless ``--keep-abstained``.
 
     python experiments/trust_coverage.py /tmp/trust4/heldout.npz [--variants base,hgb,...] [--json out.json]
 
