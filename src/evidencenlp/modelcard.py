@@ -169,11 +169,10 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
             f"key question is wrong in at most {review['targets']['kq_error']:.0%} and the band direction in at most "
             f"{review['targets']['direction_error']:.0%}: {what} ≥ {review['key_question']:.3f}, "
             f"{dwhat} ≥ {review['direction']:.3f}."
-            + (" The risk model (two logistic regressions on the key question's probability and margin, the "
-               "statement's probability, the direction confidences of the band and direction heads and whether they "
-               "agree, the router's feedback probability, the note's length and its nearest framework sentence) is "
-               "fitted on the held-out predictions; the thresholds are chosen on its cross-fitted (5-fold) outputs."
-               if risk else "")), "",
+            + (f" The risk model ({review['method']}) is fitted on the held-out predictions; the thresholds are "
+               "chosen on its cross-fitted (5-fold) outputs." if risk else "")
+            + (f" {review['abstained_rows']} held-out notes the tool abstains on (no content, not English) are "
+               "never rated and take no part." if review.get("abstained_rows") else "")), "",
             "| rows | coverage (not flagged) | key question wrong, not flagged | direction wrong, not flagged "
             "| key question wrong, all | direction wrong, all |", "|---|---|---|---|---|---|"]
 

@@ -234,52 +234,75 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
     """Fit the review risk model and choose ``needs_review`` thresholds on held-out rows for the stated targets.
 
     Among held-out notes *not* flagged, the key question may be wrong in at most ``kq_target`` and
-    the band's direction in at most ``direction_target``. The risk model
-    (:class:`~evidencenlp.classifier.risk.RiskModel`) is fitted on the held-out predictions; the
-    thresholds are chosen on its cross-fitted confidences (``folds`` folds: each row scored by a risk
-    model that never saw it), and ``classifier.risk_`` is set to the model fitted on every held-out row.
+    the band's direction in at most ``direction_target``. Notes the suggester abstains on (no content,
+    not English: :func:`evidencenlp.abstain.abstention_reasons`) are never rated, so they take no part:
+    the risk model and thresholds are fitted, and coverage is counted, on the notes it rates. The risk
+    model (:class:`~evidencenlp.classifier.risk.RiskModel`) is fitted on their held-out predictions;
+    the thresholds are chosen on its cross-fitted confidences (``folds`` folds grouped by near-duplicate
+    group: each row scored by a risk model that never saw it), and ``classifier.risk_`` is set to the
+    model fitted on every rated held-out row.
 
     Returns the thresholds, the targets and, per source (hand-written corpus, real feedback, all),
     coverage and error rates at them; ``nested`` (each fold's thresholds and risk model chosen on the
     other folds only — an honest estimate of what the choice gives on new notes) and ``plain`` (the same
-    nested estimate with the key question's and direction's own probabilities, the previous rule).
+    nested estimate with the key question's and the band direction's own probabilities, the rule before
+    the risk model); ``abstained_rows`` and ``nested_coverage_with_abstained`` (abstained notes counted
+    as flagged).
     """
-    from sklearn.model_selection import KFold
+    from sklearn.model_selection import GroupKFold
 
+    from evidencenlp.abstain import abstention_reasons
     from evidencenlp.classifier import RISK_FEATURES, RiskModel, choose_thresholds
+    from evidencenlp.sources import near_duplicate_groups
 
     texts = test["text"].astype(str).tolist()
+    rated = np.array([r is None for r in abstention_reasons(texts)], dtype=bool)
+    test, vectors = test[rated].reset_index(drop=True), np.asarray(vectors)[rated]
+    texts = [t for t, r in zip(texts, rated) if r]
     out = classifier.predict_all(texts, vectors)
     kq_ok, dir_ok = _correctness(classifier, test, out.proba)
     X = classifier.risk_inputs(texts, classifier.features(texts, vectors, out.sims), out.sims, out.proba)
     plain = X[:, [RISK_FEATURES.index("kq_top"), RISK_FEATURES.index("direction_conf")]]
-    splits = list(KFold(folds, shuffle=True, random_state=seed).split(X))
-    crossfit = np.zeros((len(X), 2))
-    for tr, te in splits:
-        crossfit[te] = np.column_stack(RiskModel.fit(X[tr], kq_ok[tr], dir_ok[tr]).confidence(X[te]))
+    groups = near_duplicate_groups(vectors)
+
+    def split(rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        k = min(folds, len(set(groups[rows].tolist())))
+        if k < 2:  # too few notes to cross-fit: nothing is judged by a model that never saw it
+            return []
+        return list(GroupKFold(k, shuffle=True, random_state=seed).split(rows, groups=groups[rows]))
+
+    def crossfitted(rows: np.ndarray) -> np.ndarray:
+        conf = np.zeros((len(rows), 2))
+        for tr, te in split(rows):
+            conf[te] = np.column_stack(RiskModel.fit(X[rows[tr]], kq_ok[rows[tr]], dir_ok[rows[tr]])
+                                       .confidence(X[rows[te]]))
+        return conf
+
+    everything = np.arange(len(X))
+    crossfit = crossfitted(everything)
     choice = choose_thresholds(crossfit[:, 0], kq_ok, crossfit[:, 1], dir_ok, kq_target, direction_target)
     classifier.risk_ = RiskModel.fit(X, kq_ok, dir_ok)
 
     def nested(conf_of: Any) -> np.ndarray:
         keep = np.zeros(len(X), dtype=bool)
-        for tr, te in splits:
+        for tr, te in split(everything):
             conf_tr, conf_te = conf_of(tr, te)
             c = choose_thresholds(conf_tr[:, 0], kq_ok[tr], conf_tr[:, 1], dir_ok[tr], kq_target, direction_target)
             keep[te] = (conf_te[:, 0] >= c.key_question) & (conf_te[:, 1] >= c.direction)
         return keep
 
     def risk_conf(tr: np.ndarray, te: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        inner = np.zeros((len(tr), 2))  # thresholds chosen on cross-fitted confidences inside the training folds
-        for itr, ite in KFold(folds, shuffle=True, random_state=seed).split(tr):
-            inner[ite] = np.column_stack(RiskModel.fit(X[tr][itr], kq_ok[tr][itr], dir_ok[tr][itr])
-                                         .confidence(X[tr][ite]))
-        return inner, np.column_stack(RiskModel.fit(X[tr], kq_ok[tr], dir_ok[tr]).confidence(X[te]))
+        # thresholds chosen on cross-fitted confidences inside the training folds
+        return crossfitted(tr), np.column_stack(RiskModel.fit(X[tr], kq_ok[tr], dir_ok[tr]).confidence(X[te]))
 
     origin = test["origin"].fillna("").astype(str).to_numpy() if "origin" in test else np.array([""] * len(test))
+    risk = classifier.risk_
     report: dict[str, Any] = {"key_question": choice.key_question, "direction": choice.direction,
-                              "method": "risk model (classifier.risk): P(key question right), P(direction right)",
+                              "method": (f"risk model (classifier.risk): P(key question right) from {list(risk.kq_inputs)}, "
+                                         f"P(direction right) from {list(risk.direction_inputs)}; notes the suggester "
+                                         "abstains on left out"),
                               "targets": {"kq_error": kq_target, "direction_error": direction_target},
-                              "held_out_rows": int(len(test))}
+                              "held_out_rows": int(len(rated)), "abstained_rows": int((~rated).sum())}
     keep = (crossfit[:, 0] >= choice.key_question) & (crossfit[:, 1] >= choice.direction)
     sources = (("all", np.ones(len(test), dtype=bool)),
                ("corpus", np.char.startswith(origin.astype(str), "corpus")),
@@ -291,6 +314,7 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
     before = nested(lambda tr, te: (plain[tr], plain[te]))
     report["nested"] = {name: _rates(honest, kq_ok, dir_ok, rows) for name, rows in sources if rows.any()}
     report["plain"] = {name: _rates(before, kq_ok, dir_ok, rows) for name, rows in sources if rows.any()}
+    report["nested_coverage_with_abstained"] = round(float(honest.sum()) / max(1, len(rated)), 4)
     report["weak_match_heldout"] = weak_match_threshold(classifier, out, test)
     return report
 

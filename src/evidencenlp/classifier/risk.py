@@ -4,9 +4,17 @@ The heads' own probabilities are calibrated on average, but the chance that a su
 depends on things a single probability does not see: how far the best key question is ahead of the
 next, whether the direction head and the band head agree, whether the note reads like public feedback
 or an inspection note (the router), its length and how close it is to any framework sentence. The
-risk model is two small logistic regressions on these features — P(key question right) and
-P(direction right) — fitted on held-out predictions (never on the rows the heads learned from), and
-the ``needs_review`` thresholds are chosen on their outputs (:func:`~evidencenlp.classifier.thresholds.choose_thresholds`).
+risk model is two small logistic regressions — P(key question right) and P(direction right) — each on
+its own inputs (a subset of :data:`RISK_FEATURES`), fitted on held-out predictions (never on the rows
+the heads learned from), and the ``needs_review`` thresholds are chosen on their outputs
+(:func:`~evidencenlp.classifier.thresholds.choose_thresholds`).
+
+The inputs used by default (:data:`KQ_INPUTS`, :data:`DIRECTION_INPUTS`) are the suggested key
+question's probability and the direction head's confidence: on ``train``'s held-out notes, scored
+nested (``experiments/trust_coverage.py``), every richer input set tried (all ten features, margins,
+agreement with the nearest training notes or with the note's clauses, gradient boosting,
+interactions) flagged as many notes or more at the same targets. A model saved before the inputs
+were chosen per model (no ``kq_inputs`` stored) uses all of :data:`RISK_FEATURES` for both.
 
 Arrays in, arrays out; the fitted model is a handful of numbers stored in ``heads.json``.
 """
@@ -23,6 +31,12 @@ import numpy as np
 RISK_FEATURES: tuple[str, ...] = ("kq_top", "kq_margin", "kq_entropy", "statement_top", "direction_conf",
                                   "direction_head_conf", "heads_agree", "feedback", "log_length",
                                   "max_similarity")
+
+
+#: the key question model's inputs by default (see the module docstring)
+KQ_INPUTS: tuple[str, ...] = ("kq_top",)
+#: the direction model's inputs by default
+DIRECTION_INPUTS: tuple[str, ...] = ("direction_head_conf",)
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:
@@ -62,9 +76,18 @@ def risk_features(proba: Mapping[str, np.ndarray], lengths: np.ndarray, feedback
                             np.asarray(max_similarity, float)])
 
 
+def _columns(names: tuple[str, ...]) -> list[int]:
+    unknown = [n for n in names if n not in RISK_FEATURES]
+    if unknown or not names:
+        raise ValueError(f"risk model inputs {list(names)}: expected a non-empty subset of {list(RISK_FEATURES)}")
+    return [RISK_FEATURES.index(n) for n in names]
+
+
 @dataclass(frozen=True)
 class RiskModel:
-    """Two logistic regressions on standardised :data:`RISK_FEATURES`: P(key question right), P(direction right)."""
+    """Two logistic regressions on standardised :data:`RISK_FEATURES` columns: P(key question right) on
+    ``kq_inputs`` (``kq_coef`` one weight each) and P(direction right) on ``direction_inputs``.
+    ``mean`` and ``scale`` are over all of :data:`RISK_FEATURES`."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -72,44 +95,60 @@ class RiskModel:
     kq_intercept: float
     direction_coef: np.ndarray
     direction_intercept: float
+    kq_inputs: tuple[str, ...] = RISK_FEATURES
+    direction_inputs: tuple[str, ...] = RISK_FEATURES
+
+    def __post_init__(self) -> None:
+        for names, coef in ((self.kq_inputs, self.kq_coef), (self.direction_inputs, self.direction_coef)):
+            if len(_columns(names)) != len(coef):
+                raise ValueError(f"risk model: {len(coef)} weights for the inputs {list(names)}")
 
     @classmethod
-    def fit(cls, X: np.ndarray, kq_correct: np.ndarray, direction_correct: np.ndarray, C: float = 1.0) -> RiskModel:
-        """Fit on held-out features ``(n, d)`` and whether each suggestion was right (``nan`` = no label)."""
+    def fit(cls, X: np.ndarray, kq_correct: np.ndarray, direction_correct: np.ndarray, C: float = 1.0,
+            kq_inputs: tuple[str, ...] = KQ_INPUTS, direction_inputs: tuple[str, ...] = DIRECTION_INPUTS) -> RiskModel:
+        """Fit on held-out features ``(n, len(RISK_FEATURES))`` and whether each suggestion's key question
+        and direction were right (``(n,)`` each, ``nan`` = no label); each model on its own inputs."""
         from sklearn.linear_model import LogisticRegression
 
         X = np.asarray(X, float)
         mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-6
         Z = (X - mean) / scale
         parts = []
-        for ok in (np.asarray(kq_correct, float), np.asarray(direction_correct, float)):
+        for ok, names in ((np.asarray(kq_correct, float), kq_inputs),
+                          (np.asarray(direction_correct, float), direction_inputs)):
+            cols = _columns(names)
             has = ~np.isnan(ok)
             y = ok[has].astype(int)
             if has.sum() < 20 or len(set(y.tolist())) < 2:  # nothing to learn: a constant
-                parts.append((np.zeros(X.shape[1]), float(np.log((y.mean() + 1e-3) / (1 - y.mean() + 1e-3)))
+                parts.append((np.zeros(len(cols)), float(np.log((y.mean() + 1e-3) / (1 - y.mean() + 1e-3)))
                               if has.any() else 0.0))
                 continue
-            lr = LogisticRegression(C=C, max_iter=1000).fit(Z[has], y)
+            lr = LogisticRegression(C=C, max_iter=1000).fit(Z[has][:, cols], y)
             parts.append((lr.coef_[0].copy(), float(lr.intercept_[0])))
         (kc, ki), (dc, di) = parts
-        return cls(mean, scale, kc, ki, dc, di)
+        return cls(mean, scale, kc, ki, dc, di, tuple(kq_inputs), tuple(direction_inputs))
 
     def confidence(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(P(key question right), P(direction right))``, each ``(n,)``."""
+        """``(P(key question right), P(direction right))``, each ``(n,)``, of features ``(n, len(RISK_FEATURES))``."""
         Z = (np.asarray(X, float) - self.mean) / self.scale
-        return (1 / (1 + np.exp(-(Z @ self.kq_coef + self.kq_intercept))),
-                1 / (1 + np.exp(-(Z @ self.direction_coef + self.direction_intercept))))
+        return (1 / (1 + np.exp(-(Z[:, _columns(self.kq_inputs)] @ self.kq_coef + self.kq_intercept))),
+                1 / (1 + np.exp(-(Z[:, _columns(self.direction_inputs)] @ self.direction_coef
+                                  + self.direction_intercept))))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (stored in ``heads.json``)."""
         return {"features": list(RISK_FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "kq_coef": self.kq_coef.tolist(), "kq_intercept": self.kq_intercept,
-                "direction_coef": self.direction_coef.tolist(), "direction_intercept": self.direction_intercept}
+                "kq_inputs": list(self.kq_inputs), "kq_coef": self.kq_coef.tolist(), "kq_intercept": self.kq_intercept,
+                "direction_inputs": list(self.direction_inputs), "direction_coef": self.direction_coef.tolist(),
+                "direction_intercept": self.direction_intercept}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RiskModel:
-        """Read :meth:`to_dict`; raises ``ValueError`` when the features differ from :data:`RISK_FEATURES`."""
+        """Read :meth:`to_dict`; raises ``ValueError`` when the features differ from :data:`RISK_FEATURES` or
+        the weights do not match the inputs. Without ``kq_inputs`` / ``direction_inputs`` (a model saved
+        before they were chosen per model) both models use every feature."""
         if tuple(d.get("features") or ()) != RISK_FEATURES:
             raise ValueError(f"risk model features {d.get('features')} differ from {list(RISK_FEATURES)}")
         return cls(np.asarray(d["mean"], float), np.asarray(d["scale"], float), np.asarray(d["kq_coef"], float),
-                   float(d["kq_intercept"]), np.asarray(d["direction_coef"], float), float(d["direction_intercept"]))
+                   float(d["kq_intercept"]), np.asarray(d["direction_coef"], float), float(d["direction_intercept"]),
+                   tuple(d.get("kq_inputs") or RISK_FEATURES), tuple(d.get("direction_inputs") or RISK_FEATURES))
