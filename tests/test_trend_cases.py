@@ -92,6 +92,44 @@ def test_judge_counts_hits_and_false_alerts() -> None:
     assert latest.false_per_100_location_months == pytest.approx(100 / 2)  # one run: only the latest month tested
 
 
+def test_writers_rules_tolerate_listed_alerts_and_site_alerts_beside_a_called_key_question() -> None:
+    """Strict figures count every unmatched alert; the writers' rules ignore tolerated alerts and a site
+    alert where a key question is called, and let any alert there find a called site alert."""
+    rise = case(True)
+    rise["analyst"]["tolerated"] = [{"location": "Site B", "key_question": KQ, "month": "2025-12"}]
+    site_called = case(True)
+    site_called["id"] = "t3"
+    site_called["analyst"]["alerts"] = [{"location": "Site A", "key_question": None, "month": "2025-12"}]
+
+    def alerts(tagged: pd.DataFrame) -> list[Any]:
+        return [SimpleNamespace(location="Site A", period="2025-12", key_question=None, statement=None,
+                                direction="worse"),
+                SimpleNamespace(location="Site A", period="2025-12", key_question=KQ, statement=None,
+                                direction="worse"),
+                SimpleNamespace(location="Site B", period="2025-12", key_question=KQ, statement=None,
+                                direction="worse")]
+
+    report = judge([rise, site_called], pool(), TAX, runs=2, backend="fake", summarise=alerts, monitor=False)
+    # strict: t1's key question found; its site alert and Site B's tolerated alert are false (2 a run);
+    # t3's site call found by the site alert; its key question alert and Site B's are false (2 a run)
+    assert list(report.found.values()) == [1.0, 1.0]
+    assert report.false_alerts == {"t1": 2.0, "t3": 2.0}
+    # writers' rules: t1's site alert beside the called key question and the tolerated one are neither;
+    # at t3, the key question alert also finds the called site alert, and only Site B's is false
+    assert list(report.lenient_found.values()) == [1.0, 1.0]
+    assert report.lenient_false_alerts == {"t1": 0.0, "t3": 1.0}
+    assert report.to_dict()["lenient"]["false_alerts_per_100_location_months"] == pytest.approx(100 * 1 / 4)
+
+
+def test_a_tolerated_alert_with_an_unknown_key_question_is_refused(tmp_path: Path) -> None:
+    bad = case(True)
+    bad["analyst"]["tolerated"] = [{"location": "Site A", "key_question": "not-a-kq", "month": "2025-12"}]
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps([bad]), encoding="utf-8")
+    with pytest.raises(DataError, match="unknown key question or month"):
+        read_cases(path, TAX)
+
+
 def test_monitoring_replays_the_year_month_by_month() -> None:
     """A detector that only looks at the newest month finds a mid-year rise only when run month by month."""
     mid = case(True)

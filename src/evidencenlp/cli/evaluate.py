@@ -349,11 +349,13 @@ def _trend_cases(cases: Path, phase1: Path | None, runs: int, seed: int, fmt: Ev
     table = Table(title=f"Trend alerts on analyst-called scenarios ({len(data['location_months'])} scenarios, "
                         f"{runs} draws each, {data['backend']} backend)")
     for col in ("called alerts", "found (mean share of draws)", "false alerts per 100 tested location-months",
-                "false alerts per draw, quiet scenarios"):
+                "false alerts per draw, quiet scenarios", "writers' rules: found", "false per 100"):
         table.add_column(col, justify="right")
+    lenient = data["lenient"]
     table.add_row(str(len(data["called"])), f"{data['detection_rate']:.2f}",
                   f"{data['false_alerts_per_100_location_months']:.2f}",
-                  f"{data['false_alerts_per_run_in_quiet_scenarios']:.2f}")
+                  f"{data['false_alerts_per_run_in_quiet_scenarios']:.2f}", f"{lenient['detection_rate']:.2f}",
+                  f"{lenient['false_alerts_per_100_location_months']:.2f}")
     console.print(table)
     detail = Table(title="Called alerts")
     for col in ("scenario", "location", "key question", "month", "found"):

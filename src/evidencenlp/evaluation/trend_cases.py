@@ -21,6 +21,12 @@ question (or one of its statements; the site's overall share for a ``null`` key 
 called month or one month either side. Every other alert is *false*, counted once per location ×
 month × topic. The figures are averaged over ``runs`` draws of the comments.
 
+The case writers' own matching rules are scored beside these strict ones (``lenient``): an alert the
+analyst lists under ``analyst.tolerated`` (same shape as ``alerts``: what they could not call either
+way) is neither a hit nor false; a site alert (``null`` key question) at a location and month where a
+key question is called is neither; a called site alert is found by any alert at that location and
+month. Both sets of figures come from the same runs.
+
 In: the case file, the phase-1 CSV, a backend. Out: :class:`CaseReport` (printed by
 ``evidencenlp evaluate --trend-cases FILE --phase1 PATH``).
 """
@@ -73,6 +79,9 @@ class CaseReport:
     location_months: dict[str, int] = field(default_factory=dict)
     quiet: dict[str, bool] = field(default_factory=dict)
     drawn_by_tool: list[str] = field(default_factory=list)
+    #: the same figures by the case writers' matching rules (tolerated alerts, site/key question leniency)
+    lenient_found: dict[CalledAlert, float] = field(default_factory=dict)
+    lenient_false_alerts: dict[str, float] = field(default_factory=dict)
 
     @property
     def detection_rate(self) -> float:
@@ -84,6 +93,14 @@ class CaseReport:
         """False alerts per 100 location-months, over every scenario."""
         months = sum(self.location_months.values())
         return 100.0 * sum(self.false_alerts.values()) / months if months else float("nan")
+
+    def lenient_figures(self) -> dict[str, float]:
+        """Detection rate and false alerts per 100 location-months by the writers' matching rules."""
+        months = sum(self.location_months.values())
+        found = list(self.lenient_found.values())
+        return {"detection_rate": float(np.mean(found)) if found else float("nan"),
+                "false_alerts_per_100_location_months":
+                    100.0 * sum(self.lenient_false_alerts.values()) / months if months else float("nan")}
 
     def quiet_scenarios_alerted(self) -> float:
         """Mean false alerts a run in the scenarios the analyst called quiet (no alert at all)."""
@@ -97,6 +114,7 @@ class CaseReport:
                 "false_alerts_per_run_in_quiet_scenarios": self.quiet_scenarios_alerted(),
                 "called": [{"scenario": c.scenario, "location": c.location, "key_question": c.key_question,
                             "month": c.month, "found": v} for c, v in self.found.items()],
+                "lenient": self.lenient_figures(),
                 "false_alerts_per_run": self.false_alerts, "location_months": self.location_months,
                 "drawn_by_tool": self.drawn_by_tool}
 
@@ -121,7 +139,8 @@ def read_cases(path: Path, taxonomy: Taxonomy) -> list[dict[str, Any]]:
                     raise DataError(f"{path}: scenario {sid}: unknown key question {kq!r}")
                 if len(counts) != len(months):
                     raise DataError(f"{path}: scenario {sid}: location {name!r}: {kq}: one count a month")
-        for a in (case.get("analyst") or {}).get("alerts") or []:
+        analyst = case.get("analyst") or {}
+        for a in [*(analyst.get("alerts") or []), *(analyst.get("tolerated") or [])]:
             if a.get("key_question") not in kqs | {None} or a.get("month") not in months:
                 raise DataError(f"{path}: scenario {sid}: an analyst alert names an unknown key question or month")
     return cases
@@ -182,6 +201,33 @@ def _monitored(case: dict[str, Any], tagged: pd.DataFrame, summarise: Callable[[
     return out
 
 
+def _near(months: Sequence[str], called_month: str, period: str) -> bool:
+    return abs(_month_index(months, called_month) - _month_index(months, period)) <= SLACK_MONTHS
+
+
+def _score(months: Sequence[str], called: Sequence[CalledAlert], tolerated: Sequence[CalledAlert],
+           alerts: Sequence[Any], lenient: bool) -> tuple[set[CalledAlert], int]:
+    """The called alerts found by one run's ``alerts`` and its number of false alerts (one per location ×
+    month × topic); ``lenient``: the writers' rules (module docstring), with ``tolerated`` alerts ignored."""
+    found: set[CalledAlert] = set()
+    false_topics = set()
+    for a in alerts:
+        match = {c for c in called if c.location == a.location and _near(months, c.month, a.period)
+                 and (c.key_question == a.key_question or (lenient and c.key_question is None))}
+        found |= match
+        if match:
+            continue
+        if lenient:
+            if any(t.location == a.location and t.key_question == a.key_question and _near(months, t.month, a.period)
+                   for t in tolerated):
+                continue
+            if a.key_question is None and any(c.location == a.location and _near(months, c.month, a.period)
+                                              for c in called):
+                continue
+        false_topics.add((a.location, a.period, a.key_question))
+    return found, len(false_topics)
+
+
 def judge(cases: list[dict[str, Any]], frame: pd.DataFrame, taxonomy: Taxonomy, runs: int, backend: str,
           summarise: Callable[[pd.DataFrame], list[Any]], seed: int = 0, monitor: bool = True) -> CaseReport:
     """Run every scenario ``runs`` times; ``summarise(tagged)`` returns the alerts (records with
@@ -192,28 +238,30 @@ def judge(cases: list[dict[str, Any]], frame: pd.DataFrame, taxonomy: Taxonomy, 
     rng = np.random.default_rng(seed)
     for case in cases:
         sid = str(case["id"])
+        analyst = case.get("analyst") or {}
         called = [CalledAlert(sid, a["location"], a.get("key_question"), a["month"])
-                  for a in (case.get("analyst") or {}).get("alerts") or []]
+                  for a in analyst.get("alerts") or []]
+        tolerated = [CalledAlert(sid, a["location"], a.get("key_question"), a["month"])
+                     for a in analyst.get("tolerated") or []]
         hits = dict.fromkeys(called, 0)
-        false_total = 0
+        lenient_hits = dict.fromkeys(called, 0)
+        false_total = lenient_false = 0
         for _ in range(runs):
             tagged = stream(case, frame, pools, others, rng)
             alerts = [a for a in _monitored(case, tagged, summarise, monitor) if a.direction == "worse"]
-            found: set[CalledAlert] = set()
-            false_topics = set()
-            for a in alerts:
-                when = _month_index(case["months"], a.period)
-                match = {c for c in called if c.location == a.location and c.key_question == a.key_question
-                         and abs(_month_index(case["months"], c.month) - when) <= SLACK_MONTHS}
-                found |= match
-                if not match:
-                    false_topics.add((a.location, a.period, a.key_question))
-            false_total += len(false_topics)
-            for c in found:
+            strict = _score(case["months"], called, [], alerts, lenient=False)
+            loose = _score(case["months"], called, tolerated, alerts, lenient=True)
+            false_total += strict[1]
+            lenient_false += loose[1]
+            for c in strict[0]:
                 hits[c] += 1
+            for c in loose[0]:
+                lenient_hits[c] += 1
         for c in called:
             report.found[c] = hits[c] / runs
+            report.lenient_found[c] = lenient_hits[c] / runs
         report.false_alerts[sid] = false_total / runs
+        report.lenient_false_alerts[sid] = lenient_false / runs
         # monitoring tests every month once; a single run on the whole year tests only its latest month
         report.location_months[sid] = len(case["locations"]) * (len(case["months"]) if monitor else 1)
         report.quiet[sid] = not called
