@@ -56,6 +56,47 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "posterior_balanced_1": ({"key_question_decision": "posterior"}, {"balance": 1.0}),
     "posterior_strength_10": ({"key_question_decision": "posterior", "location_prior_strength": 10.0}, {}),
     "posterior_strength_0": ({"key_question_decision": "posterior", "location_prior_strength": 0.0}, {}),
+    "posterior_weights_overall": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                                   "overall_decision": "posterior"}, {}),
+    "posterior_weights_overall_strength_10": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                                               "overall_decision": "posterior", "location_prior_strength": 10.0}, {}),
+    "posterior_overall_strength_10": ({"key_question_decision": "posterior", "overall_decision": "posterior",
+                                       "location_prior_strength": 10.0}, {}),
+    "posterior_weights_strength_10": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                                       "location_prior_strength": 10.0}, {}),
+    "posterior_weights_overall_seed_1": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                                          "overall_decision": "posterior", "posterior_seed": 1}, {}),
+    "posterior_weights_overall_seed_2": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                                          "overall_decision": "posterior", "posterior_seed": 2}, {}),
+    "posterior_weights_overall_2000": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                                        "overall_decision": "posterior", "posterior_draws": 2000}, {}),
+    "posterior_overall_seed_1": ({"key_question_decision": "posterior", "overall_decision": "posterior",
+                                  "posterior_seed": 1}, {}),
+    "serious_scores_statement": ({"serious_finding_scores_statement": True}, {}),
+    "posterior_weights_overall_serious": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                                           "overall_decision": "posterior", "serious_finding_scores_statement": True},
+                                          {}),
+    "chosen_seed_1": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                       "overall_decision": "posterior", "serious_finding_scores_statement": True,
+                       "posterior_seed": 1}, {}),
+    "chosen_seed_2": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                       "overall_decision": "posterior", "serious_finding_scores_statement": True,
+                       "posterior_seed": 2}, {}),
+    "chosen_1000_draws": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                           "overall_decision": "posterior", "serious_finding_scores_statement": True,
+                           "posterior_draws": 1000}, {}),
+    "chosen_1000_strength_10": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                                 "overall_decision": "posterior", "serious_finding_scores_statement": True,
+                                 "posterior_draws": 1000, "location_prior_strength": 10.0}, {}),
+    "chosen_strength_10": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                            "overall_decision": "posterior", "serious_finding_scores_statement": True,
+                            "location_prior_strength": 10.0}, {}),
+    "chosen_balanced_0.5": ({"key_question_decision": "posterior", "posterior_placements": "weights",
+                             "overall_decision": "posterior", "serious_finding_scores_statement": True},
+                            {"balance": 0.5}),
+    "chosen_sample": ({"key_question_decision": "posterior", "overall_decision": "posterior",
+                       "serious_finding_scores_statement": True}, {}),
+    "strength_10_balanced_0.5": ({"location_prior_strength": 10.0}, {"balance": 0.5}),
 }
 
 
@@ -143,6 +184,38 @@ def run_variant(name: str, data: dict[str, list[Any]], version: str, base: Ratin
     return out
 
 
+def nested(names: list[str], data: dict[str, list[Any]], version: str, base: RatingRules,
+           outer: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Nested leave-one-set-out: for each held-out set, the variant chosen on the other sets alone.
+
+    Each candidate is scored on every other set with a calibration fitted without that set and without the
+    held-out one; the best by (overall exact, key questions exact) is chosen and its figures on the held-out
+    set (from ``outer``, the plain leave-one-set-out run) are kept. The pooled result is an honest figure
+    for "choose a variant by cross-validation", the selection itself included.
+    """
+    chosen: dict[str, str] = {}
+    inner: dict[str, dict[str, list[int]]] = {}
+    for short, held in SETS.items():
+        scores: dict[str, list[int]] = {}
+        for name in names:
+            overrides, cal_options = VARIANTS[name]
+            rules = replace(base, evidence=replace(base.evidence, **overrides))
+            rows = []
+            for other_short, other in SETS.items():
+                if other == held:
+                    continue
+                train = [f for f in SETS.values() if f not in (held, other)]
+                cal = fit(data, train, version, rules, cal_options)
+                rows += [(b, *rate(b, unreviewed_records(b, s, rules), rules, cal)) for b, s in data[other]]
+            got = score(rows, rules)
+            scores[name] = [got["overall_exact"], got["kq_exact"]]
+        chosen[short] = max(names, key=lambda n: (scores[n], -names.index(n)))
+        inner[short] = scores
+    pooled = {k: sum(outer[chosen[s]]["held_out"][s]["unreviewed"][k] for s in SETS)
+              for k in ("kq_exact", "kq_within_one", "kq_n", "overall_exact", "bundles")}
+    return {"candidates": names, "chosen": chosen, "inner_scores": inner, "pooled": pooled}
+
+
 def line(name: str, result: dict[str, Any]) -> str:
     """One table row: pooled and per held-out set."""
     p = result["pooled"]["unreviewed"]
@@ -160,6 +233,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True, help="pickle of the suggestions (made if absent)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--out", type=Path, default=None, help="write every figure as JSON here")
+    parser.add_argument("--nested", action="store_true",
+                        help="also choose among the variants inside each fold (nested leave-one-set-out)")
     args = parser.parse_args()
     data, version = load_cache(args.cache)
     missing = [f for f in SETS.values() if f not in data]
@@ -170,6 +245,12 @@ def main() -> None:
     for name in args.variants.split(","):
         report["variants"][name] = run_variant(name, data, version, base)
         print(line(name, report["variants"][name]), flush=True)
+    if args.nested:
+        names = args.variants.split(",")
+        report["nested"] = nested(names, data, version, base, report["variants"])
+        p = report["nested"]["pooled"]
+        print(f"nested selection: chosen {report['nested']['chosen']}; kq {p['kq_exact']}/{p['kq_n']} within1 "
+              f"{p['kq_within_one']}/{p['kq_n']} overall {p['overall_exact']}/{p['bundles']}")
     if args.out is not None:
         tmp = args.out.with_suffix(".tmp")
         tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

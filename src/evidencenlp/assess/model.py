@@ -259,10 +259,16 @@ class OverallAssessment:
     provisional_reasons: list[str] = field(default_factory=list)
     #: the probability of each overall rating over the posterior draws (None: not computed)
     posterior: dict[str, float] | None = None
+    #: the rating the principles give on the key question ratings (differs from ``rating`` only when the
+    #: framework's ``overall_decision`` is ``posterior`` and the most probable overall rating is another)
+    from_key_question_ratings: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"rating": self.rating, "possible_range": self.possible_range, "principle": self.principle,
+                "from_key_question_ratings": self.from_key_question_ratings,
+                "rating_probability": (round(self.posterior.get(self.rating, 0.0), 4)
+                                       if self.posterior is not None and self.rating is not None else None),
                 "posterior": ({k: round(v, 4) for k, v in self.posterior.items()} if self.posterior is not None
                               else None),
                 "counts": dict(self.counts),

@@ -148,6 +148,8 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             total >= policy.serious_finding_expected_count - EPS)
         serious &= wsum > EPS
     floor = policy.serious_finding_counts_as_score
+    if policy.serious_finding_scores_statement:
+        score = np.where(serious, np.minimum(score, floor), score)
     seen = np.where(share >= 1 - EPS, score, max_score + 1)
     seen = np.where(serious, np.minimum(seen, floor), seen)
 

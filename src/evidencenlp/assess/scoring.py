@@ -143,6 +143,8 @@ def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: R
                                    weights, dict(categories), mean, None, None,
                                    f"insufficient evidence: {reason}; not scored", True, reason)
     score = statement_score(mean)
+    if serious and rules.evidence.serious_finding_scores_statement:
+        score = min(score, rules.evidence.serious_finding_counts_as_score)
     share = counts_as(total, full_weight(rules, options))
     rule = (f"{STATEMENT_RULE}: mean {mean:.2f} over {len(records)} notes (weight {total:.2f}) -> {score} "
             f"({rules.score_band(score)}); counts as {share:.2f} of a statement")
@@ -465,15 +467,17 @@ def assess_location(location: str, records: Sequence[EvidenceRecord], rules: Rat
         for kq, assessed in kqs.items():
             decide_by_posterior(assessed, posterior, rules, options)
     overall = assess_overall(kqs, rules, options)
-    if posterior is not None:
+    overall.from_key_question_ratings = overall.rating
+    if posterior is not None and overall.rating is not None:
         overall.posterior = dict(posterior.overall)
-        if policy.overall_decision == "posterior":
-            chosen, p = posterior.most_probable(None, tax.bands)
-            if chosen is not None and overall.rating is not None and chosen != overall.rating:
-                overall.rules_applied.append(f"posterior over {posterior.draws} draws: {probabilities_text(posterior.overall)}"
-                                             f" -> most probable {chosen} ({p:.2f}) replaces {overall.rating} from the "
-                                             "key question ratings")
-                overall.rating = chosen
+        chosen, p = posterior.most_probable(None, tax.bands)
+        if policy.overall_decision == "posterior" and chosen is not None:
+            overall.rules_applied.append(
+                f"overall = the most probable over {posterior.draws} draws of the notes' decisions (each rated by "
+                f"the same rules): {probabilities_text(posterior.overall)} -> {chosen} ({p:.2f})"
+                + (f"; the principles on the most probable key question ratings give {overall.rating}"
+                   if chosen != overall.rating else ""))
+            overall.rating = chosen
     primary = [r for r in records if r.primary]  # a suggestion's further placements are not further notes
     return LocationAssessment(location, kqs, overall, len(primary),
                               sum(1 for r in primary if r.confirmed), dict(Counter(r.service for r in primary

@@ -112,6 +112,9 @@ class EvidencePolicy:
     #: how the overall rating is reached under ``posterior``: ``key_question_ratings`` (the principles on the
     #: most probable key question ratings) or ``posterior`` (the most probable overall rating over the draws)
     overall_decision: str = "key_question_ratings"
+    #: a statement with a serious finding also scores ``serious_finding_counts_as_score`` in the percentage
+    #: (False: only the limiters see it)
+    serious_finding_scores_statement: bool = False
     posterior_draws: int = 400
     posterior_seed: int = 0
     #: ``sample`` (each draw places a suggestion on one of its likely statements, weighing 1) or ``weights``
@@ -130,6 +133,7 @@ class EvidencePolicy:
                 "unrated_key_question_counts_as": self.unrated_key_question_counts_as,
                 "unreviewed_score": self.unreviewed_score, "location_prior_strength": self.location_prior_strength,
                 "key_question_decision": self.key_question_decision, "overall_decision": self.overall_decision,
+                "serious_finding_scores_statement": self.serious_finding_scores_statement,
                 "posterior_draws": self.posterior_draws, "posterior_seed": self.posterior_seed,
                 "posterior_placements": self.posterior_placements,
                 "description": self.description, "source": self.source}
@@ -335,6 +339,7 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
         key_question_decision=choice("key_question_decision", ("expected_score", "posterior"),
                                      default.key_question_decision),
         overall_decision=choice("overall_decision", ("key_question_ratings", "posterior"), default.overall_decision),
+        serious_finding_scores_statement=bool(doc.get("serious_finding_scores_statement", False)),
         posterior_draws=draws, posterior_seed=int(number("posterior_seed", default.posterior_seed)),
         posterior_placements=choice("posterior_placements", ("sample", "weights"), default.posterior_placements),
         description=str(doc.get("description", "")), source=str(doc.get("source", "")))
