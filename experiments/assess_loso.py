@@ -201,7 +201,7 @@ def nested(names: list[str], data: dict[str, list[Any]], version: str, base: Rat
             overrides, cal_options = VARIANTS[name]
             rules = replace(base, evidence=replace(base.evidence, **overrides))
             rows = []
-            for other_short, other in SETS.items():
+            for other in SETS.values():
                 if other == held:
                     continue
                 train = [f for f in SETS.values() if f not in (held, other)]

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -58,10 +57,6 @@ class Posterior:
             return None, 0.0
         p, _, band = max(rated)  # equal probability: the later (worse) band wins
         return band, p
-
-    def describe(self) -> dict[str, Any]:
-        """JSON-ready method statement (no probabilities)."""
-        return {"draws": self.draws, "seed": self.seed, "placements": self.placements}
 
 
 def _bands_of(record: EvidenceRecord, bands: Sequence[str]) -> np.ndarray:
@@ -142,8 +137,8 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
         total = shares @ onehot
         alone = np.zeros_like(wsum)
         for j in st_col.values():
-            cols = onehot[:, j] > 0
-            alone[:, j] = shares[:, cols].max(axis=1)
+            members = onehot[:, j] > 0
+            alone[:, j] = shares[:, members].max(axis=1)
         serious = ((alone > EPS) & (alone >= policy.serious_finding_min_confidence - EPS)) | (
             total >= policy.serious_finding_expected_count - EPS)
         serious &= wsum > EPS

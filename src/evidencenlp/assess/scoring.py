@@ -464,7 +464,7 @@ def assess_location(location: str, records: Sequence[EvidenceRecord], rules: Rat
     if policy.key_question_decision == "posterior" and any(not r.confirmed for r in records):
         posterior = sample_posterior(records, rules, full_weight(rules, options), policy.posterior_draws,
                                      policy.posterior_seed, policy.posterior_placements, options.regulation_breach)
-        for kq, assessed in kqs.items():
+        for assessed in kqs.values():
             decide_by_posterior(assessed, posterior, rules, options)
     overall = assess_overall(kqs, rules, options)
     overall.from_key_question_ratings = overall.rating
