@@ -174,6 +174,10 @@ def test_all_confirmed_notes_use_the_published_rule_alone(tax: Taxonomy) -> None
     loc = assess_records(records, RAW).locations[0]
     assert all(kq.posterior is None for kq in loc.key_questions.values()) and loc.overall.posterior is None
     assert loc.overall.rating == "good"
+    # a tagged table's suggestion knows only its own band's probability: nothing to draw, no posterior either
+    tagged = [replace(r, source="suggestion", weight=0.8, band_probabilities=((r.band, 0.7),)) for r in records]
+    loc = assess_records(tagged, RAW).locations[0]
+    assert all(kq.posterior is None for kq in loc.key_questions.values()) and loc.overall.rating == "good"
 
 
 def test_a_statement_with_a_confirmed_finding_scores_one(tax: Taxonomy) -> None:

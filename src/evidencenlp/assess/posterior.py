@@ -71,6 +71,13 @@ def _bands_of(record: EvidenceRecord, bands: Sequence[str]) -> np.ndarray:
     return np.asarray(p / p.sum())
 
 
+def uncertain(records: Sequence[EvidenceRecord], bands: Sequence[str]) -> bool:
+    """True when some unreviewed record has probabilities over every band with more than one possible band
+    (a confirmed note, or a suggestion from a tagged table that gives only its band's probability, is certain:
+    its draws would all be the same)."""
+    return any(not r.confirmed and int((_bands_of(r, bands) > 0).sum()) > 1 for r in records)
+
+
 def _draw_notes(records: Sequence[EvidenceRecord], bands: Sequence[str], draws: int, seed: int,
                 placements: str) -> tuple[np.ndarray, np.ndarray]:
     """Weights (draws x records) and band indices (draws x records) of every draw."""

@@ -39,7 +39,7 @@ from evidencenlp.assess.model import (
     SensitivityPath,
     StatementAssessment,
 )
-from evidencenlp.assess.posterior import UNRATED, Posterior, probabilities_text, sample_posterior
+from evidencenlp.assess.posterior import UNRATED, Posterior, probabilities_text, sample_posterior, uncertain
 from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.frameworks.rules import EvidencePolicy, Limiter, RangeResult, RatingRules
 
@@ -461,7 +461,7 @@ def assess_location(location: str, records: Sequence[EvidenceRecord], rules: Rat
     kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], rules, options)
            for kq in tax.key_questions}
     posterior = None
-    if policy.key_question_decision == "posterior" and any(not r.confirmed for r in records):
+    if policy.key_question_decision == "posterior" and uncertain(records, tax.bands):
         posterior = sample_posterior(records, rules, full_weight(rules, options), policy.posterior_draws,
                                      policy.posterior_seed, policy.posterior_placements, options.regulation_breach)
         for assessed in kqs.values():
