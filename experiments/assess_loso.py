@@ -8,8 +8,8 @@ inadequate-overall bundles rated better than requires improvement. A variant is 
 ``rating_rules.evidence`` values (the rules as data) and the calibration's fitting options; nothing is
 fitted on the held-out set.
 
-    PYTHONPATH=src python experiments/assess_loso.py --cache /tmp/sugg.pkl [--variants current,posterior] \
-        [--out experiments/assess_loso.json]
+    PYTHONPATH=src python experiments/assess_loso.py --cache /tmp/sugg.pkl [--variants before,shipped] \
+        [--nested] [--out experiments/assess_loso.json]
 
 The suggestions come from the shipped model (``Suggester.load()``), cached in ``--cache`` (the format of
 ``experiments/band_calibration.py``). No note text is printed.
@@ -41,63 +41,50 @@ from evidencenlp.frameworks.rules import RatingRules
 SETS: dict[str, str] = {"A": "evaluation/assessment_bundles", "C": "evaluation/assessment_bundles_c",
                         "D": "evaluation/assessment_bundles_d", "dev": "tests/data/assessment_dev"}
 
-#: name -> (rating_rules.evidence overrides, calibration fitting options)
+#: the method before issue 21's posterior work: expected scores, the rules applied once, a serious finding seen by
+#: the limiters only
+BEFORE: dict[str, Any] = {"key_question_decision": "expected_score", "serious_finding_scores_statement": False,
+                          "overall_decision": "key_question_ratings", "posterior_placements": "weights",
+                          "posterior_draws": 400, "location_prior_strength": 3.0}
+#: the shipped method (frameworks/cqc-saf-2023.yaml rating_rules.evidence)
+SHIPPED: dict[str, Any] = {"key_question_decision": "posterior", "serious_finding_scores_statement": True,
+                           "overall_decision": "posterior", "posterior_placements": "weights",
+                           "posterior_draws": 4000, "location_prior_strength": 3.0}
+POSTERIOR: dict[str, Any] = {**BEFORE, "key_question_decision": "posterior"}
+
+#: name -> (rating_rules.evidence values, calibration fitting options); every variant states the whole policy
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "current": ({}, {}),
-    "no_calibration": ({}, {"off": True}),
-    "strength_0": ({"location_prior_strength": 0.0}, {}),
-    "strength_10": ({"location_prior_strength": 10.0}, {}),
-    "balanced_0.5": ({}, {"balance": 0.5}),
-    "balanced_1": ({}, {"balance": 1.0}),
-    "posterior": ({"key_question_decision": "posterior"}, {}),
-    "posterior_weights": ({"key_question_decision": "posterior", "posterior_placements": "weights"}, {}),
-    "posterior_overall": ({"key_question_decision": "posterior", "overall_decision": "posterior"}, {}),
-    "posterior_balanced_0.5": ({"key_question_decision": "posterior"}, {"balance": 0.5}),
-    "posterior_balanced_1": ({"key_question_decision": "posterior"}, {"balance": 1.0}),
-    "posterior_strength_10": ({"key_question_decision": "posterior", "location_prior_strength": 10.0}, {}),
-    "posterior_strength_0": ({"key_question_decision": "posterior", "location_prior_strength": 0.0}, {}),
-    "posterior_weights_overall": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                                   "overall_decision": "posterior"}, {}),
-    "posterior_weights_overall_strength_10": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                                               "overall_decision": "posterior", "location_prior_strength": 10.0}, {}),
-    "posterior_overall_strength_10": ({"key_question_decision": "posterior", "overall_decision": "posterior",
-                                       "location_prior_strength": 10.0}, {}),
-    "posterior_weights_strength_10": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                                       "location_prior_strength": 10.0}, {}),
-    "posterior_weights_overall_seed_1": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                                          "overall_decision": "posterior", "posterior_seed": 1}, {}),
-    "posterior_weights_overall_seed_2": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                                          "overall_decision": "posterior", "posterior_seed": 2}, {}),
-    "posterior_weights_overall_2000": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                                        "overall_decision": "posterior", "posterior_draws": 2000}, {}),
-    "posterior_overall_seed_1": ({"key_question_decision": "posterior", "overall_decision": "posterior",
-                                  "posterior_seed": 1}, {}),
-    "serious_scores_statement": ({"serious_finding_scores_statement": True}, {}),
-    "posterior_weights_overall_serious": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                                           "overall_decision": "posterior", "serious_finding_scores_statement": True},
-                                          {}),
-    "chosen_seed_1": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                       "overall_decision": "posterior", "serious_finding_scores_statement": True,
-                       "posterior_seed": 1}, {}),
-    "chosen_seed_2": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                       "overall_decision": "posterior", "serious_finding_scores_statement": True,
-                       "posterior_seed": 2}, {}),
-    "chosen_1000_draws": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                           "overall_decision": "posterior", "serious_finding_scores_statement": True,
-                           "posterior_draws": 1000}, {}),
-    "chosen_1000_strength_10": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                                 "overall_decision": "posterior", "serious_finding_scores_statement": True,
-                                 "posterior_draws": 1000, "location_prior_strength": 10.0}, {}),
-    "chosen_strength_10": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                            "overall_decision": "posterior", "serious_finding_scores_statement": True,
-                            "location_prior_strength": 10.0}, {}),
-    "chosen_balanced_0.5": ({"key_question_decision": "posterior", "posterior_placements": "weights",
-                             "overall_decision": "posterior", "serious_finding_scores_statement": True},
-                            {"balance": 0.5}),
-    "chosen_sample": ({"key_question_decision": "posterior", "overall_decision": "posterior",
-                       "serious_finding_scores_statement": True}, {}),
-    "strength_10_balanced_0.5": ({"location_prior_strength": 10.0}, {"balance": 0.5}),
+    "before": (BEFORE, {}),
+    "before_no_calibration": (BEFORE, {"off": True}),
+    "before_strength_0": ({**BEFORE, "location_prior_strength": 0.0}, {}),
+    "before_strength_10": ({**BEFORE, "location_prior_strength": 10.0}, {}),
+    "before_balanced_0.5": (BEFORE, {"balance": 0.5}),
+    "before_balanced_1": (BEFORE, {"balance": 1.0}),
+    "before_serious_scores_statement": ({**BEFORE, "serious_finding_scores_statement": True}, {}),
+    "posterior_sample": ({**POSTERIOR, "posterior_placements": "sample"}, {}),
+    "posterior_weights": (POSTERIOR, {}),
+    "posterior_sample_overall": ({**POSTERIOR, "posterior_placements": "sample", "overall_decision": "posterior"}, {}),
+    "posterior_weights_overall": ({**POSTERIOR, "overall_decision": "posterior"}, {}),
+    "posterior_weights_strength_0": ({**POSTERIOR, "location_prior_strength": 0.0}, {}),
+    "posterior_weights_balanced_0.5": (POSTERIOR, {"balance": 0.5}),
+    "shipped": (SHIPPED, {}),
+    "shipped_seed_1": ({**SHIPPED, "posterior_seed": 1}, {}),
+    "shipped_seed_2": ({**SHIPPED, "posterior_seed": 2}, {}),
+    "shipped_1000_draws": ({**SHIPPED, "posterior_draws": 1000}, {}),
+    "shipped_1000_draws_seed_1": ({**SHIPPED, "posterior_draws": 1000, "posterior_seed": 1}, {}),
+    "shipped_1000_draws_seed_2": ({**SHIPPED, "posterior_draws": 1000, "posterior_seed": 2}, {}),
+    "shipped_400_draws": ({**SHIPPED, "posterior_draws": 400}, {}),
+    "shipped_strength_0": ({**SHIPPED, "location_prior_strength": 0.0}, {}),
+    "shipped_strength_10": ({**SHIPPED, "location_prior_strength": 10.0}, {}),
+    "shipped_balanced_0.5": (SHIPPED, {"balance": 0.5}),
+    "shipped_balanced_1": (SHIPPED, {"balance": 1.0}),
+    "shipped_sample": ({**SHIPPED, "posterior_placements": "sample"}, {}),
+    "shipped_kq_overall": ({**SHIPPED, "overall_decision": "key_question_ratings"}, {}),
 }
+#: the candidates of the nested selection (--nested without --variants)
+NESTED: tuple[str, ...] = ("before", "before_strength_10", "before_balanced_0.5", "before_serious_scores_statement",
+                           "posterior_weights", "posterior_weights_overall", "shipped", "shipped_strength_10",
+                           "shipped_balanced_0.5", "shipped_sample", "shipped_kq_overall")
 
 
 def load_cache(path: Path) -> tuple[dict[str, list[Any]], str]:
@@ -231,7 +218,8 @@ def line(name: str, result: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, required=True, help="pickle of the suggestions (made if absent)")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default=None, help="comma-separated names (default: every variant; with "
+                        "--nested, the nested candidates)")
     parser.add_argument("--out", type=Path, default=None, help="write every figure as JSON here")
     parser.add_argument("--nested", action="store_true",
                         help="also choose among the variants inside each fold (nested leave-one-set-out)")
@@ -242,11 +230,14 @@ def main() -> None:
         raise SystemExit(f"{args.cache}: no suggestions for {', '.join(missing)}; delete it to make it again")
     base = load_rules()[2]
     report: dict[str, Any] = {"model_version": version, "sets": SETS, "variants": {}}
-    for name in args.variants.split(","):
+    names = args.variants.split(",") if args.variants else list(NESTED if args.nested else VARIANTS)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"unknown variant(s): {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+    for name in names:
         report["variants"][name] = run_variant(name, data, version, base)
         print(line(name, report["variants"][name]), flush=True)
     if args.nested:
-        names = args.variants.split(",")
         report["nested"] = nested(names, data, version, base, report["variants"])
         p = report["nested"]["pooled"]
         print(f"nested selection: chosen {report['nested']['chosen']}; kq {p['kq_exact']}/{p['kq_n']} within1 "

@@ -329,7 +329,7 @@ EVIDENCE_POLICY: dict[str, Any] = {
     "serious_finding_scores_statement": True,
     "key_question_decision": "posterior",
     "overall_decision": "posterior",
-    "posterior_draws": 1000,
+    "posterior_draws": 4000,
     "posterior_seed": 0,
     "posterior_placements": "weights",
     "description": (
