@@ -81,6 +81,8 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "shipped_sample": ({**SHIPPED, "posterior_placements": "sample"}, {}),
     "shipped_kq_overall": ({**SHIPPED, "overall_decision": "key_question_ratings"}, {}),
 }
+#: the variants whose per-bundle ratings are written to the JSON
+DETAILED: tuple[str, ...] = ("before", "shipped")
 #: the candidates of the nested selection (--nested without --variants)
 NESTED: tuple[str, ...] = ("before", "before_strength_10", "before_balanced_0.5", "before_serious_scores_statement",
                            "posterior_weights", "posterior_weights_overall", "shipped", "shipped_strength_10",
@@ -160,11 +162,11 @@ def run_variant(name: str, data: dict[str, list[Any]], version: str, base: Ratin
         for bundle, suggestions in data[held]:
             rows.append((bundle, *rate(bundle, unreviewed_records(bundle, suggestions, rules), rules, cal)))
             reviewed.append((bundle, *rate(bundle, reviewed_records(bundle, suggestions), rules, cal)))
-        out["held_out"][short] = {"unreviewed": score(rows, rules), "reviewed": score(reviewed, rules),
-                                  "bundles": {b.id: {"expected": [b.expected[k] for k in rules.taxonomy.key_questions]
-                                                     + [b.expected_overall],
-                                                     "got": [g[k] for k in rules.taxonomy.key_questions] + [o]}
-                                              for b, g, o in rows}}
+        out["held_out"][short] = {"unreviewed": score(rows, rules), "reviewed": score(reviewed, rules)}
+        if name in DETAILED:  # each bundle's key question ratings then the overall, expected and obtained
+            out["held_out"][short]["bundles"] = {
+                b.id: {"expected": ",".join([*(b.expected[k] for k in rules.taxonomy.key_questions), b.expected_overall]),
+                       "got": ",".join([*(g[k] for k in rules.taxonomy.key_questions), o])} for b, g, o in rows}
         pooled += rows
         pooled_reviewed += reviewed
     out["pooled"] = {"unreviewed": score(pooled, rules), "reviewed": score(pooled_reviewed, rules)}
