@@ -575,7 +575,10 @@ def test_cli_db(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     safe = data["locations"][0]["key_questions"]["safe"]
-    assert safe["rating"] == "requires_improvement" and safe["statements"][0]["confirmed_notes"] == 3
+    # the one statement holds a corrected-inadequate note: a serious finding pulls the statement to 1
+    # (rating_rules.evidence.serious_finding_scores_statement), so the key question is 25%: inadequate
+    assert safe["statements"][0]["score"] == 1 and safe["statements"][0]["confirmed_notes"] == 3
+    assert safe["rating"] == "inadequate"
 
 
 # -- unreviewed suggestions: placements by probability, serious findings by expected count ---------------
@@ -611,8 +614,30 @@ def test_a_suggestion_counts_under_its_likely_statements(tax: Taxonomy) -> None:
     assert "primary" in loc.to_dict()["key_questions"]["caring"]["statements"][0]["notes"][0]
 
 
-def test_serious_finding_from_the_expected_number_of_inadequate_notes(tax: Taxonomy) -> None:
+@pytest.fixture(scope="module")
+def expected_score_frameworks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A frameworks copy whose evidence policy is the earlier one: expected scores, the rules applied once, a
+    serious finding seen by the limiters only."""
+    folder = tmp_path_factory.mktemp("expected") / "frameworks"
+    shutil.copytree(REPO / "frameworks", folder)
+    saf = folder / "cqc-saf-2023.yaml"
+    text = saf.read_text(encoding="utf-8")
+    for old, new in (("key_question_decision: posterior", "key_question_decision: expected_score"),
+                     ("serious_finding_scores_statement: true", "serious_finding_scores_statement: false")):
+        assert old in text
+        text = text.replace(old, new)
+    saf.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_serious_finding_from_the_expected_number_of_inadequate_notes(tax: Taxonomy,
+                                                                      expected_score_frameworks: Path) -> None:
+    """Under the expected-score policy (the posterior's draws are tested in test_assess_posterior.py)."""
+    from functools import partial
+
     from evidencenlp.assess.records import records_from_suggestion
+
+    assess = partial(assess_records, frameworks_dir=expected_score_frameworks)
 
     sts = tax.statements_of("responsive")
     kq_of = dict(zip(tax.statements, tax.statement_kq))
@@ -622,9 +647,9 @@ def test_serious_finding_from_the_expected_number_of_inadequate_notes(tax: Taxon
     def worried(note: str) -> list[EvidenceRecord]:
         return records_from_suggestion(_suggestion(tax, sts[0], worry, [], [], p_statement=0.8), note, 1, "L", kq_of)
 
-    one = assess_records([*good, *worried("w1")], FAST).locations[0].key_questions["responsive"]
+    one = assess([*good, *worried("w1")], FAST).locations[0].key_questions["responsive"]
     assert one.rating == "good" and not one.statements[0].serious_findings
-    two = assess_records([*good, *worried("w1"), *worried("w2")], FAST).locations[0].key_questions["responsive"]
+    two = assess([*good, *worried("w1"), *worried("w2")], FAST).locations[0].key_questions["responsive"]
     # together 1.04 findings expected (at least one): the limiter applies, the notes are named
     assert two.range_rating == "good" and two.rating == "requires_improvement"
     assert two.statements[0].serious_findings == ("w1", "w2")

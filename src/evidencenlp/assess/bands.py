@@ -92,9 +92,15 @@ class BandCalibration:
 
 def fit_band_calibration(probabilities: Sequence[Sequence[float]], labels: Sequence[str], bands: Sequence[str],
                          model_version: str, trained_on: str, c: float = 1.0,
-                         key_questions: Sequence[str] | None = None) -> BandCalibration:
+                         key_questions: Sequence[str] | None = None, balance: float = 0.0) -> BandCalibration:
     """Fit a calibration on notes: each note's head probabilities (``bands`` order), its true band and,
-    when given, the key question it was suggested in (which adds one offset per band and key question)."""
+    when given, the key question it was suggested in (which adds one offset per band and key question).
+
+    ``balance`` (0-1) weighs each note by its band's count to the power ``-balance`` (0: every note alike;
+    1: every band alike, so the rare bands are not shrunk towards the common ones); the calibration's
+    ``reference_prior`` is then the weighted band mix its outputs assume, which the location adaptation
+    replaces by each location's own.
+    """
     from sklearn.linear_model import LogisticRegression
 
     y = np.array([list(bands).index(b) for b in labels])
@@ -105,9 +111,12 @@ def fit_band_calibration(probabilities: Sequence[Sequence[float]], labels: Seque
     if key_questions is not None:
         onehot = np.array([[float(k == q) for q in kqs] for k in key_questions])
         x = np.hstack([x, onehot])
-    model = LogisticRegression(C=c, max_iter=5000).fit(x, y)
     n = len(bands)
-    prior = np.bincount(y, minlength=n) / len(y)
+    counts = np.bincount(y, minlength=n).astype(float)
+    per_band = np.power(np.maximum(counts, 1.0), -float(balance))
+    sample_weight = per_band[y] * len(y) / float((per_band[y]).sum())
+    model = LogisticRegression(C=c, max_iter=5000).fit(x, y, sample_weight=sample_weight)
+    prior = counts * per_band / float((counts * per_band).sum())
     offsets = tuple((q, tuple(float(v) for v in model.coef_[:, n + i])) for i, q in enumerate(kqs))
     return BandCalibration(tuple(bands), tuple(tuple(float(v) for v in row[:n]) for row in model.coef_),
                            tuple(float(v) for v in model.intercept_), tuple(float(v) for v in prior),

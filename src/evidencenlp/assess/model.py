@@ -203,6 +203,10 @@ class KeyQuestionAssessment:
     basis: str = ""
     #: why there is no rating (what is missing); None when rated
     no_rating_reason: str | None = None
+    #: with ``key_question_decision: posterior``: the probability of each rating (and ``no_rating``) over the draws
+    posterior: dict[str, float] | None = None
+    #: the rating the expected scores give (the rules applied once), kept when the posterior decides
+    expected_score_rating: str | None = None
 
     @property
     def scored(self) -> list[StatementAssessment]:
@@ -215,6 +219,11 @@ class KeyQuestionAssessment:
             "rating": self.rating, "score": self.score, "limited_by": self.limited_by,
             "range_rating": self.range_rating, "thin": self.thin, "evidence_weight": round(self.evidence_weight, 4),
             "basis": self.basis, "no_rating_reason": self.no_rating_reason,
+            "rating_probability": (round(self.posterior.get(self.rating, 0.0), 4)
+                                   if self.posterior is not None and self.rating is not None else None),
+            "posterior": ({k: round(v, 4) for k, v in self.posterior.items()} if self.posterior is not None
+                          else None),
+            "expected_score_rating": self.expected_score_rating,
             "statements_with_evidence": [s.statement for s in self.statements],
             "serious_findings": [{"statement": s.statement, "notes": list(s.serious_findings)}
                                  for s in self.statements if s.serious_findings],
@@ -248,10 +257,20 @@ class OverallAssessment:
     #: True when a key question is unrated or rated from thin evidence; the reasons say which
     provisional: bool = False
     provisional_reasons: list[str] = field(default_factory=list)
+    #: the probability of each overall rating over the posterior draws (None: not computed)
+    posterior: dict[str, float] | None = None
+    #: the rating the principles give on the key question ratings (differs from ``rating`` only when the
+    #: framework's ``overall_decision`` is ``posterior`` and the most probable overall rating is another)
+    from_key_question_ratings: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"rating": self.rating, "possible_range": self.possible_range, "principle": self.principle,
+                "from_key_question_ratings": self.from_key_question_ratings,
+                "rating_probability": (round(self.posterior.get(self.rating, 0.0), 4)
+                                       if self.posterior is not None and self.rating is not None else None),
+                "posterior": ({k: round(v, 4) for k, v in self.posterior.items()} if self.posterior is not None
+                              else None),
                 "counts": dict(self.counts),
                 "rated_key_questions": list(self.rated_key_questions),
                 "unrated_key_questions": list(self.unrated_key_questions),

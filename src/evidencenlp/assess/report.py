@@ -98,9 +98,16 @@ def _key_question(kq: KeyQuestionAssessment, bands: list[str], titles: dict[str,
             f"<p class='small'><b>No evidence:</b> {missing or 'none'}</p>")
 
 
+def _probability(kq: KeyQuestionAssessment) -> str:
+    """`` <span>p 0.62</span>`` when the rating is the most probable over the posterior draws, else empty."""
+    if kq.posterior is None or kq.rating is None:
+        return ""
+    return f" <span class='small'>p {kq.posterior.get(kq.rating, 0.0):.2f}</span>"
+
+
 def _location(loc: LocationAssessment, bands: list[str], titles: dict[str, str]) -> str:
     summary = "".join(
-        f"<tr><td>{escape(kq.title)}</td><td>{_badge(kq.rating, bands, titles)}</td>"
+        f"<tr><td>{escape(kq.title)}</td><td>{_badge(kq.rating, bands, titles)}{_probability(kq)}</td>"
         f"<td>{'' if kq.score is None else str(kq.score) + '%'}</td>"
         f"<td>{escape(str(kq.limited_by['description'])) if kq.limited_by else ''}</td>"
         f"<td>{len(kq.scored)} / {sum(1 for s in kq.statements if s.insufficient_evidence)} / "

@@ -39,6 +39,7 @@ from evidencenlp.assess.model import (
     SensitivityPath,
     StatementAssessment,
 )
+from evidencenlp.assess.posterior import UNRATED, Posterior, probabilities_text, sample_posterior, uncertain
 from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.frameworks.rules import EvidencePolicy, Limiter, RangeResult, RatingRules
 
@@ -142,6 +143,8 @@ def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: R
                                    weights, dict(categories), mean, None, None,
                                    f"insufficient evidence: {reason}; not scored", True, reason)
     score = statement_score(mean)
+    if serious and rules.evidence.serious_finding_scores_statement:
+        score = min(score, rules.evidence.serious_finding_counts_as_score)
     share = counts_as(total, full_weight(rules, options))
     rule = (f"{STATEMENT_RULE}: mean {mean:.2f} over {len(records)} notes (weight {total:.2f}) -> {score} "
             f"({rules.score_band(score)}); counts as {share:.2f} of a statement")
@@ -403,6 +406,42 @@ def assess_overall(kqs: Mapping[str, KeyQuestionAssessment], rules: RatingRules,
                              provisional=bool(reasons), provisional_reasons=reasons)
 
 
+POSTERIOR_RULE = ("rating = the most probable over draws of confirmed decisions: each unreviewed note's band drawn "
+                  "from its calibrated, location-adapted probabilities (and, with posterior_placements: sample, its "
+                  "statement from its placements' probabilities), the published rules applied to each draw; "
+                  "confirmed notes are the same in every draw")
+
+
+def decide_by_posterior(kq: KeyQuestionAssessment, posterior: Posterior, rules: RatingRules,
+                        options: AssessOptions) -> None:
+    """Set a rated key question's rating to its most probable one over the draws (in place), saying so.
+
+    A key question without a rating (no usable notes) keeps none; the expected-score rating is kept in
+    ``expected_score_rating`` and its limiter only when the rating stays the same.
+    """
+    probs = posterior.key_questions[kq.key_question]
+    if kq.rating is None:
+        return
+    chosen, p = posterior.most_probable(kq.key_question, rules.taxonomy.bands)
+    if chosen is None:
+        return
+    kq.posterior = dict(probs)
+    kq.expected_score_rating = kq.rating
+    unrated = probs.get(UNRATED, 0.0)
+    kq.rules_applied.append(
+        f"{POSTERIOR_RULE}: over {posterior.draws} draws (seed {posterior.seed}) {probabilities_text(probs)}; a "
+        f"limiter lowered the rating in {posterior.limited[kq.key_question]:.2f} of them -> most probable {chosen} "
+        f"({p:.2f}{f' of all draws; {unrated:.2f} without a rating' if unrated > 0 else ''})")
+    kq.basis = (f"most probable rating over {posterior.draws} draws of the notes' decisions ({chosen}, probability "
+                f"{p:.2f}); {kq.basis}")
+    if chosen != kq.rating:
+        kq.limited_by = None
+        kq.rating = chosen
+        kq.sensitivity = sensitivity(kq.statements, rules, chosen, options)
+        kq.principles = (principles_evidenced([n for s in kq.statements for n in s.notes], rules)
+                         if chosen in rules.taxonomy.positive_bands else [])
+
+
 def ratings_of(kqs: Mapping[str, KeyQuestionAssessment]) -> list[str]:
     """The ratings of the key questions that have one."""
     return [v.rating for v in kqs.values() if v.rating is not None]
@@ -417,10 +456,29 @@ def assess_location(location: str, records: Sequence[EvidenceRecord], rules: Rat
     :mod:`evidencenlp.assess.bands`); confirmed notes are never changed.
     """
     tax = rules.taxonomy
-    records = adapt_to_location(records, tax.bands, calibration, rules.evidence.location_prior_strength)
+    policy = rules.evidence
+    records = adapt_to_location(records, tax.bands, calibration, policy.location_prior_strength)
     kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], rules, options)
            for kq in tax.key_questions}
+    posterior = None
+    if policy.key_question_decision == "posterior" and uncertain(records, tax.bands):
+        posterior = sample_posterior(records, rules, full_weight(rules, options), policy.posterior_draws,
+                                     policy.posterior_seed, policy.posterior_placements, options.regulation_breach)
+        for assessed in kqs.values():
+            decide_by_posterior(assessed, posterior, rules, options)
+    overall = assess_overall(kqs, rules, options)
+    overall.from_key_question_ratings = overall.rating
+    if posterior is not None and overall.rating is not None:
+        overall.posterior = dict(posterior.overall)
+        chosen, p = posterior.most_probable(None, tax.bands)
+        if policy.overall_decision == "posterior" and chosen is not None:
+            overall.rules_applied.append(
+                f"overall = the most probable over {posterior.draws} draws of the notes' decisions (each rated by "
+                f"the same rules): {probabilities_text(posterior.overall)} -> {chosen} ({p:.2f})"
+                + (f"; the principles on the most probable key question ratings give {overall.rating}"
+                   if chosen != overall.rating else ""))
+            overall.rating = chosen
     primary = [r for r in records if r.primary]  # a suggestion's further placements are not further notes
-    return LocationAssessment(location, kqs, assess_overall(kqs, rules, options), len(primary),
+    return LocationAssessment(location, kqs, overall, len(primary),
                               sum(1 for r in primary if r.confirmed), dict(Counter(r.service for r in primary
                                                                                    if r.service)))

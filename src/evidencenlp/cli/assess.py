@@ -139,6 +139,8 @@ def _print_tables(result: Assessment) -> None:
         for kq in loc.key_questions.values():
             rating = (titles.get(kq.rating, kq.rating) + (" (thin evidence)" if kq.thin else "") if kq.rating
                       else f"no rating: {kq.no_rating_reason}")
+            if kq.rating and kq.posterior is not None:  # the most probable rating over the posterior draws
+                rating += f" p {kq.posterior.get(kq.rating, 0.0):.2f}"
             limited = ""
             if kq.limited_by:
                 limited = f"limiter ({titles.get(kq.limited_by['from'], '')} range)"

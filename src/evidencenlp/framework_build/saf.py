@@ -326,6 +326,12 @@ EVIDENCE_POLICY: dict[str, Any] = {
     "unrated_key_question_counts_as": "requires_improvement",
     "unreviewed_score": "expected",
     "location_prior_strength": 3.0,
+    "serious_finding_scores_statement": True,
+    "key_question_decision": "posterior",
+    "overall_decision": "posterior",
+    "posterior_draws": 4000,
+    "posterior_seed": 0,
+    "posterior_placements": "weights",
     "description": (
         "A confirmed or corrected note weighs 1 on its statement. An unreviewed suggestion is placed on each of its "
         "likely statements (its suggested statement, and any other of its three most probable statements in a key "
@@ -342,11 +348,21 @@ EVIDENCE_POLICY: dict[str, Any] = {
         "is its weight times its probability of serious_finding_band (a confirmed note in that band: 1). A "
         "statement has a serious finding when one note's share is at least serious_finding_min_confidence or its "
         "notes' shares add up to serious_finding_expected_count (at least one finding expected); it then counts as "
-        "a statement score of serious_finding_counts_as_score for the limiters. In the overall rating, a key "
-        "question without a rating counts as unrated_key_question_counts_as and the overall rating is "
-        "provisional. Chosen by structure, not tuned: 1.0 is one confirmed note and one expected finding; 0.6 was "
-        "kept from the first method (0.5 to 0.7 give the same agreement on either writer's bundles, "
-        "docs/assess.md)."),
+        "a statement score of serious_finding_counts_as_score for the limiters and, with "
+        "serious_finding_scores_statement, in the percentage too (one serious finding pulls its statement to 1, "
+        "as the bundle writers score). In the overall rating, a key question without a rating counts as "
+        "unrated_key_question_counts_as and the overall rating is provisional. With key_question_decision: "
+        "posterior, a key question with unreviewed suggestions is rated by its posterior: posterior_draws times "
+        "(numpy seed posterior_seed), every unreviewed note's band is drawn from its calibrated, location-adapted "
+        "probabilities (its placements keep their weights: posterior_placements: weights; sample draws one "
+        "statement per note instead), the rules above are applied to the draw as if the notes were confirmed, and "
+        "the most probable rating is reported with its probability; with overall_decision: posterior the overall "
+        "rating is the most probable over the same draws (key_question_ratings: the principles on the most "
+        "probable key question ratings). Confirmed notes are the same in every draw; a location with only "
+        "confirmed notes is rated by the published rule alone. Chosen by structure, not tuned: 1.0 is one "
+        "confirmed note and one expected finding; 0.6 was kept from the first method (0.5 to 0.7 give the same "
+        "agreement on either writer's bundles, docs/assess.md); the posterior decision and the statement rule were "
+        "chosen by leave-one-set-out agreement over four bundle sets (experiments/assess_loso.py, README)."),
     "source": "evidencenlp policy for thin evidence (issue 21); not published by CQC",
 }
 

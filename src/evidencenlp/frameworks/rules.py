@@ -105,6 +105,20 @@ class EvidencePolicy:
     unreviewed_score: str = "most_probable"
     #: notes' worth of the reference band mix that anchors a location's own mix (None: no adaptation)
     location_prior_strength: float | None = None
+    #: how a key question with unreviewed suggestions is rated: ``expected_score`` (each suggestion scores its
+    #: expected score, the rules applied once) or ``posterior`` (the most probable rating over draws of
+    #: confirmed decisions from the suggestions' probabilities, the rules applied to each draw)
+    key_question_decision: str = "expected_score"
+    #: how the overall rating is reached under ``posterior``: ``key_question_ratings`` (the principles on the
+    #: most probable key question ratings) or ``posterior`` (the most probable overall rating over the draws)
+    overall_decision: str = "key_question_ratings"
+    #: a statement with a serious finding also scores ``serious_finding_counts_as_score`` in the percentage
+    #: (False: only the limiters see it)
+    serious_finding_scores_statement: bool = False
+    posterior_draws: int = 400
+    posterior_seed: int = 0
+    #: ``sample`` (each draw places a suggestion on one of its likely statements, weighing 1) or ``weights``
+    posterior_placements: str = "sample"
     description: str = ""
     source: str = ""
 
@@ -118,6 +132,10 @@ class EvidencePolicy:
                 "serious_finding_counts_as_score": self.serious_finding_counts_as_score,
                 "unrated_key_question_counts_as": self.unrated_key_question_counts_as,
                 "unreviewed_score": self.unreviewed_score, "location_prior_strength": self.location_prior_strength,
+                "key_question_decision": self.key_question_decision, "overall_decision": self.overall_decision,
+                "serious_finding_scores_statement": self.serious_finding_scores_statement,
+                "posterior_draws": self.posterior_draws, "posterior_seed": self.posterior_seed,
+                "posterior_placements": self.posterior_placements,
                 "description": self.description, "source": self.source}
 
 
@@ -295,6 +313,16 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
         raise FrameworkError(f"{where}.evidence.unreviewed_score: expected 'expected' or 'most_probable'; "
                              f"got {unreviewed!r}")
     strength = number("location_prior_strength", 0.0) if doc.get("location_prior_strength") is not None else None
+
+    def choice(name: str, allowed: tuple[str, ...], fallback: str) -> str:
+        value = str(doc.get(name, fallback))
+        if value not in allowed:
+            raise FrameworkError(f"{where}.evidence.{name}: expected one of {', '.join(allowed)}; got {value!r}")
+        return value
+
+    draws = int(number("posterior_draws", default.posterior_draws))
+    if draws < 1:
+        raise FrameworkError(f"{where}.evidence.posterior_draws: expected a whole number >= 1; got {draws}")
     return EvidencePolicy(
         statement_full_weight=full,
         key_question_thin_weight=number("key_question_thin_weight", default.key_question_thin_weight),
@@ -308,6 +336,12 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
         unrated_key_question_counts_as=band(doc.get("unrated_key_question_counts_as", second),
                                             "evidence.unrated_key_question_counts_as"),
         unreviewed_score=unreviewed, location_prior_strength=strength,
+        key_question_decision=choice("key_question_decision", ("expected_score", "posterior"),
+                                     default.key_question_decision),
+        overall_decision=choice("overall_decision", ("key_question_ratings", "posterior"), default.overall_decision),
+        serious_finding_scores_statement=bool(doc.get("serious_finding_scores_statement", False)),
+        posterior_draws=draws, posterior_seed=int(number("posterior_seed", default.posterior_seed)),
+        posterior_placements=choice("posterior_placements", ("sample", "weights"), default.posterior_placements),
         description=str(doc.get("description", "")), source=str(doc.get("source", "")))
 
 

@@ -1,0 +1,208 @@
+"""`assess` posterior ratings: the published rules applied to draws of confirmed decisions (issue 21).
+
+Fast: hand-made records, no encoder, no band calibration (the probabilities are the tests' own).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evidencenlp.assess import AssessOptions, assess_records, load_rules
+from evidencenlp.assess.posterior import UNRATED, sample_posterior
+from evidencenlp.assess.records import EvidenceRecord
+from evidencenlp.assess.scoring import assess_key_question, assess_overall
+from evidencenlp.errors import FrameworkError
+from evidencenlp.frameworks import load_framework_set
+from evidencenlp.frameworks.rules import RatingRules
+from evidencenlp.taxonomy import Taxonomy
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = AssessOptions(use_encoder=False, band_calibration=False)
+
+
+@pytest.fixture(scope="module")
+def rules() -> RatingRules:
+    return load_rules()[2]
+
+
+@pytest.fixture(scope="module")
+def tax(rules: RatingRules) -> Taxonomy:
+    return rules.taxonomy
+
+
+def confirmed(tax: Taxonomy, statement: str, band: str, note: str) -> EvidenceRecord:
+    return EvidenceRecord(note=note, row=1, location="L", key_question=tax.key_question_of(statement),
+                          statement=statement, band=band, weight=1.0, source="accepted")
+
+
+def suggested(tax: Taxonomy, statement: str, probs: dict[str, float], note: str, weight: float = 1.0,
+              primary: bool = True) -> EvidenceRecord:
+    full = {b: probs.get(b, 0.0) for b in tax.bands}
+    return EvidenceRecord(note=note, row=1, location="L", key_question=tax.key_question_of(statement),
+                          statement=statement, band=max(full, key=lambda b: full[b]), weight=weight,
+                          band_probabilities=tuple(full.items()), primary=primary)
+
+
+def expected_score_rules(rules: RatingRules, **policy: object) -> RatingRules:
+    return replace(rules, evidence=replace(rules.evidence, key_question_decision="expected_score", **policy))
+
+
+def random_location(tax: Taxonomy, seed: int, certain_suggestions: bool) -> list[EvidenceRecord]:
+    """1-4 notes on a random subset of every key question's statements, random bands (and weights)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for kq in tax.key_questions:
+        for st in tax.statements_of(kq):
+            if rng.random() < 0.5:
+                continue
+            for j in range(int(rng.integers(1, 5))):
+                band = tax.bands[int(rng.choice(len(tax.bands), p=[0.15, 0.45, 0.25, 0.15]))]
+                note = f"{st}-{j}"
+                if certain_suggestions:
+                    out.append(suggested(tax, st, {band: 1.0}, note, weight=float(rng.uniform(0.2, 1.0))))
+                else:
+                    out.append(confirmed(tax, st, band, note))
+    return out
+
+
+@pytest.mark.parametrize("certain_suggestions", [False, True])
+@pytest.mark.parametrize("scores_statement", [False, True])
+def test_draws_without_uncertainty_give_the_rules_rating_with_certainty(
+        rules: RatingRules, tax: Taxonomy, certain_suggestions: bool, scores_statement: bool) -> None:
+    """The vectorised rules of the draws are the scalar rules: with nothing uncertain (confirmed notes, or
+    suggestions certain of their band keeping their weights) every draw is the published rating."""
+    base = expected_score_rules(rules, serious_finding_scores_statement=scores_statement)
+    for seed in range(12):
+        records = random_location(tax, seed, certain_suggestions)
+        post = sample_posterior(records, base, 1.0, draws=20, seed=seed, placements="weights")
+        kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], base, RAW)
+               for kq in tax.key_questions}
+        for kq, assessed in kqs.items():
+            want = assessed.rating or UNRATED
+            assert post.key_questions[kq][want] == 1.0, (seed, kq, want, post.key_questions[kq])
+        overall = assess_overall(kqs, base, RAW).rating
+        assert post.overall[overall or UNRATED] == 1.0, (seed, overall, post.overall)
+
+
+def test_probabilities_sum_to_one_and_repeat_with_the_seed(rules: RatingRules, tax: Taxonomy) -> None:
+    sts = tax.statements_of("safe")
+    records = [suggested(tax, st, {"good": 0.5, "requires_improvement": 0.3, "inadequate": 0.2}, f"n{i}{j}")
+               for i, st in enumerate(sts[:4]) for j in range(2)]
+    a = sample_posterior(records, rules, 1.0, draws=300, seed=7)
+    b = sample_posterior(records, rules, 1.0, draws=300, seed=7)
+    c = sample_posterior(records, rules, 1.0, draws=300, seed=8)
+    assert a == b
+    for post in (a, c):
+        for probs in [*post.key_questions.values(), post.overall]:
+            assert sum(probs.values()) == pytest.approx(1.0)
+            assert all(0.0 <= p <= 1.0 for p in probs.values())
+    assert a.key_questions["caring"] == {**dict.fromkeys(tax.bands, 0.0), UNRATED: 1.0}  # no notes: never rated
+    assert a.key_questions["safe"][UNRATED] == 0.0
+    assert a.key_questions["safe"] != c.key_questions["safe"]  # another seed, other draws (same shape)
+
+
+def test_a_likely_serious_finding_limits_with_its_probability(rules: RatingRules, tax: Taxonomy) -> None:
+    """One suggestion among confirmed good notes: the key question is limited in about P(inadequate) of the
+    draws, and its most probable rating follows that probability."""
+    sts = tax.statements_of("responsive")
+    good = [confirmed(tax, st, "good", f"g{i}{j}") for i, st in enumerate(sts[:4]) for j in range(3)]
+    for p_bad, rating in ((0.25, "good"), (0.75, "requires_improvement")):
+        doubt = suggested(tax, sts[0], {"inadequate": p_bad, "good": 1 - p_bad}, "doubt")
+        post = sample_posterior([*good, doubt], rules, 1.0, draws=2000, seed=0, placements="weights")
+        assert post.key_questions["responsive"]["requires_improvement"] == pytest.approx(p_bad, abs=0.04)
+        assert post.limited["responsive"] == pytest.approx(p_bad, abs=0.04)
+        assert post.most_probable("responsive", tax.bands)[0] == rating
+
+
+def test_one_confirmed_inadequate_note_among_good_suggestions_is_limited(tax: Taxonomy) -> None:
+    sts = tax.statements_of("safe")
+    good = [suggested(tax, st, {"good": 0.9, "outstanding": 0.1}, f"g{i}{j}") for i, st in enumerate(sts[:4])
+            for j in range(3)]
+    records = [*good, confirmed(tax, sts[1], "inadequate", "bad")]
+    kq = assess_records(records, RAW).locations[0].key_questions["safe"]
+    assert kq.rating == "requires_improvement" and kq.posterior is not None
+    assert kq.posterior["requires_improvement"] == 1.0  # the confirmed finding is in every draw
+    assert kq.to_dict()["rating_probability"] == 1.0
+    without = assess_records(good, RAW).locations[0].key_questions["safe"]
+    assert without.rating == "good"
+
+
+def test_many_probably_inadequate_suggestions_reach_inadequate(rules: RatingRules, tax: Taxonomy) -> None:
+    """Each note is more likely requires improvement than inadequate, so the expected scores (1.55) round to 2
+    and the key question is requires improvement; but a statement with two such notes holds at least one
+    finding in 70% of the draws, which pulls it to 1, and most draws rate the key question inadequate."""
+    sts = tax.statements_of("safe")
+    records = [suggested(tax, st, {"inadequate": 0.45, "requires_improvement": 0.55}, f"n{i}{j}")
+               for i, st in enumerate(sts[:4]) for j in range(2)]
+    kq = assess_records(records, RAW).locations[0].key_questions["safe"]
+    assert kq.expected_score_rating == "requires_improvement"
+    assert kq.rating == "inadequate" and kq.posterior is not None and kq.posterior["inadequate"] > 0.5
+    old = expected_score_rules(rules)
+    alone = assess_key_question("safe", records, old, RAW)
+    assert alone.rating == "requires_improvement"
+
+
+def test_the_output_says_how_each_rating_was_judged(tax: Taxonomy) -> None:
+    records = [suggested(tax, st, {"good": 0.6, "requires_improvement": 0.4}, f"{kq}{i}")
+               for kq in tax.key_questions for i, st in enumerate(tax.statements_of(kq)[:3])]
+    result = assess_records(records, RAW)
+    out = result.to_dict()
+    assert out["rules"]["evidence"]["key_question_decision"] == "posterior"
+    loc = out["locations"][0]
+    for kq in loc["key_questions"].values():
+        assert kq["posterior"] is not None and sum(kq["posterior"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert kq["rating_probability"] == kq["posterior"][kq["rating"]]
+        assert kq["expected_score_rating"] is not None
+        assert any("draws" in line for line in kq["rules_applied"]) and "draws" in kq["basis"]
+    overall = loc["overall"]
+    assert overall["posterior"] is not None and overall["rating_probability"] == overall["posterior"][overall["rating"]]
+    assert overall["from_key_question_ratings"] is not None
+    assert any("draws" in line for line in overall["rules_applied"])
+    # the most probable overall rating, which need not be the principles on the most probable key questions
+    best = max(overall["posterior"], key=lambda b: overall["posterior"][b])
+    assert overall["rating"] == best
+
+
+def test_all_confirmed_notes_use_the_published_rule_alone(tax: Taxonomy) -> None:
+    records = [confirmed(tax, st, "good", f"{kq}{i}") for kq in tax.key_questions
+               for i, st in enumerate(tax.statements_of(kq)[:2])]
+    loc = assess_records(records, RAW).locations[0]
+    assert all(kq.posterior is None for kq in loc.key_questions.values()) and loc.overall.posterior is None
+    assert loc.overall.rating == "good"
+    # a tagged table's suggestion knows only its own band's probability: nothing to draw, no posterior either
+    tagged = [replace(r, source="suggestion", weight=0.8, band_probabilities=((r.band, 0.7),)) for r in records]
+    loc = assess_records(tagged, RAW).locations[0]
+    assert all(kq.posterior is None for kq in loc.key_questions.values()) and loc.overall.rating == "good"
+
+
+def test_a_statement_with_a_confirmed_finding_scores_one(tax: Taxonomy) -> None:
+    """"One serious finding may pull a statement to 1" (the bundle writers' rule), as framework data."""
+    sts = tax.statements_of("well-led")
+    records = [confirmed(tax, sts[0], "good", "a"), confirmed(tax, sts[0], "good", "b"),
+               confirmed(tax, sts[0], "inadequate", "c")]
+    st = assess_records(records, RAW).locations[0].key_questions["well-led"].statements[0]
+    assert st.mean_score == pytest.approx(7 / 3) and st.score == 1 and st.serious_findings == ("c",)
+
+
+def test_posterior_policy_is_framework_data_with_clear_errors(tmp_path: Path, tax: Taxonomy) -> None:
+    folder = tmp_path / "frameworks"
+    shutil.copytree(REPO / "frameworks", folder)
+    saf = folder / "cqc-saf-2023.yaml"
+    text = saf.read_text(encoding="utf-8")
+    saf.write_text(text.replace("key_question_decision: posterior", "key_question_decision: expected_score"),
+                   encoding="utf-8")
+    sts = tax.statements_of("safe")
+    records = [suggested(tax, st, {"inadequate": 0.45, "requires_improvement": 0.55}, f"n{i}{j}")
+               for i, st in enumerate(sts[:4]) for j in range(2)]
+    kq = assess_records(records, RAW, frameworks_dir=folder).locations[0].key_questions["safe"]
+    assert kq.rating == "requires_improvement" and kq.posterior is None
+    saf.write_text(text.replace("posterior_placements: weights", "posterior_placements: everywhere"),
+                   encoding="utf-8")
+    with pytest.raises(FrameworkError) as err:
+        load_framework_set(folder)
+    assert "posterior_placements" in str(err.value)
