@@ -220,20 +220,20 @@ def candidates() -> dict[str, Detector]:
     """The detectors compared: the plain Poisson reference, the chosen family (run once on the year, and as
     a monthly report), the previous method and variants of the chosen one."""
     chosen = SummaryConfig()
-    previous = replace(chosen, kinds=("site_share", "kq_count", "kq_share"), window_weights=None,
-                       national_prior="estimates")
+    previous = replace(chosen, kinds=("site_share", "kq_count", "kq_share"), window_weights=None)
     return {
         "Poisson vs own 8 months, BH over the latest 3 (reference)": poisson_detector(),
-        "chosen: latest month; site + key question count; windows 1 and 2 (weighted Simes 0.3/0.7); "
-        "national prior from the other locations": family_detector(chosen),
+        "chosen: latest month; site + key question count; windows 1 and 2 (weighted Simes 0.3/0.7)":
+            family_detector(chosen),
         f"chosen as a monthly report (run at each of the last {MONITOR_MONTHS} months on the data so far)":
             monitor_detector(chosen, MONITOR_MONTHS),
-        "previous: latest month; site + key question (count, share); windows 1 and 2 (Simes); "
-        "national prior from every estimate": family_detector(previous),
+        "previous: latest month; site + key question (count, share); windows 1 and 2 (Simes)":
+            family_detector(previous),
         "variant: equal window weights (Simes)": family_detector(replace(chosen, window_weights=None)),
         "variant: share in the first stage (min(p_count/0.8, p_share/0.2))":
             family_detector(replace(chosen, kinds=("site_share", "kq_count", "kq_share"))),
-        "variant: national prior from every estimate (previous)": family_detector(replace(chosen, national_prior="estimates")),
+        "variant: national prior from the other locations' own rises":
+            family_detector(replace(chosen, national_prior="others")),
         "variant: weighted BH (weight = expected negatives, capped at 10)": family_detector(replace(chosen, weighted=True)),
         "variant: latest 3 months tested": family_detector(replace(chosen, recent_periods=3)),
         "variant: no national factor": family_detector(replace(chosen, national=False)),

@@ -20,9 +20,9 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
   observed over expected in the same window; share tests: their median odds ratio, on the odds scale)
   are each an estimate with a known variance; a spike-and-slab prior (no shift, or a half-normal rise)
   gives the posterior probability of a shift and the mean and variance of its size (for the count
-  test's national shift, the prior probability is learnt per period, for each location from the
-  *other* locations' own rises in every topic, under a uniform hyperprior: :func:`others_shift_prior`;
-  a rise at one location thus cannot raise the prior that would explain it away). The expectation is
+  test's national shift, the prior probability is learnt per period from every location's estimate
+  in every topic: :func:`estimated_shift_prior`; or, ``national_prior="others"``, for each location from
+  the other locations' own rises: :func:`others_shift_prior`). The expectation is
   multiplied by ``exp(mean)`` and the variance joins the test's: noise near 0 barely moves either, a
   clear shift is allowed for in full, and the doubt about whether there was one widens the test
   smoothly (no gate for the noise to fall either side of); a fall never lowers an expectation;
@@ -64,8 +64,8 @@ NATIONAL_PRIOR: tuple[float, float] = (SHIFT_PRIOR_PROB, SHIFT_PRIOR_SD)
 #: and its own comments measure it well, so a real doubling is still allowed for in full
 VOLUME_PRIOR: tuple[float, float] = (0.1, SHIFT_PRIOR_SD)
 #: where the count tests' prior probability of a national shift is learnt (``SummaryConfig.national_prior``):
-#: ``"others"`` — from the other locations' own rises in every topic (:func:`others_shift_prior`); ``"estimates"`` — per window from every location's national estimate
-#: (:func:`estimated_shift_prior`; the previous method, which a local rise leaks into)
+#: ``"estimates"`` — per window from every location's national estimate (:func:`estimated_shift_prior`; a
+#: local rise leaks into it), ``"others"`` — from the other locations' own rises (:func:`others_shift_prior`)
 NATIONAL_PRIOR_SOURCES: tuple[str, ...] = ("others", "estimates")
 #: a Beta(a, b) hyperprior on that probability (pseudo-shifts, pseudo-non-shifts; Beta(1, 1) is uniform):
 #: with two other locations × a few topics the EM alone can collapse to nothing when a real shift is noisy
@@ -265,7 +265,7 @@ def _others_median(ratio: np.ndarray, use: np.ndarray) -> np.ndarray:
 
 def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.ndarray, d: float,
                     var_log_expected: np.ndarray | None = None,
-                    prior_from: str = "others") -> tuple[np.ndarray, np.ndarray]:
+                    prior_from: str = "estimates") -> tuple[np.ndarray, np.ndarray]:
     """The national shift of every cell, seen at the *other* locations: mean and variance of its log (≥ 0).
 
     The estimate is the log of the median over the other locations of their ``(O + ½)/(E + ½)`` (observed
@@ -426,7 +426,7 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
                       national: bool = True, pseudo_events: float = 1.0,
                       history: int | None = None, prior_df: float = 10.0,
                       window_weights: Sequence[float] | None = None,
-                      national_prior: str = "others") -> SurveillanceResult:
+                      national_prior: str = "estimates") -> SurveillanceResult:
     """Test every location × group × period for a rise (and a fall) in ``target`` against its past.
 
     ``target`` and ``reference`` are non-negative integer arrays ``(L, G, P)``. ``history`` is how many

@@ -48,8 +48,8 @@ METHOD = ("one family of one-sided tests per location in the latest period (--re
           "falling (kq_count: a volume rise with the same mix is no alarm, the complaints cannot dilute it); each on "
           "the latest period and the sum of the latest two (weighted Simes, 0.3/0.7), quasi-Poisson over-dispersion "
           "pooled over locations; a rise seen at the other locations (their median observed/expected, or odds ratio "
-          "for shares) allowed for, averaged over whether it happened, its prior learnt from the other locations' "
-          "own rises; the statements of an alerting key question and its negative share (kq_share) tested next "
+          "for shares) allowed for, averaged over whether it happened, its prior learnt from every location and key "
+          "question; the statements of an alerting key question and its negative share (kq_share) tested next "
           "(hierarchical FDR)")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
