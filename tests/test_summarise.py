@@ -410,3 +410,36 @@ def test_quarters_with_too_few_periods_say_why_no_test_ran(tmp_path: Path) -> No
     assert "No test ran: 2 quarterly periods" in res.stdout and "use a shorter --period" in res.stdout
     d = json.loads(invoke("summarise", str(src), "--period", "quarter", "--format", "json").stdout)
     assert d["tests"] == [] and d["no_test_reason"].startswith("2 quarterly periods")
+
+
+def test_weighted_simes_spends_the_error_rate_by_weight_and_stays_valid() -> None:
+    from evidencenlp.trends.stats import simes
+
+    p = np.array([[0.01, 0.04], [0.03, 0.02], [0.5, 0.2]])
+    np.testing.assert_allclose(simes(p, (1.0, 1.0)), simes(p))  # equal weights: the plain rule
+    # two p-values: min(p_(1)/w_(1), p_(2)), the weight of the smaller p first
+    np.testing.assert_allclose(simes(p, (0.3, 0.7)), [min(0.01 / 0.3, 0.04), min(0.02 / 0.7, 0.03), 0.2 / 0.7])
+    rng = np.random.default_rng(4)
+    u = rng.uniform(size=(20000, 2))
+    assert np.mean(simes(u, (0.3, 0.7)) <= 0.05) < 0.056  # independent nulls: level kept
+    with pytest.raises(ValueError):
+        simes(p, (0.5, -0.5))
+
+
+def test_a_local_rise_does_not_raise_its_own_national_prior() -> None:
+    from evidencenlp.trends.stats import others_shift_prior
+
+    rng = np.random.default_rng(6)
+    se = 0.2
+    noise = rng.normal(0, se, size=(3, 5, 1))
+    local = noise.copy()
+    local[0, 0, 0] += np.log(3.0)  # one location rose in one topic
+    national = noise.copy()
+    national[:, 0, 0] += np.log(3.0)  # every location rose in that topic
+    var, use = np.full_like(noise, se * se), np.ones_like(noise, dtype=bool)
+    p_local, p_national = others_shift_prior(local, var, use), others_shift_prior(national, var, use)
+    assert p_local.shape == (3, 1, 1)
+    # location 0's prior is learnt from the others, who did not rise; theirs sees location 0's rise
+    # (a Beta(1, 1) hyperprior over 2 × 5 estimates keeps about 1/12 when nothing rose)
+    assert p_local[0, 0, 0] < 0.15 and p_local[0, 0, 0] + 0.05 < p_local[1:, 0, 0].min()
+    assert p_national.min() > p_local[0, 0, 0] + 0.15

@@ -11,16 +11,17 @@ reason when none could run. The kinds (:data:`~evidencenlp.trends.config.KINDS`)
   *other* comments, so the complaints cannot dilute it, and a volume rise with the same mix is no alarm);
 * ``kq_share`` — the negative share within the key question.
 
-A key question's count and share are one test (weighted Bonferroni, ``min(p_count/0.8, p_share/0.2)``:
-the count is the primary question; the record names the kind with
-the smaller p and keeps both in ``parts``), so the family holds one site test and one test per key
-question for every location × period; for the latest ``recent_periods`` periods they form ONE family
-under Benjamini–Hochberg. The
-family may be weighted (``SummaryConfig.weighted``, off by default: weighted Benjamini–Hochberg with each
-test's expected negatives, capped, as its weight). The
-statements of a key question that alerted are then tested as its children (``statement_count``, the
-same count test), with Benjamini–Hochberg within each child family (hierarchical FDR, Yekutieli 2008):
-key questions before statements.
+By default a key question's first-stage test is its count alone (the analyst's "more complaints"), so
+the family holds one site test and one count test per key question for every location × period; for
+the latest ``recent_periods`` periods they form ONE family under Benjamini–Hochberg. With ``kq_share``
+in ``SummaryConfig.kinds`` a key question's count and share are one first-stage test instead (weighted
+Bonferroni, ``min(p_count/0.8, p_share/0.2)``; the record names the kind with the smaller p and keeps
+both in ``parts``). The family may be weighted (``SummaryConfig.weighted``, off by default: weighted
+Benjamini–Hochberg with each test's expected negatives, capped, as its weight). The statements of a
+key question that alerted, and its share when that is not in the first stage, are then tested as its
+children (``statement_count``, the same count test; ``kq_share``), with Benjamini–Hochberg within each
+child family (hierarchical FDR, Yekutieli 2008): key questions before statements. ``stage`` says which
+step a test belongs to (1 the family, 2 a drill-down).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class TestRecord:
     alert: bool
     #: the test's weight in the family's weighted Benjamini–Hochberg (1 = an equal share; see :data:`WEIGHT_CAP`)
     weight: float = 1.0
+    #: 1: a test of the first-stage family; 2: a drill-down under a key question alert (statements, share)
+    stage: int = 1
     #: the one-sided p of each component test (count and share of a key question, combined by Simes)
     parts: dict[str, float] = field(default_factory=dict)
     #: redacted example comments of an alert's window (filled by the summary; never in JSON on stdout)
@@ -126,8 +129,8 @@ class Family:
 
     @property
     def size(self) -> int:
-        """The size of the first-stage family (the statement drill-downs not counted)."""
-        return sum(t.kind != STATEMENT_KIND for t in self.tests)
+        """The size of the first-stage family (the drill-downs not counted)."""
+        return sum(t.stage == 1 for t in self.tests)
 
 
 def _series(counts: Counts, kind: str, volume: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -149,7 +152,8 @@ def _run(counts: Counts, kind: str, config: SummaryConfig) -> SurveillanceResult
     history = max(0, first_tested - max(config.windows) + 1)
     return surveillance_test(y, r, windows=config.windows, baseline=config.baseline_periods,
                              min_baseline_periods=config.min_baseline_periods, volume=volume,
-                             national=config.national, history=history if history >= 2 else None)
+                             national=config.national, history=history if history >= 2 else None,
+                             window_weights=config.window_weights, national_prior=config.national_prior)
 
 
 def _record(res: SurveillanceResult, kind: str, idx: tuple[int, int, int], direction: str, p: float,
@@ -253,8 +257,10 @@ def run_family(counts: Counts, config: SummaryConfig) -> Family:
 
 
 def _statement_tests(counts: Counts, config: SummaryConfig, parents: list[TestRecord]) -> list[TestRecord]:
-    """Children of each key question alert: its statements' count tests, BH within each child family."""
-    if not parents or not counts.statements:
+    """Children of each key question alert: its statements' count tests and (when ``kq_share`` is not in the
+    first stage) its negative share within the key question, BH within each child family."""
+    share = None if "kq_share" in config.kinds else _run(counts, "kq_share", config)
+    if not parents or (not counts.statements and share is None):
         return []
     res = _run(counts, STATEMENT_KIND, config)
     out: list[TestRecord] = []
@@ -272,7 +278,13 @@ def _statement_tests(counts: Counts, config: SummaryConfig, parents: list[TestRe
             idx = (li, gi, pi)
             p = float(res.p_worse[idx] if parent.direction == "worse" else res.p_better[idx])
             children.append(_record(res, STATEMENT_KIND, idx, parent.direction, p, counts, st))
+        gi = counts.key_questions.index(parent.key_question) if parent.key_question in counts.key_questions else -1
+        if share is not None and gi >= 0 and share.eligible[li, gi, pi]:
+            idx = (li, gi, pi)
+            p = float(share.p_worse[idx] if parent.direction == "worse" else share.p_better[idx])
+            children.append(_record(share, "kq_share", idx, parent.direction, p, counts, parent.key_question))
         for rec, q in zip(children, bh_qvalues([c.p_value for c in children])):
+            rec.stage = 2
             rec.q_value = float(q)
             rec.alert = bool(q <= config.fdr)
         out += children

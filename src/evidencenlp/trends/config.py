@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from evidencenlp.trends.periods import PERIODS
-from evidencenlp.trends.stats import VOLUME_MODES
+from evidencenlp.trends.stats import NATIONAL_PRIOR_SOURCES, VOLUME_MODES
 
 #: the kinds of test in the alert family, in the order they are reported
 KINDS: tuple[str, ...] = ("site_share", "kq_count", "kq_share")
@@ -28,14 +28,24 @@ class SummaryConfig:
             with comments.
         windows: evidence accumulated over the latest 1, 2, … periods ending at the tested period
             (combined by Simes' rule).
+        window_weights: one weight per window for a weighted Simes combination (``None``: equal weights);
+            the default spends most of the error rate on the accumulated window, where a sustained rise
+            adds up, and keeps a share for the latest period alone.
         fdr: the Benjamini–Hochberg false discovery rate; an alert is a test with ``q_value <= fdr``.
         weighted: weight the family's tests by their expected negatives (capped; weighted Benjamini–Hochberg),
             so topics too small to show a rise spend little of the error rate.
-        kinds: the tests in the family (:data:`KINDS`).
-        statements: test the statements of a key question that alerted (a second, hierarchical step).
+        kinds: the tests in the family (:data:`KINDS`). By default a key question's first-stage test is its
+            count alone; ``kq_share`` in ``kinds`` combines count and share in the first stage instead
+            (weighted Bonferroni), otherwise the share is a child of a key question alert.
+        statements: test the statements (and, when it is not in ``kinds``, the share) of a key question
+            that alerted (a second, hierarchical step).
         improvements: also test for falls (doubles the family; off by default).
         volume: how a key question's count follows the location's volume (see :mod:`evidencenlp.trends.stats`).
         national: explain a rise seen at every location by the national factor.
+        national_prior: where the count tests learn how likely a national shift is (``"estimates"``, the
+            default: from every location's national estimate; ``"others"``: from the other locations' own
+            rises, so a rise at one location cannot raise the prior that explains it away — measured: no
+            power gained and more false alerts on national shifts seen through the classifier).
         examples: example comments kept per cell (negative ones first).
         top_statements: how many most-discussed statements to list per location.
     """
@@ -46,13 +56,15 @@ class SummaryConfig:
     recent_periods: int | None = 1
     min_baseline_periods: int = 2
     windows: tuple[int, ...] = (1, 2)
+    window_weights: tuple[float, ...] | None = (0.3, 0.7)
     fdr: float = 0.05
     weighted: bool = False
-    kinds: tuple[str, ...] = KINDS
+    kinds: tuple[str, ...] = ("site_share", "kq_count")
     statements: bool = True
     improvements: bool = False
     volume: str = "rise"
     national: bool = True
+    national_prior: str = "estimates"
     examples: int = 3
     top_statements: int = 5
 
@@ -69,9 +81,15 @@ class SummaryConfig:
             raise ValueError("min_baseline_periods and min_cell must be at least 1, examples at least 0")
         if not self.windows or min(self.windows) < 1:
             raise ValueError("windows must be one or more positive period counts")
+        if self.window_weights is not None and (len(self.window_weights) != len(self.windows)
+                                                or min(self.window_weights) < 0 or sum(self.window_weights) <= 0):
+            raise ValueError("window_weights must be one non-negative weight per window, not all zero")
         unknown = [k for k in self.kinds if k not in KINDS]
         if unknown or not self.kinds:
             raise ValueError(f"kinds must be some of {', '.join(KINDS)}; got {', '.join(unknown) or 'none'}")
+        if self.national_prior not in NATIONAL_PRIOR_SOURCES:
+            raise ValueError(f"national_prior must be one of {', '.join(NATIONAL_PRIOR_SOURCES)}; "
+                             f"got {self.national_prior!r}")
         if self.volume not in VOLUME_MODES:
             raise ValueError(f"volume must be one of {', '.join(VOLUME_MODES)}; got {self.volume!r}")
 
@@ -79,4 +97,5 @@ class SummaryConfig:
         """JSON-ready form."""
         d = asdict(self)
         d["windows"], d["kinds"] = list(self.windows), list(self.kinds)
+        d["window_weights"] = None if self.window_weights is None else list(self.window_weights)
         return d

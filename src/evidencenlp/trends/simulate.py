@@ -18,6 +18,11 @@ statement of it) or its overall negative share; every other alert is false, coun
 location × period × topic (a statement alert under its key question's alert is the same finding).
 False alerts are reported per 100 tested location-months (locations × ``recent_periods``).
 
+Detectors are run once on the year (the report at month 12: its latest month is tested) or, as an
+analyst uses the tool, as a **monthly report** (:func:`monitor_detector`): the family is run at the end of
+each of the last months on the data up to that month, and a rise is found when any of those reports
+alerts in an injected month; its tested location-months are locations × reports.
+
 Run ``python -m evidencenlp.trends.simulate --phase1 PATH`` to print the table.
 """
 
@@ -170,6 +175,29 @@ def family_detector(config: SummaryConfig) -> Detector:
     return Detector(detect, config.recent_periods or 12)
 
 
+def cut(counts: Counts, periods: int) -> Counts:
+    """The stream as it stood after its first ``periods`` periods (every array cut on its period axis)."""
+    return replace(counts, periods=counts.periods[:periods], n_all=counts.n_all[:, :periods],
+                   x_all=counts.x_all[:, :periods], n_kq=counts.n_kq[..., :periods], x_kq=counts.x_kq[..., :periods],
+                   n_st=counts.n_st[..., :periods], x_st=counts.x_st[..., :periods])
+
+
+def monitor_detector(config: SummaryConfig, months: int = 2) -> Detector:
+    """The family as an analyst uses it: a monthly report. The family (``config``) is run on the stream as
+    it stood at the end of each of the latest ``months`` months (data up to that month only), and the
+    alerts of every run are pooled; each run tests its own latest ``config.recent_periods`` periods, so
+    ``months × recent_periods`` location-months per location are tested."""
+    def detect(counts: Counts) -> Found:
+        p_len = len(counts.periods)
+        found: Found = []
+        for end in range(max(1, p_len - months + 1), p_len + 1):
+            now = cut(counts, end)
+            found += [(now.locations.index(a.location), now.periods.index(a.period), a.key_question)
+                      for a in run_family(now, config).alerts]
+        return found
+    return Detector(detect, months * (config.recent_periods or 12))
+
+
 def poisson_detector(baseline: int = 8, recent: int = 3, fdr: float = 0.05) -> Detector:
     """The reference: each key question's negatives in each of the latest ``recent`` months against the
     location's own previous ``baseline`` months (exact conditional Poisson test), BH over all of them."""
@@ -183,20 +211,33 @@ def poisson_detector(baseline: int = 8, recent: int = 3, fdr: float = 0.05) -> D
     return Detector(detect, recent)
 
 
+#: the scenarios inject into at most the last this-many months, so the monthly monitor runs the reports of
+#: those months (earlier reports see no injected month)
+MONITOR_MONTHS = 2
+
+
 def candidates() -> dict[str, Detector]:
-    """The detectors compared: the plain Poisson reference, the chosen family and variants of it."""
+    """The detectors compared: the plain Poisson reference, the chosen family (run once on the year, and as
+    a monthly report), the previous method and variants of the chosen one."""
     chosen = SummaryConfig()
+    previous = replace(chosen, kinds=("site_share", "kq_count", "kq_share"), window_weights=None)
     return {
         "Poisson vs own 8 months, BH over the latest 3 (reference)": poisson_detector(),
-        "chosen: latest month; site + key question (count, share); windows 1 and 2": family_detector(chosen),
+        "chosen: latest month; site + key question count; windows 1 and 2 (weighted Simes 0.3/0.7)":
+            family_detector(chosen),
+        f"chosen as a monthly report (run at each of the last {MONITOR_MONTHS} months on the data so far)":
+            monitor_detector(chosen, MONITOR_MONTHS),
+        "previous: latest month; site + key question (count, share); windows 1 and 2 (Simes)":
+            family_detector(previous),
+        "variant: equal window weights (Simes)": family_detector(replace(chosen, window_weights=None)),
+        "variant: share in the first stage (min(p_count/0.8, p_share/0.2))":
+            family_detector(replace(chosen, kinds=("site_share", "kq_count", "kq_share"))),
+        "variant: national prior from the other locations' own rises":
+            family_detector(replace(chosen, national_prior="others")),
         "variant: weighted BH (weight = expected negatives, capped at 10)": family_detector(replace(chosen, weighted=True)),
         "variant: latest 3 months tested": family_detector(replace(chosen, recent_periods=3)),
-        "variant: window 2 only": family_detector(replace(chosen, windows=(2,))),
-        "variant: no accumulation (window 1)": family_detector(replace(chosen, windows=(1,))),
-        "variant: windows 1, 2 and 3": family_detector(replace(chosen, windows=(1, 2, 3))),
         "variant: no national factor": family_detector(replace(chosen, national=False)),
         "variant: count ignores volume (volume=none)": family_detector(replace(chosen, volume="none")),
-        "variant: count as a share of all comments (volume=ratio)": family_detector(replace(chosen, volume="ratio")),
     }
 
 

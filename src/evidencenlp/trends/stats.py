@@ -20,8 +20,9 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
   observed over expected in the same window; share tests: their median odds ratio, on the odds scale)
   are each an estimate with a known variance; a spike-and-slab prior (no shift, or a half-normal rise)
   gives the posterior probability of a shift and the mean and variance of its size (for the count
-  test's national shift, the prior probability is learnt per period from every location and topic:
-  :func:`estimated_shift_prior`). The expectation is
+  test's national shift, the prior probability is learnt per period from every location's estimate
+  in every topic: :func:`estimated_shift_prior`; or, ``national_prior="others"``, for each location from
+  the other locations' own rises: :func:`others_shift_prior`). The expectation is
   multiplied by ``exp(mean)`` and the variance joins the test's: noise near 0 barely moves either, a
   clear shift is allowed for in full, and the doubt about whether there was one widens the test
   smoothly (no gate for the noise to fall either side of); a fall never lowers an expectation;
@@ -34,7 +35,8 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
   (its negatives × φ), every count divided by ``D`` (exact for small cells, where a normal
   approximation over-alerts).
 
-Several windows (default the latest 1 and 2 periods) are combined by Simes' rule, ``p = min_i(W·p_(i)/i)``.
+Several windows (default the latest 1 and 2 periods) are combined by Simes' rule, ``p = min_i(W·p_(i)/i)``,
+or its weighted form (:func:`simes` with ``window_weights``).
 """
 
 from __future__ import annotations
@@ -61,6 +63,13 @@ NATIONAL_PRIOR: tuple[float, float] = (SHIFT_PRIOR_PROB, SHIFT_PRIOR_SD)
 #: the prior (probability, sd) of a rise in a location's volume in a window: uncommon (one window in ten),
 #: and its own comments measure it well, so a real doubling is still allowed for in full
 VOLUME_PRIOR: tuple[float, float] = (0.1, SHIFT_PRIOR_SD)
+#: where the count tests' prior probability of a national shift is learnt (``SummaryConfig.national_prior``):
+#: ``"estimates"`` — per window from every location's national estimate (:func:`estimated_shift_prior`; a
+#: local rise leaks into it), ``"others"`` — from the other locations' own rises (:func:`others_shift_prior`)
+NATIONAL_PRIOR_SOURCES: tuple[str, ...] = ("others", "estimates")
+#: a Beta(a, b) hyperprior on that probability (pseudo-shifts, pseudo-non-shifts; Beta(1, 1) is uniform):
+#: with two other locations × a few topics the EM alone can collapse to nothing when a real shift is noisy
+OTHERS_PRIOR_PSEUDO: tuple[float, float] = (1.0, 1.0)
 
 
 def wilson_interval(negative: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float],
@@ -102,11 +111,24 @@ def weighted_bh_qvalues(p: np.ndarray | Sequence[float], weights: np.ndarray | S
     return np.minimum(bh_qvalues(np.minimum(scaled, 1.0)), 1.0)
 
 
-def simes(p: np.ndarray) -> np.ndarray:
-    """Simes' combination along the last axis: ``min_i(W·p_(i)/i)`` (valid under positive dependence)."""
-    arr = np.sort(np.asarray(p, dtype=float), axis=-1)
-    w = arr.shape[-1]
-    return np.min(arr * w / np.arange(1, w + 1), axis=-1)
+def simes(p: np.ndarray, weights: Sequence[float] | None = None) -> np.ndarray:
+    """Simes' combination along the last axis: ``min_i(W·p_(i)/i)`` (valid under positive dependence).
+
+    With ``weights`` (one per entry of the last axis, non-negative, rescaled to sum to 1): the weighted
+    Simes test of Benjamini & Hochberg (1997), ``min_i(p_(i) / Σ_{j≤i} w_(j))`` with the weights taken
+    in the order of the sorted p-values; equal weights give the plain rule."""
+    arr = np.asarray(p, dtype=float)
+    n = arr.shape[-1]
+    if weights is None:
+        return np.min(np.sort(arr, axis=-1) * n / np.arange(1, n + 1), axis=-1)
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or np.any(w < 0) or not np.isfinite(w).all() or w.sum() <= 0:
+        raise ValueError("simes weights must be non-negative, finite and one per p-value, not all zero")
+    order = np.argsort(arr, axis=-1, kind="stable")
+    cum = np.cumsum((w / w.sum())[order], axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(cum > 0, np.take_along_axis(arr, order, axis=-1) / cum, np.inf)
+    return np.minimum(np.min(ratio, axis=-1), 1.0)
 
 
 def span_sum(a: np.ndarray, end_lag: int, length: int | None) -> np.ndarray:
@@ -242,7 +264,8 @@ def _others_median(ratio: np.ndarray, use: np.ndarray) -> np.ndarray:
 
 
 def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.ndarray, d: float,
-                    var_log_expected: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    var_log_expected: np.ndarray | None = None,
+                    prior_from: str = "estimates") -> tuple[np.ndarray, np.ndarray]:
     """The national shift of every cell, seen at the *other* locations: mean and variance of its log (≥ 0).
 
     The estimate is the log of the median over the other locations of their ``(O + ½)/(E + ½)`` (observed
@@ -250,8 +273,9 @@ def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.nda
     variance ``D/O`` of the others' pooled count (× π/2 for a median of three or more) plus that of their
     pooled expectation (``var_log_expected``: each location's variance of ``log E``, weighted by ``E²``); it
     is averaged over whether there was a shift at all (:func:`shift_posterior`), the prior probability of a
-    shift estimated per period from every location and group (:func:`estimated_shift_prior`: shrinkage
-    across locations and topics). 0 and 0 where no other location can tell.
+    shift learnt per period (shrinkage across locations and topics): ``prior_from="others"`` from the
+    other locations' own rises in every group (:func:`others_shift_prior`), ``"estimates"`` from every
+    location's national estimate (:func:`estimated_shift_prior`). 0 and 0 where no other location can tell.
     """
     obs = np.where(eligible, observed, 0.0)
     exp_ = np.where(eligible, expected, 0.0)
@@ -268,11 +292,48 @@ def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.nda
     var_est = (d / np.maximum(others_o, 1.0) * np.where(others_n >= 3, np.pi / 2, 1.0)
                + others_v / np.maximum(others_e, 1e-9) ** 2)
     est = np.log(np.where(usable, med, 1.0))
-    mean, var = shift_posterior(est, var_est, estimated_shift_prior(est, var_est, usable), NATIONAL_PRIOR[1])
+    if prior_from == "others":
+        prior = others_shift_prior(*own_shift(eligible, observed, expected, d, var_log_expected))
+    else:
+        prior = estimated_shift_prior(est, var_est, usable)
+    mean, var = shift_posterior(est, var_est, prior, NATIONAL_PRIOR[1])
     return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
 
 
-def estimated_shift_prior(est: np.ndarray, var: np.ndarray, usable: np.ndarray, iterations: int = 30) -> np.ndarray:
+def own_shift(eligible: np.ndarray, observed: np.ndarray, expected: np.ndarray, d: float,
+              var_log_expected: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each cell's own rise: ``log((O+½)/(E+½))``, its variance ``D/O + Var(log E)`` and where it is usable."""
+    use = eligible & (expected > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = np.log(np.where(use, (observed + 0.5) / (expected + 0.5), 1.0))
+    var = d / np.maximum(np.where(eligible, observed, 0.0), 1.0) + (
+        0.0 if var_log_expected is None else np.where(eligible, var_log_expected, 0.0))
+    return est, var, use
+
+
+def others_shift_prior(own_est: np.ndarray, own_var: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """The probability of a national shift for each location's test in each period, learnt from the
+    *other* locations' own rises only (:func:`estimated_shift_prior` over every group of the other
+    locations, leaving the tested one out). In: each location's own log observed-over-expected
+    ``own_est`` (L, G, P), its variance and where it is ``usable``. Out: shape (L, 1, P).
+
+    Why leave the location out: the national *estimate* of a location is the median of the others'
+    rises, so a rise at one location shows in its neighbours' estimates; learning the prior from those
+    estimates lets a purely local rise raise the prior that then explains it away. From the others' own
+    counts, a local rise at location 0 says nothing about location 0's prior, while a real national
+    shift (every location rising) still gives every location a large one."""
+    out = np.empty((own_est.shape[0], 1, own_est.shape[-1]))
+    for li in range(own_est.shape[0]):
+        rest = [k for k in range(own_est.shape[0]) if k != li]
+        if not rest:
+            out[li] = NATIONAL_PRIOR[0]
+            continue
+        out[li] = estimated_shift_prior(own_est[rest], own_var[rest], usable[rest], pseudo=OTHERS_PRIOR_PSEUDO)[0]
+    return out
+
+
+def estimated_shift_prior(est: np.ndarray, var: np.ndarray, usable: np.ndarray, iterations: int = 30,
+                          pseudo: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """The probability of a national shift in each period (last axis), estimated from every location and
     group of that period (empirical Bayes: EM for the spike-and-slab mixing proportion, started at the
     agnostic :data:`NATIONAL_PRIOR` and kept within [0.01, 0.99]). In: the log-shift estimates ``est`` of
@@ -284,7 +345,8 @@ def estimated_shift_prior(est: np.ndarray, var: np.ndarray, usable: np.ndarray, 
     n = np.maximum(usable.sum(axis=(0, 1), keepdims=True), 1)
     for _ in range(iterations):
         post = prob * bf / (prob * bf + 1 - prob)
-        prob = np.clip(np.where(usable, post, 0.0).sum(axis=(0, 1), keepdims=True) / n, 0.01, 0.99)
+        prob = np.clip((np.where(usable, post, 0.0).sum(axis=(0, 1), keepdims=True) + pseudo[0])
+                       / (n + pseudo[0] + pseudo[1]), 0.01, 0.99)
     return prob
 
 
@@ -332,14 +394,45 @@ def _signed_root_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
         return np.sign(yc - mu) * np.sqrt(np.maximum(2 * term, 0.0))
 
 
+@dataclass
+class _CountWindow:
+    """A count test's window sums and expectation before any national shift (see :func:`surveillance_test`)."""
+
+    yw: np.ndarray
+    mu0: np.ndarray
+    var_log: np.ndarray
+    eligible: np.ndarray
+
+
+def _count_expectation(y: np.ndarray, r: np.ndarray, active: np.ndarray, w: int, baseline: int | None,
+                       pseudo_events: float, volume: str, d: float, min_baseline_periods: int) -> _CountWindow:
+    """The window-``w`` count, its expectation from the baseline (following the volume upwards for ``rise``)
+    and the variance of the expectation's log."""
+    yw = span_sum(y, 0, w).astype(float)
+    rw = span_sum(r, 0, w).astype(float)
+    yb = span_sum(y, w, baseline).astype(float)
+    rb = span_sum(r, w, baseline).astype(float)
+    nb = span_sum(active, w, baseline)
+    mu0 = w * (yb + pseudo_events) / np.maximum(nb, 1)
+    var_log = d / (yb + pseudo_events)
+    if volume == "rise":
+        log_vol, var_vol = volume_shift(rw, rb, nb, w)
+        mu0, var_log = mu0 * np.exp(log_vol), var_log + var_vol
+    return _CountWindow(yw=yw, mu0=mu0, var_log=var_log, eligible=(nb >= min_baseline_periods) & ((yw + rw) > 0))
+
+
 def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Sequence[int] = (1, 2),
                       baseline: int | None = 12, min_baseline_periods: int = 2, volume: str = "rise",
                       national: bool = True, pseudo_events: float = 1.0,
-                      history: int | None = None, prior_df: float = 10.0) -> SurveillanceResult:
+                      history: int | None = None, prior_df: float = 10.0,
+                      window_weights: Sequence[float] | None = None,
+                      national_prior: str = "estimates") -> SurveillanceResult:
     """Test every location × group × period for a rise (and a fall) in ``target`` against its past.
 
     ``target`` and ``reference`` are non-negative integer arrays ``(L, G, P)``. ``history`` is how many
-    leading periods estimate the over-dispersion (default: all). See the module docstring for the model.
+    leading periods estimate the over-dispersion (default: all); ``window_weights`` (one per window) make
+    the windows' combination a weighted Simes test (:func:`simes`); ``national_prior`` is where the count
+    tests learn the prior of a national shift (:data:`NATIONAL_PRIOR_SOURCES`). See the module docstring.
     """
     y = np.asarray(target, dtype=np.int64)
     r = np.asarray(reference, dtype=np.int64)
@@ -351,10 +444,14 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
         raise ValueError(f"volume must be one of {', '.join(VOLUME_MODES)}; got {volume!r}")
     if not windows or min(windows) < 1:
         raise ValueError("windows must be positive period counts")
+    if national_prior not in NATIONAL_PRIOR_SOURCES:
+        raise ValueError(f"national_prior must be one of {', '.join(NATIONAL_PRIOR_SOURCES)}; got {national_prior!r}")
     d = dispersion(y, r, y.shape[-1] if history is None else history, volume, prior_df)
     active = ((y + r) > 0).astype(np.int64)
     several = national and y.shape[0] > 1
     results = []
+    counts = {w: _count_expectation(y, r, active, w, baseline, pseudo_events, volume, d, min_baseline_periods)
+              for w in windows} if volume != "ratio" else {}
     for w in windows:
         yw = span_sum(y, 0, w).astype(float)
         rw = span_sum(r, 0, w).astype(float)
@@ -384,13 +481,9 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
                 z = np.where(p_up <= 0.5, stats.norm.isf(np.clip(p_up, 1e-300, 1.0)),
                              np.where(p_down < 0.5, stats.norm.ppf(np.clip(p_down, 1e-300, 1.0)), 0.0))
             else:  # counts: the baseline mean count, following the reference upwards (rise) or not (none)
-                mu0 = w * (yb + pseudo_events) / np.maximum(nb, 1)
-                var_log = d / (yb + pseudo_events)
-                if volume == "rise":
-                    log_vol, var_vol = volume_shift(rw, rb, nb, w)
-                    mu0, var_log = mu0 * np.exp(log_vol), var_log + var_vol
-                eligible = (nb >= min_baseline_periods) & ((yw + rw) > 0)
-                log_phi, var_phi = (national_factor(eligible, yw, mu0, d, var_log) if several
+                c = counts[w]
+                mu0, var_log, eligible = c.mu0, c.var_log, c.eligible
+                log_phi, var_phi = (national_factor(eligible, yw, mu0, d, var_log, national_prior) if several
                                     else (np.zeros_like(mu0), np.zeros_like(mu0)))
                 phi = np.exp(log_phi)
                 mu = mu0 * phi
@@ -404,8 +497,8 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
     eligible = ~np.isnan(results[0].z)  # the first window's test defines eligibility
     worse = np.stack([np.where(np.isnan(res.p_worse), 1.0, res.p_worse) for res in results], axis=-1)
     better = np.stack([np.where(np.isnan(res.p_better), 1.0, res.p_better) for res in results], axis=-1)
-    p_worse = np.where(eligible, simes(worse), np.nan)
-    p_better = np.where(eligible, simes(better), np.nan)
+    p_worse = np.where(eligible, simes(worse, window_weights), np.nan)
+    p_better = np.where(eligible, simes(better, window_weights), np.nan)
     return SurveillanceResult(windows=results, eligible=eligible, p_worse=p_worse, p_better=p_better,
                               best=np.argmin(worse, axis=-1), dispersion=d)
 

@@ -44,12 +44,12 @@ NO_LOCATION = "(no location)"
 #: the one-line description of the detector carried in every output
 METHOD = ("one family of one-sided tests per location in the latest period (--recent), Benjamini-Hochberg FDR: "
           "the location's overall negative share (site_share); negative comments about each key question against "
-          "the location's own past periods, the expectation rising with the location's other comments (at the "
-          "rise's 1-SE lower bound) but never falling (kq_count: a volume rise with the same mix is no alarm, the "
-          "complaints cannot dilute it); the negative share within the key question (kq_share); each on the latest "
-          "period and the sum of the latest two (Simes), quasi-Poisson over-dispersion pooled over locations, "
-          "baselines shrunk to the pooled rate; a rise seen at the other locations (their median observed/expected, "
-          "or odds ratio for shares) allowed for; statements of an alerting key question tested next "
+          "the location's own past periods, the expectation rising with the location's other comments but never "
+          "falling (kq_count: a volume rise with the same mix is no alarm, the complaints cannot dilute it); each on "
+          "the latest period and the sum of the latest two (weighted Simes, 0.3/0.7), quasi-Poisson over-dispersion "
+          "pooled over locations; a rise seen at the other locations (their median observed/expected, or odds ratio "
+          "for shares) allowed for, averaged over whether it happened, its prior learnt from every location and key "
+          "question; the statements of an alerting key question and its negative share (kq_share) tested next "
           "(hierarchical FDR)")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -106,7 +106,7 @@ class Summary:
     @property
     def family_size(self) -> int:
         """How many tests the first-stage FDR family held."""
-        return sum(t.kind in self.config.kinds for t in self.tests)
+        return sum(t.stage == 1 for t in self.tests)
 
     def near_misses(self, k: int = 5) -> list[TestRecord]:
         """The ``k`` non-alerting tests with the smallest q (then p)."""
