@@ -1,8 +1,10 @@
 """Chunks of the local engine tagged in parallel by worker processes of this machine (``tag --jobs N``).
 
 :class:`ChunkPool` starts ``jobs`` worker processes (:class:`concurrent.futures.ProcessPoolExecutor`
-with the ``forkserver`` start method where there is one, else ``spawn``: never ``fork``, which copies
-the threads of the caller). Each worker loads its Suggester once, from a picklable
+with the ``spawn`` start method: never ``fork``, which copies the threads of the caller; and not
+``forkserver``, whose workers are not children of this process, so their CPU time and memory would be
+missing from what the operating system reports for the run). Each worker uses one thread per numeric
+library (:func:`one_thread_each`) and loads its Suggester once, from a picklable
 :class:`~evidencenlp.tagging.spec.SuggesterSpec` (:func:`~evidencenlp.tagging.spec.worker_suggester`),
 and tags whole chunks (:func:`~evidencenlp.tagging.chunk.tag_rows`). :meth:`ChunkPool.tag_in_order`
 hands the results back **in input order** with a bounded number of chunks in flight, so the local
@@ -40,6 +42,8 @@ Tagged = tuple[pd.DataFrame, pd.DataFrame, TagSummary]
 #: chunks in flight per worker process (one being tagged, one waiting): enough to keep every worker
 #: busy while the parent reads and saves, few enough that memory stays flat
 IN_FLIGHT_PER_JOB = 2
+#: environment variables that cap a library's threads (set to 1 in a worker process)
+THREAD_VARIABLES: tuple[str, ...] = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS")
 #: backends whose encoder already uses every core (torch, onnxruntime): one process is best for them
 _MULTITHREADED_BACKENDS = ("torch", "onnx-int8")
 
@@ -64,11 +68,26 @@ _WORKER_SPEC: SuggesterSpec | None = None
 
 
 def _start_worker(spec: SuggesterSpec) -> None:
-    """Runs once in each new worker: leave Ctrl-C to the parent (which stops the pool), load the models."""
+    """Runs once in each new worker: leave Ctrl-C to the parent (which stops the pool), one compute thread
+    per library, load the models."""
     global _WORKER_SPEC
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    one_thread_each()
     _WORKER_SPEC = spec
     worker_suggester(spec)
+
+
+def one_thread_each() -> None:
+    """Make this process's numeric libraries use one thread each (BLAS and OpenMP through threadpoolctl;
+    lingua's Rayon pool and the tokenizers' through their environment variables, read when they first
+    run). Worker processes already use every core between them: more threads would only contend (BLAS
+    threads spin while they wait) and slow every worker down."""
+    from threadpoolctl import threadpool_limits
+
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    threadpool_limits(1)
 
 
 def _worker_model_version() -> str:
@@ -98,16 +117,6 @@ class InProcess:
             yield (chunk, *tag_rows(self.suggester, chunk, text_column, self.redact, prefix, self.on_progress))
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` (its server imports the tagging code once for every worker) where the OS has it, else
-    ``spawn``."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["evidencenlp.tagging.pool", "evidencenlp.suggest"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
 class ChunkPool:
     """``jobs`` worker processes tagging chunks with the Suggester of ``spec``; use it in a ``with`` block.
 
@@ -127,8 +136,8 @@ class ChunkPool:
         self._version: str | None = None
 
     def __enter__(self) -> ChunkPool:
-        self._executor = ProcessPoolExecutor(self.jobs, mp_context=_context(), initializer=_start_worker,
-                                             initargs=(self.spec,))
+        self._executor = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, initargs=(self.spec,))
         # one call per worker makes the executor start them all now, so they load the models side by side
         self._warm = [self._executor.submit(_worker_model_version) for _ in range(self.jobs)]
         return self
