@@ -101,7 +101,8 @@ def tag(input_path: Path, output: Path, options: TagOptions, suggester: Suggeste
 
     Keeps every input column and the row order, adds the suggestion columns (with ``options.prefix``),
     and replaces the text column by its redacted form when ``suggester.redact``. ``engine="local"``
-    loads the Suggester here after the checks that need no model; ``engine="dask"`` has each worker
+    loads the Suggester here after the checks that need no model, or in ``options.jobs`` worker
+    processes (:func:`local_jobs`; the same output); ``engine="dask"`` has each worker
     load it. ``on_rows`` is called with the rows of each saved chunk, ``on_progress`` with the notes
     encoded after each encoder batch, ``on_event`` with one-line status messages (dask: cluster
     start-up). Returns the run's counts; raises :class:`~evidencenlp.errors.InputFileError` with a
