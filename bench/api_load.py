@@ -205,8 +205,13 @@ def bench_api(backend: str, notes: list[str], args: argparse.Namespace, tmp: Pat
 
 
 def run_tag(src: Path, out: Path, backend: str) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + system, all threads) of a whole ``evidencenlp tag`` process."""
-    cmd = [sys.executable, "-m", "evidencenlp", "tag", str(src), "-o", str(out), "--force", "--backend", backend]
+    """Wall seconds and CPU seconds (user + system, all threads) of a whole ``evidencenlp tag`` process.
+
+    ``--jobs 1``: tag in one process, as the API answers a batch (the static backend's default of one
+    worker process per core would halve tag's wall time per row and make the batch comparison one of
+    cores, not of per-row work)."""
+    cmd = [sys.executable, "-m", "evidencenlp", "tag", str(src), "-o", str(out), "--force", "--backend", backend,
+           "--jobs", "1"]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)

@@ -13,7 +13,8 @@ test: CI never times anything.
    input error) — target about a second.
 3. memory: peak RSS of ``tag`` on ``--memory-rows`` rows (target: the largest within 10% of the
    smallest, under 1.5 GB), with ``--memory-backend``.
-4. ``--million``: a 1,000,000-row ``tag`` with the static backend: rows/s and peak RSS.
+4. ``--million``: a 1,000,000-row ``tag`` with the static backend: rows/s and peak RSS (tag's default
+   ``--jobs``, every usable core; ``--jobs N`` to choose; the baseline runs with its own default).
 
     python bench/run.py                          # 1–3 (about 30 minutes on 2 cores)
     python bench/run.py --skip-memory --rows 1000
@@ -93,8 +94,10 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float
     return seconds, usage.ru_maxrss / 1024
 
 
-def tag_cmd(src: Path, out: Path, backend: str) -> list[str]:
-    return [sys.executable, "-m", "evidencenlp", "tag", str(src), "-o", str(out), "--force", "--backend", backend]
+def tag_cmd(src: Path, out: Path, backend: str, jobs: int | None = None) -> list[str]:
+    """``evidencenlp tag`` of ``src`` into ``out`` with ``backend``; ``jobs`` passes ``--jobs`` (None: tag's default)."""
+    return [sys.executable, "-m", "evidencenlp", "tag", str(src), "-o", str(out), "--force", "--backend", backend,
+            *([] if jobs is None else ["--jobs", str(jobs)])]
 
 
 def key_question_agreement(a: Path, b: Path) -> float:
@@ -233,8 +236,12 @@ def load_average() -> list[float]:
 
 
 def bench_million(tmp: Path, rows: int = 1_000_000, src: Path | None = None,
-                  baseline_src: Path | None = None) -> dict[str, object]:
-    """``tag --backend static`` on ``rows`` short notes (whole process, start-up included).
+                  baseline_src: Path | None = None, jobs: int | None = None) -> dict[str, object]:
+    """``tag --backend static`` on ``rows`` short notes (whole process, start-up included), with tag's
+    default worker processes (every usable core for static) unless ``jobs`` is given.
+
+    The peak RSS is that of the largest single process (the parent or one worker), as ``wait4`` reports
+    it; with several workers the machine holds about that much per worker.
 
     With ``baseline_src`` (another checkout's ``src``, e.g. the previous release) the same file is
     tagged first with that code, then with ``src``, in this one run: their ratio is what to compare
@@ -242,12 +249,13 @@ def bench_million(tmp: Path, rows: int = 1_000_000, src: Path | None = None,
     """
     base = short_notes(20_000, seed=3)
     notes = write_notes(tmp / "million.csv", (base * (rows // len(base) + 1))[:rows])
-    out: dict[str, object] = {"rows": rows, "backend": "static", "load_average_before": load_average()}
+    out: dict[str, object] = {"rows": rows, "backend": "static", "jobs": jobs if jobs is not None else "default",
+                              "load_average_before": load_average()}
     if baseline_src is not None:
         seconds, peak = run(tag_cmd(notes, tmp / "baseline-out.parquet", "static"), env=with_src(baseline_src))
         out["baseline"] = {"src": str(baseline_src), "seconds": round(seconds, 1),
                            "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1)}
-    seconds, peak = run(tag_cmd(notes, tmp / "million-out.parquet", "static"), env=with_src(src))
+    seconds, peak = run(tag_cmd(notes, tmp / "million-out.parquet", "static", jobs), env=with_src(src))
     out.update({"seconds": round(seconds, 1), "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1),
                 "load_average_after": load_average()})
     if baseline_src is not None:
@@ -311,6 +319,8 @@ def main() -> None:
     parser.add_argument("--only-million", action="store_true")
     parser.add_argument("--million-rows", type=int, default=1_000_000,
                         help="rows of the static run (try fewer first)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="--jobs of the measured 1M-row run (default: tag's own, every usable core for static)")
     parser.add_argument("--src", type=Path, default=None,
                         help="the static run imports evidencenlp from this folder (default: as installed)")
     parser.add_argument("--baseline-src", type=Path, default=None,
@@ -341,7 +351,7 @@ def main() -> None:
                 results["memory"] = bench_memory(args.memory_rows, args.memory_backend, tmp)
                 print("memory", json.dumps(results["memory"]), flush=True)
         if args.million or args.only_million:
-            results["million"] = bench_million(tmp, args.million_rows, args.src, args.baseline_src)
+            results["million"] = bench_million(tmp, args.million_rows, args.src, args.baseline_src, args.jobs)
             print("million", json.dumps(results["million"]), flush=True)
     partial = args.out.with_suffix(".json.tmp")
     partial.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

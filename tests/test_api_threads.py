@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from evidencenlp.api import threads
@@ -29,3 +31,12 @@ def test_policy_sets_torch_threads_per_request(monkeypatch: pytest.MonkeyPatch) 
         assert threads.for_request(100) == 2 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_api_tokenizes_in_the_calling_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOKENIZERS_PARALLELISM", raising=False)
+    threads.quiet_tokenizer_threads()
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "false"
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "true")
+    threads.quiet_tokenizer_threads()
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "true"

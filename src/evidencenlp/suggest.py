@@ -214,6 +214,9 @@ class Suggester:
     >>> s.suggest("Call bell rang 9 minutes").to_dict()    # doctest: +SKIP
     """
 
+    #: the heads a topic pools over its segments (statement first; direction when the model has it)
+    pooled_tasks: tuple[str, ...] = ("statement", "band", "direction")
+
     def __init__(self, index: FrameworkIndex, classifier: EvidenceClassifier, redact: bool = True,
                  evidence_category: str | None = None) -> None:
         categories = index.taxonomy.categories
@@ -226,6 +229,7 @@ class Suggester:
         self.index = index
         self.classifier = classifier
         self.redact = redact
+        self._kq_columns: dict[str, np.ndarray] = {}
         #: when the source of every note is known (e.g. a public feedback file), the category is given
         self.evidence_category = evidence_category
         #: the embedder chosen once, shared with the framework index (see :mod:`evidencenlp.encoder`)
@@ -390,30 +394,55 @@ class Suggester:
         direction pooled over its segments' rows of ``preds`` (weighted by how much each is about the
         topic's key question), with the segments' offsets into ``p.text``."""
         offsets = sentence_offsets(p.text, segs)
-        kq_proba = preds.proba["key_question"]
-        kq_classes = preds.classes["key_question"]
-        statement_kq = np.asarray(self.index.taxonomy.statement_kq)
+        tasks = [t for t in self.pooled_tasks if t in preds.proba]
         out = []
-        for g in groups:
-            members = [rows[m] for m in g.members]
-            kq = kq_classes[g.key_question]
-            # members weigh in by how much they are about the topic's key question
-            weights = kq_proba[members, g.key_question]
-            st_p = pooled_rows(preds.proba["statement"], members, weights)
-            cols = np.flatnonzero(statement_kq == kq)
-            j = int(cols[int(st_p[cols].argmax())])
-            b_p = pooled_rows(preds.proba["band"], members, weights)
+        for g, (j, pooled) in zip(groups, self.pooled_choices(preds, [preds.proba[t] for t in tasks], rows, groups)):
+            kq = preds.classes["key_question"][g.key_question]
+            b_p = pooled[1]
             band = BandLabel(preds.classes["band"][int(b_p.argmax())], float(b_p.max()),
                              {name: float(b_p[i]) for i, name in enumerate(preds.classes["band"])})
             direction = None
-            if "direction" in preds.proba:
-                d_p = pooled_rows(preds.proba["direction"], members, weights)
+            if len(pooled) > 2:
+                d_p = pooled[2]
                 direction = Label(preds.classes["direction"][int(d_p.argmax())], float(d_p.max()))
             spans = tuple(o for o in (offsets[m] for m in g.members) if o is not None)
             best = offsets[g.best] or (0, len(p.text))
-            out.append(Topic(Label(kq, g.score), Label(preds.classes["statement"][j], float(st_p[j])), band,
+            out.append(Topic(Label(kq, g.score), Label(preds.classes["statement"][j], float(pooled[0][j])), band,
                              direction, g.score, best[0], best[1], spans))
         return tuple(out)
+
+    def pooled_choices(self, preds: ClassifierOutput, parts: Sequence[np.ndarray], rows: list[int],
+                       groups: list[TopicGroup]) -> list[tuple[int, list[np.ndarray]]]:
+        """For each topic group of a note (segments on rows ``rows`` of ``preds``): the statement column
+        chosen within its key question, and each of ``parts`` pooled over its members
+        (:func:`evidencenlp.topics.pooled_rows`, weighted by each member's probability of the key
+        question; ``parts[0]`` must be the statement probabilities).
+
+        ``parts`` may be side-by-side blocks of one wider matrix (a tagged chunk joins statement, band
+        and direction once): each column is pooled on its own, so the values are the same either way.
+        """
+        kq_proba = preds.proba["key_question"]
+        widths = [part.shape[1] for part in parts]
+        bounds = np.cumsum([0, *widths]).tolist()
+        out = []
+        for g in groups:
+            members = [rows[m] for m in g.members]
+            # members weigh in by how much they are about the topic's key question
+            weights = kq_proba[members, g.key_question]
+            block = parts[0][members] if len(parts) == 1 else np.hstack([part[members] for part in parts])
+            joined = pooled_rows(block, range(len(members)), weights)
+            pooled = [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+            cols = self._statement_columns(preds.classes["key_question"][g.key_question])
+            out.append((int(cols[int(pooled[0][cols].argmax())]), pooled))
+        return out
+
+    def _statement_columns(self, key_question: str) -> np.ndarray:
+        """The statement columns of ``key_question`` (cached: the taxonomy does not change)."""
+        cached = self._kq_columns.get(key_question)
+        if cached is None:
+            cached = np.flatnonzero(np.asarray(self.index.taxonomy.statement_kq) == key_question)
+            self._kq_columns[key_question] = cached
+        return cached
 
     def _redacted(self, texts: list[str]) -> list[ProcessedText]:
         """The notes redacted (when redaction is on) without sentence segmentation, in one batch."""

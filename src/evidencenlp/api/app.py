@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from evidencenlp import __version__
+from evidencenlp.api import threads
 from evidencenlp.api.catalogue import describe_frameworks
 from evidencenlp.api.gate import RequestGate
 from evidencenlp.api.limits import ApiLimits
@@ -58,6 +59,7 @@ def create_api(source: SuggesterSource, token: str, limits: ApiLimits | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threads.quiet_tokenizer_threads()  # before the runner's and the loader's threads start
         context.runner = BoundedRunner(limits.concurrency)
         context.warm.start()
         try:

@@ -47,13 +47,13 @@ def workers_option() -> Any:
                              f"thread each (default {DEFAULT_DASK_WORKERS}).")
 
 
-def check_engine_options(engine: Engine, scheduler: str | None, workers: int | None) -> None:
+def check_engine_options(engine: Engine, scheduler: str | None, workers: int | None, jobs: int | None = None) -> None:
     """Refuse --scheduler/--workers without --engine dask, both together, and an address that names no
-    scheduler (empty, ``http://``, a bad port): before anything is read or started
+    scheduler (empty, ``http://``, a bad port), and ``--jobs`` with the dask engine: before anything is read or started
     (:func:`evidencenlp.tagging.check_engine`)."""
     from evidencenlp.tagging import TagOptions, check_engine
 
     try:
-        check_engine(engine.value, TagOptions(scheduler=scheduler, workers=workers))
+        check_engine(engine.value, TagOptions(scheduler=scheduler, workers=workers, jobs=jobs))
     except EvidenceNLPError as exc:
         raise fail(str(exc)) from None

@@ -54,6 +54,10 @@ def tag(
     engine: Engine = engine_option(),
     scheduler: str = scheduler_option(),
     workers: int = workers_option(),
+    jobs: int = typer.Option(None, "--jobs", min=1,
+                             help="With --engine local: worker processes tagging chunks side by side (the output "
+                                  "is the same). Default: every usable CPU core for --backend static, 1 for torch "
+                                  "and onnx-int8, whose encoder already uses every core."),
 ) -> None:
     """Add suggestion columns to every row, keeping every input column and the row order.
 
@@ -70,9 +74,10 @@ def tag(
     from evidencenlp.tagging import AlreadyComplete, SuggesterSpec, TagOptions, check_before_loading
     from evidencenlp.tagging import tag as tag_table
 
-    check_engine_options(engine, scheduler, workers)
+    check_engine_options(engine, scheduler, workers, jobs)
     options = TagOptions(text_column=text_column, chunk_rows=chunk_size, resume=resume, force=force, prefix=prefix,
-                         encoding=encoding, delimiter=delimiter, sheet=sheet, scheduler=scheduler, workers=workers)
+                         encoding=encoding, delimiter=delimiter, sheet=sheet, scheduler=scheduler, workers=workers,
+                         jobs=jobs)
     spec = SuggesterSpec(models=models, redact=not no_redact, evidence_category=evidence_category, backend=backend,
                          topics=topics)
     try:  # mistakes in the input are reported before the model loads (seconds)

@@ -9,7 +9,8 @@ Modules, one idea each:
 - :mod:`~evidencenlp.tagging.checks` — the checks that need no model (paths, header, cells).
 - :mod:`~evidencenlp.tagging.parts` — the parts folder: manifest, overwrite/``--force``/``--resume``
   checks, save part, assemble, finish (owned once for both engines).
-- :mod:`~evidencenlp.tagging.local` and :mod:`~evidencenlp.tagging.dask` — the two engines.
+- :mod:`~evidencenlp.tagging.local` and :mod:`~evidencenlp.tagging.dask` — the two engines;
+  :mod:`~evidencenlp.tagging.pool` — the local engine's worker processes (``--jobs``), chunks back in order.
 - :mod:`~evidencenlp.tagging.run` — :func:`tag`, which picks the engine.
 """
 

@@ -1,8 +1,8 @@
 """Tag one chunk of rows (either engine): suggestion columns added, counts kept, cells made storable.
 
-:func:`tag_chunk` is what both engines run on a chunk (local) or a partition (a dask worker);
-:func:`normalise_for_parquet` makes the tagged rows storable as a part; :class:`TagSummary` holds
-what a run did, as counts only (no note text).
+:func:`tag_chunk` is what both engines run on a chunk (local, in this process or a worker process) or a
+partition (a dask worker); :func:`normalise_for_parquet` makes the tagged rows storable as a part
+(:func:`tag_rows` does both); :class:`TagSummary` holds what a run did, as counts only (no note text).
 """
 
 from __future__ import annotations
@@ -96,6 +96,15 @@ def tag_chunk(suggester: Suggester, frame: pd.DataFrame, text_column: str, redac
     added["needs_review"] = added["needs_review"].astype("boolean")
     added.columns = [prefix + c for c in FLAT_COLUMNS]
     return pd.concat([out, added], axis=1)
+
+
+def tag_rows(suggester: Suggester, frame: pd.DataFrame, text_column: str, redact: bool, prefix: str,
+             on_progress: Callable[[int], None] | None = None) -> tuple[pd.DataFrame, TagSummary]:
+    """One chunk (local), chunk of a worker process (``--jobs``) or partition (dask) tagged and made
+    storable as a part: the rows (:func:`tag_chunk`, then :func:`normalise_for_parquet`) and their counts."""
+    counts = TagSummary(output=Path(""))
+    tagged = tag_chunk(suggester, frame, text_column, redact, prefix, counts, on_progress)
+    return normalise_for_parquet(tagged), counts
 
 
 def _list_like(v: Any) -> bool:

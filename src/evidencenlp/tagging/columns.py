@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evidencenlp.classifier.joint import decide, statement_ranking
-from evidencenlp.tagging.rows import FLAT_COLUMNS, flat_row, topics_text
+from evidencenlp.tagging.rows import FLAT_COLUMNS, flat_row
+from evidencenlp.topics import sentence_offsets
 
 if TYPE_CHECKING:
     from evidencenlp.classifier import ClassifierOutput
@@ -146,16 +147,7 @@ def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, c
     if "direction" in proba:
         direction = np.asarray(classes["direction"], dtype=object)[proba["direction"][:m].argmax(axis=1)].tolist()
     kq_rounded = _rounded(kq_score)
-    topics = []
-    for row in range(m):
-        segment_rows = batch.segment_rows[row]
-        groups = suggester.topic_groups(preds, row, segment_rows) if segment_rows else []
-        if len(groups) > 1:
-            pooled = suggester.pooled_topics(batch.processed[row], preds, segment_rows, groups, batch.segments[row])
-            topics.append(topics_text(pooled))
-        else:
-            topics.append(_one_topic(kq_label[row], st_label[row], band_label[row], direction[row],
-                                     kq_rounded[row], len(batch.processed[row].text)))
+    topics = _topics_cells(suggester, batch, preds, kq_label, st_label, band_label, direction, kq_rounded)
     cells = {"key_question": kq_label, "key_question_score": kq_rounded, "statement": st_label,
              "statement_score": _rounded(st_score), "statement_top3": top3, "evidence_category": category,
              "evidence_category_score": category_score, "band": band_label, "band_score": _rounded(band_score),
@@ -165,6 +157,52 @@ def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, c
         column = cols[name]
         for i, v in zip(batch.keep, values):
             column[i] = v
+
+
+def _topics_cells(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, kq_label: list[str],
+                  st_label: list[str], band_label: list[str], direction: list[str | None],
+                  kq_rounded: list[float]) -> list[str]:
+    """The ``topics`` cell of each kept note: the main suggestion over the whole note, or, for a note whose
+    segments add topics, each topic pooled over its segments (the cells
+    :func:`~evidencenlp.tagging.rows.topics_text` writes from :meth:`~evidencenlp.suggest.Suggester.pooled_topics`,
+    without building its objects)."""
+    tasks = [t for t in suggester.pooled_tasks if t in preds.proba]
+    joined: list[np.ndarray] = []  # statement, band and direction side by side: one pooling per topic
+    classes = preds.classes
+    cells = []
+    for row in range(len(batch.keep)):
+        segment_rows = batch.segment_rows[row]
+        groups = suggester.topic_groups(preds, row, segment_rows) if segment_rows else []
+        text = batch.processed[row].text
+        if len(groups) < 2:
+            cells.append(_one_topic(kq_label[row], st_label[row], band_label[row], direction[row], kq_rounded[row],
+                                    len(text)))
+            continue
+        if not joined:
+            joined.append(np.hstack([preds.proba[t] for t in tasks]))
+        offsets = sentence_offsets(text, batch.segments[row])
+        topics = []
+        for g, (j, pooled) in zip(groups, suggester.pooled_choices(preds, joined, segment_rows, groups)):
+            chosen = _pooled_labels(pooled[0], classes, tasks, j)
+            start, end = offsets[g.best] or (0, len(text))
+            topics.append({"key_question": classes["key_question"][g.key_question], "statement": chosen[0],
+                           "band": chosen[1], "direction": chosen[2] if len(chosen) > 2 else None,
+                           "score": round(g.score, 4), "start": start, "end": end})
+        cells.append(json.dumps(topics, ensure_ascii=False))
+    return cells
+
+
+def _pooled_labels(pooled: np.ndarray, classes: dict[str, tuple[str, ...]], tasks: list[str],
+                   statement: int) -> list[str]:
+    """The labels of one pooled topic: ``statement`` (the column chosen within its key question), then the
+    most probable label of each other task of ``tasks`` in the row ``pooled`` (tasks side by side)."""
+    out = [classes["statement"][statement]]
+    start = len(classes["statement"])
+    for task in tasks[1:]:
+        width = len(classes[task])
+        out.append(classes[task][int(pooled[start:start + width].argmax())])
+        start += width
+    return out
 
 
 def _one_topic(key_question: str, statement: str, band: str, direction: str | None, score: float, end: int) -> str:

@@ -58,7 +58,7 @@ from evidencenlp.partitions import (
 )
 from evidencenlp.tabular import ReadReport, iter_chunks
 from evidencenlp.tagging.checks import check_chunk, check_columns, check_paths
-from evidencenlp.tagging.chunk import TagSummary, normalise_for_parquet, tag_chunk
+from evidencenlp.tagging.chunk import TagSummary, tag_rows
 from evidencenlp.tagging.parts import (
     check_output,
     clean_stale_temp_files,
@@ -116,10 +116,9 @@ def _progress_reporter(topic: str | None) -> Callable[[int], None] | None:
 def tag_partition(spec: SuggesterSpec, text_column: str, prefix: str, topic: str | None, part: Partition,
                   frame: pd.DataFrame) -> PartitionResult:
     """Tag the rows of one partition on a worker (as :func:`~evidencenlp.tagging.tag_chunk` does)."""
-    counts = TagSummary(output=Path(""))
-    tagged = tag_chunk(worker_suggester(spec), frame, text_column, spec.redact, prefix, counts,
-                       _progress_reporter(topic))
-    return PartitionResult(part.number, normalise_for_parquet(tagged), counts)
+    tagged, counts = tag_rows(worker_suggester(spec), frame, text_column, spec.redact, prefix,
+                              _progress_reporter(topic))
+    return PartitionResult(part.number, tagged, counts)
 
 
 # -- driver: checks before anything is started ------------------------------------------------------

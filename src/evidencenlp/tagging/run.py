@@ -10,17 +10,20 @@ said once, in the spec.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from evidencenlp.defaults import DEFAULT_CHUNK_ROWS, DEFAULT_DASK_WORKERS
 from evidencenlp.errors import InputFileError
+from evidencenlp.tabular import count_rows
 from evidencenlp.tagging.checks import check_paths, check_tag_input
 from evidencenlp.tagging.chunk import TagSummary
 from evidencenlp.tagging.dask import check_scheduler_address, require_dask, tag_file_dask
 from evidencenlp.tagging.local import tag_file
 from evidencenlp.tagging.parts import check_resume_target
+from evidencenlp.tagging.pool import ChunkPool, default_jobs
 from evidencenlp.tagging.spec import SuggesterSpec
 
 #: where the notes are tagged
@@ -36,7 +39,9 @@ class TagOptions:
     interrupted run, ``force`` overwrites an output or discards an interrupted run; ``prefix`` goes
     before every added column; ``delimiter`` overrides the CSV separator; ``sheet`` reads one sheet of
     an .xlsx input (local only). ``scheduler`` (``tcp://HOST:8786``) and ``workers`` apply to the dask
-    engine: a running scheduler, or the worker processes of a local cluster.
+    engine: a running scheduler, or the worker processes of a local cluster. ``jobs`` applies to the
+    local engine: the worker processes that tag chunks side by side (``None``:
+    :func:`~evidencenlp.tagging.pool.default_jobs` of the backend; 1 tags in this process).
     """
 
     text_column: str = "text"
@@ -49,6 +54,7 @@ class TagOptions:
     sheet: str | None = None
     scheduler: str | None = None
     workers: int | None = None
+    jobs: int | None = None
 
 
 def check_engine(engine: str, options: TagOptions) -> None:
@@ -61,6 +67,11 @@ def check_engine(engine: str, options: TagOptions) -> None:
     if options.scheduler is not None and options.workers is not None:
         raise InputFileError("--workers sets the size of a local cluster; with --scheduler the cluster's own "
                              "workers are used")
+    if engine != "local" and options.jobs is not None:
+        raise InputFileError("--jobs applies to --engine local only (with --engine dask, --workers sets the "
+                             "worker processes)")
+    if options.jobs is not None and options.jobs < 1:
+        raise InputFileError(f"--jobs must be at least 1; got {options.jobs}")
     if options.workers is not None and options.workers < 1:
         raise InputFileError(f"--workers must be at least 1; got {options.workers}")
     if options.scheduler is not None:
@@ -90,7 +101,8 @@ def tag(input_path: Path, output: Path, options: TagOptions, suggester: Suggeste
 
     Keeps every input column and the row order, adds the suggestion columns (with ``options.prefix``),
     and replaces the text column by its redacted form when ``suggester.redact``. ``engine="local"``
-    loads the Suggester here after the checks that need no model; ``engine="dask"`` has each worker
+    loads the Suggester here after the checks that need no model, or in ``options.jobs`` worker
+    processes (:func:`local_jobs`; the same output); ``engine="dask"`` has each worker
     load it. ``on_rows`` is called with the rows of each saved chunk, ``on_progress`` with the notes
     encoded after each encoder batch, ``on_event`` with one-line status messages (dask: cluster
     start-up). Returns the run's counts; raises :class:`~evidencenlp.errors.InputFileError` with a
@@ -104,7 +116,24 @@ def tag(input_path: Path, output: Path, options: TagOptions, suggester: Suggeste
                              encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet,
                              scheduler=options.scheduler, workers=options.workers or DEFAULT_DASK_WORKERS,
                              on_rows=on_rows, on_progress=on_progress, on_event=on_event)
-    return tag_file(suggester.load(), input_path, output, options.text_column, chunk_rows=options.chunk_rows,
-                    resume=options.resume, force=options.force, redact=suggester.redact, prefix=options.prefix,
-                    encoding=options.encoding, on_rows=on_rows, on_progress=on_progress,
-                    delimiter=options.delimiter, sheet=options.sheet)
+    jobs = local_jobs(input_path, options, suggester)
+    with ExitStack() as stack:
+        tagger = stack.enter_context(ChunkPool(suggester, jobs, on_progress)) if jobs > 1 else suggester.load()
+        return tag_file(tagger, input_path, output, options.text_column, chunk_rows=options.chunk_rows,
+                        resume=options.resume, force=options.force, redact=suggester.redact, prefix=options.prefix,
+                        encoding=options.encoding, on_rows=on_rows, on_progress=on_progress,
+                        delimiter=options.delimiter, sheet=options.sheet)
+
+
+def local_jobs(input_path: Path, options: TagOptions, suggester: SuggesterSpec) -> int:
+    """The worker processes of a local run: ``options.jobs``, else the backend's default
+    (:func:`~evidencenlp.tagging.pool.default_jobs`); never more than the input has chunks, and 1 for a
+    spec holding an encoder object (it cannot be sent to another process)."""
+    if suggester.embedder is not None:
+        return 1
+    jobs = options.jobs if options.jobs is not None else default_jobs(suggester.backend)
+    if jobs > 1:
+        rows = count_rows(input_path, options.encoding, options.delimiter)
+        if rows is not None:
+            jobs = min(jobs, max(1, -(-rows // options.chunk_rows)))
+    return jobs
