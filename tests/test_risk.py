@@ -153,3 +153,29 @@ def test_a_classifier_saves_and_reloads_its_risk_model_and_predicts_with_it(sugg
     out = back.predict_all(texts, vectors)
     inputs = back.risk_inputs(texts, back.features(texts, vectors, out.sims), out.sims, out.proba)
     np.testing.assert_allclose(out.proba[REVIEW_KEY], np.column_stack(clf.risk_.confidence(inputs)))
+
+
+@pytest.mark.slow
+def test_review_thresholds_fall_back_to_folds_by_row_when_every_note_is_one_near_duplicate_group(
+        suggester, repo, monkeypatch) -> None:
+    """With one near-duplicate group the thresholds are still chosen on cross-fitted confidences (folds
+    by row, said in the report), never on all-zero confidences that would flag nothing or everything."""
+    import copy
+
+    import numpy as np
+    import pandas as pd
+
+    import evidencenlp.sources as sources
+    from evidencenlp.training import review_thresholds
+
+    notes = pd.read_csv(repo / "training" / "corpus" / "notes_a.csv", dtype=str).fillna("").head(120)
+    notes = notes.assign(origin="corpus:notes_a")[["text", "key_question", "statement", "band", "origin"]]
+    vectors = suggester.embedder.encode(notes["text"].tolist())
+    grouped = review_thresholds(copy.copy(suggester.classifier), notes, vectors)
+    monkeypatch.setattr(sources, "near_duplicate_groups", lambda v: np.zeros(len(v), dtype=int))
+    one_group = review_thresholds(copy.copy(suggester.classifier), notes, vectors)
+    assert grouped["folds"].startswith("grouped") and one_group["folds"].startswith("by row")
+    assert one_group["rated_rows"] == len(notes)
+    # without folds every note was judged by nothing: nested coverage 0 and thresholds of 0 or above 1
+    assert one_group["nested"]["all"]["coverage"] > 0.0
+    assert 0.0 < one_group["key_question"] <= 1.0 and 0.0 < one_group["direction"] <= 1.0

@@ -128,6 +128,10 @@ def test_a_tolerated_alert_with_an_unknown_key_question_is_refused(tmp_path: Pat
     path.write_text(json.dumps([bad]), encoding="utf-8")
     with pytest.raises(DataError, match="unknown key question or month"):
         read_cases(path, TAX)
+    bad["analyst"]["tolerated"] = [{"key_question": KQ, "month": "2025-12"}]  # no location
+    path.write_text(json.dumps([bad]), encoding="utf-8")
+    with pytest.raises(DataError, match="names no location"):
+        read_cases(path, TAX)
 
 
 def test_monitoring_replays_the_year_month_by_month() -> None:

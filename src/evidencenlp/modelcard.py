@@ -165,11 +165,12 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
                 else "key question probability")
         dwhat = "that the direction is right" if risk else "direction probability"
         lines += ["## When it says needs_review", (
-            f"Thresholds chosen on {review.get('held_out_rows', '?')} held-out rows so that among notes not flagged the "
+            f"Thresholds chosen on {review.get('rated_rows', review.get('held_out_rows', '?'))} rated held-out rows so "
+            "that among notes not flagged the "
             f"key question is wrong in at most {review['targets']['kq_error']:.0%} and the band direction in at most "
             f"{review['targets']['direction_error']:.0%}: {what} ≥ {review['key_question']:.3f}, "
             f"{dwhat} ≥ {review['direction']:.3f}."
-            + (f" The risk model ({review['method']}) is fitted on the held-out predictions; the thresholds are "
+            + (f" The {review['method']}; it is fitted on the held-out predictions; the thresholds are "
                "chosen on its cross-fitted (5-fold) outputs." if risk else "")
             + (f" {review['abstained_rows']} held-out notes the tool abstains on (no content, not English) are "
                "never rated and take no part." if review.get("abstained_rows") else "")), "",

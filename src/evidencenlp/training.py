@@ -249,7 +249,7 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
     the risk model); ``abstained_rows`` and ``nested_coverage_with_abstained`` (abstained notes counted
     as flagged).
     """
-    from sklearn.model_selection import GroupKFold
+    from sklearn.model_selection import GroupKFold, KFold
 
     from evidencenlp.abstain import abstention_reasons
     from evidencenlp.classifier import RISK_FEATURES, RiskModel, choose_thresholds
@@ -265,11 +265,20 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
     plain = X[:, [RISK_FEATURES.index("kq_top"), RISK_FEATURES.index("direction_conf")]]
     groups = near_duplicate_groups(vectors)
 
+    fold_kind = "grouped by near-duplicate group"
+
     def split(rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        nonlocal fold_kind
         k = min(folds, len(set(groups[rows].tolist())))
-        if k < 2:  # too few notes to cross-fit: nothing is judged by a model that never saw it
-            return []
-        return list(GroupKFold(k, shuffle=True, random_state=seed).split(rows, groups=groups[rows]))
+        if k >= 2:
+            return list(GroupKFold(k, shuffle=True, random_state=seed).split(rows, groups=groups[rows]))
+        # every note is in one near-duplicate group: folds by row (stated in the report), so that no
+        # threshold is chosen on confidences of a model that saw the note
+        k = min(folds, len(rows))
+        if k < 2:
+            raise DataError(f"review thresholds need at least 2 rated held-out notes; got {len(rows)}")
+        fold_kind = "by row (the rated held-out notes form a single near-duplicate group)"
+        return list(KFold(k, shuffle=True, random_state=seed).split(rows))
 
     def crossfitted(rows: np.ndarray) -> np.ndarray:
         conf = np.zeros((len(rows), 2))
@@ -302,7 +311,8 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
                                          f"P(direction right) from {list(risk.direction_inputs)}; notes the suggester "
                                          "abstains on left out"),
                               "targets": {"kq_error": kq_target, "direction_error": direction_target},
-                              "held_out_rows": int(len(rated)), "abstained_rows": int((~rated).sum())}
+                              "held_out_rows": int(len(rated)), "rated_rows": int(rated.sum()),
+                              "abstained_rows": int((~rated).sum()), "folds": fold_kind}
     keep = (crossfit[:, 0] >= choice.key_question) & (crossfit[:, 1] >= choice.direction)
     sources = (("all", np.ones(len(test), dtype=bool)),
                ("corpus", np.char.startswith(origin.astype(str), "corpus")),

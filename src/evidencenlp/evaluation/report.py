@@ -257,7 +257,8 @@ def review_section(evaluation: Evaluation, review: dict[str, Any] | None) -> str
                         f"<td>{_fmt(r['kq_error_all'])}</td><td>{_fmt(r['direction_error_all'])}</td></tr>")
     targets = review.get("targets", {})
     return ('<h2 id="review">When the tool says needs_review</h2>'
-            f"<p>Thresholds of the shipped model, chosen on {review.get('held_out_rows', '?')} held-out rows so that "
+            f"<p>Thresholds of the shipped model, chosen on {review.get('rated_rows', review.get('held_out_rows', '?'))} "
+            "rated held-out rows so that "
             f"among notes not flagged the key question is wrong in at most {_fmt(targets.get('kq_error'), 2)} and "
             f"the band direction in at most {_fmt(targets.get('direction_error'), 2)}: key question probability ≥ "
             f"{_fmt(review.get('key_question'))}, direction probability ≥ {_fmt(review.get('direction'))}.</p>"

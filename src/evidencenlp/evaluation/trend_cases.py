@@ -143,6 +143,8 @@ def read_cases(path: Path, taxonomy: Taxonomy) -> list[dict[str, Any]]:
         for a in [*(analyst.get("alerts") or []), *(analyst.get("tolerated") or [])]:
             if a.get("key_question") not in kqs | {None} or a.get("month") not in months:
                 raise DataError(f"{path}: scenario {sid}: an analyst alert names an unknown key question or month")
+            if a.get("location") not in (case.get("locations") or {}):
+                raise DataError(f"{path}: scenario {sid}: an analyst alert names no location of the scenario")
     return cases
 
 
