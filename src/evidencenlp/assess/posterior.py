@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evidencenlp.assess.bands import full_probabilities
 from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.frameworks.rules import RatingRules
 
@@ -61,14 +62,8 @@ class Posterior:
 
 def _bands_of(record: EvidenceRecord, bands: Sequence[str]) -> np.ndarray:
     """A record's probability over ``bands``: certain for a confirmed note or one without full probabilities."""
-    certain = np.array([float(b == record.band) for b in bands])
-    if record.confirmed:
-        return certain
-    probs = dict(record.band_probabilities)
-    if not all(b in probs for b in bands) or sum(probs.values()) <= 0:
-        return certain
-    p = np.array([max(0.0, float(probs[b])) for b in bands])
-    return np.asarray(p / p.sum())
+    full = full_probabilities(record, bands)
+    return full if full is not None else np.array([float(b == record.band) for b in bands])
 
 
 def uncertain(records: Sequence[EvidenceRecord], bands: Sequence[str]) -> bool:

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from evidencenlp.assess.bands import BandCalibration, adapt_to_location
+from evidencenlp.assess.bands import BandCalibration, adapt_to_location, full_probabilities
 from evidencenlp.assess.model import (
     AssessOptions,
     KeyQuestionAssessment,
@@ -81,10 +81,10 @@ def note_score(record: EvidenceRecord, rules: RatingRules) -> float:
     tax = rules.taxonomy
     if record.confirmed or rules.evidence.unreviewed_score != "expected":
         return float(tax.band_score(record.band))
-    probs = dict(record.band_probabilities)
-    if not all(b in probs for b in tax.bands) or sum(probs.values()) <= 0:
+    probs = full_probabilities(record, tax.bands)
+    if probs is None:
         return float(tax.band_score(record.band))
-    return sum(probs[b] * tax.band_score(b) for b in tax.bands) / sum(probs.values())
+    return float(sum(float(p) * tax.band_score(b) for p, b in zip(probs, tax.bands)))
 
 
 def serious_share(record: EvidenceRecord, policy: EvidencePolicy) -> float:
