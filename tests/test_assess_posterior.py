@@ -52,8 +52,9 @@ def expected_score_rules(rules: RatingRules, **policy: object) -> RatingRules:
     return replace(rules, evidence=replace(rules.evidence, key_question_decision="expected_score", **policy))
 
 
-def random_location(tax: Taxonomy, seed: int, certain_suggestions: bool) -> list[EvidenceRecord]:
-    """1-4 notes on a random subset of every key question's statements, random bands (and weights)."""
+def random_location(tax: Taxonomy, seed: int, certain_suggestions: bool, weigh_one: bool = False) -> list[EvidenceRecord]:
+    """1-4 notes on a random subset of every key question's statements, random bands (and weights, unless
+    ``weigh_one``)."""
     rng = np.random.default_rng(seed)
     out = []
     for kq in tax.key_questions:
@@ -63,30 +64,60 @@ def random_location(tax: Taxonomy, seed: int, certain_suggestions: bool) -> list
             for j in range(int(rng.integers(1, 5))):
                 band = tax.bands[int(rng.choice(len(tax.bands), p=[0.15, 0.45, 0.25, 0.15]))]
                 note = f"{st}-{j}"
+                weight = float(rng.uniform(0.2, 1.0))
                 if certain_suggestions:
-                    out.append(suggested(tax, st, {band: 1.0}, note, weight=float(rng.uniform(0.2, 1.0))))
+                    out.append(suggested(tax, st, {band: 1.0}, note, weight=1.0 if weigh_one else weight))
                 else:
                     out.append(confirmed(tax, st, band, note))
     return out
 
 
+@pytest.mark.parametrize("placements", ["weights", "sample"])
+@pytest.mark.parametrize("min_notes", [1, 2])
 @pytest.mark.parametrize("certain_suggestions", [False, True])
 @pytest.mark.parametrize("scores_statement", [False, True])
 def test_draws_without_uncertainty_give_the_rules_rating_with_certainty(
-        rules: RatingRules, tax: Taxonomy, certain_suggestions: bool, scores_statement: bool) -> None:
+        rules: RatingRules, tax: Taxonomy, certain_suggestions: bool, scores_statement: bool, min_notes: int,
+        placements: str) -> None:
     """The vectorised rules of the draws are the scalar rules: with nothing uncertain (confirmed notes, or
-    suggestions certain of their band keeping their weights) every draw is the published rating."""
+    suggestions certain of their band keeping their weights; with ``sample`` placements, weighing 1 so that
+    every draw places them) every draw is the published rating, under the same options (``min_notes``)."""
     base = expected_score_rules(rules, serious_finding_scores_statement=scores_statement)
+    options = replace(RAW, min_notes=min_notes)
     for seed in range(12):
-        records = random_location(tax, seed, certain_suggestions)
-        post = sample_posterior(records, base, 1.0, draws=20, seed=seed, placements="weights")
-        kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], base, RAW)
+        records = random_location(tax, seed, certain_suggestions, weigh_one=placements == "sample")
+        post = sample_posterior(records, base, 1.0, draws=20, seed=seed, placements=placements, options=options)
+        kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], base, options)
                for kq in tax.key_questions}
         for kq, assessed in kqs.items():
             want = assessed.rating or UNRATED
             assert post.key_questions[kq][want] == 1.0, (seed, kq, want, post.key_questions[kq])
-        overall = assess_overall(kqs, base, RAW).rating
+        overall = assess_overall(kqs, base, options).rating
         assert post.overall[overall or UNRATED] == 1.0, (seed, overall, post.overall)
+
+
+def test_the_posterior_scores_only_the_statements_assess_statement_scores(tax: Taxonomy) -> None:
+    """``min_notes`` applies to the draws as to the expected scores: a statement holding one likely-inadequate
+    note is not scored with ``min_notes=2``, so it neither lowers nor rates its key question in any draw."""
+    sts = tax.statements_of("safe")
+    good = [confirmed(tax, st, "good", f"g{i}{j}") for i, st in enumerate(sts[1:4]) for j in range(2)]
+    doubt = suggested(tax, sts[0], {"inadequate": 0.9, "good": 0.1}, "doubt")
+    two = replace(RAW, min_notes=2)
+    kq = assess_records([*good, doubt], two).locations[0].key_questions["safe"]
+    assert kq.expected_score_rating == "good" and kq.score == 75
+    assert kq.rating == "good" and kq.posterior is not None and kq.posterior["good"] == 1.0
+    # with one note enough, the same note is scored and limits the key question in most draws
+    one = assess_records([*good, doubt], RAW).locations[0].key_questions["safe"]
+    assert one.rating == "requires_improvement"
+    # a key question whose every statement is below min_notes has no rating, in the draws too
+    alone = [doubt, *[confirmed(tax, st, "good", f"c{i}{j}") for i, st in enumerate(tax.statements_of("caring")[:3])
+                      for j in range(2)]]
+    loc = assess_records(alone, two).locations[0]
+    assert loc.key_questions["safe"].rating is None
+    post = sample_posterior(alone, load_rules()[2], 1.0, draws=200, seed=0, options=two)
+    assert post.key_questions["safe"][UNRATED] == 1.0
+    assert loc.overall.rated_key_questions == ["caring"]
+    assert loc.overall.rating == loc.overall.from_key_question_ratings
 
 
 def test_probabilities_sum_to_one_and_repeat_with_the_seed(rules: RatingRules, tax: Taxonomy) -> None:

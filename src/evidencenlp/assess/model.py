@@ -52,6 +52,20 @@ class AssessOptions:
                 "met_similarity": self.met_similarity, "band_calibration": self.band_calibration}
 
 
+#: a statement whose notes weigh no more than this is not scored
+NO_WEIGHT = 1e-9
+
+
+def statement_is_scored(n_notes: Any, weight: Any, options: AssessOptions) -> Any:
+    """The one eligibility rule of a statement: scored when it has at least ``options.min_notes`` notes and
+    its notes weigh more than nothing.
+
+    In: the number of notes and their total weight, as numbers (one statement) or numpy arrays of the same
+    shape (the posterior's draws x statements). Out: a bool, or a bool array.
+    """
+    return (n_notes >= options.min_notes) & (weight > NO_WEIGHT)
+
+
 @dataclass(frozen=True)
 class OutstandingHint:
     """The nearest unmet outstanding descriptor of a v6 topic linked to a statement scored good."""

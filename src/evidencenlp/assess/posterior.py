@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evidencenlp.assess.bands import full_probabilities
+from evidencenlp.assess.model import AssessOptions, statement_is_scored
 from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.frameworks.rules import RatingRules
 
@@ -107,9 +108,16 @@ def _draw_notes(records: Sequence[EvidenceRecord], bands: Sequence[str], draws: 
     return weights, band_idx
 
 
-def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full_weight: float, draws: int = 400,
-                     seed: int = 0, placements: str = "sample", regulation_breach: bool = False) -> Posterior:
-    """Draw ``draws`` complete sets of decisions and rate each with the framework's rules (see the module)."""
+def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full_weight: float, draws: int = 4000,
+                     seed: int = 0, placements: str = "weights", regulation_breach: bool = False,
+                     options: AssessOptions | None = None) -> Posterior:
+    """Draw ``draws`` complete sets of decisions and rate each with the framework's rules (see the module).
+
+    ``options`` (default :class:`AssessOptions`): a statement is scored in a draw under the same rule as
+    :func:`~evidencenlp.assess.scoring.assess_statement` (:func:`~evidencenlp.assess.model.statement_is_scored`:
+    ``min_notes`` notes, weighing more than nothing), counting with ``"sample"`` the notes the draw placed on it.
+    """
+    options = options or AssessOptions()
     if placements not in PLACEMENTS:
         raise ValueError(f"placements: expected one of {', '.join(PLACEMENTS)}; got {placements!r}")
     tax = rules.taxonomy
@@ -132,7 +140,14 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
         mean = np.where(wsum > EPS, ssum / np.maximum(wsum, EPS), 0.0)
     score = np.ceil(mean - 0.5 - EPS)                         # an exact half goes to the lower score
     share = np.clip(wsum / full_weight, 0.0, 1.0) if full_weight > 0 else (wsum > EPS).astype(float)
-    share = np.where(wsum > EPS, share, 0.0)
+    # the notes on each statement in each draw: every placement (as assess_statement counts them), except
+    # that a sampled suggestion is there only in the draws that placed it
+    present = np.ones_like(weights)
+    if placements == "sample":
+        sampled = np.array([not r.confirmed for r in records], dtype=bool)
+        present[:, sampled] = (weights[:, sampled] > 0).astype(float)
+    scored = statement_is_scored(present @ onehot, wsum, options)
+    share = np.where(scored, share, 0.0)
     serious = np.zeros_like(wsum, dtype=bool)
     if worst is not None:
         shares = weights * (band_idx == worst)
@@ -143,7 +158,7 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             alone[:, j] = shares[:, members].max(axis=1)
         serious = ((alone > EPS) & (alone >= policy.serious_finding_min_confidence - EPS)) | (
             total >= policy.serious_finding_expected_count - EPS)
-        serious &= wsum > EPS
+        serious &= scored
     floor = policy.serious_finding_counts_as_score
     if policy.serious_finding_scores_statement:
         score = np.where(serious, np.minimum(score, floor), score)

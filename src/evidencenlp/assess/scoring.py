@@ -38,6 +38,7 @@ from evidencenlp.assess.model import (
     Sensitivity,
     SensitivityPath,
     StatementAssessment,
+    statement_is_scored,
 )
 from evidencenlp.assess.posterior import UNRATED, Posterior, probabilities_text, sample_posterior, uncertain
 from evidencenlp.assess.records import EvidenceRecord
@@ -134,10 +135,9 @@ def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: R
     categories = Counter(r.evidence_category for r in records if r.evidence_category)
     serious = serious_notes(records, rules.evidence)
     reason = None
-    if len(records) < options.min_notes:
-        reason = f"{len(records)} note(s), fewer than the {options.min_notes} needed (--min-notes)"
-    elif total <= EPS:
-        reason = "the notes' confidence weight is 0"
+    if not statement_is_scored(len(records), total, options):
+        reason = (f"{len(records)} note(s), fewer than the {options.min_notes} needed (--min-notes)"
+                  if len(records) < options.min_notes else "the notes' confidence weight is 0")
     if reason is not None:
         return StatementAssessment(statement, tax.title(statement), tax.key_question_of(statement), list(records),
                                    weights, dict(categories), mean, None, None,
@@ -463,7 +463,8 @@ def assess_location(location: str, records: Sequence[EvidenceRecord], rules: Rat
     posterior = None
     if policy.key_question_decision == "posterior" and uncertain(records, tax.bands):
         posterior = sample_posterior(records, rules, full_weight(rules, options), policy.posterior_draws,
-                                     policy.posterior_seed, policy.posterior_placements, options.regulation_breach)
+                                     policy.posterior_seed, policy.posterior_placements, options.regulation_breach,
+                                     options)
         for assessed in kqs.values():
             decide_by_posterior(assessed, posterior, rules, options)
     overall = assess_overall(kqs, rules, options)
