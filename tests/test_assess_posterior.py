@@ -5,6 +5,7 @@ Fast: hand-made records, no encoder, no band calibration (the probabilities are 
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.assess.scoring import assess_key_question, assess_overall
 from evidencenlp.errors import FrameworkError
 from evidencenlp.frameworks import load_framework_set
-from evidencenlp.frameworks.rules import RatingRules
+from evidencenlp.frameworks.rules import EvidencePolicy, RatingRules
 from evidencenlp.taxonomy import Taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -225,8 +226,8 @@ def test_posterior_policy_is_framework_data_with_clear_errors(tmp_path: Path, ta
     shutil.copytree(REPO / "frameworks", folder)
     saf = folder / "cqc-saf-2023.yaml"
     text = saf.read_text(encoding="utf-8")
-    saf.write_text(text.replace("key_question_decision: posterior", "key_question_decision: expected_score"),
-                   encoding="utf-8")
+    saf.write_text(text.replace("key_question_decision: posterior", "key_question_decision: expected_score")
+                   .replace("overall_decision: posterior", "overall_decision: key_question_ratings"), encoding="utf-8")
     sts = tax.statements_of("safe")
     records = [suggested(tax, st, {"inadequate": 0.45, "requires_improvement": 0.55}, f"n{i}{j}")
                for i, st in enumerate(sts[:4]) for j in range(2)]
@@ -237,3 +238,30 @@ def test_posterior_policy_is_framework_data_with_clear_errors(tmp_path: Path, ta
     with pytest.raises(FrameworkError) as err:
         load_framework_set(folder)
     assert "posterior_placements" in str(err.value)
+
+
+def test_an_overall_posterior_without_key_question_draws_is_refused(tmp_path: Path) -> None:
+    """``overall_decision: posterior`` needs the draws that only ``key_question_decision: posterior`` makes: the
+    rules are refused with one line naming the field, never silently ignored."""
+    folder = tmp_path / "frameworks"
+    shutil.copytree(REPO / "frameworks", folder)
+    saf = folder / "cqc-saf-2023.yaml"
+    text = saf.read_text(encoding="utf-8")
+    assert "overall_decision: posterior" in text
+    saf.write_text(text.replace("key_question_decision: posterior", "key_question_decision: expected_score"),
+                   encoding="utf-8")
+    with pytest.raises(FrameworkError) as err:
+        _ = load_framework_set(folder).rules
+    message = str(err.value)
+    assert "overall_decision" in message and "key_question_decision" in message and "\n" not in message
+
+
+def test_code_defaults_are_the_shipped_posterior_policy(rules: RatingRules) -> None:
+    """A framework without the evidence block gets the validated values the SAF file states."""
+    default = EvidencePolicy()
+    shipped = rules.evidence
+    assert (default.posterior_draws, default.posterior_placements) == (
+        shipped.posterior_draws, shipped.posterior_placements)
+    signature = inspect.signature(sample_posterior).parameters
+    assert signature["draws"].default == shipped.posterior_draws
+    assert signature["placements"].default == shipped.posterior_placements
