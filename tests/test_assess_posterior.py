@@ -265,3 +265,108 @@ def test_code_defaults_are_the_shipped_posterior_policy(rules: RatingRules) -> N
     signature = inspect.signature(sample_posterior).parameters
     assert signature["draws"].default == shipped.posterior_draws
     assert signature["placements"].default == shipped.posterior_placements
+
+
+def uncertain_location(tax: Taxonomy, seed: int) -> list[EvidenceRecord]:
+    """2-3 unreviewed suggestions on most statements, each unsure between two neighbouring bands."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for kq in tax.key_questions:
+        for i, st in enumerate(tax.statements_of(kq)):
+            if rng.random() < 0.3:
+                continue
+            for j in range(int(rng.integers(2, 4))):
+                b = int(rng.integers(0, len(tax.bands) - 1))
+                p = float(rng.uniform(0.3, 0.7))
+                out.append(suggested(tax, st, {tax.bands[b]: p, tax.bands[b + 1]: 1 - p}, f"{st}-{j}",
+                                     weight=float(rng.uniform(0.5, 1.0))))
+    return out
+
+
+def test_nothing_shown_contradicts_a_rating_the_posterior_changed(tax: Taxonomy) -> None:
+    """When the posterior's rating differs from the expected-score computation's, that computation's rating,
+    range and limiter move to ``expected_score``, the percentage kept is labelled, the limiter is the draws'
+    and no sensitivity path of the other model is shown (the reason is); the table and report render it."""
+    from evidencenlp.assess.report import render_html
+    from evidencenlp.cli.assess import _print_tables
+
+    sts = tax.statements_of("safe")
+    records = [suggested(tax, st, {"inadequate": 0.45, "requires_improvement": 0.55}, f"n{i}{j}")
+               for i, st in enumerate(sts[:4]) for j in range(2)]
+    result = assess_records(records, RAW)
+    kq = result.locations[0].key_questions["safe"]
+    assert (kq.rating, kq.expected_score_rating) == ("inadequate", "requires_improvement")
+    assert kq.expected_score is not None and kq.expected_score["rating"] == "requires_improvement"
+    assert kq.score == kq.expected_score["score"] and kq.score_describes == "expected_score"
+    assert kq.range_rating is None
+    assert f"the expected-score computation gives requires_improvement ({kq.score}%" in kq.basis
+    assert kq.sensitivity is None and kq.sensitivity_omitted is not None
+    assert "requires_improvement" in kq.sensitivity_omitted and "inadequate" in kq.sensitivity_omitted
+    assert kq.limited_share is not None and kq.posterior is not None
+    if kq.limited_by is not None:
+        assert kq.limited_by["share_of_draws"] == pytest.approx(kq.limited_share, abs=1e-4)
+        assert kq.limited_by.get("to", kq.rating) == kq.rating
+    for line in kq.rules_applied:  # the expected-score lines that end in its rating are labelled
+        if line.startswith(("threshold", "limiter", "no limiter", "percentage")):
+            raise AssertionError(line)
+    out = kq.to_dict()
+    assert out["sensitivity"] is None and out["sensitivity_omitted"] and out["score_describes"] == "expected_score"
+    html = render_html(result)
+    assert "expected-score computation)" in html and "sensitivity search runs on the expected-score" in html
+    _print_tables(result)  # renders without error
+
+
+def test_changed_ratings_and_overall_principles_say_what_they_describe(tax: Taxonomy) -> None:
+    """Over random unsure locations: every key question the posterior changed is described as above, one it
+    kept says its sensitivity was found on the expected-score computation; an overall rating the posterior
+    changed marks its principle as describing ``from_key_question_ratings``."""
+    changed_kq = kept_kq = changed_overall = 0
+    for seed in range(25):
+        loc = assess_records(uncertain_location(tax, seed), RAW).locations[0]
+        for kq in loc.key_questions.values():
+            if kq.posterior is None or kq.rating is None:
+                continue
+            if kq.rating != kq.expected_score_rating:
+                changed_kq += 1
+                assert kq.sensitivity is None and kq.sensitivity_omitted and kq.expected_score is not None
+                assert kq.range_rating is None and kq.score_describes == "expected_score"
+                assert kq.limited_by is None or "from" not in kq.limited_by or kq.limited_by["to"] == kq.rating
+            else:
+                kept_kq += 1
+                assert kq.expected_score is None and kq.sensitivity_omitted is None
+                assert kq.sensitivity is not None and "expected-score computation" in kq.sensitivity.method
+                assert "gives the same rating" in kq.basis
+        overall = loc.overall
+        if overall.rating != overall.from_key_question_ratings:
+            changed_overall += 1
+            assert overall.principle_describes == "from_key_question_ratings"
+            assert overall.rules_applied[0].startswith(
+                f"on the key question ratings (from_key_question_ratings: {overall.from_key_question_ratings})")
+        else:
+            assert overall.principle_describes == "rating"
+    assert changed_kq and kept_kq, (changed_kq, kept_kq)
+
+
+def test_an_overall_rating_the_posterior_changed_marks_its_principle(tax: Taxonomy) -> None:
+    """Five key questions each good, with a 0.4 chance of a limiting finding: each is most probably good (the
+    principles: good), but two or more are limited in about 0.66 of the draws, so the overall rating is
+    requires improvement; the principle shown is marked as describing ``from_key_question_ratings``."""
+    from evidencenlp.assess.report import render_html
+    from evidencenlp.cli.assess import _print_tables
+
+    records = []
+    for kq in tax.key_questions:
+        sts = tax.statements_of(kq)
+        records += [confirmed(tax, st, "good", f"{kq}g{i}") for i, st in enumerate(sts[:3])]
+        records.append(suggested(tax, sts[3], {"inadequate": 0.4, "good": 0.6}, f"{kq}d"))
+    result = assess_records(records, RAW)
+    loc = result.locations[0]
+    assert {kq.rating for kq in loc.key_questions.values()} == {"good"}
+    overall = loc.overall
+    assert (overall.rating, overall.from_key_question_ratings) == ("requires_improvement", "good")
+    out = overall.to_dict()
+    assert out["principle_describes"] == "from_key_question_ratings" and out["principle"]["rating"] == "good"
+    assert all(line.startswith("on the key question ratings (from_key_question_ratings: good)")
+               for line in overall.rules_applied if "principle" in line and "draws" not in line)
+    assert "(from_key_question_ratings: good)" in render_html(result)
+    _print_tables(result)

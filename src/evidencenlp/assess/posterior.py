@@ -23,7 +23,7 @@ The same seed gives the same probabilities (numpy's ``default_rng``); the probab
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,6 +49,9 @@ class Posterior:
     overall: dict[str, float]
     #: per key question: the share of draws whose rating a limiter lowered
     limited: dict[str, float]
+    #: per key question and rating: the share of the draws with that rating whose rating a limiter lowered
+    #: (to it), and the band of the percentage it most often lowered it from (ratings a limiter never set: absent)
+    limited_to: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
 
     def most_probable(self, key_question: str | None, order: Sequence[str]) -> tuple[str | None, float]:
         """The most probable rating among the rated draws (ties to the worse band, ``order`` best-first) and its
@@ -178,6 +181,7 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
 
     ratings: dict[str, np.ndarray] = {}
     limited_share: dict[str, float] = {}
+    limited_to: dict[str, dict[str, tuple[float, str]]] = {}
     for kq in tax.key_questions:
         cols = [st_col[s] for s in statements if tax.key_question_of(s) == kq]
         rating = np.full(draws, -1, dtype=int)
@@ -193,7 +197,14 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             low = np.where(sh > EPS, seen[:, cols], max_score + 1).min(axis=1).astype(int)
             final = np.array([limited(int(b), int(lo)) for b, lo in zip(rng_band, low)])
             rating = np.where(rated, final, -1)
-            limited_share[kq] = float(np.mean(rated & (final != rng_band)))
+            lowered = rated & (final != rng_band)
+            limited_share[kq] = float(np.mean(lowered))
+            limited_to[kq] = {}
+            for b in np.unique(final[lowered]):
+                mask = rated & (final == b)
+                froms = rng_band[lowered & mask]
+                limited_to[kq][bands[int(b)]] = (float(len(froms) / mask.sum()),
+                                                 bands[int(np.bincount(froms).argmax())])
         else:
             limited_share[kq] = 0.0
         ratings[kq] = rating
@@ -211,7 +222,7 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             overall_cache[key] = bands.index(result.rating) if result is not None else -1
         overall[d] = overall_cache[key]
     return Posterior(draws, seed, placements, {kq: _probabilities(ratings[kq], bands) for kq in tax.key_questions},
-                     _probabilities(overall, bands), limited_share)
+                     _probabilities(overall, bands), limited_share, limited_to)
 
 
 def _probabilities(values: np.ndarray, bands: Sequence[str]) -> dict[str, float]:
