@@ -272,7 +272,7 @@ def uncertain_location(tax: Taxonomy, seed: int) -> list[EvidenceRecord]:
     rng = np.random.default_rng(seed)
     out = []
     for kq in tax.key_questions:
-        for i, st in enumerate(tax.statements_of(kq)):
+        for st in tax.statements_of(kq):
             if rng.random() < 0.3:
                 continue
             for j in range(int(rng.integers(2, 4))):
