@@ -623,6 +623,7 @@ def expected_score_frameworks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     saf = folder / "cqc-saf-2023.yaml"
     text = saf.read_text(encoding="utf-8")
     for old, new in (("key_question_decision: posterior", "key_question_decision: expected_score"),
+                     ("overall_decision: posterior", "overall_decision: key_question_ratings"),
                      ("serious_finding_scores_statement: true", "serious_finding_scores_statement: false")):
         assert old in text
         text = text.replace(old, new)

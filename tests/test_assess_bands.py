@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +16,12 @@ from evidencenlp.assess.bands import (
     BandCalibration,
     adapt_to_location,
     fit_band_calibration,
+    full_probabilities,
     load_band_calibration,
     save_band_calibration,
     shipped_band_calibration,
 )
+from evidencenlp.assess.posterior import uncertain
 from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.assess.scoring import note_score
 from evidencenlp.errors import InputFileError
@@ -205,3 +208,24 @@ def test_the_output_says_which_calibration_was_used(tax: Taxonomy) -> None:
     off = assess_records(records, RAW).rules
     assert on["band_calibration"] is not None and on["band_calibration"]["n_notes"] > 0
     assert off["band_calibration"] is None and off["options"]["band_calibration"] is False
+
+
+def test_one_rule_says_when_a_suggestion_has_band_probabilities(rules: RatingRules, tax: Taxonomy) -> None:
+    """``full_probabilities`` is the one rule the expected score, the adaptation and the posterior share."""
+    bands = tax.bands
+    probs = tuple(zip(bands, (0.2, 0.4, 0.3, 0.1)))
+    base = EvidenceRecord(note="n", row=1, location="L", key_question="safe", statement=tax.statements_of("safe")[0],
+                          band=bands[1], weight=0.8, band_probabilities=probs)
+    got = full_probabilities(base, bands)
+    assert got is not None and got.tolist() == pytest.approx([0.2, 0.4, 0.3, 0.1])
+    unnormalised = full_probabilities(replace(base, band_probabilities=tuple((b, 2 * p) for b, p in probs)), bands)
+    assert unnormalised is not None and unnormalised.tolist() == pytest.approx(got.tolist())
+    policy = replace(rules, evidence=replace(rules.evidence, unreviewed_score="expected"))
+    assert note_score(base, policy) == pytest.approx(sum(p * tax.band_score(b) for b, p in probs))
+    assert uncertain([base], bands)
+    for certain in (replace(base, source="accepted"),                      # confirmed
+                    replace(base, band_probabilities=((bands[1], 0.7),)),   # a tagged table: its band's only
+                    replace(base, band_probabilities=tuple((b, 0.0) for b in bands))):
+        assert full_probabilities(certain, bands) is None
+        assert note_score(certain, policy) == tax.band_score(bands[1])
+        assert not uncertain([certain], bands)

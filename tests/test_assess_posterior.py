@@ -5,6 +5,7 @@ Fast: hand-made records, no encoder, no band calibration (the probabilities are 
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.assess.scoring import assess_key_question, assess_overall
 from evidencenlp.errors import FrameworkError
 from evidencenlp.frameworks import load_framework_set
-from evidencenlp.frameworks.rules import RatingRules
+from evidencenlp.frameworks.rules import EvidencePolicy, RatingRules
 from evidencenlp.taxonomy import Taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,8 +53,9 @@ def expected_score_rules(rules: RatingRules, **policy: object) -> RatingRules:
     return replace(rules, evidence=replace(rules.evidence, key_question_decision="expected_score", **policy))
 
 
-def random_location(tax: Taxonomy, seed: int, certain_suggestions: bool) -> list[EvidenceRecord]:
-    """1-4 notes on a random subset of every key question's statements, random bands (and weights)."""
+def random_location(tax: Taxonomy, seed: int, certain_suggestions: bool, weigh_one: bool = False) -> list[EvidenceRecord]:
+    """1-4 notes on a random subset of every key question's statements, random bands (and weights, unless
+    ``weigh_one``)."""
     rng = np.random.default_rng(seed)
     out = []
     for kq in tax.key_questions:
@@ -63,30 +65,60 @@ def random_location(tax: Taxonomy, seed: int, certain_suggestions: bool) -> list
             for j in range(int(rng.integers(1, 5))):
                 band = tax.bands[int(rng.choice(len(tax.bands), p=[0.15, 0.45, 0.25, 0.15]))]
                 note = f"{st}-{j}"
+                weight = float(rng.uniform(0.2, 1.0))
                 if certain_suggestions:
-                    out.append(suggested(tax, st, {band: 1.0}, note, weight=float(rng.uniform(0.2, 1.0))))
+                    out.append(suggested(tax, st, {band: 1.0}, note, weight=1.0 if weigh_one else weight))
                 else:
                     out.append(confirmed(tax, st, band, note))
     return out
 
 
+@pytest.mark.parametrize("placements", ["weights", "sample"])
+@pytest.mark.parametrize("min_notes", [1, 2])
 @pytest.mark.parametrize("certain_suggestions", [False, True])
 @pytest.mark.parametrize("scores_statement", [False, True])
 def test_draws_without_uncertainty_give_the_rules_rating_with_certainty(
-        rules: RatingRules, tax: Taxonomy, certain_suggestions: bool, scores_statement: bool) -> None:
+        rules: RatingRules, tax: Taxonomy, certain_suggestions: bool, scores_statement: bool, min_notes: int,
+        placements: str) -> None:
     """The vectorised rules of the draws are the scalar rules: with nothing uncertain (confirmed notes, or
-    suggestions certain of their band keeping their weights) every draw is the published rating."""
+    suggestions certain of their band keeping their weights; with ``sample`` placements, weighing 1 so that
+    every draw places them) every draw is the published rating, under the same options (``min_notes``)."""
     base = expected_score_rules(rules, serious_finding_scores_statement=scores_statement)
+    options = replace(RAW, min_notes=min_notes)
     for seed in range(12):
-        records = random_location(tax, seed, certain_suggestions)
-        post = sample_posterior(records, base, 1.0, draws=20, seed=seed, placements="weights")
-        kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], base, RAW)
+        records = random_location(tax, seed, certain_suggestions, weigh_one=placements == "sample")
+        post = sample_posterior(records, base, 1.0, draws=20, seed=seed, placements=placements, options=options)
+        kqs = {kq: assess_key_question(kq, [r for r in records if r.key_question == kq], base, options)
                for kq in tax.key_questions}
         for kq, assessed in kqs.items():
             want = assessed.rating or UNRATED
             assert post.key_questions[kq][want] == 1.0, (seed, kq, want, post.key_questions[kq])
-        overall = assess_overall(kqs, base, RAW).rating
+        overall = assess_overall(kqs, base, options).rating
         assert post.overall[overall or UNRATED] == 1.0, (seed, overall, post.overall)
+
+
+def test_the_posterior_scores_only_the_statements_assess_statement_scores(tax: Taxonomy) -> None:
+    """``min_notes`` applies to the draws as to the expected scores: a statement holding one likely-inadequate
+    note is not scored with ``min_notes=2``, so it neither lowers nor rates its key question in any draw."""
+    sts = tax.statements_of("safe")
+    good = [confirmed(tax, st, "good", f"g{i}{j}") for i, st in enumerate(sts[1:4]) for j in range(2)]
+    doubt = suggested(tax, sts[0], {"inadequate": 0.9, "good": 0.1}, "doubt")
+    two = replace(RAW, min_notes=2)
+    kq = assess_records([*good, doubt], two).locations[0].key_questions["safe"]
+    assert kq.expected_score_rating == "good" and kq.score == 75
+    assert kq.rating == "good" and kq.posterior is not None and kq.posterior["good"] == 1.0
+    # with one note enough, the same note is scored and limits the key question in most draws
+    one = assess_records([*good, doubt], RAW).locations[0].key_questions["safe"]
+    assert one.rating == "requires_improvement"
+    # a key question whose every statement is below min_notes has no rating, in the draws too
+    alone = [doubt, *[confirmed(tax, st, "good", f"c{i}{j}") for i, st in enumerate(tax.statements_of("caring")[:3])
+                      for j in range(2)]]
+    loc = assess_records(alone, two).locations[0]
+    assert loc.key_questions["safe"].rating is None
+    post = sample_posterior(alone, load_rules()[2], 1.0, draws=200, seed=0, options=two)
+    assert post.key_questions["safe"][UNRATED] == 1.0
+    assert loc.overall.rated_key_questions == ["caring"]
+    assert loc.overall.rating == loc.overall.from_key_question_ratings
 
 
 def test_probabilities_sum_to_one_and_repeat_with_the_seed(rules: RatingRules, tax: Taxonomy) -> None:
@@ -194,8 +226,8 @@ def test_posterior_policy_is_framework_data_with_clear_errors(tmp_path: Path, ta
     shutil.copytree(REPO / "frameworks", folder)
     saf = folder / "cqc-saf-2023.yaml"
     text = saf.read_text(encoding="utf-8")
-    saf.write_text(text.replace("key_question_decision: posterior", "key_question_decision: expected_score"),
-                   encoding="utf-8")
+    saf.write_text(text.replace("key_question_decision: posterior", "key_question_decision: expected_score")
+                   .replace("overall_decision: posterior", "overall_decision: key_question_ratings"), encoding="utf-8")
     sts = tax.statements_of("safe")
     records = [suggested(tax, st, {"inadequate": 0.45, "requires_improvement": 0.55}, f"n{i}{j}")
                for i, st in enumerate(sts[:4]) for j in range(2)]
@@ -206,3 +238,135 @@ def test_posterior_policy_is_framework_data_with_clear_errors(tmp_path: Path, ta
     with pytest.raises(FrameworkError) as err:
         load_framework_set(folder)
     assert "posterior_placements" in str(err.value)
+
+
+def test_an_overall_posterior_without_key_question_draws_is_refused(tmp_path: Path) -> None:
+    """``overall_decision: posterior`` needs the draws that only ``key_question_decision: posterior`` makes: the
+    rules are refused with one line naming the field, never silently ignored."""
+    folder = tmp_path / "frameworks"
+    shutil.copytree(REPO / "frameworks", folder)
+    saf = folder / "cqc-saf-2023.yaml"
+    text = saf.read_text(encoding="utf-8")
+    assert "overall_decision: posterior" in text
+    saf.write_text(text.replace("key_question_decision: posterior", "key_question_decision: expected_score"),
+                   encoding="utf-8")
+    with pytest.raises(FrameworkError) as err:
+        _ = load_framework_set(folder).rules
+    message = str(err.value)
+    assert "overall_decision" in message and "key_question_decision" in message and "\n" not in message
+
+
+def test_code_defaults_are_the_shipped_posterior_policy(rules: RatingRules) -> None:
+    """A framework without the evidence block gets the validated values the SAF file states."""
+    default = EvidencePolicy()
+    shipped = rules.evidence
+    assert (default.posterior_draws, default.posterior_placements) == (
+        shipped.posterior_draws, shipped.posterior_placements)
+    signature = inspect.signature(sample_posterior).parameters
+    assert signature["draws"].default == shipped.posterior_draws
+    assert signature["placements"].default == shipped.posterior_placements
+
+
+def uncertain_location(tax: Taxonomy, seed: int) -> list[EvidenceRecord]:
+    """2-3 unreviewed suggestions on most statements, each unsure between two neighbouring bands."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for kq in tax.key_questions:
+        for st in tax.statements_of(kq):
+            if rng.random() < 0.3:
+                continue
+            for j in range(int(rng.integers(2, 4))):
+                b = int(rng.integers(0, len(tax.bands) - 1))
+                p = float(rng.uniform(0.3, 0.7))
+                out.append(suggested(tax, st, {tax.bands[b]: p, tax.bands[b + 1]: 1 - p}, f"{st}-{j}",
+                                     weight=float(rng.uniform(0.5, 1.0))))
+    return out
+
+
+def test_nothing_shown_contradicts_a_rating_the_posterior_changed(tax: Taxonomy) -> None:
+    """When the posterior's rating differs from the expected-score computation's, that computation's rating,
+    range and limiter move to ``expected_score``, the percentage kept is labelled, the limiter is the draws'
+    and no sensitivity path of the other model is shown (the reason is); the table and report render it."""
+    from evidencenlp.assess.report import render_html
+    from evidencenlp.cli.assess import _print_tables
+
+    sts = tax.statements_of("safe")
+    records = [suggested(tax, st, {"inadequate": 0.45, "requires_improvement": 0.55}, f"n{i}{j}")
+               for i, st in enumerate(sts[:4]) for j in range(2)]
+    result = assess_records(records, RAW)
+    kq = result.locations[0].key_questions["safe"]
+    assert (kq.rating, kq.expected_score_rating) == ("inadequate", "requires_improvement")
+    assert kq.expected_score is not None and kq.expected_score["rating"] == "requires_improvement"
+    assert kq.score == kq.expected_score["score"] and kq.score_describes == "expected_score"
+    assert kq.range_rating is None
+    assert f"the expected-score computation gives requires_improvement ({kq.score}%" in kq.basis
+    assert kq.sensitivity is None and kq.sensitivity_omitted is not None
+    assert "requires_improvement" in kq.sensitivity_omitted and "inadequate" in kq.sensitivity_omitted
+    assert kq.limited_share is not None and kq.posterior is not None
+    if kq.limited_by is not None:
+        assert kq.limited_by["share_of_draws"] == pytest.approx(kq.limited_share, abs=1e-4)
+        assert kq.limited_by.get("to", kq.rating) == kq.rating
+    for line in kq.rules_applied:  # the expected-score lines that end in its rating are labelled
+        if line.startswith(("threshold", "limiter", "no limiter", "percentage")):
+            raise AssertionError(line)
+    out = kq.to_dict()
+    assert out["sensitivity"] is None and out["sensitivity_omitted"] and out["score_describes"] == "expected_score"
+    html = render_html(result)
+    assert "expected-score computation)" in html and "sensitivity search runs on the expected-score" in html
+    _print_tables(result)  # renders without error
+
+
+def test_changed_ratings_and_overall_principles_say_what_they_describe(tax: Taxonomy) -> None:
+    """Over random unsure locations: every key question the posterior changed is described as above, one it
+    kept says its sensitivity was found on the expected-score computation; an overall rating the posterior
+    changed marks its principle as describing ``from_key_question_ratings``."""
+    changed_kq = kept_kq = changed_overall = 0
+    for seed in range(25):
+        loc = assess_records(uncertain_location(tax, seed), RAW).locations[0]
+        for kq in loc.key_questions.values():
+            if kq.posterior is None or kq.rating is None:
+                continue
+            if kq.rating != kq.expected_score_rating:
+                changed_kq += 1
+                assert kq.sensitivity is None and kq.sensitivity_omitted and kq.expected_score is not None
+                assert kq.range_rating is None and kq.score_describes == "expected_score"
+                assert kq.limited_by is None or "from" not in kq.limited_by or kq.limited_by["to"] == kq.rating
+            else:
+                kept_kq += 1
+                assert kq.expected_score is None and kq.sensitivity_omitted is None
+                assert kq.sensitivity is not None and "expected-score computation" in kq.sensitivity.method
+                assert "gives the same rating" in kq.basis
+        overall = loc.overall
+        if overall.rating != overall.from_key_question_ratings:
+            changed_overall += 1
+            assert overall.principle_describes == "from_key_question_ratings"
+            assert overall.rules_applied[0].startswith(
+                f"on the key question ratings (from_key_question_ratings: {overall.from_key_question_ratings})")
+        else:
+            assert overall.principle_describes == "rating"
+    assert changed_kq and kept_kq, (changed_kq, kept_kq)
+
+
+def test_an_overall_rating_the_posterior_changed_marks_its_principle(tax: Taxonomy) -> None:
+    """Five key questions each good, with a 0.4 chance of a limiting finding: each is most probably good (the
+    principles: good), but two or more are limited in about 0.66 of the draws, so the overall rating is
+    requires improvement; the principle shown is marked as describing ``from_key_question_ratings``."""
+    from evidencenlp.assess.report import render_html
+    from evidencenlp.cli.assess import _print_tables
+
+    records = []
+    for kq in tax.key_questions:
+        sts = tax.statements_of(kq)
+        records += [confirmed(tax, st, "good", f"{kq}g{i}") for i, st in enumerate(sts[:3])]
+        records.append(suggested(tax, sts[3], {"inadequate": 0.4, "good": 0.6}, f"{kq}d"))
+    result = assess_records(records, RAW)
+    loc = result.locations[0]
+    assert {kq.rating for kq in loc.key_questions.values()} == {"good"}
+    overall = loc.overall
+    assert (overall.rating, overall.from_key_question_ratings) == ("requires_improvement", "good")
+    out = overall.to_dict()
+    assert out["principle_describes"] == "from_key_question_ratings" and out["principle"]["rating"] == "good"
+    assert all(line.startswith("on the key question ratings (from_key_question_ratings: good)")
+               for line in overall.rules_applied if "principle" in line and "draws" not in line)
+    assert "(from_key_question_ratings: good)" in render_html(result)
+    _print_tables(result)

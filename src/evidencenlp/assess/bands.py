@@ -167,15 +167,24 @@ def shipped_band_calibration(models: Path | None = None) -> BandCalibration | No
     return cal if version == cal.model_version else None
 
 
-def _full(record: EvidenceRecord, bands: Sequence[str]) -> np.ndarray | None:
-    """An unreviewed record's probabilities over every band (None: confirmed, or only its own band's known)."""
+def full_probabilities(record: EvidenceRecord, bands: Sequence[str]) -> np.ndarray | None:
+    """An unreviewed record's band probabilities over ``bands`` (in that order, summing to 1), or None.
+
+    None when the record is confirmed (its band is certain) or its probabilities do not cover every band
+    (a tagged table's suggestion knows only its own band's) or add up to nothing; negative values count as 0.
+    The one rule for "this suggestion has a distribution over the bands", used by the location adaptation,
+    the expected score (:func:`~evidencenlp.assess.scoring.note_score`) and the posterior draws.
+    """
     if record.confirmed:
         return None
     probs = dict(record.band_probabilities)
-    if not all(b in probs for b in bands) or sum(probs.values()) <= 0:
+    if not all(b in probs for b in bands):
         return None
-    p = np.array([probs[b] for b in bands], dtype=float)
-    return np.asarray(p / p.sum())
+    p = np.array([max(0.0, float(probs[b])) for b in bands], dtype=float)
+    total = float(p.sum())
+    if total <= 0:
+        return None
+    return np.asarray(p / total)
 
 
 def location_prior(weights: np.ndarray, probs: np.ndarray, certain: np.ndarray, reference: np.ndarray,
@@ -208,7 +217,7 @@ def adapt_to_location(records: Sequence[EvidenceRecord], bands: Sequence[str],
     """
     if calibration is not None and tuple(calibration.bands) != tuple(bands):
         calibration = None
-    rows = [(i, p) for i, r in enumerate(records) if (p := _full(r, bands)) is not None]
+    rows = [(i, p) for i, r in enumerate(records) if (p := full_probabilities(r, bands)) is not None]
     if not rows or calibration is None:
         return list(records)
     # the key question a note was suggested in: its primary placement's (every placement shares its band)

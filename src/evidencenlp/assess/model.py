@@ -52,6 +52,20 @@ class AssessOptions:
                 "met_similarity": self.met_similarity, "band_calibration": self.band_calibration}
 
 
+#: a statement whose notes weigh no more than this is not scored
+NO_WEIGHT = 1e-9
+
+
+def statement_is_scored(n_notes: Any, weight: Any, options: AssessOptions) -> Any:
+    """The one eligibility rule of a statement: scored when it has at least ``options.min_notes`` notes and
+    its notes weigh more than nothing.
+
+    In: the number of notes and their total weight, as numbers (one statement) or numpy arrays of the same
+    shape (the posterior's draws x statements). Out: a bool, or a bool array.
+    """
+    return (n_notes >= options.min_notes) & (weight > NO_WEIGHT)
+
+
 @dataclass(frozen=True)
 class OutstandingHint:
     """The nearest unmet outstanding descriptor of a v6 topic linked to a statement scored good."""
@@ -207,6 +221,17 @@ class KeyQuestionAssessment:
     posterior: dict[str, float] | None = None
     #: the rating the expected scores give (the rules applied once), kept when the posterior decides
     expected_score_rating: str | None = None
+    #: what ``score``, ``percent_exact`` and ``range_rating`` were computed by: ``rules`` (the rules applied
+    #: once, which gave ``rating``) or ``expected_score`` (the posterior decided the rating; the percentage is
+    #: the expected-score computation's, kept for reference)
+    score_describes: str = "rules"
+    #: when the posterior decided another rating than the expected-score computation: that computation's
+    #: rating, score, percent_exact, range_rating and limited_by (None otherwise)
+    expected_score: dict[str, Any] | None = None
+    #: with the posterior: the share of its draws whose rating a limiter lowered
+    limited_share: float | None = None
+    #: why there are no sensitivity paths for a rated key question (None when they are shown)
+    sensitivity_omitted: str | None = None
 
     @property
     def scored(self) -> list[StatementAssessment]:
@@ -224,6 +249,8 @@ class KeyQuestionAssessment:
             "posterior": ({k: round(v, 4) for k, v in self.posterior.items()} if self.posterior is not None
                           else None),
             "expected_score_rating": self.expected_score_rating,
+            "score_describes": self.score_describes, "expected_score": self.expected_score,
+            "limited_share_of_draws": None if self.limited_share is None else round(self.limited_share, 4),
             "statements_with_evidence": [s.statement for s in self.statements],
             "serious_findings": [{"statement": s.statement, "notes": list(s.serious_findings)}
                                  for s in self.statements if s.serious_findings],
@@ -236,6 +263,7 @@ class KeyQuestionAssessment:
             "notes": [n.note for s in self.statements for n in s.notes],
             "rules_applied": list(self.rules_applied),
             "sensitivity": self.sensitivity.to_dict() if self.sensitivity else None,
+            "sensitivity_omitted": self.sensitivity_omitted,
             "principles": [p.to_dict() for p in self.principles],
         }
 
@@ -262,11 +290,15 @@ class OverallAssessment:
     #: the rating the principles give on the key question ratings (differs from ``rating`` only when the
     #: framework's ``overall_decision`` is ``posterior`` and the most probable overall rating is another)
     from_key_question_ratings: str | None = None
+    #: what ``principle``, ``counts``, ``capped_from`` and ``possible_range`` describe: ``rating`` (the principles
+    #: gave it) or ``from_key_question_ratings`` (the posterior decided another overall rating)
+    principle_describes: str = "rating"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"rating": self.rating, "possible_range": self.possible_range, "principle": self.principle,
                 "from_key_question_ratings": self.from_key_question_ratings,
+                "principle_describes": self.principle_describes,
                 "rating_probability": (round(self.posterior.get(self.rating, 0.0), 4)
                                        if self.posterior is not None and self.rating is not None else None),
                 "posterior": ({k: round(v, 4) for k, v in self.posterior.items()} if self.posterior is not None

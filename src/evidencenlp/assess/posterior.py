@@ -23,10 +23,12 @@ The same seed gives the same probabilities (numpy's ``default_rng``); the probab
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from evidencenlp.assess.bands import full_probabilities
+from evidencenlp.assess.model import AssessOptions, statement_is_scored
 from evidencenlp.assess.records import EvidenceRecord
 from evidencenlp.frameworks.rules import RatingRules
 
@@ -47,6 +49,9 @@ class Posterior:
     overall: dict[str, float]
     #: per key question: the share of draws whose rating a limiter lowered
     limited: dict[str, float]
+    #: per key question and rating: the share of the draws with that rating whose rating a limiter lowered
+    #: (to it), and the band of the percentage it most often lowered it from (ratings a limiter never set: absent)
+    limited_to: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
 
     def most_probable(self, key_question: str | None, order: Sequence[str]) -> tuple[str | None, float]:
         """The most probable rating among the rated draws (ties to the worse band, ``order`` best-first) and its
@@ -61,14 +66,8 @@ class Posterior:
 
 def _bands_of(record: EvidenceRecord, bands: Sequence[str]) -> np.ndarray:
     """A record's probability over ``bands``: certain for a confirmed note or one without full probabilities."""
-    certain = np.array([float(b == record.band) for b in bands])
-    if record.confirmed:
-        return certain
-    probs = dict(record.band_probabilities)
-    if not all(b in probs for b in bands) or sum(probs.values()) <= 0:
-        return certain
-    p = np.array([max(0.0, float(probs[b])) for b in bands])
-    return np.asarray(p / p.sum())
+    full = full_probabilities(record, bands)
+    return full if full is not None else np.array([float(b == record.band) for b in bands])
 
 
 def uncertain(records: Sequence[EvidenceRecord], bands: Sequence[str]) -> bool:
@@ -112,9 +111,16 @@ def _draw_notes(records: Sequence[EvidenceRecord], bands: Sequence[str], draws: 
     return weights, band_idx
 
 
-def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full_weight: float, draws: int = 400,
-                     seed: int = 0, placements: str = "sample", regulation_breach: bool = False) -> Posterior:
-    """Draw ``draws`` complete sets of decisions and rate each with the framework's rules (see the module)."""
+def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full_weight: float, draws: int = 4000,
+                     seed: int = 0, placements: str = "weights", regulation_breach: bool = False,
+                     options: AssessOptions | None = None) -> Posterior:
+    """Draw ``draws`` complete sets of decisions and rate each with the framework's rules (see the module).
+
+    ``options`` (default :class:`AssessOptions`): a statement is scored in a draw under the same rule as
+    :func:`~evidencenlp.assess.scoring.assess_statement` (:func:`~evidencenlp.assess.model.statement_is_scored`:
+    ``min_notes`` notes, weighing more than nothing), counting with ``"sample"`` the notes the draw placed on it.
+    """
+    options = options or AssessOptions()
     if placements not in PLACEMENTS:
         raise ValueError(f"placements: expected one of {', '.join(PLACEMENTS)}; got {placements!r}")
     tax = rules.taxonomy
@@ -137,7 +143,14 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
         mean = np.where(wsum > EPS, ssum / np.maximum(wsum, EPS), 0.0)
     score = np.ceil(mean - 0.5 - EPS)                         # an exact half goes to the lower score
     share = np.clip(wsum / full_weight, 0.0, 1.0) if full_weight > 0 else (wsum > EPS).astype(float)
-    share = np.where(wsum > EPS, share, 0.0)
+    # the notes on each statement in each draw: every placement (as assess_statement counts them), except
+    # that a sampled suggestion is there only in the draws that placed it
+    present = np.ones_like(weights)
+    if placements == "sample":
+        sampled = np.array([not r.confirmed for r in records], dtype=bool)
+        present[:, sampled] = (weights[:, sampled] > 0).astype(float)
+    scored = statement_is_scored(present @ onehot, wsum, options)
+    share = np.where(scored, share, 0.0)
     serious = np.zeros_like(wsum, dtype=bool)
     if worst is not None:
         shares = weights * (band_idx == worst)
@@ -148,7 +161,7 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             alone[:, j] = shares[:, members].max(axis=1)
         serious = ((alone > EPS) & (alone >= policy.serious_finding_min_confidence - EPS)) | (
             total >= policy.serious_finding_expected_count - EPS)
-        serious &= wsum > EPS
+        serious &= scored
     floor = policy.serious_finding_counts_as_score
     if policy.serious_finding_scores_statement:
         score = np.where(serious, np.minimum(score, floor), score)
@@ -168,6 +181,7 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
 
     ratings: dict[str, np.ndarray] = {}
     limited_share: dict[str, float] = {}
+    limited_to: dict[str, dict[str, tuple[float, str]]] = {}
     for kq in tax.key_questions:
         cols = [st_col[s] for s in statements if tax.key_question_of(s) == kq]
         rating = np.full(draws, -1, dtype=int)
@@ -183,7 +197,14 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             low = np.where(sh > EPS, seen[:, cols], max_score + 1).min(axis=1).astype(int)
             final = np.array([limited(int(b), int(lo)) for b, lo in zip(rng_band, low)])
             rating = np.where(rated, final, -1)
-            limited_share[kq] = float(np.mean(rated & (final != rng_band)))
+            lowered = rated & (final != rng_band)
+            limited_share[kq] = float(np.mean(lowered))
+            limited_to[kq] = {}
+            for b in np.unique(final[lowered]):
+                mask = rated & (final == b)
+                froms = rng_band[lowered & mask]
+                limited_to[kq][bands[int(b)]] = (float(len(froms) / mask.sum()),
+                                                 bands[int(np.bincount(froms).argmax())])
         else:
             limited_share[kq] = 0.0
         ratings[kq] = rating
@@ -201,7 +222,7 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             overall_cache[key] = bands.index(result.rating) if result is not None else -1
         overall[d] = overall_cache[key]
     return Posterior(draws, seed, placements, {kq: _probabilities(ratings[kq], bands) for kq in tax.key_questions},
-                     _probabilities(overall, bands), limited_share)
+                     _probabilities(overall, bands), limited_share, limited_to)
 
 
 def _probabilities(values: np.ndarray, bands: Sequence[str]) -> dict[str, float]:

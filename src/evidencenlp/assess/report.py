@@ -85,17 +85,26 @@ def _statement(s: StatementAssessment, bands: list[str], titles: dict[str, str])
 
 def _key_question(kq: KeyQuestionAssessment, bands: list[str], titles: dict[str, str]) -> str:
     rules = "".join(f"<li>{escape(r)}</li>" for r in kq.rules_applied)
-    sens = f"<p><b>Sensitivity:</b> {escape(kq.sensitivity.line())}</p>" if kq.sensitivity else ""
+    sens = (f"<p><b>Sensitivity:</b> {escape(kq.sensitivity.line())}</p>" if kq.sensitivity else
+            f"<p class='small'><b>Sensitivity:</b> {escape(kq.sensitivity_omitted)}</p>" if kq.sensitivity_omitted
+            else "")
     principles = ""
     if kq.principles:
         items = "".join(f"<li>{escape(p.title)}: notes {escape(', '.join(p.notes))}</li>" for p in kq.principles)
         principles = f"<p><b>King's Fund principles evidenced</b></p><ul>{items}</ul>"
     missing = ", ".join(escape(titles.get(s, s)) for s in kq.statements_without_evidence)
     statements = "".join(_statement(s, bands, titles) for s in kq.statements)
-    score = f"{kq.score}%" if kq.score is not None else "—"
+    score = _score(kq) or "—"
     return (f"<h3>{escape(kq.title)} {_badge(kq.rating, bands, titles)} <span class='small'>{score}</span></h3>"
             f"<ul class='small'>{rules}</ul>{sens}{principles}{statements}"
             f"<p class='small'><b>No evidence:</b> {missing or 'none'}</p>")
+
+
+def _score(kq: KeyQuestionAssessment) -> str:
+    """The percentage, labelled when it is the expected-score computation's and the posterior rated otherwise."""
+    if kq.score is None:
+        return ""
+    return f"{kq.score}%" + (" (expected-score computation)" if kq.expected_score is not None else "")
 
 
 def _probability(kq: KeyQuestionAssessment) -> str:
@@ -108,11 +117,12 @@ def _probability(kq: KeyQuestionAssessment) -> str:
 def _location(loc: LocationAssessment, bands: list[str], titles: dict[str, str]) -> str:
     summary = "".join(
         f"<tr><td>{escape(kq.title)}</td><td>{_badge(kq.rating, bands, titles)}{_probability(kq)}</td>"
-        f"<td>{'' if kq.score is None else str(kq.score) + '%'}</td>"
+        f"<td>{escape(_score(kq))}</td>"
         f"<td>{escape(str(kq.limited_by['description'])) if kq.limited_by else ''}</td>"
         f"<td>{len(kq.scored)} / {sum(1 for s in kq.statements if s.insufficient_evidence)} / "
         f"{len(kq.statements_without_evidence)}</td>"
-        f"<td class='small'>{escape(kq.sensitivity.line()) if kq.sensitivity else ''}</td></tr>"
+        f"<td class='small'>{escape(kq.sensitivity.line() if kq.sensitivity else kq.sensitivity_omitted or '')}</td>"
+        "</tr>"
         for kq in loc.key_questions.values())
     overall_rules = "".join(f"<li>{escape(r)}</li>" for r in loc.overall.rules_applied)
     return (f"<h2>{escape(loc.location)}</h2><p>Overall (indicative): {_badge(loc.overall.rating, bands, titles)} "

@@ -25,9 +25,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from evidencenlp.assess.bands import BandCalibration, adapt_to_location
+from evidencenlp.assess.bands import BandCalibration, adapt_to_location, full_probabilities
 from evidencenlp.assess.model import (
     AssessOptions,
     KeyQuestionAssessment,
@@ -38,6 +39,7 @@ from evidencenlp.assess.model import (
     Sensitivity,
     SensitivityPath,
     StatementAssessment,
+    statement_is_scored,
 )
 from evidencenlp.assess.posterior import UNRATED, Posterior, probabilities_text, sample_posterior, uncertain
 from evidencenlp.assess.records import EvidenceRecord
@@ -81,10 +83,10 @@ def note_score(record: EvidenceRecord, rules: RatingRules) -> float:
     tax = rules.taxonomy
     if record.confirmed or rules.evidence.unreviewed_score != "expected":
         return float(tax.band_score(record.band))
-    probs = dict(record.band_probabilities)
-    if not all(b in probs for b in tax.bands) or sum(probs.values()) <= 0:
+    probs = full_probabilities(record, tax.bands)
+    if probs is None:
         return float(tax.band_score(record.band))
-    return sum(probs[b] * tax.band_score(b) for b in tax.bands) / sum(probs.values())
+    return float(sum(float(p) * tax.band_score(b) for p, b in zip(probs, tax.bands)))
 
 
 def serious_share(record: EvidenceRecord, policy: EvidencePolicy) -> float:
@@ -134,10 +136,9 @@ def assess_statement(statement: str, records: Sequence[EvidenceRecord], rules: R
     categories = Counter(r.evidence_category for r in records if r.evidence_category)
     serious = serious_notes(records, rules.evidence)
     reason = None
-    if len(records) < options.min_notes:
-        reason = f"{len(records)} note(s), fewer than the {options.min_notes} needed (--min-notes)"
-    elif total <= EPS:
-        reason = "the notes' confidence weight is 0"
+    if not statement_is_scored(len(records), total, options):
+        reason = (f"{len(records)} note(s), fewer than the {options.min_notes} needed (--min-notes)"
+                  if len(records) < options.min_notes else "the notes' confidence weight is 0")
     if reason is not None:
         return StatementAssessment(statement, tax.title(statement), tax.key_question_of(statement), list(records),
                                    weights, dict(categories), mean, None, None,
@@ -412,12 +413,21 @@ POSTERIOR_RULE = ("rating = the most probable over draws of confirmed decisions:
                   "confirmed notes are the same in every draw")
 
 
+#: how the lines of ``rules_applied`` that describe the expected-score computation's rating begin
+EXPECTED_SCORE_LINES = ("percentage = ", "threshold ", "limiter: ", "no limiter applies")
+
+
 def decide_by_posterior(kq: KeyQuestionAssessment, posterior: Posterior, rules: RatingRules,
                         options: AssessOptions) -> None:
     """Set a rated key question's rating to its most probable one over the draws (in place), saying so.
 
-    A key question without a rating (no usable notes) keeps none; the expected-score rating is kept in
-    ``expected_score_rating`` and its limiter only when the rating stays the same.
+    A key question without a rating (no usable notes) keeps none. The percentage (``score``,
+    ``percent_exact``) stays the expected-score computation's and ``score_describes`` says so. When the
+    posterior gives another rating than that computation, nothing shown describes the other model: the
+    computation's rating, range, limiter and score move to ``expected_score``; ``limited_by`` describes the
+    draws (the share a limiter lowered); the sensitivity paths, a search on the expected-score computation,
+    are omitted with the reason (``sensitivity_omitted``). When the ratings agree they are kept and say on
+    which computation they were found.
     """
     probs = posterior.key_questions[kq.key_question]
     if kq.rating is None:
@@ -425,21 +435,72 @@ def decide_by_posterior(kq: KeyQuestionAssessment, posterior: Posterior, rules: 
     chosen, p = posterior.most_probable(kq.key_question, rules.taxonomy.bands)
     if chosen is None:
         return
+    expected = kq.rating
+    share = posterior.limited[kq.key_question]
     kq.posterior = dict(probs)
-    kq.expected_score_rating = kq.rating
+    kq.expected_score_rating = expected
+    kq.limited_share = share
+    kq.score_describes = "expected_score"
     unrated = probs.get(UNRATED, 0.0)
     kq.rules_applied.append(
         f"{POSTERIOR_RULE}: over {posterior.draws} draws (seed {posterior.seed}) {probabilities_text(probs)}; a "
-        f"limiter lowered the rating in {posterior.limited[kq.key_question]:.2f} of them -> most probable {chosen} "
+        f"limiter lowered the rating in {share:.2f} of them -> most probable {chosen} "
         f"({p:.2f}{f' of all draws; {unrated:.2f} without a rating' if unrated > 0 else ''})")
-    kq.basis = (f"most probable rating over {posterior.draws} draws of the notes' decisions ({chosen}, probability "
-                f"{p:.2f}); {kq.basis}")
-    if chosen != kq.rating:
-        kq.limited_by = None
-        kq.rating = chosen
-        kq.sensitivity = sensitivity(kq.statements, rules, chosen, options)
-        kq.principles = (principles_evidenced([n for s in kq.statements for n in s.notes], rules)
-                         if chosen in rules.taxonomy.positive_bands else [])
+    percent = f"{kq.score}%" if kq.score is not None else "no percentage"
+    same = "the same rating" if chosen == expected else expected
+    kq.basis = (f"posterior over {posterior.draws} draws: {chosen} (probability {p:.2f}); the expected-score "
+                f"computation gives {same} ({percent}, the percentage shown): {kq.basis}")
+    if chosen == expected:
+        if kq.sensitivity is not None:
+            kq.sensitivity = replace(kq.sensitivity, method=f"on the expected-score computation, which gives the "
+                                                            f"same rating as the posterior: {kq.sensitivity.method}")
+        return
+    kq.rules_applied = [f"expected-score computation (not the rating shown): {line}" if line.startswith(
+        EXPECTED_SCORE_LINES) else line for line in kq.rules_applied]
+    kq.expected_score = {"rating": expected, "score": kq.score, "percent_exact": kq.percent_exact,
+                         "range_rating": kq.range_rating, "limited_by": kq.limited_by}
+    kq.range_rating = None
+    kq.rating = chosen
+    kq.limited_by = _posterior_limiter(kq.key_question, chosen, posterior)
+    kq.sensitivity = None
+    kq.sensitivity_omitted = (f"the rating is the posterior's ({chosen}); the sensitivity search runs on the "
+                              f"expected-score computation, which gives {expected}, so its paths are not shown")
+    kq.rules_applied.append(f"sensitivity: not shown ({kq.sensitivity_omitted})")
+    kq.principles = (principles_evidenced([n for s in kq.statements for n in s.notes], rules)
+                     if chosen in rules.taxonomy.positive_bands else [])
+
+
+def _posterior_limiter(key_question: str, chosen: str, posterior: Posterior) -> dict[str, Any] | None:
+    """``limited_by`` of a rating the posterior decided: None when no draw was limited; the range most often
+    limited from (``from``/``to``) only when a limiter set the rating in most of the draws that gave it."""
+    share = posterior.limited[key_question]
+    if share <= 0:
+        return None
+    of_rating, from_band = posterior.limited_to.get(key_question, {}).get(chosen, (0.0, None))
+    text = f"a limiter lowered the rating in {share:.2f} of the {posterior.draws} draws"
+    out: dict[str, Any] = {"share_of_draws": round(share, 4), "draws": posterior.draws,
+                           "share_of_draws_rated_so": round(of_rating, 4), "statements": [], "serious_findings": []}
+    if from_band is not None and of_rating > 0.5:
+        out.update({"from": from_band, "to": chosen})
+        text += f" ({of_rating:.2f} of those rated {chosen} were lowered to it, most often from {from_band})"
+    return {**out, "description": text}
+
+
+def decide_overall_by_posterior(overall: OverallAssessment, chosen: str, p: float, posterior: Posterior) -> None:
+    """Set the overall rating to the most probable over the draws (in place). When it differs from what the
+    principles give on the key question ratings, ``principle_describes`` and every line of the principles'
+    reasoning say they describe ``from_key_question_ratings``, not the rating."""
+    given = overall.rating
+    if chosen != given:
+        overall.principle_describes = "from_key_question_ratings"
+        overall.rules_applied = [line if line.startswith("provisional") else
+                                 f"on the key question ratings (from_key_question_ratings: {given}): {line}"
+                                 for line in overall.rules_applied]
+    overall.rules_applied.append(
+        f"overall = the most probable over {posterior.draws} draws of the notes' decisions (each rated by "
+        f"the same rules): {probabilities_text(posterior.overall)} -> {chosen} ({p:.2f})"
+        + (f"; the principles on the most probable key question ratings give {given}" if chosen != given else ""))
+    overall.rating = chosen
 
 
 def ratings_of(kqs: Mapping[str, KeyQuestionAssessment]) -> list[str]:
@@ -463,7 +524,8 @@ def assess_location(location: str, records: Sequence[EvidenceRecord], rules: Rat
     posterior = None
     if policy.key_question_decision == "posterior" and uncertain(records, tax.bands):
         posterior = sample_posterior(records, rules, full_weight(rules, options), policy.posterior_draws,
-                                     policy.posterior_seed, policy.posterior_placements, options.regulation_breach)
+                                     policy.posterior_seed, policy.posterior_placements, options.regulation_breach,
+                                     options)
         for assessed in kqs.values():
             decide_by_posterior(assessed, posterior, rules, options)
     overall = assess_overall(kqs, rules, options)
@@ -472,12 +534,7 @@ def assess_location(location: str, records: Sequence[EvidenceRecord], rules: Rat
         overall.posterior = dict(posterior.overall)
         chosen, p = posterior.most_probable(None, tax.bands)
         if policy.overall_decision == "posterior" and chosen is not None:
-            overall.rules_applied.append(
-                f"overall = the most probable over {posterior.draws} draws of the notes' decisions (each rated by "
-                f"the same rules): {probabilities_text(posterior.overall)} -> {chosen} ({p:.2f})"
-                + (f"; the principles on the most probable key question ratings give {overall.rating}"
-                   if chosen != overall.rating else ""))
-            overall.rating = chosen
+            decide_overall_by_posterior(overall, chosen, p, posterior)
     primary = [r for r in records if r.primary]  # a suggestion's further placements are not further notes
     return LocationAssessment(location, kqs, overall, len(primary),
                               sum(1 for r in primary if r.confirmed), dict(Counter(r.service for r in primary

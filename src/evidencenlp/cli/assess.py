@@ -15,7 +15,7 @@ from evidencenlp.errors import EvidenceNLPError
 if TYPE_CHECKING:
 
     from evidencenlp.assess import Assessment, AssessOptions
-    from evidencenlp.assess.model import Sensitivity
+    from evidencenlp.assess.model import KeyQuestionAssessment, Sensitivity
 
 
 @app.command()
@@ -129,6 +129,25 @@ def _short(sensitivity: Sensitivity) -> str:
     return f"{one(sensitivity.up.notes)} / {one(sensitivity.down.notes)}"
 
 
+def _score(kq: KeyQuestionAssessment) -> str:
+    """The percentage; labelled when it is the expected-score computation's and the posterior rated otherwise."""
+    if kq.score is None:
+        return ""
+    return f"{kq.score}%" + (" (expected-score)" if kq.expected_score is not None else "")
+
+
+def _limited(kq: KeyQuestionAssessment, titles: dict[str, str]) -> str:
+    """The limiter: its range, or (the posterior decided) the share of the draws a limiter lowered."""
+    lim = kq.limited_by
+    if not lim:
+        return ""
+    if "share_of_draws" in lim:
+        text = f"limiter in {lim['share_of_draws']:.2f} of draws"
+        return text + (f" ({titles.get(lim['from'], lim['from'])} range)" if "from" in lim else "")
+    text = f"limiter ({titles.get(lim['from'], '')} range)"
+    return text + (" — serious finding" if lim.get("serious_findings") else "")
+
+
 def _print_tables(result: Assessment) -> None:
     titles = result.titles
     for loc in result.locations:
@@ -141,14 +160,10 @@ def _print_tables(result: Assessment) -> None:
                       else f"no rating: {kq.no_rating_reason}")
             if kq.rating and kq.posterior is not None:  # the most probable rating over the posterior draws
                 rating += f" p {kq.posterior.get(kq.rating, 0.0):.2f}"
-            limited = ""
-            if kq.limited_by:
-                limited = f"limiter ({titles.get(kq.limited_by['from'], '')} range)"
-                if kq.limited_by.get("serious_findings"):
-                    limited += " — serious finding"
-            table.add_row(kq.title, rating, "" if kq.score is None else f"{kq.score}%", limited,
+            table.add_row(kq.title, rating, _score(kq), _limited(kq, titles),
                           f"{len(kq.statements)} / {len(kq.statements_without_evidence)}",
-                          _short(kq.sensitivity) if kq.sensitivity else "")
+                          _short(kq.sensitivity) if kq.sensitivity else
+                          ("not shown (posterior)" if kq.sensitivity_omitted else ""))
         overall = loc.overall
         rating = titles.get(overall.rating, overall.rating) if overall.rating else "no rating"
         if overall.provisional and overall.rating:

@@ -115,10 +115,12 @@ class EvidencePolicy:
     #: a statement with a serious finding also scores ``serious_finding_counts_as_score`` in the percentage
     #: (False: only the limiters see it)
     serious_finding_scores_statement: bool = False
-    posterior_draws: int = 400
+    #: the validated values (the SAF file states the same): 4000 draws, placements keeping their weights
+    posterior_draws: int = 4000
     posterior_seed: int = 0
-    #: ``sample`` (each draw places a suggestion on one of its likely statements, weighing 1) or ``weights``
-    posterior_placements: str = "sample"
+    #: ``weights`` (every placement keeps its probability as its weight) or ``sample`` (each draw places a
+    #: suggestion on one of its likely statements, weighing 1)
+    posterior_placements: str = "weights"
     description: str = ""
     source: str = ""
 
@@ -320,6 +322,11 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
             raise FrameworkError(f"{where}.evidence.{name}: expected one of {', '.join(allowed)}; got {value!r}")
         return value
 
+    kq_decision = choice("key_question_decision", ("expected_score", "posterior"), default.key_question_decision)
+    overall_decision = choice("overall_decision", ("key_question_ratings", "posterior"), default.overall_decision)
+    if overall_decision == "posterior" and kq_decision != "posterior":
+        raise FrameworkError(f"{where}.evidence.overall_decision: 'posterior' needs key_question_decision: "
+                             f"posterior (the draws are made only then); got key_question_decision: {kq_decision!r}")
     draws = int(number("posterior_draws", default.posterior_draws))
     if draws < 1:
         raise FrameworkError(f"{where}.evidence.posterior_draws: expected a whole number >= 1; got {draws}")
@@ -336,9 +343,7 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
         unrated_key_question_counts_as=band(doc.get("unrated_key_question_counts_as", second),
                                             "evidence.unrated_key_question_counts_as"),
         unreviewed_score=unreviewed, location_prior_strength=strength,
-        key_question_decision=choice("key_question_decision", ("expected_score", "posterior"),
-                                     default.key_question_decision),
-        overall_decision=choice("overall_decision", ("key_question_ratings", "posterior"), default.overall_decision),
+        key_question_decision=kq_decision, overall_decision=overall_decision,
         serious_finding_scores_statement=bool(doc.get("serious_finding_scores_statement", False)),
         posterior_draws=draws, posterior_seed=int(number("posterior_seed", default.posterior_seed)),
         posterior_placements=choice("posterior_placements", ("sample", "weights"), default.posterior_placements),

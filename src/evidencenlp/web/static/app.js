@@ -370,7 +370,9 @@ function renderAssessment(a) {
     const k = loc.key_questions[kq.id];
     if (!k) return null;
     const rated = k.rating ? title("bands", k.rating) + (k.thin ? " (thin evidence)" : "") : "no rating";
-    const limiter = k.limited_by
+    const limiter = k.limited_by && !k.limited_by.from  /* the posterior decided: the share of its draws */
+      ? el("div", { class: "limiter small", text: k.limited_by.description || "limiter" })
+      : k.limited_by
       ? el("div", { class: "limiter small", text: `limited from ${title("bands", k.limited_by.from)} to ` +
           `${title("bands", k.limited_by.to)}: ${k.limited_by.description || "limiter"}` +
           (k.limited_by.statements && k.limited_by.statements.length ? ` (${names(k.limited_by.statements)})` : "") +
