@@ -359,7 +359,7 @@ EVIDENCE_POLICY: dict[str, Any] = {
         "the most probable rating is reported with its probability; with overall_decision: posterior the overall "
         "rating is the most probable over the same draws (key_question_ratings: the principles on the most "
         "probable key question ratings). Confirmed notes are the same in every draw; a location with only "
-        "confirmed notes is rated by the published rule alone. Chosen by structure, not tuned: 1.0 is one "
+        "confirmed notes is rated by the rules applied once (no draws). Chosen by structure, not tuned: 1.0 is one "
         "confirmed note and one expected finding; 0.6 was kept from the first method (0.5 to 0.7 give the same "
         "agreement on either writer's bundles, docs/assess.md); the posterior decision and the statement rule were "
         "chosen by leave-one-set-out agreement over four bundle sets (experiments/assess_loso.py, README)."),
