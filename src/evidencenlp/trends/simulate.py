@@ -240,6 +240,8 @@ def candidates() -> dict[str, Detector]:
             family_detector(replace(chosen, national_estimate="logmedian")),
         "variant: national shift = the smallest of the others' shifts":
             family_detector(replace(chosen, national_estimate="min")),
+        "variant: national shift only as likely as that most other locations rose, each on its own counts":
+            family_detector(replace(chosen, national_estimate="most")),
         "variant: weighted BH (weight = expected negatives, capped at 10)": family_detector(replace(chosen, weighted=True)),
         "variant: latest 3 months tested": family_detector(replace(chosen, recent_periods=3)),
         "variant: no national factor": family_detector(replace(chosen, national=False)),

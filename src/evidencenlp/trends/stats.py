@@ -75,8 +75,9 @@ OTHERS_PRIOR_PSEUDO: tuple[float, float] = (1.0, 1.0)
 #: bump); ``"logmedian"`` — the median of their *log* shifts (with two others: the mean of the logs, so a
 #: closing location's fall offsets another's bump instead of being floored near 0); ``"random"`` — a random-effects (DerSimonian–Laird) mean of their log shifts whose variance grows
 #: with their disagreement τ² (:func:`random_effects_others`); ``"min"`` — the smallest of their log shifts
-#: (every other location must have moved)
-NATIONAL_ESTIMATES: tuple[str, ...] = ("median", "logmedian", "random", "min")
+#: (every other location must have moved); ``"most"`` — the median's size, but the probability of a national
+#: shift is that most of the other locations rose, each judged on its own counts (:func:`most_others_rose`)
+NATIONAL_ESTIMATES: tuple[str, ...] = ("median", "logmedian", "random", "min", "most")
 
 
 def wilson_interval(negative: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float],
@@ -304,6 +305,43 @@ def random_effects_others(est: np.ndarray, var: np.ndarray, use: np.ndarray) -> 
     return mean, out_var
 
 
+def shift_probability(estimate: np.ndarray, variance: np.ndarray,
+                      prior_prob: float | np.ndarray = SHIFT_PRIOR_PROB, prior_sd: float = SHIFT_PRIOR_SD) -> np.ndarray:
+    """The posterior probability of an upward shift under :func:`shift_posterior`'s spike-and-slab prior."""
+    log_bf = _log_bayes_factor(np.asarray(estimate, dtype=float), np.maximum(np.asarray(variance, dtype=float), 1e-12),
+                               prior_sd * prior_sd)
+    return np.asarray(1 / (1 + (1 - prior_prob) / prior_prob * np.exp(-np.clip(log_bf, -700, 700))))
+
+
+def most_others_rose(prob: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """For every location (axis 0): the probability that more than half of the *other* usable locations rose,
+    each with its own probability ``prob`` (independent; the Poisson-binomial tail). With two others: both
+    rose; one other: it rose. 0 where no other location is usable."""
+    out = np.zeros(prob.shape)
+    for li in range(prob.shape[0]):
+        rest = [k for k in range(prob.shape[0]) if k != li]
+        ps = np.where(use[rest], prob[rest], 0.0)
+        n = use[rest].sum(axis=0)
+        dist = np.zeros((len(rest) + 1, *prob.shape[1:]))  # dist[j] = P(j of the others rose)
+        dist[0] = 1.0
+        for k in range(len(rest)):
+            dist[1:] = dist[1:] * (1 - ps[k]) + dist[:-1] * ps[k]
+            dist[0] = dist[0] * (1 - ps[k])
+        j = np.arange(len(rest) + 1).reshape(-1, *([1] * (prob.ndim - 1)))
+        out[li] = np.where(n > 0, np.where(j > n / 2, dist, 0.0).sum(axis=0), 0.0)
+    return out
+
+
+def _most_posterior(est: np.ndarray, var_est: np.ndarray, own_est: np.ndarray, own_var: np.ndarray,
+                    own_use: np.ndarray, prior: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the national log shift when it must be seen at most of the other locations:
+    the probability is :func:`most_others_rose` (each other location's own probability of a rise under
+    ``prior``), the size the slab posterior of the pooled estimate ``est``."""
+    p = most_others_rose(shift_probability(own_est, own_var, prior, NATIONAL_PRIOR[1]), own_use)
+    slab_mean, slab_var = shift_posterior(est, var_est, 1.0, NATIONAL_PRIOR[1])
+    return p * slab_mean, p * slab_var + p * (1 - p) * slab_mean * slab_mean
+
+
 def _others_min(est: np.ndarray, var: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every location (axis 0): the smallest of the *other* locations' log shifts where ``use`` and
     that location's variance (NaN and inf where none is usable)."""
@@ -358,7 +396,7 @@ def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.nda
     if estimate == "logmedian":
         med_log = _others_median(np.log(ratio), eligible & (expected > 0))
         est = np.where(usable, med_log, 0.0)
-    elif estimate != "median":
+    elif estimate not in ("median", "most"):
         own_est, own_var, own_use = own_shift(eligible, observed, expected, d, var_log_expected)
         pooled, var_est = (random_effects_others if estimate == "random" else _others_min)(own_est, own_var, own_use)
         usable = np.isfinite(pooled) & np.isfinite(var_est)
@@ -368,7 +406,10 @@ def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.nda
         prior = others_shift_prior(*own_shift(eligible, observed, expected, d, var_log_expected))
     else:
         prior = estimated_shift_prior(est, var_est, usable)
-    mean, var = shift_posterior(est, var_est, prior, NATIONAL_PRIOR[1])
+    if estimate == "most":
+        mean, var = _most_posterior(est, var_est, *own_shift(eligible, observed, expected, d, var_log_expected), prior)
+    else:
+        mean, var = shift_posterior(est, var_est, prior, NATIONAL_PRIOR[1])
     return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
 
 
@@ -443,15 +484,18 @@ def national_odds_ratio(eligible: np.ndarray, yw: np.ndarray, rw: np.ndarray, yb
     est = np.log(np.where(usable, med, 1.0))
     if estimate == "logmedian":
         est = np.where(usable, _others_median(np.log(odds_ratio), eligible), 0.0)
-    elif estimate in ("random", "min"):
-        own_var = d * (1 / np.maximum(yw, 1.0) + 1 / np.maximum(rw, 1.0) + 1 / np.maximum(yb, 1.0)
-                       + 1 / np.maximum(rb, 1.0))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            own_est = np.where(eligible, np.log(odds_ratio), 0.0)
+    own_var = d * (1 / np.maximum(yw, 1.0) + 1 / np.maximum(rw, 1.0) + 1 / np.maximum(yb, 1.0)
+                   + 1 / np.maximum(rb, 1.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own_est = np.where(eligible, np.log(odds_ratio), 0.0)
+    if estimate == "most":
+        mean, var = _most_posterior(est, var_est, own_est, own_var, eligible, NATIONAL_PRIOR[0])
+        return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
+    if estimate in ("random", "min"):
         pooled, pooled_var = (random_effects_others if estimate == "random" else _others_min)(own_est, own_var, eligible)
         usable = np.isfinite(pooled) & np.isfinite(pooled_var)
         est, var_est = np.where(usable, pooled, 0.0), np.where(usable, pooled_var, 1.0)
-    elif estimate != "median":
+    elif estimate not in ("median", "logmedian"):
         raise ValueError(f"estimate must be one of {', '.join(NATIONAL_ESTIMATES)}; got {estimate!r}")
     mean, var = shift_posterior(est, var_est, *NATIONAL_PRIOR)
     return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
