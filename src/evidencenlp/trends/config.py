@@ -46,9 +46,12 @@ class SummaryConfig:
             default: from every location's national estimate; ``"others"``: from the other locations' own
             rises, so a rise at one location cannot raise the prior that explains it away — measured: no
             power gained and more false alerts on national shifts seen through the classifier).
-        national_estimate: how the count tests estimate the national shift from the other locations
-            (``"median"``, ``"random"``: random-effects mean whose doubt grows when they disagree, ``"min"``:
-            their smallest shift; :data:`evidencenlp.trends.stats.NATIONAL_ESTIMATES`).
+        national_estimate: how the national shift is estimated from the other locations
+            (:data:`evidencenlp.trends.stats.NATIONAL_ESTIMATES`). Default ``"share-logmedian"``: share tests
+            take the median of the others' *log* odds ratios (with two others, a closing location's fall
+            offsets another's bump instead of the mean of the ratios being pulled up by the bump), count
+            tests keep the median of the ratios. Measured and not kept: ``"logmedian"`` for counts too,
+            ``"random"`` (DerSimonian–Laird), ``"min"`` and ``"most"`` (README, trends section).
         examples: example comments kept per cell (negative ones first).
         top_statements: how many most-discussed statements to list per location.
     """
@@ -68,7 +71,7 @@ class SummaryConfig:
     volume: str = "rise"
     national: bool = True
     national_prior: str = "estimates"
-    national_estimate: str = "median"
+    national_estimate: str = "share-logmedian"
     examples: int = 3
     top_statements: int = 5
 

@@ -76,8 +76,10 @@ OTHERS_PRIOR_PSEUDO: tuple[float, float] = (1.0, 1.0)
 #: closing location's fall offsets another's bump instead of being floored near 0); ``"random"`` — a random-effects (DerSimonian–Laird) mean of their log shifts whose variance grows
 #: with their disagreement τ² (:func:`random_effects_others`); ``"min"`` — the smallest of their log shifts
 #: (every other location must have moved); ``"most"`` — the median's size, but the probability of a national
-#: shift is that most of the other locations rose, each judged on its own counts (:func:`most_others_rose`)
-NATIONAL_ESTIMATES: tuple[str, ...] = ("median", "logmedian", "random", "min", "most")
+#: shift is that most of the other locations rose, each judged on its own counts (:func:`most_others_rose`);
+#: ``"share-logmedian"`` — the share tests take the median of the others' log odds ratios, the count tests
+#: the median of their ratios
+NATIONAL_ESTIMATES: tuple[str, ...] = ("median", "logmedian", "random", "min", "most", "share-logmedian")
 
 
 def wilson_interval(negative: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float],
@@ -580,6 +582,8 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
         raise ValueError(f"national_prior must be one of {', '.join(NATIONAL_PRIOR_SOURCES)}; got {national_prior!r}")
     if national_estimate not in NATIONAL_ESTIMATES:
         raise ValueError(f"national_estimate must be one of {', '.join(NATIONAL_ESTIMATES)}; got {national_estimate!r}")
+    split = national_estimate == "share-logmedian"
+    share_estimate, count_estimate = ("logmedian", "median") if split else (national_estimate, national_estimate)
     d = dispersion(y, r, y.shape[-1] if history is None else history, volume, prior_df)
     active = ((y + r) > 0).astype(np.int64)
     several = national and y.shape[0] > 1
@@ -599,7 +603,7 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
                                  1e-3, 1 - 1e-3)
                 share = (yb + pseudo_events * pooled) / (mb + pseudo_events)
                 eligible = (nb >= min_baseline_periods) & (m > 0)
-                log_odds, var_odds = (national_odds_ratio(eligible, yw, rw, yb, rb, d, national_estimate) if several
+                log_odds, var_odds = (national_odds_ratio(eligible, yw, rw, yb, rb, d, share_estimate) if several
                                       else (np.zeros_like(share), np.zeros_like(share)))
                 odds = np.exp(log_odds)
                 p1 = share * odds / (1 - share + share * odds)  # the national rise, on the odds scale
@@ -617,7 +621,7 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
             else:  # counts: the baseline mean count, following the reference upwards (rise) or not (none)
                 c = counts[w]
                 mu0, var_log, eligible = c.mu0, c.var_log, c.eligible
-                log_phi, var_phi = (national_factor(eligible, yw, mu0, d, var_log, national_prior, national_estimate)
+                log_phi, var_phi = (national_factor(eligible, yw, mu0, d, var_log, national_prior, count_estimate)
                                     if several
                                     else (np.zeros_like(mu0), np.zeros_like(mu0)))
                 phi = np.exp(log_phi)
