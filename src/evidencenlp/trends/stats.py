@@ -17,7 +17,8 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
   count test);
 * **shifts, averaged over whether they happened** (:func:`shift_posterior`): the volume shift (log of
   ``R_w/(w·R̄_b)``) and the **national shift** (log of the median over the *other* locations of their
-  observed over expected in the same window; share tests: their median odds ratio, on the odds scale)
+  observed over expected in the same window; share tests, by default, the median of their *log* odds
+  ratios, on the odds scale: :data:`NATIONAL_ESTIMATES`)
   are each an estimate with a known variance; a spike-and-slab prior (no shift, or a half-normal rise)
   gives the posterior probability of a shift and the mean and variance of its size (for the count
   test's national shift, the prior probability is learnt per period from every location's estimate
