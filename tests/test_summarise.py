@@ -443,3 +443,29 @@ def test_a_local_rise_does_not_raise_its_own_national_prior() -> None:
     # (a Beta(1, 1) hyperprior over 2 × 5 estimates keeps about 1/12 when nothing rose)
     assert p_local[0, 0, 0] < 0.15 and p_local[0, 0, 0] + 0.05 < p_local[1:, 0, 0].min()
     assert p_national.min() > p_local[0, 0, 0] + 0.15
+
+
+def test_national_estimates_over_the_other_locations() -> None:
+    from evidencenlp.trends.stats import most_others_rose, national_odds_ratio, random_effects_others
+
+    use = np.ones((4, 1, 1), dtype=bool)
+    var = np.full((4, 1, 1), 0.04)
+    agree = np.log(np.array([2.0, 2.1, 1.9, 2.0])).reshape(4, 1, 1)
+    mean, v = random_effects_others(agree, var, use)
+    assert np.allclose(np.exp(mean), 2.0, atol=0.1) and np.allclose(v, 0.04 / 3)  # τ² = 0: the pooled precision
+    split = np.log(np.array([1.0, 0.3, 3.0, 1.0])).reshape(4, 1, 1)
+    _, v_split = random_effects_others(split, var, use)
+    assert v_split[0, 0, 0] > 5 * 0.04 / 3  # the others disagree: the doubt grows with τ²
+    prob = np.array([0.0, 0.9, 0.9, 0.1]).reshape(4, 1, 1)
+    most = most_others_rose(prob, use)
+    a, b, c = 0.9, 0.9, 0.1  # the others of location 0: more than half is at least 2 of 3
+    assert most[0, 0, 0] == pytest.approx(a * b * (1 - c) + a * (1 - b) * c + (1 - a) * b * c + a * b * c)
+    assert most[3, 0, 0] == pytest.approx(0.9 * 0.9)  # location 0 certainly did not rise: both others must
+    # two other locations, one closing (odds ratio ≈ 0.4) and one with its own bump (≈ 3): the median of the
+    # ratios (their mean) reads a national rise, the median of their logs does not
+    yw, rw = np.array([60, 2, 26]).reshape(3, 1, 1), np.array([40, 13, 24]).reshape(3, 1, 1)
+    yb, rb = np.array([300, 150, 150]).reshape(3, 1, 1), np.array([700, 400, 430]).reshape(3, 1, 1)
+    ok = np.ones((3, 1, 1), dtype=bool)
+    ratio_mean, _ = national_odds_ratio(ok, yw, rw, yb, rb, 1.0, "median")
+    log_mean, _ = national_odds_ratio(ok, yw, rw, yb, rb, 1.0, "logmedian")
+    assert np.exp(ratio_mean[0, 0, 0]) > 1.3 > 1.15 > np.exp(log_mean[0, 0, 0])

@@ -108,3 +108,52 @@ def test_b_a_sites_negative_share_jump_alerts_and_quarters_say_why_no_test_ran()
     assert not [a for a in s.alerts if a.location == "Southgate"]
     quarters = summarise_frame(normal(frame), TAX, SummaryConfig(period="quarter"))
     assert quarters.tests == [] and "2 quarterly periods" in quarters.no_test_reason
+
+
+def three_surgeries(everywhere: bool = False, seed: int = 13) -> pd.DataFrame:
+    """A year of three GP surgeries (the lead's analyst-called case, rebuilt from its description).
+
+    January to November: Redhill about 55 comments a month, Kingsway about 58 and Fairfield 60 to 116, about
+    a quarter negative (Fairfield 20 to 33 whatever its volume) on any key question. December: Redhill partly closes (15 comments, 2
+    negative); Kingsway has its own bump in one key question (26 negative of 50, most about ``safe``);
+    Fairfield rises site-wide (62 of 103 negative, spread over every key question). ``everywhere``: instead
+    every surgery keeps its volume and rises site-wide like Fairfield at once (a national shift)."""
+    rng = np.random.default_rng(seed)
+    rows: list[dict[str, object]] = []
+    bump_kq = TAX.key_questions[0]
+
+    def add(loc: str, month: int, n: int, negatives: int, bump: int = 0) -> None:
+        for i in range(n):  # negatives spread evenly over the key questions, after any bump
+            negative = i < negatives
+            kq = bump_kq if i < bump else TAX.key_questions[(i - bump) % len(TAX.key_questions)]
+            rows.append(_row(rng, loc, month, kq, negative, len(rows)))
+
+    for month in range(1, 12):
+        add("Redhill", month, int(rng.integers(50, 61)), int(rng.integers(12, 18)))
+        add("Kingsway", month, int(rng.integers(52, 64)), int(rng.integers(12, 18)))
+        add("Fairfield", month, int(rng.integers(60, 117)), int(rng.integers(20, 34)))
+    if everywhere:
+        add("Redhill", 12, 56, 34)
+        add("Kingsway", 12, 58, 35)
+    else:
+        add("Redhill", 12, 15, 2)
+        add("Kingsway", 12, 50, 26, bump=18)
+    add("Fairfield", 12, 103, 62)
+    return pd.DataFrame(rows)
+
+
+def test_a_site_wide_rise_alerts_beside_a_closing_and_a_bumping_surgery_but_not_when_all_rise() -> None:
+    s = summarise_frame(normal(three_surgeries()), TAX)
+    site = [a for a in s.alerts if a.kind == "site_share" and a.location == "Fairfield" and a.period == "2024-12"]
+    assert site, [(t.kind, t.location, t.key_question, t.observed, round(t.expected, 1), round(t.national_factor, 2),
+                   round(t.q_value, 3)) for t in s.near_misses()]
+    assert site[0].national_factor < 1.2  # one closing and one bumping surgery are no national shift
+    assert not [a for a in s.alerts if a.location == "Redhill"]
+    # the median of two odds ratios (0.4 and 3: 1.7) read the others' disagreement as a national rise
+    old = summarise_frame(normal(three_surgeries()), TAX, SummaryConfig(national_estimate="median"))
+    old_site = [t for t in old.tests if t.kind == "site_share" and t.location == "Fairfield"
+                and t.period == "2024-12" and t.direction == "worse"]
+    assert old_site and old_site[0].national_factor > 1.3 and not old_site[0].alert
+    everywhere = summarise_frame(normal(three_surgeries(everywhere=True)), TAX)
+    assert not [a for a in everywhere.alerts if a.period == "2024-12"], [
+        (a.kind, a.location, a.key_question, round(a.national_factor, 2)) for a in everywhere.alerts]

@@ -153,7 +153,8 @@ def _run(counts: Counts, kind: str, config: SummaryConfig) -> SurveillanceResult
     return surveillance_test(y, r, windows=config.windows, baseline=config.baseline_periods,
                              min_baseline_periods=config.min_baseline_periods, volume=volume,
                              national=config.national, history=history if history >= 2 else None,
-                             window_weights=config.window_weights, national_prior=config.national_prior)
+                             window_weights=config.window_weights, national_prior=config.national_prior,
+                             national_estimate=config.national_estimate)
 
 
 def _record(res: SurveillanceResult, kind: str, idx: tuple[int, int, int], direction: str, p: float,

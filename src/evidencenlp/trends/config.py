@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from evidencenlp.trends.periods import PERIODS
-from evidencenlp.trends.stats import NATIONAL_PRIOR_SOURCES, VOLUME_MODES
+from evidencenlp.trends.stats import NATIONAL_ESTIMATES, NATIONAL_PRIOR_SOURCES, VOLUME_MODES
 
 #: the kinds of test in the alert family, in the order they are reported
 KINDS: tuple[str, ...] = ("site_share", "kq_count", "kq_share")
@@ -46,6 +46,12 @@ class SummaryConfig:
             default: from every location's national estimate; ``"others"``: from the other locations' own
             rises, so a rise at one location cannot raise the prior that explains it away — measured: no
             power gained and more false alerts on national shifts seen through the classifier).
+        national_estimate: how the national shift is estimated from the other locations
+            (:data:`evidencenlp.trends.stats.NATIONAL_ESTIMATES`). Default ``"share-logmedian"``: share tests
+            take the median of the others' *log* odds ratios (with two others, a closing location's fall
+            offsets another's bump instead of the mean of the ratios being pulled up by the bump), count
+            tests keep the median of the ratios. Measured and not kept: ``"logmedian"`` for counts too,
+            ``"random"`` (DerSimonian–Laird), ``"min"`` and ``"most"`` (README, trends section).
         examples: example comments kept per cell (negative ones first).
         top_statements: how many most-discussed statements to list per location.
     """
@@ -65,6 +71,7 @@ class SummaryConfig:
     volume: str = "rise"
     national: bool = True
     national_prior: str = "estimates"
+    national_estimate: str = "share-logmedian"
     examples: int = 3
     top_statements: int = 5
 
@@ -90,6 +97,9 @@ class SummaryConfig:
         if self.national_prior not in NATIONAL_PRIOR_SOURCES:
             raise ValueError(f"national_prior must be one of {', '.join(NATIONAL_PRIOR_SOURCES)}; "
                              f"got {self.national_prior!r}")
+        if self.national_estimate not in NATIONAL_ESTIMATES:
+            raise ValueError(f"national_estimate must be one of {', '.join(NATIONAL_ESTIMATES)}; "
+                             f"got {self.national_estimate!r}")
         if self.volume not in VOLUME_MODES:
             raise ValueError(f"volume must be one of {', '.join(VOLUME_MODES)}; got {self.volume!r}")
 

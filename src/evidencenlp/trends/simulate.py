@@ -234,6 +234,16 @@ def candidates() -> dict[str, Detector]:
             family_detector(replace(chosen, kinds=("site_share", "kq_count", "kq_share"))),
         "variant: national prior from the other locations' own rises":
             family_detector(replace(chosen, national_prior="others")),
+        "variant: national shift = random-effects (DerSimonian-Laird) mean of the others":
+            family_detector(replace(chosen, national_estimate="random")),
+        "variant: national shift = median of the others' log shifts, count tests too":
+            family_detector(replace(chosen, national_estimate="logmedian")),
+        "variant: national shift = the smallest of the others' shifts":
+            family_detector(replace(chosen, national_estimate="min")),
+        "variant: national shift only as likely as that most other locations rose, each on its own counts":
+            family_detector(replace(chosen, national_estimate="most")),
+        "variant: national shift = median of the others' ratios, share tests too (the method before)":
+            family_detector(replace(chosen, national_estimate="median")),
         "variant: weighted BH (weight = expected negatives, capped at 10)": family_detector(replace(chosen, weighted=True)),
         "variant: latest 3 months tested": family_detector(replace(chosen, recent_periods=3)),
         "variant: no national factor": family_detector(replace(chosen, national=False)),

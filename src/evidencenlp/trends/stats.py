@@ -17,7 +17,8 @@ allows, given a *reference* count ``r`` in the same periods (the location's othe
   count test);
 * **shifts, averaged over whether they happened** (:func:`shift_posterior`): the volume shift (log of
   ``R_w/(w·R̄_b)``) and the **national shift** (log of the median over the *other* locations of their
-  observed over expected in the same window; share tests: their median odds ratio, on the odds scale)
+  observed over expected in the same window; share tests, by default, the median of their *log* odds
+  ratios, on the odds scale: :data:`NATIONAL_ESTIMATES`)
   are each an estimate with a known variance; a spike-and-slab prior (no shift, or a half-normal rise)
   gives the posterior probability of a shift and the mean and variance of its size (for the count
   test's national shift, the prior probability is learnt per period from every location's estimate
@@ -70,6 +71,16 @@ NATIONAL_PRIOR_SOURCES: tuple[str, ...] = ("others", "estimates")
 #: a Beta(a, b) hyperprior on that probability (pseudo-shifts, pseudo-non-shifts; Beta(1, 1) is uniform):
 #: with two other locations × a few topics the EM alone can collapse to nothing when a real shift is noisy
 OTHERS_PRIOR_PSEUDO: tuple[float, float] = (1.0, 1.0)
+#: how the count tests estimate the national shift from the other locations (``SummaryConfig.national_estimate``):
+#: ``"median"`` — the median of their observed ÷ expected (with two others: their mean, pulled by one local
+#: bump); ``"logmedian"`` — the median of their *log* shifts (with two others: the mean of the logs, so a
+#: closing location's fall offsets another's bump instead of being floored near 0); ``"random"`` — a random-effects (DerSimonian–Laird) mean of their log shifts whose variance grows
+#: with their disagreement τ² (:func:`random_effects_others`); ``"min"`` — the smallest of their log shifts
+#: (every other location must have moved); ``"most"`` — the median's size, but the probability of a national
+#: shift is that most of the other locations rose, each judged on its own counts (:func:`most_others_rose`);
+#: ``"share-logmedian"`` — the share tests take the median of the others' log odds ratios, the count tests
+#: the median of their ratios
+NATIONAL_ESTIMATES: tuple[str, ...] = ("median", "logmedian", "random", "min", "most", "share-logmedian")
 
 
 def wilson_interval(negative: np.ndarray | Sequence[float], n: np.ndarray | Sequence[float],
@@ -263,9 +274,98 @@ def _others_median(ratio: np.ndarray, use: np.ndarray) -> np.ndarray:
     return out
 
 
+def random_effects_others(est: np.ndarray, var: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every location (axis 0): the DerSimonian–Laird random-effects mean of the *other* locations'
+    log shifts ``est`` (where ``use``) and its variance ``1/Σ 1/(v_k + τ²)``.
+
+    τ² is the between-location variance beyond the sampling variances ``var`` (moment estimate, ≥ 0): when
+    the others agree (a shift common to all) it is near 0 and the mean is as precise as their pooled counts;
+    when only some of them moved (one with its own bump, one closing) it is large, so the estimate is
+    uncertain and the spike-and-slab doubts it. Out: arrays shaped like ``est``; NaN mean where no other
+    location is usable (one other: its own estimate and variance)."""
+    w = np.where(use, 1.0 / np.maximum(var, 1e-12), 0.0)
+    x = np.where(use, est, 0.0)
+    sw = w.sum(axis=0, keepdims=True) - w
+    swx = (w * x).sum(axis=0, keepdims=True) - w * x
+    sww = (w * w).sum(axis=0, keepdims=True) - w * w
+    swxx = (w * x * x).sum(axis=0, keepdims=True) - w * x * x
+    n = use.sum(axis=0, keepdims=True) - use.astype(int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_fe = swx / sw
+        q = np.maximum(swxx - sw * mean_fe * mean_fe, 0.0)  # Cochran's Q over the others
+        tau2 = np.where(n >= 2, np.maximum((q - (n - 1)) / np.maximum(sw - sww / sw, 1e-12), 0.0), 0.0)
+    mean = np.full(est.shape, np.nan)
+    out_var = np.full(est.shape, np.inf)
+    for li in range(est.shape[0]):
+        rest = [k for k in range(est.shape[0]) if k != li]
+        if not rest:
+            continue
+        wr = np.where(use[rest], 1.0 / (np.maximum(var[rest], 1e-12) + tau2[li]), 0.0)
+        total = wr.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean[li] = np.where(total > 0, (wr * x[rest]).sum(axis=0) / total, np.nan)
+            out_var[li] = np.where(total > 0, 1.0 / total, np.inf)
+    return mean, out_var
+
+
+def shift_probability(estimate: np.ndarray, variance: np.ndarray,
+                      prior_prob: float | np.ndarray = SHIFT_PRIOR_PROB, prior_sd: float = SHIFT_PRIOR_SD) -> np.ndarray:
+    """The posterior probability of an upward shift under :func:`shift_posterior`'s spike-and-slab prior."""
+    log_bf = _log_bayes_factor(np.asarray(estimate, dtype=float), np.maximum(np.asarray(variance, dtype=float), 1e-12),
+                               prior_sd * prior_sd)
+    return np.asarray(1 / (1 + (1 - prior_prob) / prior_prob * np.exp(-np.clip(log_bf, -700, 700))))
+
+
+def most_others_rose(prob: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """For every location (axis 0): the probability that more than half of the *other* usable locations rose,
+    each with its own probability ``prob`` (independent; the Poisson-binomial tail). With two others: both
+    rose; one other: it rose. 0 where no other location is usable."""
+    out = np.zeros(prob.shape)
+    for li in range(prob.shape[0]):
+        rest = [k for k in range(prob.shape[0]) if k != li]
+        ps = np.where(use[rest], prob[rest], 0.0)
+        n = use[rest].sum(axis=0)
+        dist = np.zeros((len(rest) + 1, *prob.shape[1:]))  # dist[j] = P(j of the others rose)
+        dist[0] = 1.0
+        for k in range(len(rest)):
+            dist[1:] = dist[1:] * (1 - ps[k]) + dist[:-1] * ps[k]
+            dist[0] = dist[0] * (1 - ps[k])
+        j = np.arange(len(rest) + 1).reshape(-1, *([1] * (prob.ndim - 1)))
+        out[li] = np.where(n > 0, np.where(j > n / 2, dist, 0.0).sum(axis=0), 0.0)
+    return out
+
+
+def _most_posterior(est: np.ndarray, var_est: np.ndarray, own_est: np.ndarray, own_var: np.ndarray,
+                    own_use: np.ndarray, prior: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the national log shift when it must be seen at most of the other locations:
+    the probability is :func:`most_others_rose` (each other location's own probability of a rise under
+    ``prior``), the size the slab posterior of the pooled estimate ``est``."""
+    p = most_others_rose(shift_probability(own_est, own_var, prior, NATIONAL_PRIOR[1]), own_use)
+    slab_mean, slab_var = shift_posterior(est, var_est, 1.0, NATIONAL_PRIOR[1])
+    return p * slab_mean, p * slab_var + p * (1 - p) * slab_mean * slab_mean
+
+
+def _others_min(est: np.ndarray, var: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every location (axis 0): the smallest of the *other* locations' log shifts where ``use`` and
+    that location's variance (NaN and inf where none is usable)."""
+    mean = np.full(est.shape, np.nan)
+    out_var = np.full(est.shape, np.inf)
+    vals = np.where(use, est, np.inf)
+    for li in range(est.shape[0]):
+        rest = [k for k in range(est.shape[0]) if k != li]
+        if not rest:
+            continue
+        k = np.argmin(vals[rest], axis=0)
+        lowest = np.take_along_axis(vals[rest], k[None], axis=0)[0]
+        ok = np.isfinite(lowest)
+        mean[li] = np.where(ok, lowest, np.nan)
+        out_var[li] = np.where(ok, np.take_along_axis(var[rest], k[None], axis=0)[0], np.inf)
+    return mean, out_var
+
+
 def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.ndarray, d: float,
                     var_log_expected: np.ndarray | None = None,
-                    prior_from: str = "estimates") -> tuple[np.ndarray, np.ndarray]:
+                    prior_from: str = "estimates", estimate: str = "median") -> tuple[np.ndarray, np.ndarray]:
     """The national shift of every cell, seen at the *other* locations: mean and variance of its log (≥ 0).
 
     The estimate is the log of the median over the other locations of their ``(O + ½)/(E + ½)`` (observed
@@ -276,7 +376,11 @@ def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.nda
     shift learnt per period (shrinkage across locations and topics): ``prior_from="others"`` from the
     other locations' own rises in every group (:func:`others_shift_prior`), ``"estimates"`` from every
     location's national estimate (:func:`estimated_shift_prior`). 0 and 0 where no other location can tell.
+    ``estimate`` (:data:`NATIONAL_ESTIMATES`) replaces the median by a random-effects mean over the others
+    (:func:`random_effects_others`) or by their smallest shift.
     """
+    if estimate not in NATIONAL_ESTIMATES:
+        raise ValueError(f"estimate must be one of {', '.join(NATIONAL_ESTIMATES)}; got {estimate!r}")
     obs = np.where(eligible, observed, 0.0)
     exp_ = np.where(eligible, expected, 0.0)
     vexp = np.zeros_like(exp_) if var_log_expected is None else np.where(eligible, var_log_expected, 0.0) * exp_ ** 2
@@ -292,11 +396,23 @@ def national_factor(eligible: np.ndarray, observed: np.ndarray, expected: np.nda
     var_est = (d / np.maximum(others_o, 1.0) * np.where(others_n >= 3, np.pi / 2, 1.0)
                + others_v / np.maximum(others_e, 1e-9) ** 2)
     est = np.log(np.where(usable, med, 1.0))
+    if estimate == "logmedian":
+        med_log = _others_median(np.log(ratio), eligible & (expected > 0))
+        est = np.where(usable, med_log, 0.0)
+    elif estimate not in ("median", "most"):
+        own_est, own_var, own_use = own_shift(eligible, observed, expected, d, var_log_expected)
+        pooled, var_est = (random_effects_others if estimate == "random" else _others_min)(own_est, own_var, own_use)
+        usable = np.isfinite(pooled) & np.isfinite(var_est)
+        est = np.where(usable, pooled, 0.0)
+        var_est = np.where(usable, var_est, 1.0)
     if prior_from == "others":
         prior = others_shift_prior(*own_shift(eligible, observed, expected, d, var_log_expected))
     else:
         prior = estimated_shift_prior(est, var_est, usable)
-    mean, var = shift_posterior(est, var_est, prior, NATIONAL_PRIOR[1])
+    if estimate == "most":
+        mean, var = _most_posterior(est, var_est, *own_shift(eligible, observed, expected, d, var_log_expected), prior)
+    else:
+        mean, var = shift_posterior(est, var_est, prior, NATIONAL_PRIOR[1])
     return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
 
 
@@ -351,11 +467,13 @@ def estimated_shift_prior(est: np.ndarray, var: np.ndarray, usable: np.ndarray, 
 
 
 def national_odds_ratio(eligible: np.ndarray, yw: np.ndarray, rw: np.ndarray, yb: np.ndarray, rb: np.ndarray,
-                        d: float) -> tuple[np.ndarray, np.ndarray]:
+                        d: float, estimate: str = "median") -> tuple[np.ndarray, np.ndarray]:
     """The national shift for share tests, on the log-odds scale: mean and variance (≥ 0), from the median
     over the other locations of their window-against-baseline odds ratio
     ``((y+½)/(r+½)) / ((Y_b+½)/(R_b+½))`` (variance ``D·(1/O + 1/R)`` of the others' window, × π/2 for a
-    median of three or more), averaged over whether there was a shift (:func:`shift_posterior`)."""
+    median of three or more), averaged over whether there was a shift (:func:`shift_posterior`). ``estimate``
+    (:data:`NATIONAL_ESTIMATES`): the median of the odds ratios, of their logs, a random-effects mean of the
+    others' log odds ratios (each with variance ``D·(1/y + 1/r + 1/Y_b + 1/R_b)``) or their smallest."""
     obs = np.where(eligible, yw, 0.0)
     ref = np.where(eligible, rw, 0.0)
     others_o = obs.sum(axis=0, keepdims=True) - obs
@@ -366,7 +484,23 @@ def national_odds_ratio(eligible: np.ndarray, yw: np.ndarray, rw: np.ndarray, yb
     med = _others_median(odds_ratio, eligible)
     usable = np.isfinite(med) & (others_n > 0)
     var_est = d * (1 / np.maximum(others_o, 1.0) + 1 / np.maximum(others_r, 1.0)) * np.where(others_n >= 3, np.pi / 2, 1.0)
-    mean, var = shift_posterior(np.log(np.where(usable, med, 1.0)), var_est, *NATIONAL_PRIOR)
+    est = np.log(np.where(usable, med, 1.0))
+    if estimate == "logmedian":
+        est = np.where(usable, _others_median(np.log(odds_ratio), eligible), 0.0)
+    own_var = d * (1 / np.maximum(yw, 1.0) + 1 / np.maximum(rw, 1.0) + 1 / np.maximum(yb, 1.0)
+                   + 1 / np.maximum(rb, 1.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own_est = np.where(eligible, np.log(odds_ratio), 0.0)
+    if estimate == "most":
+        mean, var = _most_posterior(est, var_est, own_est, own_var, eligible, NATIONAL_PRIOR[0])
+        return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
+    if estimate in ("random", "min"):
+        pooled, pooled_var = (random_effects_others if estimate == "random" else _others_min)(own_est, own_var, eligible)
+        usable = np.isfinite(pooled) & np.isfinite(pooled_var)
+        est, var_est = np.where(usable, pooled, 0.0), np.where(usable, pooled_var, 1.0)
+    elif estimate not in ("median", "logmedian"):
+        raise ValueError(f"estimate must be one of {', '.join(NATIONAL_ESTIMATES)}; got {estimate!r}")
+    mean, var = shift_posterior(est, var_est, *NATIONAL_PRIOR)
     return np.where(usable, mean, 0.0), np.where(usable, var, 0.0)
 
 
@@ -426,13 +560,14 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
                       national: bool = True, pseudo_events: float = 1.0,
                       history: int | None = None, prior_df: float = 10.0,
                       window_weights: Sequence[float] | None = None,
-                      national_prior: str = "estimates") -> SurveillanceResult:
+                      national_prior: str = "estimates", national_estimate: str = "median") -> SurveillanceResult:
     """Test every location × group × period for a rise (and a fall) in ``target`` against its past.
 
     ``target`` and ``reference`` are non-negative integer arrays ``(L, G, P)``. ``history`` is how many
     leading periods estimate the over-dispersion (default: all); ``window_weights`` (one per window) make
     the windows' combination a weighted Simes test (:func:`simes`); ``national_prior`` is where the count
-    tests learn the prior of a national shift (:data:`NATIONAL_PRIOR_SOURCES`). See the module docstring.
+    tests learn the prior of a national shift (:data:`NATIONAL_PRIOR_SOURCES`), ``national_estimate`` how they
+    estimate the shift from the other locations (:data:`NATIONAL_ESTIMATES`). See the module docstring.
     """
     y = np.asarray(target, dtype=np.int64)
     r = np.asarray(reference, dtype=np.int64)
@@ -446,6 +581,10 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
         raise ValueError("windows must be positive period counts")
     if national_prior not in NATIONAL_PRIOR_SOURCES:
         raise ValueError(f"national_prior must be one of {', '.join(NATIONAL_PRIOR_SOURCES)}; got {national_prior!r}")
+    if national_estimate not in NATIONAL_ESTIMATES:
+        raise ValueError(f"national_estimate must be one of {', '.join(NATIONAL_ESTIMATES)}; got {national_estimate!r}")
+    split = national_estimate == "share-logmedian"
+    share_estimate, count_estimate = ("logmedian", "median") if split else (national_estimate, national_estimate)
     d = dispersion(y, r, y.shape[-1] if history is None else history, volume, prior_df)
     active = ((y + r) > 0).astype(np.int64)
     several = national and y.shape[0] > 1
@@ -465,7 +604,7 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
                                  1e-3, 1 - 1e-3)
                 share = (yb + pseudo_events * pooled) / (mb + pseudo_events)
                 eligible = (nb >= min_baseline_periods) & (m > 0)
-                log_odds, var_odds = (national_odds_ratio(eligible, yw, rw, yb, rb, d) if several
+                log_odds, var_odds = (national_odds_ratio(eligible, yw, rw, yb, rb, d, share_estimate) if several
                                       else (np.zeros_like(share), np.zeros_like(share)))
                 odds = np.exp(log_odds)
                 p1 = share * odds / (1 - share + share * odds)  # the national rise, on the odds scale
@@ -483,7 +622,8 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
             else:  # counts: the baseline mean count, following the reference upwards (rise) or not (none)
                 c = counts[w]
                 mu0, var_log, eligible = c.mu0, c.var_log, c.eligible
-                log_phi, var_phi = (national_factor(eligible, yw, mu0, d, var_log, national_prior) if several
+                log_phi, var_phi = (national_factor(eligible, yw, mu0, d, var_log, national_prior, count_estimate)
+                                    if several
                                     else (np.zeros_like(mu0), np.zeros_like(mu0)))
                 phi = np.exp(log_phi)
                 mu = mu0 * phi
