@@ -260,8 +260,10 @@ def run_family(counts: Counts, config: SummaryConfig) -> Family:
 def _statement_tests(counts: Counts, config: SummaryConfig, parents: list[TestRecord]) -> list[TestRecord]:
     """Children of each key question alert: its statements' count tests and (when ``kq_share`` is not in the
     first stage) its negative share within the key question, BH within each child family."""
+    if not parents:  # nothing alerted: no child test is run (the share test costs a full family run)
+        return []
     share = None if "kq_share" in config.kinds else _run(counts, "kq_share", config)
-    if not parents or (not counts.statements and share is None):
+    if not counts.statements and share is None:
         return []
     res = _run(counts, STATEMENT_KIND, config)
     out: list[TestRecord] = []

@@ -41,14 +41,14 @@ from evidencenlp.trends.topic_counts import parse_topics, topic_rows
 DIMENSIONS: tuple[str, ...] = ("all", "key_question", "statement", "evidence_category", "band", "abstained")
 #: location label for rows with an empty location
 NO_LOCATION = "(no location)"
-#: the one-line description of the detector carried in every output
+#: the one-line description of the default detector carried in every output (``config`` in the JSON gives the settings used)
 METHOD = ("one family of one-sided tests per location in the latest period (--recent), Benjamini-Hochberg FDR: "
           "the location's overall negative share (site_share); negative comments about each key question against "
           "the location's own past periods, the expectation rising with the location's other comments but never "
           "falling (kq_count: a volume rise with the same mix is no alarm, the complaints cannot dilute it); each on "
           "the latest period and the sum of the latest two (weighted Simes, 0.3/0.7), quasi-Poisson over-dispersion "
-          "pooled over locations; a rise seen at the other locations (their median observed/expected, or odds ratio "
-          "for shares) allowed for, averaged over whether it happened, its prior learnt from every location and key "
+          "pooled over locations; a rise seen at the other locations (their median observed/expected; for shares the "
+          "median of their log odds ratios) allowed for, averaged over whether it happened, its prior learnt from every location and key "
           "question; the statements of an alerting key question and its negative share (kq_share) tested next "
           "(hierarchical FDR)")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
