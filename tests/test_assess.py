@@ -654,3 +654,29 @@ def test_serious_finding_from_the_expected_number_of_inadequate_notes(tax: Taxon
     # together 1.04 findings expected (at least one): the limiter applies, the notes are named
     assert two.range_rating == "good" and two.rating == "requires_improvement"
     assert two.statements[0].serious_findings == ("w1", "w2")
+
+
+def test_a_tagged_file_with_band_probabilities_is_rated_as_raw_notes_are(tmp_path: Path) -> None:
+    """`tag` writes every band's probability (band_probabilities), so `assess` on a tagged file samples and
+    calibrates the bands as it does for raw notes; a file without the column keeps the single-band rule;
+    a malformed cell is one clear error that names file, row and column."""
+    import json
+
+    tax = load_rules()[1]
+    path = _hand_tagged(tmp_path)
+    frame = pd.read_csv(path, dtype=str)
+    uncertain = {b: (0.4 if b == "inadequate" else 0.6 / (len(tax.bands) - 1)) for b in tax.bands}
+    frame = frame.assign(band_score=0.6, band_probabilities=[json.dumps(uncertain)] * len(frame))
+    with_probs = tmp_path / "with.csv"
+    frame.to_csv(with_probs, index=False)
+    rated = assess_file(with_probs, location_column="location", options=FAST)
+    without = assess_file(path, location_column="location", options=FAST)
+    kq_with = [kq for loc in rated.locations for kq in loc.key_questions.values() if kq.rating is not None]
+    kq_without = [kq for loc in without.locations for kq in loc.key_questions.values() if kq.rating is not None]
+    assert any(kq.posterior for kq in kq_with)  # band probabilities known: the posterior decides
+    assert not any(kq.posterior for kq in kq_without)  # hand labels with score 1: the rules once
+    frame.loc[2, "band_probabilities"] = json.dumps({"good": 2.0})
+    frame.to_csv(with_probs, index=False)
+    with pytest.raises(InputFileError, match=r"with.csv: row 3, column 'band_probabilities': expected JSON") as err:
+        assess_file(with_probs, location_column="location", options=FAST)
+    assert frame.loc[2, "text"][:30] not in str(err.value)

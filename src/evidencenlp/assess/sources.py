@@ -86,6 +86,30 @@ def _float(path: Path, row: int, column: str, value: Any) -> float:
     return number
 
 
+def _band_probabilities(path: Path, row: int, column: str, value: Any, band: str, band_p: float,
+                        taxonomy: Taxonomy) -> tuple[tuple[str, float], ...]:
+    """The ``band_probabilities`` cell of a tagged row (JSON ``{band: p}``, every band of the framework,
+    each in [0, 1]); an empty cell (a file tagged before the column existed): the suggested band's
+    probability only."""
+    text = _cell(value)
+    if not text:
+        return ((band, band_p),)
+    what = f"{path}: row {row}, column {column!r}: expected JSON {{band: probability}} over {', '.join(taxonomy.bands)}"
+    try:
+        probs = json.loads(text)
+    except ValueError:
+        raise InputFileError(what) from None
+    if not isinstance(probs, dict) or set(probs) != set(taxonomy.bands):
+        raise InputFileError(what)
+    values = []
+    for b in taxonomy.bands:
+        p = probs[b]
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
+            raise InputFileError(f"{what}; {b!r} is not a number between 0 and 1")
+        values.append((b, float(p)))
+    return tuple(values)
+
+
 def _bool(value: Any) -> bool:
     return _cell(value).lower() in ("true", "1", "yes", "y")
 
@@ -203,18 +227,21 @@ def _tagged_record(path: Path, record: pd.Series, row: int, note: str, location:
     category = _cell(col("evidence_category")) or None
     if category is not None and taxonomy.categories and category not in taxonomy.categories:
         raise InputFileError(f"{path}: row {row}, column '{prefix}evidence_category': unknown label {category!r}")
-    # a tagged table has the suggested statement's and band's probabilities only: one placement, weighing
-    # the statement's probability, with the band's probability (the others unknown)
+    # a tagged table has the suggested statement's probability only: one placement, weighing it; the band
+    # probabilities are every band's (the band_probabilities column) or, in an older file, the suggested one's
     _float(path, row, f"{prefix}key_question_score", col("key_question_score"))
     weight = _float(path, row, f"{prefix}statement_score", col("statement_score"))
     band_p = _float(path, row, f"{prefix}band_score", col("band_score"))
+    probs_col = f"{prefix}band_probabilities"
+    band_probabilities = _band_probabilities(path, row, probs_col, record[probs_col] if probs_col in record.index
+                                             else None, _cell(col("band")), band_p, taxonomy)
     principles_col = f"{prefix}principles"
     principles = split_ids(record[principles_col]) if principles_col in record.index else ()
     return EvidenceRecord(note=note, row=row, location=location, key_question=taxonomy.key_question_of(statement),
                           statement=statement, band=_cell(col("band")), weight=weight, source="suggestion",
                           evidence_category=category, needs_review=_bool(col("needs_review")), service=service,
                           principles=tuple(p for p in principles if p in taxonomy.principles), text=text,
-                          band_probabilities=((_cell(col("band")), band_p),))
+                          band_probabilities=band_probabilities)
 
 
 # -- the review store ---------------------------------------------------------------------------

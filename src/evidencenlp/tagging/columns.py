@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evidencenlp.classifier.joint import decide, statement_ranking
-from evidencenlp.tagging.rows import FLAT_COLUMNS, flat_row
+from evidencenlp.tagging.rows import FLAT_COLUMNS, band_probabilities_text, flat_row
 from evidencenlp.topics import sentence_offsets
 
 if TYPE_CHECKING:
@@ -152,7 +152,8 @@ def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, c
              "statement_score": _rounded(st_score), "statement_top3": top3, "evidence_category": category,
              "evidence_category_score": category_score, "band": band_label, "band_score": _rounded(band_score),
              "principles": principles, "evidence_text": evidence, "needs_review": review,
-             "key_questions": key_questions, "topics": topics}
+             "key_questions": key_questions, "topics": topics,
+             "band_probabilities": [band_probabilities_text(dict(zip(classes["band"], r))) for r in band_p.tolist()]}
     for name, values in cells.items():
         column = cols[name]
         for i, v in zip(batch.keep, values):

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 FLAT_COLUMNS: tuple[str, ...] = (
     "key_question", "key_question_score", "statement", "statement_score", "statement_top3",
     "evidence_category", "evidence_category_score", "band", "band_score", "principles",
-    "evidence_text", "needs_review", "reason", "key_questions", "topics",
+    "evidence_text", "needs_review", "reason", "key_questions", "topics", "band_probabilities",
 )
 
 
@@ -38,7 +38,14 @@ def flat_row(s: Suggestion) -> dict[str, Any]:
         "reason": None,
         "key_questions": ";".join(k.label for k in s.key_questions),
         "topics": topics_json(s),
+        "band_probabilities": band_probabilities_text(s.band.probabilities),
     }
+
+
+def band_probabilities_text(probabilities: dict[str, float]) -> str:
+    """The ``band_probabilities`` column: JSON text ``{band: probability}`` (4 decimals), so that ``assess``
+    on a tagged file can calibrate and sample the bands as it does for raw notes."""
+    return json.dumps({b: round(float(p), 4) for b, p in probabilities.items()}, ensure_ascii=False)
 
 
 def topics_json(s: Suggestion) -> str:
