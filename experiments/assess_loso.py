@@ -19,20 +19,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from band_calibration import bundle_suggestions  # experiments/ is the script's folder
+
 from evidencenlp.assess import AssessOptions, load_rules
-from evidencenlp.assess.bands import BandCalibration, fit_band_calibration
+from evidencenlp.assess.bands import BandCalibration
 from evidencenlp.assess.scoring import assess_location
 from evidencenlp.evaluation.assessments import (
     NO_RATING,
     Bundle,
     agreement,
-    band_notes,
-    read_bundles,
+    fit_bundle_calibration,
     reviewed_records,
     unreviewed_records,
 )
@@ -91,22 +91,7 @@ NESTED: tuple[str, ...] = ("before", "before_strength_10", "before_balanced_0.5"
 
 def load_cache(path: Path) -> tuple[dict[str, list[Any]], str]:
     """The cached ``({folder: [(bundle, suggestions)]}, model_version)``; made with the shipped model if absent."""
-    if path.is_file():
-        with path.open("rb") as fh:
-            loaded: tuple[dict[str, list[Any]], str] = pickle.load(fh)
-        return loaded
-    from evidencenlp.suggest import Suggester
-
-    rules = load_rules()[2]
-    suggester = Suggester.load()
-    out: dict[str, list[Any]] = {}
-    for folder in SETS.values():
-        bundles, _ = read_bundles(Path(folder), rules)
-        out[folder] = [(b, suggester.suggest_many([n.text for n in b.notes], sentences=False, evidence=False))
-                       for b in bundles]
-    with path.open("wb") as fh:
-        pickle.dump((out, str(suggester.model_version)), fh)
-    return out, str(suggester.model_version)
+    return bundle_suggestions(list(SETS.values()), path)
 
 
 def fit(data: dict[str, list[Any]], folders: list[str], version: str, rules: RatingRules,
@@ -114,18 +99,7 @@ def fit(data: dict[str, list[Any]], folders: list[str], version: str, rules: Rat
     """The calibration fitted on the notes of ``folders`` (None when the variant has none)."""
     if options.get("off"):
         return None
-    probs: list[list[float]] = []
-    labels: list[str] = []
-    kqs: list[str] = []
-    for folder in folders:
-        for bundle, suggestions in data[folder]:
-            p, y, k = band_notes(bundle, suggestions, rules)
-            probs += p
-            labels += y
-            kqs += k
-    return fit_band_calibration(probs, labels, rules.taxonomy.bands, version,
-                                "the labelled notes of the assessment bundles in " + ", ".join(folders),
-                                key_questions=kqs, balance=float(options.get("balance", 0.0)))
+    return fit_bundle_calibration(data, folders, rules, version, balance=float(options.get("balance", 0.0)))
 
 
 def rate(bundle: Bundle, records: list[Any], rules: RatingRules, calibration: BandCalibration | None

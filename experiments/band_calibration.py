@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from evidencenlp.assess import AssessOptions, load_rules
-from evidencenlp.assess.bands import CALIBRATION_FILE, BandCalibration, fit_band_calibration, save_band_calibration
-from evidencenlp.evaluation.assessments import band_notes, rate_bundle, read_bundles, summarise
+from evidencenlp.assess.bands import CALIBRATION_FILE, BandCalibration, save_band_calibration
+from evidencenlp.evaluation.assessments import fit_bundle_calibration, rate_bundle, read_bundles, summarise
 from evidencenlp.paths import models_dir
 
 
-def _suggest(folders: list[str], cache: Path | None) -> tuple[dict[str, list[Any]], str]:
+def bundle_suggestions(folders: list[str], cache: Path | None) -> tuple[dict[str, list[Any]], str]:
+    """``({folder: [(bundle, suggestions)]}, model_version)`` of the shipped model, read from the pickle
+    ``cache`` when present (and written there when given); also used by ``assess_loso.py``."""
     if cache is not None and cache.is_file():
         with cache.open("rb") as fh:
             loaded: tuple[dict[str, list[Any]], str] = pickle.load(fh)
@@ -46,23 +48,6 @@ def _suggest(folders: list[str], cache: Path | None) -> tuple[dict[str, list[Any
     return result
 
 
-def _fit(data: dict[str, list[Any]], folders: list[str], version: str, by_key_question: bool = True
-         ) -> BandCalibration:
-    rules = load_rules()[2]
-    probs: list[list[float]] = []
-    labels: list[str] = []
-    kqs: list[str] = []
-    for folder in folders:
-        for bundle, suggestions in data[folder]:
-            p, y, k = band_notes(bundle, suggestions, rules)
-            probs += p
-            labels += y
-            kqs += k
-    return fit_band_calibration(probs, labels, rules.taxonomy.bands, version,
-                                "the labelled notes of the assessment bundles in " + ", ".join(folders),
-                                key_questions=kqs if by_key_question else None)
-
-
 def _score(data: list[Any], options: AssessOptions, calibration: BandCalibration | None) -> dict[str, Any]:
     rules = load_rules()[2]
     results = [rate_bundle(b, s, rules, options, None, calibration) for b, s in data]
@@ -79,20 +64,21 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="fit on every folder and save models/" + CALIBRATION_FILE)
     parser.add_argument("--cache", type=Path, default=None, help="pickle of the suggestions (read if present)")
     args = parser.parse_args()
-    data, version = _suggest(args.folders, args.cache)
+    data, version = bundle_suggestions(args.folders, args.cache)
+    rules = load_rules()[2]
     report: dict[str, Any] = {"model_version": version, "held_out": {}}
     for held in args.folders:
         train = [f for f in args.folders if f != held]
-        cal = _fit(data, train, version)
+        cal = fit_bundle_calibration(data, train, rules, version)
         report["held_out"][held] = {
             "trained_on": train,
             "calibrated": _score(data[held], AssessOptions(use_encoder=False), cal),
             "calibrated_without_key_question": _score(data[held], AssessOptions(use_encoder=False),
-                                                      _fit(data, train, version, by_key_question=False)),
+                                                      fit_bundle_calibration(data, train, rules, version, by_key_question=False)),
             "uncalibrated": _score(data[held], AssessOptions(use_encoder=False, band_calibration=False), None)}
     print(json.dumps(report, indent=1))
     if args.write:
-        cal = _fit(data, args.folders, version)
+        cal = fit_bundle_calibration(data, args.folders, rules, version)
         save_band_calibration(cal, models_dir() / CALIBRATION_FILE)
         print(f"wrote {models_dir() / CALIBRATION_FILE} ({cal.n_notes} notes)")
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidencenlp.assess import AssessOptions, EvidenceRecord, assess_records, load_rules
-from evidencenlp.assess.bands import BandCalibration, shipped_band_calibration
+from evidencenlp.assess.bands import BandCalibration, fit_band_calibration, shipped_band_calibration
 from evidencenlp.assess.records import records_from_suggestion, suggestion_confidence
 from evidencenlp.errors import InputFileError
 from evidencenlp.frameworks.rules import RatingRules
@@ -351,6 +351,26 @@ def band_notes(bundle: Bundle, suggestions: Sequence[Suggestion | None], rules: 
             labels.append(note.band)
             kqs.append(rules.taxonomy.key_question_of(s.statement.label))
     return probs, labels, kqs
+
+
+def fit_bundle_calibration(data: Mapping[str, Sequence[tuple[Bundle, Sequence[Suggestion | None]]]],
+                           folders: Sequence[str], rules: RatingRules, model_version: str,
+                           by_key_question: bool = True, balance: float = 0.0) -> BandCalibration:
+    """A band calibration fitted on the labelled notes (:func:`band_notes`) of the bundles of ``folders``;
+    ``data`` maps a folder to its ``(bundle, suggestions)`` pairs. ``by_key_question`` adds the offsets per
+    key question, ``balance`` is :func:`~evidencenlp.assess.bands.fit_band_calibration`'s."""
+    probs: list[list[float]] = []
+    labels: list[str] = []
+    kqs: list[str] = []
+    for folder in folders:
+        for bundle, suggestions in data[folder]:
+            p, y, k = band_notes(bundle, suggestions, rules)
+            probs += p
+            labels += y
+            kqs += k
+    return fit_band_calibration(probs, labels, rules.taxonomy.bands, model_version,
+                                "the labelled notes of the assessment bundles in " + ", ".join(folders),
+                                key_questions=kqs if by_key_question else None, balance=balance)
 
 
 def evaluate_assessments(folder: Path | str, suggester: Suggester | Callable[[], Suggester] | None = None,
