@@ -24,6 +24,20 @@ def repo() -> Path:
     return REPO
 
 
+@pytest.fixture(scope="module")
+def rules():
+    """The shipped frameworks' rating rules (``evidencenlp.assess.load_rules``), for the assess tests."""
+    from evidencenlp.assess import load_rules
+
+    return load_rules()[2]
+
+
+@pytest.fixture(scope="module")
+def tax(rules):
+    """The taxonomy of :func:`rules`."""
+    return rules.taxonomy
+
+
 @pytest.fixture(scope="session")
 def suggester():
     """The real Suggester (offline encoder from site-packages, shipped classifier), built once."""

@@ -31,16 +31,6 @@ HAND = {name: (v["key_questions"], v["overall"]) for name, v in
         json.loads((EXAMPLES / "expected.json").read_text(encoding="utf-8"))["locations"].items()}
 
 
-@pytest.fixture(scope="module")
-def rules() -> RatingRules:
-    return load_rules()[2]
-
-
-@pytest.fixture(scope="module")
-def tax(rules: RatingRules) -> Taxonomy:
-    return rules.taxonomy
-
-
 def rec(tax: Taxonomy, statement: str, band: str, weight: float = 1.0, note: str = "n", location: str = "L",
         principles: tuple[str, ...] = ()) -> EvidenceRecord:
     return EvidenceRecord(note=note, row=1, location=location, key_question=tax.key_question_of(statement),

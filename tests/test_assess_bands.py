@@ -32,16 +32,6 @@ REPO = Path(__file__).resolve().parents[1]
 RAW = AssessOptions(use_encoder=False, band_calibration=False)
 
 
-@pytest.fixture(scope="module")
-def rules() -> RatingRules:
-    return load_rules()[2]
-
-
-@pytest.fixture(scope="module")
-def tax(rules: RatingRules) -> Taxonomy:
-    return rules.taxonomy
-
-
 def suggestion(tax: Taxonomy, statement: str, probs: dict[str, float], note: str = "n",
                weight: float = 1.0) -> EvidenceRecord:
     full = {b: probs.get(b, 0.0) for b in tax.bands}

@@ -26,16 +26,6 @@ REPO = Path(__file__).resolve().parents[1]
 RAW = AssessOptions(use_encoder=False, band_calibration=False)
 
 
-@pytest.fixture(scope="module")
-def rules() -> RatingRules:
-    return load_rules()[2]
-
-
-@pytest.fixture(scope="module")
-def tax(rules: RatingRules) -> Taxonomy:
-    return rules.taxonomy
-
-
 def confirmed(tax: Taxonomy, statement: str, band: str, note: str) -> EvidenceRecord:
     return EvidenceRecord(note=note, row=1, location="L", key_question=tax.key_question_of(statement),
                           statement=statement, band=band, weight=1.0, source="accepted")
