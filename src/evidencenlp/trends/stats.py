@@ -528,31 +528,18 @@ def _signed_root_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
         return np.sign(yc - mu) * np.sqrt(np.maximum(2 * term, 0.0))
 
 
-@dataclass
-class _CountWindow:
-    """A count test's window sums and expectation before any national shift (see :func:`surveillance_test`)."""
-
-    yw: np.ndarray
-    mu0: np.ndarray
-    var_log: np.ndarray
-    eligible: np.ndarray
-
-
-def _count_expectation(y: np.ndarray, r: np.ndarray, active: np.ndarray, w: int, baseline: int | None,
-                       pseudo_events: float, volume: str, d: float, min_baseline_periods: int) -> _CountWindow:
-    """The window-``w`` count, its expectation from the baseline (following the volume upwards for ``rise``)
-    and the variance of the expectation's log."""
-    yw = span_sum(y, 0, w).astype(float)
-    rw = span_sum(r, 0, w).astype(float)
-    yb = span_sum(y, w, baseline).astype(float)
-    rb = span_sum(r, w, baseline).astype(float)
-    nb = span_sum(active, w, baseline)
+def _count_expectation(yw: np.ndarray, rw: np.ndarray, yb: np.ndarray, rb: np.ndarray, nb: np.ndarray, w: int,
+                       pseudo_events: float, volume: str, d: float, min_baseline_periods: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From the window-``w`` and baseline sums: the count's expectation before any national shift (following
+    the volume upwards for ``rise``), the variance of its log, and where the test is eligible (see
+    :func:`surveillance_test`)."""
     mu0 = w * (yb + pseudo_events) / np.maximum(nb, 1)
     var_log = d / (yb + pseudo_events)
     if volume == "rise":
         log_vol, var_vol = volume_shift(rw, rb, nb, w)
         mu0, var_log = mu0 * np.exp(log_vol), var_log + var_vol
-    return _CountWindow(yw=yw, mu0=mu0, var_log=var_log, eligible=(nb >= min_baseline_periods) & ((yw + rw) > 0))
+    return mu0, var_log, (nb >= min_baseline_periods) & ((yw + rw) > 0)
 
 
 def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Sequence[int] = (1, 2),
@@ -589,8 +576,6 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
     active = ((y + r) > 0).astype(np.int64)
     several = national and y.shape[0] > 1
     results = []
-    counts = {w: _count_expectation(y, r, active, w, baseline, pseudo_events, volume, d, min_baseline_periods)
-              for w in windows} if volume != "ratio" else {}
     for w in windows:
         yw = span_sum(y, 0, w).astype(float)
         rw = span_sum(r, 0, w).astype(float)
@@ -620,8 +605,8 @@ def surveillance_test(target: np.ndarray, reference: np.ndarray, *, windows: Seq
                 z = np.where(p_up <= 0.5, stats.norm.isf(np.clip(p_up, 1e-300, 1.0)),
                              np.where(p_down < 0.5, stats.norm.ppf(np.clip(p_down, 1e-300, 1.0)), 0.0))
             else:  # counts: the baseline mean count, following the reference upwards (rise) or not (none)
-                c = counts[w]
-                mu0, var_log, eligible = c.mu0, c.var_log, c.eligible
+                mu0, var_log, eligible = _count_expectation(yw, rw, yb, rb, nb, w, pseudo_events, volume, d,
+                                                            min_baseline_periods)
                 log_phi, var_phi = (national_factor(eligible, yw, mu0, d, var_log, national_prior, count_estimate)
                                     if several
                                     else (np.zeros_like(mu0), np.zeros_like(mu0)))
