@@ -265,19 +265,18 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
     plain = X[:, [RISK_FEATURES.index("kq_top"), RISK_FEATURES.index("direction_conf")]]
     groups = near_duplicate_groups(vectors)
 
-    fold_kind = "grouped by near-duplicate group"
+    fold_kind = ("grouped by near-duplicate group" if len(set(groups.tolist())) >= 2
+                 else "by row (the rated held-out notes form a single near-duplicate group)")
 
     def split(rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        nonlocal fold_kind
         k = min(folds, len(set(groups[rows].tolist())))
         if k >= 2:
             return list(GroupKFold(k, shuffle=True, random_state=seed).split(rows, groups=groups[rows]))
-        # every note is in one near-duplicate group: folds by row (stated in the report), so that no
-        # threshold is chosen on confidences of a model that saw the note
+        # every note is in one near-duplicate group: folds by row, so that no threshold is chosen on
+        # confidences of a model that saw the note
         k = min(folds, len(rows))
         if k < 2:
             raise DataError(f"review thresholds need at least 2 rated held-out notes; got {len(rows)}")
-        fold_kind = "by row (the rated held-out notes form a single near-duplicate group)"
         return list(KFold(k, shuffle=True, random_state=seed).split(rows))
 
     def crossfitted(rows: np.ndarray) -> np.ndarray:
