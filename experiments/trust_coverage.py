@@ -5,7 +5,7 @@ grouped split; no note text) and scores each review policy — a risk model (wha
 question / the band's direction is right) plus a rule choosing thresholds on its confidences — the
 honest way: **nested**. The held-out notes are cut into five folds grouped by near-duplicate group (as
 ``train`` groups); for each fold the risk model and thresholds are chosen on the other four fifths only
-(thresholds on the risk model's cross-fitted confidences there) and applied to the fifth. Coverage
+(thresholds on the risk model's confidences there, cross-fitted over inner folds grouped the same way) and applied to the fifth. Coverage
 (share of notes not flagged) and the key question's and direction's error rates among the notes not
 flagged are pooled over the five folds and averaged over ``--seeds`` fold assignments. Also
 leave-one-trust-out for the real comments: each trust's comments flagged by a policy chosen without
@@ -269,12 +269,17 @@ class Policy:
     inner_folds: int = 5
 
     def fit(self, F: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray, reg: np.ndarray,
-            seed: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        """Fit on the rows given; returns keep(F_new, reg_new) -> bool."""
-        from sklearn.model_selection import KFold
-
+            seed: int, groups: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """Fit on the rows given; returns keep(F_new, reg_new) -> bool. The risk model's confidences on
+        which thresholds are chosen are cross-fitted over inner folds grouped like the outer ones (whole
+        near-duplicate groups per fold: ``groups``), so a note's near-duplicate never scores it."""
         inner = np.zeros((len(F), 2))
-        for itr, ite in KFold(self.inner_folds, shuffle=True, random_state=seed).split(F):
+        fold = grouped_folds(groups, self.inner_folds, seed)
+        for k in range(self.inner_folds):
+            ite = fold == k
+            if not ite.any():
+                continue
+            itr = ~ite
             inner[ite] = self.scorer(F[itr], kq_ok[itr], dir_ok[itr])(F[ite])
         final = self.scorer(F, kq_ok, dir_ok)
         kt, dt = KQ_TARGET - self.margin * (KQ_TARGET / DIR_TARGET), DIR_TARGET - self.margin
@@ -302,10 +307,11 @@ class RegisterPolicy(Policy):
     parts: dict[int, Policy] | None = None
 
     def fit(self, F: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray, reg: np.ndarray,
-            seed: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+            seed: int, groups: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         assert self.parts is not None
         cols = {r: [self.features.index(c) for c in p.features] for r, p in self.parts.items()}
-        fitted = {r: p.fit(F[reg == r][:, cols[r]], kq_ok[reg == r], dir_ok[reg == r], reg[reg == r], seed)
+        fitted = {r: p.fit(F[reg == r][:, cols[r]], kq_ok[reg == r], dir_ok[reg == r], reg[reg == r], seed,
+                           groups[reg == r])
                   for r, p in self.parts.items()}
 
         def keep(Fn: np.ndarray, rn: np.ndarray) -> np.ndarray:
@@ -366,7 +372,7 @@ def nested(policy: Policy, F: np.ndarray, kq_ok: np.ndarray, dir_ok: np.ndarray,
         keep = np.zeros(len(F), dtype=bool)
         for k in range(folds):
             te = fold == k
-            keep[te] = policy.fit(F[~te], kq_ok[~te], dir_ok[~te], reg[~te], seed)(F[te], reg[te])
+            keep[te] = policy.fit(F[~te], kq_ok[~te], dir_ok[~te], reg[~te], seed, groups[~te])(F[te], reg[te])
         out.append(keep)
     return out
 
@@ -379,7 +385,7 @@ def leave_one_trust_out(policy: Policy, F: np.ndarray, kq_ok: np.ndarray, dir_ok
     for t in sorted(set(trust[real].tolist())):
         te = real & (trust == t)
         tr = ~te & ~np.isin(groups, groups[te])
-        keep[te] = policy.fit(F[tr], kq_ok[tr], dir_ok[tr], reg[tr], 0)(F[te], reg[te])
+        keep[te] = policy.fit(F[tr], kq_ok[tr], dir_ok[tr], reg[tr], 0, groups[tr])(F[te], reg[te])
         per[str(t)] = {"rows": int(te.sum()), **{k: round(v, 4) for k, v in rates(keep, kq_ok, dir_ok, te).items()}}
     return keep, per
 
