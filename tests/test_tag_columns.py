@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from evidencenlp.tagging.columns import chunk_columns
@@ -77,3 +78,31 @@ def test_without_topics_each_note_keeps_only_its_main_suggestion(suggester) -> N
             (topic,) = json.loads(cell)
             assert topic["key_question"] == kq
     assert any(len(json.loads(t)) > 1 for t in with_topics.columns["topics"] if t)
+
+
+@pytest.fixture(scope="module")
+def static_suggester():
+    from evidencenlp.suggest import Suggester
+
+    return Suggester.load(backend="static")
+
+
+def test_repeated_notes_are_analysed_once_and_get_the_same_cells(static_suggester) -> None:
+    """A chunk whose notes repeat (short comments do) is analysed per distinct text: every row gets the
+    cells, text and counts that tagging each row gives, the counts in the same (row) order."""
+    from evidencenlp.tagging.columns import per_note_columns
+
+    distinct = STORIES + ODD + _variants(_notes())[::150]
+    rng = np.random.default_rng(7)
+    notes = [distinct[i] for i in rng.integers(0, len(distinct), 3 * len(distinct))]
+    assert len(set(notes)) < len(notes)
+    calls: list[int] = []
+    got = chunk_columns(static_suggester, notes, progress=calls.append)
+    want = per_note_columns(static_suggester, notes)
+    for column in FLAT_COLUMNS:
+        assert [(type(v), v) for v in got.columns[column]] == [(type(v), v) for v in want.columns[column]], column
+    assert got.texts == want.texts
+    assert (got.tagged, got.blank, got.needs_review) == (want.tagged, want.blank, want.needs_review)
+    assert list(got.abstained.items()) == list(want.abstained.items())
+    assert list(got.redactions.items()) == list(want.redactions.items())
+    assert 0 < sum(calls) <= got.tagged
