@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evidencenlp.classifier.joint import decide, statement_ranking
 from evidencenlp.tagging.rows import FLAT_COLUMNS, band_probabilities_text, flat_row
 from evidencenlp.topics import sentence_offsets
 
@@ -167,6 +166,8 @@ def _rounded(values: np.ndarray) -> list[float]:
 
 def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, cols: dict[str, list[Any]]) -> None:
     """Write the cells of the notes kept (rows ``0..len(batch.keep)-1`` of ``preds``) into ``cols``."""
+    from evidencenlp.classifier.joint import decide, statement_ranking  # here: ``tag``'s parent never loads it
+
     m = len(batch.keep)
     rows = np.arange(m)
     proba, classes = preds.proba, preds.classes
