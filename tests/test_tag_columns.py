@@ -106,3 +106,22 @@ def test_repeated_notes_are_analysed_once_and_get_the_same_cells(static_suggeste
     assert list(got.abstained.items()) == list(want.abstained.items())
     assert list(got.redactions.items()) == list(want.redactions.items())
     assert 0 < sum(calls) <= got.tagged
+
+
+def test_band_probabilities_cells_are_the_json_text_of_each_row() -> None:
+    from evidencenlp.tagging.columns import _band_probabilities_cells
+    from evidencenlp.tagging.rows import band_probabilities_text
+
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(4), 500)
+    p[:5] = [[1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [1e-9, 0.99995, 4.9e-5, 1e-6], [0.12345, 0.5, 0.3, 0.07655],
+             [-0.0, 0.5, 0.5, 0.0]]
+    for bands in (["outstanding", "good", "requires improvement", "inadequate"], ["a\"b", "é", "c", "d"]):
+        want = [band_probabilities_text(dict(zip(bands, r))) for r in p.tolist()]
+        assert _band_probabilities_cells(bands, p) == want
+        assert [json.loads(c) for c in want] == [{b: round(v, 4) for b, v in zip(bands, r)} for r in p.tolist()]
+    with_nan = p[:3].copy()
+    with_nan[1, 2] = np.nan
+    bands = ["w", "x", "y", "z"]
+    assert _band_probabilities_cells(bands, with_nan) == [band_probabilities_text(dict(zip(bands, r)))
+                                                          for r in with_nan.tolist()]

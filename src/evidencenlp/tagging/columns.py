@@ -208,11 +208,21 @@ def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, c
              "evidence_category_score": category_score, "band": band_label, "band_score": _rounded(band_score),
              "principles": principles, "evidence_text": evidence, "needs_review": review,
              "key_questions": key_questions, "topics": topics,
-             "band_probabilities": [band_probabilities_text(dict(zip(classes["band"], r))) for r in band_p.tolist()]}
+             "band_probabilities": _band_probabilities_cells(classes["band"], band_p)}
     for name, values in cells.items():
         column = cols[name]
         for i, v in zip(batch.keep, values):
             column[i] = v
+
+
+def _band_probabilities_cells(bands: Sequence[str], p: np.ndarray) -> list[str]:
+    """The ``band_probabilities`` cell of each row of ``p`` ``(n, len(bands))``: the text
+    :func:`~evidencenlp.tagging.rows.band_probabilities_text` writes, with each band's JSON key made once
+    (a finite float is written as its ``repr``, as :mod:`json` does)."""
+    if len(set(bands)) < len(bands) or not np.isfinite(p).all():
+        return [band_probabilities_text(dict(zip(bands, r))) for r in p.tolist()]
+    keys = [json.dumps(b, ensure_ascii=False) + ": " for b in bands]
+    return ["{" + ", ".join([k + repr(round(v, 4)) for k, v in zip(keys, r)]) + "}" for r in p.tolist()]
 
 
 def _topics_cells(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, kq_label: list[str],
