@@ -8,7 +8,8 @@ statements, the band, category, principles and key questions are read off the pr
 with numpy for every note together; the explaining sentence is found once per (statement, band) pair
 for all the notes that share it; review flags come from
 :meth:`~evidencenlp.classifier.EvidenceClassifier.needs_review_rows`. Only a note of several sentences
-whose sentences add a topic goes through the per-note topic code.
+whose sentences add a topic goes through the per-note topic code. A text that occurs several times in
+a chunk is analysed once and its cells copied to every row that holds it.
 """
 
 from __future__ import annotations
