@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from evidencenlp.tagging.columns import chunk_columns
@@ -77,3 +78,50 @@ def test_without_topics_each_note_keeps_only_its_main_suggestion(suggester) -> N
             (topic,) = json.loads(cell)
             assert topic["key_question"] == kq
     assert any(len(json.loads(t)) > 1 for t in with_topics.columns["topics"] if t)
+
+
+@pytest.fixture(scope="module")
+def static_suggester():
+    from evidencenlp.suggest import Suggester
+
+    return Suggester.load(backend="static")
+
+
+def test_repeated_notes_are_analysed_once_and_get_the_same_cells(static_suggester) -> None:
+    """A chunk whose notes repeat (short comments do) is analysed per distinct text: every row gets the
+    cells, text and counts that tagging each row gives, the counts in the same (row) order."""
+    from evidencenlp.tagging.columns import per_note_columns
+
+    distinct = STORIES + ODD + _variants(_notes())[::150]
+    rng = np.random.default_rng(7)
+    notes = [distinct[i] for i in rng.integers(0, len(distinct), 3 * len(distinct))]
+    assert len(set(notes)) < len(notes)
+    calls: list[int] = []
+    got = chunk_columns(static_suggester, notes, progress=calls.append)
+    want = per_note_columns(static_suggester, notes)
+    for column in FLAT_COLUMNS:
+        assert [(type(v), v) for v in got.columns[column]] == [(type(v), v) for v in want.columns[column]], column
+    assert got.texts == want.texts
+    assert (got.tagged, got.blank, got.needs_review) == (want.tagged, want.blank, want.needs_review)
+    assert list(got.abstained.items()) == list(want.abstained.items())
+    assert list(got.redactions.items()) == list(want.redactions.items())
+    assert 0 < sum(calls) <= got.tagged
+
+
+def test_band_probabilities_cells_are_the_json_text_of_each_row() -> None:
+    from evidencenlp.tagging.columns import _band_probabilities_cells
+    from evidencenlp.tagging.rows import band_probabilities_text
+
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(4), 500)
+    p[:5] = [[1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [1e-9, 0.99995, 4.9e-5, 1e-6], [0.12345, 0.5, 0.3, 0.07655],
+             [-0.0, 0.5, 0.5, 0.0]]
+    for bands in (["outstanding", "good", "requires improvement", "inadequate"], ["a\"b", "é", "c", "d"]):
+        want = [band_probabilities_text(dict(zip(bands, r))) for r in p.tolist()]
+        assert _band_probabilities_cells(bands, p) == want
+        assert [json.loads(c) for c in want] == [{b: round(v, 4) for b, v in zip(bands, r)} for r in p.tolist()]
+    with_nan = p[:3].copy()
+    with_nan[1, 2] = np.nan
+    bands = ["w", "x", "y", "z"]
+    assert _band_probabilities_cells(bands, with_nan) == [band_probabilities_text(dict(zip(bands, r)))
+                                                          for r in with_nan.tolist()]

@@ -151,8 +151,38 @@ def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str) -> InputFi
                           f"byte {exc.start}); save the file as UTF-8 or pass --encoding (e.g. cp1252)")
 
 
+#: files of at least this size are read through once per process for each whole-file pass below
+#: (``tag`` checks an input before loading the model, again in the engine, then reads it): smaller
+#: files are cheap to pass again, and could be rewritten with the same size within the clock's tick
+_REMEMBER_FROM_BYTES = 1 << 20
+#: what a whole-file pass found, by (what, path, size, modification and change time, options)
+_PASSES: dict[tuple[object, ...], object] = {}
+
+
+def _pass_key(path: Path, *what: object) -> tuple[object, ...] | None:
+    """The key of a whole-file pass over ``path`` as it is now (None for a small or unreadable file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if st.st_size < _REMEMBER_FROM_BYTES:
+        return None
+    return (*what, str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def count_rows(path: Path, encoding: str = "utf-8", delimiter: str | None = None) -> int | None:
-    """Number of data rows (header excluded), or None when it cannot be known cheaply."""
+    """Number of data rows (header excluded), or None when it cannot be known cheaply (a large file that
+    has not changed is counted once per process)."""
+    key = _pass_key(path, "count_rows", encoding, delimiter)
+    if key is not None and key in _PASSES:
+        return _PASSES[key]  # type: ignore[return-value]
+    rows = _count_rows(path, encoding, delimiter)
+    if key is not None:
+        _PASSES[key] = rows
+    return rows
+
+
+def _count_rows(path: Path, encoding: str, delimiter: str | None) -> int | None:
     fmt = table_format(path)
     try:
         if fmt != "parquet":
@@ -426,11 +456,15 @@ def _iter_csv(path: Path, chunk_rows: int, encoding: str, skip_rows: int, fmt: s
         check_text_file(path, fmt, encoding)
         if path.stat().st_size == 0:
             raise pd.errors.EmptyDataError
-        line = _unterminated_quote(path, enc, sep)
-        if line is not None:
-            raise InputFileError(f"{path}: line {line}: a quote opened here is never closed (it runs to the end "
-                                 "of the file); fix the quote and run again")
-        _scan_csv(path, enc, sep, fmt)
+        key = _pass_key(path, "csv checked", enc, sep, fmt)
+        if key is None or key not in _PASSES:  # a large file that passed is not scanned again
+            line = _unterminated_quote(path, enc, sep)
+            if line is not None:
+                raise InputFileError(f"{path}: line {line}: a quote opened here is never closed (it runs to the "
+                                     "end of the file); fix the quote and run again")
+            _scan_csv(path, enc, sep, fmt)
+            if key is not None:
+                _PASSES[key] = True
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                              chunksize=chunk_rows, encoding=enc, skiprows=range(1, skip_rows + 1),
                              on_bad_lines="error", engine="c")

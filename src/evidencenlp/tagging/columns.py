@@ -8,7 +8,8 @@ statements, the band, category, principles and key questions are read off the pr
 with numpy for every note together; the explaining sentence is found once per (statement, band) pair
 for all the notes that share it; review flags come from
 :meth:`~evidencenlp.classifier.EvidenceClassifier.needs_review_rows`. Only a note of several sentences
-whose sentences add a topic goes through the per-note topic code.
+whose sentences add a topic goes through the per-note topic code. A text that occurs several times in
+a chunk is analysed once and its cells copied to every row that holds it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evidencenlp.classifier.joint import decide, statement_ranking
 from evidencenlp.tagging.rows import FLAT_COLUMNS, band_probabilities_text, flat_row
 from evidencenlp.topics import sentence_offsets
 
@@ -53,35 +53,89 @@ def chunk_columns(suggester: Suggester, texts: Sequence[str | None],
                   progress: Callable[[int], None] | None = None) -> ChunkColumns:
     """The flat columns of ``texts`` (``None`` for a missing cell), as ``tag`` writes them.
 
+    Each distinct text of the chunk is analysed once (short comments repeat: "Very good", "Nothing")
+    and its cells are given to every row that holds it; a note's cells depend on its text alone, so
+    they are the same as analysing every row. The counts are taken over all rows, in row order.
+    ``progress`` is told the rows encoded (a distinct text counts for the rows that hold it).
     A suggester that is not a :class:`~evidencenlp.suggest.Suggester` (anything with ``suggest_many``)
     is asked note by note (:func:`per_note_columns`).
     """
     if not hasattr(suggester, "analyse"):
         return per_note_columns(suggester, texts, progress)
+    slots: dict[str | None, int] = {}
+    slot_of = [slots.setdefault(t, len(slots)) for t in texts]
+    distinct = list(slots)
+    if len(distinct) == len(texts):
+        return _counted(*_distinct_columns(suggester, texts, progress))
+    columns, out_texts, found, present = _distinct_columns(suggester, distinct, _scaled(progress, slot_of, distinct))
+    return _counted({c: [v[j] for j in slot_of] for c, v in columns.items()}, [out_texts[j] for j in slot_of],
+                    [found[j] for j in slot_of], [present[j] for j in slot_of])
+
+
+def _scaled(progress: Callable[[int], None] | None, slot_of: list[int],
+            distinct: Sequence[str | None]) -> Callable[[int], None] | None:
+    """``progress`` told rows instead of distinct texts: each count of distinct notes encoded scaled by
+    the rows per distinct note that is not blank (a live estimate: ``tag`` sets the exact count after
+    each chunk)."""
+    if progress is None:
+        return None
+    filled = [isinstance(t, str) and bool(t.strip()) for t in distinct]
+    rows, notes = sum(1 for j in slot_of if filled[j]), sum(filled)
+    done = [0, 0]  # distinct notes encoded, rows reported
+
+    def report(n: int) -> None:
+        done[0] += n
+        total = min(rows, round(done[0] * rows / max(notes, 1)))
+        if total > done[1]:
+            progress(total - done[1])
+            done[1] = total
+
+    return report
+
+
+def _distinct_columns(suggester: Suggester, texts: Sequence[str | None],
+                      progress: Callable[[int], None] | None) -> tuple[dict[str, list[Any]], list[str | None],
+                                                                      list[dict[str, int] | None], list[bool]]:
+    """The cells of each of ``texts`` (one column per :data:`~evidencenlp.tagging.rows.FLAT_COLUMNS`), each
+    text as it goes out, the identifiers redacted in each (``None``: none or blank) and whether each
+    was tagged (not blank)."""
     batch = suggester.analyse(texts, sentences=False, topics=suggester.tag_topics, progress=progress)
     n = len(texts)
-    out = ChunkColumns({c: [None] * n for c in FLAT_COLUMNS}, list(texts))
-    cols = out.columns
+    cols: dict[str, list[Any]] = {c: [None] * n for c in FLAT_COLUMNS}
+    out_texts = list(texts)
     found: list[dict[str, int] | None] = [None] * n
+    present = [False] * n
     for i, s in enumerate(batch.out):
         if s is None:
             continue
         cols["needs_review"][i] = True
         cols["reason"][i] = s.reason
-        out.texts[i] = s.text
-        out.abstained[str(s.reason)] += 1
+        out_texts[i] = s.text
         found[i] = s.redactions
+        present[i] = True
     for i, p in zip(batch.keep, batch.processed):
-        out.texts[i] = p.text
+        out_texts[i] = p.text
         found[i] = p.redactions
-    for counts in found:  # in row order, as the counts are shown
-        if counts:
-            out.redactions.update(counts)
+        present[i] = True
     if batch.keep and batch.preds is not None:
         _fill_kept(suggester, batch, batch.preds, cols)
-    out.needs_review = sum(1 for v in cols["needs_review"] if v)
-    out.tagged = len(batch.keep) + sum(out.abstained.values())
-    out.blank = n - out.tagged
+    return cols, out_texts, found, present
+
+
+def _counted(columns: dict[str, list[Any]], texts: list[str | None], found: list[dict[str, int] | None],
+             present: list[bool]) -> ChunkColumns:
+    """The :class:`ChunkColumns` of rows with these cells, texts, redactions and tagged flags: the
+    counts added up in row order (as they are shown)."""
+    out = ChunkColumns(columns, texts)
+    for reason in columns["reason"]:
+        if reason is not None:
+            out.abstained[str(reason)] += 1
+    for counts in found:
+        if counts:
+            out.redactions.update(counts)
+    out.needs_review = sum(1 for v in columns["needs_review"] if v)
+    out.tagged = sum(present)
+    out.blank = len(texts) - out.tagged
     return out
 
 
@@ -113,6 +167,8 @@ def _rounded(values: np.ndarray) -> list[float]:
 
 def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, cols: dict[str, list[Any]]) -> None:
     """Write the cells of the notes kept (rows ``0..len(batch.keep)-1`` of ``preds``) into ``cols``."""
+    from evidencenlp.classifier.joint import decide, statement_ranking  # here: ``tag``'s parent never loads it
+
     m = len(batch.keep)
     rows = np.arange(m)
     proba, classes = preds.proba, preds.classes
@@ -153,11 +209,21 @@ def _fill_kept(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, c
              "evidence_category_score": category_score, "band": band_label, "band_score": _rounded(band_score),
              "principles": principles, "evidence_text": evidence, "needs_review": review,
              "key_questions": key_questions, "topics": topics,
-             "band_probabilities": [band_probabilities_text(dict(zip(classes["band"], r))) for r in band_p.tolist()]}
+             "band_probabilities": _band_probabilities_cells(classes["band"], band_p)}
     for name, values in cells.items():
         column = cols[name]
         for i, v in zip(batch.keep, values):
             column[i] = v
+
+
+def _band_probabilities_cells(bands: Sequence[str], p: np.ndarray) -> list[str]:
+    """The ``band_probabilities`` cell of each row of ``p`` ``(n, len(bands))``: the text
+    :func:`~evidencenlp.tagging.rows.band_probabilities_text` writes, with each band's JSON key made once
+    (a finite float is written as its ``repr``, as :mod:`json` does)."""
+    if len(set(bands)) < len(bands) or not np.isfinite(p).all():
+        return [band_probabilities_text(dict(zip(bands, r))) for r in p.tolist()]
+    keys = [json.dumps(b, ensure_ascii=False) + ": " for b in bands]
+    return ["{" + ", ".join([k + repr(round(v, 4)) for k, v in zip(keys, r)]) + "}" for r in p.tolist()]
 
 
 def _topics_cells(suggester: Suggester, batch: Analysed, preds: ClassifierOutput, kq_label: list[str],
