@@ -23,7 +23,7 @@ ties: more within one band, then the earlier candidate (the shipped rule first, 
 The chosen candidate is then scored on the held-out set with a calibration fitted on the other sets.
 
     PYTHONPATH=src python experiments/assess_decision_nested.py --cache /tmp/rating5/sugg.pkl \
-        --posteriors /tmp/rating5/post.pkl --out experiments/assess_loso_nested.json
+        --posteriors /tmp/rating5/post.pkl --out experiments/assess_decision_nested.json
 
 No note text is printed.
 """
@@ -54,8 +54,12 @@ from evidencenlp.evaluation.assessments import (
 from evidencenlp.frameworks.rules import RatingRules
 
 #: calibration name -> (fit_bundle_calibration options, location_prior_strength)
-CALIBRATIONS: dict[str, tuple[dict[str, Any], float]] = {
-    "cal": ({}, 3.0), "cal_balance_0.5": ({"balance": 0.5}, 3.0), "cal_strength_10": ({}, 10.0)}
+CALIBRATIONS: dict[str, tuple[dict[str, Any], float | None]] = {
+    "cal": ({}, 3.0), "cal_balance_0.5": ({"balance": 0.5}, 3.0), "cal_strength_10": ({}, 10.0),
+    "cal_strength_30": ({}, 30.0), "cal_no_location": ({}, None), "cal_strength_10_balance_0.5": ({"balance": 0.5}, 10.0)}
+#: the candidate families of a nested selection: every candidate; the calibrations with the shipped decision
+#: (the most probable rating); the decision rules under the shipped calibration
+FAMILIES: tuple[str, ...] = ("all", "calibration", "decision")
 SHIPPED: dict[str, Any] = {"key_question_decision": "posterior", "serious_finding_scores_statement": True,
                            "overall_decision": "posterior", "posterior_placements": "weights",
                            "posterior_draws": 4000}
@@ -128,10 +132,12 @@ class Candidate:
         return f"{self.calibration}:{self.rule}"
 
 
-def candidates() -> list[Candidate]:
+def candidates(family: str = "all") -> list[Candidate]:
     """The shipped rule first, then the others (smaller weights first)."""
+    if family == "calibration":
+        return [Candidate(cal, "mode") for cal in CALIBRATIONS]
     out = []
-    for cal in CALIBRATIONS:
+    for cal in CALIBRATIONS if family == "all" else ("cal",):
         out.append(Candidate(cal, "mode"))
         out += [Candidate(cal, "weighted", b, w, o) for o in ("posterior", "key_questions")
                 for b, w in itertools.product(BEST_WEIGHTS, WORST_WEIGHTS) if (b, w, o) != (1.0, 1.0, "posterior")]
@@ -185,6 +191,33 @@ def objective(s: dict[str, Any]) -> tuple[float, int]:
     return (s["kq_exact"] / s["kq_n"] + s["overall_exact"] / s["bundles"], s["kq_within_one"])
 
 
+def nested(cands: list[Candidate], rated: dict[Any, list[Rated]], base: RatingRules, sets: list[str],
+           outer: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Nested leave-one-set-out: for each held-out set, the candidate chosen on the inner folds (see the module)."""
+    shipped = cands[0]
+    chosen: dict[str, str] = {}
+    inner_best: dict[str, Any] = {}
+    selected_rows = []
+    for held in sets:
+        inner = {}
+        for c in cands:
+            rows = [row for o in sets if o != held
+                    for row in apply(c, rated[(c.calibration, frozenset({held, o}), o)], base)]
+            inner[c.name] = score(rows, base)
+        guard = len(inner[shipped.name]["inadequate_better_than_ri"])
+        allowed = [c for c in cands if len(inner[c.name]["inadequate_better_than_ri"]) <= guard]
+        best = max(allowed, key=lambda c: (objective(inner[c.name]), -cands.index(c)))
+        chosen[held] = best.name
+        inner_best[held] = {"chosen": inner[best.name], "shipped": inner[shipped.name]}
+        selected_rows += apply(best, rated[(best.calibration, frozenset({held}), held)], base)
+    tax = base.taxonomy
+    return {"candidates": len(cands), "chosen": chosen, "inner": inner_best,
+            "held_out": {s: outer[chosen[s]]["held_out"][s] for s in sets}, "pooled": score(selected_rows, base),
+            "confusion_key_questions": confusion(
+                [(b.expected[k], g[k]) for b, g, _ in selected_rows for k in tax.key_questions], base),
+            "confusion_overall": confusion([(b.expected_overall, o) for b, _, o in selected_rows], base)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, required=True, help="pickle of the suggestions (assess_loso.py's)")
@@ -220,37 +253,17 @@ def main() -> None:
         per = {s: score(apply(c, rated[(c.calibration, frozenset({s}), s)], base), base) for s in sets}
         rows = [row for s in sets for row in apply(c, rated[(c.calibration, frozenset({s}), s)], base)]
         outer[c.name] = {"held_out": per, "pooled": score(rows, base)}
-    # nested: the candidate chosen on the inner folds of each outer fold
-    chosen: dict[str, str] = {}
-    inner_best: dict[str, Any] = {}
-    selected_rows = []
-    for held in sets:
-        inner = {}
-        for c in cands:
-            rows = [row for o in sets if o != held
-                    for row in apply(c, rated[(c.calibration, frozenset({held, o}), o)], base)]
-            inner[c.name] = score(rows, base)
-        guard = len(inner[shipped.name]["inadequate_better_than_ri"])
-        allowed = [c for c in cands if len(inner[c.name]["inadequate_better_than_ri"]) <= guard]
-        best = max(allowed, key=lambda c: (objective(inner[c.name]), -cands.index(c)))
-        chosen[held] = best.name
-        inner_best[held] = {"chosen": inner[best.name], "shipped": inner[shipped.name]}
-        selected_rows += apply(best, rated[(best.calibration, frozenset({held}), held)], base)
-    by_name = {c.name: c for c in cands}
-    nested = {"chosen": chosen, "inner": inner_best,
-              "held_out": {s: outer[chosen[s]]["held_out"][s] for s in sets}, "pooled": score(selected_rows, base)}
-    tax = base.taxonomy
-    nested["confusion_key_questions"] = confusion(
-        [(b.expected[k], g[k]) for b, g, _ in selected_rows for k in tax.key_questions], base)
-    nested["confusion_overall"] = confusion([(b.expected_overall, o) for b, _, o in selected_rows], base)
-    # the rule chosen on all five sets (what would ship)
-    everything = {c.name: score([row for s in sets for row in apply(c, rated[(c.calibration, frozenset({s}), s)], base)],
-                                base) for c in cands}
-    report = {"model_version": version, "sets": SETS, "nested": nested,
-              "shipped": outer[shipped.name], "plugin": outer[Candidate("cal", "plugin").name],
-              "before": outer[Candidate("cal", "before").name], "candidates": {n: v["pooled"] for n, v in outer.items()}}
-    del by_name, everything
-
+    report: dict[str, Any] = {
+        "model_version": version, "sets": SETS, "selection": __doc__.split("\n\n")[2], "nested": {},
+        "shipped": outer[shipped.name], "plugin": outer[Candidate("cal", "plugin").name],
+        "before": outer[Candidate("cal", "before").name],
+        "candidates": {n: v["pooled"] for n, v in outer.items()}}
+    rows = [row for s in sets for row in apply(shipped, rated[("cal", frozenset({s}), s)], base)]
+    report["shipped"]["confusion_key_questions"] = confusion(
+        [(b.expected[k], g[k]) for b, g, _ in rows for k in base.taxonomy.key_questions], base)
+    report["shipped"]["confusion_overall"] = confusion([(b.expected_overall, o) for b, _, o in rows], base)
+    for family in FAMILIES:
+        report["nested"][family] = nested(candidates(family), rated, base, sets, outer)
     def show(name: str, per: dict[str, Any], pooled: dict[str, Any]) -> None:
         sets_text = " ".join(f"{s}:{v['kq_exact']}/{v['kq_n']},{v['kq_within_one']},{v['overall_exact']}/"
                              f"{v['bundles']},{len(v['inadequate_better_than_ri'])}" for s, v in per.items())
@@ -262,8 +275,9 @@ def main() -> None:
     for label, name in (("shipped (mode)", shipped.name), ("plugin", Candidate("cal", "plugin").name),
                         ("before", Candidate("cal", "before").name)):
         show(label, outer[name]["held_out"], outer[name]["pooled"])
-    show("nested selection", nested["held_out"], nested["pooled"])
-    print("chosen:", json.dumps(chosen))
+    for family, got in report["nested"].items():
+        show(f"nested selection ({family})", got["held_out"], got["pooled"])
+        print("  chosen:", json.dumps(got["chosen"]))
     top = sorted(outer, key=lambda n: objective(outer[n]["pooled"]), reverse=True)[:10]
     for n in top:
         show(n, outer[n]["held_out"], outer[n]["pooled"])
