@@ -11,6 +11,10 @@ posteriors:
   (``rating_rules.evidence.posterior_band_weights``; weights above 1 on the extreme bands make them
   cheaper to call), for the key questions and, with ``overall: posterior``, the overall rating from the
   overall posterior (``overall: key_questions``: the principles on the decided key question ratings);
+* ``mean_percent``: the mean over the draws of the key question percentage, through the thresholds, and the
+  limiter of that range applied when the median over the draws of the lowest statement score it sees
+  calls for it; the overall rating from the principles on those ratings (``overall: key_questions``) or
+  the posterior's most probable (``overall: posterior``);
 * ``plugin``: each note's most probable calibrated band scored as if confirmed, the rules applied once;
 * ``before``: the expected-score method (before the posterior work).
 
@@ -35,13 +39,15 @@ import itertools
 import json
 import pickle
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from assess_loso import SETS, load_cache  # experiments/ is the script's folder
 
+import evidencenlp.assess.scoring as scoring_module
 from evidencenlp.assess import AssessOptions, load_rules
+from evidencenlp.assess.posterior import Posterior
 from evidencenlp.assess.scoring import assess_location
 from evidencenlp.evaluation.assessments import (
     NO_RATING,
@@ -56,7 +62,8 @@ from evidencenlp.frameworks.rules import RatingRules
 #: calibration name -> (fit_bundle_calibration options, location_prior_strength)
 CALIBRATIONS: dict[str, tuple[dict[str, Any], float | None]] = {
     "cal": ({}, 3.0), "cal_balance_0.5": ({"balance": 0.5}, 3.0), "cal_strength_10": ({}, 10.0),
-    "cal_strength_30": ({}, 30.0), "cal_no_location": ({}, None), "cal_strength_10_balance_0.5": ({"balance": 0.5}, 10.0)}
+    "cal_strength_30": ({}, 30.0), "cal_no_location": ({}, None), "cal_strength_10_balance_0.5": ({"balance": 0.5}, 10.0),
+    "cal_balance_1": ({"balance": 1.0}, 3.0)}
 #: the candidate families of a nested selection: every candidate; the calibrations with the shipped decision
 #: (the most probable rating); the decision rules under the shipped calibration
 FAMILIES: tuple[str, ...] = ("all", "calibration", "decision")
@@ -83,7 +90,22 @@ class Rated:
     overall_mode: str
     plugin: tuple[dict[str, str], str]
     before: tuple[dict[str, str], str]
-    regulation_breach: bool = False
+    #: per key question: the posterior's mean percentage and the share of draws of each lowest score
+    mean_percent: dict[str, float] = field(default_factory=dict)
+    lowest_score: dict[str, dict[int, float]] = field(default_factory=dict)
+
+
+_LAST: dict[str, Posterior] = {}
+_SAMPLE = scoring_module.sample_posterior
+
+
+def _keep_posterior(*args: Any, **kwargs: Any) -> Posterior:
+    """``sample_posterior``, keeping the last result (assess_location shows only its probabilities)."""
+    _LAST["posterior"] = _SAMPLE(*args, **kwargs)
+    return _LAST["posterior"]
+
+
+scoring_module.sample_posterior = _keep_posterior  # type: ignore[assignment]
 
 
 def _ratings(loc: Any) -> tuple[dict[str, str], str]:
@@ -102,10 +124,14 @@ def rate_set(data: dict[str, list[Any]], version: str, base: RatingRules, cal_na
     for bundle, suggestions in data[target]:
         got = {}
         for k, r in rules.items():
+            _LAST.clear()
             got[k] = assess_location(bundle.id, unreviewed_records(bundle, suggestions, r), r, opts, cal)
+            if k == "shipped":
+                post = _LAST.get("posterior")
         s = got["shipped"]
         out.append(Rated(bundle, {k: v.posterior for k, v in s.key_questions.items()}, _ratings(s)[0],
-                         s.overall.posterior, _ratings(s)[1], _ratings(got["plugin"]), _ratings(got["before"])))
+                         s.overall.posterior, _ratings(s)[1], _ratings(got["plugin"]), _ratings(got["before"]),
+                         dict(post.mean_percent) if post else {}, dict(post.lowest_score) if post else {}))
     return out
 
 
@@ -115,12 +141,26 @@ def weighted_choice(probs: dict[str, float], weights: dict[str, float], order: t
     return max(rated)[2] if rated else None
 
 
+def mean_percent_choice(mean: float, lowest: dict[int, float], rules: RatingRules) -> str:
+    """The thresholds on the mean percentage, then that range's limiter when the median lowest score calls for it."""
+    band = rules.percent_band(mean).band
+    total = 0.0
+    median = rules.max_score + 1
+    for score_value in sorted(lowest):
+        total += lowest[score_value]
+        if total >= 0.5:
+            median = score_value
+            break
+    limiter = rules.limiter_for(band, [median] if median <= rules.max_score else [])
+    return limiter.limit_to if limiter is not None else band
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A decision rule and the calibration it uses."""
 
     calibration: str
-    rule: str  # mode | weighted | plugin | before
+    rule: str  # mode | weighted | mean_percent | plugin | before
     best: float = 1.0
     worst: float = 1.0
     overall: str = "posterior"  # posterior | key_questions
@@ -129,6 +169,8 @@ class Candidate:
     def name(self) -> str:
         if self.rule == "weighted":
             return f"{self.calibration}:weighted_best{self.best:g}_worst{self.worst:g}_overall_{self.overall}"
+        if self.rule == "mean_percent":
+            return f"{self.calibration}:mean_percent_overall_{self.overall}"
         return f"{self.calibration}:{self.rule}"
 
 
@@ -141,6 +183,7 @@ def candidates(family: str = "all") -> list[Candidate]:
         out.append(Candidate(cal, "mode"))
         out += [Candidate(cal, "weighted", b, w, o) for o in ("posterior", "key_questions")
                 for b, w in itertools.product(BEST_WEIGHTS, WORST_WEIGHTS) if (b, w, o) != (1.0, 1.0, "posterior")]
+        out += [Candidate(cal, "mean_percent", overall=o) for o in ("key_questions", "posterior")]
         out += [Candidate(cal, "plugin"), Candidate(cal, "before")]
     return out
 
@@ -158,7 +201,12 @@ def decide(c: Candidate, r: Rated, rules: RatingRules) -> tuple[dict[str, str], 
     kq = {}
     for k, mode in r.kq_mode.items():
         post = r.kq_posterior.get(k)
-        kq[k] = (weighted_choice(post, weights, bands) or mode) if post is not None and mode != NO_RATING else mode
+        if post is None or mode == NO_RATING:
+            kq[k] = mode
+        elif c.rule == "mean_percent":
+            kq[k] = mean_percent_choice(r.mean_percent[k], r.lowest_score[k], rules) if k in r.mean_percent else mode
+        else:
+            kq[k] = weighted_choice(post, weights, bands) or mode
     if c.overall == "posterior":
         overall = (weighted_choice(r.overall_posterior, weights, bands) or r.overall_mode
                    if r.overall_posterior is not None else r.overall_mode)
