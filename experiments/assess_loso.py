@@ -39,7 +39,8 @@ from evidencenlp.evaluation.assessments import (
 from evidencenlp.frameworks.rules import RatingRules
 
 SETS: dict[str, str] = {"A": "evaluation/assessment_bundles", "C": "evaluation/assessment_bundles_c",
-                        "D": "evaluation/assessment_bundles_d", "dev": "tests/data/assessment_dev"}
+                        "D": "evaluation/assessment_bundles_d", "E": "evaluation/assessment_bundles_e",
+                        "dev": "tests/data/assessment_dev"}
 
 #: the method before issue 21's posterior work: expected scores, the rules applied once, a serious finding seen by
 #: the limiters only

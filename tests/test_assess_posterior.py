@@ -87,6 +87,30 @@ def test_draws_without_uncertainty_give_the_rules_rating_with_certainty(
         assert post.overall[overall or UNRATED] == 1.0, (seed, overall, post.overall)
 
 
+def test_the_mean_percentage_and_lowest_score_of_certain_draws_are_the_rules_own(rules: RatingRules,
+                                                                              tax: Taxonomy) -> None:
+    """With nothing uncertain every draw is the scalar computation: the posterior's mean percentage is the key
+    question's percentage, and its lowest score (the limiters' view) is in every draw the lowest score of the
+    statements counting in full; a key question without a rating has neither."""
+    base = expected_score_rules(rules)
+    for seed in range(8):
+        records = random_location(tax, seed, certain_suggestions=False)
+        post = sample_posterior(records, base, 1.0, draws=10, seed=seed, options=RAW)
+        for kq in tax.key_questions:
+            assessed = assess_key_question(kq, [r for r in records if r.key_question == kq], base, RAW)
+            if assessed.rating is None:
+                assert kq not in post.mean_percent and kq not in post.lowest_score
+                continue
+            assert post.mean_percent[kq] == pytest.approx(assessed.percent_exact), (seed, kq)
+            full = [s.score for s in assessed.statements if s.score is not None and s.credibility >= 1]
+            assert post.lowest_score[kq] == {min(full, default=base.max_score + 1): 1.0}, (seed, kq)
+    mixed = [suggested(tax, st, {"good": 0.5, "inadequate": 0.5}, f"m{i}") for i, st in
+             enumerate(tax.statements_of("safe")[:3])]
+    post = sample_posterior(mixed, base, 1.0, draws=400, seed=1, options=RAW)
+    assert sum(post.lowest_score["safe"].values()) == pytest.approx(1.0)
+    assert 25 < post.mean_percent["safe"] < 75  # between all inadequate and all good
+
+
 def test_the_posterior_scores_only_the_statements_assess_statement_scores(tax: Taxonomy) -> None:
     """``min_notes`` applies to the draws as to the expected scores: a statement holding one likely-inadequate
     note is not scored with ``min_notes=2``, so it neither lowers nor rates its key question in any draw."""

@@ -52,6 +52,11 @@ class Posterior:
     #: per key question and rating: the share of the draws with that rating whose rating a limiter lowered
     #: (to it), and the band of the percentage it most often lowered it from (ratings a limiter never set: absent)
     limited_to: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
+    #: per key question with rated draws: the mean over them of the key question percentage (unrounded)
+    mean_percent: dict[str, float] = field(default_factory=dict)
+    #: per key question with rated draws: the share of them whose lowest statement score the limiters see is each
+    #: score (``max score + 1``: no statement counting in full, so nothing for a limiter)
+    lowest_score: dict[str, dict[int, float]] = field(default_factory=dict)
 
     def most_probable(self, key_question: str | None, order: Sequence[str]) -> tuple[str | None, float]:
         """The most probable rating among the rated draws (ties to the worse band, ``order`` best-first) and its
@@ -182,6 +187,8 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
     ratings: dict[str, np.ndarray] = {}
     limited_share: dict[str, float] = {}
     limited_to: dict[str, dict[str, tuple[float, str]]] = {}
+    mean_percent: dict[str, float] = {}
+    lowest_score: dict[str, dict[int, float]] = {}
     for kq in tax.key_questions:
         cols = [st_col[s] for s in statements if tax.key_question_of(s) == kq]
         rating = np.full(draws, -1, dtype=int)
@@ -197,6 +204,10 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             low = np.where(sh > EPS, seen[:, cols], max_score + 1).min(axis=1).astype(int)
             final = np.array([limited(int(b), int(lo)) for b, lo in zip(rng_band, low)])
             rating = np.where(rated, final, -1)
+            if rated.any():
+                mean_percent[kq] = float(exact[rated].mean())
+                lows, counts = np.unique(low[rated], return_counts=True)
+                lowest_score[kq] = {int(v): float(c / rated.sum()) for v, c in zip(lows, counts)}
             lowered = rated & (final != rng_band)
             limited_share[kq] = float(np.mean(lowered))
             limited_to[kq] = {}
@@ -222,7 +233,7 @@ def sample_posterior(records: Sequence[EvidenceRecord], rules: RatingRules, full
             overall_cache[key] = bands.index(result.rating) if result is not None else -1
         overall[d] = overall_cache[key]
     return Posterior(draws, seed, placements, {kq: _probabilities(ratings[kq], bands) for kq in tax.key_questions},
-                     _probabilities(overall, bands), limited_share, limited_to)
+                     _probabilities(overall, bands), limited_share, limited_to, mean_percent, lowest_score)
 
 
 def _probabilities(values: np.ndarray, bands: Sequence[str]) -> dict[str, float]:
