@@ -131,3 +131,22 @@ def test_the_suggester_pools_a_notes_segments_from_its_pass_only_when_asked(sugg
     np.testing.assert_allclose(kq_spans[:2], kq_separate[:2], atol=1e-4)
     assert len(kq_spans) == len(kq_separate) == 4
     assert not np.allclose(kq_spans[spans.segment_rows[0]], kq_separate[separate.segment_rows[0]], atol=1e-4)
+
+
+@pytest.mark.slow
+def test_static_spans_are_the_clauses_own_embeddings() -> None:
+    """A static model's vectors do not depend on context: a pooled clause is the clause encoded alone."""
+    from evidencenlp.encoder import load_embedder
+
+    static = load_embedder("static")
+    assert isinstance(static, SpanEmbedder)
+    pieces = segments([NOTE[:50], NOTE[51:]])
+    spans = sentence_offsets(NOTE, pieces)
+    notes, vectors, pooled = static.encode_spans([NOTE], [spans])
+    assert pooled.all()
+    np.testing.assert_allclose(notes, static.encode([NOTE]), atol=1e-5)
+    np.testing.assert_allclose(vectors, static.encode(pieces), atol=1e-5)
+    filler = " ".join(["The staff on the ward were kind and listened to us every single day."] * 40)
+    text = f"{filler} The food was cold"
+    _, _, pooled = static.encode_spans([text], [[(0, 69), (len(text) - 17, len(text))]])
+    assert pooled.tolist() == [True, False]
