@@ -190,7 +190,9 @@ class Analysed:
     ``out`` has one place per note: ``None`` for a blank note and for a note kept, the abstention for
     the others; ``keep`` are the indices of the notes kept, ``processed`` their redacted (segmented)
     texts in that order; ``preds`` the heads' output (``None`` when none was kept), rows
-    ``0..len(keep)-1`` the notes, then every distinct sentence and topic segment once;
+    ``0..len(keep)-1`` the notes, then every distinct sentence and topic segment once (with
+    :attr:`Suggester.segment_embeddings` ``spans``: every distinct sentence once, then each note's
+    segments, pooled from that note's own pass);
     ``sentences[row]`` / ``sentence_rows[row]`` the sentences of note ``row`` (for per-sentence
     suggestions; none for a note of one sentence or without ``sentences``) and their rows;
     ``segments[row]`` / ``segment_rows[row]`` the pieces its topics pool

@@ -5,8 +5,9 @@ embedding. Encoding every clause as a text of its own runs the encoder over 2–
 *span pooling* runs it once per note and pools, for each clause, the vectors of the note's tokens
 whose characters fall inside the clause, with the same pooling the model applies to a whole text
 (mean over tokens, then L2 norm). The token vectors of a contextual encoder (``torch``) have seen the
-rest of the note, so a span's vector is close to, not equal to, the clause encoded alone (measured
-in the README, "Topics"); a static encoder's (``static``) token vectors do not depend on context, so
+rest of the note, so a span's vector is near, not equal to, the clause encoded alone (cosine 0.78 on
+average, 0.45 at the 5th percentile, over 806 clauses of 400 short notes; 0.80 and 0.53 without the
+special tokens); a static encoder's (``static``) token vectors do not depend on context, so
 there a span's vector is the clause's own (up to truncation).
 
 A span (partly) beyond the encoder's window (a note longer than ``MAX_TOKENS`` tokens is truncated),
@@ -23,7 +24,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from evidencenlp.encoder.base import DEFAULT_BATCH_SIZE, EMBEDDING_DIM, Embedder, normalise
+from evidencenlp.encoder.base import DEFAULT_BATCH_SIZE, EMBEDDING_DIM, Embedder
 
 #: how a note's clause embeddings are made: ``separate`` (each clause encoded as a text of its own)
 #: or ``spans`` (pooled from the note's own pass, :func:`encode_spans`)

@@ -203,7 +203,7 @@ class MemoEmbedder:
         texts' vectors and no span pooled (so the caller encodes them on their own)."""
         from evidencenlp.encoder.spans import SpanEmbedder
 
-        keys = [(t, tuple(map(tuple, s))) for t, s in zip(texts, spans)]
+        keys = [(t, tuple((int(a), int(b)) for a, b in s)) for t, s in zip(texts, spans)]
         missing = list(dict.fromkeys(k for k in keys if k not in self.span_memo))
         if missing and isinstance(self.inner, SpanEmbedder):
             notes, vecs, ok = self.inner.encode_spans([t for t, _ in missing], [list(s) for _, s in missing],
