@@ -16,6 +16,7 @@ import numpy as np
 from evidencenlp.abstain import abstention_reasons
 from evidencenlp.classifier import ClassifierOutput, EvidenceClassifier
 from evidencenlp.encoder import DEFAULT_BATCH_SIZE, SPACES, Embedder, limit_blas_threads, load_embedder
+from evidencenlp.encoder.spans import SEGMENT_EMBEDDINGS, SpanEmbedder, encode_spans
 from evidencenlp.errors import InputFileError, ModelError
 from evidencenlp.explain import DEFAULT_WEAK_MATCH, evidence_for, explaining_match
 from evidencenlp.frameworks import load_framework_set
@@ -24,6 +25,7 @@ from evidencenlp.text import ProcessedText, process_many, redact_many, redact_on
 from evidencenlp.topics import (
     DEFAULT_ANY_SEGMENT,
     DEFAULT_CLAUSES,
+    DEFAULT_SEGMENT_EMBEDDINGS,
     DEFAULT_THRESHOLD,
     DEFAULT_WHOLE_WEIGHT,
     TopicGroup,
@@ -188,7 +190,9 @@ class Analysed:
     ``out`` has one place per note: ``None`` for a blank note and for a note kept, the abstention for
     the others; ``keep`` are the indices of the notes kept, ``processed`` their redacted (segmented)
     texts in that order; ``preds`` the heads' output (``None`` when none was kept), rows
-    ``0..len(keep)-1`` the notes, then every distinct sentence and topic segment once;
+    ``0..len(keep)-1`` the notes, then every distinct sentence and topic segment once (with
+    :attr:`Suggester.segment_embeddings` ``spans``: every distinct sentence once, then each note's
+    segments, pooled from that note's own pass);
     ``sentences[row]`` / ``sentence_rows[row]`` the sentences of note ``row`` (for per-sentence
     suggestions; none for a note of one sentence or without ``sentences``) and their rows;
     ``segments[row]`` / ``segment_rows[row]`` the pieces its topics pool
@@ -243,6 +247,11 @@ class Suggester:
         self.topic_any_segment = DEFAULT_ANY_SEGMENT
         #: whether topics pool clauses (``True``) or whole sentences (:func:`evidencenlp.topics.segments`)
         self.topic_clauses = DEFAULT_CLAUSES
+        #: how topic segments are embedded (:data:`evidencenlp.encoder.spans.SEGMENT_EMBEDDINGS`):
+        #: ``separate`` encodes each as a text of its own; ``spans`` pools them from the note's own pass
+        #: (:func:`evidencenlp.encoder.spans.encode_spans`; an embedder that cannot pool spans encodes
+        #: them separately)
+        self.segment_embeddings = DEFAULT_SEGMENT_EMBEDDINGS
         #: whether batch tagging (:func:`evidencenlp.tagging.columns.chunk_columns`) pools topics; off,
         #: each note's one topic is its main suggestion and no note is segmented or its pieces encoded
         self.tag_topics = True
@@ -353,16 +362,44 @@ class Suggester:
         sent_lists = [list(p.sentences) if sentences and len(p.sentences) > 1 else [] for p in processed]
         seg_lists = [self.topic_segments(p.sentences) if topics else [] for p in processed]
         seg_lists = [segs if len(segs) > 1 else [] for segs in seg_lists]
+        notes = [p.text for p in processed]
+        if self.segment_embeddings not in SEGMENT_EMBEDDINGS:
+            raise ValueError(f"segment_embeddings must be one of {', '.join(SEGMENT_EMBEDDINGS)}; "
+                             f"got {self.segment_embeddings!r}")
+        if self.segment_embeddings == "spans" and isinstance(self.embedder, SpanEmbedder) and any(seg_lists):
+            return self._analyse_spans(out, keep, processed, sent_lists, seg_lists, batch_size, progress)
         extra = list(dict.fromkeys(s for lists in (sent_lists, seg_lists) for texts_ in lists for s in texts_))
         row_of = {t: j for j, t in enumerate(extra, start=len(processed))}
         # notes, their sentences and segments go through the encoder and the heads together (each once)
-        vectors = self.embedder.encode([p.text for p in processed] + extra, batch_size=batch_size,
-                                       progress=None if extra else progress)
+        vectors = self.embedder.encode(notes + extra, batch_size=batch_size, progress=None if extra else progress)
         if extra and progress is not None:
             progress(len(processed))
-        preds = self.probabilities([p.text for p in processed] + extra, vectors) if len(vectors) else None
+        preds = self.probabilities(notes + extra, vectors) if len(vectors) else None
         return Analysed(out, keep, processed, preds, sent_lists, [[row_of[s] for s in ss] for ss in sent_lists],
                         seg_lists, [[row_of[s] for s in ss] for ss in seg_lists])
+
+    def _analyse_spans(self, out: list[Suggestion | None], keep: list[int], processed: list[ProcessedText],
+                       sent_lists: list[list[str]], seg_lists: list[list[str]], batch_size: int,
+                       progress: Callable[[int], None] | None) -> Analysed:
+        """:meth:`analyse`'s encoder and heads with ``segment_embeddings="spans"``: each note's segments
+        pooled from its own pass (:func:`evidencenlp.encoder.spans.encode_spans`; rows after the notes
+        and their distinct sentences, one per segment of each note); sentences encoded on their own."""
+        notes = [p.text for p in processed]
+        extra = list(dict.fromkeys(s for texts_ in sent_lists for s in texts_))
+        row_of = {t: j for j, t in enumerate(extra, start=len(processed))}
+        spans = [sentence_offsets(p.text, segs) for p, segs in zip(processed, seg_lists)]
+        note_vectors, seg_vectors = encode_spans(self.embedder, notes, seg_lists, spans, batch_size=batch_size,
+                                                 progress=None if extra else progress)
+        vectors = [note_vectors, seg_vectors]
+        if extra:
+            vectors.insert(1, self.embedder.encode(extra, batch_size=batch_size))
+            if progress is not None:
+                progress(len(processed))
+        first = np.cumsum([len(notes) + len(extra), *(len(segs) for segs in seg_lists)]).tolist()
+        flat = [s for segs in seg_lists for s in segs]
+        preds = self.probabilities(notes + extra + flat, np.vstack(vectors))
+        return Analysed(out, keep, processed, preds, sent_lists, [[row_of[s] for s in ss] for ss in sent_lists],
+                        seg_lists, [list(range(a, b)) for a, b in zip(first[:-1], first[1:])])
 
     def topic_segments(self, sentences: Sequence[str]) -> list[str]:
         """The pieces of a note whose key questions :attr:`Suggestion.topics` pools: its sentences cut

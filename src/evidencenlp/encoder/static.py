@@ -25,6 +25,7 @@ from evidencenlp.encoder.base import (
     quiet_transformers,
 )
 from evidencenlp.encoder.build import backend_dir, build_once, weights_key
+from evidencenlp.encoder.spans import Span, span_weights
 from evidencenlp.errors import ModelError
 
 
@@ -40,6 +41,7 @@ class StaticEmbedder:
             raise ModelError("the static backend needs model2vec: pip install \"evidencenlp[fast]\"")
         self._lock = threading.Lock()
         self._model: Any = None
+        self._span_tokenizer: Any = None
 
     @property
     def model(self) -> Any:
@@ -58,6 +60,7 @@ class StaticEmbedder:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._lock = threading.Lock()
         self._model = None
+        self._span_tokenizer = None
 
     @staticmethod
     def build() -> Path:
@@ -82,6 +85,68 @@ class StaticEmbedder:
             if progress is not None:
                 progress(len(chunk))
         return normalise(np.vstack(parts))
+
+
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
+                     batch_size: int = DEFAULT_BATCH_SIZE,
+                     progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Embed ``texts`` and pool each of their ``spans`` from the same tokens
+        (:class:`evidencenlp.encoder.spans.SpanEmbedder`): a static model's text vector is the mean of its
+        tokens' (weighted) vectors, so a span's is the mean over the tokens wholly inside it, as the span
+        encoded alone would be. Texts are cut as :meth:`encode` cuts them (``MAX_TOKENS`` tokens, after
+        model2vec's cut at ``MAX_TOKENS`` × the median token length in characters); a span ending past
+        the cut, or holding no token, is not pooled. Returns the texts' vectors ``(n, 384)``, the spans'
+        ``(m, 384)`` and which spans were pooled ``(m,)``; rows L2-normalised (zero when not pooled).
+        """
+        counts = [len(s) for s in spans]
+        first = np.cumsum([0, *counts])
+        notes = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        vectors = np.zeros((int(first[-1]), EMBEDDING_DIM), dtype=np.float32)
+        pooled = np.zeros(int(first[-1]), dtype=bool)
+        if len(texts) == 0:
+            return notes, vectors, pooled
+        model = self.model
+        with self._lock:
+            if self._span_tokenizer is None:  # a copy: model2vec resets its own tokenizer's truncation
+                from tokenizers import Tokenizer
+
+                self._span_tokenizer = Tokenizer.from_str(model.tokenizer.to_str())
+                self._span_tokenizer.enable_truncation(MAX_TOKENS)
+        chars = MAX_TOKENS * int(model.median_token_length)
+        step = max(batch_size, 1024)
+        for start in range(0, len(texts), step):
+            chunk = [t[:chars] for t in texts[start:start + step]]
+            for r, enc in enumerate(self._span_tokenizer.encode_batch(chunk, add_special_tokens=False)):
+                i = start + r
+                ids = np.asarray(enc.ids, dtype=np.int64)
+                offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
+                cut = len(ids) >= MAX_TOKENS or len(texts[i]) > chars
+                if model.unk_token_id is not None:
+                    keep = ids != model.unk_token_id
+                    ids, offsets = ids[keep], offsets[keep]
+                if not len(ids):
+                    continue
+                rows = ids if model.token_mapping is None else model.token_mapping[ids]
+                tokens = model.embedding[rows]
+                if model.weights is not None:
+                    tokens = tokens * model.weights[ids][:, None]
+                notes[i] = _model2vec_mean(tokens, model.embedding.dtype)
+                if counts[i]:
+                    window_end = int(offsets[-1, 1]) if cut else None
+                    weights, ok = span_weights(offsets, np.zeros(len(ids), dtype=bool), spans[i], window_end)
+                    for j in np.flatnonzero(ok):
+                        vectors[first[i] + j] = _model2vec_mean(tokens[weights[j] > 0], model.embedding.dtype)
+                    pooled[first[i]:first[i + 1]] = ok
+            if progress is not None:
+                progress(len(chunk))
+        return normalise(notes), normalise(vectors), pooled
+
+
+def _model2vec_mean(tokens: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A text's vector from its tokens' as model2vec's ``encode`` computes it (the mean in the vectors'
+    own dtype, L2-normalised and rounded back to it), so the same text gives the same vector either way."""
+    mean = tokens.mean(axis=0).astype(np.float32)
+    return (mean / (np.linalg.norm(mean) + 1e-32)).astype(dtype if dtype != np.int8 else np.float32)
 
 
 def load_static(cls: Any, folder: Path) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from evidencenlp.encoder.base import DEFAULT_BATCH_SIZE, EMBEDDING_DIM, RECIPES, SPACES, force_offline, model_path
+from evidencenlp.encoder.spans import Span, span_weights
 
 _lock = threading.Lock()
 _model: Any = None
@@ -56,3 +57,57 @@ class TorchEmbedder:
                                          convert_to_numpy=True, show_progress_bar=False)
             progress(len(rows))
         return vectors
+
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
+                     batch_size: int = DEFAULT_BATCH_SIZE,
+                     progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Embed ``texts`` once and pool each of their ``spans`` from the same pass
+        (:class:`evidencenlp.encoder.spans.SpanEmbedder`): the model's own mean pooling and L2 norm, over
+        the tokens wholly inside the span and the text's ``[CLS]`` and ``[SEP]`` (which the whole text's
+        mean includes too). Returns the texts' vectors ``(n, 384)``, the spans' ``(m, 384)`` and which
+        spans were pooled ``(m,)`` (not: beyond the truncated window, or holding no token; zero rows).
+
+        The texts' vectors are those of :meth:`encode` (the same tokenizer call, forward pass and
+        modules, batches of ``batch_size`` longest first).
+        """
+        import torch
+
+        counts = [len(s) for s in spans]
+        first = np.cumsum([0, *counts])
+        notes = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        vectors = np.zeros((int(first[-1]), EMBEDDING_DIM), dtype=np.float32)
+        pooled = np.zeros(int(first[-1]), dtype=bool)
+        if len(texts) == 0:
+            return notes, vectors, pooled
+        model = get_model()
+        tokenizer, window = model.tokenizer, int(model.max_seq_length)
+        special_ids = np.asarray(sorted(set(tokenizer.all_special_ids)))
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                rows = order[start:start + batch_size]
+                features = tokenizer([texts[i] for i in rows], padding=True, truncation="longest_first",
+                                     max_length=window, return_tensors="pt", return_offsets_mapping=True)
+                offsets = features.pop("offset_mapping").numpy()
+                out = model(dict(features))
+                notes[rows] = out["sentence_embedding"].numpy()
+                tokens = out["token_embeddings"].numpy()
+                mask = features["attention_mask"].numpy().astype(bool)
+                ids = features["input_ids"].numpy()
+                for r, i in enumerate(rows):
+                    if not counts[i]:
+                        continue
+                    live = mask[r]
+                    special = np.isin(ids[r][live], special_ids)
+                    # truncated when the window is full: its last real token ends where the window ends
+                    truncated = int(live.sum()) >= window
+                    window_end = int(offsets[r][live][~special][-1, 1]) if truncated and (~special).any() else None
+                    weights, ok = span_weights(offsets[r][live], special, spans[i], window_end)
+                    sums = weights @ tokens[r][live]
+                    sums /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
+                    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+                    vectors[first[i]:first[i + 1]] = sums / np.maximum(norms, 1e-12)
+                    pooled[first[i]:first[i + 1]] = ok
+                if progress is not None:
+                    progress(len(rows))
+        return notes, vectors, pooled

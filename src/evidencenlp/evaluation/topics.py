@@ -184,6 +184,7 @@ class MemoEmbedder:
         self.inner = inner
         self.backend, self.space, self.recipe = inner.backend, inner.space, inner.recipe
         self.memo: dict[str, np.ndarray] = dict(known or {})
+        self.span_memo: dict[tuple[str, tuple[tuple[int, int], ...]], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def encode(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -193,6 +194,33 @@ class MemoEmbedder:
             for t, v in zip(missing, self.inner.encode(missing, batch_size=batch_size, progress=progress)):
                 self.memo[t] = v
         return np.vstack([self.memo[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                     batch_size: int = DEFAULT_BATCH_SIZE, progress: Callable[[int], None] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`evidencenlp.encoder.spans.SpanEmbedder.encode_spans` of the inner embedder, each
+        (text, spans) pooled once (kept in memory); an inner embedder that cannot pool spans gives the
+        texts' vectors and no span pooled (so the caller encodes them on their own)."""
+        from evidencenlp.encoder.spans import SpanEmbedder
+
+        keys = [(t, tuple((int(a), int(b)) for a, b in s)) for t, s in zip(texts, spans)]
+        missing = list(dict.fromkeys(k for k in keys if k not in self.span_memo))
+        if missing and isinstance(self.inner, SpanEmbedder):
+            notes, vecs, ok = self.inner.encode_spans([t for t, _ in missing], [list(s) for _, s in missing],
+                                                      batch_size=batch_size, progress=progress)
+            first = np.cumsum([0, *(len(s) for _, s in missing)])
+            for j, key in enumerate(missing):
+                self.span_memo[key] = (notes[j], vecs[first[j]:first[j + 1]], ok[first[j]:first[j + 1]])
+        elif missing:
+            notes = self.encode([t for t, _ in missing], batch_size=batch_size, progress=progress)
+            for j, key in enumerate(missing):
+                self.span_memo[key] = (notes[j], np.zeros((len(key[1]), 384), np.float32),
+                                       np.zeros(len(key[1]), bool))
+        got = [self.span_memo[k] for k in keys]
+        empty = np.zeros((0, 384), dtype=np.float32)
+        return (np.vstack([g[0] for g in got]) if got else empty,
+                np.vstack([g[1] for g in got]) if got else empty,
+                np.concatenate([g[2] for g in got]) if got else np.zeros(0, bool))
 
 
 def predicted_topics(suggestions: Sequence[Suggestion | None]) -> list[PredTopics]:
