@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assess_loso import SETS, load_cache  # experiments/ is the script's folder
+from assess_loso import SETS, load_cache, score  # experiments/ is the script's folder
 
 import evidencenlp.assess.scoring as scoring_module
 from evidencenlp.assess import AssessOptions, load_rules
@@ -52,11 +52,11 @@ from evidencenlp.assess.scoring import assess_location
 from evidencenlp.evaluation.assessments import (
     NO_RATING,
     Bundle,
-    agreement,
     confusion,
     fit_bundle_calibration,
     unreviewed_records,
 )
+from evidencenlp.fileio import write_text_atomic
 from evidencenlp.frameworks.rules import RatingRules
 
 #: calibration name -> (fit_bundle_calibration options, location_prior_strength)
@@ -218,19 +218,6 @@ def decide(c: Candidate, r: Rated, rules: RatingRules) -> tuple[dict[str, str], 
     return kq, overall
 
 
-def score(rows: list[tuple[Bundle, dict[str, str], str]], rules: RatingRules) -> dict[str, Any]:
-    """Agreement of rated bundles with their expected ratings."""
-    tax = rules.taxonomy
-    kq = agreement([(b.expected[k], got[k]) for b, got, _ in rows for k in tax.key_questions], rules)
-    overall = agreement([(b.expected_overall, o) for b, _, o in rows], rules)
-    worst, second = tax.bands[-1], tax.bands[-2]
-    too_kind = [b.id for b, _, o in rows if b.expected_overall == worst and o != NO_RATING
-                and rules.band_rank(o) > rules.band_rank(second)]
-    return {"kq_exact": kq["exact_count"], "kq_within_one": kq["within_one_count"], "kq_n": kq["n"],
-            "overall_exact": overall["exact_count"], "overall_within_one": overall["within_one_count"],
-            "bundles": overall["n"], "inadequate_better_than_ri": too_kind}
-
-
 def apply(c: Candidate, rated: list[Rated], rules: RatingRules) -> list[tuple[Bundle, dict[str, str], str]]:
     return [(r.bundle, *decide(c, r, rules)) for r in rated]
 
@@ -330,9 +317,7 @@ def main() -> None:
     for n in top:
         show(n, outer[n]["held_out"], outer[n]["pooled"])
     if args.out is not None:
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(args.out)
+        write_text_atomic(args.out, json.dumps(report, indent=1) + "\n")
 
 
 if __name__ == "__main__":

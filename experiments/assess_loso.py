@@ -36,6 +36,7 @@ from evidencenlp.evaluation.assessments import (
     reviewed_records,
     unreviewed_records,
 )
+from evidencenlp.fileio import write_text_atomic
 from evidencenlp.frameworks.rules import RatingRules
 
 SETS: dict[str, str] = {"A": "evaluation/assessment_bundles", "C": "evaluation/assessment_bundles_c",
@@ -220,9 +221,7 @@ def main() -> None:
         print(f"nested selection: chosen {report['nested']['chosen']}; kq {p['kq_exact']}/{p['kq_n']} within1 "
               f"{p['kq_within_one']}/{p['kq_n']} overall {p['overall_exact']}/{p['bundles']}")
     if args.out is not None:
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(args.out)
+        write_text_atomic(args.out, json.dumps(report, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,16 @@ class SpanEmbedder(Protocol):
                      progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
+def span_buffers(n_texts: int, spans: Sequence[Sequence[Span]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The empty outputs of an ``encode_spans``: each span's first row (``first``, ``(n_texts + 1,)``
+    cumulative counts), the texts' vectors ``(n_texts, EMBEDDING_DIM)``, the spans' vectors and which
+    spans were pooled (all zero / ``False``)."""
+    first = np.cumsum([0, *(len(s) for s in spans)])
+    total = int(first[-1])
+    return (first, np.zeros((n_texts, EMBEDDING_DIM), dtype=np.float32),
+            np.zeros((total, EMBEDDING_DIM), dtype=np.float32), np.zeros(total, dtype=bool))
+
+
 def span_weights(offsets: np.ndarray, special: np.ndarray, spans: Sequence[Span], window_end: int | None,
                  include_special: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Which tokens each span pools.

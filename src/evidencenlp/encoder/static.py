@@ -25,7 +25,7 @@ from evidencenlp.encoder.base import (
     quiet_transformers,
 )
 from evidencenlp.encoder.build import backend_dir, build_once, weights_key
-from evidencenlp.encoder.spans import Span, span_weights
+from evidencenlp.encoder.spans import Span, span_buffers, span_weights
 from evidencenlp.errors import ModelError
 
 
@@ -98,11 +98,7 @@ class StaticEmbedder:
         the cut, or holding no token, is not pooled. Returns the texts' vectors ``(n, 384)``, the spans'
         ``(m, 384)`` and which spans were pooled ``(m,)``; rows L2-normalised (zero when not pooled).
         """
-        counts = [len(s) for s in spans]
-        first = np.cumsum([0, *counts])
-        notes = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
-        vectors = np.zeros((int(first[-1]), EMBEDDING_DIM), dtype=np.float32)
-        pooled = np.zeros(int(first[-1]), dtype=bool)
+        first, notes, vectors, pooled = span_buffers(len(texts), spans)
         if len(texts) == 0:
             return notes, vectors, pooled
         model = self.model
@@ -131,7 +127,7 @@ class StaticEmbedder:
                 if model.weights is not None:
                     tokens = tokens * model.weights[ids][:, None]
                 notes[i] = _model2vec_mean(tokens, model.embedding.dtype)
-                if counts[i]:
+                if first[i + 1] > first[i]:
                     window_end = int(offsets[-1, 1]) if cut else None
                     weights, ok = span_weights(offsets, np.zeros(len(ids), dtype=bool), spans[i], window_end)
                     for j in np.flatnonzero(ok):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from evidencenlp.encoder.base import DEFAULT_BATCH_SIZE, EMBEDDING_DIM, RECIPES, SPACES, force_offline, model_path
-from evidencenlp.encoder.spans import Span, span_weights
+from evidencenlp.encoder.spans import Span, span_buffers, span_weights
 
 _lock = threading.Lock()
 _model: Any = None
@@ -72,11 +72,7 @@ class TorchEmbedder:
         """
         import torch
 
-        counts = [len(s) for s in spans]
-        first = np.cumsum([0, *counts])
-        notes = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
-        vectors = np.zeros((int(first[-1]), EMBEDDING_DIM), dtype=np.float32)
-        pooled = np.zeros(int(first[-1]), dtype=bool)
+        first, notes, vectors, pooled = span_buffers(len(texts), spans)
         if len(texts) == 0:
             return notes, vectors, pooled
         model = get_model()
@@ -95,7 +91,7 @@ class TorchEmbedder:
                 mask = features["attention_mask"].numpy().astype(bool)
                 ids = features["input_ids"].numpy()
                 for r, i in enumerate(rows):
-                    if not counts[i]:
+                    if first[i + 1] == first[i]:
                         continue
                     live = mask[r]
                     special = np.isin(ids[r][live], special_ids)
