@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any

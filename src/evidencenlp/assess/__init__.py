@@ -120,16 +120,17 @@ def _band_adapter(rules: RatingRules, options: AssessOptions, calibration: BandC
     from evidencenlp.encoder.base import SPACES
 
     space = embedder.space if embedder is not None else SPACES["torch"]
+    found: BandAdapter | None
     if adapter is None:
-        adapter, reason = shipped_band_adapter(space)
+        found, reason = shipped_band_adapter(space)
     elif adapter.encoder != space:
-        adapter, reason = None, f"the band adapter was fitted on the {adapter.encoder} encoder, not {space}"
+        found, reason = None, f"the band adapter was fitted on the {adapter.encoder} encoder, not {space}"
     else:
-        reason = "band adapter given by the caller"
-    if adapter is None:
+        found, reason = adapter, "band adapter given by the caller"
+    if found is None:
         return None, {"method": fallback, "reason": f"band adapter not used: {reason}"}
-    return adapter, {"method": "band_adapter", "reason": reason, "band_adapter": adapter.describe(),
-                     "fallback_for_notes_without_text": fallback}
+    return found, {"method": "band_adapter", "reason": reason, "band_adapter": found.describe(),
+                   "fallback_for_notes_without_text": fallback}
 
 
 def assess_file(path: Path | str, text_column: str = "text", location_column: str | None = None,
