@@ -121,6 +121,8 @@ def test_the_adapter_changes_a_band_the_head_got_wrong(tax: Taxonomy) -> None:
     out, calibration = adapt_bands(notes, hand_made(tax), embedder, None)
     assert notes[0].band == tax.bands[1] and out[0].band == tax.bands[0]  # moved to the best band by its text
     assert out[1].band == tax.bands[1] and out[2] == notes[2]  # no push; no text: as it was
+    untouched, same = adapt_bands([notes[2]], hand_made(tax), embedder, None)  # no text anywhere: no adapter
+    assert untouched == [notes[2]] and same is None
     assert calibration.reference_prior == (0.25,) * len(tax.bands)
     assert embedder.calls == 1
 

@@ -88,7 +88,7 @@ def assess_records(records: Sequence[EvidenceRecord], options: AssessOptions | N
     elif calibration is None:
         calibration = shipped_band_calibration()
     adapter, band_method = _band_adapter(rules, options, calibration, adapter, embedder)
-    if adapter is not None and embedder is None:
+    if adapter is not None and embedder is None and any(r.text and not r.confirmed for r in records):
         from evidencenlp.encoder import load_embedder
 
         embedder = load_embedder("torch")

@@ -190,13 +190,15 @@ def shipped_band_adapter(encoder: str, models: Path | None = None) -> tuple[Band
 
 
 def adapt_bands(records: Sequence[EvidenceRecord], adapter: BandAdapter, embedder: Embedder,
-                fallback: BandCalibration | None) -> tuple[list[EvidenceRecord], BandCalibration]:
+                fallback: BandCalibration | None) -> tuple[list[EvidenceRecord], BandCalibration | None]:
     """Records whose unreviewed suggestions carry the adapter's band probabilities, and the calibration that
     :func:`~evidencenlp.assess.bands.adapt_to_location` is then to use (the identity, with the adapter's
     reference mix, so only the location adaptation follows).
 
     A suggestion without its text (it cannot be embedded) gets the ``fallback`` calibration's probabilities
-    (None: the head's as they are). Each note is embedded once; its placements share its probabilities.
+    (None: the head's as they are); a location none of whose suggestions has its text is left as it is,
+    with ``fallback`` (the band calibration applies as without the adapter). Each note is embedded once; its
+    placements share its probabilities.
     """
     bands = adapter.bands
     rows = [(i, p) for i, r in enumerate(records) if (p := full_probabilities(r, bands)) is not None]
@@ -206,16 +208,17 @@ def adapt_bands(records: Sequence[EvidenceRecord], adapter: BandAdapter, embedde
         return (r.location, r.note, r.row)
 
     with_text = [(i, p) for i, p in rows if records[i].text]
+    if not with_text:
+        return list(records), fallback
     texts = sorted({records[i].text or "" for i, _ in with_text})
     out = list(records)
-    if with_text:
-        vectors = dict(zip(texts, np.asarray(embedder.encode(texts), dtype=float)))
-        kqs = [suggested.get(key(records[i]), records[i].key_question) for i, _ in with_text]
-        probs = adapter.predict(np.array([p for _, p in with_text]), kqs,
-                                np.array([vectors[records[i].text or ""] for i, _ in with_text]))
-        for (i, _), p in zip(with_text, probs):
-            out[i] = replace(records[i], band=bands[int(p.argmax())],
-                             band_probabilities=tuple((b, float(v)) for b, v in zip(bands, p)))
+    vectors = dict(zip(texts, np.asarray(embedder.encode(texts), dtype=float)))
+    kqs = [suggested.get(key(records[i]), records[i].key_question) for i, _ in with_text]
+    probs = adapter.predict(np.array([p for _, p in with_text]), kqs,
+                            np.array([vectors[records[i].text or ""] for i, _ in with_text]))
+    for (i, _), p in zip(with_text, probs):
+        out[i] = replace(records[i], band=bands[int(p.argmax())],
+                         band_probabilities=tuple((b, float(v)) for b, v in zip(bands, p)))
     if fallback is not None and tuple(fallback.bands) == tuple(bands):
         for i, p in rows:
             if not records[i].text:
