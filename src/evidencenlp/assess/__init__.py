@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidencenlp.assess.band_adapter import BandAdapter, adapt_bands, shipped_band_adapter
 from evidencenlp.assess.bands import BandCalibration, shipped_band_calibration
 from evidencenlp.assess.model import INDICATIVE, Assessment, AssessOptions, LocationAssessment
 from evidencenlp.assess.outstanding import add_hints
@@ -53,12 +52,10 @@ def load_rules(frameworks_dir: Path | None = None) -> _Loaded:
     return fs.frameworks, fs.taxonomy, fs.rules, fs.optional_crosswalk
 
 
-def _rules_block(rules: RatingRules, options: AssessOptions, calibration: BandCalibration | None,
-                 band_method: dict[str, Any]) -> dict[str, Any]:
+def _rules_block(rules: RatingRules, options: AssessOptions, calibration: BandCalibration | None) -> dict[str, Any]:
     full = options.min_weight if options.min_weight is not None else rules.evidence.statement_full_weight
     return {**rules.to_dict(), "statement_score": STATEMENT_RULE,
             "band_calibration": calibration.describe() if calibration is not None else None,
-            "band_method": band_method,
             "insufficient_evidence": (f"a statement with fewer than {options.min_notes} note(s) is not scored; one "
                                       "confirmed or corrected note is evidence on its own (weight 1); an unreviewed "
                                       "suggestion weighs its confidence, the lowest of its key question, statement "
@@ -71,15 +68,12 @@ def _rules_block(rules: RatingRules, options: AssessOptions, calibration: BandCa
 def assess_records(records: Sequence[EvidenceRecord], options: AssessOptions | None = None,
                    frameworks_dir: Path | None = None, source: dict[str, Any] | None = None,
                    locations: Sequence[str] | None = None, embedder: Embedder | None = None,
-                   calibration: BandCalibration | None = None, adapter: BandAdapter | None = None) -> Assessment:
+                   calibration: BandCalibration | None = None) -> Assessment:
     """Assess records grouped by location with the rules of the frameworks in ``frameworks_dir``.
 
     ``locations`` fixes the order (and includes locations with no records); default: first appearance.
-    ``embedder`` picks the "what would make this outstanding" descriptors and embeds notes for the band
-    adapter (default: the torch one). ``calibration`` replaces the models folder's band calibration (used
-    when ``options.band_calibration``); ``adapter`` the models folder's band adapter (used when the rules'
-    ``evidence.band_adapter`` is on and it fits the encoder; otherwise the calibration, and the output's
-    ``rules.band_method`` says which and why).
+    ``embedder`` picks the "what would make this outstanding" descriptors (default: the torch one).
+    ``calibration`` replaces the models folder's band calibration (used when ``options.band_calibration``).
     """
     options = options or AssessOptions()
     frameworks, taxonomy, rules, crosswalk = load_rules(frameworks_dir)
@@ -87,50 +81,17 @@ def assess_records(records: Sequence[EvidenceRecord], options: AssessOptions | N
         calibration = None
     elif calibration is None:
         calibration = shipped_band_calibration()
-    adapter, band_method = _band_adapter(rules, options, calibration, adapter, embedder)
-    if adapter is not None and embedder is None and any(r.text and not r.confirmed for r in records):
-        from evidencenlp.encoder import load_embedder
-
-        embedder = load_embedder("torch")
     grouped = group_by_location(records)
     names = list(locations) if locations is not None else list(grouped)
     result = []
     good_score = max((s for s in rules.statement_scores if s < rules.max_score), default=rules.max_score)
     for name in names:
-        found, used = grouped.get(name, []), calibration
-        if adapter is not None and embedder is not None:
-            found, used = adapt_bands(found, adapter, embedder, calibration)
-        loc = assess_location(name, found, rules, options, used)
+        loc = assess_location(name, grouped.get(name, []), rules, options, calibration)
         statements = [s for kq in loc.key_questions.values() for s in kq.statements]
         add_hints(statements, frameworks, crosswalk, good_score, rules.score_band(rules.max_score), options,
                   embedder)
         result.append(loc)
-    return Assessment(result, _rules_block(rules, options, calibration, band_method), source or {},
-                      dict(taxonomy.titles))
-
-
-def _band_adapter(rules: RatingRules, options: AssessOptions, calibration: BandCalibration | None,
-                  adapter: BandAdapter | None, embedder: Embedder | None) -> tuple[BandAdapter | None, dict[str, Any]]:
-    """The band adapter to use (None: the calibration) and the output's ``band_method`` block saying why."""
-    fallback = "band_calibration" if calibration is not None else "none"
-    if not options.band_calibration:
-        return None, {"method": "none", "reason": "band calibration turned off"}
-    if not rules.evidence.band_adapter:
-        return None, {"method": fallback, "reason": "rating_rules.evidence.band_adapter is off"}
-    from evidencenlp.encoder.base import SPACES
-
-    space = embedder.space if embedder is not None else SPACES["torch"]
-    found: BandAdapter | None
-    if adapter is None:
-        found, reason = shipped_band_adapter(space)
-    elif adapter.encoder != space:
-        found, reason = None, f"the band adapter was fitted on the {adapter.encoder} encoder, not {space}"
-    else:
-        found, reason = adapter, "band adapter given by the caller"
-    if found is None:
-        return None, {"method": fallback, "reason": f"band adapter not used: {reason}"}
-    return found, {"method": "band_adapter", "reason": reason, "band_adapter": found.describe(),
-                   "fallback_for_notes_without_text": fallback}
+    return Assessment(result, _rules_block(rules, options, calibration), source or {}, dict(taxonomy.titles))
 
 
 def assess_file(path: Path | str, text_column: str = "text", location_column: str | None = None,

@@ -121,9 +121,6 @@ class EvidencePolicy:
     #: ``weights`` (every placement keeps its probability as its weight) or ``sample`` (each draw places a
     #: suggestion on one of its likely statements, weighing 1)
     posterior_placements: str = "weights"
-    #: replace the band calibration by the models folder's band adapter (head probabilities plus the note's
-    #: embedding, :mod:`evidencenlp.assess.band_adapter`) when it fits the band head and encoder in use
-    band_adapter: bool = False
     description: str = ""
     source: str = ""
 
@@ -140,7 +137,7 @@ class EvidencePolicy:
                 "key_question_decision": self.key_question_decision, "overall_decision": self.overall_decision,
                 "serious_finding_scores_statement": self.serious_finding_scores_statement,
                 "posterior_draws": self.posterior_draws, "posterior_seed": self.posterior_seed,
-                "posterior_placements": self.posterior_placements, "band_adapter": self.band_adapter,
+                "posterior_placements": self.posterior_placements,
                 "description": self.description, "source": self.source}
 
 
@@ -330,9 +327,6 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
     if overall_decision == "posterior" and kq_decision != "posterior":
         raise FrameworkError(f"{where}.evidence.overall_decision: 'posterior' needs key_question_decision: "
                              f"posterior (the draws are made only then); got key_question_decision: {kq_decision!r}")
-    adapter = doc.get("band_adapter", default.band_adapter)
-    if not isinstance(adapter, bool):
-        raise FrameworkError(f"{where}.evidence.band_adapter: expected true or false; got {adapter!r}")
     draws = int(number("posterior_draws", default.posterior_draws))
     if draws < 1:
         raise FrameworkError(f"{where}.evidence.posterior_draws: expected a whole number >= 1; got {draws}")
@@ -353,7 +347,6 @@ def _evidence_policy(doc: Mapping[str, Any], taxonomy: Taxonomy, where: str, ban
         serious_finding_scores_statement=bool(doc.get("serious_finding_scores_statement", False)),
         posterior_draws=draws, posterior_seed=int(number("posterior_seed", default.posterior_seed)),
         posterior_placements=choice("posterior_placements", ("sample", "weights"), default.posterior_placements),
-        band_adapter=adapter,
         description=str(doc.get("description", "")), source=str(doc.get("source", "")))
 
 
