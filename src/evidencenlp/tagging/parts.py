@@ -275,6 +275,10 @@ def assemble(output: Path) -> int:
     return writer.removed_characters
 
 
+#: the output formats assembled live (an .xlsx output is assembled at the end)
+_LIVE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
+
+
 class LiveAssembly:
     """:func:`assemble` done part by part while the run goes on, so little is left to do at its end.
 
@@ -283,15 +287,17 @@ class LiveAssembly:
     publishes that file and removes the parts folder. For a parquet output :func:`assemble` casts every
     part to one schema unified over all parts, which is not known before the last one; as long as a
     new part leaves the unified schema as it was, what was written stands. Should a part change it (a
-    column that was all numbers gets text), or anything go wrong while writing (a cell an .xlsx cannot
-    hold), the live file is dropped and :meth:`finish` runs :func:`assemble` itself, so the output and
-    any error are the same as without this class, byte for byte.
+    column that was all numbers gets text), or anything go wrong while writing, the live file is
+    dropped and :meth:`finish` runs :func:`assemble` itself, so the output and any error are the same
+    as without this class, byte for byte. An .xlsx output is always assembled at the end.
     """
 
     def __init__(self, output: Path) -> None:
         self.output = output
-        self._writer: ChunkedWriter | None = ChunkedWriter(output)
-        self._parquet = table_format(output) == "parquet"
+        fmt = table_format(output)
+        # not for .xlsx: a workbook dropped half-written (an error later in the run) complains on stderr
+        self._writer: ChunkedWriter | None = ChunkedWriter(output) if fmt in _LIVE_FORMATS else None
+        self._parquet = fmt == "parquet"
         self._schemas: list[pa.Schema] = []
         self._schema: pa.Schema | None = None
         self._added: list[str] = []
