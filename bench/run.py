@@ -149,6 +149,13 @@ def write_notes(path: Path, notes: Sequence[str]) -> Path:
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run a fresh process; return (wall seconds, peak RSS in MiB). Raises when it fails."""
+    seconds, peak, _ = run_usage(cmd, env)
+    return seconds, peak
+
+
+def run_usage(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Run a fresh process; return (wall seconds, peak RSS in MiB, CPU seconds: user + system of the
+    process and of the children it waited for, e.g. ``tag``'s workers). Raises when it fails."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -156,7 +163,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if status != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} … failed ({status}): {err[-500:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def tag_cmd(src: Path, out: Path, backend: str, jobs: int | None = None) -> list[str]:
@@ -327,16 +334,19 @@ def bench_million(tmp: Path, rows: int = 1_000_000, src: Path | None = None,
                               "load_average_before": load_average()}
     del texts
     if baseline_src is not None:
-        seconds, peak = run(tag_cmd(notes, tmp / "baseline-out.parquet", "static"), env=with_src(baseline_src))
+        seconds, peak, cpu = run_usage(tag_cmd(notes, tmp / "baseline-out.parquet", "static"),
+                                       env=with_src(baseline_src))
         out["baseline"] = {"src": str(baseline_src), "seconds": round(seconds, 1),
-                           "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1)}
-    seconds, peak = run(tag_cmd(notes, tmp / "million-out.parquet", "static", jobs), env=with_src(src))
+                           "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1),
+                           "cpu_seconds": round(cpu, 1)}
+    seconds, peak, cpu = run_usage(tag_cmd(notes, tmp / "million-out.parquet", "static", jobs), env=with_src(src))
     out.update({"seconds": round(seconds, 1), "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1),
-                "load_average_after": load_average()})
+                "cpu_seconds": round(cpu, 1), "load_average_after": load_average()})
     if baseline_src is not None:
         baseline = out["baseline"]
         assert isinstance(baseline, dict)
         out["speed_ratio_to_baseline"] = round(baseline["seconds"] / seconds, 2)
+        out["cpu_ratio_to_baseline"] = round(baseline["cpu_seconds"] / cpu, 2)  # steadier on a shared machine
         out["outputs_equal"] = bool(pd.read_parquet(tmp / "baseline-out.parquet").equals(
             pd.read_parquet(tmp / "million-out.parquet")))
     return out
