@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evidencenlp.errors import InputFileError
 from evidencenlp.tagging.parts import LiveAssembly, assemble, parts_dir, save_part
 
 MANIFEST = {"what": "test"}

@@ -24,8 +24,8 @@ from evidencenlp.tagging.chunk import TagSummary
 from evidencenlp.tagging.parts import (
     LiveAssembly,
     clean_stale_temp_files,
-    finished_parts,
     finish_output,
+    finished_parts,
     make_manifest,
     open_parts,
     parts_dir,
