@@ -2,7 +2,9 @@
 
 Each finished chunk (local) or partition (dask) is saved as ``part-NNNNNN.parquet`` in a hidden
 folder beside the output (``.OUTPUT.parts/``) together with a manifest. When every part is done they
-are assembled into the output (written to a temporary name, then renamed) and the folder is removed.
+are assembled into the output (written to a temporary name, then renamed) and the folder is removed;
+the local engine appends each part to that temporary file as it is saved (:class:`LiveAssembly`), so
+little is left to do at the end.
 An interrupted run leaves the parts; a resumed run checks the manifest matches — a SHA-256 of the
 whole input and every setting that changes the output — so a resume never mixes two inputs or two
 settings. The folder is only created with the first finished part, so a run that fails before it
