@@ -382,7 +382,9 @@ def markdown(results: dict[str, object]) -> str:
     if isinstance(mm, dict):
         before = mm.get("baseline")
         was = (f"; baseline {before['rows_per_s']} rows/s, peak {before['peak_rss_mib']} MiB, ratio "
-               f"{mm['speed_ratio_to_baseline']}×, outputs equal: {mm['outputs_equal']}"
+               f"{mm['speed_ratio_to_baseline']}×"
+               + (f" (CPU {mm['cpu_ratio_to_baseline']}×)" if "cpu_ratio_to_baseline" in mm else "")
+               + f", outputs equal: {mm['outputs_equal']}"
                if isinstance(before, dict) else "")
         share = mm.get("distinct_share_per_chunk")
         what = (f"{mm['rows']:,} short notes ({mm.get('source', 'corpus')}; distinct per chunk "
