@@ -14,13 +14,20 @@ test: CI never times anything.
 3. memory: peak RSS of ``tag`` on ``--memory-rows`` rows (target: the largest within 10% of the
    smallest, under 1.5 GB), with ``--memory-backend``.
 4. ``--million``: a 1,000,000-row ``tag`` with the static backend: rows/s and peak RSS (tag's default
-   ``--jobs``, every usable core; ``--jobs N`` to choose; the baseline runs with its own default).
+   ``--jobs``, every usable core; ``--jobs N`` to choose; the baseline runs with its own default). Its
+   notes are real patient comments by default (``--million-source auto``: the pxtextmining phase-1
+   ``feedback`` column at ``--phase1``, read at run time and never copied, each pass over them in a new
+   random order: about 86% distinct texts per 4,096-row chunk, like real feedback's 82%); without that
+   file, or with ``--million-source corpus``, corpus texts drawn with replacement (about 38% distinct per
+   chunk: ``tag`` analyses a repeated text once per chunk, so that input flatters it). The share is
+   reported as ``distinct_share_per_chunk``.
 
     python bench/run.py                          # 1–3 (about 30 minutes on 2 cores)
     python bench/run.py --skip-memory --rows 1000
     python bench/run.py --skip-memory --rows 600 --repeats 3   # paired rounds, medians (a shared machine)
     python bench/run.py --only-million           # just the 1M-row static run
     python bench/run.py --only-million --million-rows 200000 --baseline-src ../old/src   # before/after, one run
+    python bench/run.py --only-million --million-source corpus   # the old, repetitive input
 
 Results are written to ``bench/results.json``; ``--markdown`` prints the README table.
 """
@@ -77,6 +84,64 @@ def short_notes(n: int, seed: int = 0) -> list[str]:
     return [texts[i] for i in rng.integers(0, len(texts), n)]
 
 
+#: where the phase-1 patient comments are looked for when ``--phase1`` is not given (read at run time, never copied)
+PHASE1_DEFAULT = Path(os.environ.get("EVIDENCENLP_PHASE1_CSV",
+                                     "/work/shared/data/pxtextmining-phase1/text_data.csv"))
+#: the inputs the million-row run can draw its notes from
+MILLION_SOURCES = ("auto", "phase1", "corpus")
+
+
+def phase1_comments(path: Path, column: str = "feedback") -> list[str]:
+    """The non-blank comments in ``column`` of the pxtextmining phase-1 table at ``path`` (in file order)."""
+    frame = pd.read_csv(path, dtype=str, usecols=[column])
+    comments = frame[column].dropna()
+    return comments[comments.str.strip() != ""].tolist()
+
+
+def resampled(comments: Sequence[str], n: int, seed: int = 0) -> list[str]:
+    """``n`` notes: the comments in a fresh random order per pass, passes joined until ``n`` are drawn.
+
+    Within a chunk a comment repeats only as often as it repeats in the source, so the share of distinct
+    texts per chunk is like the source's (drawing with replacement would repeat more)."""
+    rng = np.random.default_rng(seed)
+    out: list[str] = []
+    while len(out) < n:
+        out += [comments[i] for i in rng.permutation(len(comments))]
+    return out[:n]
+
+
+def distinct_share(notes: Sequence[str], chunk_rows: int) -> dict[str, float]:
+    """The share of distinct texts in each ``chunk_rows``-row chunk of ``notes``: mean, min and max."""
+    shares = [len(set(notes[i:i + chunk_rows])) / len(notes[i:i + chunk_rows])
+              for i in range(0, len(notes), chunk_rows)]
+    return {"mean": round(float(np.mean(shares)), 3), "min": round(min(shares), 3), "max": round(max(shares), 3)}
+
+
+def million_notes(rows: int, source: str, phase1: Path, column: str) -> tuple[list[str], str]:
+    """The notes of the million-row run and a description of where they came from.
+
+    ``source`` ``phase1``: real patient comments (``phase1``'s ``column``) resampled to ``rows``
+    (:func:`resampled`); ``corpus``: 20,000 notes drawn with replacement from the corpus texts, repeated
+    (the input before this option: far more repetition per chunk than real feedback); ``auto``:
+    ``phase1`` when the file is there, else ``corpus`` with a message saying so.
+    """
+    if source == "auto":
+        if phase1.is_file():
+            source = "phase1"
+        else:
+            print(f"million: no phase-1 comments at {phase1} (--phase1 PATH or EVIDENCENLP_PHASE1_CSV); "
+                  "the notes are drawn from the corpus texts instead (more repetition than real feedback)",
+                  file=sys.stderr, flush=True)
+            source = "corpus"
+    if source == "phase1":
+        if not phase1.is_file():
+            raise SystemExit(f"--million-source phase1: no such file {phase1} (--phase1 PATH)")
+        comments = phase1_comments(phase1, column)
+        return resampled(comments, rows, seed=3), f"phase1 ({len(comments)} comments, column {column!r}, resampled)"
+    base = short_notes(20_000, seed=3)
+    return (base * (rows // len(base) + 1))[:rows], "corpus (20,000 drawn with replacement, repeated)"
+
+
 def write_notes(path: Path, notes: Sequence[str]) -> Path:
     pd.DataFrame({"id": range(len(notes)), "text": list(notes)}).to_csv(path, index=False)
     return path
@@ -84,6 +149,13 @@ def write_notes(path: Path, notes: Sequence[str]) -> Path:
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run a fresh process; return (wall seconds, peak RSS in MiB). Raises when it fails."""
+    seconds, peak, _ = run_usage(cmd, env)
+    return seconds, peak
+
+
+def run_usage(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Run a fresh process; return (wall seconds, peak RSS in MiB, CPU seconds: user + system of the
+    process and of the children it waited for, e.g. ``tag``'s workers). Raises when it fails."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -91,7 +163,7 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if status != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} … failed ({status}): {err[-500:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def tag_cmd(src: Path, out: Path, backend: str, jobs: int | None = None) -> list[str]:
@@ -236,7 +308,8 @@ def load_average() -> list[float]:
 
 
 def bench_million(tmp: Path, rows: int = 1_000_000, src: Path | None = None,
-                  baseline_src: Path | None = None, jobs: int | None = None) -> dict[str, object]:
+                  baseline_src: Path | None = None, jobs: int | None = None, source: str = "auto",
+                  phase1: Path = PHASE1_DEFAULT, phase1_column: str = "feedback") -> dict[str, object]:
     """``tag --backend static`` on ``rows`` short notes (whole process, start-up included), with tag's
     default worker processes (every usable core for static) unless ``jobs`` is given.
 
@@ -246,22 +319,34 @@ def bench_million(tmp: Path, rows: int = 1_000_000, src: Path | None = None,
     With ``baseline_src`` (another checkout's ``src``, e.g. the previous release) the same file is
     tagged first with that code, then with ``src``, in this one run: their ratio is what to compare
     on a shared machine. The two outputs must be equal (checked here).
+
+    The notes come from ``source`` (:func:`million_notes`); the share of distinct texts per
+    ``tag`` chunk is reported, since ``tag`` analyses a text repeated within a chunk once.
     """
-    base = short_notes(20_000, seed=3)
-    notes = write_notes(tmp / "million.csv", (base * (rows // len(base) + 1))[:rows])
+    from evidencenlp.defaults import DEFAULT_CHUNK_ROWS
+
+    texts, described = million_notes(rows, source, phase1, phase1_column)
+    notes = write_notes(tmp / "million.csv", texts)
     out: dict[str, object] = {"rows": rows, "backend": "static", "jobs": jobs if jobs is not None else "default",
+                              "source": described, "chunk_rows": DEFAULT_CHUNK_ROWS,
+                              "distinct_share_per_chunk": distinct_share(texts, DEFAULT_CHUNK_ROWS),
+                              "mean_chars_per_note": round(float(np.mean([len(t) for t in texts])), 1),
                               "load_average_before": load_average()}
+    del texts
     if baseline_src is not None:
-        seconds, peak = run(tag_cmd(notes, tmp / "baseline-out.parquet", "static"), env=with_src(baseline_src))
+        seconds, peak, cpu = run_usage(tag_cmd(notes, tmp / "baseline-out.parquet", "static"),
+                                       env=with_src(baseline_src))
         out["baseline"] = {"src": str(baseline_src), "seconds": round(seconds, 1),
-                           "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1)}
-    seconds, peak = run(tag_cmd(notes, tmp / "million-out.parquet", "static", jobs), env=with_src(src))
+                           "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1),
+                           "cpu_seconds": round(cpu, 1)}
+    seconds, peak, cpu = run_usage(tag_cmd(notes, tmp / "million-out.parquet", "static", jobs), env=with_src(src))
     out.update({"seconds": round(seconds, 1), "rows_per_s": round(rows / seconds, 1), "peak_rss_mib": round(peak, 1),
-                "load_average_after": load_average()})
+                "cpu_seconds": round(cpu, 1), "load_average_after": load_average()})
     if baseline_src is not None:
         baseline = out["baseline"]
         assert isinstance(baseline, dict)
         out["speed_ratio_to_baseline"] = round(baseline["seconds"] / seconds, 2)
+        out["cpu_ratio_to_baseline"] = round(baseline["cpu_seconds"] / cpu, 2)  # steadier on a shared machine
         out["outputs_equal"] = bool(pd.read_parquet(tmp / "baseline-out.parquet").equals(
             pd.read_parquet(tmp / "million-out.parquet")))
     return out
@@ -297,9 +382,14 @@ def markdown(results: dict[str, object]) -> str:
     if isinstance(mm, dict):
         before = mm.get("baseline")
         was = (f"; baseline {before['rows_per_s']} rows/s, peak {before['peak_rss_mib']} MiB, ratio "
-               f"{mm['speed_ratio_to_baseline']}×, outputs equal: {mm['outputs_equal']}"
+               f"{mm['speed_ratio_to_baseline']}×"
+               + (f" (CPU {mm['cpu_ratio_to_baseline']}×)" if "cpu_ratio_to_baseline" in mm else "")
+               + f", outputs equal: {mm['outputs_equal']}"
                if isinstance(before, dict) else "")
-        lines.append(f"| {mm['rows']:,} short notes, static | {mm['rows_per_s']} rows/s, peak {mm['peak_rss_mib']} MiB"
+        share = mm.get("distinct_share_per_chunk")
+        what = (f"{mm['rows']:,} short notes ({mm.get('source', 'corpus')}; distinct per chunk "
+                f"{share['mean']:.0%}), static" if isinstance(share, dict) else f"{mm['rows']:,} short notes, static")
+        lines.append(f"| {what} | {mm['rows_per_s']} rows/s, peak {mm['peak_rss_mib']} MiB"
                      f"{was}; load average {mm.get('load_average_before')} → {mm.get('load_average_after')} "
                      "| ≥ 5,000 rows/s |")
     return "\n".join(lines)
@@ -319,6 +409,15 @@ def main() -> None:
     parser.add_argument("--only-million", action="store_true")
     parser.add_argument("--million-rows", type=int, default=1_000_000,
                         help="rows of the static run (try fewer first)")
+    parser.add_argument("--million-source", choices=MILLION_SOURCES, default="auto",
+                        help="the notes of the static run: phase1 = real patient comments from --phase1, resampled "
+                             "(within-chunk repetition like real feedback); corpus = corpus texts drawn with "
+                             "replacement (the old input: much more repetition); auto (default) = phase1 when "
+                             "the file is there, else corpus with a message")
+    parser.add_argument("--phase1", type=Path, default=PHASE1_DEFAULT,
+                        help="pxtextmining phase-1 text_data.csv, read at run time, never copied "
+                             "(default: $EVIDENCENLP_PHASE1_CSV or %(default)s)")
+    parser.add_argument("--phase1-column", default="feedback", help="the comment column of --phase1")
     parser.add_argument("--jobs", type=int, default=None,
                         help="--jobs of the measured 1M-row run (default: tag's own, every usable core for static)")
     parser.add_argument("--src", type=Path, default=None,
@@ -351,7 +450,8 @@ def main() -> None:
                 results["memory"] = bench_memory(args.memory_rows, args.memory_backend, tmp)
                 print("memory", json.dumps(results["memory"]), flush=True)
         if args.million or args.only_million:
-            results["million"] = bench_million(tmp, args.million_rows, args.src, args.baseline_src, args.jobs)
+            results["million"] = bench_million(tmp, args.million_rows, args.src, args.baseline_src, args.jobs,
+                                               args.million_source, args.phase1, args.phase1_column)
             print("million", json.dumps(results["million"]), flush=True)
     partial = args.out.with_suffix(".json.tmp")
     partial.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

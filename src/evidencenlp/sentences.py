@@ -34,7 +34,9 @@ def number_abbreviations_component(doc: Doc) -> Doc:
 def segmenter() -> Language:
     """A blank-English pipeline with the sentencizer and the "No." rule of :func:`evidencenlp.text.pipeline`,
     without the redactor. Built once."""
-    import spacy
+    from evidencenlp.spacy_import import import_spacy
+
+    spacy = import_spacy()  # without the torch import thinc would make
     from spacy.language import Language
 
     if "evidencenlp_number_abbreviations" not in Language.factories:

@@ -78,7 +78,9 @@ def pipeline() -> Language:
 
     spaCy is imported here, not with the module: batch tagging redacts without segmenting and never needs it.
     """
-    import spacy
+    from evidencenlp.spacy_import import import_spacy
+
+    spacy = import_spacy()  # without the torch import thinc would make
     from spacy.language import Language
 
     if "evidencenlp_redactor" not in Language.factories:

@@ -22,8 +22,10 @@ from evidencenlp.tabular import DEFAULT_CHUNK_ROWS, ReadReport, iter_chunks, tab
 from evidencenlp.tagging.checks import check_chunk, check_columns, check_paths
 from evidencenlp.tagging.chunk import TagSummary
 from evidencenlp.tagging.parts import (
+    LiveAssembly,
     clean_stale_temp_files,
     finish_output,
+    finished_parts,
     make_manifest,
     open_parts,
     parts_dir,
@@ -68,25 +70,34 @@ def tag_file(suggester: Suggester | ChunkPool, input_path: Path, output: Path, t
     started = time.perf_counter()
     part_no = len(parts)
     read = _Read()
+    live = LiveAssembly(output)  # the output is written as the parts come in, not all at the end
     try:
+        for part in finished_parts(folder) if saved is not None else []:
+            live.add(part)
         chunks = _checked_chunks(input_path, output, text_column, prefix, chunk_rows, encoding, done, delimiter,
                                  sheet, read)
         for chunk, tagged, counts in tagger.tag_in_order(chunks, text_column, prefix):
             summary.add(counts)
-            save_part(output, manifest, part_no, tagged, source=input_path,
-                      rows=f"rows {int(chunk.index[0]) + 1}–{int(chunk.index[-1]) + 1}")
+            live.add(save_part(output, manifest, part_no, tagged, source=input_path,
+                               rows=f"rows {int(chunk.index[0]) + 1}–{int(chunk.index[-1]) + 1}"))
             part_no += 1
             if on_rows is not None:
                 on_rows(len(chunk))
     except RecursionError:
+        live.abort()
         raise InputFileError(f"{input_path}: a value is nested too deeply to read") from None
+    except BaseException:
+        live.abort()
+        raise
+    if (read.seen == 0 and done == 0) or not folder.exists():
+        live.abort()
     if read.seen == 0 and done == 0:
         raise InputFileError(f"{input_path}: the file has a header but no rows")
     if not folder.exists():  # resumed with every row already done, yet the folder is gone
         raise InputFileError(f"{output}: there are no tagged rows to write")
     summary.replaced_characters = read.repaired.replaced_characters
     summary.rows_repaired = read.repaired.rows_repaired
-    return finish_output(input_path, output, summary, started)
+    return finish_output(input_path, output, summary, started, live)
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 Each finished chunk (local) or partition (dask) is saved as ``part-NNNNNN.parquet`` in a hidden
 folder beside the output (``.OUTPUT.parts/``) together with a manifest. When every part is done they
-are assembled into the output (written to a temporary name, then renamed) and the folder is removed.
+are assembled into the output (written to a temporary name, then renamed) and the folder is removed;
+the local engine appends each part to that temporary file as it is saved (:class:`LiveAssembly`), so
+little is left to do at the end.
 An interrupted run leaves the parts; a resumed run checks the manifest matches — a SHA-256 of the
 whole input and every setting that changes the output — so a resume never mixes two inputs or two
 settings. The folder is only created with the first finished part, so a run that fails before it
@@ -202,9 +204,9 @@ def write_error(output: Path, exc: OSError) -> InputFileError:
 
 
 def save_part(output: Path, manifest: dict[str, Any], number: int, frame: pd.DataFrame, *, source: object,
-              rows: str) -> None:
+              rows: str) -> Path:
     """Save one finished chunk as part ``number`` of ``output`` (creating the folder and its manifest with
-    the first one; the part is written to a temporary name, then renamed).
+    the first one; the part is written to a temporary name, then renamed); returns the part's path.
 
     A write that fails is one line (:func:`write_error`); rows Arrow cannot store are one line naming
     ``source`` (the input) and ``rows`` (e.g. ``rows 1–5``).
@@ -216,17 +218,22 @@ def save_part(output: Path, manifest: dict[str, Any], number: int, frame: pd.Dat
             (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         tmp = folder / f".part-{number:06d}.tmp"
         frame.to_parquet(tmp, index=False)
-        tmp.replace(folder / f"part-{number:06d}.parquet")
+        part = tmp.replace(folder / f"part-{number:06d}.parquet")
     except OSError as exc:
         raise write_error(output, exc) from None
     except (pa.ArrowException, OverflowError) as exc:
         raise InputFileError(f"{source}: {rows} cannot be stored ({type(exc).__name__}: mixed or unsupported cell "
                              "types)") from None
+    return part
 
 
 def _unified_schema(parts: list[Path]) -> pa.Schema:
     """One schema for all parts: a column whose type differs between parts becomes text (or float)."""
-    schemas = [pq.read_schema(p) for p in parts]
+    return _unify([pq.read_schema(p) for p in parts])
+
+
+def _unify(schemas: list[pa.Schema]) -> pa.Schema:
+    """:func:`_unified_schema` of the parts with these schemas (the first one's column order)."""
     fields = []
     for name in schemas[0].names:
         types = {s.field(name).type for s in schemas} - {pa.null()}
@@ -270,11 +277,83 @@ def assemble(output: Path) -> int:
     return writer.removed_characters
 
 
-def finish_output(input_path: Path, output: Path, summary: TagSummary, started: float) -> TagSummary:
-    """The last step of a run (either engine): assemble the parts into ``output``, remove other runs'
-    leftover parts of the same input, and record the seconds since ``started``."""
+#: the output formats assembled live (an .xlsx output is assembled at the end)
+_LIVE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
+
+
+class LiveAssembly:
+    """:func:`assemble` done part by part while the run goes on, so little is left to do at its end.
+
+    :meth:`add` each finished part, in order, as soon as it is saved: it is read back and appended to
+    the output's temporary file exactly as :func:`assemble` would append it. :meth:`finish` then only
+    publishes that file and removes the parts folder. For a parquet output :func:`assemble` casts every
+    part to one schema unified over all parts, which is not known before the last one; as long as a
+    new part leaves the unified schema as it was, what was written stands. Should a part change it (a
+    column that was all numbers gets text), or anything go wrong while writing, the live file is
+    dropped and :meth:`finish` runs :func:`assemble` itself, so the output and any error are the same
+    as without this class, byte for byte. An .xlsx output is always assembled at the end.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        fmt = table_format(output)
+        # not for .xlsx: a workbook dropped half-written (an error later in the run) complains on stderr
+        self._writer: ChunkedWriter | None = ChunkedWriter(output) if fmt in _LIVE_FORMATS else None
+        self._parquet = fmt == "parquet"
+        self._schemas: list[pa.Schema] = []
+        self._schema: pa.Schema | None = None
+        self._added: list[str] = []
+
+    def add(self, part: Path) -> None:
+        """Append the saved part ``part`` (the next in order) to the live output, or give up quietly."""
+        writer = self._writer
+        if writer is None:
+            return
+        try:
+            schema = None
+            if self._parquet:
+                self._schemas.append(pq.read_schema(part))
+                schema = _unify(self._schemas)
+                if self._schema is not None and not schema.equals(self._schema):
+                    self.abort()
+                    return
+                self._schema = schema
+            (frame,) = _iter_parts([part], schema)
+            writer.write(frame)
+            self._added.append(part.name)
+        except Exception:  # the same problem is met, and reported, by assemble() at the end
+            self.abort()
+
+    def abort(self) -> None:
+        """Drop the live output (the parts are kept)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.abort()
+
+    def finish(self) -> int:
+        """Publish the output (atomically) and remove the parts folder; :func:`assemble` when the live
+        output does not hold exactly the finished parts. Returns the characters an .xlsx could not hold."""
+        writer = self._writer
+        if writer is None or not self._added or self._added != [p.name for p in finished_parts(parts_dir(self.output))]:
+            self.abort()
+            return assemble(self.output)
+        self._writer = None
+        try:
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        shutil.rmtree(parts_dir(self.output))
+        return writer.removed_characters
+
+
+def finish_output(input_path: Path, output: Path, summary: TagSummary, started: float,
+                  live: LiveAssembly | None = None) -> TagSummary:
+    """The last step of a run (either engine): assemble the parts into ``output`` (or publish what
+    ``live`` assembled while the run went on), remove other runs' leftover parts of the same input,
+    and record the seconds since ``started``."""
     try:
-        summary.removed_characters = assemble(output)
+        summary.removed_characters = live.finish() if live is not None else assemble(output)
     except OSError as exc:
         raise write_error(output, exc) from None
     for old in _sibling_parts(input_path, output):

@@ -18,8 +18,10 @@ Nothing here prints or logs note text.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -73,8 +75,23 @@ def _start_worker(spec: SuggesterSpec) -> None:
     global _WORKER_SPEC
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     one_thread_each()
+    multiprocessing.util.Finalize(None, _exit_at_once, exitpriority=-1_000_000)
     _WORKER_SPEC = spec
     worker_suggester(spec)
+
+
+def _exit_at_once() -> None:
+    """The last step of a worker that has finished (run by multiprocessing as the worker exits): end the
+    process without tearing the interpreter down object by object, which takes seconds with the models
+    loaded and which the parent would wait for. Its results are all sent by then (the result queue
+    writes synchronously); the standard streams are flushed first."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)
 
 
 def one_thread_each() -> None:
@@ -121,8 +138,9 @@ class ChunkPool:
     """``jobs`` worker processes tagging chunks with the Suggester of ``spec``; use it in a ``with`` block.
 
     Entering starts the workers (each loads the models once, all at the same time); :attr:`model_version`
-    waits for one to be ready. Leaving stops them, also on an error or Ctrl-C (chunks not yet tagged are
-    dropped: their parts were never saved, so ``--resume`` tags them again).
+    waits for one to be ready. They are stopped (:meth:`stop`) as soon as :meth:`tag_in_order` has handed
+    back its last chunk, and on leaving, also on an error or Ctrl-C (chunks not yet tagged are dropped:
+    their parts were never saved, so ``--resume`` tags them again).
     """
 
     def __init__(self, spec: SuggesterSpec, jobs: int, on_progress: Callable[[int], None] | None = None):
@@ -143,13 +161,17 @@ class ChunkPool:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop(early=kind is not None)
+
+    def stop(self, early: bool = False) -> None:
+        """Stop the workers and wait for them (idempotent; quick: see :func:`_exit_at_once`). ``early``
+        (an error or Ctrl-C): drop the queued chunks and end the workers now rather than after their chunk."""
         executor, self._executor = self._executor, None
         if executor is None:
             return
-        if kind is None:
+        if not early:
             executor.shutdown(wait=True)
             return
-        # stopped early: drop the queued chunks and end the workers now rather than after their chunk
         processes = list((getattr(executor, "_processes", None) or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
@@ -203,3 +225,4 @@ class ChunkPool:
             yield chunk, tagged, counts
         if failed is not None:
             raise failed
+        self.stop()  # every chunk is in: the workers are not needed while the output is finished
