@@ -289,7 +289,7 @@ def main() -> None:
         rows = [row for s in sets for row in apply(c, rated[(c.calibration, frozenset({s}), s)], base)]
         outer[c.name] = {"held_out": per, "pooled": score(rows, base)}
     report: dict[str, Any] = {
-        "model_version": version, "sets": SETS, "selection": __doc__.split("\n\n")[2], "nested": {},
+        "model_version": version, "sets": SETS, "selection": __doc__.split("\n\n")[3], "nested": {},
         "shipped": outer[shipped.name], "plugin": outer[Candidate("cal", "plugin").name],
         "before": outer[Candidate("cal", "before").name],
         "candidates": {n: v["pooled"] for n, v in outer.items()}}

@@ -18,6 +18,9 @@ import json, sys
 torch_first = sys.argv[1] == "torch-first"
 if torch_first:
     import torch
+if sys.argv[1] == "own":  # a process evidencenlp runs for itself (tag and its workers)
+    from evidencenlp.spacy_import import use_in_this_process
+    use_in_this_process()
 from evidencenlp.sentences import segmenter
 from evidencenlp.text import pipeline
 found = {"segmenter": [s.text for s in segmenter()(sys.argv[2]).sents],
@@ -41,9 +44,13 @@ def _run(mode: str) -> dict[str, object]:
 @pytest.mark.slow
 def test_spacy_loads_without_torch_and_splits_sentences_as_with_it() -> None:
     pytest.importorskip("torch")
-    without, with_torch = _run("plain"), _run("torch-first")
+    without, with_torch, library = _run("own"), _run("torch-first"), _run("library")
     assert without["torch_loaded"] is False and without["thinc_has_torch"] is False
     assert without["torch_later"] is True
     assert with_torch["thinc_has_torch"] is True  # torch already there: spaCy imported as usual
     assert without["segmenter"] == with_torch["segmenter"] and without["pipeline"] == with_torch["pipeline"]
     assert len(without["segmenter"]) >= 3  # type: ignore[arg-type]
+    # imported as a library into someone else's program, thinc keeps torch (spacy-transformers,
+    # thinc's PyTorch wrapper would otherwise find torch missing for the rest of the process)
+    assert library["thinc_has_torch"] is True
+    assert library["segmenter"] == without["segmenter"]

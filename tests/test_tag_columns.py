@@ -125,3 +125,26 @@ def test_band_probabilities_cells_are_the_json_text_of_each_row() -> None:
     bands = ["w", "x", "y", "z"]
     assert _band_probabilities_cells(bands, with_nan) == [band_probabilities_text(dict(zip(bands, r)))
                                                           for r in with_nan.tolist()]
+
+
+@pytest.mark.parametrize(("backend", "analysed_rows"), [("static", 2), ("torch", 4), ("onnx-int8", 4)])
+def test_repeated_texts_are_analysed_once_only_where_vectors_ignore_the_batch(
+        monkeypatch: pytest.MonkeyPatch, backend: str, analysed_rows: int) -> None:
+    """torch's floats move in the last digits with a batch's padding, so there every row is analysed."""
+    import types
+
+    from evidencenlp.tagging import columns as columns_module
+
+    seen: list[int] = []
+
+    def fake_distinct(suggester: object, texts: list[str | None], progress: object) -> tuple[object, ...]:
+        seen.append(len(texts))
+        n = len(texts)
+        return ({"reason": [None] * n}, list(texts), [None] * n, [True] * n)
+
+    monkeypatch.setattr(columns_module, "_distinct_columns", fake_distinct)
+    monkeypatch.setattr(columns_module, "_counted", lambda cols, texts, found, present: texts)
+    suggester = types.SimpleNamespace(analyse=None, embedder=types.SimpleNamespace(backend=backend))
+    out = columns_module.chunk_columns(suggester, ["kind staff", "long wait", "kind staff", "long wait"])  # type: ignore[arg-type]
+    assert seen == [analysed_rows]
+    assert out == ["kind staff", "long wait", "kind staff", "long wait"]

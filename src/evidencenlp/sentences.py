@@ -49,9 +49,10 @@ def segmenter() -> Language:
 
 def _punct_chars() -> set[str]:
     """The sentencizer's ``punct_chars`` (the characters after which it may start a sentence)."""
+    nlp = segmenter()  # first: spaCy is imported the way evidencenlp imports it (evidencenlp.spacy_import)
     from spacy.pipeline import Sentencizer
 
-    sentencizer = segmenter().get_pipe("sentencizer")
+    sentencizer = nlp.get_pipe("sentencizer")
     assert isinstance(sentencizer, Sentencizer)
     return set(sentencizer.punct_chars)
 

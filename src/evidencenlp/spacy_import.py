@@ -7,6 +7,12 @@ imported torch for its own reasons (the static backend; every ``tag --jobs N`` w
 for it. :func:`import_spacy` imports spaCy with a finder that refuses ``torch`` to ``thinc.compat``
 alone (any other importer, in any thread, still gets torch), so thinc records that torch is
 absent. When torch is already imported nothing changes. Takes nothing, returns the spaCy module.
+
+thinc keeps that answer for the life of the process, so torch would stay unusable *through thinc*
+(spacy-transformers, thinc's PyTorch wrapper) even after torch is imported. The finder is therefore
+used only in processes evidencenlp runs for itself — the ``tag`` command and its workers call
+:func:`use_in_this_process` — never when evidencenlp is imported as a library into someone else's
+program.
 """
 
 from __future__ import annotations
@@ -18,11 +24,20 @@ import threading
 from collections.abc import Sequence
 from types import ModuleType
 
-__all__ = ["import_spacy"]
+__all__ = ["import_spacy", "use_in_this_process"]
 
 _LOCK = threading.Lock()
 #: the module whose ``import torch`` is refused
 _PROBE_MODULE = "thinc.compat"
+#: whether this process is one evidencenlp runs for itself (see :func:`use_in_this_process`)
+_ENABLED = False
+
+
+def use_in_this_process() -> None:
+    """Let :func:`import_spacy` skip thinc's torch import in this process (a process evidencenlp runs
+    for itself: the ``tag`` command, its worker processes)."""
+    global _ENABLED
+    _ENABLED = True
 
 
 class _NoTorchForThinc(importlib.abc.MetaPathFinder):
@@ -42,12 +57,12 @@ class _NoTorchForThinc(importlib.abc.MetaPathFinder):
 
 
 def import_spacy() -> ModuleType:
-    """The ``spacy`` module, imported (on first call) without thinc importing torch, unless torch is
-    already imported in this process (then spaCy is imported as usual)."""
+    """The ``spacy`` module, imported (on first call) without thinc importing torch when
+    :func:`use_in_this_process` was called and torch is not already imported (otherwise as usual)."""
     if "spacy" in sys.modules and "thinc.compat" in sys.modules:
         return sys.modules["spacy"]
     with _LOCK:
-        if "torch" in sys.modules or "thinc.compat" in sys.modules:
+        if not _ENABLED or "torch" in sys.modules or "thinc.compat" in sys.modules:
             import spacy
 
             return spacy

@@ -70,11 +70,13 @@ def tag(
 
     --resume on an output that is already complete leaves it unchanged and exits 0.
     """
+    from evidencenlp.spacy_import import use_in_this_process
     from evidencenlp.tabular import count_rows
     from evidencenlp.tagging import AlreadyComplete, SuggesterSpec, TagOptions, check_before_loading
     from evidencenlp.tagging import tag as tag_table
 
     check_engine_options(engine, scheduler, workers, jobs)
+    use_in_this_process()  # the tag command's own process: spaCy without thinc's torch import
     options = TagOptions(text_column=text_column, chunk_rows=chunk_size, resume=resume, force=force, prefix=prefix,
                          encoding=encoding, delimiter=delimiter, sheet=sheet, scheduler=scheduler, workers=workers,
                          jobs=jobs)

@@ -30,6 +30,12 @@ RECIPES: dict[str, str] = {"torch": "", "onnx-int8": ONNX_RECIPE, "static": STAT
 SPACES: dict[str, str] = {"torch": ENCODER_NAME, "onnx-int8": ENCODER_NAME,
                           "static": "model2vec static distilled from " + ENCODER_NAME}
 
+#: backends whose vector for a text does not depend on the other texts encoded with it (no padding to a
+#: batch's longest, no batch statistics): only for these may a caller encode each distinct text once and
+#: copy its results to repeats with byte-identical outputs (torch's float results move in the last digits
+#: with a batch's padding)
+BATCH_INVARIANT_BACKENDS: tuple[str, ...] = ("static",)
+
 log = logging.getLogger("evidencenlp")
 
 

@@ -77,7 +77,9 @@ class TorchEmbedder:
             return notes, vectors, pooled
         model = get_model()
         tokenizer, window = model.tokenizer, int(model.max_seq_length)
-        special_ids = np.asarray(sorted(set(tokenizer.all_special_ids)))
+        # the tokens the model adds around every text (not [UNK], which stands for a character of the text)
+        special_ids = np.asarray(sorted({i for i in (tokenizer.cls_token_id, tokenizer.sep_token_id,
+                                                     tokenizer.pad_token_id) if i is not None}))
         order = np.argsort([-len(t) for t in texts], kind="stable")
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from evidencenlp.encoder.base import BATCH_INVARIANT_BACKENDS
 from evidencenlp.tagging.rows import FLAT_COLUMNS, band_probabilities_text, flat_row
 from evidencenlp.topics import sentence_offsets
 
@@ -53,9 +54,12 @@ def chunk_columns(suggester: Suggester, texts: Sequence[str | None],
                   progress: Callable[[int], None] | None = None) -> ChunkColumns:
     """The flat columns of ``texts`` (``None`` for a missing cell), as ``tag`` writes them.
 
-    Each distinct text of the chunk is analysed once (short comments repeat: "Very good", "Nothing")
-    and its cells are given to every row that holds it; a note's cells depend on its text alone, so
-    they are the same as analysing every row. The counts are taken over all rows, in row order.
+    With a backend whose vectors do not depend on their batch
+    (:data:`~evidencenlp.encoder.base.BATCH_INVARIANT_BACKENDS`: static), each distinct text of the
+    chunk is analysed once (short comments repeat: "Very good", "Nothing") and its cells are given to
+    every row that holds it; a note's cells then depend on its text alone, so they are the same as
+    analysing every row. With torch or onnx-int8 a text's floats move in the last digits with its
+    batch's padding, so every row is analysed as before. The counts are taken over all rows, in row order.
     ``progress`` is told the rows encoded (a distinct text counts for the rows that hold it).
     A suggester that is not a :class:`~evidencenlp.suggest.Suggester` (anything with ``suggest_many``)
     is asked note by note (:func:`per_note_columns`).
@@ -65,7 +69,8 @@ def chunk_columns(suggester: Suggester, texts: Sequence[str | None],
     slots: dict[str | None, int] = {}
     slot_of = [slots.setdefault(t, len(slots)) for t in texts]
     distinct = list(slots)
-    if len(distinct) == len(texts):
+    backend = getattr(getattr(suggester, "embedder", None), "backend", None)
+    if len(distinct) == len(texts) or backend not in BATCH_INVARIANT_BACKENDS:
         return _counted(*_distinct_columns(suggester, texts, progress))
     columns, out_texts, found, present = _distinct_columns(suggester, distinct, _scaled(progress, slot_of, distinct))
     return _counted({c: [v[j] for j in slot_of] for c, v in columns.items()}, [out_texts[j] for j in slot_of],
@@ -220,7 +225,7 @@ def _band_probabilities_cells(bands: Sequence[str], p: np.ndarray) -> list[str]:
     """The ``band_probabilities`` cell of each row of ``p`` ``(n, len(bands))``: the text
     :func:`~evidencenlp.tagging.rows.band_probabilities_text` writes, with each band's JSON key made once
     (a finite float is written as its ``repr``, as :mod:`json` does)."""
-    if len(set(bands)) < len(bands) or not np.isfinite(p).all():
+    if len(set(bands)) < len(bands) or not all(isinstance(b, str) for b in bands) or not np.isfinite(p).all():
         return [band_probabilities_text(dict(zip(bands, r))) for r in p.tolist()]
     keys = [json.dumps(b, ensure_ascii=False) + ": " for b in bands]
     return ["{" + ", ".join([k + repr(round(v, 4)) for k, v in zip(keys, r)]) + "}" for r in p.tolist()]

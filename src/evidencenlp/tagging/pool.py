@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 import pandas as pd
 
 from evidencenlp.errors import InputFileError
+from evidencenlp.spacy_import import use_in_this_process
 from evidencenlp.tagging.chunk import TagSummary, tag_rows
 from evidencenlp.tagging.spec import SuggesterSpec, worker_suggester
 
@@ -75,6 +76,7 @@ def _start_worker(spec: SuggesterSpec) -> None:
     global _WORKER_SPEC
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     one_thread_each()
+    use_in_this_process()  # this process is evidencenlp's own: spaCy without thinc's torch import
     multiprocessing.util.Finalize(None, _exit_at_once, exitpriority=-1_000_000)
     _WORKER_SPEC = spec
     worker_suggester(spec)
