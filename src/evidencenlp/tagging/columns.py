@@ -15,6 +15,7 @@ a chunk is analysed once and its cells copied to every row that holds it.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -273,9 +274,30 @@ def _pooled_labels(pooled: np.ndarray, classes: dict[str, tuple[str, ...]], task
 
 
 def _one_topic(key_question: str, statement: str, band: str, direction: str | None, score: float, end: int) -> str:
-    """The ``topics`` cell of a note with one topic: the main suggestion over the whole note."""
-    return json.dumps([{"key_question": key_question, "statement": statement, "band": band, "direction": direction,
-                        "score": score, "start": 0, "end": end}], ensure_ascii=False)
+    """The ``topics`` cell of a note with one topic: the main suggestion over the whole note.
+
+    The text :func:`json.dumps` writes for ``[{"key_question": ..., "end": end}]`` (``ensure_ascii=False``),
+    put together from the labels' cached JSON strings (a label repeats on many rows)."""
+    if type(score) is not float or not math.isfinite(score) or type(end) is not int:
+        return json.dumps([{"key_question": key_question, "statement": statement, "band": band,
+                            "direction": direction, "score": score, "start": 0, "end": end}], ensure_ascii=False)
+    return ('[{"key_question": ' + _json_label(key_question) + ', "statement": ' + _json_label(statement)
+            + ', "band": ' + _json_label(band) + ', "direction": ' + _json_label(direction)
+            + ', "score": ' + repr(score) + ', "start": 0, "end": ' + repr(end) + "}]")
+
+
+#: the JSON text of labels seen (framework labels: a few hundred at most)
+_JSON_LABELS: dict[str | None, str] = {}
+
+
+def _json_label(label: str | None) -> str:
+    """``json.dumps(label, ensure_ascii=False)``, cached."""
+    out = _JSON_LABELS.get(label)
+    if out is None:
+        out = json.dumps(label, ensure_ascii=False)
+        if len(_JSON_LABELS) < 4096:
+            _JSON_LABELS[label] = out
+    return out
 
 
 def _over_threshold(p: np.ndarray, labels: Sequence[str], threshold: float, allowed: np.ndarray) -> list[str]:
