@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -458,8 +459,8 @@ class Suggester:
         and direction once): each column is pooled on its own, so the values are the same either way.
         """
         kq_proba = preds.proba["key_question"]
-        widths = [part.shape[1] for part in parts]
-        bounds = np.cumsum([0, *widths]).tolist()
+        bounds = list(accumulate((part.shape[1] for part in parts), initial=0))
+        kq_names = preds.classes["key_question"]
         out = []
         for g in groups:
             members = [rows[m] for m in g.members]
@@ -473,7 +474,7 @@ class Suggester:
             total = weights.sum()
             joined = block.mean(axis=0) if not total > 0 else (block * weights[:, None]).sum(axis=0) / total
             pooled = [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-            cols = self._statement_columns(preds.classes["key_question"][g.key_question])
+            cols = self._statement_columns(kq_names[g.key_question])
             out.append((int(cols[int(pooled[0][cols].argmax())]), pooled))
         return out
 
