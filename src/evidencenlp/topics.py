@@ -160,9 +160,11 @@ def clauses(sentence: str, run_on: bool = True, min_words: int = MIN_CLAUSE_WORD
     cuts = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(sentence)]
     if run_on:
         for m in RUN_ON_BREAK.finditer(sentence):
-            before = sentence[:m.start()].split()
+            before = sentence[:m.start()].rsplit(None, 1)  # its last word, as split()[-1]
             if before and before[-1].lower().strip("(),") not in NO_BREAK_AFTER:
                 cuts.append((m.start(), m.end()))
+    if not cuts:  # nothing to cut at: the sentence whole (as the general case below gives it)
+        return [sentence.strip()] if sentence.strip() else []
     spans: list[tuple[int, int]] = []
     start = 0
     for a, b in sorted(cuts):
