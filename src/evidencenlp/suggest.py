@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,6 @@ from evidencenlp.topics import (
     DEFAULT_WHOLE_WEIGHT,
     TopicGroup,
     pool_topics,
-    pooled_rows,
     segments,
     sentence_offsets,
 )
@@ -459,17 +459,22 @@ class Suggester:
         and direction once): each column is pooled on its own, so the values are the same either way.
         """
         kq_proba = preds.proba["key_question"]
-        widths = [part.shape[1] for part in parts]
-        bounds = np.cumsum([0, *widths]).tolist()
+        bounds = list(accumulate((part.shape[1] for part in parts), initial=0))
+        kq_names = preds.classes["key_question"]
         out = []
         for g in groups:
             members = [rows[m] for m in g.members]
             # members weigh in by how much they are about the topic's key question
-            weights = kq_proba[members, g.key_question]
+            if not members:
+                raise ValueError("a topic needs at least one member row")
+            weights = np.asarray(kq_proba[members, g.key_question], dtype=float)
             block = parts[0][members] if len(parts) == 1 else np.hstack([part[members] for part in parts])
-            joined = pooled_rows(block, range(len(members)), weights)
+            # pooled_rows(block, range(len(members)), weights) without its copies: the same operations
+            block = np.asarray(block, dtype=float)
+            total = weights.sum()
+            joined = block.mean(axis=0) if not total > 0 else (block * weights[:, None]).sum(axis=0) / total
             pooled = [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-            cols = self._statement_columns(preds.classes["key_question"][g.key_question])
+            cols = self._statement_columns(kq_names[g.key_question])
             out.append((int(cols[int(pooled[0][cols].argmax())]), pooled))
         return out
 

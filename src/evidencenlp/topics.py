@@ -84,28 +84,39 @@ def pool_topics(whole: np.ndarray, sentences: np.ndarray, threshold: float = DEF
     main = int(whole.argmax())
     if len(sentences) < 2:
         return [TopicGroup(main, (), -1, float(whole[main]))]
-    own = sentences.argmax(axis=1)
-    scores = {main: float(whole[main])}
-    for k in (range(whole.shape[0]) if any_segment else sorted(set(own.tolist()))):
-        rows = sentences[:, k] if any_segment else sentences[own == k, k]
-        pooled = whole_weight * float(whole[k]) + (1.0 - whole_weight) * float(rows.max())
+    # plain Python over the few rows and key questions of one note (per-note numpy calls on tiny arrays
+    # cost more than the arithmetic); the same float operations, in the same order, as over the arrays
+    own = sentences.argmax(axis=1).tolist()
+    rows = sentences.tolist()
+    whole_list = whole.tolist()
+    if any_segment:  # the highest probability of each key question over all rows
+        highest = dict(enumerate(sentences.max(axis=0).tolist()))
+    else:  # ... over the rows that give it their highest probability
+        highest = {}
+        for i, k in enumerate(own):
+            highest[k] = max(highest[k], rows[i][k]) if k in highest else rows[i][k]
+    scores = {main: whole_list[main]}
+    for k in sorted(highest):
+        pooled = whole_weight * whole_list[k] + (1.0 - whole_weight) * highest[k]
         if k == main:
             scores[k] = max(scores[k], pooled)
         elif pooled >= threshold:
             scores[k] = pooled
     if len(scores) == 1:
-        return [TopicGroup(main, (), -1, float(whole[main]))]
-    kept = np.array(sorted(scores, key=lambda k: (k != main, -scores[k], k)))
+        return [TopicGroup(main, (), -1, whole_list[main])]
+    kept = sorted(scores, key=lambda k: (k != main, -scores[k], k))
     # each sentence joins its own key question's topic, or the kept one it gives the highest probability
-    home = np.where(np.isin(own, kept), own, kept[sentences[:, kept].argmax(axis=1)])
+    # (the first such in ``kept`` order on a tie, as numpy's argmax)
+    kept_set = set(kept)
+    home = [k if k in kept_set else max(kept, key=rows[i].__getitem__) for i, k in enumerate(own)]
     groups = []
-    for k in kept.tolist():
-        members = tuple(int(i) for i in np.flatnonzero(home == k))
+    for k in kept:
+        members = tuple(i for i, h in enumerate(home) if h == k)
         if members:
-            best = max(members, key=lambda i: sentences[i, k])
+            best = max(members, key=lambda i: rows[i][k])
         else:  # a topic no row is mostly about: its evidence is the row likeliest about it
-            best = int(sentences[:, k].argmax())
-        groups.append(TopicGroup(int(k), members or (best,), int(best), scores[k]))
+            best = max(range(len(rows)), key=lambda i: rows[i][k])
+        groups.append(TopicGroup(k, members or (best,), best, scores[k]))
     return groups
 
 
@@ -149,9 +160,11 @@ def clauses(sentence: str, run_on: bool = True, min_words: int = MIN_CLAUSE_WORD
     cuts = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(sentence)]
     if run_on:
         for m in RUN_ON_BREAK.finditer(sentence):
-            before = sentence[:m.start()].split()
+            before = sentence[:m.start()].rsplit(None, 1)  # its last word, as split()[-1]
             if before and before[-1].lower().strip("(),") not in NO_BREAK_AFTER:
                 cuts.append((m.start(), m.end()))
+    if not cuts:  # nothing to cut at: the sentence whole (as the general case below gives it)
+        return [sentence.strip()] if sentence.strip() else []
     spans: list[tuple[int, int]] = []
     start = 0
     for a, b in sorted(cuts):

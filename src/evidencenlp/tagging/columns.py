@@ -15,6 +15,7 @@ a chunk is analysed once and its cells copied to every row that holds it.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -257,10 +258,9 @@ def _topics_cells(suggester: Suggester, batch: Analysed, preds: ClassifierOutput
         for g, (j, pooled) in zip(groups, suggester.pooled_choices(preds, joined, segment_rows, groups)):
             chosen = _pooled_labels(pooled[0], classes, tasks, j)
             start, end = offsets[g.best] or (0, len(text))
-            topics.append({"key_question": classes["key_question"][g.key_question], "statement": chosen[0],
-                           "band": chosen[1], "direction": chosen[2] if len(chosen) > 2 else None,
-                           "score": round(g.score, 4), "start": start, "end": end})
-        cells.append(json.dumps(topics, ensure_ascii=False))
+            topics.append(_topic_json(classes["key_question"][g.key_question], chosen[0], chosen[1],
+                                      chosen[2] if len(chosen) > 2 else None, round(g.score, 4), start, end))
+        cells.append("[" + ", ".join(topics) + "]")
     return cells
 
 
@@ -278,9 +278,35 @@ def _pooled_labels(pooled: np.ndarray, classes: dict[str, tuple[str, ...]], task
 
 
 def _one_topic(key_question: str, statement: str, band: str, direction: str | None, score: float, end: int) -> str:
-    """The ``topics`` cell of a note with one topic: the main suggestion over the whole note."""
-    return json.dumps([{"key_question": key_question, "statement": statement, "band": band, "direction": direction,
-                        "score": score, "start": 0, "end": end}], ensure_ascii=False)
+    """The ``topics`` cell of a note with one topic: the main suggestion over the whole note (the text
+    :func:`json.dumps` writes for ``[{"key_question": ..., "end": end}]``, ``ensure_ascii=False``)."""
+    return "[" + _topic_json(key_question, statement, band, direction, score, 0, end) + "]"
+
+
+def _topic_json(key_question: str, statement: str, band: str, direction: str | None, score: float, start: int,
+                end: int) -> str:
+    """``json.dumps({"key_question": key_question, ..., "end": end}, ensure_ascii=False)``: one topic of a
+    ``topics`` cell, put together from the labels' cached JSON strings (a label repeats on many rows)."""
+    if type(score) is not float or not math.isfinite(score) or type(start) is not int or type(end) is not int:
+        return json.dumps({"key_question": key_question, "statement": statement, "band": band,
+                           "direction": direction, "score": score, "start": start, "end": end}, ensure_ascii=False)
+    return ('{"key_question": ' + _json_label(key_question) + ', "statement": ' + _json_label(statement)
+            + ', "band": ' + _json_label(band) + ', "direction": ' + _json_label(direction)
+            + ', "score": ' + repr(score) + ', "start": ' + repr(start) + ', "end": ' + repr(end) + "}")
+
+
+#: the JSON text of labels seen (framework labels: a few hundred at most)
+_JSON_LABELS: dict[str | None, str] = {}
+
+
+def _json_label(label: str | None) -> str:
+    """``json.dumps(label, ensure_ascii=False)``, cached."""
+    out = _JSON_LABELS.get(label)
+    if out is None:
+        out = json.dumps(label, ensure_ascii=False)
+        if len(_JSON_LABELS) < 4096:
+            _JSON_LABELS[label] = out
+    return out
 
 
 def _over_threshold(p: np.ndarray, labels: Sequence[str], threshold: float, allowed: np.ndarray) -> list[str]:
