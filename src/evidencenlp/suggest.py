@@ -31,6 +31,7 @@ from evidencenlp.topics import (
     DEFAULT_WHOLE_WEIGHT,
     TopicGroup,
     pool_topics,
+    pooled_rows,
     segments,
     sentence_offsets,
 )
@@ -465,14 +466,11 @@ class Suggester:
         for g in groups:
             members = [rows[m] for m in g.members]
             # members weigh in by how much they are about the topic's key question
-            if not members:
-                raise ValueError("a topic needs at least one member row")
-            weights = np.asarray(kq_proba[members, g.key_question], dtype=float)
-            block = parts[0][members] if len(parts) == 1 else np.hstack([part[members] for part in parts])
-            # pooled_rows(block, range(len(members)), weights) without its copies: the same operations
-            block = np.asarray(block, dtype=float)
-            total = weights.sum()
-            joined = block.mean(axis=0) if not total > 0 else (block * weights[:, None]).sum(axis=0) / total
+            weights = kq_proba[members, g.key_question]
+            if len(parts) == 1:
+                joined = pooled_rows(parts[0], members, weights)
+            else:
+                joined = pooled_rows(np.hstack([part[members] for part in parts]), range(len(members)), weights)
             pooled = [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
             cols = self._statement_columns(kq_names[g.key_question])
             out.append((int(cols[int(pooled[0][cols].argmax())]), pooled))

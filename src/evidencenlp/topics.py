@@ -125,7 +125,7 @@ def pooled_rows(proba: np.ndarray, members: Sequence[int],
     """The mean of the rows ``members`` of ``proba`` (``(n, c)`` → ``(c,)``): a topic's distribution;
     with ``weights`` (one per member, e.g. each member's probability of the topic's key question) the
     weighted mean (the plain mean when the weights sum to 0)."""
-    rows = np.asarray(proba, dtype=float)[list(members)]
+    rows = np.asarray(np.asarray(proba)[list(members)], dtype=float)  # the members' rows only, then as floats
     if not len(rows):
         raise ValueError("a topic needs at least one member row")
     w = None if weights is None else np.asarray(weights, dtype=float)

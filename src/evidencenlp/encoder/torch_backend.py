@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from evidencenlp.encoder.base import DEFAULT_BATCH_SIZE, EMBEDDING_DIM, RECIPES, SPACES, force_offline, model_path
+from evidencenlp.encoder.base import (
+    DEFAULT_BATCH_SIZE,
+    EMBEDDING_DIM,
+    RECIPES,
+    SPACES,
+    force_offline,
+    model_path,
+    normalise,
+)
 from evidencenlp.encoder.spans import Span, span_buffers, span_weights
 
 _lock = threading.Lock()
@@ -103,8 +111,7 @@ class TorchEmbedder:
                     weights, ok = span_weights(offsets[r][live], special, spans[i], window_end)
                     sums = weights @ tokens[r][live]
                     sums /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
-                    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-                    vectors[first[i]:first[i + 1]] = sums / np.maximum(norms, 1e-12)
+                    vectors[first[i]:first[i + 1]] = normalise(sums)
                     pooled[first[i]:first[i + 1]] = ok
                 if progress is not None:
                     progress(len(rows))

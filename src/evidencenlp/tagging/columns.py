@@ -228,7 +228,7 @@ def _band_probabilities_cells(bands: Sequence[str], p: np.ndarray) -> list[str]:
     (a finite float is written as its ``repr``, as :mod:`json` does)."""
     if len(set(bands)) < len(bands) or not all(isinstance(b, str) for b in bands) or not np.isfinite(p).all():
         return [band_probabilities_text(dict(zip(bands, r))) for r in p.tolist()]
-    keys = [json.dumps(b, ensure_ascii=False) + ": " for b in bands]
+    keys = [_json_label(b) + ": " for b in bands]
     return ["{" + ", ".join([k + repr(round(v, 4)) for k, v in zip(keys, r)]) + "}" for r in p.tolist()]
 
 

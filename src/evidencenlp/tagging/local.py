@@ -89,11 +89,11 @@ def tag_file(suggester: Suggester | ChunkPool, input_path: Path, output: Path, t
     except BaseException:
         live.abort()
         raise
-    if (read.seen == 0 and done == 0) or not folder.exists():
-        live.abort()
     if read.seen == 0 and done == 0:
+        live.abort()
         raise InputFileError(f"{input_path}: the file has a header but no rows")
     if not folder.exists():  # resumed with every row already done, yet the folder is gone
+        live.abort()
         raise InputFileError(f"{output}: there are no tagged rows to write")
     summary.replaced_characters = read.repaired.replaced_characters
     summary.rows_repaired = read.repaired.rows_repaired

@@ -269,11 +269,21 @@ def assemble(output: Path) -> int:
     try:
         for frame in _iter_parts(parts, schema):
             writer.write(frame)
+    except BaseException:
+        writer.abort()
+        raise
+    return _publish(writer, output)
+
+
+def _publish(writer: ChunkedWriter, output: Path) -> int:
+    """Close ``writer`` (its file replaces ``output`` atomically; dropped if closing fails) and remove the
+    parts folder; returns the characters an .xlsx could not hold."""
+    try:
         writer.close()
     except BaseException:
         writer.abort()
         raise
-    shutil.rmtree(folder)
+    shutil.rmtree(parts_dir(output))
     return writer.removed_characters
 
 
@@ -338,13 +348,7 @@ class LiveAssembly:
             self.abort()
             return assemble(self.output)
         self._writer = None
-        try:
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
-        shutil.rmtree(parts_dir(self.output))
-        return writer.removed_characters
+        return _publish(writer, self.output)
 
 
 def finish_output(input_path: Path, output: Path, summary: TagSummary, started: float,
