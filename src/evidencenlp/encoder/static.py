@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import threading
-from collections.abc import Callable, Sequence
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +90,68 @@ class StaticEmbedder:
         return normalise(np.vstack(parts))
 
 
+    def encode_pieces(self, texts: Sequence[str], pieces: Mapping[int, tuple[int, int, int]],
+                      batch_size: int = DEFAULT_BATCH_SIZE,
+                      progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """:meth:`encode` of ``texts``, bit for bit, tokenising a text that is a piece of another only once.
+
+        ``pieces`` maps the index ``j`` of a text that is a piece of another text to ``(i, start, end)``
+        with ``texts[j] == texts[i][start:end]`` (a note's clause: tagging encodes the notes and their
+        clauses together). The model's tokenizer (BERT normaliser and pre-tokeniser, WordPiece) makes the
+        tokens of each word on its own, so a piece whose ends fall between words has exactly the tokens
+        of the whole text that lie within it; those are taken from the whole text's tokens (one pass with
+        offsets) instead of tokenising the piece again. That is used only where nothing else can differ
+        (:func:`_cut_between_words`): the whole text plain (:data:`_PLAIN_TEXT`: no character the normaliser
+        removes, splits or changes the length of), without any of the tokenizer's added tokens
+        (``[UNK]``), within model2vec's character cut, and not cut at ``MAX_TOKENS`` tokens. Every other text is tokenised as :meth:`encode` does, and the vectors
+        are averaged and normalised as model2vec's ``encode`` does it. Returns float32
+        ``(len(texts), 384)``, rows L2-normalised.
+        """
+        model = self.model
+        if not pieces or model.token_mapping is not None or model.weights is not None:
+            return self.encode(texts, batch_size=batch_size, progress=progress)
+        chars = MAX_TOKENS * int(model.median_token_length)
+        # the tokenizer's added tokens ("[UNK]", "[PAD]") are matched in the raw text before any word is
+        # made: a text holding one (in any case) is tokenised on its own
+        added = [token.content.lower() for token in model.tokenizer.get_added_tokens_decoder().values()]
+        found: dict[int, tuple[int, int, int]] = {}
+        for j, (i, start, end) in pieces.items():
+            if (i != j and _cut_between_words(texts[i], start, end, chars) and texts[i][start:end] == texts[j]
+                    and not any(token in texts[i].lower() for token in added)):
+                found[j] = (i, start, end)
+        wholes = sorted({i for i, _, _ in found.values()} - found.keys())
+        ids: list[list[int]] = [[] for _ in texts]
+        model._set_max_length_in_tokenizer(MAX_TOKENS)  # what model2vec's encode sets (and resets) around a batch
+        try:
+            encodings = model.tokenizer.encode_batch([texts[i] for i in wholes], add_special_tokens=False)
+            whole_tokens = {}
+            for i, encoding in zip(wholes, encodings):
+                ids[i] = encoding.ids
+                if len(encoding.ids) < MAX_TOKENS:  # not cut: every piece's tokens are in it
+                    whole_tokens[i] = (encoding.ids, [a for a, _ in encoding.offsets])
+            derived = {j: piece for j, piece in found.items() if piece[0] in whole_tokens}
+            done = set(wholes) | derived.keys()
+            rest = [j for j in range(len(texts)) if j not in done]
+            for j, encoding in zip(rest, model.tokenizer.encode_batch_fast([texts[j][:chars] for j in rest],
+                                                                           add_special_tokens=False)):
+                ids[j] = encoding.ids
+        finally:
+            model._set_max_length_in_tokenizer(model.max_length)
+        for j, (i, start, end) in derived.items():
+            whole_ids, starts = whole_tokens[i]
+            ids[j] = whole_ids[bisect_left(starts, start):bisect_left(starts, end)]
+        if model.unk_token_id is not None:
+            unk = model.unk_token_id
+            ids = [[t for t in row if t != unk] if unk in row else row for row in ids]
+        step = max(batch_size, 1024)
+        parts = []
+        for first in range(0, len(texts), step):  # encode's chunks, then model2vec's batches of 1024
+            chunk = ids[first:first + step]
+            parts += [_mean_vectors(model, chunk[b:b + 1024]) for b in range(0, len(chunk), 1024)]
+            if progress is not None:
+                progress(len(chunk))
+        return normalise(np.vstack(parts))
+
     def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
                      batch_size: int = DEFAULT_BATCH_SIZE,
                      progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -137,6 +202,43 @@ class StaticEmbedder:
                 progress(len(chunk))
         return normalise(notes), normalise(vectors), pooled
 
+
+#: characters of a text whose tokens :meth:`StaticEmbedder.encode_pieces` may share with its pieces: printable
+#: ASCII, tab and line ends, and the typographic quotes, dashes and ellipsis (Unicode punctuation without
+#: accents or case): the BERT normaliser leaves each as one character (lower-cased, or a space), and its
+#: pre-tokeniser ends a word at each that is not a letter or digit
+_PLAIN_TEXT = re.compile("[\t\n\r\x20-\x7e\u2018\u2019\u201c\u201d\u2013\u2014\u2026]*")
+
+
+def _cut_between_words(text: str, start: int, end: int, chars: int) -> bool:
+    """True when ``text`` can share its tokens with its piece ``text[start:end]``: it is plain
+    (:data:`_PLAIN_TEXT`) and within model2vec's cut at ``chars`` characters, and neither end of the
+    piece splits a word (BERT's pre-tokeniser ends a word at a space or a punctuation mark: in plain
+    text, at any character that is not a letter or digit)."""
+    if not 0 <= start < end <= len(text) or len(text) > chars or not _PLAIN_TEXT.fullmatch(text):
+        return False
+    return (start == 0 or not (text[start - 1].isalnum() and text[start].isalnum())) and (
+        end == len(text) or not (text[end - 1].isalnum() and text[end].isalnum()))
+
+
+def _mean_vectors(model: Any, ids: list[list[int]]) -> np.ndarray:
+    """One batch of model2vec's ``StaticModel._encode_batch`` (model2vec 0.10; a model without token mapping
+    or weights) from token ids already made: each row the mean of its tokens' vectors in the model's
+    dtype (zero without tokens), L2-normalised and rounded back to that dtype when the model normalises."""
+    dtype = model.embedding.dtype
+    if dtype == np.int8:
+        dtype = np.dtype(np.float32)
+    out = np.zeros((len(ids), model.dim), dtype=dtype)
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for i, row in enumerate(ids):
+        if row:
+            buckets[len(row)].append(i)
+    for indices in buckets.values():
+        out[indices] = model.embedding[np.array([ids[i] for i in indices], dtype=np.int64)].mean(axis=1)
+    if model.normalize:
+        out32 = out.astype(np.float32)
+        return (out32 / (np.linalg.norm(out32, axis=1, keepdims=True) + 1e-32)).astype(out.dtype)
+    return out
 
 def _model2vec_mean(tokens: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """A text's vector from its tokens' as model2vec's ``encode`` computes it (the mean in the vectors'
