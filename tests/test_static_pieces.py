@@ -30,6 +30,9 @@ AWKWARD = [
     "ÉCOLE Straße naïve résumé but İstanbul staff, all good",
     "[UNK] tokens ### and ##ing pieces, plus 12,345.67 numbers",
     "the word [unk] or [Pad] in a note: tokenised as the added tokens, [NAME] is not one",
+    "Parking was 5-10 mins away; staff (mostly) great: A+ care, 24/7 -- thanks!!!",
+    "It's 'ok' I guess...but the wait,the wait!\nAnd\tthe [NAME] at reception x2",
+    "No.1 ward's toilets,unclean;nurses@desk ignored us ‘again’ “twice” – sorry…",
 ]
 
 
@@ -58,35 +61,51 @@ def test_corpus_notes_and_their_clauses_encode_as_each_text_alone(static) -> Non
         segs = segments([note])
         if len(segs) < 2:
             continue
-        for seg, span in zip(segs, sentence_offsets(note, segs)):
-            if span is not None:
-                pieces[len(texts)] = (i, *span)
-            texts.append(seg)
-    assert len(pieces) > 1000
+        pieces[i] = [(*span, len(texts) + k) for k, span in enumerate(sentence_offsets(note, segs)) if span]
+        texts += segs
+    assert len(pieces) > 500
     assert _same(static.encode_pieces(texts, pieces), static.encode(texts))
 
 
-def test_a_piece_cut_anywhere_encodes_as_itself(static) -> None:
-    texts: list[str] = list(AWKWARD)
-    pieces: dict[int, tuple[int, int, int]] = {}
+def test_a_note_cut_anywhere_encodes_as_itself(static) -> None:
+    """Each awkward note cut once or twice at many places: a copy of it with those pieces."""
+    rng = np.random.default_rng(0)
+    texts: list[str] = []
+    pieces: dict[int, list[tuple[int, int, int]]] = {}
     shared = 0
-    for i, note in enumerate(AWKWARD):
-        for a, b in _every_cut(note)[::3]:
-            pieces[len(texts)] = (i, a, b)
-            texts.append(note[a:b])
-            shared += _cut_between_words(note, a, b, 10_000)
+    for note in AWKWARD:
+        anywhere = _every_cut(note)
+        between = [(a, b) for a, b in anywhere if _cut_between_words(note, a, b, 10_000)] or anywhere
+        for n in range(120):
+            cuts = between if n % 4 < 2 else anywhere
+            chosen = sorted(cuts[k] for k in rng.choice(len(cuts), size=1 + n % 2, replace=False))
+            if len(chosen) == 2 and chosen[1][0] < chosen[0][1]:
+                chosen = chosen[:1]
+            whole = len(texts)
+            texts.append(note)
+            pieces[whole] = [(a, b, whole + 1 + k) for k, (a, b) in enumerate(chosen)]
+            texts += [note[a:b] for a, b in chosen]
+            shared += all(_cut_between_words(note, a, b, 10_000) for a, b in chosen)
     assert shared > 100 and shared < len(pieces) - 100  # both routes are taken
     assert _same(static.encode_pieces(texts, pieces), static.encode(texts))
 
 
-def test_a_note_past_the_token_cut_and_wrong_pieces_fall_back_to_encoding(static) -> None:
+def test_long_notes_and_wrong_pieces_fall_back_to_encoding(static) -> None:
     long_note = "The staff, the food and the garden were lovely. " * 60  # more than MAX_TOKENS tokens
     texts = [long_note, "kind staff, but cold food", "the food and the garden were lovely.", "cold food",
-             "staff", "", "   "]
-    pieces = {2: (0, 17, 53), 3: (1, 16, 25), 4: (1, 6, 11), 5: (1, 0, 0), 6: (6, 0, 3)}
-    pieces[4] = (1, 5, 10)  # " staf": not the text it claims to be
-    assert _same(static.encode_pieces(texts, pieces), static.encode(texts))
-    assert _same(static.encode_pieces(texts, {}), static.encode(texts))
+             "staff", "", "   ", "kind staff", "but cold food", "kind staff, but cold food"]
+    cases: list[dict[int, list[tuple[int, int, int]]]] = [
+        {0: [(17, 53, 2)]},  # past the token cut
+        {1: [(16, 25, 3), (5, 10, 4)]},  # out of order
+        {1: [(5, 10, 4)]},  # " staf": not the text it claims to be
+        {1: [(0, 10, 7), (12, 25, 8)], 9: [(0, 10, 7)]},  # right, twice
+        {1: [(0, 10, 7), (5, 25, 8)]},  # overlapping
+        {1: [(0, 10, 7)], 7: [(0, 4, 1)]},  # a piece that has pieces
+        {1: [(0, 0, 5)], 6: [(0, 3, 6)]},  # empty, itself
+        {1: []},
+    ]
+    for pieces in cases:
+        assert _same(static.encode_pieces(texts, pieces), static.encode(texts)), pieces
 
 
 def test_cut_between_words() -> None:

@@ -384,19 +384,14 @@ class Suggester:
                             seg_lists: list[list[str]], batch_size: int,
                             progress: Callable[[int], None] | None) -> np.ndarray:
         """The vectors of ``notes + extra`` (rows of ``extra`` by ``row_of``): with an embedder that can
-        (``encode_pieces``: static), a segment found in its note is tokenised from the note's own tokens
-        (the same vectors); otherwise :meth:`~evidencenlp.encoder.Embedder.encode` of them all."""
+        (``encode_pieces``: static), a note of several segments found in it is tokenised from its
+        segments' tokens (the same vectors); otherwise :meth:`~evidencenlp.encoder.Embedder.encode` of
+        them all."""
         encode_pieces = getattr(self.embedder, "encode_pieces", None)
         if encode_pieces is None or not any(seg_lists):
             return self.embedder.encode(notes + extra, batch_size=batch_size, progress=progress)
-        pieces: dict[int, tuple[int, int, int]] = {}
-        for i, segs in enumerate(seg_lists):
-            if not segs:
-                continue
-            for seg, span in zip(segs, sentence_offsets(notes[i], segs)):
-                row = row_of[seg]
-                if span is not None and row not in pieces:
-                    pieces[row] = (i, *span)
+        pieces = {i: [(*span, row_of[seg]) for seg, span in zip(segs, sentence_offsets(notes[i], segs)) if span]
+                  for i, segs in enumerate(seg_lists) if segs}
         vectors: np.ndarray = encode_pieces(notes + extra, pieces, batch_size=batch_size, progress=progress)
         return vectors
 
