@@ -464,7 +464,9 @@ class EvidenceClassifier(BaseEstimator):
         expert = f"{task}@{INSPECTION}"
         router = getattr(self, "router_head_", None)
         if router is not None and expert in self.heads_:
-            r = (self.feedback_share(features) if feedback is None else feedback)[:, None]
+            share = self.feedback_share(features) if feedback is None else feedback
+            assert share is not None  # there is a router
+            r = share[:, None]
             return r * self._expert_proba(task, features, text_inputs) + (1 - r) * self._expert_proba(
                 expert, features, text_inputs)
         return self._expert_proba(task, features, text_inputs)

@@ -139,8 +139,8 @@ class StaticEmbedder:
                 ids[j] = encoding
             gaps = dict(zip(between, self._tokens(list(between))))
             long = []
-            for i, parts in joined.items():
-                row = [t for part in parts for t in (ids[part] if isinstance(part, int) else gaps.get(part, ()))]
+            for i, made in joined.items():
+                row = [t for part in made for t in (ids[part] if isinstance(part, int) else gaps.get(part, []))]
                 if len(row) < MAX_TOKENS:
                     ids[i] = row
                 else:  # would be cut: tokenised whole, as encode does
