@@ -150,3 +150,46 @@ def test_redaction_sets_score_the_same_through_the_batch_path(cases: str) -> Non
     fast = score_file(DATA / cases, finder=lambda text: find_identifiers_many([text])[0])
     assert fast == plain
     assert plain.n_cases > 100 and plain.per_kind  # a scored set, compared field by field
+
+
+def _group_max_plain(sims: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """The per-group loop :func:`~evidencenlp.frameworks.index.group_max` replaces."""
+    out = np.full((sims.shape[0], len(masks)), -1.0, dtype=np.float32)
+    for g, cols in enumerate(masks):
+        if cols.any():
+            out[:, g] = sims[:, cols].max(axis=1)
+    return out
+
+
+@pytest.mark.parametrize("rows", [0, 1, 255, 256, 257, 1000])
+def test_group_max_equals_the_per_group_loop(rows: int) -> None:
+    from evidencenlp.frameworks.index import group_max
+
+    rng = np.random.default_rng(rows)
+    sims = rng.uniform(-1, 1, (rows, 300)).astype(np.float32)
+    if rows > 3:
+        sims[3, 7] = np.nan  # a NaN wins its groups' maximum either way
+    masks = [rng.random(300) < p for p in (0.0, 0.01, 0.2, 0.5, 1.0, 0.0)]
+    masks[2][masks[3]] = True  # overlapping groups: a column in several
+    got = group_max(sims, [np.flatnonzero(m) for m in masks])
+    assert got.dtype == np.float32
+    assert np.array_equal(got, _group_max_plain(sims, masks), equal_nan=True)
+
+
+def test_framework_features_equal_the_per_group_loop() -> None:
+    from evidencenlp.encoder import load_embedder
+    from evidencenlp.frameworks import load_framework_set
+    from evidencenlp.frameworks.index import FrameworkIndex
+
+    fs = load_framework_set()
+    rng = np.random.default_rng(0)
+    n_texts = sum(len(fw.texts()) for fw in fs.frameworks.values())
+    index = FrameworkIndex(fs.frameworks, fs.crosswalk, vectors=np.eye(n_texts, 8, dtype=np.float32),
+                           embedder=load_embedder("static"))  # not used: the vectors are given
+    sims = rng.uniform(-1, 1, (600, n_texts)).astype(np.float32)
+    st = index.statement_scores(sims)
+    assert np.array_equal(st, _group_max_plain(sims, [index.link[:, s] for s in range(len(index.statements))]))
+    assert np.array_equal(index.band_scores(sims),
+                          _group_max_plain(sims, [index.band_of == b for b in range(len(index.taxonomy.bands))]))
+    assert np.array_equal(index.principle_scores(sims),
+                          _group_max_plain(sims, [index.principle_of == p for p in range(len(index.principles))]))

@@ -402,3 +402,38 @@ def test_segments_are_clauses_in_order_or_the_sentences() -> None:
     assert segments(sentences, clauses_on=False) == sentences
     text = " ".join(sentences)
     assert all(o is not None for o in sentence_offsets(text, segments(sentences)))
+
+
+def _clause_test_sentences() -> list[str]:
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[1] / "training" / "corpus"
+    notes = pd.concat([pd.read_csv(p, dtype=str) for p in sorted(corpus.glob("*.csv"))])["text"].dropna().tolist()
+    crafted = ["Good staff however slow", "kind BUT slow", "lovely nurses The wait was long", "ok - fine", "ok -fine",
+               "great...slow", "great. . slow", "fine\nslow", "fine; slow", "Fine, and slow", "fine,But slow",
+               "kind Except That slow", "kind APART FROM slow", "kind other than that slow", "ALTHOUGH kind",
+               "kind whereas slow", "kind unfortunately slow", "a b", "", "   ", "x", "Kind staff", "kind staff",
+               "kind staff K\u212a", "kind \u017fo", "nice \u2013 slow", "nice \u2014 slow", "ok\u00a0but slow"]
+    return crafted + [n for n in notes[::2]] + [n.lower() for n in notes[1::4]] + [n.upper() for n in notes[3::8]]
+
+
+def test_clause_look_ups_never_skip_a_pattern_that_matches() -> None:
+    from evidencenlp.topics import CLAUSE_BREAK, RUN_ON_BREAK, _has_capital_after_first, _may_break
+
+    for sentence in _clause_test_sentences():
+        if not sentence.isascii():
+            continue
+        if not _may_break(sentence):
+            assert CLAUSE_BREAK.search(sentence) is None
+        if not _has_capital_after_first(sentence):
+            assert RUN_ON_BREAK.search(sentence) is None
+
+
+def test_clauses_equal_the_clauses_without_look_ups(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencenlp import topics
+
+    sentences = _clause_test_sentences()
+    fast = [topics.clauses(s, run_on=r) for s in sentences for r in (True, False)]
+    monkeypatch.setattr(topics, "_may_break", lambda s: True)
+    monkeypatch.setattr(topics, "_has_capital_after_first", lambda s: True)
+    assert fast == [topics.clauses(s, run_on=r) for s in sentences for r in (True, False)]

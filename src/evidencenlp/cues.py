@@ -45,11 +45,23 @@ def negated_adverse_count(text: str) -> int:
     return len(NEGATED_ADVERSE.findall(text))
 
 
-def cue_features(texts: Sequence[str]) -> np.ndarray:
-    """Cue features ``(n_texts, N_CUES)``: min(count of negated adverse events, 3)."""
-    return np.array([[min(negated_adverse_count(t), 3)] for t in texts], dtype=np.float32).reshape(len(texts), N_CUES)
+def negated_adverse_counts(texts: Sequence[str]) -> list[int]:
+    """:func:`negated_adverse_count` of each of ``texts`` (to give :func:`cue_features` and
+    :func:`with_markers` when both are wanted for the same texts: the text is searched once)."""
+    return [negated_adverse_count(t) for t in texts]
 
 
-def with_markers(texts: Sequence[str]) -> list[str]:
-    """Texts with a marker word appended per negated adverse event (input for the TF-IDF heads)."""
-    return [t + (" " + " ".join([MARKER] * n) if (n := negated_adverse_count(t)) else "") for t in texts]
+def cue_features(texts: Sequence[str], counts: Sequence[int] | None = None) -> np.ndarray:
+    """Cue features ``(n_texts, N_CUES)``: min(count of negated adverse events, 3). ``counts``: the
+    texts' :func:`negated_adverse_counts` when already known."""
+    if counts is None:
+        counts = negated_adverse_counts(texts)
+    return np.array([[min(n, 3)] for n in counts], dtype=np.float32).reshape(len(texts), N_CUES)
+
+
+def with_markers(texts: Sequence[str], counts: Sequence[int] | None = None) -> list[str]:
+    """Texts with a marker word appended per negated adverse event (input for the TF-IDF heads).
+    ``counts``: the texts' :func:`negated_adverse_counts` when already known."""
+    if counts is None:
+        counts = negated_adverse_counts(texts)
+    return [t + (" " + " ".join([MARKER] * n) if n else "") for t, n in zip(texts, counts)]

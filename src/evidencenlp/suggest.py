@@ -372,12 +372,28 @@ class Suggester:
         extra = list(dict.fromkeys(s for lists in (sent_lists, seg_lists) for texts_ in lists for s in texts_))
         row_of = {t: j for j, t in enumerate(extra, start=len(processed))}
         # notes, their sentences and segments go through the encoder and the heads together (each once)
-        vectors = self.embedder.encode(notes + extra, batch_size=batch_size, progress=None if extra else progress)
+        vectors = self._encode_with_pieces(notes, extra, row_of, seg_lists, batch_size,
+                                           None if extra else progress)
         if extra and progress is not None:
             progress(len(processed))
         preds = self.probabilities(notes + extra, vectors) if len(vectors) else None
         return Analysed(out, keep, processed, preds, sent_lists, [[row_of[s] for s in ss] for ss in sent_lists],
                         seg_lists, [[row_of[s] for s in ss] for ss in seg_lists])
+
+    def _encode_with_pieces(self, notes: list[str], extra: list[str], row_of: dict[str, int],
+                            seg_lists: list[list[str]], batch_size: int,
+                            progress: Callable[[int], None] | None) -> np.ndarray:
+        """The vectors of ``notes + extra`` (rows of ``extra`` by ``row_of``): with an embedder that can
+        (``encode_pieces``: static), a note of several segments found in it is tokenised from its
+        segments' tokens (the same vectors); otherwise :meth:`~evidencenlp.encoder.Embedder.encode` of
+        them all."""
+        encode_pieces = getattr(self.embedder, "encode_pieces", None)
+        if encode_pieces is None or not any(seg_lists):
+            return self.embedder.encode(notes + extra, batch_size=batch_size, progress=progress)
+        pieces = {i: [(*span, row_of[seg]) for seg, span in zip(segs, sentence_offsets(notes[i], segs)) if span]
+                  for i, segs in enumerate(seg_lists) if segs}
+        vectors: np.ndarray = encode_pieces(notes + extra, pieces, batch_size=batch_size, progress=progress)
+        return vectors
 
     def _analyse_spans(self, out: list[Suggestion | None], keep: list[int], processed: list[ProcessedText],
                        sent_lists: list[list[str]], seg_lists: list[list[str]], batch_size: int,

@@ -153,12 +153,35 @@ NO_BREAK_AFTER = frozenset(
 MIN_CLAUSE_WORDS = 2
 
 
+#: what every match of :data:`CLAUSE_BREAK` in an ASCII sentence holds: one of these characters, two dots,
+#: or one of these words (lower-cased; a comma's clause words need the comma, listed here)
+_BREAK_CHARS = ("\n", ";", "-", "..", ",")
+_BREAK_WORDS = ("but", "however", "though", "whereas", "unfortunately", "except that", "apart from",
+                "other than that")
+
+
+def _may_break(sentence: str) -> bool:
+    """False only when :data:`CLAUSE_BREAK` cannot match the ASCII ``sentence`` (for ASCII text its
+    case-insensitive words are plain lower-case look-ups; a dash between spaces needs ``-``)."""
+    if any(c in sentence for c in _BREAK_CHARS):
+        return True
+    lowered = sentence.lower()
+    return any(w in lowered for w in _BREAK_WORDS)
+
+
+def _has_capital_after_first(sentence: str) -> bool:
+    """False only when :data:`RUN_ON_BREAK` cannot match the ASCII ``sentence``: it needs a capital
+    letter after a character that comes first."""
+    rest = sentence[1:]
+    return rest != rest.lower()
+
 def clauses(sentence: str, run_on: bool = True, min_words: int = MIN_CLAUSE_WORDS) -> list[str]:
     """``sentence`` cut into clauses (:data:`CLAUSE_BREAK`; with ``run_on`` also :data:`RUN_ON_BREAK`),
     each a stripped substring of it, in order; pieces under ``min_words`` words join a neighbour, so a
     sentence too short to cut comes back whole (``[sentence.strip()]``; ``[]`` for blank text)."""
-    cuts = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(sentence)]
-    if run_on:
+    plain = sentence.isascii()  # the look-ups below skip a pattern only where it cannot match
+    cuts = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(sentence)] if not plain or _may_break(sentence) else []
+    if run_on and (not plain or _has_capital_after_first(sentence)):
         for m in RUN_ON_BREAK.finditer(sentence):
             before = sentence[:m.start()].rsplit(None, 1)  # its last word, as split()[-1]
             if before and before[-1].lower().strip("(),") not in NO_BREAK_AFTER:

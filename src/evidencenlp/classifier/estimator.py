@@ -47,7 +47,7 @@ from evidencenlp.classifier.joint import (
 from evidencenlp.classifier.names import DIRECTION_TASK, PRINCIPLES_TASK, REVIEW_KEY
 from evidencenlp.classifier.risk import RiskModel, risk_features
 from evidencenlp.classifier.thresholds import DEFAULT_THRESHOLDS
-from evidencenlp.cues import cue_features, with_markers
+from evidencenlp.cues import cue_features, negated_adverse_counts, with_markers
 from evidencenlp.defaults import BACKENDS
 from evidencenlp.encoder.base import EMBEDDING_DIM, SPACES
 from evidencenlp.errors import DataError, ModelError
@@ -280,21 +280,23 @@ class EvidenceClassifier(BaseEstimator):
             raise ValueError(f"embeddings must be ({len(texts)}, {EMBEDDING_DIM}); got {embeddings.shape}")
         return embeddings
 
-    def features(self, texts: Sequence[str], embeddings: np.ndarray, sims: np.ndarray | None = None) -> np.ndarray:
+    def features(self, texts: Sequence[str], embeddings: np.ndarray, sims: np.ndarray | None = None,
+                 cue_counts: Sequence[int] | None = None) -> np.ndarray:
         """Head input ``[embedding | similarity features | wording cues]``: float32 ``(n, 384 + …)``.
 
         ``embeddings`` are the L2-normalised encoder vectors ``(n, 384)`` of ``texts``; ``sims`` their
-        cosines to the framework sentences (from :meth:`FrameworkIndex.similarities`), if computed.
+        cosines to the framework sentences (from :meth:`FrameworkIndex.similarities`), if computed;
+        ``cue_counts`` their :func:`~evidencenlp.cues.negated_adverse_counts`, if counted.
         """
         parts = [embeddings]
         if self.similarity_features:
             parts.append(self.index.features(embeddings, sims))
         if self.cues:
-            parts.append(cue_features(texts))
+            parts.append(cue_features(texts, cue_counts))
         return np.hstack(parts).astype(np.float32)
 
-    def _text_inputs(self, texts: Sequence[str]) -> list[str]:
-        return with_markers(texts) if self.cues else list(texts)
+    def _text_inputs(self, texts: Sequence[str], cue_counts: Sequence[int] | None = None) -> list[str]:
+        return with_markers(texts, cue_counts) if self.cues else list(texts)
 
     # -- fit -----------------------------------------------------------------------------------
 
@@ -451,16 +453,20 @@ class EvidenceClassifier(BaseEstimator):
                 best, best_score = [float(x) for x in w], float(score)
         return best
 
-    def _task_proba(self, task: str, features: np.ndarray, text_inputs: Sequence[str] | SharedCounts) -> np.ndarray:
+    def _task_proba(self, task: str, features: np.ndarray, text_inputs: Sequence[str] | SharedCounts,
+                    feedback: np.ndarray | None = None) -> np.ndarray:
         """The task's ensemble of calibrated probabilities ``(n, n_labels)`` in taxonomy order.
 
         With a router, a routed task mixes its two experts: ``r · all-rows expert + (1 − r) · inspection
-        expert``, where ``r`` is the router's probability that the note is public feedback.
+        expert``, where ``r`` is the router's probability that the note is public feedback
+        (:meth:`feedback_share`; ``feedback`` when it is already computed for these ``features``).
         """
         expert = f"{task}@{INSPECTION}"
         router = getattr(self, "router_head_", None)
         if router is not None and expert in self.heads_:
-            r = router.predict_proba(features)[:, router.classes_.index(FEEDBACK)][:, None]
+            share = self.feedback_share(features) if feedback is None else feedback
+            assert share is not None  # there is a router
+            r = share[:, None]
             return r * self._expert_proba(task, features, text_inputs) + (1 - r) * self._expert_proba(
                 expert, features, text_inputs)
         return self._expert_proba(task, features, text_inputs)
@@ -557,17 +563,19 @@ class EvidenceClassifier(BaseEstimator):
         vectors = self._embed(texts, embeddings)
         t = self.taxonomy_
         sims = self.index.similarities(vectors) if sims is None else sims
-        features = self.features(texts, vectors, sims)
+        cue_counts = negated_adverse_counts(texts) if self.cues else None  # for the features and the text inputs
+        features = self.features(texts, vectors, sims, cue_counts)
         heads = self.heads_
-        text_inputs = SharedCounts(self._text_inputs(texts) if self.text_heads_ else texts)
-        kq = self._task_proba("key_question", features, text_inputs)
-        st = self._task_proba("statement", features, text_inputs)
+        text_inputs = SharedCounts(self._text_inputs(texts, cue_counts) if self.text_heads_ else texts)
+        feedback = self.feedback_share(features)  # once: every routed task and the risk inputs use it
+        kq = self._task_proba("key_question", features, text_inputs, feedback)
+        st = self._task_proba("statement", features, text_inputs, feedback)
         statement, kq_marginal = joint(st, kq, t.statement_kq, t.key_questions, self.joint_temperature_)
         proba = {"key_question": kq_marginal, "statement": statement,
-                 "evidence_category": self._task_proba("evidence_category", features, text_inputs)}
-        band = self._task_proba("band", features, text_inputs)
+                 "evidence_category": self._task_proba("evidence_category", features, text_inputs, feedback)}
+        band = self._task_proba("band", features, text_inputs, feedback)
         if DIRECTION_TASK in heads:
-            direction = self._task_proba(DIRECTION_TASK, features, text_inputs)
+            direction = self._task_proba(DIRECTION_TASK, features, text_inputs, feedback)
             proba[DIRECTION_TASK] = direction
             half = band.shape[1] // 2
             mix = getattr(self, "direction_mix_", 1.0)
@@ -576,15 +584,25 @@ class EvidenceClassifier(BaseEstimator):
         proba[PRINCIPLES_TASK] = (
             align(self.principles_head_.predict_proba(features), self.principles_head_.classes_, t.principles)
             if self.principles_head_ is not None else np.zeros((len(texts), len(t.principles))))
-        proba[REVIEW_KEY] = self.review_confidence(proba, self.risk_inputs(texts, features, sims, proba))
+        proba[REVIEW_KEY] = self.review_confidence(proba, self.risk_inputs(texts, features, sims, proba, feedback))
         return ClassifierOutput(proba=proba, classes=dict(self.classes_), sims=sims)
 
-    def risk_inputs(self, texts: Sequence[str], features: np.ndarray, sims: np.ndarray,
-                    proba: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The review risk model's features ``(n, d)`` of ``n`` notes (see :func:`~evidencenlp.classifier.risk.risk_features`)."""
+    def feedback_share(self, features: np.ndarray) -> np.ndarray | None:
+        """The router's probability ``(n,)`` that each of the notes with these head ``features`` is public
+        feedback (``None`` without a router)."""
         router = getattr(self, "router_head_", None)
-        feedback = (router.predict_proba(features)[:, router.classes_.index(FEEDBACK)] if router is not None
-                    else np.zeros(len(texts)))
+        if router is None:
+            return None
+        return router.predict_proba(features)[:, router.classes_.index(FEEDBACK)]
+
+    def risk_inputs(self, texts: Sequence[str], features: np.ndarray, sims: np.ndarray,
+                    proba: Mapping[str, np.ndarray], feedback: np.ndarray | None = None) -> np.ndarray:
+        """The review risk model's features ``(n, d)`` of ``n`` notes (see :func:`~evidencenlp.classifier.risk.risk_features`);
+        ``feedback``: :meth:`feedback_share` of ``features`` when it is already computed."""
+        if feedback is None:
+            feedback = self.feedback_share(features)
+        if feedback is None:
+            feedback = np.zeros(len(texts))
         sims_max = sims.max(axis=1) if sims.size else np.zeros(len(texts))
         _, kq_index = decide(proba["statement"], self.taxonomy_.statement_kq, self.classes_["key_question"])
         return risk_features(proba, np.array([len(x) for x in texts]), feedback, sims_max, kq_index)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import threading
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +89,85 @@ class StaticEmbedder:
         return normalise(np.vstack(parts))
 
 
+    def encode_pieces(self, texts: Sequence[str], pieces: Mapping[int, Sequence[tuple[int, int, int]]],
+                      batch_size: int = DEFAULT_BATCH_SIZE,
+                      progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """:meth:`encode` of ``texts``, bit for bit, without tokenising a text whose pieces are also encoded.
+
+        ``pieces`` maps the index ``i`` of a text to its pieces among ``texts`` (a note's clauses: tagging
+        encodes the notes and their clauses together), as ``(start, end, j)`` in order, with
+        ``texts[j] == texts[i][start:end]``. The model's tokenizer (BERT normaliser and pre-tokeniser,
+        WordPiece) makes the tokens of each word on its own, so when every cut between the pieces and
+        the text between them falls between words, the text's tokens are the pieces' tokens and those of
+        the text between them, in order: they are put together from those instead of tokenising the
+        whole text again. That is done only where nothing else can differ (:func:`_cut_between_words`):
+        the text plain (:data:`_PLAIN_TEXT`: no character the normaliser removes, splits or changes the
+        length of), without any of the tokenizer's added tokens (``[UNK]``), within model2vec's
+        character cut and, put together, under ``MAX_TOKENS`` tokens. Every other text is tokenised as
+        :meth:`encode` does, and the vectors are averaged and normalised as model2vec's ``encode`` does
+        it. Returns float32 ``(len(texts), 384)``, rows L2-normalised.
+        """
+        model = self.model
+        if not pieces or model.token_mapping is not None or model.weights is not None:
+            return self.encode(texts, batch_size=batch_size, progress=progress)
+        chars = MAX_TOKENS * int(model.median_token_length)
+        # the tokenizer's added tokens ("[UNK]", "[PAD]") are matched in the raw text before any word is
+        # made: a text holding one (in any case) is tokenised on its own
+        added = [token.content.lower() for token in model.tokenizer.get_added_tokens_decoder().values()]
+        joined: dict[int, list[int | str]] = {}  # a text made of pieces: its parts, a piece's index or the text between
+        for i, parts in pieces.items():
+            text = texts[i]
+            if not parts or not _shareable(text, chars) or any(token in text.lower() for token in added):
+                continue
+            made: list[int | str] = []
+            cursor = 0
+            for start, end, j in parts:
+                if (j == i or j in pieces or not cursor <= start < end <= len(text) or texts[j] != text[start:end]
+                        or not (_between_words(text, start) and _between_words(text, end))):
+                    break
+                made += [text[cursor:start], j]
+                cursor = end
+            else:
+                joined[i] = [*made, text[cursor:]]
+        between = {part for parts in joined.values() for part in parts if isinstance(part, str) and part.strip()}
+        ids: list[list[int]] = [[] for _ in texts]
+        gaps: dict[str, list[int]] = {}
+        model._set_max_length_in_tokenizer(MAX_TOKENS)  # what model2vec's encode sets (and resets) around a batch
+        try:
+            rest = [j for j in range(len(texts)) if j not in joined]
+            for j, encoding in zip(rest, self._tokens([texts[j][:chars] for j in rest])):
+                ids[j] = encoding
+            gaps = dict(zip(between, self._tokens(list(between))))
+            long = []
+            for i, made in joined.items():
+                row = [t for part in made for t in (ids[part] if isinstance(part, int) else gaps.get(part, []))]
+                if len(row) < MAX_TOKENS:
+                    ids[i] = row
+                else:  # would be cut: tokenised whole, as encode does
+                    long.append(i)
+            for i, encoding in zip(long, self._tokens([texts[i][:chars] for i in long])):
+                ids[i] = encoding
+        finally:
+            model._set_max_length_in_tokenizer(model.max_length)
+        if model.unk_token_id is not None:
+            unk = model.unk_token_id
+            ids = [[t for t in row if t != unk] if unk in row else row for row in ids]
+        step = max(batch_size, 1024)
+        parts_out = []
+        for first in range(0, len(texts), step):  # encode's chunks, then model2vec's batches of 1024
+            chunk = ids[first:first + step]
+            parts_out += [_mean_vectors(model, chunk[b:b + 1024]) for b in range(0, len(chunk), 1024)]
+            if progress is not None:
+                progress(len(chunk))
+        return normalise(np.vstack(parts_out))
+
+    def _tokens(self, texts: list[str]) -> list[list[int]]:
+        """The token ids of each of ``texts`` (the model's tokenizer, as set up by the caller; unknown
+        tokens kept)."""
+        if not texts:
+            return []
+        return [encoding.ids for encoding in self.model.tokenizer.encode_batch_fast(texts, add_special_tokens=False)]
+
     def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
                      batch_size: int = DEFAULT_BATCH_SIZE,
                      progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -137,6 +218,51 @@ class StaticEmbedder:
                 progress(len(chunk))
         return normalise(notes), normalise(vectors), pooled
 
+
+#: characters of a text whose tokens :meth:`StaticEmbedder.encode_pieces` may share with its pieces: printable
+#: ASCII, tab and line ends, and the typographic quotes, dashes and ellipsis (Unicode punctuation without
+#: accents or case): the BERT normaliser leaves each as one character (lower-cased, or a space), and its
+#: pre-tokeniser ends a word at each that is not a letter or digit
+_PLAIN_TEXT = re.compile("[\t\n\r\x20-\x7e\u2018\u2019\u201c\u201d\u2013\u2014\u2026]*")
+
+
+def _shareable(text: str, chars: int) -> bool:
+    """True when ``text``'s tokens may be put together from its parts': it is plain (:data:`_PLAIN_TEXT`)
+    and within model2vec's cut at ``chars`` characters."""
+    return len(text) <= chars and _PLAIN_TEXT.fullmatch(text) is not None
+
+
+def _between_words(text: str, at: int) -> bool:
+    """True when a cut of plain ``text`` at ``at`` splits no word (BERT's pre-tokeniser ends a word at a
+    space or a punctuation mark: in plain text, at any character that is not a letter or digit)."""
+    return at <= 0 or at >= len(text) or not (text[at - 1].isalnum() and text[at].isalnum())
+
+
+def _cut_between_words(text: str, start: int, end: int, chars: int) -> bool:
+    """True when shareable ``text`` (:func:`_shareable`) has ``text[start:end]`` as a piece whose ends split
+    no word (:func:`_between_words`)."""
+    return (0 <= start < end <= len(text) and _shareable(text, chars) and _between_words(text, start)
+            and _between_words(text, end))
+
+
+def _mean_vectors(model: Any, ids: list[list[int]]) -> np.ndarray:
+    """One batch of model2vec's ``StaticModel._encode_batch`` (model2vec 0.10; a model without token mapping
+    or weights) from token ids already made: each row the mean of its tokens' vectors in the model's
+    dtype (zero without tokens), L2-normalised and rounded back to that dtype when the model normalises."""
+    dtype = model.embedding.dtype
+    if dtype == np.int8:
+        dtype = np.dtype(np.float32)
+    out = np.zeros((len(ids), model.dim), dtype=dtype)
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for i, row in enumerate(ids):
+        if row:
+            buckets[len(row)].append(i)
+    for indices in buckets.values():
+        out[indices] = model.embedding[np.array([ids[i] for i in indices], dtype=np.int64)].mean(axis=1)
+    if model.normalize:
+        out32 = out.astype(np.float32)
+        return (out32 / (np.linalg.norm(out32, axis=1, keepdims=True) + 1e-32)).astype(out.dtype)
+    return out
 
 def _model2vec_mean(tokens: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """A text's vector from its tokens' as model2vec's ``encode`` computes it (the mean in the vectors'
