@@ -119,3 +119,29 @@ def test_cut_between_words() -> None:
     assert not _cut_between_words(note, 5, 5, 1000)
     assert not _cut_between_words(note + " café", 0, 10, 1000)  # not plain text: never shared
     assert not _cut_between_words("Good\x0bstaff", 0, 4, 1000)  # a character the normaliser removes
+
+
+def test_an_unchecked_model2vec_release_falls_back_to_encode(static, monkeypatch):
+    """With a model2vec release the shared tokens were not checked against, every text is tokenised on
+    its own (the same vectors, by ``encode`` itself)."""
+    import model2vec
+
+    from evidencenlp.encoder import static as static_module
+
+    texts = ["Kind staff, but the wait was long", "Kind staff,", "but the wait was long"]
+    pieces = {0: [(0, 11, 1), (12, 33, 2)]}
+    calls = []
+    real_encode = type(static).encode
+
+    def counting_encode(self, *args, **kwargs):
+        calls.append(len(args[0]))
+        return real_encode(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(static), "encode", counting_encode)
+    assert static_module._pieces_supported(static.model) == str(model2vec.__version__).startswith(
+        static_module.PIECES_MODEL2VEC_RELEASES)
+    monkeypatch.setattr(model2vec, "__version__", "99.0.0")
+    assert not static_module._pieces_supported(static.model)
+    got = static.encode_pieces(texts, pieces)
+    assert calls == [3]
+    np.testing.assert_array_equal(got, real_encode(static, texts))

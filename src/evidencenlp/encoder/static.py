@@ -108,7 +108,8 @@ class StaticEmbedder:
         it. Returns float32 ``(len(texts), 384)``, rows L2-normalised.
         """
         model = self.model
-        if not pieces or model.token_mapping is not None or model.weights is not None:
+        if (not pieces or not _pieces_supported(model) or model.token_mapping is not None
+                or model.weights is not None):
             return self.encode(texts, batch_size=batch_size, progress=progress)
         chars = MAX_TOKENS * int(model.median_token_length)
         # the tokenizer's added tokens ("[UNK]", "[PAD]") are matched in the raw text before any word is
@@ -224,6 +225,21 @@ class StaticEmbedder:
 #: accents or case): the BERT normaliser leaves each as one character (lower-cased, or a space), and its
 #: pre-tokeniser ends a word at each that is not a letter or digit
 _PLAIN_TEXT = re.compile("[\t\n\r\x20-\x7e\u2018\u2019\u201c\u201d\u2013\u2014\u2026]*")
+
+
+#: the model2vec releases whose ``encode`` :meth:`StaticEmbedder.encode_pieces` reproduces (its batch
+#: averaging and tokenizer set-up); with any other release it falls back to ``encode``
+PIECES_MODEL2VEC_RELEASES = ("0.10.",)
+
+
+def _pieces_supported(model: Any) -> bool:
+    """True when the installed model2vec is a release :meth:`StaticEmbedder.encode_pieces` was checked
+    against (:data:`PIECES_MODEL2VEC_RELEASES`) and ``model`` has the tokenizer hook it uses."""
+    import model2vec
+
+    version = str(getattr(model2vec, "__version__", ""))
+    return (version.startswith(PIECES_MODEL2VEC_RELEASES)
+            and callable(getattr(model, "_set_max_length_in_tokenizer", None)))
 
 
 def _shareable(text: str, chars: int) -> bool:
