@@ -97,10 +97,13 @@ def test_long_notes_and_wrong_pieces_fall_back_to_encoding(static) -> None:
     cases: list[dict[int, list[tuple[int, int, int]]]] = [
         {0: [(17, 53, 2)]},  # past the token cut
         {1: [(16, 25, 3), (5, 10, 4)]},  # out of order
-        {1: [(5, 10, 4)]},  # " staf": not the text it claims to be
+        {1: [(5, 10, 4)]},  # right ("staff")
+        {1: [(0, 10, 4)]},  # "kind staff" is not the text it claims to be ("staff")
+        {1: [(0, 10, 7), (12, 25, 1)]},  # a piece claiming to be its own note
         {1: [(0, 10, 7), (12, 25, 8)], 9: [(0, 10, 7)]},  # right, twice
         {1: [(0, 10, 7), (5, 25, 8)]},  # overlapping
         {1: [(0, 10, 7)], 7: [(0, 4, 1)]},  # a piece that has pieces
+        {9: [(0, 25, 1)], 1: [(0, 10, 7), (12, 25, 8)]},  # a piece that is put together from its own pieces
         {1: [(0, 0, 5)], 6: [(0, 3, 6)]},  # empty, itself
         {1: []},
     ]
@@ -145,3 +148,61 @@ def test_an_unchecked_model2vec_release_falls_back_to_encode(static, monkeypatch
     got = static.encode_pieces(texts, pieces)
     assert calls == [3]
     np.testing.assert_array_equal(got, real_encode(static, texts))
+
+
+def _joined_note_and_pieces(note: str, cuts: list[int]) -> tuple[list[str], dict[int, list[tuple[int, int, int]]]]:
+    """``note`` and its pieces between consecutive ``cuts`` (character offsets), as ``encode_pieces`` takes them."""
+    bounds = [0, *cuts, len(note)]
+    spans = [(a, b) for a, b in zip(bounds, bounds[1:]) if note[a:b].strip()]
+    return [note, *(note[a:b] for a, b in spans)], {0: [(a, b, 1 + k) for k, (a, b) in enumerate(spans)]}
+
+
+@pytest.mark.parametrize("words", [127, 128, 129, 200])
+def test_notes_near_the_token_cut_within_the_character_cut(static, words: int) -> None:
+    """Punctuation-dense notes short enough in characters to be shared but with about ``MAX_TOKENS``
+    tokens (253 to 400, a trailing comma adding one): put together only when under the cut."""
+    from evidencenlp.encoder.base import MAX_TOKENS
+
+    for note in (", ".join(["a"] * words), ", ".join(["a"] * words) + ","):
+        assert len(note) <= MAX_TOKENS * int(static.model.median_token_length)  # shareable by length
+        for cuts in ([len(note) // 2 - len(note) // 2 % 3 + 1], [3, len(note) - 2]):
+            texts, pieces = _joined_note_and_pieces(note, cuts)
+            assert _same(static.encode_pieces(texts, pieces), static.encode(texts)), (words, cuts)
+
+
+def test_a_plain_note_with_pieces_is_not_tokenised_again(static, monkeypatch) -> None:
+    """The shared path is taken (not only correct when it falls back): a plain note cut between words is
+    never given to the tokenizer whole, a note that is not plain is."""
+    plain = "Kind staff, but the wait was long"
+    accented = "Kind staff, but the café was shut"
+    texts = [plain, "Kind staff,", "but the wait was long", accented, "Kind staff,", "but the café was shut"]
+    pieces = {0: [(0, 11, 1), (12, 33, 2)], 3: [(0, 11, 4), (12, 33, 5)]}
+    seen: list[str] = []
+    real_tokens = type(static)._tokens
+
+    def spying_tokens(self, batch):
+        seen.extend(batch)
+        return real_tokens(self, batch)
+
+    monkeypatch.setattr(type(static), "_tokens", spying_tokens)
+    got = static.encode_pieces(texts, pieces)
+    monkeypatch.undo()
+    assert _same(got, static.encode(texts))
+    assert plain not in seen and accented in seen
+
+
+
+def test_span_pooling_averages_as_encode_bit_for_bit(static) -> None:
+    """``encode_spans`` averages and normalises as model2vec's ``encode`` (and :meth:`encode_pieces`) do:
+    the corpus notes and their pooled clauses are each text encoded alone, bit for bit (a 1-D norm
+    instead of model2vec's row norm differed in the last bit for about 1 in 100 notes)."""
+    from evidencenlp.topics import segments
+
+    notes = pd.concat([pd.read_csv(p, dtype=str) for p in sorted(CORPUS.glob("*.csv"))])["text"].dropna().tolist()
+    notes = list(dict.fromkeys(notes))[:3000]
+    segs = [segments([note]) for note in notes]
+    whole, pooled_vectors, pooled = static.encode_spans(notes, [sentence_offsets(n, s) for n, s in zip(notes, segs)])
+    assert _same(whole, static.encode(notes))
+    alone = static.encode([s for ss in segs for s in ss])
+    assert pooled.sum() > 1000
+    assert _same(pooled_vectors[pooled], alone[pooled])

@@ -275,16 +275,22 @@ def _mean_vectors(model: Any, ids: list[list[int]]) -> np.ndarray:
             buckets[len(row)].append(i)
     for indices in buckets.values():
         out[indices] = model.embedding[np.array([ids[i] for i in indices], dtype=np.int64)].mean(axis=1)
-    if model.normalize:
-        out32 = out.astype(np.float32)
-        return (out32 / (np.linalg.norm(out32, axis=1, keepdims=True) + 1e-32)).astype(out.dtype)
-    return out
+    return _model2vec_normalised(out) if model.normalize else out
+
+
+def _model2vec_normalised(out: np.ndarray) -> np.ndarray:
+    """Rows of ``out`` ``(n, dim)`` L2-normalised as model2vec 0.10's ``encode`` does it: in float32, each
+    row's norm taken along the rows' axis, rounded back to ``out``'s dtype."""
+    out32 = out.astype(np.float32)
+    return (out32 / (np.linalg.norm(out32, axis=1, keepdims=True) + 1e-32)).astype(out.dtype)
+
 
 def _model2vec_mean(tokens: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """A text's vector from its tokens' as model2vec's ``encode`` computes it (the mean in the vectors'
-    own dtype, L2-normalised and rounded back to it), so the same text gives the same vector either way."""
-    mean = tokens.mean(axis=0).astype(np.float32)
-    return (mean / (np.linalg.norm(mean) + 1e-32)).astype(dtype if dtype != np.int8 else np.float32)
+    """A text's vector from its tokens' ``(n_tokens, dim)`` as model2vec's ``encode`` computes it (the mean
+    in the vectors' own dtype, L2-normalised as :func:`_model2vec_normalised` and rounded back to it), so
+    the same text gives the same vector, bit for bit, either way."""
+    mean = tokens.mean(axis=0, keepdims=True).astype(dtype if dtype != np.int8 else np.float32)
+    return _model2vec_normalised(mean)[0]
 
 
 def load_static(cls: Any, folder: Path) -> Any:
