@@ -27,28 +27,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from band_calibration import bundle_suggestions  # experiments/ is the script's folder
+from assess_loso import rate  # experiments/ is the script's folder
+from band_calibration import bundle_suggestions
 
-from evidencenlp.assess import AssessOptions, load_rules
-from evidencenlp.assess.bands import BandCalibration, shipped_band_calibration
+from evidencenlp.assess import load_rules
+from evidencenlp.assess.bands import shipped_band_calibration
 from evidencenlp.assess.records import EvidenceRecord
-from evidencenlp.assess.scoring import assess_location
-from evidencenlp.evaluation.assessments import NO_RATING, Bundle, unreviewed_records
+from evidencenlp.evaluation.assessments import Bundle, unreviewed_records
 from evidencenlp.fileio import write_text_atomic
-from evidencenlp.frameworks.rules import RatingRules
 
 SETS = ["evaluation/assessment_bundles", "evaluation/assessment_bundles_c", "evaluation/assessment_bundles_d",
         "evaluation/assessment_bundles_e", "evaluation/assessment_bundles_f", "evaluation/assessment_bundles_g",
         "tests/data/assessment_dev"]
 #: how sure a writer's band is made (the rest shared by the other bands): near one, never exactly one
 WRITER_BAND_PROBABILITY = 0.997
-
-
-def rate(bundle: Bundle, records: list[EvidenceRecord], rules: RatingRules,
-         calibration: BandCalibration | None) -> tuple[dict[str, str], str]:
-    """Key question and overall ratings of one bundle from ``records``."""
-    loc = assess_location(bundle.id, records, rules, AssessOptions(use_encoder=False), calibration)
-    return {k: v.rating or NO_RATING for k, v in loc.key_questions.items()}, loc.overall.rating or NO_RATING
 
 
 def variants(bundle: Bundle, tool: list[EvidenceRecord], bands: tuple[str, ...]
@@ -72,28 +64,25 @@ def main() -> None:
     rules = load_rules()[2]
     calibration = shipped_band_calibration()
     data, version = bundle_suggestions(SETS, args.cache)
-    kq: dict[str, Counter[str]] = {}
-    overall: dict[str, Counter[str]] = {}
-    per_set: dict[str, dict[str, list[int]]] = {}
+    n_kq = len(rules.taxonomy.key_questions)
+    per_set: dict[str, dict[str, Counter[str]]] = {}  # folder -> variant -> counts
     for folder, items in data.items():
         for bundle, suggestions in items:
             tool = unreviewed_records(bundle, suggestions, rules)
             for name, records in variants(bundle, tool, tuple(rules.taxonomy.bands)).items():
                 got, got_overall = rate(bundle, records, rules, None if name == "writers_bands" else calibration)
-                hits = sum(got[k] == bundle.expected[k] for k in rules.taxonomy.key_questions)
-                kq.setdefault(name, Counter()).update(exact=hits, n=len(rules.taxonomy.key_questions))
-                overall.setdefault(name, Counter()).update(exact=int(got_overall == bundle.expected_overall), n=1)
-                row = per_set.setdefault(folder, {}).setdefault(name, [0, 0, 0, 0])
-                row[0] += hits
-                row[1] += len(rules.taxonomy.key_questions)
-                row[2] += int(got_overall == bundle.expected_overall)
-                row[3] += 1
-    report: dict[str, Any] = {"model_version": version, "sets": SETS,
-                              "key_questions_exact": {k: dict(v) for k, v in kq.items()},
-                              "overall_exact": {k: dict(v) for k, v in overall.items()},
-                              "per_set": {f: {k: {"key_questions_exact": v[0], "key_questions": v[1],
-                                                  "overall_exact": v[2], "bundles": v[3]} for k, v in rows.items()}
-                                          for f, rows in per_set.items()}}
+                per_set.setdefault(folder, {}).setdefault(name, Counter()).update(
+                    key_questions_exact=sum(got[k] == bundle.expected[k] for k in rules.taxonomy.key_questions),
+                    key_questions=n_kq, overall_exact=int(got_overall == bundle.expected_overall), bundles=1)
+    totals: dict[str, Counter[str]] = {}
+    for rows in per_set.values():
+        for name, counts in rows.items():
+            totals.setdefault(name, Counter()).update(counts)
+    kq = {k: {"exact": v["key_questions_exact"], "n": v["key_questions"]} for k, v in totals.items()}
+    overall = {k: {"exact": v["overall_exact"], "n": v["bundles"]} for k, v in totals.items()}
+    report: dict[str, Any] = {"model_version": version, "sets": SETS, "key_questions_exact": kq,
+                              "overall_exact": overall,
+                              "per_set": {f: {k: dict(v) for k, v in rows.items()} for f, rows in per_set.items()}}
     for name in kq:
         print(f"{name:20s} key questions {kq[name]['exact']}/{kq[name]['n']}  overall "
               f"{overall[name]['exact']}/{overall[name]['n']}")
