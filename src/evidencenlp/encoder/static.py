@@ -122,8 +122,8 @@ class StaticEmbedder:
                 continue
             made: list[int | str] = []
             cursor = 0
-            for start, end, j in parts:
-                if (j == i or j in pieces or not cursor <= start < end <= len(text) or texts[j] != text[start:end]
+            for start, end, j in parts:  # a piece that is itself made of pieces (``i`` included) is not used
+                if (j in pieces or not cursor <= start < end <= len(text) or texts[j] != text[start:end]
                         or not (_between_words(text, start) and _between_words(text, end))):
                     break
                 made += [text[cursor:start], j]
