@@ -61,10 +61,16 @@ def score_classifier(classifier: EvidenceClassifier, frame: pd.DataFrame, vector
     return scores
 
 
+#: origins that only ever train: framework sentences and assessment bundle notes (the held-out figures and the
+#: review thresholds are measured on the corpus, phase-1 comments and the other sources, as without them)
+TRAIN_ONLY_ORIGINS: tuple[str, ...] = ("framework", "bundle")
+
+
 def holdout_split(frame: pd.DataFrame, vectors: np.ndarray, test_fraction: float = 0.2,
                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean train/test masks: test only from non-framework rows, stratified by statement, grouped."""
-    evaluable = ~frame["origin"].str.startswith("framework").to_numpy()
+    """Boolean train/test masks: test only from rows whose origin is not in :data:`TRAIN_ONLY_ORIGINS`,
+    stratified by statement, grouped (near-duplicates on one side)."""
+    evaluable = ~frame["origin"].str.startswith(TRAIN_ONLY_ORIGINS).to_numpy()
     groups = near_duplicate_groups(vectors)
     strata = frame["statement"].where(frame["statement"] != "", frame["key_question"]).to_numpy()
     n_splits = max(2, round(1 / test_fraction))
@@ -91,6 +97,8 @@ class TrainingOptions:
             statements, and their criticality teaches the band's direction.
         phase1_min_confidence: the lowest mapping confidence used (low, medium, high).
         inspection: add the paragraphs of CQC inspection reports (``training/inspection/``).
+        bundles: folders of hand-rated assessment bundles whose labelled notes join the training rows
+            (training only: never in the held-out split).
         corpus: use the hand-written corpus (``training/corpus/*.csv``).
         framework_examples: use the framework-derived sentences.
         params: keyword arguments for :class:`EvidenceClassifier` (e.g. ``{"C": 0.01}``).
@@ -105,6 +113,7 @@ class TrainingOptions:
     phase1: Path | None = None
     phase1_min_confidence: str = "medium"
     inspection: bool = False
+    bundles: tuple[Path, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     test_fraction: float = 0.2
@@ -121,14 +130,20 @@ class TrainingOptions:
         if self.phase1 is not None and not Path(self.phase1).is_file():
             raise DataError(f"{self.phase1}: file not found (the pxtextmining phase-1 file, e.g. "
                             "../shared/data/pxtextmining-phase1/text_data.csv)")
-        if not (self.corpus or self.framework_examples or self.data or self.include_decisions or self.phase1):
+        for folder in self.bundles:
+            if not Path(folder).is_dir():
+                raise DataError(f"{folder}: not a folder of assessment bundles (--bundles takes a folder of *.json "
+                                "bundles, e.g. evaluation/assessment_bundles)")
+        if not (self.corpus or self.framework_examples or self.data or self.include_decisions or self.phase1
+                or self.bundles):
             raise DataError("no training data: use the corpus or the framework examples, or give data files")
 
     def sources(self) -> SourceSelection:
         """The sources these options name."""
         return SourceSelection(corpus=self.corpus, framework_examples=self.framework_examples, data=self.data,
                                phase1=self.phase1, phase1_min_confidence=self.phase1_min_confidence,
-                               inspection=self.inspection, decisions=self.include_decisions)
+                               inspection=self.inspection, decisions=self.include_decisions,
+                               bundles=tuple(Path(b) for b in self.bundles))
 
 
 @dataclass
@@ -391,4 +406,11 @@ def source_provenance(options: TrainingOptions, frame: pd.DataFrame) -> dict[str
         path = inspection_path()
         out["inspection"].update({"file": "training/inspection/cqc_reports.csv", "sha256": _file_sha256(path),
                                   "licence": "Open Government Licence v3.0 (CQC inspection reports)"})
+    if options.bundles and "bundle" in out:
+        rows = frame[kinds == "bundle"]
+        out["bundle"].update({
+            "folders": {str(Path(f)): int(rows["origin"].str.startswith(f"bundle:{Path(f).name}/").sum())
+                        for f in options.bundles},
+            "bundles": int(rows["origin"].nunique()),
+            "note": "hand-rated assessment bundles written for evaluating `assess` (training rows only)"})
     return out

@@ -169,6 +169,9 @@ def evaluate(
                                       "to every training fold (cross-validation), as `train --phase1` does."),
     train_inspection: bool = typer.Option(False, "--train-inspection", help="Add the CQC inspection report "
                                           "paragraphs to every training fold, as `train --inspection` does."),
+    train_bundles: list[Path] = typer.Option([], "--train-bundles", help="Add the labelled notes of this folder "
+                                             "of assessment bundles to every training fold (cross-validation and "
+                                             "transfer), as `train --bundles` does (repeatable)."),
     transfer: str = typer.Option(None, "--transfer", help="Transfer test: 'trusts' (leave one phase-1 trust out; "
                                  "needs --phase1) or 'inspection' (hold out the CQC inspection report paragraphs)."),
     trend_cases: Path = typer.Option(None, "--trend-cases", help="Judge `summarise`'s alerts on analyst-written "
@@ -217,7 +220,7 @@ def evaluate(
                                     train_on=train_on, test_on=test_on, models=_parse_only(only),
                                     framework_examples=not no_framework, jobs=jobs or None, model_dir=models, C=C,
                                     transfer=transfer, train_phase1=train_phase1,
-                                    train_inspection=train_inspection)
+                                    train_inspection=train_inspection, train_bundles=tuple(train_bundles))
     except DataError as exc:  # a combination of options that does not go together
         raise fail(str(exc)) from None
     if save_cv and options.mode not in ("cv", "transfer"):

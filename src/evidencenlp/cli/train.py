@@ -36,6 +36,9 @@ def train(
                                 "../shared/data/pxtextmining-phase1/text_data.csv), read where it is, never copied."),
     inspection: bool = typer.Option(False, "--inspection", help="Add the CQC inspection report paragraphs "
                                     "(training/inspection/cqc_reports.csv)."),
+    bundles: list[Path] = typer.Option([], "--bundles", help="A folder of assessment bundles (*.json, as "
+                                       "`evaluate --assessments` reads) whose labelled notes join the training rows "
+                                       "(training only, never held out; repeatable)."),
     no_corpus: bool = typer.Option(False, "--no-corpus", help="Do not use training/corpus/*.csv."),
     no_framework: bool = typer.Option(False, "--no-framework-examples", help="Do not use framework-derived sentences."),
     out: Path = typer.Option(None, "--out", help="Folder to save the classifier in (default: the checkout's models/)."),
@@ -55,7 +58,7 @@ def train(
     options = TrainingOptions(data=tuple(data), include_decisions=include_decisions, corpus=not no_corpus,
                               framework_examples=not no_framework, params={"C": C, "backend": backend,
                                                               **(STATIC_HEAD_PARAMS if backend == "static" else {})}, seed=seed, phase1=phase1,
-                              inspection=inspection)
+                              inspection=inspection, bundles=tuple(bundles))
     try:
         result = run_training(options, log=lambda msg: err_console.print(msg, highlight=False))
     except KeyboardInterrupt:

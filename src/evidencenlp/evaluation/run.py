@@ -54,6 +54,7 @@ class EvaluationOptions:
     params: dict[str, Any] | None = None
     train_phase1: Path | None = None
     train_inspection: bool = False
+    train_bundles: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.train_on is None) != (self.test_on is None):
@@ -208,7 +209,8 @@ def as_tag_sees(test: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 
 def with_extra_training(fw: pd.DataFrame | None, options: EvaluationOptions,
                          index: FrameworkIndex) -> pd.DataFrame | None:
-    """Framework examples plus, when asked, real feedback and inspection paragraphs for every training fold."""
+    """Framework examples plus, when asked, real feedback, inspection paragraphs and assessment bundle notes
+    for every training fold."""
     from evidencenlp.sources import inspection_examples
 
     parts = [p for p in (fw,) if p is not None]
@@ -220,6 +222,10 @@ def with_extra_training(fw: pd.DataFrame | None, options: EvaluationOptions,
                                    min_confidence=options.phase1_min_confidence))
     if options.train_inspection:
         parts.append(inspection_examples())
+    if options.train_bundles:
+        from evidencenlp.sources.bundles import bundle_rows
+
+        parts.append(bundle_rows(options.train_bundles))
     if not parts:
         return None
     frame = pd.concat(parts, ignore_index=True)
@@ -266,7 +272,8 @@ def transfer(options: EvaluationOptions, index: FrameworkIndex | None = None, em
     say = log or (lambda _m: None)
     params = dict(options.params) if options.params is not None else shipped_params(options.model_dir)
     selection = SourceSelection(corpus=True, framework_examples=options.framework_examples,
-                                phase1=options.phase1, phase1_min_confidence=options.phase1_min_confidence)
+                                phase1=options.phase1, phase1_min_confidence=options.phase1_min_confidence,
+                                bundles=tuple(options.train_bundles))
     frame = gather(selection, index)  # the rows `evidencenlp train` would use
     vectors = embed(frame["text"].tolist(), f"{len(frame):,} training texts", "training")
     is_feedback = frame["origin"].str.startswith("phase1").to_numpy()

@@ -16,8 +16,8 @@ from evidencenlp.sources.inspection import inspection_examples
 @dataclass(frozen=True)
 class SourceSelection:
     """Which sources to read: the hand-written corpus, the framework examples, extra labelled files,
-    a phase-1 feedback file (and the lowest mapping confidence used), the inspection paragraphs and a
-    review database's decisions."""
+    a phase-1 feedback file (and the lowest mapping confidence used), the inspection paragraphs, a
+    review database's decisions and folders of assessment bundles (their labelled notes)."""
 
     corpus: bool = True
     framework_examples: bool = True
@@ -26,6 +26,7 @@ class SourceSelection:
     phase1_min_confidence: str = "medium"
     inspection: bool = False
     decisions: Path | None = None
+    bundles: tuple[Path, ...] = ()
 
 
 def gather(selection: SourceSelection, index: FrameworkIndex) -> pd.DataFrame:
@@ -51,6 +52,10 @@ def gather(selection: SourceSelection, index: FrameworkIndex) -> pd.DataFrame:
         from evidencenlp.sources.decisions import decision_rows
 
         parts.append(decision_rows(selection.decisions))
+    if selection.bundles:
+        from evidencenlp.sources.bundles import bundle_rows
+
+        parts.append(bundle_rows(selection.bundles))
     frame = pd.concat(parts, ignore_index=True)
     for col in (*TASKS, "principles", "origin", "direction", "group"):
         if col not in frame:

@@ -1,0 +1,83 @@
+"""Assessment bundles as a training source (`train --bundles`, `evaluate --train-bundles`)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evidencenlp.assess import load_rules
+from evidencenlp.errors import DataError
+from evidencenlp.evaluation.assessments import read_bundles
+from evidencenlp.sources.bundles import BUNDLE_ORIGIN, bundle_rows
+from evidencenlp.taxonomy import default_taxonomy
+from evidencenlp.training import TRAIN_ONLY_ORIGINS, TrainingOptions, holdout_split
+
+REPO = Path(__file__).resolve().parents[1]
+DEV = REPO / "tests" / "data" / "assessment_dev"
+
+
+def test_every_note_of_every_bundle_becomes_a_labelled_row() -> None:
+    bundles, problems = read_bundles(DEV, load_rules()[2])
+    rows = bundle_rows([DEV])
+    assert not problems
+    assert len(rows) == sum(len(b.notes) for b in bundles)
+    tax = default_taxonomy()
+    assert set(rows["band"]) <= set(tax.bands) and set(rows["statement"]) <= set(tax.statements)
+    assert rows["origin"].str.startswith(f"{BUNDLE_ORIGIN}:{DEV.name}/").all()
+    # each note keeps its own labels and its bundle
+    first = bundles[0]
+    mine = rows[rows["origin"] == f"{BUNDLE_ORIGIN}:{DEV.name}/{first.id}"]
+    assert mine["statement"].tolist() == [n.statement for n in first.notes]
+    assert mine["band"].tolist() == [n.band for n in first.notes]
+
+
+def test_a_bad_bundle_stops_training_and_names_file_and_note_not_text(tmp_path: Path) -> None:
+    folder = tmp_path / "bundles"
+    shutil.copytree(DEV, folder)
+    path = sorted(folder.glob("*.json"))[1]
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    secret = doc["notes"][2]["text"]
+    doc["notes"][2]["band"] = "brilliant"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        bundle_rows([folder])
+    message = str(err.value)
+    assert path.name in message and "note 3" in message and "brilliant" in message
+    assert secret not in message
+
+
+def test_a_missing_folder_is_refused_before_any_model_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from evidencenlp.cli import main
+
+    with pytest.raises(DataError, match="not a folder of assessment bundles"):
+        TrainingOptions(bundles=(tmp_path / "nowhere",))
+    monkeypatch.setattr(sys, "argv", ["evidencenlp", "train", "--bundles", str(tmp_path / "nowhere"),
+                                      "--out", str(tmp_path / "m")])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    err = " ".join(capsys.readouterr().err.split())
+    assert exit_info.value.code == 2
+    assert "nowhere: not a folder of assessment bundles" in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_bundle_notes_only_ever_train() -> None:
+    rows = bundle_rows([DEV])
+    other = pd.DataFrame({"text": [f"note {i}" for i in range(60)], "statement": ["safe.learning-culture"] * 60,
+                          "key_question": ["safe"] * 60, "origin": ["corpus"] * 60})
+    frame = pd.concat([other, rows[["text", "statement", "key_question", "origin"]]], ignore_index=True)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(frame), 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    train, test = holdout_split(frame, vectors, test_fraction=0.2)
+    is_bundle = frame["origin"].str.startswith(BUNDLE_ORIGIN).to_numpy()
+    assert "bundle" in TRAIN_ONLY_ORIGINS
+    assert test.any() and not test[is_bundle].any()
+    assert train[is_bundle].all()
