@@ -32,6 +32,7 @@ import argparse
 import json
 import pickle
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -113,11 +114,12 @@ class Run:
                   "bundle_notes_used": int(keep.sum())}
         return rows[keep].assign(group="").reset_index(drop=True), vecs[keep], counts
 
-    def fit(self, extra: pd.DataFrame | None, extra_vecs: np.ndarray | None) -> EvidenceClassifier:
+    def fit(self, extra: pd.DataFrame | None, extra_vecs: np.ndarray | None, weight: float = BUNDLE_WEIGHT
+            ) -> EvidenceClassifier:
         """The refit of :func:`evidencenlp.training.train` on the training frame (+ ``extra`` rows).
 
         As ``train``: ``EvidenceClassifier(**params).bind_index(index).fit(texts, frame, embeddings, origin)``;
-        the held-out split (its figures, review thresholds and risk model) is skipped: they set only
+        ``weight`` is the bundle notes' sample weight. The held-out split (its figures, review thresholds and risk model) is skipped: they set only
         ``needs_review`` and the explanations' weak-match mark, which the ratings do not read.
         """
         params = dict(self.params)
@@ -125,7 +127,7 @@ class Run:
         if extra is not None and extra_vecs is not None and len(extra):
             frame = pd.concat([frame, extra], ignore_index=True)
             vecs = np.vstack([vecs, extra_vecs])
-            params["source_weights"] = (*tuple(params.get("source_weights", ())), (BUNDLE_ORIGIN, BUNDLE_WEIGHT))
+            params["source_weights"] = (*tuple(params.get("source_weights", ())), (BUNDLE_ORIGIN, weight))
         clf = EvidenceClassifier(**params).bind_index(self.index)
         return clf.fit(frame["text"].tolist(), frame, embeddings=vecs, origin=frame["origin"].tolist())
 
@@ -155,6 +157,7 @@ def cached(path: Path, make: Any) -> Any:
 def note_figures(items: list[tuple[Bundle, list[Any]]]) -> dict[str, Any]:
     """Per-note agreement of the suggestions with the writers' labels (an abstention counts as wrong)."""
     n = kq = st = band = abstained = 0
+    bands: Counter[str] = Counter()  # "writer's band>suggested band"
     for bundle, suggestions in items:
         for note, s in zip(bundle.notes, suggestions):
             n += 1
@@ -164,9 +167,10 @@ def note_figures(items: list[tuple[Bundle, list[Any]]]) -> dict[str, Any]:
             kq += s.key_question.label == note.key_question
             st += s.statement.label == note.statement
             band += s.band.label == note.band
+            bands[f"{note.band}>{s.band.label}"] += 1
     return {"notes": n, "abstained": abstained, "key_question_correct": kq, "statement_correct": st,
             "band_correct": band, "key_question_accuracy": round(kq / n, 4), "statement_accuracy": round(st / n, 4),
-            "band_accuracy": round(band / n, 4)}
+            "band_accuracy": round(band / n, 4), "band_confusion": dict(sorted(bands.items()))}
 
 
 def agree_notes(a: list[tuple[Bundle, list[Any]]], b: list[tuple[Bundle, list[Any]]]) -> dict[str, int]:
@@ -211,9 +215,15 @@ def rate_set(items: list[tuple[Bundle, list[Any]]], rules: RatingRules, calibrat
     worst, second = tax.bands[-1], tax.bands[-2]
     too_kind = [b.id for b, _, o in rows if b.expected_overall == worst and o != NO_RATING
                 and rules.band_rank(o) > rules.band_rank(second)]
+    kq_conf = Counter(f"{b.expected[k]}>{g[k]}" for b, g, _ in rows for k in tax.key_questions)
+    ov_conf = Counter(f"{b.expected_overall}>{o}" for b, _, o in rows)
     return {"kq_exact": kq["exact_count"], "kq_within_one": kq["within_one_count"], "kq_n": kq["n"],
             "overall_exact": ov["exact_count"], "overall_within_one": ov["within_one_count"], "bundles": ov["n"],
-            "inadequate_better_than_ri": too_kind, "kq_with_notes_unrated_without_reason": unexplained}
+            "inadequate_better_than_ri": too_kind, "kq_with_notes_unrated_without_reason": unexplained,
+            "kq_confusion": dict(sorted(kq_conf.items())), "overall_confusion": dict(sorted(ov_conf.items())),
+            # per bundle: key questions exact, overall exact (for the paired comparison)
+            "per_bundle": {b.id: [sum(g[k] == b.expected[k] for k in tax.key_questions), int(o == b.expected_overall)]
+                           for b, g, o in rows}}
 
 
 def pool(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -221,8 +231,12 @@ def pool(parts: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for part in parts:
         for k, v in part.items():
+            if k == "per_bundle":
+                continue
             if isinstance(v, list):
                 out[k] = out.get(k, []) + v
+            elif isinstance(v, dict):
+                out[k] = dict(sorted((Counter(out.get(k, {})) + Counter(v)).items()))
             elif not k.endswith("_accuracy"):
                 out[k] = out.get(k, 0) + v
     if "kq_n" in out:
@@ -236,6 +250,53 @@ def pool(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def variant_figures(name: str, rules: RatingRules, shipped: Data, shipped_version: str,
+                    folds: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One variant's figures per held-out set (ratings and note-level) and pooled over the sets."""
+    fold_data: Data = {SETS[s]: f["items"] for s, f in folds.items()}
+    per: dict[str, Any] = {}
+    for short, folder in SETS.items():
+        if short not in folds:
+            continue
+        others = [SETS[s] for s in folds if s != short]
+        cal: BandCalibration | None
+        if name == "shipped_loso":
+            items = shipped[folder]
+            cal = fit_bundle_calibration(shipped, [SETS[s] for s in SETS if s != short], rules, shipped_version)
+        elif name == "bundle_heads_nocal":
+            items, cal = fold_data[folder], None
+        else:
+            items = fold_data[folder]
+            cal = fit_bundle_calibration(fold_data, others, rules, folds[short]["model_version"],
+                                         by_key_question=name != "bundle_heads_cal_nokq")
+        per[short] = {"ratings": rate_set(items, rules, cal), "notes": note_figures(items)}
+    return {"held_out": per, "pooled": {"ratings": pool([p["ratings"] for p in per.values()]),
+                                        "notes": pool([p["notes"] for p in per.values()])}}
+
+
+def paired(variant: dict[str, Any], baseline: dict[str, Any], draws: int = 10000, seed: int = 0
+           ) -> dict[str, Any]:
+    """Difference variant - baseline in key questions exact and overall exact, with a 95% bootstrap interval
+    over bundles (resampled within each held-out set) and the bundles whose overall rating changed."""
+    diffs = []
+    changed = {"overall_right_only_in_variant": 0, "overall_right_only_in_baseline": 0}
+    for short, held in variant["held_out"].items():
+        a, b = held["ratings"]["per_bundle"], baseline["held_out"][short]["ratings"]["per_bundle"]
+        rows = np.array([[a[i][0] - b[i][0], a[i][1] - b[i][1]] for i in sorted(a)], dtype=float)
+        diffs.append(rows)
+        changed["overall_right_only_in_variant"] += int((rows[:, 1] > 0).sum())
+        changed["overall_right_only_in_baseline"] += int((rows[:, 1] < 0).sum())
+    rng = np.random.default_rng(seed)
+    boot = np.zeros((draws, 2))
+    for rows in diffs:  # stratified: each set keeps its number of bundles
+        boot += rows[rng.integers(0, len(rows), size=(draws, len(rows)))].sum(axis=1)
+    total = np.vstack(diffs).sum(axis=0)
+    low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+    return {"kq_exact_diff": int(total[0]), "kq_exact_diff_95": [int(low[0]), int(high[0])],
+            "overall_exact_diff": int(total[1]), "overall_exact_diff_95": [int(low[1]), int(high[1])], **changed,
+            "bootstrap": f"{draws} resamples of bundles within each held-out set, seed {seed}"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--phase1", type=Path, required=True)
@@ -243,6 +304,10 @@ def main() -> None:
     ap.add_argument("--shipped", type=Path, default=Path("/tmp/s29/decomp_sugg.pkl"))
     ap.add_argument("--control-set", default="A", choices=list(SETS))
     ap.add_argument("--only", choices=("control", "folds", "rate"), default=None)
+    ap.add_argument("--weights", type=float, nargs="*", default=[],
+                    help="other sample weights of the bundle notes to train folds with (exploratory)")
+    ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2],
+                    help="posterior seeds (rating_rules.evidence.posterior_seed) to re-rate with besides the shipped 0")
     ap.add_argument("--out", type=Path, default=ROOT / "experiments" / "assess_bundle_heads_loso.json")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -284,10 +349,12 @@ def main() -> None:
               f"band {agree['band']}/{agree['notes']}; max band probability diff "
               f"{agree['band_probabilities_max_abs_diff_x1e6']}e-6", flush=True)
 
-    folds: dict[str, dict[str, Any]] = {}
-    if args.only in (None, "folds", "rate"):
+    def make_folds(weight: float) -> dict[str, dict[str, Any]]:
+        """Each held-out set's fold (cached): suggestions of heads trained with the other sets' notes at ``weight``."""
+        out: dict[str, dict[str, Any]] = {}
+        tag = "" if weight == BUNDLE_WEIGHT else f"_w{weight:g}"
         for short, folder in SETS.items():
-            path = args.work / f"fold_{short}.pkl"
+            path = args.work / f"fold_{short}{tag}.pkl"
             if args.only == "rate" and not path.is_file():
                 continue
 
@@ -295,51 +362,81 @@ def main() -> None:
                 r = get_run()
                 t0 = time.time()
                 extra, extra_vecs, counts = r.extra_rows(short)
-                clf = r.fit(extra, extra_vecs)
+                clf = r.fit(extra, extra_vecs, weight)
                 fit_s = time.time() - t0
                 items, version = r.suggest(clf, folder)
-                r.log(f"fold {short}: {counts['bundle_notes_used']} bundle notes "
-                      f"({counts['dropped_near_duplicates_of_held_out']} near-duplicates dropped), fit {fit_s:.0f} s, "
+                r.log(f"fold {short}{tag}: {counts['bundle_notes_used']} bundle notes (weight {weight:g}; "
+                      f"{counts['dropped_near_duplicates_of_held_out']} near-duplicates dropped), fit {fit_s:.0f} s, "
                       f"total {time.time() - t0:.0f} s, model {version}")
                 return {"items": items, "model_version": version, "fit_seconds": round(fit_s),
                         "seconds": round(time.time() - t0), **counts}
 
-            folds[short] = cached(path, make)
+            out[short] = cached(path, make)
+        return out
+
+    folds: dict[str, dict[str, Any]] = {}
+    by_weight: dict[float, dict[str, dict[str, Any]]] = {}
+    if args.only in (None, "folds", "rate"):
+        folds = make_folds(BUNDLE_WEIGHT)
+        for weight in args.weights:
+            by_weight[weight] = make_folds(weight)
     if args.only in ("control", "folds"):
         return
 
     base = load_rules()[2]
     rules = replace(base, evidence=replace(base.evidence, **SHIPPED))
-    fold_data: Data = {SETS[s]: f["items"] for s, f in folds.items()}
+    report["rules_evidence"] = rules.evidence.to_dict()
     report["folds"] = {s: {k: v for k, v in f.items() if k != "items"} for s, f in folds.items()}
     report["variants"] = {}
     for name in VARIANTS:
-        per: dict[str, Any] = {}
-        for short, folder in SETS.items():
-            if short not in folds:
-                continue
-            others = [SETS[s] for s in folds if s != short]
-            if name == "shipped_loso":
-                items = shipped[folder]
-                cal = fit_bundle_calibration(shipped, [SETS[s] for s in SETS if s != short], rules, shipped_version)
-            elif name == "bundle_heads_nocal":
-                items, cal = fold_data[folder], None
-            else:
-                items = fold_data[folder]
-                cal = fit_bundle_calibration(fold_data, others, rules, folds[short]["model_version"],
-                                             by_key_question=name != "bundle_heads_cal_nokq")
-            per[short] = {"ratings": rate_set(items, rules, cal), "notes": note_figures(items)}
-        report["variants"][name] = {"held_out": per,
-                                    "pooled": {"ratings": pool([p["ratings"] for p in per.values()]),
-                                               "notes": pool([p["notes"] for p in per.values()])}}
+        report["variants"][name] = variant_figures(name, rules, shipped, shipped_version, folds)
         p, n = report["variants"][name]["pooled"]["ratings"], report["variants"][name]["pooled"]["notes"]
         print(f"{name:22s} kq {p['kq_exact']}/{p['kq_n']} ({p['kq_exact_share']:.3f}) within1 "
               f"{p['kq_within_one_share']:.3f} overall {p['overall_exact']}/{p['bundles']} "
               f"({p['overall_exact_share']:.3f}) I>RI {len(p['inadequate_better_than_ri'])} unexplained "
               f"{p['kq_with_notes_unrated_without_reason']} | notes band {n['band_accuracy']:.3f} kq "
               f"{n['key_question_accuracy']:.3f} statement {n['statement_accuracy']:.3f} | "
-              + " ".join(f"{s}:{v['ratings']['kq_exact']}/{v['ratings']['overall_exact']}" for s, v in per.items()),
+              + " ".join(f"{s}:{v['ratings']['kq_exact']}/{v['ratings']['overall_exact']}"
+                         for s, v in report["variants"][name]["held_out"].items()),
               flush=True)
+    report["paired_vs_shipped_loso"] = {}
+    for name in VARIANTS[1:]:
+        d = paired(report["variants"][name], report["variants"]["shipped_loso"])
+        report["paired_vs_shipped_loso"][name] = d
+        print(f"{name:22s} vs shipped_loso: kq exact {d['kq_exact_diff']:+d} [{d['kq_exact_diff_95'][0]:+d}, "
+              f"{d['kq_exact_diff_95'][1]:+d}], overall exact {d['overall_exact_diff']:+d} "
+              f"[{d['overall_exact_diff_95'][0]:+d}, {d['overall_exact_diff_95'][1]:+d}] (right only here "
+              f"{d['overall_right_only_in_variant']}, only in shipped_loso {d['overall_right_only_in_baseline']})",
+              flush=True)
+    if by_weight:  # exploratory: other weights of the bundle notes (chosen here, they would be tuned on the test)
+        report["weight_sensitivity"] = {}
+        for weight, wfolds in by_weight.items():
+            got = {}
+            for name in VARIANTS[1:]:
+                fig = variant_figures(name, rules, shipped, shipped_version, wfolds)
+                r, n = fig["pooled"]["ratings"], fig["pooled"]["notes"]
+                d = paired(fig, report["variants"]["shipped_loso"])
+                got[name] = {**{k: r[k] for k in ("kq_exact", "kq_within_one", "kq_n", "overall_exact", "bundles")},
+                             "inadequate_better_than_ri": r["inadequate_better_than_ri"],
+                             "notes": {k: n[k] for k in ("band_accuracy", "key_question_accuracy", "statement_accuracy")},
+                             "paired_vs_shipped_loso": d}
+                print(f"weight {weight:g} {name:22s} kq {r['kq_exact']}/{r['kq_n']} overall {r['overall_exact']}/"
+                      f"{r['bundles']} | notes band {n['band_accuracy']:.3f} statement {n['statement_accuracy']:.3f} | "
+                      f"vs shipped_loso kq {d['kq_exact_diff']:+d} {d['kq_exact_diff_95']} overall "
+                      f"{d['overall_exact_diff']:+d} {d['overall_exact_diff_95']}", flush=True)
+            report["weight_sensitivity"][f"{weight:g}"] = {
+                "folds": {s: {k: v for k, v in f.items() if k != "items"} for s, f in wfolds.items()}, **got}
+    if args.seeds:  # are the overall differences bigger than the posterior draws' own noise?
+        report["posterior_seeds"] = {}
+        for seed in args.seeds:
+            seeded = replace(rules, evidence=replace(rules.evidence, posterior_seed=seed))
+            got = {}
+            for name in ("shipped_loso", "bundle_heads_cal", "bundle_heads_cal_nokq"):
+                r = variant_figures(name, seeded, shipped, shipped_version, folds)["pooled"]["ratings"]
+                got[name] = {k: r[k] for k in ("kq_exact", "kq_within_one", "kq_n", "overall_exact", "bundles")}
+                print(f"seed {seed} {name:22s} kq {r['kq_exact']}/{r['kq_n']} overall {r['overall_exact']}/"
+                      f"{r['bundles']}", flush=True)
+            report["posterior_seeds"][str(seed)] = got
     write_text_atomic(args.out, json.dumps(report, indent=1) + "\n")
     print(f"wrote {args.out}")
 
