@@ -60,6 +60,7 @@ from evidencenlp.evaluation.run import load_index, shipped_params
 from evidencenlp.fileio import write_text_atomic
 from evidencenlp.frameworks.index import FrameworkIndex
 from evidencenlp.frameworks.rules import RatingRules
+from evidencenlp.frameworks.taxonomy import Taxonomy
 from evidencenlp.sources import NEAR_DUPLICATE, near_duplicate_groups
 from evidencenlp.training import TrainingOptions, embed_texts, training_frame
 
@@ -154,9 +155,12 @@ def cached(path: Path, make: Any) -> Any:
     return value
 
 
-def note_figures(items: list[tuple[Bundle, list[Any]]]) -> dict[str, Any]:
-    """Per-note agreement of the suggestions with the writers' labels (an abstention counts as wrong)."""
-    n = kq = st = band = abstained = 0
+def note_figures(items: list[tuple[Bundle, list[Any]]], taxonomy: Taxonomy,
+                 calibration: BandCalibration | None = None) -> dict[str, Any]:
+    """Per-note agreement of the suggestions with the writers' labels (an abstention counts as wrong); with a
+    ``calibration``, also the band accuracy of the calibrated probabilities' most probable band (what the
+    ratings use; the key question offset is that of the suggested statement's key question)."""
+    n = kq = st = band = abstained = cal_band = 0
     bands: Counter[str] = Counter()  # "writer's band>suggested band"
     for bundle, suggestions in items:
         for note, s in zip(bundle.notes, suggestions):
@@ -168,9 +172,15 @@ def note_figures(items: list[tuple[Bundle, list[Any]]]) -> dict[str, Any]:
             st += s.statement.label == note.statement
             band += s.band.label == note.band
             bands[f"{note.band}>{s.band.label}"] += 1
+            if calibration is not None:
+                probs = [float(s.band.probabilities.get(b, 0.0)) for b in taxonomy.bands]
+                calibrated = calibration.calibrate(probs, taxonomy.key_question_of(s.statement.label))
+                cal_band += taxonomy.bands[int(np.argmax(calibrated))] == note.band
     return {"notes": n, "abstained": abstained, "key_question_correct": kq, "statement_correct": st,
             "band_correct": band, "key_question_accuracy": round(kq / n, 4), "statement_accuracy": round(st / n, 4),
-            "band_accuracy": round(band / n, 4), "band_confusion": dict(sorted(bands.items()))}
+            "band_accuracy": round(band / n, 4), "band_confusion": dict(sorted(bands.items())),
+            **({"calibrated_band_correct": cal_band, "calibrated_band_accuracy": round(cal_band / n, 4)}
+               if calibration is not None else {})}
 
 
 def agree_notes(a: list[tuple[Bundle, list[Any]]], b: list[tuple[Bundle, list[Any]]]) -> dict[str, int]:
@@ -245,7 +255,9 @@ def pool(parts: list[dict[str, Any]]) -> dict[str, Any]:
         out["overall_exact_share"] = round(out["overall_exact"] / out["bundles"], 4)
         out["overall_within_one_share"] = round(out["overall_within_one"] / out["bundles"], 4)
     if "notes" in out:
-        for task in ("key_question", "statement", "band"):
+        for task in ("key_question", "statement", "band", "calibrated_band"):
+            if f"{task}_correct" not in out:
+                continue
             out[f"{task}_accuracy"] = round(out[f"{task}_correct"] / out["notes"], 4)
     return out
 
@@ -269,7 +281,7 @@ def variant_figures(name: str, rules: RatingRules, shipped: Data, shipped_versio
             items = fold_data[folder]
             cal = fit_bundle_calibration(fold_data, others, rules, folds[short]["model_version"],
                                          by_key_question=name != "bundle_heads_cal_nokq")
-        per[short] = {"ratings": rate_set(items, rules, cal), "notes": note_figures(items)}
+        per[short] = {"ratings": rate_set(items, rules, cal), "notes": note_figures(items, rules.taxonomy, cal)}
     return {"held_out": per, "pooled": {"ratings": pool([p["ratings"] for p in per.values()]),
                                         "notes": pool([p["notes"] for p in per.values()])}}
 
