@@ -19,7 +19,7 @@ A control trains once with no bundle notes through the same code path and compar
 one set with the shipped model's (key question, statement, band per note, and the model version).
 
     PYTHONPATH=src nice -n 19 python experiments/assess_bundle_heads_loso.py \\
-        --phase1 ../shared/data/pxtextmining-phase1/text_data.csv [--only control|folds|rate] \\
+        --phase1 ../shared/data/pxtextmining-phase1/text_data.csv [--only control|folds|rate] [--weights 0.5 2] \\
         [--work /tmp/bandloso] [--shipped /tmp/s29/decomp_sugg.pkl] [--out experiments/assess_bundle_heads_loso.json]
 
 Fold suggestions are cached as pickles in ``--work`` (never in the repository); a progress line per fold
