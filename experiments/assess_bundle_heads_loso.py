@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 from assess_loso import SHIPPED, rate  # experiments/ is the script's folder
 from band_calibration import bundle_suggestions
-from statement_bundle_data import BUNDLE_ORIGIN, bundle_rows
 
 from evidencenlp.assess import AssessOptions, load_rules
 from evidencenlp.assess.bands import BandCalibration
@@ -62,6 +61,7 @@ from evidencenlp.frameworks.index import FrameworkIndex
 from evidencenlp.frameworks.rules import RatingRules
 from evidencenlp.frameworks.taxonomy import Taxonomy
 from evidencenlp.sources import NEAR_DUPLICATE, near_duplicate_groups
+from evidencenlp.sources.bundles import BUNDLE_ORIGIN, bundle_rows
 from evidencenlp.training import TrainingOptions, embed_texts, training_frame
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,9 +91,7 @@ class Run:
         self.bundles: dict[str, pd.DataFrame] = {}
         self.bundle_vecs: dict[str, np.ndarray] = {}
         for short, folder in SETS.items():
-            rows, problems = bundle_rows([ROOT / folder])
-            if problems:
-                raise SystemExit(f"{folder}: {len(problems)} bundle(s) could not be read: " + "; ".join(problems))
+            rows = bundle_rows([ROOT / folder])  # a bundle that cannot be read stops the run (DataError)
             self.bundles[short] = rows
             self.bundle_vecs[short] = embed(rows["text"].tolist(), name="bundle-notes")
 

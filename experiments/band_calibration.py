@@ -9,6 +9,14 @@ the calibration is fitted on every set's notes and saved to ``models/band_calibr
         evaluation/assessment_bundles_c tests/data/assessment_dev [--write] [--cache /tmp/sugg.pkl]
 
 No note text is printed. The suggestions come from the shipped model (``Suggester.load()``).
+
+When the shipped heads were trained with the bundles' own notes (``evidencenlp train --bundles …``), their
+suggestions on those notes are not what an unseen location gets, so the calibration is fitted on
+**out-of-fold** suggestions instead: each set's notes as suggested by heads trained without that set
+(``experiments/assess_bundle_heads_loso.py`` caches them as ``WORK/fold_<set>.pkl``), fitted on every set and
+saved for the shipped band head's version:
+
+    PYTHONPATH=src python experiments/band_calibration.py --out-of-fold /tmp/bandloso --write
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +67,48 @@ def _score(data: list[Any], options: AssessOptions, calibration: BandCalibration
             "inadequate_rated_better_than_ri": len(summary["inadequate_rated_better_than_requires_improvement"])}
 
 
+def out_of_fold(work: Path, write: bool) -> None:
+    """Fit the calibration on the out-of-fold suggestions cached in ``work`` (every set of
+    ``assess_bundle_heads_loso.SETS``), for the shipped heads' version; print it, save it with ``write``."""
+    from assess_bundle_heads_loso import SETS  # experiments/ is the script's folder
+
+    from evidencenlp.classifier import EvidenceClassifier
+
+    rules = load_rules()[2]
+    data: dict[str, Any] = {}
+    versions = {}
+    for short, folder in SETS.items():
+        with (work / f"fold_{short}.pkl").open("rb") as fh:
+            fold = pickle.load(fh)
+        data[folder], versions[short] = fold["items"], fold["model_version"]
+    shipped = EvidenceClassifier.load(models_dir())
+    version = str(shipped.model_version)
+    cal = fit_bundle_calibration(data, list(SETS.values()), rules, version)
+    cal = replace(cal, trained_on=(
+        "out-of-fold suggestions of the labelled notes of the assessment bundles in " + ", ".join(SETS.values())
+        + ": each set's notes as suggested by heads trained without that set (experiments/assess_bundle_heads_loso.py; "
+        + "fold heads " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ")"))
+    print(json.dumps({"model_version": version, "n_notes": cal.n_notes, "reference_prior": cal.reference_prior},
+                     indent=1))
+    if write:
+        save_band_calibration(cal, models_dir() / CALIBRATION_FILE)
+        print(f"wrote {models_dir() / CALIBRATION_FILE} ({cal.n_notes} notes, for {version})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+")
+    parser.add_argument("folders", nargs="*")
+    parser.add_argument("--out-of-fold", type=Path, default=None, help="folder of assess_bundle_heads_loso.py's "
+                        "fold_<set>.pkl caches: fit on every set's out-of-fold suggestions (with --write: save it "
+                        "for the shipped heads)")
     parser.add_argument("--write", action="store_true", help="fit on every folder and save models/" + CALIBRATION_FILE)
     parser.add_argument("--cache", type=Path, default=None, help="pickle of the suggestions (read if present)")
     args = parser.parse_args()
+    if args.out_of_fold is not None:
+        out_of_fold(args.out_of_fold, args.write)
+        return
+    if not args.folders:
+        parser.error("give the bundle folders (or --out-of-fold WORK)")
     data, version = bundle_suggestions(args.folders, args.cache)
     rules = load_rules()[2]
     report: dict[str, Any] = {"model_version": version, "held_out": {}}

@@ -33,11 +33,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evidencenlp.assess import load_rules
-from evidencenlp.evaluation.assessments import read_bundles
 from evidencenlp.evaluation.cv import cross_validate, embed, plan_folds
 from evidencenlp.evaluation.run import EvaluationOptions, cv_training, load_index, shipped_params
 from evidencenlp.sources import NEAR_DUPLICATE, near_duplicate_groups
+from evidencenlp.sources.bundles import BUNDLE_ORIGIN, bundle_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE_DIRS = ("evaluation/assessment_bundles", "evaluation/assessment_bundles_c", "evaluation/assessment_bundles_d",
@@ -45,26 +44,6 @@ BUNDLE_DIRS = ("evaluation/assessment_bundles", "evaluation/assessment_bundles_c
 WEAK = ("responsive.person-centred-care", "safe.safe-systems-pathways-transitions",
         "responsive.care-provision-integration-and-continuity",
         "effective.how-staff-teams-and-services-work-together", "caring.treating-people-as-individuals")
-BUNDLE_ORIGIN = "bundle"
-
-
-def bundle_rows(folders: list[Path]) -> tuple[pd.DataFrame, list[str]]:
-    """The notes of every bundle in ``folders`` as training rows (corpus columns + ``origin``), and the
-    problems of bundles that could not be read (one line each, no note text)."""
-    rules = load_rules()[2]
-    rows, problems = [], []
-    for folder in folders:
-        bundles, bad = read_bundles(folder, rules)
-        problems += bad
-        for b in bundles:
-            for note in b.notes:
-                rows.append({"note_id": f"{b.id}/{note.id}", "text": note.text, "key_question": note.key_question,
-                             "statement": note.statement, "evidence_category": note.evidence_category,
-                             "band": note.band, "principles": "", "service": b.service_type,
-                             "origin": f"{BUNDLE_ORIGIN}:{folder.name}/{b.id}", "direction": ""})
-    return pd.DataFrame(rows), problems
-
-
 def task_figures(ev_dict: dict[str, Any]) -> dict[str, Any]:
     """The headline figures of the heads and the F1 of every statement from an evaluation's ``to_dict()``."""
     r = ev_dict["results"]["heads"]
@@ -109,9 +88,8 @@ def main() -> None:
     bundles = pd.DataFrame()
     bundle_vecs = np.zeros((0, vecs.shape[1]), dtype=np.float32)
     if args.variant != "none":
-        bundles, problems = bundle_rows(args.bundles)
+        bundles = bundle_rows(args.bundles)  # a bundle that cannot be read stops the run (DataError)
         run["bundle_notes_read"] = len(bundles)
-        run["bundle_problems"] = problems
         bundle_vecs = embed(bundles["text"].tolist(), name="bundle-notes")
         if args.statements:
             wanted = set(WEAK) if args.statements == ["weak"] else set(args.statements)
