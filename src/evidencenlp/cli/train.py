@@ -27,6 +27,17 @@ def _scores_table(title: str, columns: dict[str, list[TaskScore]]) -> Table:
     return table
 
 
+def _bundle_weights(bundles: list[Path], weight: float) -> dict[str, object]:
+    """The classifier's ``source_weights`` with the bundle notes' weight (nothing when no bundles are given)."""
+    if not bundles:
+        return {}
+    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.sources.bundles import BUNDLE_ORIGIN
+
+    base = tuple(EvidenceClassifier().get_params()["source_weights"])
+    return {"source_weights": (*[(p, w) for p, w in base if p != BUNDLE_ORIGIN], (BUNDLE_ORIGIN, float(weight)))}
+
+
 @app.command()
 def train(
     data: list[Path] = typer.Option([], "--data", help="Extra labelled file(s) with the corpus columns (repeatable)."),
@@ -39,6 +50,9 @@ def train(
     bundles: list[Path] = typer.Option([], "--bundles", help="A folder of assessment bundles (*.json, as "
                                        "`evaluate --assessments` reads) whose labelled notes join the training rows "
                                        "(training only, never held out; repeatable)."),
+    bundle_weight: float = typer.Option(1.0, "--bundle-weight", min=0.01, max=10.0,
+                                        help="Sample weight of the --bundles notes (corpus notes weigh 1, framework "
+                                        "sentences 0.3)."),
     no_corpus: bool = typer.Option(False, "--no-corpus", help="Do not use training/corpus/*.csv."),
     no_framework: bool = typer.Option(False, "--no-framework-examples", help="Do not use framework-derived sentences."),
     out: Path = typer.Option(None, "--out", help="Folder to save the classifier in (default: the checkout's models/)."),
@@ -57,7 +71,9 @@ def train(
         raise fail("installed from a wheel, the packaged model cannot be overwritten: name a folder with --out")
     options = TrainingOptions(data=tuple(data), include_decisions=include_decisions, corpus=not no_corpus,
                               framework_examples=not no_framework, params={"C": C, "backend": backend,
-                                                              **(STATIC_HEAD_PARAMS if backend == "static" else {})}, seed=seed, phase1=phase1,
+                                                              **(STATIC_HEAD_PARAMS if backend == "static" else {}),
+                                                              **_bundle_weights(bundles, bundle_weight)},
+                              seed=seed, phase1=phase1,
                               inspection=inspection, bundles=tuple(bundles))
     try:
         result = run_training(options, log=lambda msg: err_console.print(msg, highlight=False))
