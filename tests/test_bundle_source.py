@@ -115,3 +115,22 @@ def test_evaluate_refuses_train_bundles_it_would_not_use_before_any_model_loads(
     err = " ".join(capsys.readouterr().err.split())
     assert exit_info.value.code == 2
     assert "nowhere: not a folder of assessment bundles" in err and "Traceback" not in err
+
+
+def test_provenance_names_each_bundle_folder_with_its_notes_and_content_hash(tmp_path: Path) -> None:
+    from evidencenlp.training import source_provenance
+
+    folder = tmp_path / "assessment_dev"
+    shutil.copytree(DEV, folder)
+    frame = bundle_rows([folder])
+    options = TrainingOptions(corpus=False, framework_examples=False, bundles=(folder,))
+    before = source_provenance(options, frame)["bundle"]
+    assert before["rows"] == len(frame) and before["folders"] == {str(folder): len(frame)}
+    assert before["bundles"] == len(list(folder.glob("*.json")))
+    path = sorted(folder.glob("*.json"))[0]
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["notes"][0]["band"] = next(b for b in default_taxonomy().bands if b != doc["notes"][0]["band"])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    after = source_provenance(options, bundle_rows([folder]))["bundle"]
+    assert after["sha256"][str(folder)] != before["sha256"][str(folder)]
+    assert len(before["sha256"][str(folder)]) == 64
