@@ -345,9 +345,10 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
 
 def labelled_weak_match(index: FrameworkIndex, frame: pd.DataFrame, vectors: np.ndarray,
                         quantile: float = 0.1) -> float:
-    """The weak-match threshold from the labelled notes with a statement and a band (the corpus; framework
-    sentences excluded): the ``quantile`` of the similarity of each note to the explanation of its own
-    labelled statement and band (see :func:`evidencenlp.explain.weak_threshold_from_labels`)."""
+    """The weak-match threshold from the labelled notes with a statement and a band (the corpus and any
+    assessment bundle notes or labelled data files; framework sentences excluded; all of them, not a held-out
+    split): the ``quantile`` of the similarity of each note to the explanation of its own labelled statement
+    and band (see :func:`evidencenlp.explain.weak_threshold_from_labels`)."""
     from evidencenlp.explain import weak_threshold_from_labels
 
     rows = ((frame["statement"].fillna("") != "") & (frame["band"].fillna("") != "")
