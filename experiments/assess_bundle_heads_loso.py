@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from assess_loso import SHIPPED, rate  # experiments/ is the script's folder
-from band_calibration import bundle_suggestions
+from band_calibration import bundle_suggestions, trained_on
 
 from evidencenlp.assess import AssessOptions, load_rules
 from evidencenlp.assess.bands import BandCalibration
@@ -325,6 +325,10 @@ def main() -> None:
     missing = [f for f in SETS.values() if f not in shipped]
     if missing:
         raise SystemExit(f"{args.shipped}: no suggestions for {', '.join(missing)}")
+    if trained_on(list(SETS.values()), shipped_version):  # e.g. no --shipped cache: the models folder's heads
+        raise SystemExit(f"the suggestions are {shipped_version}'s, trained on these sets' notes: shipped_loso and the "
+                         "control need heads trained without bundle notes (heads-09df109422e0): give --shipped PKL "
+                         "of their suggestions")
     report: dict[str, Any] = {"sets": SETS, "shipped_model_version": shipped_version, "bundle_weight": BUNDLE_WEIGHT,
                               "leak": LEAK}
     run: Run | None = None

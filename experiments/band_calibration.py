@@ -57,6 +57,23 @@ def bundle_suggestions(folders: list[str], cache: Path | None) -> tuple[dict[str
     return result
 
 
+def trained_on(folders: list[str], version: str) -> list[str]:
+    """The folders among ``folders`` whose notes the models folder's heads were trained on (``train --bundles``,
+    read from ``heads.json``'s provenance), when ``version`` is those heads' version; else ``[]``. Suggestions of
+    such heads on those folders are in-sample: no calibration or rating figure should be fitted or judged on them."""
+    from evidencenlp.classifier import META_FILE
+
+    try:
+        meta = json.loads((models_dir() / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if meta.get("model_version") != version:
+        return []
+    known = ((meta.get("training_data") or {}).get("sources") or {}).get("bundle", {}).get("folders") or {}
+    names = {Path(k).name for k in known}
+    return [f for f in folders if Path(f).name in names]
+
+
 def _score(data: list[Any], options: AssessOptions, calibration: BandCalibration | None) -> dict[str, Any]:
     rules = load_rules()[2]
     results = [rate_bundle(b, s, rules, options, None, calibration) for b, s in data]
@@ -110,8 +127,14 @@ def main() -> None:
     if not args.folders:
         parser.error("give the bundle folders (or --out-of-fold WORK)")
     data, version = bundle_suggestions(args.folders, args.cache)
+    seen = trained_on(args.folders, version)
+    if seen and args.write:
+        raise SystemExit(f"{version} was trained on the notes of {', '.join(seen)}: a calibration fitted on its own "
+                         "suggestions of them is in-sample; fit it with --out-of-fold WORK instead")
     rules = load_rules()[2]
     report: dict[str, Any] = {"model_version": version, "held_out": {}}
+    if seen:
+        report["in_sample"] = f"{version} was trained on the notes of {', '.join(seen)}: these figures are in-sample"
     for held in args.folders:
         train = [f for f in args.folders if f != held]
         cal = fit_bundle_calibration(data, train, rules, version)

@@ -81,3 +81,56 @@ def test_bundle_notes_only_ever_train() -> None:
     assert "bundle" in TRAIN_ONLY_ORIGINS
     assert test.any() and not test[is_bundle].any()
     assert train[is_bundle].all()
+
+
+def test_an_empty_folder_and_a_folder_given_twice_are_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no .json bundles found") as err:
+        bundle_rows([empty])
+    assert str(empty) in str(err.value)
+    with pytest.raises(DataError, match="given twice"):
+        bundle_rows([DEV, DEV.parent / DEV.name])
+
+
+def test_evaluate_refuses_train_bundles_it_would_not_use_before_any_model_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from evidencenlp.cli import main
+    from evidencenlp.evaluation import run
+    from evidencenlp.evaluation.run import EvaluationOptions
+
+    with pytest.raises(DataError, match="not a folder of assessment bundles"):
+        EvaluationOptions(train_bundles=(tmp_path / "nowhere",))
+    with pytest.raises(DataError, match="cross-validation or --transfer"):
+        EvaluationOptions(data=tmp_path / "notes.csv", train_bundles=(DEV,))
+    assert EvaluationOptions(train_bundles=(DEV,)).mode == "cv"
+
+    def no_model() -> None:
+        raise AssertionError("the framework index (and its encoder) must not load for bad options")
+
+    monkeypatch.setattr(run, "load_index", no_model)
+    monkeypatch.setattr(sys, "argv", ["evidencenlp", "evaluate", "--train-bundles", str(tmp_path / "nowhere")])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    err = " ".join(capsys.readouterr().err.split())
+    assert exit_info.value.code == 2
+    assert "nowhere: not a folder of assessment bundles" in err and "Traceback" not in err
+
+
+def test_provenance_names_each_bundle_folder_with_its_notes_and_content_hash(tmp_path: Path) -> None:
+    from evidencenlp.training import source_provenance
+
+    folder = tmp_path / "assessment_dev"
+    shutil.copytree(DEV, folder)
+    frame = bundle_rows([folder])
+    options = TrainingOptions(corpus=False, framework_examples=False, bundles=(folder,))
+    before = source_provenance(options, frame)["bundle"]
+    assert before["rows"] == len(frame) and before["folders"] == {str(folder): len(frame)}
+    assert before["bundles"] == len(list(folder.glob("*.json")))
+    path = sorted(folder.glob("*.json"))[0]
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["notes"][0]["band"] = next(b for b in default_taxonomy().bands if b != doc["notes"][0]["band"])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    after = source_provenance(options, bundle_rows([folder]))["bundle"]
+    assert after["sha256"][str(folder)] != before["sha256"][str(folder)]
+    assert len(before["sha256"][str(folder)]) == 64

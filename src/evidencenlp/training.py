@@ -345,9 +345,10 @@ def review_thresholds(classifier: EvidenceClassifier, test: pd.DataFrame, vector
 
 def labelled_weak_match(index: FrameworkIndex, frame: pd.DataFrame, vectors: np.ndarray,
                         quantile: float = 0.1) -> float:
-    """The weak-match threshold from the labelled notes with a statement and a band (the corpus; framework
-    sentences excluded): the ``quantile`` of the similarity of each note to the explanation of its own
-    labelled statement and band (see :func:`evidencenlp.explain.weak_threshold_from_labels`)."""
+    """The weak-match threshold from the labelled notes with a statement and a band (the corpus and any
+    assessment bundle notes or labelled data files; framework sentences excluded; all of them, not a held-out
+    split): the ``quantile`` of the similarity of each note to the explanation of its own labelled statement
+    and band (see :func:`evidencenlp.explain.weak_threshold_from_labels`)."""
     from evidencenlp.explain import weak_threshold_from_labels
 
     rows = ((frame["statement"].fillna("") != "") & (frame["band"].fillna("") != "")
@@ -412,5 +413,17 @@ def source_provenance(options: TrainingOptions, frame: pd.DataFrame) -> dict[str
             "folders": {str(Path(f)): int(rows["origin"].str.startswith(f"bundle:{Path(f).name}/").sum())
                         for f in options.bundles},
             "bundles": int(rows["origin"].nunique()),
+            "sha256": {str(Path(f)): _folder_sha256(Path(f)) for f in options.bundles},
             "note": "hand-rated assessment bundles written for evaluating `assess` (training rows only)"})
     return out
+
+
+def _folder_sha256(folder: Path) -> str:
+    """SHA-256 over the names and bytes of a bundle folder's ``*.json`` files (name order): which version of
+    the bundles a model was trained on."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.json")):
+        digest.update(path.name.encode("utf-8") + b"\0" + _file_sha256(path).encode("ascii") + b"\n")
+    return digest.hexdigest()

@@ -75,6 +75,13 @@ class EvaluationOptions:
                 raise DataError("--transfer goes with --phase1 only (not --data or --train-on)")
         if self.phase1_min_confidence not in ("low", "medium", "high"):
             raise DataError(f"phase-1 minimum confidence must be low, medium or high; got {self.phase1_min_confidence!r}")
+        if self.train_bundles and self.mode not in ("cv", "transfer"):
+            raise DataError("--train-bundles joins the training folds of cross-validation or --transfer; it does "
+                            "nothing with --data, --phase1 or --train-on")
+        for folder in self.train_bundles:  # checked here, before the encoder loads
+            if not Path(folder).is_dir():
+                raise DataError(f"{folder}: not a folder of assessment bundles (--train-bundles takes a folder of "
+                                "*.json bundles, e.g. evaluation/assessment_bundles)")
 
     @property
     def mode(self) -> str:

@@ -26,21 +26,29 @@ def bundle_rows(folders: Sequence[Path]) -> pd.DataFrame:
     """The notes of every bundle in ``folders`` as training rows (corpus columns, ``origin``, ``direction``).
 
     Training data must be whole: raises :class:`DataError` naming the folder when it is not a folder of
-    bundles, and naming the file, note and field of the first bundle that cannot be read (with how many
-    could not), never note text.
+    bundles (or is empty, or is given twice, which would count its notes twice), and naming the file, note
+    and field of the first bundle that cannot be read (with how many could not), never note text.
     """
     from evidencenlp.assess import load_rules
     from evidencenlp.evaluation.assessments import read_bundles
 
+    seen: set[Path] = set()
+    for folder in folders:
+        resolved = Path(folder).resolve()
+        if resolved in seen:
+            raise DataError(f"{folder}: this folder of assessment bundles is given twice (its notes would be "
+                            "trained on twice)")
+        seen.add(resolved)
     rules = load_rules()[2]
     rows: list[dict[str, str]] = []
     for folder in folders:
         try:
             bundles, bad = read_bundles(Path(folder), rules)
         except InputFileError as exc:
-            raise DataError(f"--bundles {exc}") from None
+            raise DataError(f"assessment bundles for training: {exc}") from None
         if bad:
-            raise DataError(f"--bundles {folder}: {len(bad)} bundle(s) cannot be read; first: {bad[0]}")
+            raise DataError(f"assessment bundles for training: {folder}: {len(bad)} bundle(s) cannot be read; "
+                            f"first: {bad[0]}")
         for b in bundles:
             for note in b.notes:
                 rows.append({"note_id": f"{b.id}/{note.id}", "text": note.text, "key_question": note.key_question,
