@@ -134,3 +134,15 @@ def test_provenance_names_each_bundle_folder_with_its_notes_and_content_hash(tmp
     after = source_provenance(options, bundle_rows([folder]))["bundle"]
     assert after["sha256"][str(folder)] != before["sha256"][str(folder)]
     assert len(before["sha256"][str(folder)]) == 64
+
+
+def test_bundle_weight_joins_the_classifier_source_weights() -> None:
+    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.cli.train import _bundle_weights
+
+    assert _bundle_weights([], 0.5) == {}
+    weights = dict(_bundle_weights([DEV], 0.5)["source_weights"])
+    assert weights[BUNDLE_ORIGIN] == 0.5
+    # the default weights (framework sentences) are kept, and the classifier accepts the result
+    assert all(weights[p] == w for p, w in EvidenceClassifier().get_params()["source_weights"])
+    EvidenceClassifier(source_weights=tuple(weights.items()))

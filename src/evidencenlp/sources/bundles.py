@@ -1,8 +1,9 @@
-"""Assessment bundles as training rows: the labelled notes of hand-rated bundle folders.
+"""Assessment bundles: reading and checking bundle files, and their notes as training rows.
 
-A bundle (``evidencenlp.evaluation.assessments``: one JSON file of notes, each with key question,
-statement, evidence category and band, and the ratings decided from them) is written for measuring
-``assess``; its notes are also labelled inspection evidence in all four bands, the kind the phase-1
+A bundle is one JSON file of notes, each with key question, statement, evidence category and band, and
+the key question and overall ratings decided from them by hand (:func:`read_bundle`; the format is in
+:mod:`evidencenlp.evaluation.assessments`, which rates bundles). It is written for measuring ``assess``;
+its notes are also labelled inspection evidence in all four bands, the kind the phase-1
 comments and the corpus have least of. In: folders of ``*.json`` bundles. Out: one row per note with the
 corpus columns and ``origin`` ``bundle:<folder>/<bundle id>`` (so ``source_weights`` can weigh them). They
 are training rows only: the held-out figures of ``train`` and its review thresholds are measured on the
@@ -11,15 +12,124 @@ other sources (:data:`evidencenlp.training.TRAIN_ONLY_ORIGINS`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from evidencenlp.errors import DataError, InputFileError
+from evidencenlp.frameworks.rules import RatingRules
 
 #: the origin prefix of bundle notes (``bundle:<folder>/<bundle id>``)
 BUNDLE_ORIGIN = "bundle"
+
+#: what a key question without a rating is called in bundles and in the tables
+NO_RATING = "no_rating"
+NOTE_FIELDS: tuple[str, ...] = ("id", "text", "evidence_category", "key_question", "statement", "band")
+
+
+@dataclass(frozen=True)
+class BundleNote:
+    """One note of a bundle with the labels its author meant."""
+
+    id: str
+    text: str
+    evidence_category: str
+    key_question: str
+    statement: str
+    band: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One assessment bundle: notes and the ratings decided by hand from them."""
+
+    id: str
+    path: Path
+    service_type: str
+    style: str
+    notes: tuple[BundleNote, ...]
+    expected: Mapping[str, str]
+    expected_overall: str
+    expected_provisional: bool | None
+
+
+def _field(path: Path, doc: Mapping[str, Any], name: str, where: str = "") -> Any:
+    if name not in doc:
+        raise InputFileError(f"{path}: {where}missing field {name!r}")
+    return doc[name]
+
+
+def read_bundle(path: Path, rules: RatingRules) -> Bundle:
+    """Read and check one bundle file; errors name the file, the note and the field (never note text)."""
+    tax = rules.taxonomy
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(doc, dict):
+        raise InputFileError(f"{path}: expected a JSON object")
+    notes = _field(path, doc, "notes")
+    if not isinstance(notes, list) or not notes:
+        raise InputFileError(f"{path}: 'notes' must be a non-empty list")
+    allowed = {"key_question": tax.key_questions, "statement": tax.statements, "band": tax.bands,
+               "evidence_category": tax.categories}
+    parsed = []
+    for i, note in enumerate(notes, start=1):
+        where = f"note {i}: "
+        if not isinstance(note, dict):
+            raise InputFileError(f"{path}: {where}expected an object")
+        values = {name: _field(path, note, name, where) for name in NOTE_FIELDS}
+        for name, options in allowed.items():
+            if options and values[name] not in options:
+                raise InputFileError(f"{path}: {where}field {name!r}: unknown label {values[name]!r}")
+        if tax.key_question_of(values["statement"]) != values["key_question"]:
+            raise InputFileError(f"{path}: {where}statement {values['statement']!r} is not in key question "
+                                 f"{values['key_question']!r}")
+        if not isinstance(values["text"], str) or not values["text"].strip():
+            raise InputFileError(f"{path}: {where}field 'text': expected non-empty text")
+        parsed.append(BundleNote(**{k: str(v) for k, v in values.items()}))
+    expected = _field(path, doc, "expected")
+    kqs = _field(path, expected, "key_questions", "expected: ") if isinstance(expected, dict) else None
+    if not isinstance(kqs, dict):
+        raise InputFileError(f"{path}: expected.key_questions must be an object")
+    ratings = (*tax.bands, NO_RATING)
+    for kq in tax.key_questions:
+        value = kqs.get(kq, NO_RATING)
+        if value not in ratings:
+            raise InputFileError(f"{path}: expected.key_questions.{kq}: expected one of {', '.join(ratings)}; "
+                                 f"got {value!r}")
+    overall = expected.get("overall", NO_RATING)
+    if overall not in ratings:
+        raise InputFileError(f"{path}: expected.overall: expected one of {', '.join(ratings)}; got {overall!r}")
+    provisional = expected.get("overall_provisional")
+    return Bundle(id=str(doc.get("id") or path.stem), path=path, service_type=str(doc.get("service_type", "")),
+                  style=str(doc.get("style", "")), notes=tuple(parsed),
+                  expected={kq: str(kqs.get(kq, NO_RATING)) for kq in tax.key_questions},
+                  expected_overall=str(overall),
+                  expected_provisional=bool(provisional) if provisional is not None else None)
+
+
+def read_bundles(folder: Path, rules: RatingRules) -> tuple[list[Bundle], list[str]]:
+    """Every ``*.json`` bundle of a folder (name order), and one line per file that could not be used."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: not a folder of assessment bundles")
+    bundles, problems = [], []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            bundles.append(read_bundle(path, rules))
+        except InputFileError as exc:  # a bad bundle never fails the others
+            problems.append(str(exc))
+    if not bundles and not problems:
+        raise InputFileError(f"{folder}: no .json bundles found")
+    return bundles, problems
+
 
 
 def bundle_rows(folders: Sequence[Path]) -> pd.DataFrame:
@@ -29,8 +139,7 @@ def bundle_rows(folders: Sequence[Path]) -> pd.DataFrame:
     bundles (or is empty, or is given twice, which would count its notes twice), and naming the file, note
     and field of the first bundle that cannot be read (with how many could not), never note text.
     """
-    from evidencenlp.assess import load_rules
-    from evidencenlp.evaluation.assessments import read_bundles
+    from evidencenlp.frameworks import load_framework_set
 
     seen: set[Path] = set()
     for folder in folders:
@@ -39,7 +148,7 @@ def bundle_rows(folders: Sequence[Path]) -> pd.DataFrame:
             raise DataError(f"{folder}: this folder of assessment bundles is given twice (its notes would be "
                             "trained on twice)")
         seen.add(resolved)
-    rules = load_rules()[2]
+    rules = load_framework_set().rules
     rows: list[dict[str, str]] = []
     for folder in folders:
         try:
