@@ -103,11 +103,25 @@ def _experiment_lines(directory: Path, trained_on_inspection: bool) -> list[str]
     return lines
 
 
+
+def _grouped_origins(origins: dict[str, int]) -> dict[str, int]:
+    """Row counts by origin, with assessment bundle notes (``bundle:<folder>/<bundle>``) counted per folder,
+    largest first."""
+    from collections import Counter
+
+    from evidencenlp.sources.bundles import BUNDLE_ORIGIN
+
+    grouped: Counter[str] = Counter()
+    for origin, n in origins.items():
+        key = origin.rsplit("/", 1)[0] if origin.startswith(f"{BUNDLE_ORIGIN}:") else origin
+        grouped[key] += int(n)
+    return dict(grouped.most_common())
+
 def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
     """Render the model card next to the heads. Cross-validated figures come from ``cv_metrics.json``
     (written by ``evidencenlp evaluate --save-cv``) when present."""
     holdout = classifier.metrics_.get("holdout", {})
-    origins = classifier.training_data_.get("origins", {})
+    origins = _grouped_origins(classifier.training_data_.get("origins", {}))
     lines = [
         "# Model card: evidencenlp heads",
         "",
