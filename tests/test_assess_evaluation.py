@@ -176,3 +176,32 @@ def test_dev_bundles_with_the_shipped_model() -> None:
     assert unreviewed["key_questions"]["within_one"] >= 0.9
     assert unreviewed["inadequate_rated_better_than_requires_improvement"] == []
     assert unreviewed["key_questions_with_notes_unrated_without_reason"] == 0
+
+
+def test_bundles_the_model_was_trained_on_are_reported_in_sample(tmp_path: Path) -> None:
+    """A model's own training bundles give in-sample figures: the result says so (by the folder's hash when the
+    provenance has one, else by its name); other bundles, or an edited copy, are not flagged."""
+    from types import SimpleNamespace
+
+    from evidencenlp.sources.bundles import folder_sha256
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    shutil.copy(DEV / "dev01.json", folder)
+    echo = EchoSuggester(_labels(folder))
+    assert evaluate_assessments(folder, suggester=echo).in_sample == ""  # no classifier: nothing claimed
+
+    def trained(sources: dict) -> EchoSuggester:
+        model = EchoSuggester(_labels(folder))
+        model.classifier = SimpleNamespace(training_data_={"sources": {"bundle": sources}})  # type: ignore[attr-defined]
+        return model
+
+    by_hash = trained({"folders": {"elsewhere/renamed": 25}, "sha256": {"elsewhere/renamed": folder_sha256(folder)}})
+    result = evaluate_assessments(folder, suggester=by_hash)
+    assert "elsewhere/renamed" in result.in_sample and result.to_dict()["in_sample"] == result.in_sample
+    by_name = trained({"folders": {"evaluation/set": 25}})
+    assert "evaluation/set" in evaluate_assessments(folder, suggester=by_name).in_sample
+    doc = json.loads((folder / "dev01.json").read_text(encoding="utf-8"))
+    doc["notes"][0]["band"] = "good" if doc["notes"][0]["band"] != "good" else "outstanding"
+    (folder / "dev01.json").write_text(json.dumps(doc), encoding="utf-8")  # edited since: another version
+    assert evaluate_assessments(folder, suggester=by_hash).in_sample == ""

@@ -29,6 +29,7 @@ from evidencenlp.sources import (
     inspection_path,
     near_duplicate_groups,
 )
+from evidencenlp.sources.bundles import folder_sha256
 from evidencenlp.taxonomy import TASKS
 
 
@@ -413,17 +414,8 @@ def source_provenance(options: TrainingOptions, frame: pd.DataFrame) -> dict[str
             "folders": {str(Path(f)): int(rows["origin"].str.startswith(f"bundle:{Path(f).name}/").sum())
                         for f in options.bundles},
             "bundles": int(rows["origin"].nunique()),
-            "sha256": {str(Path(f)): _folder_sha256(Path(f)) for f in options.bundles},
+            "sha256": {str(Path(f)): folder_sha256(Path(f)) for f in options.bundles},
             "note": "hand-rated assessment bundles written for evaluating `assess` (training rows only)"})
     return out
 
 
-def _folder_sha256(folder: Path) -> str:
-    """SHA-256 over the names and bytes of a bundle folder's ``*.json`` files (name order): which version of
-    the bundles a model was trained on."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.json")):
-        digest.update(path.name.encode("utf-8") + b"\0" + _file_sha256(path).encode("ascii") + b"\n")
-    return digest.hexdigest()

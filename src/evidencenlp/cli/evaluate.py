@@ -326,6 +326,9 @@ def _assessments(folder: Path, fmt: EvalFormat, models: Path | None) -> None:
         raise fail(str(exc)) from None
     for problem in result.problems:
         err_console.print(f"[yellow]skipped:[/] {problem}", highlight=False)
+    if result.in_sample:
+        err_console.print(f"[yellow]in-sample:[/] {result.in_sample}: these figures measure notes the model "
+                          "learned from, not how it rates an unseen service", highlight=False)
     if fmt is EvalFormat.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
         return

@@ -48,6 +48,7 @@ from evidencenlp.sources.bundles import Bundle as Bundle
 from evidencenlp.sources.bundles import BundleNote as BundleNote
 from evidencenlp.sources.bundles import read_bundle as read_bundle
 from evidencenlp.sources.bundles import read_bundles as read_bundles
+from evidencenlp.sources.bundles import trained_on
 
 if TYPE_CHECKING:
     from evidencenlp.suggest import Suggester, Suggestion
@@ -205,10 +206,13 @@ class AssessmentEvaluation:
     problems: list[str]
     options: dict[str, Any]
     model: str
+    #: why these bundles are the model's own training data ("" when they are not): the figures are then in-sample
+    in_sample: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (no note text)."""
-        return {"model": self.model, "options": self.options, "problems": list(self.problems),
+        return {"model": self.model, "in_sample": self.in_sample, "options": self.options,
+                "problems": list(self.problems),
                 "n_bundles": len(self.bundles), "summary": self.summary,
                 "bundles": [b.to_dict() for b in self.bundles]}
 
@@ -310,5 +314,7 @@ def evaluate_assessments(folder: Path | str, suggester: Suggester | Callable[[],
         if on_bundle is not None:
             on_bundle(bundle.id)
     used = {**options.to_dict(), "band_calibration_data": calibration.describe() if calibration else None}
+    classifier = getattr(active, "classifier", None)
+    in_sample = trained_on(Path(folder), getattr(classifier, "training_data_", None) or {})
     return AssessmentEvaluation(results, summarise(results, rules) if results else {}, problems, used,
-                                str(getattr(active, "model_version", "")))
+                                str(getattr(active, "model_version", "")), in_sample)

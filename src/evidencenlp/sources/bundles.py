@@ -166,3 +166,29 @@ def bundle_rows(folders: Sequence[Path]) -> pd.DataFrame:
                              "origin": f"{BUNDLE_ORIGIN}:{Path(folder).name}/{b.id}", "direction": ""})
     return pd.DataFrame(rows, columns=["note_id", "text", "key_question", "statement", "evidence_category", "band",
                                        "principles", "service", "origin", "direction"])
+
+
+def folder_sha256(folder: Path) -> str:
+    """SHA-256 over the names and bytes of a bundle folder's ``*.json`` files (name order): which version of
+    the bundles a model was trained on."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.json")):
+        digest.update(path.name.encode("utf-8") + b"\0" + hashlib.sha256(path.read_bytes()).hexdigest().encode("ascii")
+                      + b"\n")
+    return digest.hexdigest()
+
+
+def trained_on(folder: Path, training_data: Mapping[str, Any]) -> str:
+    """Why the bundles of ``folder`` are training data of a model whose ``training_data_`` is given ("" when
+    they are not, as far as its provenance tells): the same folder contents (SHA-256), or, for models whose
+    provenance has no hashes, a trained folder of the same name. No note text."""
+    bundle = (training_data.get("sources") or {}).get(BUNDLE_ORIGIN) or {}
+    hashes = bundle.get("sha256") or {}
+    if hashes:
+        mine = folder_sha256(Path(folder))
+        same = [name for name, sha in hashes.items() if sha == mine]
+        return f"the model was trained on these bundles (same files as its training folder {same[0]})" if same else ""
+    names = [name for name in (bundle.get("folders") or {}) if Path(name).name == Path(folder).name]
+    return f"the model was trained on a bundle folder of the same name ({names[0]})" if names else ""
