@@ -146,3 +146,12 @@ def test_bundle_weight_joins_the_classifier_source_weights() -> None:
     # the default weights (framework sentences) are kept, and the classifier accepts the result
     assert all(weights[p] == w for p, w in EvidenceClassifier().get_params()["source_weights"])
     EvidenceClassifier(source_weights=tuple(weights.items()))
+
+
+def test_trained_folders_come_from_the_provenance_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    from evidencenlp.sources.bundles import trained_folders
+
+    assert trained_folders({}) == ((), [])
+    found, missing = trained_folders({"sources": {"bundle": {"folders": {"tests/data/assessment_dev": 143,
+                                                                          "gone/bundles": 3}}}})
+    assert [p.resolve() for p in found] == [DEV.resolve()] and missing == ["gone/bundles"]

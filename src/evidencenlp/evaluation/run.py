@@ -294,6 +294,20 @@ def transfer(options: EvaluationOptions, index: FrameworkIndex | None = None, em
                              "CQC inspection reports (training/inspection)", log=say, seed=options.seed)
 
 
+def shipped_training_data(model_dir: Path | None = None) -> dict[str, Any]:
+    """The shipped (or given) classifier's training-data provenance (``training_data`` of its JSON; empty when
+    there is none), read without loading weights."""
+    from evidencenlp.classifier import META_FILE
+    from evidencenlp.paths import models_dir
+
+    try:
+        meta = json.loads(((model_dir or models_dir()) / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    data = meta.get("training_data") if isinstance(meta, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
 def shipped_params(model_dir: Path | None = None) -> dict[str, Any]:
     """The hyper-parameters of the shipped (or given) classifier, read from its JSON (no weights loaded)."""
     from evidencenlp.classifier import META_FILE, EvidenceClassifier

@@ -527,7 +527,8 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
                per_size: int = 300, seed: int = 0, inspection: bool = True, min_confidence: str = "medium",
                log: Log | None = None, grid: Sequence[Setting] = GRID) -> TopicsResult:
     """The whole topics evaluation on the phase-1 file ``phase1`` (read in place): leave one trust out
-    with the shipped model's parameters on the rows ``evidencenlp train`` uses, then (``inspection``)
+    with the shipped model's parameters on the rows ``evidencenlp train`` uses (with the assessment bundles
+    the shipped model's provenance names), then (``inspection``)
     the inspection report paragraphs of odd-id locations with the shipped classifier (trained on all
     those rows, never on the paragraphs) against a TF-IDF + SVM fitted on the same rows.
 
@@ -535,9 +536,10 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
     """
     from evidencenlp.classifier import EvidenceClassifier
     from evidencenlp.evaluation.cv import embed as cached_embed
-    from evidencenlp.evaluation.run import load_index, shipped_params
+    from evidencenlp.evaluation.run import load_index, shipped_params, shipped_training_data
     from evidencenlp.evaluation.transfer import fit_tfidf_svm
     from evidencenlp.sources import SourceSelection, gather, inspection_examples
+    from evidencenlp.sources.bundles import trained_folders
     from evidencenlp.suggest import Suggester
 
     say = log or (lambda _m: None)
@@ -546,8 +548,12 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
             return cached_embed(texts, name=name)
     index = load_index()
     params = shipped_params()
+    bundles, missing = trained_folders(shipped_training_data())
+    if missing:
+        say(f"the shipped model was trained on bundle folders that are not here ({', '.join(missing)}): the "
+            "fold classifiers and the baselines are fitted without them")
     frame = gather(SourceSelection(corpus=True, framework_examples=True, phase1=phase1,
-                                   phase1_min_confidence=min_confidence), index)
+                                   phase1_min_confidence=min_confidence, bundles=bundles), index)
     vectors = embed(frame["text"].tolist(), f"{len(frame):,} training texts", "training")
     memo = MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors)))
 
@@ -856,9 +862,11 @@ def run_long_stories(path: Any, phase1: Any | None = None, models: Any | None = 
     """``evaluate --long-stories``: read ``path`` (:func:`read_long_stories`), score the shipped (or
     ``models``) suggester's topics on it and, with the phase-1 file ``phase1``, two TF-IDF + linear SVM
     baselines: one fitted on all phase-1 comments (the SAF mapping of ``train --phase1``), one on the
-    rows the shipped classifier is trained on (corpus, framework examples and those comments)."""
+    rows the shipped classifier is trained on (corpus, framework examples, those comments and the assessment
+    bundles its provenance names)."""
     from evidencenlp.evaluation.transfer import fit_tfidf_svm
     from evidencenlp.sources import SourceSelection, gather
+    from evidencenlp.sources.bundles import trained_folders
     from evidencenlp.suggest import Suggester
 
     say = log or (lambda _m: None)
@@ -868,8 +876,12 @@ def run_long_stories(path: Any, phase1: Any | None = None, models: Any | None = 
     say(f"{len(texts):,} texts read, {len(problems):,} problems")
     baselines: dict[str, Any] = {}
     if phase1 is not None:
+        bundles, missing = trained_folders(suggester.classifier.training_data_ or {})
+        if missing:
+            problems = [*problems, "the TF-IDF + SVM on the model's rows lacks the assessment bundle folders it was "
+                        f"trained on that are not here: {', '.join(missing)}"]
         frame = gather(SourceSelection(corpus=True, framework_examples=True, phase1=phase1,
-                                       phase1_min_confidence=min_confidence), index)
+                                       phase1_min_confidence=min_confidence, bundles=bundles), index)
         is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
         say(f"fitting TF-IDF + SVM on {int(is_feedback.sum()):,} phase-1 comments and on all {len(frame):,} rows …")
         baselines["tfidf_svm_phase1"] = fit_tfidf_svm(frame[is_feedback].reset_index(drop=True), index)

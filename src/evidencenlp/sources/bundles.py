@@ -192,3 +192,20 @@ def trained_on(folder: Path, training_data: Mapping[str, Any]) -> str:
         return f"the model was trained on these bundles (same files as its training folder {same[0]})" if same else ""
     names = [name for name in (bundle.get("folders") or {}) if Path(name).name == Path(folder).name]
     return f"the model was trained on a bundle folder of the same name ({names[0]})" if names else ""
+
+
+def trained_folders(training_data: Mapping[str, Any]) -> tuple[tuple[Path, ...], list[str]]:
+    """The bundle folders a model was trained on, from its ``training_data_`` provenance: the ones found (as
+    written at training, else under the checkout's root) and the names of those that are not here (e.g. run
+    from an installed wheel), for the caller to report — a baseline "on the model's rows" then lacks them."""
+    from evidencenlp.paths import PROJECT_ROOT
+
+    bundle = (training_data.get("sources") or {}).get(BUNDLE_ORIGIN) or {}
+    found, missing = [], []
+    for name in bundle.get("folders") or {}:
+        path = next((p for p in (Path(name), PROJECT_ROOT / name) if p.is_dir()), None)
+        if path is None:
+            missing.append(str(name))
+        else:
+            found.append(path)
+    return tuple(found), missing
