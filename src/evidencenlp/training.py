@@ -29,7 +29,7 @@ from evidencenlp.sources import (
     inspection_path,
     near_duplicate_groups,
 )
-from evidencenlp.sources.bundles import folder_sha256
+from evidencenlp.sources.bundles import BUNDLE_ORIGIN, check_bundle_folders, folder_sha256
 from evidencenlp.taxonomy import TASKS
 
 
@@ -64,7 +64,7 @@ def score_classifier(classifier: EvidenceClassifier, frame: pd.DataFrame, vector
 
 #: origins that only ever train: framework sentences and assessment bundle notes (the held-out figures and the
 #: review thresholds are measured on the corpus, phase-1 comments and the other sources, as without them)
-TRAIN_ONLY_ORIGINS: tuple[str, ...] = ("framework", "bundle")
+TRAIN_ONLY_ORIGINS: tuple[str, ...] = ("framework", BUNDLE_ORIGIN)
 
 
 def holdout_split(frame: pd.DataFrame, vectors: np.ndarray, test_fraction: float = 0.2,
@@ -131,10 +131,7 @@ class TrainingOptions:
         if self.phase1 is not None and not Path(self.phase1).is_file():
             raise DataError(f"{self.phase1}: file not found (the pxtextmining phase-1 file, e.g. "
                             "../shared/data/pxtextmining-phase1/text_data.csv)")
-        for folder in self.bundles:
-            if not Path(folder).is_dir():
-                raise DataError(f"{folder}: not a folder of assessment bundles (--bundles takes a folder of *.json "
-                                "bundles, e.g. evaluation/assessment_bundles)")
+        check_bundle_folders(self.bundles, "--bundles")
         if not (self.corpus or self.framework_examples or self.data or self.include_decisions or self.phase1
                 or self.bundles):
             raise DataError("no training data: use the corpus or the framework examples, or give data files")
@@ -408,10 +405,10 @@ def source_provenance(options: TrainingOptions, frame: pd.DataFrame) -> dict[str
         path = inspection_path()
         out["inspection"].update({"file": "training/inspection/cqc_reports.csv", "sha256": _file_sha256(path),
                                   "licence": "Open Government Licence v3.0 (CQC inspection reports)"})
-    if options.bundles and "bundle" in out:
-        rows = frame[kinds == "bundle"]
-        out["bundle"].update({
-            "folders": {str(Path(f)): int(rows["origin"].str.startswith(f"bundle:{Path(f).name}/").sum())
+    if options.bundles and BUNDLE_ORIGIN in out:
+        rows = frame[kinds == BUNDLE_ORIGIN]
+        out[BUNDLE_ORIGIN].update({
+            "folders": {str(Path(f)): int(rows["origin"].str.startswith(f"{BUNDLE_ORIGIN}:{Path(f).name}/").sum())
                         for f in options.bundles},
             "bundles": int(rows["origin"].nunique()),
             "sha256": {str(Path(f)): folder_sha256(Path(f)) for f in options.bundles},

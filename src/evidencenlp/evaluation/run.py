@@ -78,10 +78,10 @@ class EvaluationOptions:
         if self.train_bundles and self.mode not in ("cv", "transfer"):
             raise DataError("--train-bundles joins the training folds of cross-validation or --transfer; it does "
                             "nothing with --data, --phase1 or --train-on")
-        for folder in self.train_bundles:  # checked here, before the encoder loads
-            if not Path(folder).is_dir():
-                raise DataError(f"{folder}: not a folder of assessment bundles (--train-bundles takes a folder of "
-                                "*.json bundles, e.g. evaluation/assessment_bundles)")
+        if self.train_bundles:  # checked here, before the encoder loads
+            from evidencenlp.sources.bundles import check_bundle_folders
+
+            check_bundle_folders(self.train_bundles, "--train-bundles")
 
     @property
     def mode(self) -> str:
@@ -294,29 +294,32 @@ def transfer(options: EvaluationOptions, index: FrameworkIndex | None = None, em
                              "CQC inspection reports (training/inspection)", log=say, seed=options.seed)
 
 
-def shipped_training_data(model_dir: Path | None = None) -> dict[str, Any]:
-    """The shipped (or given) classifier's training-data provenance (``training_data`` of its JSON; empty when
-    there is none), read without loading weights."""
+def _model_meta(model_dir: Path | None) -> dict[str, Any] | None:
+    """The shipped (or given) classifier's JSON (``heads.json``), read without loading weights; None when
+    it cannot be read."""
     from evidencenlp.classifier import META_FILE
     from evidencenlp.paths import models_dir
 
     try:
         meta = json.loads(((model_dir or models_dir()) / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    data = meta.get("training_data") if isinstance(meta, dict) else None
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def shipped_training_data(model_dir: Path | None = None) -> dict[str, Any]:
+    """The shipped (or given) classifier's training-data provenance (``training_data`` of its JSON; empty when
+    there is none), read without loading weights."""
+    data = (_model_meta(model_dir) or {}).get("training_data")
     return data if isinstance(data, dict) else {}
 
 
 def shipped_params(model_dir: Path | None = None) -> dict[str, Any]:
     """The hyper-parameters of the shipped (or given) classifier, read from its JSON (no weights loaded)."""
-    from evidencenlp.classifier import META_FILE, EvidenceClassifier
-    from evidencenlp.paths import models_dir
+    from evidencenlp.classifier import EvidenceClassifier
 
-    path = (model_dir or models_dir()) / META_FILE
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    meta = _model_meta(model_dir)
+    if meta is None:
         return EvidenceClassifier().get_params()
     params = dict(meta.get("params") or {})
     for name in ("text_tasks", "char_tasks"):

@@ -523,6 +523,18 @@ def inspection_topics(suggester: Suggester, svm_kq: np.ndarray, paragraphs: pd.D
                             "difference": _r(clf_f1 - svm_f1)}}
 
 
+def model_rows(training_data: Any, phase1: Any, min_confidence: str, index: Any) -> tuple[pd.DataFrame, list[str]]:
+    """The rows a model with this ``training_data_`` provenance was trained on by ``train --phase1``: the corpus,
+    the framework examples, the phase-1 comments and the assessment bundle folders it names; and the names of
+    those folders that are not here (the caller says so: its baselines then lack them)."""
+    from evidencenlp.sources import SourceSelection, gather
+    from evidencenlp.sources.bundles import trained_folders
+
+    bundles, missing = trained_folders(training_data)
+    return gather(SourceSelection(corpus=True, framework_examples=True, phase1=phase1,
+                                  phase1_min_confidence=min_confidence, bundles=bundles), index), missing
+
+
 def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] | None = None,
                per_size: int = 300, seed: int = 0, inspection: bool = True, min_confidence: str = "medium",
                log: Log | None = None, grid: Sequence[Setting] = GRID) -> TopicsResult:
@@ -538,8 +550,7 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
     from evidencenlp.evaluation.cv import embed as cached_embed
     from evidencenlp.evaluation.run import load_index, shipped_params, shipped_training_data
     from evidencenlp.evaluation.transfer import fit_tfidf_svm
-    from evidencenlp.sources import SourceSelection, gather, inspection_examples
-    from evidencenlp.sources.bundles import trained_folders
+    from evidencenlp.sources import inspection_examples
     from evidencenlp.suggest import Suggester
 
     say = log or (lambda _m: None)
@@ -548,12 +559,10 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
             return cached_embed(texts, name=name)
     index = load_index()
     params = shipped_params()
-    bundles, missing = trained_folders(shipped_training_data())
+    frame, missing = model_rows(shipped_training_data(), phase1, min_confidence, index)
     if missing:
         say(f"the shipped model was trained on bundle folders that are not here ({', '.join(missing)}): the "
             "fold classifiers and the baselines are fitted without them")
-    frame = gather(SourceSelection(corpus=True, framework_examples=True, phase1=phase1,
-                                   phase1_min_confidence=min_confidence, bundles=bundles), index)
     vectors = embed(frame["text"].tolist(), f"{len(frame):,} training texts", "training")
     memo = MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors)))
 
@@ -865,8 +874,6 @@ def run_long_stories(path: Any, phase1: Any | None = None, models: Any | None = 
     rows the shipped classifier is trained on (corpus, framework examples, those comments and the assessment
     bundles its provenance names)."""
     from evidencenlp.evaluation.transfer import fit_tfidf_svm
-    from evidencenlp.sources import SourceSelection, gather
-    from evidencenlp.sources.bundles import trained_folders
     from evidencenlp.suggest import Suggester
 
     say = log or (lambda _m: None)
@@ -876,12 +883,10 @@ def run_long_stories(path: Any, phase1: Any | None = None, models: Any | None = 
     say(f"{len(texts):,} texts read, {len(problems):,} problems")
     baselines: dict[str, Any] = {}
     if phase1 is not None:
-        bundles, missing = trained_folders(suggester.classifier.training_data_ or {})
+        frame, missing = model_rows(suggester.classifier.training_data_ or {}, phase1, min_confidence, index)
         if missing:
             problems = [*problems, "the TF-IDF + SVM on the model's rows lacks the assessment bundle folders it was "
                         f"trained on that are not here: {', '.join(missing)}"]
-        frame = gather(SourceSelection(corpus=True, framework_examples=True, phase1=phase1,
-                                       phase1_min_confidence=min_confidence, bundles=bundles), index)
         is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
         say(f"fitting TF-IDF + SVM on {int(is_feedback.sum()):,} phase-1 comments and on all {len(frame):,} rows …")
         baselines["tfidf_svm_phase1"] = fit_tfidf_svm(frame[is_feedback].reset_index(drop=True), index)

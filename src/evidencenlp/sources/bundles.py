@@ -132,6 +132,15 @@ def read_bundles(folder: Path, rules: RatingRules) -> tuple[list[Bundle], list[s
 
 
 
+def check_bundle_folders(folders: Sequence[Path], option: str) -> None:
+    """Raise :class:`DataError` naming the first of ``folders`` that is not a folder (``option``: the command-line
+    option that named it, for the message); cheap, so options can check before any model loads."""
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise DataError(f"{folder}: not a folder of assessment bundles ({option} takes a folder of *.json "
+                            "bundles, e.g. evaluation/assessment_bundles)")
+
+
 def bundle_rows(folders: Sequence[Path]) -> pd.DataFrame:
     """The notes of every bundle in ``folders`` as training rows (corpus columns, ``origin``, ``direction``).
 
@@ -180,11 +189,16 @@ def folder_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def _provenance(training_data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The bundle part of a model's ``training_data_`` provenance (empty when it was trained on none)."""
+    return (training_data.get("sources") or {}).get(BUNDLE_ORIGIN) or {}
+
+
 def trained_on(folder: Path, training_data: Mapping[str, Any]) -> str:
     """Why the bundles of ``folder`` are training data of a model whose ``training_data_`` is given ("" when
     they are not, as far as its provenance tells): the same folder contents (SHA-256), or, for models whose
     provenance has no hashes, a trained folder of the same name. No note text."""
-    bundle = (training_data.get("sources") or {}).get(BUNDLE_ORIGIN) or {}
+    bundle = _provenance(training_data)
     hashes = bundle.get("sha256") or {}
     if hashes:
         mine = folder_sha256(Path(folder))
@@ -200,7 +214,7 @@ def trained_folders(training_data: Mapping[str, Any]) -> tuple[tuple[Path, ...],
     from an installed wheel), for the caller to report — a baseline "on the model's rows" then lacks them."""
     from evidencenlp.paths import PROJECT_ROOT
 
-    bundle = (training_data.get("sources") or {}).get(BUNDLE_ORIGIN) or {}
+    bundle = _provenance(training_data)
     found, missing = [], []
     for name in bundle.get("folders") or {}:
         path = next((p for p in (Path(name), PROJECT_ROOT / name) if p.is_dir()), None)
