@@ -173,3 +173,38 @@ def test_origins_and_weights_are_fit_parameters_and_the_index_is_passed_in(small
     with pytest.raises(DataError, match="sample_weight must be"):
         EvidenceClassifier(**light).fit(texts, labels, embeddings=vectors, index=suggester.index,
                                         sample_weight=np.ones(3))
+
+
+def test_inspection_only_rows_teach_routed_tasks_only_through_the_inspection_expert(small_training, suggester) -> None:
+    """Bundle notes (inspection-style) stay out of the all-rows expert that public feedback is routed to; every
+    other head, and the inspection expert, learns from them as before."""
+    corpus, vectors = small_training
+    texts = corpus["text"].tolist()
+    labels = corpus.drop(columns="origin")
+    n = len(texts)
+    origin = ["phase1:trust"] * 60 + ["corpus:notes.csv"] * 50 + ["bundle:set/b1.json"] * (n - 110)
+    light = {"C": 0.05, "char_tasks": (), "text_tasks": (), "calibrate": False, "direction": True, "router": True}
+    kept = EvidenceClassifier(**light, inspection_only=()).fit(texts, labels, embeddings=vectors,
+                                                                index=suggester.index, origin=origin)
+    apart = EvidenceClassifier(**light, inspection_only=("bundle",)).fit(texts, labels, embeddings=vectors,
+                                                                          index=suggester.index, origin=origin)
+    for routed in ("key_question", "statement", "direction"):
+        assert not np.allclose(kept.heads_[routed].coef_, apart.heads_[routed].coef_), routed
+        assert np.allclose(kept.heads_[f"{routed}@inspection"].coef_, apart.heads_[f"{routed}@inspection"].coef_)
+    for other in ("band", "evidence_category"):
+        assert np.allclose(kept.heads_[other].coef_, apart.heads_[other].coef_), other
+    # with no feedback rows there is no router, and the rows teach as every other row
+    plain = ["corpus:notes.csv"] * 110 + ["bundle:set/b1.json"] * (n - 110)
+    a = EvidenceClassifier(**light, inspection_only=()).fit(texts, labels, embeddings=vectors,
+                                                             index=suggester.index, origin=plain)
+    b = EvidenceClassifier(**light, inspection_only=("bundle",)).fit(texts, labels, embeddings=vectors,
+                                                                      index=suggester.index, origin=plain)
+    assert np.allclose(a.heads_["key_question"].coef_, b.heads_["key_question"].coef_)
+
+
+def test_models_saved_before_inspection_only_existed_reload_with_the_rows_they_were_trained_on() -> None:
+    from evidencenlp.classifier.persistence import params_from_meta
+
+    assert params_from_meta({"params": {"C": 0.01}})["inspection_only"] == ()
+    assert params_from_meta({"params": {"inspection_only": ["bundle"]}})["inspection_only"] == ("bundle",)
+    assert EvidenceClassifier().inspection_only == ("bundle",)

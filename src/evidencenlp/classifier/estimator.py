@@ -165,6 +165,11 @@ class EvidenceClassifier(BaseEstimator):
             trained on everything, feedback drowns the inspection notes.
         source_weights: ``((origin prefix, weight), …)``: sample weight of rows whose ``origin`` starts
             with the prefix (first match wins; other rows weigh 1), e.g. ``(("framework", 0.1),)``.
+        inspection_only: origin prefixes whose rows teach the routed tasks (key question, statement, direction) only
+            through the inspection expert, never the all-rows expert that public feedback is routed to
+            (default ``("bundle",)``: hand-rated assessment bundle notes are inspection-style text; in the
+            all-rows expert they cost leave-one-trust-out key question and direction). Without a router
+            they teach as every other row. Every other task learns from them as usual.
         similarity_features: add the cosine-to-framework features (per statement, key question,
             band and principle) to the embedding.
         cues: add the negated-adverse-event wording cue (:mod:`evidencenlp.cues`).
@@ -206,6 +211,7 @@ class EvidenceClassifier(BaseEstimator):
         "direction": ["boolean"],
         "ensemble": [StrOptions({"oof", "mean"})],
         "source_weights": [tuple, list],
+        "inspection_only": [tuple, list],
         "router": ["boolean"],
         "similarity_features": ["boolean"],
         "cues": ["boolean"],
@@ -223,6 +229,7 @@ class EvidenceClassifier(BaseEstimator):
                  ensemble: str = "oof",
                  source_weights: tuple[tuple[str, float], ...] = (("framework", 0.3),),
                  router: bool = True,
+                 inspection_only: tuple[str, ...] = ("bundle",),
                  similarity_features: bool = True, cues: bool = True, calibrate: bool = True,
                  random_state: int = 0, frameworks: str | None = None, backend: str = "torch",
                  statement_C: float | None = None) -> None:
@@ -234,6 +241,7 @@ class EvidenceClassifier(BaseEstimator):
         self.ensemble = ensemble
         self.source_weights = source_weights
         self.router = router
+        self.inspection_only = inspection_only
         self.similarity_features = similarity_features
         self.cues = cues
         self.calibrate = calibrate
@@ -352,6 +360,9 @@ class EvidenceClassifier(BaseEstimator):
         # "inspection" expert learned without the real-feedback rows (see the class docstring)
         experts = [(task, np.ones(len(texts), dtype=bool)) for task in tasks]
         if self.router and feedback.any() and (~feedback).any():
+            only = sources.str.startswith(tuple(self.inspection_only)).to_numpy() if self.inspection_only else \
+                np.zeros(len(texts), dtype=bool)
+            experts = [(task, ~only if task in ROUTED_TASKS else rows) for task, rows in experts]
             experts += [(f"{task}@{INSPECTION}", ~feedback) for task in ROUTED_TASKS if task in tasks]
         heads: dict[str, LinearHead] = {}
         masks: dict[str, np.ndarray] = {}
@@ -498,8 +509,8 @@ class EvidenceClassifier(BaseEstimator):
         for rows it never saw (e.g. feedback rows for the band head).
         """
         rows = np.flatnonzero(masks[DIRECTION_TASK] & ~origin.str.startswith(FRAMEWORK_ORIGIN).to_numpy())
-        if len(rows) < 50:
-            return 1.0
+        if len(rows) < 50 or self.heads_[DIRECTION_TASK].oof_logits_ is None:
+            return 1.0  # too few rows, or no out-of-fold predictions (calibrate=False): the direction head decides
         dir_mask = np.flatnonzero(masks[DIRECTION_TASK])
         dir_oof = sum(w * self._component_oof(DIRECTION_TASK, n) for n, w in
                       zip(self.components(DIRECTION_TASK), self.weights_[DIRECTION_TASK]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,29 @@ if TYPE_CHECKING:
     from evidencenlp.frameworks.index import FrameworkIndex
 
 
+
+
+def params_from_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The constructor parameters a saved classifier was trained with, from its JSON (``heads.json``).
+
+    JSON lists become the tuples the estimator expects; parameters added after a model was saved get the
+    value that reproduces how it was trained (``inspection_only=()``: bundle rows then taught every expert);
+    format 1 kept its settings at the top level.
+    """
+    if "params" not in meta:
+        return {"similarity_features": bool(meta.get("use_similarity_features", True)),
+                "cues": bool(meta.get("use_cues", False)),
+                "text_tasks": tuple((meta.get("text_heads") or {}).keys()), "char_tasks": (),
+                "direction": False, "ensemble": "mean", "source_weights": (), "router": False,
+                "inspection_only": ()}
+    params = dict(meta.get("params") or {})
+    for name in ("text_tasks", "char_tasks", "inspection_only"):
+        if name in params:
+            params[name] = tuple(params[name])
+    params.setdefault("inspection_only", ())
+    if "source_weights" in params:
+        params["source_weights"] = tuple((str(p), float(w)) for p, w in params["source_weights"])
+    return params
 
 def save_classifier(self: EvidenceClassifier, directory: Path | str) -> Path:
     """Write ``heads.npz`` and ``heads.json`` of a fitted classifier into ``directory`` atomically; returns the folder."""
@@ -102,21 +125,11 @@ def load_classifier(cls: type[EvidenceClassifier], directory: Path | str | None 
         raise ModelError(f"cannot read the classifier in {directory}: {exc}") from None
     if meta.get("format") not in READABLE_FORMATS:
         raise ModelError(f"{meta_path}: unsupported format {meta.get('format')!r} (expected {FORMAT})")
-    params = dict(meta.get("params") or {})
+    params = params_from_meta(meta)
     expected = SPACES.get(str(params.get("backend", "torch")))
     if meta.get("encoder") != expected:
         raise ModelError(f"{meta_path}: heads were trained on encoder {meta.get('encoder')!r}, "
                          f"but this installation uses {expected or ENCODER_NAME!r}; retrain with `evidencenlp train`")
-    if "params" not in meta:  # format 1 kept its settings at the top level
-        params = {"similarity_features": bool(meta.get("use_similarity_features", True)),
-                  "cues": bool(meta.get("use_cues", False)),
-                  "text_tasks": tuple((meta.get("text_heads") or {}).keys()), "char_tasks": (),
-                  "direction": False, "ensemble": "mean", "source_weights": (), "router": False}
-    for name in ("text_tasks", "char_tasks"):
-        if name in params:
-            params[name] = tuple(params[name])
-    if "source_weights" in params:
-        params["source_weights"] = tuple((str(p), float(w)) for p, w in params["source_weights"])
     clf = cls(**params)
     if index is not None:
         clf.bind_index(index)

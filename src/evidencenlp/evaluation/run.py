@@ -317,16 +317,12 @@ def shipped_training_data(model_dir: Path | None = None) -> dict[str, Any]:
 def shipped_params(model_dir: Path | None = None) -> dict[str, Any]:
     """The hyper-parameters of the shipped (or given) classifier, read from its JSON (no weights loaded)."""
     from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.classifier.persistence import params_from_meta
 
     meta = _model_meta(model_dir)
     if meta is None:
         return EvidenceClassifier().get_params()
-    params = dict(meta.get("params") or {})
-    for name in ("text_tasks", "char_tasks"):
-        if name in params:
-            params[name] = tuple(params[name])
-    if "source_weights" in params:
-        params["source_weights"] = tuple((str(p), float(w)) for p, w in params["source_weights"])
+    params = params_from_meta(meta)
     params.pop("frameworks", None)
     return params
 
