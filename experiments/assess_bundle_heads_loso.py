@@ -1,16 +1,16 @@
 """Do heads trained with bundle notes make ``evidencenlp assess`` rate an unseen bundle set better? (issues 21, 23)
 
-Leave one set out over the seven seen bundle sets (A, C, D, E, F, G, dev). For each held-out set S the
+Leave one set out over the nine seen bundle sets (A, C, D, E, F, G, H, I, dev; seven before H and I were seen). For each held-out set S the
 classifier is trained exactly as the shipped one (``evidencenlp train --phase1 …``: the same training
 frame, parameters and embedding cache; the refit on everything, without the held-out split figures)
-plus the labelled notes of the six other sets (weight 1.0, origin ``bundle:<folder>/<bundle>`` as in
+plus the labelled notes of the other sets (weight 1.0, origin ``bundle:<folder>/<bundle>`` as in
 ``statement_bundle_data.py``), less any bundle note that is a near-duplicate (cosine ≥ 0.92, transitively)
 of one of S's notes. S's notes are then suggested with that classifier and S's bundles rated (unreviewed)
 with the library (``assess_loso.rate``), in these variants:
 
-* ``shipped_loso``: the shipped model's suggestions, band calibration fitted on the other six sets;
+* ``shipped_loso``: the shipped model's suggestions, band calibration fitted on the other sets;
 * ``bundle_heads_nocal``: the fold's heads, no band calibration;
-* ``bundle_heads_cal``: the fold's heads, band calibration fitted on the other six sets' fold
+* ``bundle_heads_cal``: the fold's heads, band calibration fitted on the other sets' fold
   predictions. Small leak: each other set T was predicted by the heads that held T out but were trained
   with S's notes, so S's labels reach S's calibration through T's band probabilities (not directly);
 * ``bundle_heads_cal_nokq``: as ``bundle_heads_cal`` without the per key question offsets.
@@ -68,10 +68,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SETS: dict[str, str] = {"A": "evaluation/assessment_bundles", "C": "evaluation/assessment_bundles_c",
                         "D": "evaluation/assessment_bundles_d", "E": "evaluation/assessment_bundles_e",
                         "F": "evaluation/assessment_bundles_f", "G": "evaluation/assessment_bundles_g",
+                        "H": "evaluation/assessment_bundles_h", "I": "evaluation/assessment_bundles_i",
                         "dev": "tests/data/assessment_dev"}
 BUNDLE_WEIGHT = 1.0
 VARIANTS: tuple[str, ...] = ("shipped_loso", "bundle_heads_nocal", "bundle_heads_cal", "bundle_heads_cal_nokq")
-LEAK = ("bundle_heads_cal: the calibration for held-out set S is fitted on the other six sets' fold predictions; "
+LEAK = ("bundle_heads_cal: the calibration for held-out set S is fitted on the other sets' fold predictions; "
         "each other set T was predicted by heads that did not see T but were trained with S's labelled notes, "
         "so S's labels reach S's calibration indirectly (through T's band probabilities)")
 
