@@ -208,3 +208,61 @@ def test_models_saved_before_inspection_only_existed_reload_with_the_rows_they_w
     assert params_from_meta({"params": {"C": 0.01}})["inspection_only"] == ()
     assert params_from_meta({"params": {"inspection_only": ["bundle"]}})["inspection_only"] == ("bundle",)
     assert EvidenceClassifier().inspection_only == ("bundle",)
+
+
+def test_inspection_only_must_name_origin_prefixes() -> None:
+    for bad in (("",), (1,), ("bundle", None)):
+        with pytest.raises(ValueError, match="'inspection_only' parameter"):
+            EvidenceClassifier(inspection_only=bad).validate_params()
+    EvidenceClassifier(inspection_only=["bundle", "survey"]).validate_params()
+    params = EvidenceClassifier(inspection_only=("bundle", "survey")).get_params()
+    assert clone(EvidenceClassifier(**params)).inspection_only == ("bundle", "survey")
+
+
+def test_a_routed_task_taught_only_by_inspection_only_rows_fails_clearly(small_training, suggester) -> None:
+    corpus, vectors = small_training
+    texts = corpus["text"].tolist()
+    labels = corpus.drop(columns="origin").copy()
+    n = len(texts)
+    origin = ["phase1:trust"] * 60 + ["corpus:notes.csv"] * 50 + ["bundle:set/b1.json"] * (n - 110)
+    labels.loc[:109, "statement"] = ""  # statements only on the bundle rows
+    light = {"C": 0.05, "char_tasks": (), "text_tasks": (), "calibrate": False, "router": True}
+    with pytest.raises(DataError, match="statement: fewer than two labels .* inspection_only"):
+        EvidenceClassifier(**light).fit(texts, labels, embeddings=vectors, index=suggester.index, origin=origin)
+    # the same rows without the parameter train every expert
+    EvidenceClassifier(**light, inspection_only=()).fit(texts, labels, embeddings=vectors, index=suggester.index,
+                                                        origin=origin)
+
+
+def test_calibrated_fit_with_inspection_only_uses_out_of_fold_predictions_of_the_smaller_experts(
+        small_training, suggester) -> None:
+    """Temperatures, ensemble weights and the direction mix index out-of-fold predictions by the experts'
+    rows; with the bundle rows left out of the all-rows experts they must still line up (no index error)."""
+    corpus, vectors = small_training
+    texts = corpus["text"].tolist()
+    labels = corpus.drop(columns="origin").copy()
+    n = len(texts)
+    origin = ["phase1:trust"] * 60 + ["corpus:notes.csv"] * 50 + ["bundle:set/b1.json"] * (n - 110)
+    # every statement needs two rows in each expert that learns it, else there are no out-of-fold predictions
+    experts = [np.arange(n) < 110, np.arange(n) >= 60, np.ones(n, dtype=bool)]
+    for _ in range(5):
+        for rows in experts:
+            counts = labels.loc[rows & (labels["statement"] != "").to_numpy(), "statement"].value_counts()
+            labels.loc[labels["statement"].isin(set(counts[counts < 2].index)), "statement"] = ""
+    clf = EvidenceClassifier(C=0.05, char_tasks=(), text_tasks=("key_question", "statement", "direction")).fit(
+        texts, labels, embeddings=vectors, index=suggester.index, origin=origin)
+    assert clf.heads_["statement"].coef_.shape[0] == labels.loc[:109, "statement"].replace("", np.nan).nunique()
+    assert clf.joint_temperature_ != 1.0  # fitted on the all-rows experts' out-of-fold predictions
+    assert all(abs(sum(w) - 1) < 1e-9 for w in clf.weights_.values())
+    proba = clf.predict_proba(texts[:10], embeddings=vectors[:10])
+    assert np.allclose(proba["statement"].sum(axis=1), 1.0)
+
+
+def test_direction_mix_falls_back_when_the_band_head_has_no_out_of_fold_predictions(small_training, suggester) -> None:
+    corpus, vectors = small_training
+    labels = corpus.drop(columns="origin").copy()
+    rare = np.flatnonzero(labels["band"].to_numpy() == labels["band"].value_counts().index[-1])
+    labels.loc[rare[1:], "band"] = ""  # one row of that band: too few for out-of-fold folds
+    clf = EvidenceClassifier(C=0.05, char_tasks=(), text_tasks=(), router=False).fit(
+        corpus["text"].tolist(), labels, embeddings=vectors, index=suggester.index, origin=corpus["origin"].tolist())
+    assert clf.heads_["direction"].temperature_ != 1.0 and clf.direction_mix_ == 1.0

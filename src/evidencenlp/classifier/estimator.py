@@ -98,6 +98,13 @@ def _check_tasks(name: str, value: Sequence[str]) -> None:
                          f"{', '.join(map(repr, unknown))}; expected some of {', '.join(TEXT_HEAD_TASKS)}.")
 
 
+def _check_prefixes(name: str, value: Sequence[Any]) -> None:
+    bad = [p for p in value if not isinstance(p, str) or not p]
+    if bad:
+        raise ValueError(f"The {name!r} parameter of EvidenceClassifier must be non-empty origin prefixes (strings); "
+                         f"got {', '.join(map(repr, bad))}.")
+
+
 def _check_source_weights(value: Sequence[Any]) -> None:
     for item in value:
         if (not isinstance(item, (tuple, list)) or len(item) != 2 or not isinstance(item[0], str)
@@ -159,7 +166,7 @@ class EvidenceClassifier(BaseEstimator):
         ensemble: ``"mean"`` averages a task's components; ``"oof"`` learns their weights (a grid on
             the simplex, step 0.1) from out-of-fold probabilities of the non-framework rows, by macro-F1.
         router: when the training data mixes public feedback (``origin`` starting ``phase1``) with
-            inspection notes, learn key question and direction twice — on all rows and on the
+            inspection notes, learn key question, statement and direction twice — on all rows and on the
             inspection rows only — and a router (logistic regression: is this note public feedback?)
             whose probability mixes the two experts. One model cannot serve both registers well:
             trained on everything, feedback drowns the inspection notes.
@@ -258,6 +265,7 @@ class EvidenceClassifier(BaseEstimator):
         _check_tasks("text_tasks", self.text_tasks)
         _check_tasks("char_tasks", self.char_tasks)
         _check_source_weights(self.source_weights)
+        _check_prefixes("inspection_only", self.inspection_only)
 
     def bind_index(self, index: FrameworkIndex) -> EvidenceClassifier:
         """Use this framework index (with its embedder) for features and explanations. Returns self."""
@@ -320,8 +328,9 @@ class EvidenceClassifier(BaseEstimator):
         ``index``: the framework index (default: the one bound by :meth:`bind_index`).
         ``origin``: ``n`` source names (e.g. ``corpus:file.csv``, ``framework:…``, ``phase1:…``): rows from
         ``framework`` sources are training-only sentences (temperatures are fitted on the other rows),
-        ``phase1`` rows are public feedback (the router's positive class), and the part before ``:``
-        groups rows for the direction mix. ``sample_weight``: ``n`` weights (default: from ``origin`` by
+        ``phase1`` rows are public feedback (the router's positive class), rows of the ``inspection_only``
+        prefixes stay out of the routed tasks' all-rows expert, and the part before ``:`` groups rows for
+        the direction mix. ``sample_weight``: ``n`` weights (default: from ``origin`` by
         the ``source_weights`` parameter). Raises ``ValueError`` for an invalid parameter and
         :class:`DataError` for inconsistent inputs.
         """
@@ -356,8 +365,9 @@ class EvidenceClassifier(BaseEstimator):
             labels["direction"] = self._direction_labels(labels, taxonomy)
             tasks.append(DIRECTION_TASK)
         feedback = sources.str.startswith(FEEDBACK_ORIGIN).to_numpy()
-        # every task is learned on all rows; with the router, key question and direction also get an
-        # "inspection" expert learned without the real-feedback rows (see the class docstring)
+        # every task is learned on all rows; with the router, the routed tasks (key question, statement, direction)
+        # also get an "inspection" expert learned without the real-feedback rows, and their all-rows expert leaves
+        # out the rows of the ``inspection_only`` origins (see the class docstring)
         experts = [(task, np.ones(len(texts), dtype=bool)) for task in tasks]
         if self.router and feedback.any() and (~feedback).any():
             only = sources.str.startswith(tuple(self.inspection_only)).to_numpy() if self.inspection_only else \
@@ -372,6 +382,11 @@ class EvidenceClassifier(BaseEstimator):
             unknown = set(labels.loc[mask, task]) - set(taxonomy.labels(task))
             if unknown:
                 raise DataError(f"{task}: labels not in the framework's label space: {', '.join(sorted(unknown)[:5])}")
+            if (name in ROUTED_TASKS and self.inspection_only and labels.loc[mask, task].nunique() < 2
+                    and labels.loc[(labels[task] != "").to_numpy(), task].nunique() >= 2):
+                raise DataError(f"{task}: fewer than two labels are left for the all-rows expert once the rows of "
+                                f"the inspection_only origins {tuple(self.inspection_only)!r} are left out; "
+                                "add labelled rows of other origins or pass inspection_only=()")
             if mask.sum() == 0 or labels.loc[mask, task].nunique() < 2:
                 raise DataError(f"the training data has fewer than two {task} labels; cannot train that head")
             C = self.statement_C if task == "statement" and self.statement_C is not None else self.C
@@ -506,11 +521,14 @@ class EvidenceClassifier(BaseEstimator):
         sources (the part of ``origin`` before ``:``, e.g. ``corpus``, ``phase1``) of direction
         accuracy, so that the large feedback source does not drown the inspection-note register.
         Both inputs are out of sample: out-of-fold for rows a head was trained on, plain predictions
-        for rows it never saw (e.g. feedback rows for the band head).
+        for rows it never saw (e.g. feedback rows for the band head). The rows are those the all-rows direction
+        expert learned from, so with a router the ``inspection_only`` rows do not vote.
         """
         rows = np.flatnonzero(masks[DIRECTION_TASK] & ~origin.str.startswith(FRAMEWORK_ORIGIN).to_numpy())
-        if len(rows) < 50 or self.heads_[DIRECTION_TASK].oof_logits_ is None:
-            return 1.0  # too few rows, or no out-of-fold predictions (calibrate=False): the direction head decides
+        if len(rows) < 50 or any(self.heads_[t].oof_logits_ is None for t in (DIRECTION_TASK, "band")):
+            # too few rows, or no out-of-fold predictions (calibrate=False, or a label with a single row): the
+            # direction head decides
+            return 1.0
         dir_mask = np.flatnonzero(masks[DIRECTION_TASK])
         dir_oof = sum(w * self._component_oof(DIRECTION_TASK, n) for n, w in
                       zip(self.components(DIRECTION_TASK), self.weights_[DIRECTION_TASK]))
