@@ -103,7 +103,7 @@ class Run:
             fh.write(f"{time.strftime('%H:%M:%S')} {message}\n")
 
     def extra_rows(self, held: str) -> tuple[pd.DataFrame, np.ndarray, dict[str, int]]:
-        """The other six sets' notes as training rows, less near-duplicates of ``held``'s notes."""
+        """The other sets' notes as training rows, less near-duplicates of ``held``'s notes."""
         others = [s for s in SETS if s != held]
         rows = pd.concat([self.bundles[s] for s in others], ignore_index=True)
         vecs = np.vstack([self.bundle_vecs[s] for s in others])
@@ -127,7 +127,9 @@ class Run:
         if extra is not None and extra_vecs is not None and len(extra):
             frame = pd.concat([frame, extra], ignore_index=True)
             vecs = np.vstack([vecs, extra_vecs])
-            params["source_weights"] = (*tuple(params.get("source_weights", ())), (BUNDLE_ORIGIN, weight))
+            # the shipped parameters may weigh the bundle notes already: first match wins, so replace that weight
+            params["source_weights"] = (*[(o, w) for o, w in params.get("source_weights", ()) if o != BUNDLE_ORIGIN],
+                                        (BUNDLE_ORIGIN, weight))
         clf = EvidenceClassifier(**params).bind_index(self.index)
         return clf.fit(frame["text"].tolist(), frame, embeddings=vecs, origin=frame["origin"].tolist())
 
