@@ -266,3 +266,21 @@ def test_direction_mix_falls_back_when_the_band_head_has_no_out_of_fold_predicti
     clf = EvidenceClassifier(C=0.05, char_tasks=(), text_tasks=(), router=False).fit(
         corpus["text"].tolist(), labels, embeddings=vectors, index=suggester.index, origin=corpus["origin"].tolist())
     assert clf.heads_["direction"].temperature_ != 1.0 and clf.direction_mix_ == 1.0
+
+
+def test_model_card_says_which_notes_teach_only_the_inspection_expert(small_training, suggester, tmp_path: Path) -> None:
+    from evidencenlp.modelcard import write_model_card
+
+    corpus, vectors = small_training
+    texts = corpus["text"].tolist()
+    labels = corpus.drop(columns="origin")
+    n = len(texts)
+    light = {"C": 0.05, "char_tasks": (), "text_tasks": (), "calibrate": False, "router": True}
+    for origin, inspection_only, mentioned in (
+            (["phase1:trust"] * 60 + ["corpus:notes.csv"] * 50 + ["bundle:set/b1.json"] * (n - 110), ("bundle",), True),
+            (["phase1:trust"] * 60 + ["corpus:notes.csv"] * (n - 60), ("bundle",), False),  # no bundle rows
+            (["phase1:trust"] * 60 + ["corpus:notes.csv"] * 50 + ["bundle:set/b1.json"] * (n - 110), (), False)):
+        clf = EvidenceClassifier(**light, inspection_only=inspection_only).fit(
+            texts, labels, embeddings=vectors, index=suggester.index, origin=origin)
+        card = write_model_card(clf, tmp_path).read_text(encoding="utf-8")
+        assert ("starts with `bundle` (`inspection_only`)" in card) is mentioned

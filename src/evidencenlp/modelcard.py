@@ -117,6 +117,19 @@ def _grouped_origins(origins: dict[str, int]) -> dict[str, int]:
         grouped[key] += int(n)
     return dict(grouped.most_common())
 
+def _inspection_only_note(classifier: EvidenceClassifier) -> str:
+    """The Heads sentence on ``inspection_only`` (with a leading space), or ``""`` when it changed nothing: no
+    router, or no training row of those origins."""
+    prefixes = tuple(classifier.inspection_only)
+    origins = classifier.training_data_.get("origins", {})
+    if (not prefixes or getattr(classifier, "router_head_", None) is None
+            or not any(str(o).startswith(prefixes) for o in origins)):
+        return ""
+    return (f" Notes whose origin starts with {' or '.join(f'`{o}`' for o in prefixes)} (`inspection_only`) teach "
+            "those three tasks through the inspection expert only, never the all-rows expert that public feedback "
+            "is routed to; every other head learns from them as usual.")
+
+
 def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
     """Render the model card next to the heads. Cross-validated figures come from ``cv_metrics.json``
     (written by ``evidencenlp evaluate --save-cv``) when present."""
@@ -134,7 +147,9 @@ def write_model_card(classifier: EvidenceClassifier, directory: Path) -> Path:
         f"2-5-gram heads ({', '.join(t.replace('_', ' ') for t in classifier.char_tasks) or 'none'}), "
         "mixed with weights learned out of fold (see Ensembles). Key question, statement and direction are learned "
         "twice — on all rows and on the inspection rows only — and a router (is this public feedback?) mixes the two "
-        "experts. Key question and statement form one joint distribution with its own fitted temperature; the "
+        "experts."
+        + _inspection_only_note(classifier)
+        + " Key question and statement form one joint distribution with its own fitted temperature; the "
         "suggested statement is its most probable and the key question that statement's, so every display ranks "
         "from one distribution. The band agrees with a blend of the direction head and its own "
         "direction. King's Fund principles: one binary logistic regression per principle.",
