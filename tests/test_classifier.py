@@ -284,3 +284,18 @@ def test_model_card_says_which_notes_teach_only_the_inspection_expert(small_trai
             texts, labels, embeddings=vectors, index=suggester.index, origin=origin)
         card = write_model_card(clf, tmp_path).read_text(encoding="utf-8")
         assert ("starts with `bundle` (`inspection_only`)" in card) is mentioned
+
+
+def test_a_saved_model_without_inspection_only_loads_with_none(fitted, small_training, tmp_path: Path, suggester) -> None:
+    """Through ``load`` (not only ``params_from_meta``): heads.json written before the parameter existed."""
+    corpus, vectors = small_training
+    fitted.save(tmp_path)
+    meta_path = tmp_path / "heads.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["params"]["inspection_only"] == list(fitted.inspection_only)
+    del meta["params"]["inspection_only"]
+    meta_path.write_text(json.dumps(meta))
+    loaded = EvidenceClassifier.load(tmp_path, index=suggester.index)
+    assert loaded.inspection_only == () and loaded.model_version == fitted.model_version
+    assert {k: v for k, v in loaded.get_params().items() if k != "inspection_only"} == \
+        {k: v for k, v in fitted.get_params().items() if k != "inspection_only"}
