@@ -214,6 +214,9 @@ def test_inspection_only_must_name_origin_prefixes() -> None:
     for bad in (("",), (1,), ("bundle", None)):
         with pytest.raises(ValueError, match="'inspection_only' parameter"):
             EvidenceClassifier(inspection_only=bad).validate_params()
+    for feedback in (("phase1",), ("phase1:Trust A",), ("phase",)):  # would take feedback out of its own expert
+        with pytest.raises(ValueError, match="cannot name public feedback"):
+            EvidenceClassifier(inspection_only=feedback).validate_params()
     EvidenceClassifier(inspection_only=["bundle", "survey"]).validate_params()
     params = EvidenceClassifier(inspection_only=("bundle", "survey")).get_params()
     assert clone(EvidenceClassifier(**params)).inspection_only == ("bundle", "survey")

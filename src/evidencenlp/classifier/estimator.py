@@ -103,6 +103,10 @@ def _check_prefixes(name: str, value: Sequence[Any]) -> None:
     if bad:
         raise ValueError(f"The {name!r} parameter of EvidenceClassifier must be non-empty origin prefixes (strings); "
                          f"got {', '.join(map(repr, bad))}.")
+    feedback = [p for p in value if p.startswith(FEEDBACK_ORIGIN) or FEEDBACK_ORIGIN.startswith(p)]
+    if feedback:  # public feedback would be taken out of the expert it is routed to
+        raise ValueError(f"The {name!r} parameter of EvidenceClassifier cannot name public feedback (origins "
+                         f"starting {FEEDBACK_ORIGIN!r}): got {', '.join(map(repr, feedback))}.")
 
 
 def _check_source_weights(value: Sequence[Any]) -> None:
