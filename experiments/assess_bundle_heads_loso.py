@@ -45,7 +45,7 @@ from band_calibration import bundle_suggestions, trained_on
 from evidencenlp.assess import AssessOptions, load_rules
 from evidencenlp.assess.bands import BandCalibration
 from evidencenlp.assess.scoring import assess_location
-from evidencenlp.classifier import EvidenceClassifier
+from evidencenlp.classifier import EvidenceClassifier, with_source_weight
 from evidencenlp.evaluation.assessments import (
     NO_RATING,
     Bundle,
@@ -127,9 +127,8 @@ class Run:
         if extra is not None and extra_vecs is not None and len(extra):
             frame = pd.concat([frame, extra], ignore_index=True)
             vecs = np.vstack([vecs, extra_vecs])
-            # the shipped parameters may weigh the bundle notes already: first match wins, so replace that weight
-            params["source_weights"] = (*[(o, w) for o, w in params.get("source_weights", ()) if o != BUNDLE_ORIGIN],
-                                        (BUNDLE_ORIGIN, weight))
+            # the shipped parameters may weigh the bundle notes already: replace that weight
+            params["source_weights"] = with_source_weight(params.get("source_weights", ()), BUNDLE_ORIGIN, weight)
         clf = EvidenceClassifier(**params).bind_index(self.index)
         return clf.fit(frame["text"].tolist(), frame, embeddings=vecs, origin=frame["origin"].tolist())
 

@@ -302,3 +302,12 @@ def test_a_saved_model_without_inspection_only_loads_with_none(fitted, small_tra
     assert loaded.inspection_only == () and loaded.model_version == fitted.model_version
     assert {k: v for k, v in loaded.get_params().items() if k != "inspection_only"} == \
         {k: v for k, v in fitted.get_params().items() if k != "inspection_only"}
+
+
+def test_with_source_weight_replaces_the_weight_of_one_origin_prefix() -> None:
+    from evidencenlp.classifier import source_sample_weights, with_source_weight
+
+    weights = with_source_weight((("bundle", 1.0), ("framework", 0.3)), "bundle", 0.5)
+    assert weights == (("framework", 0.3), ("bundle", 0.5))  # the earlier entry would win (first match): dropped
+    assert source_sample_weights(["bundle:a/b1", "framework:x", "corpus:c"], weights).tolist() == [0.5, 0.3, 1.0]
+    assert with_source_weight((), "bundle", 2) == (("bundle", 2.0),)

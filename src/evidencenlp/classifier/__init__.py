@@ -15,6 +15,7 @@ from evidencenlp.classifier.estimator import (
     ClassifierOutput,
     EvidenceClassifier,
     source_sample_weights,
+    with_source_weight,
 )
 from evidencenlp.classifier.joint import (
     agree_with_direction,
@@ -44,4 +45,4 @@ __all__ = ["ARRAYS_FILE", "DEFAULT_THRESHOLDS", "DIRECTION_TASK", "FEEDBACK_ORIG
            "ClassifierOutput", "EvidenceClassifier", "RiskModel", "ThresholdChoice", "agree_with_direction", "align",
            "decide", "choose_thresholds",
            "direction_confidence", "fit_joint_temperature", "joint", "load_classifier", "risk_features", "save_classifier",
-           "softmax", "source_sample_weights", "statement_ranking"]
+           "softmax", "source_sample_weights", "statement_ranking", "with_source_weight"]

@@ -91,6 +91,13 @@ def source_sample_weights(origin: Sequence[str], source_weights: Sequence[tuple[
     return out
 
 
+def with_source_weight(source_weights: Sequence[tuple[str, float]], prefix: str,
+                       weight: float) -> tuple[tuple[str, float], ...]:
+    """``source_weights`` with the weight of rows whose origin starts ``prefix`` set to ``weight``: any earlier
+    entry for that prefix is dropped (the first match wins in :func:`source_sample_weights`), the new one goes last."""
+    return (*[(p, w) for p, w in source_weights if p != prefix], (prefix, float(weight)))
+
+
 def _check_tasks(name: str, value: Sequence[str]) -> None:
     unknown = [t for t in value if t not in TEXT_HEAD_TASKS]
     if unknown:

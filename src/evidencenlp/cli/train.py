@@ -31,11 +31,11 @@ def _bundle_weights(bundles: list[Path], weight: float) -> dict[str, object]:
     """The classifier's ``source_weights`` with the bundle notes' weight (nothing when no bundles are given)."""
     if not bundles:
         return {}
-    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.classifier import EvidenceClassifier, with_source_weight
     from evidencenlp.sources.bundles import BUNDLE_ORIGIN
 
-    base = tuple(EvidenceClassifier().get_params()["source_weights"])
-    return {"source_weights": (*[(p, w) for p, w in base if p != BUNDLE_ORIGIN], (BUNDLE_ORIGIN, float(weight)))}
+    return {"source_weights": with_source_weight(EvidenceClassifier().get_params()["source_weights"], BUNDLE_ORIGIN,
+                                                 weight)}
 
 
 @app.command()
