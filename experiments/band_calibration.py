@@ -59,19 +59,16 @@ def bundle_suggestions(folders: list[str], cache: Path | None) -> tuple[dict[str
 
 def trained_on(folders: list[str], version: str) -> list[str]:
     """The folders among ``folders`` whose notes the models folder's heads were trained on (``train --bundles``,
-    read from ``heads.json``'s provenance), when ``version`` is those heads' version; else ``[]``. Suggestions of
-    such heads on those folders are in-sample: no calibration or rating figure should be fitted or judged on them."""
-    from evidencenlp.classifier import META_FILE
+    by :func:`evidencenlp.sources.bundles.trained_on` on ``heads.json``'s provenance), when ``version`` is those
+    heads' version; else ``[]``. Suggestions of such heads on those folders are in-sample: no calibration or
+    rating figure should be fitted or judged on them."""
+    from evidencenlp.evaluation.run import shipped_model_version, shipped_training_data
+    from evidencenlp.sources.bundles import trained_on as folder_trained_on
 
-    try:
-        meta = json.loads((models_dir() / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if shipped_model_version() != version:
         return []
-    if meta.get("model_version") != version:
-        return []
-    known = ((meta.get("training_data") or {}).get("sources") or {}).get("bundle", {}).get("folders") or {}
-    names = {Path(k).name for k in known}
-    return [f for f in folders if Path(f).name in names]
+    data = shipped_training_data()
+    return [f for f in folders if folder_trained_on(Path(f), data)]
 
 
 def _score(data: list[Any], options: AssessOptions, calibration: BandCalibration | None) -> dict[str, Any]:

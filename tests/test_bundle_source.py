@@ -155,3 +155,14 @@ def test_trained_folders_come_from_the_provenance_and_a_missing_one_is_named(tmp
     found, missing = trained_folders({"sources": {"bundle": {"folders": {"tests/data/assessment_dev": 143,
                                                                           "gone/bundles": 3}}}})
     assert [p.resolve() for p in found] == [DEV.resolve()] and missing == ["gone/bundles"]
+
+
+def test_the_shipped_model_meta_readers_agree_with_the_loaded_model(tmp_path: Path) -> None:
+    from evidencenlp.classifier import EvidenceClassifier
+    from evidencenlp.evaluation.run import shipped_model_version, shipped_params, shipped_training_data
+
+    clf = EvidenceClassifier.load()
+    assert shipped_model_version() == str(clf.model_version)
+    assert shipped_training_data()["sha256"] == clf.training_data_["sha256"]
+    assert shipped_params()["inspection_only"] == clf.inspection_only
+    assert shipped_model_version(tmp_path) is None and shipped_training_data(tmp_path) == {}  # no heads.json there

@@ -314,6 +314,13 @@ def shipped_training_data(model_dir: Path | None = None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def shipped_model_version(model_dir: Path | None = None) -> str | None:
+    """The shipped (or given) classifier's version (``model_version`` of its JSON; None when there is none), read
+    without loading weights."""
+    version = (_model_meta(model_dir) or {}).get("model_version")
+    return str(version) if version is not None else None
+
+
 def shipped_params(model_dir: Path | None = None) -> dict[str, Any]:
     """The hyper-parameters of the shipped (or given) classifier, read from its JSON (no weights loaded)."""
     from evidencenlp.classifier import EvidenceClassifier
