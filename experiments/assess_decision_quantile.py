@@ -5,7 +5,7 @@ The rating shown is the worst rating whose posterior probability, counted from t
 patches ``Posterior.most_probable`` in this process and runs ``assess_bundle_heads_loso.py --only rate`` on the
 fold caches of ``/tmp/bandloso3`` (see experiments/README.md). Figures only, never note text.
 
-    TAU=0.4 PYTHONPATH=src:experiments python experiments/assess_decision_quantile.py
+    TAU=0.4 PYTHONPATH=src:experiments python experiments/assess_decision_quantile.py [--work DIR --shipped PKL]
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ if __name__ == "__main__":
     if TAU > 0:
         P.Posterior.most_probable = quantile  # type: ignore[method-assign]
     here = Path(__file__).resolve().parent
+    # defaults of this release's run; any argument given here is passed on and overrides them (e.g. --work DIR)
     sys.argv = ["assess_bundle_heads_loso.py", "--phase1", "../shared/data/pxtextmining-phase1/text_data.csv",
                 "--only", "rate", "--work", "/tmp/bandloso3", "--shipped", "/tmp/s31/decomp9.pkl", "--seeds",
-                "--out", f"/tmp/decision_quantile_{TAU}.json"]
+                "--out", f"/tmp/decision_quantile_{TAU}.json", *sys.argv[1:]]
     runpy.run_path(str(here / "assess_bundle_heads_loso.py"), run_name="__main__")

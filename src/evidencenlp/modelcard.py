@@ -103,7 +103,6 @@ def _experiment_lines(directory: Path, trained_on_inspection: bool) -> list[str]
     return lines
 
 
-
 def _grouped_origins(origins: dict[str, int]) -> dict[str, int]:
     """Row counts by origin, with assessment bundle notes (``bundle:<folder>/<bundle>``) counted per folder,
     largest first."""
@@ -116,6 +115,7 @@ def _grouped_origins(origins: dict[str, int]) -> dict[str, int]:
         key = origin.rsplit("/", 1)[0] if origin.startswith(f"{BUNDLE_ORIGIN}:") else origin
         grouped[key] += int(n)
     return dict(grouped.most_common())
+
 
 def _inspection_only_note(classifier: EvidenceClassifier) -> str:
     """The Heads sentence on ``inspection_only`` (with a leading space), or ``""`` when it changed nothing: no

@@ -414,5 +414,3 @@ def source_provenance(options: TrainingOptions, frame: pd.DataFrame) -> dict[str
             "sha256": {str(Path(f)): folder_sha256(Path(f)) for f in options.bundles},
             "note": "hand-rated assessment bundles written for evaluating `assess` (training rows only)"})
     return out
-
-

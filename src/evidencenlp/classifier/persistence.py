@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from evidencenlp.frameworks.index import FrameworkIndex
 
 
-
-
 def params_from_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """The constructor parameters a saved classifier was trained with, from its JSON (``heads.json``).
 
@@ -57,6 +55,7 @@ def params_from_meta(meta: dict[str, Any]) -> dict[str, Any]:
     if "source_weights" in params:
         params["source_weights"] = tuple((str(p), float(w)) for p, w in params["source_weights"])
     return params
+
 
 def save_classifier(self: EvidenceClassifier, directory: Path | str) -> Path:
     """Write ``heads.npz`` and ``heads.json`` of a fitted classifier into ``directory`` atomically; returns the folder."""
