@@ -16,7 +16,7 @@ from evidencenlp.evaluation.topics import (
     multilabel_macro_f1,
     top_k_sets,
 )
-from evidencenlp.topics import pool_topics, pooled_rows, sentence_offsets
+from evidencenlp.topics import pool_topics, pooled_rows, sentence_offsets, with_note_direction
 
 # key question columns in these tests: 0, 1, 2, 3
 
@@ -437,3 +437,61 @@ def test_clauses_equal_the_clauses_without_look_ups(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(topics, "_may_break", lambda s: True)
     monkeypatch.setattr(topics, "_has_capital_after_first", lambda s: True)
     assert fast == [topics.clauses(s, run_on=r) for s in sentences for r in (True, False)]
+
+
+# -- a topic's direction leans on the whole note's (with_note_direction) ------------------------------
+
+def test_note_direction_weight_zero_leaves_the_topic_as_pooled() -> None:
+    band, direction = np.array([0.1, 0.5, 0.3, 0.1]), np.array([0.6, 0.4])
+    b, d = with_note_direction(band, direction, np.array([0.01, 0.99]), 0.0)
+    assert np.array_equal(b, band) and np.array_equal(d, direction)
+    assert b is not band and d is not direction
+
+
+def test_an_uncertain_topic_takes_the_note_tone_and_a_confident_one_keeps_its_own() -> None:
+    negative_note = np.array([0.05, 0.95])
+    _, unsure = with_note_direction(np.full(4, 0.25), np.array([0.55, 0.45]), negative_note, 0.3)
+    assert unsure.argmax() == 1  # "the doctor explained things" in an angry story reads negative
+    _, sure = with_note_direction(np.full(4, 0.25), np.array([0.97, 0.03]), negative_note, 0.3)
+    assert sure.argmax() == 0 and sure[0] < 0.97  # a clearly positive clause stays positive, a little less sure
+    # the exact product: p * q**w, normalised
+    expected = np.array([0.55 * 0.05 ** 0.3, 0.45 * 0.95 ** 0.3])
+    assert np.allclose(unsure, expected / expected.sum())
+
+
+def test_the_band_of_a_leaning_topic_agrees_with_its_new_direction() -> None:
+    band = np.array([0.2, 0.4, 0.3, 0.1])  # best first: outstanding, good, requires improvement, inadequate
+    b, d = with_note_direction(band, np.array([0.6, 0.4]), np.array([0.1, 0.9]), 0.3)
+    assert np.isclose(b.sum(), 1.0) and np.isclose(b[:2].sum(), d[0])
+    assert np.isclose(b[0] / b[1], 0.5) and np.isclose(b[2] / b[3], 3.0)  # each half keeps its proportions
+
+
+@pytest.mark.parametrize("weight", [-0.1, float("nan"), float("inf")])
+def test_note_direction_weight_must_be_finite_and_not_negative(weight: float) -> None:
+    with pytest.raises(ValueError, match="note direction weight"):
+        with_note_direction(np.full(4, 0.25), np.array([0.5, 0.5]), np.array([0.5, 0.5]), weight)
+
+
+@pytest.mark.slow
+def test_multi_topic_directions_lean_on_the_note_only_when_asked(suggester) -> None:
+    text = ("The receptionist was rude and we were left in the corridor for five hours without a word. "
+            "The doctor explained things. Nobody checked on my father all night and his drip ran dry.")
+    saved = suggester.topic_note_direction
+    try:
+        suggester.topic_note_direction = 0.0
+        alone = suggester.suggest_many([text], sentences=False, evidence=False, topics=True)[0]
+        suggester.topic_note_direction = 0.3
+        leaning = suggester.suggest_many([text], sentences=False, evidence=False, topics=True)[0]
+    finally:
+        suggester.topic_note_direction = saved
+    assert len(alone.topics) >= 2 and [t.key_question for t in alone.topics] == [t.key_question for t in leaning.topics]
+    note_negative = leaning.direction is not None and leaning.direction.label == "negative"
+    for a, b in zip(alone.topics, leaning.topics):
+        assert a.direction is not None and b.direction is not None
+        neg_a, neg_b = ((t.direction.score if t.direction.label == "negative" else 1 - t.direction.score)
+                        for t in (a, b))
+        # every topic moves towards the note's direction, never away from it
+        assert (neg_b >= neg_a - 1e-9) if note_negative else (neg_b <= neg_a + 1e-9)
+        half = len(b.band.probabilities) // 2
+        worse = sum(list(b.band.probabilities.values())[half:])
+        assert (worse >= 0.5) == (b.direction.label == "negative")  # band and direction agree

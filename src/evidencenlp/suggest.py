@@ -26,6 +26,7 @@ from evidencenlp.text import ProcessedText, process_many, redact_many, redact_on
 from evidencenlp.topics import (
     DEFAULT_ANY_SEGMENT,
     DEFAULT_CLAUSES,
+    DEFAULT_NOTE_DIRECTION,
     DEFAULT_SEGMENT_EMBEDDINGS,
     DEFAULT_THRESHOLD,
     DEFAULT_WHOLE_WEIGHT,
@@ -34,6 +35,7 @@ from evidencenlp.topics import (
     pooled_rows,
     segments,
     sentence_offsets,
+    with_note_direction,
 )
 
 #: the sub-folder of ``models/`` holding the heads trained on the static backend's embeddings
@@ -248,6 +250,9 @@ class Suggester:
         self.topic_any_segment = DEFAULT_ANY_SEGMENT
         #: whether topics pool clauses (``True``) or whole sentences (:func:`evidencenlp.topics.segments`)
         self.topic_clauses = DEFAULT_CLAUSES
+        #: how much a topic's direction (and band) leans on the whole note's direction
+        #: (:func:`evidencenlp.topics.with_note_direction`; 0: the topic's clauses alone)
+        self.topic_note_direction = DEFAULT_NOTE_DIRECTION
         #: how topic segments are embedded (:data:`evidencenlp.encoder.spans.SEGMENT_EMBEDDINGS`):
         #: ``separate`` encodes each as a text of its own; ``spans`` pools them from the note's own pass
         #: (:func:`evidencenlp.encoder.spans.encode_spans`; an embedder that cannot pool spans encodes
@@ -433,7 +438,7 @@ class Suggester:
         if len(groups) == 1:
             return (Topic(main.key_question, main.statement, main.band, main.direction, main.key_question.score,
                           0, len(p.text), ((0, len(p.text)),)),)
-        return self.pooled_topics(p, preds, rows, groups, segs)
+        return self.pooled_topics(p, preds, rows, groups, segs, note=row)
 
     def topic_groups(self, preds: ClassifierOutput, row: int, rows: list[int]) -> list[TopicGroup]:
         """The topic groups (:func:`evidencenlp.topics.pool_topics`) of the note on row ``row`` of
@@ -443,14 +448,16 @@ class Suggester:
                            whole_weight=self.topic_whole_weight, any_segment=self.topic_any_segment)
 
     def pooled_topics(self, p: ProcessedText, preds: ClassifierOutput, rows: list[int],
-                      groups: list[TopicGroup], segs: Sequence[str]) -> tuple[Topic, ...]:
+                      groups: list[TopicGroup], segs: Sequence[str], note: int | None = None) -> tuple[Topic, ...]:
         """The topics of a note with several ``groups``: each its key question, statement, band and
         direction pooled over its segments' rows of ``preds`` (weighted by how much each is about the
-        topic's key question), with the segments' offsets into ``p.text``."""
+        topic's key question), with the segments' offsets into ``p.text``; ``note`` the whole note's
+        row (its direction joins each topic's: :meth:`pooled_choices`)."""
         offsets = sentence_offsets(p.text, segs)
         tasks = [t for t in self.pooled_tasks if t in preds.proba]
         out = []
-        for g, (j, pooled) in zip(groups, self.pooled_choices(preds, [preds.proba[t] for t in tasks], rows, groups)):
+        for g, (j, pooled) in zip(groups, self.pooled_choices(preds, [preds.proba[t] for t in tasks], rows, groups,
+                                                                   note=note)):
             kq = preds.classes["key_question"][g.key_question]
             b_p = pooled[1]
             band = BandLabel(preds.classes["band"][int(b_p.argmax())], float(b_p.max()),
@@ -466,18 +473,23 @@ class Suggester:
         return tuple(out)
 
     def pooled_choices(self, preds: ClassifierOutput, parts: Sequence[np.ndarray], rows: list[int],
-                       groups: list[TopicGroup]) -> list[tuple[int, list[np.ndarray]]]:
+                       groups: list[TopicGroup], note: int | None = None) -> list[tuple[int, list[np.ndarray]]]:
         """For each topic group of a note (segments on rows ``rows`` of ``preds``): the statement column
         chosen within its key question, and each of ``parts`` pooled over its members
         (:func:`evidencenlp.topics.pooled_rows`, weighted by each member's probability of the key
         question; ``parts[0]`` must be the statement probabilities).
 
-        ``parts`` may be side-by-side blocks of one wider matrix (a tagged chunk joins statement, band
-        and direction once): each column is pooled on its own, so the values are the same either way.
+        ``parts`` are the probabilities of :attr:`pooled_tasks` present in ``preds``, in that order, or
+        side-by-side blocks of one wider matrix (a tagged chunk joins statement, band and direction once):
+        each column is pooled on its own, so the values are the same either way. With ``note`` (the
+        whole note's row of ``preds``), a direction head and :attr:`topic_note_direction` > 0, each
+        topic's direction and band then take the note's direction into account
+        (:func:`evidencenlp.topics.with_note_direction`).
         """
         kq_proba = preds.proba["key_question"]
         bounds = list(accumulate((part.shape[1] for part in parts), initial=0))
         kq_names = preds.classes["key_question"]
+        leaning = self._direction_columns(preds, bounds[-1]) if note is not None and self.topic_note_direction else None
         out = []
         for g in groups:
             members = [rows[m] for m in g.members]
@@ -487,10 +499,27 @@ class Suggester:
                 joined = pooled_rows(parts[0], members, weights)
             else:
                 joined = pooled_rows(np.hstack([part[members] for part in parts]), range(len(members)), weights)
+            if leaning is not None:
+                band_cols, direction_cols = leaning
+                joined[band_cols], joined[direction_cols] = with_note_direction(
+                    joined[band_cols], joined[direction_cols], preds.proba["direction"][note],
+                    self.topic_note_direction)
             pooled = [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
             cols = self._statement_columns(kq_names[g.key_question])
             out.append((int(cols[int(pooled[0][cols].argmax())]), pooled))
         return out
+
+    def _direction_columns(self, preds: ClassifierOutput, width: int) -> tuple[slice, slice] | None:
+        """The band and direction columns of the pooled row of :attr:`pooled_tasks` (``width`` columns in
+        all), or ``None`` when ``preds`` has no direction or band (nothing for the note to lean on)."""
+        tasks = [t for t in self.pooled_tasks if t in preds.proba]
+        if "direction" not in tasks or "band" not in tasks:
+            return None
+        starts = dict(zip(tasks, accumulate((preds.proba[t].shape[1] for t in tasks), initial=0)))
+        if sum(preds.proba[t].shape[1] for t in tasks) != width:
+            raise ValueError(f"pooled columns ({width}) are not those of the tasks {tasks}")
+        return (slice(starts["band"], starts["band"] + preds.proba["band"].shape[1]),
+                slice(starts["direction"], starts["direction"] + preds.proba["direction"].shape[1]))
 
     def _statement_columns(self, key_question: str) -> np.ndarray:
         """The statement columns of ``key_question`` (cached: the taxonomy does not change)."""

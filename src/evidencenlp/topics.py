@@ -46,6 +46,12 @@ DEFAULT_CLAUSES = True
 #: recall 0.921 -> 0.904 and direction per topic 0.789 -> 0.768 (the heads learned on texts encoded
 #: alone), so segments are encoded separately by default
 DEFAULT_SEGMENT_EMBEDDINGS = "separate"
+#: how much a topic's direction leans on the whole note's (:func:`with_note_direction`: a product of the two
+#: distributions, the note's raised to this power). Chosen on leave-one-trust-out phase-1 composites and
+#: single comments (the best mean of their direction per topic over 0, 0.1, ..., 0.4 and other rules; see
+#: the README, "Topics"): a clause read alone often cannot say its direction ("the doctor explained
+#: things"), while the note's tone can; 0 reads each topic's clauses alone
+DEFAULT_NOTE_DIRECTION = 0.3
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,33 @@ def pooled_rows(proba: np.ndarray, members: Sequence[int],
     if w is None or not w.sum() > 0:
         return np.asarray(rows.mean(axis=0))
     return np.asarray((rows * w[:, None]).sum(axis=0) / w.sum())
+
+
+def with_note_direction(band: np.ndarray, direction: np.ndarray, note_direction: np.ndarray,
+                        weight: float = DEFAULT_NOTE_DIRECTION) -> tuple[np.ndarray, np.ndarray]:
+    """A topic's band and direction with the whole note's direction taken into account.
+
+    ``direction`` ``(2,)`` is the topic's pooled direction distribution (positive first, as the
+    classifier's direction head), ``note_direction`` ``(2,)`` the whole note's, ``band`` ``(b,)`` the
+    topic's pooled band distribution (best first). The new direction is the normalised product
+    ``direction * note_direction ** weight`` (``weight`` >= 0; 0 leaves it as it was): a confident
+    clause keeps its own direction, an uncertain one takes the note's tone. The band is rescaled so its
+    better half sums to the new positive probability, within each half in its own proportions (as the
+    classifier makes a note's band agree with its direction). Returns ``(band, direction)``, new arrays.
+    """
+    from evidencenlp.classifier.joint import agree_with_direction
+
+    if weight < 0 or not np.isfinite(weight):
+        raise ValueError(f"the note direction weight must be a finite number >= 0, got {weight!r}")
+    d = np.asarray(direction, dtype=float)
+    if weight == 0:
+        return np.asarray(band, dtype=float).copy(), d.copy()
+    logs = np.log(np.clip(d, 1e-12, None)) + weight * np.log(np.clip(np.asarray(note_direction, dtype=float),
+                                                                     1e-12, None))
+    combined = np.exp(logs - logs.max())
+    combined /= combined.sum()
+    new_band = agree_with_direction(np.asarray(band, dtype=float)[None, :], combined[:1])[0]
+    return new_band, combined
 
 
 #: where a sentence is cut into clauses: line ends, semicolons, dashes between spaces, and the
@@ -233,6 +266,6 @@ def sentence_offsets(text: str, sentences: Sequence[str]) -> list[tuple[int, int
     return out
 
 
-__all__ = ["CLAUSE_BREAK", "DEFAULT_ANY_SEGMENT", "DEFAULT_CLAUSES", "DEFAULT_SEGMENT_EMBEDDINGS", "DEFAULT_THRESHOLD", "DEFAULT_WHOLE_WEIGHT",
+__all__ = ["CLAUSE_BREAK", "DEFAULT_ANY_SEGMENT", "DEFAULT_CLAUSES", "DEFAULT_NOTE_DIRECTION", "DEFAULT_SEGMENT_EMBEDDINGS", "DEFAULT_THRESHOLD", "DEFAULT_WHOLE_WEIGHT",
            "MIN_CLAUSE_WORDS", "NO_BREAK_AFTER", "RUN_ON_BREAK", "TopicGroup", "clauses", "pool_topics", "pooled_rows",
-           "segments", "sentence_offsets"]
+           "segments", "sentence_offsets", "with_note_direction"]

@@ -255,7 +255,7 @@ def _topics_cells(suggester: Suggester, batch: Analysed, preds: ClassifierOutput
             joined.append(np.hstack([preds.proba[t] for t in tasks]))
         offsets = sentence_offsets(text, batch.segments[row])
         topics = []
-        for g, (j, pooled) in zip(groups, suggester.pooled_choices(preds, joined, segment_rows, groups)):
+        for g, (j, pooled) in zip(groups, suggester.pooled_choices(preds, joined, segment_rows, groups, note=row)):
             chosen = _pooled_labels(pooled[0], classes, tasks, j)
             start, end = offsets[g.best] or (0, len(text))
             topics.append(_topic_json(classes["key_question"][g.key_question], chosen[0], chosen[1],
