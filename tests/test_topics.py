@@ -16,7 +16,14 @@ from evidencenlp.evaluation.topics import (
     multilabel_macro_f1,
     top_k_sets,
 )
-from evidencenlp.topics import pool_topics, pooled_rows, sentence_offsets, with_note_direction
+from evidencenlp.topics import (
+    TopicGroup,
+    pool_topics,
+    pooled_rows,
+    sentence_offsets,
+    split_by_direction,
+    with_note_direction,
+)
 
 # key question columns in these tests: 0, 1, 2, 3
 
@@ -104,12 +111,28 @@ def test_count_topics_recall_precision_and_direction() -> None:
     pred = [[("caring", "positive"), ("responsive", "positive"), ("well-led", "negative")], [("effective", "")]]
     c = count_topics(true, pred)
     assert c == TopicCounts(texts=2, true=3, predicted=4, found=2, correct_predicted=2, with_polarity=2,
-                            direction_right=1, polar_true=2)
+                            direction_right=1, polar_true=2, direction_predicted=2, direction_predicted_right=1)
     f = c.figures()
     assert f["recall"] == pytest.approx(2 / 3) and f["precision"] == pytest.approx(0.5)
     assert f["topics_per_true_topic"] == pytest.approx(4 / 3) and f["direction_per_topic"] == pytest.approx(0.5)
     with pytest.raises(ValueError):
         count_topics(true, pred[:1])
+
+
+def test_count_topics_pairs_directions_one_to_one_within_a_key_question() -> None:
+    kind_and_rude = [[("caring", "positive"), ("caring", "negative")]]
+    one = count_topics(kind_and_rude, [[("caring", "negative")]])  # one topic cannot be right both ways
+    assert (one.found, one.with_polarity, one.direction_right) == (2, 2, 1)
+    split = count_topics(kind_and_rude, [[("caring", "negative"), ("caring", "positive")]])
+    assert split.direction_right == 2 and split.figures()["direction_precision"] == 1.0
+    # a split the text does not hold: the true topic finds its partner, the other direction costs precision
+    spurious = count_topics([[("caring", "negative")]], [[("caring", "positive"), ("caring", "negative")]])
+    assert spurious.direction_right == 1 and spurious.figures()["direction_precision"] == 0.5
+    assert spurious.figures()["topics_per_true_topic"] == 2.0
+    # more true topics than predicted ones: the one left over is compared with the first predicted topic
+    three = count_topics([[("safe", "negative"), ("safe", "positive"), ("safe", "negative")]],
+                         [[("safe", "positive"), ("safe", "negative")]])
+    assert three.direction_right == 2 + 0 and three.with_polarity == 3
 
 
 def test_multilabel_macro_f1_and_top_k() -> None:
@@ -194,7 +217,8 @@ def test_multi_topic_note_topics_are_consistent(suggester) -> None:
     d = json.loads(json.dumps(s.to_dict()))
     assert d["topics"] and d["topics"][0]["key_question"]["label"] == s.key_question.label
     kqs = [t["key_question"]["label"] for t in d["topics"]]
-    assert len(kqs) == len(set(kqs)) >= 2
+    pairs = [(k, t["direction"]["label"]) for k, t in zip(kqs, d["topics"])]
+    assert len(set(kqs)) >= 2 and len(pairs) == len(set(pairs))  # a key question twice only split by direction
     for t in d["topics"]:
         assert t["statement"]["label"].split(".")[0] == t["key_question"]["label"]
         ev = t["evidence"]
@@ -263,6 +287,26 @@ def test_summarise_counts_a_note_once_under_each_of_its_topics() -> None:
     with pytest.raises(InputFileError, match=r"data row 2: column 'topics': not JSON"):
         normalise_frame(frame.assign(topics=["", "{oops", ""]), tax, location_column="location",
                         date_column="date", text_column="text")
+
+
+def test_summarise_counts_a_key_question_held_both_ways_once_and_as_a_complaint() -> None:
+    from evidencenlp.taxonomy import default_taxonomy
+    from evidencenlp.trends import normalise_frame, summarise_frame
+
+    tax = default_taxonomy()
+    neg, pos = tax.negative_bands[0], tax.positive_bands[0]
+    kind_nurse, rude_doctor = tax.statements_of("caring")[:2]
+    story = json.dumps([{"key_question": "caring", "statement": kind_nurse, "band": pos, "direction": "positive"},
+                        {"key_question": "caring", "statement": rude_doctor, "band": neg, "direction": "negative"}])
+    frame = pd.DataFrame({"location": ["North"], "date": ["2024-01-03"], "text": ["a story"],
+                          "key_question": ["caring"], "statement": [kind_nurse],
+                          "evidence_category": [tax.categories[0]], "band": [pos], "topics": [story]})
+    normal = normalise_frame(frame, tax, location_column="location", date_column="date", text_column="text")
+    g = summarise_frame(normal, tax).groups.set_index(["location", "period", "dimension", "label"])
+    caring = g.loc[("North", "2024-01", "key_question", "caring")]
+    assert (caring["n"], caring["negative"]) == (1, 1)  # once, and as the complaint it holds
+    assert g.loc[("North", "2024-01", "statement", rude_doctor)]["n"] == 1
+    assert ("North", "2024-01", "statement", kind_nurse) not in g.index
 
 
 # -- long texts with labelled topics (evaluate --long-stories) --------------------------------------
@@ -495,3 +539,33 @@ def test_multi_topic_directions_lean_on_the_note_only_when_asked(suggester) -> N
         half = len(b.band.probabilities) // 2
         worse = sum(list(b.band.probabilities.values())[half:])
         assert (worse >= 0.5) == (b.direction.label == "negative")  # band and direction agree
+
+
+# -- a key question's clauses split by direction (split_by_direction) ---------------------------------
+
+KQ_ROWS = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3]])  # three clauses about key question 0
+
+
+def test_a_topic_with_clauses_sure_of_both_directions_splits_in_two() -> None:
+    groups = [TopicGroup(0, (0, 1, 2), 0, 0.9)]
+    out = split_by_direction(groups, KQ_ROWS, np.array([[0.95, 0.05], [0.1, 0.9], [0.6, 0.4]]), 0.8)
+    assert [(g.key_question, g.members, g.best) for g in out] == [(0, (0, 2), 0), (0, (1,), 1)]
+    assert out[0].score == 0.9 and out[1].score == pytest.approx(0.8)  # the group's own side first, keeps its score
+
+
+def test_no_split_without_a_clause_sure_of_each_direction() -> None:
+    groups = [TopicGroup(0, (0, 1, 2), 0, 0.9)]
+    unsure = np.array([[0.95, 0.05], [0.3, 0.7], [0.6, 0.4]])  # the negative clause is only 0.7 sure
+    assert split_by_direction(groups, KQ_ROWS, unsure, 0.8) == groups
+
+
+def test_a_one_topic_note_splits_over_all_its_segments_main_side_first() -> None:
+    main = [TopicGroup(0, (), -1, 0.85)]  # pool_topics: the whole note is the one topic
+    out = split_by_direction(main, KQ_ROWS, np.array([[0.1, 0.9], [0.95, 0.05], [0.2, 0.8]]), 0.8)
+    assert [(g.members, g.best) for g in out] == [((0, 2), 0), ((1,), 1)]  # clause 0 is likeliest about it
+    assert out[0].score == 0.9 and all(g.key_question == 0 for g in out)
+
+
+def test_split_needs_a_sure_level_above_one_half() -> None:
+    with pytest.raises(ValueError, match="direction a split needs"):
+        split_by_direction([TopicGroup(0, (0, 1), 0, 0.9)], KQ_ROWS[:2], np.array([[0.6, 0.4], [0.4, 0.6]]), 0.5)

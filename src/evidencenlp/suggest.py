@@ -28,6 +28,7 @@ from evidencenlp.topics import (
     DEFAULT_CLAUSES,
     DEFAULT_NOTE_DIRECTION,
     DEFAULT_SEGMENT_EMBEDDINGS,
+    DEFAULT_SPLIT_DIRECTION,
     DEFAULT_THRESHOLD,
     DEFAULT_WHOLE_WEIGHT,
     TopicGroup,
@@ -35,6 +36,7 @@ from evidencenlp.topics import (
     pooled_rows,
     segments,
     sentence_offsets,
+    split_by_direction,
     with_note_direction,
 )
 
@@ -253,6 +255,9 @@ class Suggester:
         #: how much a topic's direction (and band) leans on the whole note's direction
         #: (:func:`evidencenlp.topics.with_note_direction`; 0: the topic's clauses alone)
         self.topic_note_direction = DEFAULT_NOTE_DIRECTION
+        #: how sure a clause must be of each direction for a key question's topic to split in two
+        #: (:func:`evidencenlp.topics.split_by_direction`; ``None``: one topic per key question)
+        self.topic_split_direction: float | None = DEFAULT_SPLIT_DIRECTION
         #: how topic segments are embedded (:data:`evidencenlp.encoder.spans.SEGMENT_EMBEDDINGS`):
         #: ``separate`` encodes each as a text of its own; ``spans`` pools them from the note's own pass
         #: (:func:`evidencenlp.encoder.spans.encode_spans`; an embedder that cannot pool spans encodes
@@ -444,8 +449,11 @@ class Suggester:
         """The topic groups (:func:`evidencenlp.topics.pool_topics`) of the note on row ``row`` of
         ``preds`` whose segments are the rows ``rows``."""
         kq_proba = preds.proba["key_question"]
-        return pool_topics(kq_proba[row], kq_proba[rows], threshold=self.topic_threshold,
-                           whole_weight=self.topic_whole_weight, any_segment=self.topic_any_segment)
+        groups = pool_topics(kq_proba[row], kq_proba[rows], threshold=self.topic_threshold,
+                             whole_weight=self.topic_whole_weight, any_segment=self.topic_any_segment)
+        if self.topic_split_direction is None or "direction" not in preds.proba or len(rows) < 2:
+            return groups
+        return split_by_direction(groups, kq_proba[rows], preds.proba["direction"][rows], self.topic_split_direction)
 
     def pooled_topics(self, p: ProcessedText, preds: ClassifierOutput, rows: list[int],
                       groups: list[TopicGroup], segs: Sequence[str], note: int | None = None) -> tuple[Topic, ...]:

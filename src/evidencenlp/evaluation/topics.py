@@ -103,10 +103,13 @@ class TopicCounts:
     with_polarity: int = 0   # found true topics whose polarity is known
     direction_right: int = 0  # ... and whose topic has that direction
     polar_true: int = 0      # true topics whose polarity is known (found or not)
+    direction_predicted: int = 0  # predicted topics whose key question has true topics of known polarity
+    direction_predicted_right: int = 0  # ... whose direction is one of those true topics' directions
 
     def figures(self) -> dict[str, float]:
         """recall, precision, f1, topics per text, topics per true topic, direction per topic,
-        recall with direction (found with the right direction / true topics of known polarity)."""
+        recall with direction (found with the right direction / true topics of known polarity), direction
+        precision (predicted topics whose direction is among their key question's true directions)."""
         def div(a: float, b: float) -> float:
             return a / b if b else float("nan")
         recall, precision = div(self.found, self.true), div(self.correct_predicted, self.predicted)
@@ -116,33 +119,55 @@ class TopicCounts:
                 "topics_per_true_topic": div(self.predicted, self.true),
                 "direction_per_topic": div(self.direction_right, self.with_polarity),
                 "recall_with_direction": div(self.direction_right, self.polar_true),
+                "direction_precision": div(self.direction_predicted_right, self.direction_predicted),
                 "texts": float(self.texts), "true_topics": float(self.true)}
 
 
 def count_topics(true: Sequence[TrueTopics], predicted: Sequence[PredTopics]) -> TopicCounts:
     """:class:`TopicCounts` of predicted topics against true topics, text by text.
 
-    A true topic is found when some predicted topic has its key question; its direction is right
-    when (its polarity is known and) the first such predicted topic has that direction.
+    A true topic is found when some predicted topic has its key question. Directions are compared one
+    to one within a key question: the true topics of a key question (of known polarity) are paired
+    with its predicted topics agreeing in direction first, each predicted topic used once; a true
+    topic left without a partner is compared with the key question's first predicted topic. With one
+    predicted topic per key question this is the first predicted topic for every true topic. On the
+    predicted side, a predicted topic whose key question has true topics of known polarity is right
+    when one of them has its direction (``direction_precision``): splitting a key question into two
+    directions can only help the first figure by paying in topics per true topic and in this one.
     """
-    n = [0] * 7
+    n = [0] * 9
     for t, p in zip(true, predicted, strict=True):
-        pred_kq: dict[str, str] = {}
+        pred_by_kq: dict[str, list[str]] = {}
         for kq, d in p:
-            pred_kq.setdefault(kq, d)
-        true_kq = {kq for kq, _ in t}
+            pred_by_kq.setdefault(kq, []).append(d)
+        true_by_kq: dict[str, list[str]] = {}
+        for kq, pol in t:
+            true_by_kq.setdefault(kq, []).append(pol)
         n[0] += len(t)
         n[1] += len(p)
-        n[3] += sum(kq in true_kq for kq, _ in p)
-        for kq, pol in t:
-            hit = kq in pred_kq
-            n[2] += hit
-            if pol:
-                n[6] += 1
-                if hit:
-                    n[4] += 1
-                    n[5] += pred_kq[kq] == pol
-    return TopicCounts(len(true), n[0], n[1], n[2], n[3], n[4], n[5], n[6])
+        n[3] += sum(kq in true_by_kq for kq, _ in p)
+        for kq, pols in true_by_kq.items():
+            preds = pred_by_kq.get(kq, [])
+            n[2] += len(pols) if preds else 0
+            polar = [x for x in pols if x]
+            n[6] += len(polar)
+            if not preds or not polar:
+                continue
+            n[4] += len(polar)
+            free = list(preds)
+            unpaired = []
+            for pol in polar:  # pair with an unused predicted topic of the same direction, when there is one
+                if pol in free:
+                    free.remove(pol)
+                    n[5] += 1
+                else:
+                    unpaired.append(pol)
+            n[5] += sum(pol == preds[0] for pol in unpaired[len(free):])  # left without a partner
+            # the rest take an unused predicted topic, which (same-direction ones gone) disagrees
+            directions = set(polar)
+            n[7] += len(preds)
+            n[8] += sum(d in directions for d in preds)
+    return TopicCounts(len(true), *n[:7], direction_predicted=n[7], direction_predicted_right=n[8])
 
 
 def multilabel_macro_f1(true: Sequence[set[str]], predicted: Sequence[set[str]], labels: Sequence[str]) -> float:

@@ -60,23 +60,28 @@ def parse_topics(values: Sequence[Any], rows: Sequence[int], taxonomy: Taxonomy,
 def topic_rows(data: pd.DataFrame, negative_bands: Sequence[str]) -> pd.DataFrame:
     """One row per (note, topic key question) of a normalised frame with a ``topics`` column.
 
-    A note's first topic of each key question gives that row's ``key_question``, ``statement``,
-    ``band`` (when the topic has one) and ``negative``; a note without topics keeps its one row.
-    Without a ``topics`` column ``data`` is returned as it is.
+    A note's topic of each key question gives that row's ``key_question``, ``statement``, ``band``
+    (when the topic has one) and ``negative``: its first topic of that key question, or, when a key
+    question has several (a topic split by direction, "a kind nurse, a dismissive consultant"), its
+    first *negative* one, so the note counts once under the key question and as a complaint when it
+    holds one. A note without topics keeps its one row. Without a ``topics`` column ``data`` is
+    returned as it is.
     """
     if "topics" not in data.columns:
         return data
+    negative = set(negative_bands)
     index, kqs, statements, bands = [], [], [], []
     for i, topics, band in zip(data.index, data["topics"], data["band"]):
-        seen: set[str] = set()
+        chosen: dict[str, tuple[str, str]] = {}  # key question -> (statement, band), in first-seen order
         for kq, st, b in (topics if isinstance(topics, list) and band != "" else []):
-            if kq in seen:
-                continue
-            seen.add(kq)
+            b = b or band
+            if kq not in chosen or (chosen[kq][1] not in negative and b in negative):
+                chosen[kq] = (st, b)
+        for kq, (st, b) in chosen.items():
             index.append(i)
             kqs.append(kq)
             statements.append(st)
-            bands.append(b or band)
+            bands.append(b)
     if not index:
         return data
     expanded = data.loc[index].assign(key_question=kqs, statement=statements, band=bands)
