@@ -492,15 +492,18 @@ def test_multi_topic_directions_lean_on_the_note_only_when_asked(suggester) -> N
         suggester.topic_note_direction = saved
     assert len(alone.topics) >= 2 and [t.key_question for t in alone.topics] == [t.key_question for t in leaning.topics]
     note_negative = leaning.direction is not None and leaning.direction.label == "negative"
+    moves = []
     for a, b in zip(alone.topics, leaning.topics):
         assert a.direction is not None and b.direction is not None
         neg_a, neg_b = ((t.direction.score if t.direction.label == "negative" else 1 - t.direction.score)
                         for t in (a, b))
         # every topic moves towards the note's direction, never away from it
         assert (neg_b >= neg_a - 1e-9) if note_negative else (neg_b <= neg_a + 1e-9)
+        moves.append(abs(neg_b - neg_a))
         half = len(b.band.probabilities) // 2
         worse = sum(list(b.band.probabilities.values())[half:])
         assert (worse >= 0.5) == (b.direction.label == "negative")  # band and direction agree
+    assert max(moves) > 0.01  # and the note does pull (the clauses here are unsure: 0.5-0.6 either way)
 
 
 # -- Suggester.pooled_choices with the note's direction: both call paths, on hand-made predictions ------
