@@ -53,6 +53,21 @@ def test_chunk_columns_equal_the_per_note_rows(suggester, category: str | None) 
         suggester.evidence_category = before
 
 
+def test_chunk_topics_lean_on_the_note_as_the_per_note_topics_do(suggester) -> None:
+    """``tag``'s joined-matrix path gives the per-note topics at a weight other than the default, and the
+    weight reaches it (some topics cell changes from the clauses alone)."""
+    saved = suggester.topic_note_direction
+    try:
+        suggester.topic_note_direction = 0.0
+        alone = chunk_columns(suggester, STORIES).columns["topics"]
+        suggester.topic_note_direction = 1.0
+        _check(suggester, STORIES + ODD)
+        leaning = chunk_columns(suggester, STORIES).columns["topics"]
+    finally:
+        suggester.topic_note_direction = saved
+    assert leaning != alone
+
+
 @pytest.mark.slow
 def test_chunk_columns_equal_the_per_note_rows_static_backend() -> None:
     from evidencenlp.suggest import Suggester

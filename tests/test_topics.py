@@ -4,6 +4,7 @@ and (slow) the Suggester's ``topics`` with the shipped model."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,11 @@ from evidencenlp.topics import (
     split_by_direction,
     with_note_direction,
 )
+
+if TYPE_CHECKING:
+    from evidencenlp.classifier import ClassifierOutput
+    from evidencenlp.suggest import Suggester
+    from evidencenlp.topics import TopicGroup
 
 # key question columns in these tests: 0, 1, 2, 3
 
@@ -530,15 +536,18 @@ def test_multi_topic_directions_lean_on_the_note_only_when_asked(suggester) -> N
         suggester.topic_note_direction = saved
     assert len(alone.topics) >= 2 and [t.key_question for t in alone.topics] == [t.key_question for t in leaning.topics]
     note_negative = leaning.direction is not None and leaning.direction.label == "negative"
+    moves = []
     for a, b in zip(alone.topics, leaning.topics):
         assert a.direction is not None and b.direction is not None
         neg_a, neg_b = ((t.direction.score if t.direction.label == "negative" else 1 - t.direction.score)
                         for t in (a, b))
         # every topic moves towards the note's direction, never away from it
         assert (neg_b >= neg_a - 1e-9) if note_negative else (neg_b <= neg_a + 1e-9)
+        moves.append(abs(neg_b - neg_a))
         half = len(b.band.probabilities) // 2
         worse = sum(list(b.band.probabilities.values())[half:])
         assert (worse >= 0.5) == (b.direction.label == "negative")  # band and direction agree
+    assert max(moves) > 0.01  # and the note does pull (the clauses here are unsure: 0.5-0.6 either way)
 
 
 # -- a key question's clauses split by direction (split_by_direction) ---------------------------------
@@ -569,3 +578,72 @@ def test_a_one_topic_note_splits_over_all_its_segments_main_side_first() -> None
 def test_split_needs_a_sure_level_above_one_half() -> None:
     with pytest.raises(ValueError, match="direction a split needs"):
         split_by_direction([TopicGroup(0, (0, 1), 0, 0.9)], KQ_ROWS[:2], np.array([[0.6, 0.4], [0.4, 0.6]]), 0.5)
+
+
+# -- Suggester.pooled_choices with the note's direction: both call paths, on hand-made predictions ------
+
+def _bare_suggester(weight: float) -> Suggester:
+    """A :class:`~evidencenlp.suggest.Suggester` with only what ``pooled_choices`` reads (no model)."""
+    from types import SimpleNamespace
+
+    from evidencenlp.suggest import Suggester
+
+    s = object.__new__(Suggester)
+    s.index = SimpleNamespace(taxonomy=SimpleNamespace(statement_kq=("a", "a", "b")))
+    s._kq_columns = {}
+    s.topic_note_direction = weight
+    return s
+
+
+def _preds(direction: bool = True) -> ClassifierOutput:
+    """Row 0 a negative note; rows 1-3 its clauses (about key questions a, a, b), positive but unsure."""
+    from evidencenlp.classifier import ClassifierOutput
+
+    rng = np.random.default_rng(0)
+
+    def dist(n: int, k: int) -> np.ndarray:
+        p = rng.random((n, k)) + 0.1
+        return p / p.sum(axis=1, keepdims=True)
+
+    proba = {"key_question": np.array([[0.5, 0.5], [0.9, 0.1], [0.8, 0.2], [0.1, 0.9]]),
+             "statement": dist(4, 3), "band": dist(4, 4)}
+    classes = {"key_question": ("a", "b"), "statement": ("a.1", "a.2", "b.1"),
+               "band": ("outstanding", "good", "requires_improvement", "inadequate")}
+    if direction:
+        proba["direction"] = np.array([[0.05, 0.95], [0.55, 0.45], [0.6, 0.4], [0.52, 0.48]])
+        classes["direction"] = ("positive", "negative")
+    return ClassifierOutput(proba=proba, classes=classes, sims=np.zeros((4, 0)))
+
+
+def _groups() -> list[TopicGroup]:
+    from evidencenlp.topics import TopicGroup
+
+    return [TopicGroup(0, (0, 1), 0, 0.9), TopicGroup(1, (2,), 2, 0.9)]
+
+
+def test_pooled_choices_lean_on_the_note_in_the_band_and_direction_columns_of_both_call_paths() -> None:
+    preds, groups, rows = _preds(), _groups(), [1, 2, 3]
+    tasks = ("statement", "band", "direction")
+    before = {t: preds.proba[t].copy() for t in preds.proba}
+    alone = _bare_suggester(0.0).pooled_choices(preds, [preds.proba[t] for t in tasks], rows, groups, note=0)
+    leaning = _bare_suggester(0.3)
+    parts = leaning.pooled_choices(preds, [preds.proba[t] for t in tasks], rows, groups, note=0)
+    joined = leaning.pooled_choices(preds, [np.hstack([preds.proba[t] for t in tasks])], rows, groups, note=0)
+    for (j0, p0), (j1, p1), (j2, [p2]) in zip(alone, parts, joined):
+        band, direction = with_note_direction(p0[1], p0[2], preds.proba["direction"][0], 0.3)
+        assert j0 == j1 == j2 and np.array_equal(p1[0], p0[0])  # the statement is the clauses' own
+        assert np.allclose(p1[1], band) and np.allclose(p1[2], direction)
+        assert np.allclose(p2, np.concatenate(p1))  # one joined matrix: the same columns, the same values
+        assert direction.argmax() == 1 and p0[2].argmax() == 0  # the unsure positive clauses now lean negative
+    assert all(np.array_equal(preds.proba[t], before[t]) for t in before)  # the heads' output is not touched
+
+
+def test_pooled_choices_without_a_direction_head_or_a_note_read_the_clauses_alone() -> None:
+    groups, rows = _groups(), [1, 2, 3]
+    s = _bare_suggester(0.3)
+    for preds, note in ((_preds(direction=False), 0), (_preds(), None)):
+        tasks = [t for t in ("statement", "band", "direction") if t in preds.proba]
+        got = s.pooled_choices(preds, [preds.proba[t] for t in tasks], rows, groups, note=note)
+        want = _bare_suggester(0.0).pooled_choices(preds, [preds.proba[t] for t in tasks], rows, groups, note=note)
+        assert [j for j, _ in got] == [j for j, _ in want]
+        assert all(np.array_equal(a, b) for (_, pa), (_, pb) in zip(got, want) for a, b in zip(pa, pb))

@@ -48,9 +48,10 @@ DEFAULT_CLAUSES = True
 DEFAULT_SEGMENT_EMBEDDINGS = "separate"
 #: how much a topic's direction leans on the whole note's (:func:`with_note_direction`: a product of the two
 #: distributions, the note's raised to this power). Chosen on leave-one-trust-out phase-1 composites and
-#: single comments (the best mean of their direction per topic over 0, 0.1, ..., 0.4 and other rules; see
-#: the README, "Topics"): a clause read alone often cannot say its direction ("the doctor explained
-#: things"), while the note's tone can; 0 reads each topic's clauses alone
+#: single comments (the best mean of their direction per topic among the rules of
+#: ``experiments/topic_direction_rules.py``, this product with powers 0.1-1.0 among them; see the README,
+#: "This release: a topic's direction leans on the whole note's"): a clause read alone often cannot say its
+#: direction ("the doctor explained things"), while the note's tone can; 0 reads each topic's clauses alone
 DEFAULT_NOTE_DIRECTION = 0.3
 #: a topic whose clauses point both ways is split in two (:func:`split_by_direction`) when at least one
 #: clause is at least this sure it is positive and another this sure it is negative; ``None``: never split.
