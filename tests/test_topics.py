@@ -516,6 +516,17 @@ def test_the_band_of_a_leaning_topic_agrees_with_its_new_direction() -> None:
     assert np.isclose(b[0] / b[1], 0.5) and np.isclose(b[2] / b[3], 3.0)  # each half keeps its proportions
 
 
+def test_the_band_moves_by_the_direction_mix_and_continuously_in_the_weight() -> None:
+    band, direction, note = np.array([0.2, 0.5, 0.2, 0.1]), np.array([0.6, 0.4]), np.array([0.1, 0.9])
+    b, d = with_note_direction(band, direction, note, 0.3, mix=0.5)
+    assert np.isclose(b[:2].sum(), 0.7 + 0.5 * (d[0] - 0.6))  # better half 0.7 moves by half the change
+    assert np.isclose(b[0] / b[1], 0.4) and np.isclose(b[2] / b[3], 2.0)
+    tiny, _ = with_note_direction(band, direction, note, 1e-9, mix=0.7)
+    assert np.allclose(tiny, band, atol=1e-8)  # a weight near 0 barely moves the band
+    with pytest.raises(ValueError, match="direction mix"):
+        with_note_direction(band, direction, note, 0.3, mix=1.5)
+
+
 @pytest.mark.parametrize("weight", [-0.1, float("nan"), float("inf")])
 def test_note_direction_weight_must_be_finite_and_not_negative(weight: float) -> None:
     with pytest.raises(ValueError, match="note direction weight"):
@@ -544,9 +555,10 @@ def test_multi_topic_directions_lean_on_the_note_only_when_asked(suggester) -> N
         # every topic moves towards the note's direction, never away from it
         assert (neg_b >= neg_a - 1e-9) if note_negative else (neg_b <= neg_a + 1e-9)
         moves.append(abs(neg_b - neg_a))
-        half = len(b.band.probabilities) // 2
-        worse = sum(list(b.band.probabilities.values())[half:])
-        assert (worse >= 0.5) == (b.direction.label == "negative")  # band and direction agree
+        half = len(a.band.probabilities) // 2
+        worse_a, worse_b = (sum(list(t.band.probabilities.values())[half:]) for t in (a, b))
+        assert (worse_b - worse_a) * (neg_b - neg_a) >= -1e-9  # the band moves the way the direction does
+        assert abs(worse_b - worse_a) <= abs(neg_b - neg_a) + 1e-6  # and by at most as much (the mix)
     assert max(moves) > 0.01  # and the note does pull (the clauses here are unsure: 0.5-0.6 either way)
 
 

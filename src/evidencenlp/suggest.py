@@ -492,12 +492,13 @@ class Suggester:
         each column is pooled on its own, so the values are the same either way. With ``note`` (the
         whole note's row of ``preds``), a direction head and :attr:`topic_note_direction` > 0, each
         topic's direction and band then take the note's direction into account
-        (:func:`evidencenlp.topics.with_note_direction`).
+        (:func:`evidencenlp.topics.with_note_direction`; the band by the classifier's ``direction_mix_``).
         """
         kq_proba = preds.proba["key_question"]
         bounds = list(accumulate((part.shape[1] for part in parts), initial=0))
         kq_names = preds.classes["key_question"]
         leaning = self._direction_columns(preds, bounds[-1]) if note is not None and self.topic_note_direction else None
+        mix = float(getattr(getattr(self, "classifier", None), "direction_mix_", 1.0))
         out = []
         for g in groups:
             members = [rows[m] for m in g.members]
@@ -511,7 +512,7 @@ class Suggester:
                 band_cols, direction_cols = leaning
                 joined[band_cols], joined[direction_cols] = with_note_direction(
                     joined[band_cols], joined[direction_cols], preds.proba["direction"][note],
-                    self.topic_note_direction)
+                    self.topic_note_direction, mix)
             pooled = [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
             cols = self._statement_columns(kq_names[g.key_question])
             out.append((int(cols[int(pooled[0][cols].argmax())]), pooled))

@@ -149,30 +149,35 @@ def pooled_rows(proba: np.ndarray, members: Sequence[int],
 
 
 def with_note_direction(band: np.ndarray, direction: np.ndarray, note_direction: np.ndarray,
-                        weight: float = DEFAULT_NOTE_DIRECTION) -> tuple[np.ndarray, np.ndarray]:
+                        weight: float = DEFAULT_NOTE_DIRECTION, mix: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """A topic's band and direction with the whole note's direction taken into account.
 
     ``direction`` ``(2,)`` is the topic's pooled direction distribution (positive first, as the
     classifier's direction head), ``note_direction`` ``(2,)`` the whole note's, ``band`` ``(b,)`` the
     topic's pooled band distribution (best first). The new direction is the normalised product
     ``direction * note_direction ** weight`` (``weight`` >= 0; 0 leaves it as it was): a confident
-    clause keeps its own direction, an uncertain one takes the note's tone. The band is rescaled so its
-    better half sums to the new positive probability, within each half in its own proportions (as the
-    classifier makes a note's band agree with its direction). Returns ``(band, direction)``, new arrays.
+    clause keeps its own direction, an uncertain one takes the note's tone. The band's better half moves
+    by ``mix`` times the change in the positive probability (``mix``: the classifier's
+    ``direction_mix_``, the share of the direction head in each clause's band, so the pooled band moves as
+    its clauses' bands would have), clipped to [0, 1], within each half in its own proportions; it is
+    continuous in ``weight`` (a weight near 0 barely moves it). Returns ``(band, direction)``, new arrays.
     """
     from evidencenlp.classifier.joint import agree_with_direction
 
     if weight < 0 or not np.isfinite(weight):
         raise ValueError(f"the note direction weight must be a finite number >= 0, got {weight!r}")
+    if not 0.0 <= mix <= 1.0:
+        raise ValueError(f"the direction mix must be in [0, 1], got {mix!r}")
+    b = np.asarray(band, dtype=float)
     d = np.asarray(direction, dtype=float)
     if weight == 0:
-        return np.asarray(band, dtype=float).copy(), d.copy()
+        return b.copy(), d.copy()
     logs = np.log(np.clip(d, 1e-12, None)) + weight * np.log(np.clip(np.asarray(note_direction, dtype=float),
                                                                      1e-12, None))
     combined = np.exp(logs - logs.max())
     combined /= combined.sum()
-    new_band = agree_with_direction(np.asarray(band, dtype=float)[None, :], combined[:1])[0]
-    return new_band, combined
+    better = float(np.clip(b[: len(b) // 2].sum() + mix * (combined[0] - d[0]), 0.0, 1.0))
+    return agree_with_direction(b[None, :], np.array([better]))[0], combined
 
 
 def split_by_direction(groups: Sequence[TopicGroup], kq_rows: np.ndarray, direction_rows: np.ndarray,
