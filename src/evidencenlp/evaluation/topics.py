@@ -167,7 +167,7 @@ def count_topics(true: Sequence[TrueTopics], predicted: Sequence[PredTopics]) ->
             directions = set(polar)
             n[7] += len(preds)
             n[8] += sum(d in directions for d in preds)
-    return TopicCounts(len(true), *n[:7], direction_predicted=n[7], direction_predicted_right=n[8])
+    return TopicCounts(len(true), n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8])
 
 
 def multilabel_macro_f1(true: Sequence[set[str]], predicted: Sequence[set[str]], labels: Sequence[str]) -> float:
