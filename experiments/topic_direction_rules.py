@@ -4,7 +4,8 @@ long-stories file. Development only: figures, never note text.
 
 The rule shipped is ``prod0.3`` (:func:`evidencenlp.topics.with_note_direction`, the default
 ``Suggester.topic_note_direction``); the others patch ``Suggester.pooled_choices`` in this process
-(direction only). Rules: ``alone`` (the clauses' pooled direction, ``topic_note_direction = 0``),
+(direction only), with one topic per key question (``topic_split_direction = None``, as when the rules were
+compared). Rules: ``alone`` (the clauses' pooled direction, ``topic_note_direction = 0``),
 ``linW`` (linear mix with the whole note's direction, weight W), ``pkqW`` (the mix weighted W x the note's
 probability of the topic's key question), ``shareW`` (W x the topic's share of the note's characters),
 ``uncW`` (W x the clauses' uncertainty 1 - |p+ - p-|), ``prodW`` (the product with the note's direction
@@ -77,22 +78,9 @@ def patched_choices(self: Suggester, preds: Any, parts: Any, rows: list[int], gr
 
 def loto(phase1: Path, rules: list[str]) -> dict[tuple[str, str, str], T.TopicCounts]:
     """Direction counts per (trust, composite|single, rule), each trust scored by a classifier fitted without it."""
-    from evidencenlp.evaluation.cv import embed
-    from evidencenlp.evaluation.run import load_index, shipped_params, shipped_training_data
-    from evidencenlp.evaluation.transfer import fit_classifier, trust_folds
-
-    index, params = load_index(), shipped_params()
-    frame, _missing = T.model_rows(shipped_training_data(), phase1, "medium", index)
-    vectors = embed(frame["text"].tolist(), name="training")
-    memo = T.MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors)))
-    fb = frame["origin"].str.startswith("phase1").to_numpy()
     out = {}
-    for trust, train, train_vecs, test, _, _ in trust_folds(frame[fb].reset_index(drop=True), vectors[fb],
-                                                            frame[~fb].reset_index(drop=True), vectors[~fb]):
-        texts = T.build_texts(test[test["key_question"] != ""], 300, seed=0)
-        s = Suggester(index, fit_classifier(train, train_vecs, index, params))
-        s.embedder = memo
-        s.topic_threshold, s.topic_whole_weight, s.topic_any_segment = SETTING
+    for trust, texts, s in T.fold_suggesters(phase1, setting=SETTING):
+        s.topic_split_direction = None  # the rules were compared with one topic per key question
         true, kind = texts["topics"].tolist(), texts["kind"].to_numpy()
         for rule in rules:
             RULE["name"] = rule
@@ -115,6 +103,7 @@ def main() -> None:
     Suggester._topics = remember_note  # type: ignore[method-assign]
     if args.long_stories:
         s = Suggester.load()
+        s.topic_split_direction = None  # the rules were compared with one topic per key question
         texts, _ = T.read_long_stories(args.long_stories, s.index.taxonomy)
         for rule in args.rules:
             RULE["name"] = rule

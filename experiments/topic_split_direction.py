@@ -58,22 +58,8 @@ def main() -> None:
             print(line(f"{sure} long stories, all", T.TopicCounts(*(sum(getattr(x, n) for x in total)
                                                                      for n in T.TopicCounts.__dataclass_fields__))))
     if args.phase1:
-        from evidencenlp.evaluation.cv import embed
-        from evidencenlp.evaluation.run import load_index, shipped_params, shipped_training_data
-        from evidencenlp.evaluation.transfer import fit_classifier, trust_folds
-
-        index, params = load_index(), shipped_params()
-        frame, _missing = T.model_rows(shipped_training_data(), args.phase1, "medium", index)
-        vectors = embed(frame["text"].tolist(), name="training")
-        memo = T.MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors)))
-        fb = frame["origin"].str.startswith("phase1").to_numpy()
         counts: dict[tuple[float | None, str], list[T.TopicCounts]] = {}
-        for trust, train, train_vecs, test, _, _ in trust_folds(frame[fb].reset_index(drop=True), vectors[fb],
-                                                                frame[~fb].reset_index(drop=True), vectors[~fb]):
-            texts = T.build_texts(test[test["key_question"] != ""], 300, seed=0)
-            sg = Suggester(index, fit_classifier(train, train_vecs, index, params))
-            sg.embedder = memo
-            sg.topic_threshold, sg.topic_whole_weight, sg.topic_any_segment = SETTING
+        for trust, texts, sg in T.fold_suggesters(args.phase1, setting=SETTING):
             true, kind = texts["topics"].tolist(), texts["kind"].to_numpy()
             for sure in levels:
                 sg.topic_split_direction = sure
@@ -87,7 +73,6 @@ def main() -> None:
         for (sure, k), cs in counts.items():
             print(line(f"{sure} leave one trust out, {k}s", T.TopicCounts(
                 *(sum(getattr(x, n) for x in cs) for n in T.TopicCounts.__dataclass_fields__))))
-
 
 if __name__ == "__main__":
     main()

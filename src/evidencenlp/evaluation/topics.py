@@ -30,7 +30,7 @@ Nothing here prints or logs note text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -560,6 +560,32 @@ def model_rows(training_data: Any, phase1: Any, min_confidence: str, index: Any)
                                   phase1_min_confidence=min_confidence, bundles=bundles), index), missing
 
 
+def fold_suggesters(phase1: Any, per_size: int = 300, seed: int = 0, min_confidence: str = "medium",
+                    setting: Setting | None = None) -> Iterator[tuple[str, pd.DataFrame, Suggester]]:
+    """Leave one trust out on the shipped model's rows, for experiments that score topics their own way:
+    for each trust, ``(trust, its texts, a Suggester)`` — the texts of :func:`build_texts` (``per_size``
+    composites per size and every single comment, ``seed``), the suggester's classifier fitted without that
+    trust with the shipped parameters (as :func:`run_topics` fits it; training vectors from the evaluation
+    cache, new texts embedded once), its pooling ``setting`` (default: the shipped one)."""
+    from evidencenlp.evaluation.cv import embed
+    from evidencenlp.evaluation.run import load_index, shipped_params, shipped_training_data
+    from evidencenlp.evaluation.transfer import fit_classifier, trust_folds
+    from evidencenlp.suggest import Suggester
+
+    index, params = load_index(), shipped_params()
+    frame, _missing = model_rows(shipped_training_data(), phase1, min_confidence, index)
+    vectors = embed(frame["text"].tolist(), name="training")
+    memo = MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors)))
+    feedback = frame["origin"].str.startswith("phase1").to_numpy()
+    for trust, train, train_vecs, test, _, _ in trust_folds(frame[feedback].reset_index(drop=True), vectors[feedback],
+                                                            frame[~feedback].reset_index(drop=True), vectors[~feedback]):
+        suggester = Suggester(index, fit_classifier(train, train_vecs, index, params))
+        suggester.embedder = memo
+        if setting is not None:
+            suggester.topic_threshold, suggester.topic_whole_weight, suggester.topic_any_segment = setting
+        yield trust, build_texts(test[test["key_question"] != ""], per_size, seed=seed), suggester
+
+
 def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] | None = None,
                per_size: int = 300, seed: int = 0, inspection: bool = True, min_confidence: str = "medium",
                log: Log | None = None, grid: Sequence[Setting] = GRID) -> TopicsResult:
@@ -619,7 +645,7 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
 
 __all__ = ["GRID", "LONG_CHARS", "LabelledText", "Setting", "evaluate_long_stories", "long_stories_markdown",
            "read_long_stories", "run_long_stories", "score_long_topics", "MemoEmbedder", "TopicCounts", "TopicsResult", "bootstrap_interval", "build_texts",
-           "choose_setting", "count_topics", "evaluate_topics", "fold_topics", "multilabel_macro_f1",
+           "choose_setting", "count_topics", "evaluate_topics", "fold_suggesters", "fold_topics", "multilabel_macro_f1",
            "inspection_topics", "predicted_topics", "run_topics", "summarise_folds", "top_k_sets", "topics_on_grid"]
 
 
