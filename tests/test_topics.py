@@ -587,6 +587,46 @@ def test_a_one_topic_note_splits_over_all_its_segments_main_side_first() -> None
     assert out[0].score == 0.9 and all(g.key_question == 0 for g in out)
 
 
+def test_a_split_is_kept_whole_when_the_note_would_turn_one_side_to_the_other_direction() -> None:
+    # the negative side: one sure clause barely about the key question, one barely negative clause mostly
+    # about it; pooled it is 0.55 negative, and a clearly positive note's lean turns it positive
+    kq_rows = np.array([[0.9, 0.1], [0.1, 0.9], [0.9, 0.1]])
+    direction = np.array([[0.95, 0.05], [0.05, 0.95], [0.45, 0.55]])
+    groups = [TopicGroup(0, (0, 1, 2), 0, 0.9)]
+    note = np.array([0.95, 0.05])
+    assert len(split_by_direction(groups, kq_rows, direction, 0.9)) == 2  # the clauses alone: split
+    negative = pooled_rows(direction, [1, 2], kq_rows[[1, 2], 0])
+    assert with_note_direction(np.full(4, 0.25), negative, note, 0.3)[1].argmax() == 0  # leaned: positive
+    assert split_by_direction(groups, kq_rows, direction, 0.9, note_direction=note, weight=0.3) == groups
+    assert len(split_by_direction(groups, kq_rows, direction, 0.9, note_direction=note, weight=0.0)) == 2
+    # a note that does not turn either side leaves the split as it was
+    assert (split_by_direction(groups, kq_rows, direction, 0.9, note_direction=np.array([0.5, 0.5]), weight=0.3)
+            == split_by_direction(groups, kq_rows, direction, 0.9))
+
+
+def test_suggester_topics_of_a_split_have_one_direction_each() -> None:
+    """Suggester.topic_groups then pooled_choices (suggest's and tag's path): the two topics a key question
+    splits into keep their two directions once the note's lean is applied, or the key question stays one
+    (a one-topic note: its second clause is about key question b, below the threshold)."""
+    from evidencenlp.classifier import ClassifierOutput
+
+    proba = {"key_question": np.array([[0.9, 0.1], [0.9, 0.1], [0.1, 0.9], [0.9, 0.1]]),
+             "statement": np.full((4, 3), 1 / 3), "band": np.full((4, 4), 0.25),
+             "direction": np.array([[0.95, 0.05], [0.95, 0.05], [0.05, 0.95], [0.45, 0.55]])}
+    classes = {"key_question": ("a", "b"), "statement": ("a.1", "a.2", "b.1"), "direction": ("positive", "negative"),
+               "band": ("outstanding", "good", "requires_improvement", "inadequate")}
+    preds = ClassifierOutput(proba=proba, classes=classes, sims=np.zeros((4, 0)))
+    rows, tasks = [1, 2, 3], ("statement", "band", "direction")
+    for weight, n_topics in ((0.0, 2), (0.3, 1)):
+        s = _bare_suggester(weight)
+        s.topic_threshold, s.topic_whole_weight, s.topic_any_segment, s.topic_split_direction = 0.95, 0.0, False, 0.9
+        groups = s.topic_groups(preds, 0, rows)
+        assert len(groups) == n_topics
+        if n_topics > 1:
+            chosen = s.pooled_choices(preds, [proba[t] for t in tasks], rows, groups, note=0)
+            assert sorted(int(pooled[2].argmax()) for _, pooled in chosen) == [0, 1]
+
+
 def test_split_needs_a_sure_level_above_one_half() -> None:
     with pytest.raises(ValueError, match="direction a split needs"):
         split_by_direction([TopicGroup(0, (0, 1), 0, 0.9)], KQ_ROWS[:2], np.array([[0.6, 0.4], [0.4, 0.6]]), 0.5)

@@ -453,7 +453,8 @@ class Suggester:
                              whole_weight=self.topic_whole_weight, any_segment=self.topic_any_segment)
         if self.topic_split_direction is None or "direction" not in preds.proba or len(rows) < 2:
             return groups
-        return split_by_direction(groups, kq_proba[rows], preds.proba["direction"][rows], self.topic_split_direction)
+        return split_by_direction(groups, kq_proba[rows], preds.proba["direction"][rows], self.topic_split_direction,
+                                  note_direction=preds.proba["direction"][row], weight=self.topic_note_direction)
 
     def pooled_topics(self, p: ProcessedText, preds: ClassifierOutput, rows: list[int],
                       groups: list[TopicGroup], segs: Sequence[str], note: int | None = None) -> tuple[Topic, ...]:

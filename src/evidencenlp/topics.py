@@ -172,16 +172,22 @@ def with_note_direction(band: np.ndarray, direction: np.ndarray, note_direction:
     d = np.asarray(direction, dtype=float)
     if weight == 0:
         return b.copy(), d.copy()
-    logs = np.log(np.clip(d, 1e-12, None)) + weight * np.log(np.clip(np.asarray(note_direction, dtype=float),
-                                                                     1e-12, None))
-    combined = np.exp(logs - logs.max())
-    combined /= combined.sum()
+    combined = _leaned(d, note_direction, weight)
     better = float(np.clip(b[: len(b) // 2].sum() + mix * (combined[0] - d[0]), 0.0, 1.0))
     return agree_with_direction(b[None, :], np.array([better]))[0], combined
 
 
+def _leaned(direction: np.ndarray, note_direction: np.ndarray, weight: float) -> np.ndarray:
+    """:func:`with_note_direction`'s new direction: ``direction * note_direction ** weight``, normalised."""
+    logs = np.log(np.clip(np.asarray(direction, dtype=float), 1e-12, None)) + weight * np.log(
+        np.clip(np.asarray(note_direction, dtype=float), 1e-12, None))
+    combined = np.exp(logs - logs.max())
+    return np.asarray(combined / combined.sum())
+
+
 def split_by_direction(groups: Sequence[TopicGroup], kq_rows: np.ndarray, direction_rows: np.ndarray,
-                       sure: float) -> list[TopicGroup]:
+                       sure: float, note_direction: np.ndarray | None = None,
+                       weight: float = 0.0) -> list[TopicGroup]:
     """Topic groups with a key question's clauses split into a positive and a negative topic where both
     are clearly there ("the nurse was kind" and "the consultant was dismissive": two pieces of evidence
     about caring, one each way).
@@ -195,6 +201,12 @@ def split_by_direction(groups: Sequence[TopicGroup], kq_rows: np.ndarray, direct
     probability and, for the side holding the group's own evidence, the group's score. The side holding
     the group's evidence comes first, so the main topic stays first. Groups not split are returned as
     they were; with a single group and nothing to split, the list is the input's.
+
+    With ``note_direction`` (the whole note's direction) and ``weight`` > 0, as the topics' directions
+    will lean on the note's (:func:`with_note_direction`), a group is kept whole when either side's
+    pooled direction (weighted by its members' probability of the key question, as
+    :func:`pooled_rows`), leaned on the note's, would no longer be its side's: two topics of one key
+    question and one direction would be one topic told twice.
     """
     if not 0.5 < sure <= 1.0:
         raise ValueError(f"the direction a split needs must be in (0.5, 1]; got {sure!r}")
@@ -209,6 +221,11 @@ def split_by_direction(groups: Sequence[TopicGroup], kq_rows: np.ndarray, direct
             out.append(g)
             continue
         sides = ([m for m in members if positive[m] >= 0.5], [m for m in members if positive[m] < 0.5])
+        if note_direction is not None and weight > 0 and not all(
+                _side_keeps_direction(side, g.key_question, kq_rows, direction_rows, note_direction, weight, want)
+                for side, want in zip(sides, (0, 1))):
+            out.append(g)
+            continue
         made = []
         for side in sides:
             best = max(side, key=lambda m: kq_rows[m, g.key_question])
@@ -217,6 +234,14 @@ def split_by_direction(groups: Sequence[TopicGroup], kq_rows: np.ndarray, direct
             made.append((not own, TopicGroup(g.key_question, tuple(side), best, score)))
         out.extend(group for _, group in sorted(made, key=lambda x: x[0]))
     return out
+
+
+def _side_keeps_direction(side: Sequence[int], key_question: int, kq_rows: np.ndarray, direction_rows: np.ndarray,
+                          note_direction: np.ndarray, weight: float, want: int) -> bool:
+    """Whether one side of a split (``want``: 0 positive, 1 negative) still has that direction (the
+    argmax, as a topic's direction label) once pooled and leaned on the note's direction."""
+    pooled = pooled_rows(direction_rows, side, np.asarray(kq_rows)[list(side), key_question])
+    return int(_leaned(pooled, note_direction, weight).argmax()) == want
 
 
 #: where a sentence is cut into clauses: line ends, semicolons, dashes between spaces, and the
