@@ -699,3 +699,22 @@ def test_pooled_choices_without_a_direction_head_or_a_note_read_the_clauses_alon
         want = _bare_suggester(0.0).pooled_choices(preds, [preds.proba[t] for t in tasks], rows, groups, note=note)
         assert [j for j, _ in got] == [j for j, _ in want]
         assert all(np.array_equal(a, b) for (_, pa), (_, pb) in zip(got, want) for a, b in zip(pa, pb))
+
+
+def test_after_a_split_the_other_topics_are_in_descending_score() -> None:
+    kq_rows = np.array([[0.9, 0.1], [0.8, 0.2], [0.05, 0.95], [0.2, 0.8]])
+    groups = [TopicGroup(1, (2,), 2, 0.95), TopicGroup(0, (0, 1), 1, 0.5)]  # main: key question 1; evidence: clause 1
+    directions = np.array([[0.95, 0.05], [0.05, 0.95], [0.5, 0.5], [0.5, 0.5]])
+    out = split_by_direction(groups, kq_rows, directions, 0.9)
+    assert out[0] == groups[0] and [g.key_question for g in out[1:]] == [0, 0]
+    assert [g.score for g in out[1:]] == sorted((g.score for g in out[1:]), reverse=True)
+
+
+def test_statement_match_compares_a_split_topic_with_its_own_side() -> None:
+    from evidencenlp.evaluation.topics import score_long_topics
+
+    true = [[("caring", "caring.kind", "positive"), ("caring", "caring.rude", "negative")]]
+    split = [[("caring", "caring.kind", "positive"), ("caring", "caring.rude", "negative")]]
+    one = [[("caring", "caring.rude", "negative")]]
+    assert score_long_topics(true, split)["statement_match"] == 1.0
+    assert score_long_topics(true, one)["statement_match"] == 0.5  # one topic: compared for both

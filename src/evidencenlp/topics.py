@@ -198,9 +198,10 @@ def split_by_direction(groups: Sequence[TopicGroup], kq_rows: np.ndarray, direct
     without members (a note whose segments add no topic: the whole note is its one topic) counts every
     segment as a member. Each member goes to the side its direction leans to; each side's evidence
     (``best``) is its member likeliest about the key question and its score the larger of that
-    probability and, for the side holding the group's own evidence, the group's score. The side holding
-    the group's evidence comes first, so the main topic stays first. Groups not split are returned as
-    they were; with a single group and nothing to split, the list is the input's.
+    probability and, for the side holding the group's own evidence, the group's score. The main topic's
+    side holding its evidence stays first; after a split the other topics are ordered by descending score,
+    as :func:`pool_topics` orders them. Groups not split are returned as they were; with nothing to split,
+    the list is the input's.
 
     With ``note_direction`` (the whole note's direction) and ``weight`` > 0, as the topics' directions
     will lean on the note's (:func:`with_note_direction`), a group is kept whole when either side's
@@ -233,7 +234,10 @@ def split_by_direction(groups: Sequence[TopicGroup], kq_rows: np.ndarray, direct
             score = max(float(kq_rows[best, g.key_question]), g.score if own else 0.0)
             made.append((not own, TopicGroup(g.key_question, tuple(side), best, score)))
         out.extend(group for _, group in sorted(made, key=lambda x: x[0]))
-    return out
+    if len(out) == len(groups):
+        return out
+    # the main topic first, the others by descending score, as pool_topics orders them (stable on ties)
+    return out[:1] + sorted(out[1:], key=lambda group: -group.score)
 
 
 def _side_keeps_direction(side: Sequence[int], key_question: int, kq_rows: np.ndarray, direction_rows: np.ndarray,

@@ -132,8 +132,8 @@ def count_topics(true: Sequence[TrueTopics], predicted: Sequence[PredTopics]) ->
     topic left without a partner is compared with the key question's first predicted topic. With one
     predicted topic per key question this is the first predicted topic for every true topic. On the
     predicted side, a predicted topic whose key question has true topics of known polarity is right
-    when one of them has its direction (``direction_precision``): splitting a key question into two
-    directions can only help the first figure by paying in topics per true topic and in this one.
+    when one of them has its direction (``direction_precision``): a key question split into two directions
+    pays for its second topic in topics per true topic and, where the text holds one direction, in this figure.
     """
     n = [0] * 9
     for t, p in zip(true, predicted, strict=True):
@@ -162,8 +162,7 @@ def count_topics(true: Sequence[TrueTopics], predicted: Sequence[PredTopics]) ->
                     n[5] += 1
                 else:
                     unpaired.append(pol)
-            n[5] += sum(pol == preds[0] for pol in unpaired[len(free):])  # left without a partner
-            # the rest take an unused predicted topic, which (same-direction ones gone) disagrees
+            n[5] += sum(pol == preds[0] for pol in unpaired)  # left without a partner: the first predicted topic
             directions = set(polar)
             n[7] += len(preds)
             n[8] += sum(d in directions for d in preds)
@@ -787,12 +786,14 @@ def score_long_topics(true: Sequence[Sequence[tuple[str, str, str]]],
     with_statement = statement_right = 0
     for t, p in zip(true, predicted, strict=True):
         by_kq: dict[str, str] = {}
-        for k, s, _ in p:
+        by_kq_direction: dict[tuple[str, str], str] = {}  # a topic split by direction: its own side's statement
+        for k, s, d in p:
             by_kq.setdefault(k, s)
-        for k, s, _ in t:
+            by_kq_direction.setdefault((k, d), s)
+        for k, s, d in t:
             if s and k in by_kq:
                 with_statement += 1
-                statement_right += by_kq[k] == s
+                statement_right += by_kq_direction.get((k, d), by_kq[k]) == s
     out = counts.figures()
     out["statement_match"] = statement_right / with_statement if with_statement else float("nan")
     out["with_statement"] = float(with_statement)
@@ -854,7 +855,7 @@ def evaluate_long_stories(texts: Sequence[LabelledText], suggester: Suggester,
                                                 "main_kq_accuracy": _r(float(np.mean([main[i] == v for i, v
                                                                                       in zip(idx, y)])))}}
         n_true = [len({k for k, _, _ in t}) for t in true]
-        n_clf = [max(1, len(p)) for p in pred]
+        n_clf = [max(1, len({k for k, _, _ in p})) for p in pred]  # key questions (a split counts once)
         for name, (proba, direction) in base_proba.items():
             p = proba[idx]
             top1 = [key_questions[int(j)] for j in p.argmax(axis=1)]

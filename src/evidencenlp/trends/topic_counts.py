@@ -2,8 +2,10 @@
 
 ``tag`` writes a ``topics`` column (JSON text, see :attr:`evidencenlp.suggest.Suggestion.topics`).
 :func:`parse_topics` reads it (checked against the taxonomy); :func:`topic_rows` turns a normalised
-frame into one row per (note, topic key question), with that topic's statement, band and direction,
-so counts by key question and statement count every topic of a note once, while counts of notes
+frame into one row per (note, topic key question), with that topic's statement and band (negative when
+the band is in the worse half; of a key question split into a positive and a negative topic, the negative
+one), so counts by key question and statement count a note once under each key question it is about, while
+counts of notes
 (volume, evidence category, band, abstentions) still count each note once. A row without topics
 (an older tagged file, or one written by hand) counts under its own labels, as before.
 """
