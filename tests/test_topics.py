@@ -411,6 +411,8 @@ def test_evaluate_long_stories_scores_topics_and_baselines(repo) -> None:
     assert result["kinds"]["story"]["n"] == 2
     lines = "\n".join(long_stories_markdown(result))
     assert "classifier topics" in lines and "svm top k (true k)" in lines
+    header, rule, first = lines.splitlines()[:3]
+    assert "direction precision" in header and header.count("|") == rule.count("|") == first.count("|")
     assert "toilets" not in json.dumps(result) + lines
 
 

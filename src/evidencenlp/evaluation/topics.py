@@ -332,8 +332,9 @@ class TopicsResult:
 
         lines = [f"Pooling setting chosen by: {self.params.get('criterion', 'f1')}", "",
                  "| texts | trust | n | topic recall [95% CI] | precision | topics / text | topics / true topic | "
-                 "direction / topic | recall with direction | kq macro-F1 classifier | TF-IDF+SVM top-k (true k) | "
-                 "difference [95% CI] | TF-IDF+SVM top-k (classifier's k) |", "|" + "---|" * 13]
+                 "direction / topic | direction precision | recall with direction | kq macro-F1 classifier | "
+                 "TF-IDF+SVM top-k (true k) | difference [95% CI] | TF-IDF+SVM top-k (classifier's k) |",
+                 "|" + "---|" * 14]
         for trust, figures in [("all (pooled)", self.pooled), *((f["trust"], f) for f in self.folds)]:
             for name, e in figures.items():
                 if not isinstance(e, dict) or "recall" not in e:
@@ -343,7 +344,8 @@ class TopicsResult:
                 lines.append(f"| {name} | {trust} | {int(e['texts'])} | {fmt(e['recall'])} "
                              f"[{fmt(e['recall_95ci'][0])}, {fmt(e['recall_95ci'][1])}] | {fmt(e['precision'])} | "
                              f"{fmt(e['topics_per_text'])} | {fmt(e['topics_per_true_topic'])} | "
-                             f"{fmt(e['direction_per_topic'])} | {fmt(e['recall_with_direction'])} | {fmt(clf)} | "
+                             f"{fmt(e['direction_per_topic'])} | {fmt(e.get('direction_precision'))} | "
+                             f"{fmt(e['recall_with_direction'])} | {fmt(clf)} | "
                              f"{fmt(f1['tfidf_svm_top_k_true'])} | {fmt(f1['difference'])} "
                              f"[{fmt(f1['difference_95ci'][0])}, {fmt(f1['difference_95ci'][1])}] | "
                              f"{fmt(f1['tfidf_svm_top_k_same_as_classifier'])} |")
@@ -888,13 +890,15 @@ def long_stories_markdown(result: dict[str, Any]) -> list[str]:
         return "–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
     lines = ["| texts | n | model | topic recall | precision | topics / text | topics / true topic | "
-             "direction / matched topic | statement / matched topic | main kq macro-F1 | main kq accuracy |",
-             "|" + "---|" * 11]
+             "direction / matched topic | direction precision | statement / matched topic | main kq macro-F1 | "
+             "main kq accuracy |",
+             "|" + "---|" * 12]
     for kind, e in result["kinds"].items():
         c = e["classifier"]
         lines.append(f"| {kind} | {e['n']} | classifier topics | {fmt(c['recall'])} | {fmt(c['precision'])} | "
                      f"{fmt(c['topics_per_text'])} | {fmt(c['topics_per_true_topic'])} | "
-                     f"{fmt(c['direction_per_topic'])} | {fmt(c['statement_match'])} | "
+                     f"{fmt(c['direction_per_topic'])} | {fmt(c.get('direction_precision'))} | "
+                     f"{fmt(c['statement_match'])} | "
                      f"{fmt(c['main_kq_macro_f1'])} | {fmt(c['main_kq_accuracy'])} |")
         for name, b in e.items():
             if name in ("n", "classifier"):
@@ -905,7 +909,7 @@ def long_stories_markdown(result: dict[str, Any]) -> list[str]:
                 first = which == "topics_top_k_true"
                 lines.append(f"| {kind} | {e['n']} | {name} {label} | {fmt(t['recall'])} | {fmt(t['precision'])} | "
                              f"{fmt(t['topics_per_text'])} | {fmt(t['topics_per_true_topic'])} | "
-                             f"{fmt(t['direction_per_topic'])} | – | "
+                             f"{fmt(t['direction_per_topic'])} | {fmt(t.get('direction_precision'))} | – | "
                              f"{fmt(b['main_kq_macro_f1']) if first else ''} | "
                              f"{fmt(b['main_kq_accuracy']) if first else ''} |")
     lines.append("")
