@@ -120,8 +120,8 @@ def main() -> None:
         trusts = sorted({k[0] for k in res})
         print("| rule | composites | singles | mean | composites by trust |\n|---|---|---|---|---|")
         for rule in args.rules:
-            d = {k: sum(res[(t, k, rule)].direction_right for t in trusts)
-                 / sum(res[(t, k, rule)].with_polarity for t in trusts) for k in ("composite", "single")}
+            d = {k: T.TopicCounts.total([res[(t, k, rule)] for t in trusts]).figures()["direction_per_topic"]
+                 for k in ("composite", "single")}
             per = " / ".join(f"{res[(t, 'composite', rule)].figures()['direction_per_topic']:.3f}" for t in trusts)
             print(f"| {rule} | {d['composite']:.3f} | {d['single']:.3f} | {(d['composite'] + d['single']) / 2:.3f} | {per} |")
 

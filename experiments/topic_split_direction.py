@@ -55,8 +55,7 @@ def main() -> None:
                     c = T.count_topics([[(k, d) for k, _, d in texts[i].topics] for i in idx], [pred[i] for i in idx])
                     total.append(c)
                     print(line(f"{sure} {path.parent.name} {kind}", c), flush=True)
-            print(line(f"{sure} long stories, all", T.TopicCounts(*(sum(getattr(x, n) for x in total)
-                                                                     for n in T.TopicCounts.__dataclass_fields__))))
+            print(line(f"{sure} long stories, all", T.TopicCounts.total(total)))
     if args.phase1:
         counts: dict[tuple[float | None, str], list[T.TopicCounts]] = {}
         for trust, texts, sg in T.fold_suggesters(args.phase1, setting=SETTING):
@@ -71,8 +70,7 @@ def main() -> None:
                                                                            [pred[i] for i in idx]))
             print(f"{trust} done", flush=True)
         for (sure, k), cs in counts.items():
-            print(line(f"{sure} leave one trust out, {k}s", T.TopicCounts(
-                *(sum(getattr(x, n) for x in cs) for n in T.TopicCounts.__dataclass_fields__))))
+            print(line(f"{sure} leave one trust out, {k}s", T.TopicCounts.total(cs)))
 
 if __name__ == "__main__":
     main()

@@ -106,6 +106,11 @@ class TopicCounts:
     direction_predicted: int = 0  # predicted topics whose key question has true topics of known polarity
     direction_predicted_right: int = 0  # ... whose direction is one of those true topics' directions
 
+    @classmethod
+    def total(cls, counts: Sequence[TopicCounts]) -> TopicCounts:
+        """The counts of several sets of texts added field by field (the counts are additive)."""
+        return cls(*(sum(getattr(c, name) for c in counts) for name in cls.__dataclass_fields__))
+
     def figures(self) -> dict[str, float]:
         """recall, precision, f1, topics per text, topics per true topic, direction per topic,
         recall with direction (found with the right direction / true topics of known polarity), direction
@@ -392,8 +397,7 @@ def choose_setting(folds: Sequence[FoldTopics], grid: Sequence[Setting] = GRID, 
             keep = (f.texts["kind"] == "composite").to_numpy() if composites_only else np.ones(len(f.texts), bool)
             idx = np.flatnonzero(keep)
             total.append(count_topics([f.texts["topics"].iloc[i] for i in idx], [f.topics[setting][i] for i in idx]))
-        c = TopicCounts(*(sum(getattr(x, name) for x in total) for name in TopicCounts.__dataclass_fields__))
-        return c.figures()
+        return TopicCounts.total(total).figures()
 
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
@@ -561,27 +565,64 @@ def model_rows(training_data: Any, phase1: Any, min_confidence: str, index: Any)
                                   phase1_min_confidence=min_confidence, bundles=bundles), index), missing
 
 
+@dataclass
+class ShippedRows:
+    """The shipped model's training rows, ready for leave-one-trust-out topic runs (:func:`shipped_rows`)."""
+
+    index: Any
+    params: dict[str, Any]
+    frame: pd.DataFrame
+    vectors: np.ndarray
+    missing: list[str]
+    memo: MemoEmbedder
+
+    def suggester_for(self, clf: Any) -> Suggester:
+        """A :class:`Suggester` of ``clf`` that embeds through :attr:`memo` (each text once)."""
+        from evidencenlp.suggest import Suggester
+
+        suggester = Suggester(self.index, clf)
+        suggester.embedder = self.memo
+        return suggester
+
+    def split(self) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
+        """``(feedback, its vectors, the rest, their vectors)``: the phase-1 comments, held out trust by
+        trust, and the rows always trained on (the arguments of
+        :func:`evidencenlp.evaluation.transfer.trust_folds`)."""
+        feedback = self.frame["origin"].str.startswith("phase1").to_numpy()
+        return (self.frame[feedback].reset_index(drop=True), self.vectors[feedback],
+                self.frame[~feedback].reset_index(drop=True), self.vectors[~feedback])
+
+
+def shipped_rows(phase1: Any, min_confidence: str = "medium",
+                 embed: Callable[[list[str], str, str], np.ndarray] | None = None) -> ShippedRows:
+    """The rows ``evidencenlp train`` used for the shipped model (:func:`model_rows`, with the bundle
+    folders its provenance names), their vectors (``embed(texts, what, cache name)``; default: the
+    evaluation cache), the shipped parameters and a :class:`MemoEmbedder` seeded with the vectors."""
+    from evidencenlp.evaluation.cv import embed as cached_embed
+    from evidencenlp.evaluation.run import load_index, shipped_params, shipped_training_data
+
+    if embed is None:
+        def embed(texts: list[str], _what: str, name: str) -> np.ndarray:
+            return cached_embed(texts, name=name)
+    index = load_index()
+    frame, missing = model_rows(shipped_training_data(), phase1, min_confidence, index)
+    vectors = embed(frame["text"].tolist(), f"{len(frame):,} training texts", "training")
+    return ShippedRows(index, shipped_params(), frame, vectors, missing,
+                       MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors))))
+
+
 def fold_suggesters(phase1: Any, per_size: int = 300, seed: int = 0, min_confidence: str = "medium",
                     setting: Setting | None = None) -> Iterator[tuple[str, pd.DataFrame, Suggester]]:
     """Leave one trust out on the shipped model's rows, for experiments that score topics their own way:
     for each trust, ``(trust, its texts, a Suggester)`` — the texts of :func:`build_texts` (``per_size``
     composites per size and every single comment, ``seed``), the suggester's classifier fitted without that
-    trust with the shipped parameters (as :func:`run_topics` fits it; training vectors from the evaluation
-    cache, new texts embedded once), its pooling ``setting`` (default: the shipped one)."""
-    from evidencenlp.evaluation.cv import embed
-    from evidencenlp.evaluation.run import load_index, shipped_params, shipped_training_data
+    trust with the shipped parameters (as :func:`run_topics` fits it; :func:`shipped_rows`), its pooling
+    ``setting`` (default: the shipped one)."""
     from evidencenlp.evaluation.transfer import fit_classifier, trust_folds
-    from evidencenlp.suggest import Suggester
 
-    index, params = load_index(), shipped_params()
-    frame, _missing = model_rows(shipped_training_data(), phase1, min_confidence, index)
-    vectors = embed(frame["text"].tolist(), name="training")
-    memo = MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors)))
-    feedback = frame["origin"].str.startswith("phase1").to_numpy()
-    for trust, train, train_vecs, test, _, _ in trust_folds(frame[feedback].reset_index(drop=True), vectors[feedback],
-                                                            frame[~feedback].reset_index(drop=True), vectors[~feedback]):
-        suggester = Suggester(index, fit_classifier(train, train_vecs, index, params))
-        suggester.embedder = memo
+    rows = shipped_rows(phase1, min_confidence)
+    for trust, train, train_vecs, test, _, _ in trust_folds(*rows.split()):
+        suggester = rows.suggester_for(fit_classifier(train, train_vecs, rows.index, rows.params))
         if setting is not None:
             suggester.topic_threshold, suggester.topic_whole_weight, suggester.topic_any_segment = setting
         yield trust, build_texts(test[test["key_question"] != ""], per_size, seed=seed), suggester
@@ -599,34 +640,17 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
     ``embed(texts, what, cache name)`` embeds the training rows (default: the evaluation cache).
     """
     from evidencenlp.classifier import EvidenceClassifier
-    from evidencenlp.evaluation.cv import embed as cached_embed
-    from evidencenlp.evaluation.run import load_index, shipped_params, shipped_training_data
     from evidencenlp.evaluation.transfer import fit_tfidf_svm
     from evidencenlp.sources import inspection_examples
-    from evidencenlp.suggest import Suggester
 
     say = log or (lambda _m: None)
-    if embed is None:
-        def embed(texts: list[str], _what: str, name: str) -> np.ndarray:
-            return cached_embed(texts, name=name)
-    index = load_index()
-    params = shipped_params()
-    frame, missing = model_rows(shipped_training_data(), phase1, min_confidence, index)
-    if missing:
-        say(f"the shipped model was trained on bundle folders that are not here ({', '.join(missing)}): the "
+    rows = shipped_rows(phase1, min_confidence, embed)
+    index, frame, suggester_for = rows.index, rows.frame, rows.suggester_for
+    if rows.missing:
+        say(f"the shipped model was trained on bundle folders that are not here ({', '.join(rows.missing)}): the "
             "fold classifiers and the baselines are fitted without them")
-    vectors = embed(frame["text"].tolist(), f"{len(frame):,} training texts", "training")
-    memo = MemoEmbedder(index.embedder, dict(zip(frame["text"].tolist(), vectors)))
-
-    def suggester_for(clf: Any) -> Suggester:
-        suggester = Suggester(index, clf)
-        suggester.embedder = memo
-        return suggester
-
-    is_feedback = frame["origin"].str.startswith("phase1").to_numpy()
-    result = evaluate_topics(frame[is_feedback].reset_index(drop=True), vectors[is_feedback],
-                             frame[~is_feedback].reset_index(drop=True), vectors[~is_feedback], suggester_for,
-                             index, params, per_size=per_size, seed=seed, grid=grid, log=say)
+    result = evaluate_topics(*rows.split(), suggester_for, index, rows.params, per_size=per_size, seed=seed,
+                             grid=grid, log=say)
     if inspection:
         paragraphs = inspection_examples()
         odd = paragraphs["group"].astype(str).str.strip().str[-1].isin(list("13579")).to_numpy()
@@ -646,7 +670,7 @@ def run_topics(phase1: Any, embed: Callable[[list[str], str, str], np.ndarray] |
 
 __all__ = ["GRID", "LONG_CHARS", "LabelledText", "Setting", "evaluate_long_stories", "long_stories_markdown",
            "read_long_stories", "run_long_stories", "score_long_topics", "MemoEmbedder", "TopicCounts", "TopicsResult", "bootstrap_interval", "build_texts",
-           "choose_setting", "count_topics", "evaluate_topics", "fold_suggesters", "fold_topics", "multilabel_macro_f1",
+           "choose_setting", "count_topics", "evaluate_topics", "fold_suggesters", "fold_topics", "ShippedRows", "shipped_rows", "multilabel_macro_f1",
            "inspection_topics", "predicted_topics", "run_topics", "summarise_folds", "top_k_sets", "topics_on_grid"]
 
 

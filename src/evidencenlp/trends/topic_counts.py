@@ -87,7 +87,7 @@ def topic_rows(data: pd.DataFrame, negative_bands: Sequence[str]) -> pd.DataFram
     if not index:
         return data
     expanded = data.loc[index].assign(key_question=kqs, statement=statements, band=bands)
-    expanded["negative"] = expanded["band"].isin(list(negative_bands))
+    expanded["negative"] = expanded["band"].isin(negative)
     has = data.index.isin(index)
     return pd.concat([data[~has], expanded]).sort_values("row", kind="stable").reset_index(drop=True)
 
